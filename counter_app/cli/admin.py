@@ -1,0 +1,143 @@
+"""Verbs of the foundation: ``init``, ``operator ...``, ``audit ...``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from counter_app.cli.context import AppContext, read_name, read_secret
+from counter_app.domain.operators import Role
+from counter_app.services import operators
+from counter_app.store import audit
+from counter_app.store.models import AuditEvent
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def sign_in(app: AppContext) -> operators.OperatorInfo:
+    """The operator acting, from COUNTER_APP_OPERATOR / COUNTER_APP_PASSWORD (or prompts)."""
+    name = read_name("COUNTER_APP_OPERATOR", "操作员名", "operator name")
+    password = read_secret("COUNTER_APP_PASSWORD")
+    return operators.authenticate(app.store(), name, password)
+
+
+@click.command("init")
+@click.option("--admin", "admin_name", default="admin", show_default=True, help="Name of the first admin.")
+@pass_app
+def init_cmd(app: AppContext, admin_name: str) -> None:
+    """Create the data dir, the database and the first admin operator."""
+    password = read_secret("COUNTER_APP_PASSWORD", confirm=True)
+    from counter_app.domain.operators import check_operator_name, check_password_policy
+
+    # Refuse bad input before anything is created on disk.
+    check_operator_name(admin_name)
+    check_password_policy(password)
+    app.config.data_dir.mkdir(parents=True, exist_ok=True)
+    info = operators.create_first_admin(app.store(create=True), admin_name, password)
+    click.echo(f"initialised {app.config.data_dir} ({app.store().url}); admin operator: {info.name}")
+
+
+@click.group("operator")
+def operator_group() -> None:
+    """Manage operators (clerks, reviewers, supervisors, admins)."""
+
+
+@operator_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@pass_app
+def operator_add(app: AppContext, name: str, role: str) -> None:
+    """Add an operator; authorised by an admin. Password from COUNTER_APP_NEW_PASSWORD."""
+    actor = sign_in(app)
+    password = read_secret("COUNTER_APP_NEW_PASSWORD", confirm=True)
+    info = operators.add_operator(app.store(), actor, name, Role(role), password)
+    click.echo(f"added operator {info.name} ({info.role.value})")
+
+
+@operator_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def operator_list(app: AppContext, as_json: bool) -> None:
+    """List operators with role and state."""
+    sign_in(app)
+    rows = operators.list_operators(app.store())
+    if as_json:
+        click.echo(json.dumps([{"name": r.name, "role": r.role.value, "active": r.active} for r in rows],
+                              ensure_ascii=False))
+        return
+    for r in rows:
+        click.echo(f"{r.name}\t{r.role.value}\t{'active' if r.active else 'disabled'}")
+
+
+@operator_group.command("disable")
+@click.argument("name")
+@pass_app
+def operator_disable(app: AppContext, name: str) -> None:
+    """Disable an operator (admin only); the last active admin cannot be disabled."""
+    actor = sign_in(app)
+    operators.disable_operator(app.store(), actor, name)
+    click.echo(f"disabled operator {name}")
+
+
+@operator_group.command("passwd")
+@click.argument("name", required=False)
+@pass_app
+def operator_passwd(app: AppContext, name: str | None) -> None:
+    """Change a password (your own, or anyone's as admin). New one from COUNTER_APP_NEW_PASSWORD."""
+    actor = sign_in(app)
+    new_password = read_secret("COUNTER_APP_NEW_PASSWORD", confirm=True)
+    operators.change_password(app.store(), actor, name or actor.name, new_password)
+    click.echo(f"password changed for {name or actor.name}")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Inspect and verify the tamper-evident audit log."""
+
+
+@audit_group.command("verify")
+@pass_app
+def audit_verify(app: AppContext) -> None:
+    """Check the whole hash chain; exit non-zero naming the first bad event."""
+    with app.store().session() as session:
+        result = audit.verify(session)
+    if not result.ok:
+        raise click.ClickException(
+            f"audit chain broken at event {result.bad_seq}: {result.problem} "
+            f"({result.count} events verified before it)"
+        )
+    click.echo(f"audit chain intact: {result.count} events, head {result.head_hash[:16]}")
+
+
+@audit_group.command("list")
+@click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True)
+@click.option("--action", default=None, help="Only events of this action (e.g. operator.add).")
+@click.option("--object", "obj", default=None, help="Only events about this object.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def audit_list(app: AppContext, limit: int, action: str | None, obj: str | None, as_json: bool) -> None:
+    """Show the newest events, oldest first."""
+    from sqlalchemy import select
+
+    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if obj:
+        query = query.where(AuditEvent.object == obj)
+    with app.store().session() as session:
+        rows = list(reversed(session.execute(query).scalars().all()))
+    for e in rows:
+        if as_json:
+            click.echo(json.dumps({"seq": e.seq, "time": e.time.isoformat(), "operator": e.operator,
+                                   "action": e.action, "object": e.object,
+                                   "details": json.loads(e.details), "hash": e.hash}, ensure_ascii=False))
+        else:
+            click.echo(f"{e.seq}\t{e.time.isoformat(timespec='seconds')}\t{e.operator}\t{e.action}\t"
+                       f"{e.object}\t{e.details}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(init_cmd)
+    group.add_command(operator_group)
+    group.add_command(audit_group)

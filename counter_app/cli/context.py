@@ -1,0 +1,69 @@
+"""What every verb needs: the configuration, the store (opened on first use) and secrets."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+from counter_app.config import Config
+from counter_app.domain.errors import MissingSecret
+from counter_app.store.db import Store, open_store
+
+SECRET_NAMES = {
+    "COUNTER_APP_PASSWORD": ("操作员密码", "operator password"),
+    "COUNTER_APP_NEW_PASSWORD": ("新密码", "new password"),
+    "COUNTER_APP_REVIEWER_PASSWORD": ("审核员密码", "reviewer password"),
+    "COUNTER_APP_USER_PIN": ("用户PIN码", "user PIN"),
+    "COUNTER_APP_NEW_USER_PIN": ("新用户PIN码", "new user PIN"),
+    "COUNTER_APP_SO_PIN": ("管理员PIN码（SO PIN）", "SO PIN"),
+    "COUNTER_APP_CA_PASSPHRASE": ("CA私钥口令", "CA key passphrase"),
+}
+
+
+def read_secret(env_name: str, *, confirm: bool = False) -> str:
+    """A secret from the environment, or a prompt when stdin is a terminal; never from argv."""
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    what_zh, what_en = SECRET_NAMES.get(env_name, ("口令", "secret"))
+    if not sys.stdin.isatty():
+        raise MissingSecret(what_zh=what_zh, what_en=what_en, env=env_name)
+    first = getpass.getpass(f"{what_zh} / {what_en}: ")
+    if confirm:
+        again = getpass.getpass(f"再次输入 / again: ")
+        if again != first:
+            raise MissingSecret(what_zh=what_zh + "（两次输入不一致）", what_en=what_en + " (entries differ)",
+                                env=env_name)
+    if not first:
+        raise MissingSecret(what_zh=what_zh, what_en=what_en, env=env_name)
+    return first
+
+
+def read_name(env_name: str, what_zh: str, what_en: str) -> str:
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise MissingSecret(what_zh=what_zh, what_en=what_en, env=env_name)
+    return input(f"{what_zh} / {what_en}: ").strip()
+
+
+class AppContext:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._store: Store | None = None
+
+    @property
+    def lang(self) -> str:
+        return self.config.lang
+
+    def store(self, *, create: bool = False) -> Store:
+        if self._store is None:
+            self._store = open_store(self.config.db_url, create=create)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None

@@ -1,0 +1,130 @@
+"""Engine, sessions and schema migration for SQLite (default) and PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from counter_app.domain.errors import ConfigError, StoreNotInitialised, StoreUnavailable
+
+log = logging.getLogger(__name__)
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling is switched off so that every write transaction starts
+    # with BEGIN IMMEDIATE (see _sqlite_begin): one writer at a time, no upgrade deadlocks.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for ``url``; for SQLite without ``create`` the file must exist already."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(detail=f"not a database URL: {url!r}") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            path = Path(parsed.database)
+            if not create and not path.exists():
+                raise StoreNotInitialised(where=str(path))
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _alembic_config(engine: Engine) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+class Store:
+    """The counter's database: a session factory and the schema's migration state."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on any exception."""
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except OperationalError as exc:
+            raise StoreUnavailable(detail=str(exc.orig).splitlines()[0] if exc.orig else str(exc)) from exc
+
+    def current_revision(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                return MigrationContext.configure(conn).get_current_revision()
+        except OperationalError as exc:
+            raise StoreUnavailable(detail=str(exc.orig).splitlines()[0] if exc.orig else str(exc)) from exc
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(_alembic_config(self.engine)).get_current_head()
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest revision (idempotent)."""
+        log.info("migrating schema at %s", self.url)
+        try:
+            command.upgrade(_alembic_config(self.engine), "head")
+        except OperationalError as exc:
+            raise StoreUnavailable(detail=str(exc.orig).splitlines()[0] if exc.orig else str(exc)) from exc
+
+    def is_initialised(self) -> bool:
+        return self.current_revision() is not None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str, *, create: bool = False, migrate: bool = True) -> Store:
+    """Open the database; with ``create`` the schema is made, otherwise it must exist already.
+
+    An existing schema behind the code's head is migrated forward (``migrate``), so a counter that
+    was updated keeps working on its old data dir.
+    """
+    store = Store(make_engine(url, create=create))
+    if create:
+        store.upgrade()
+        return store
+    current = store.current_revision()
+    if current is None:
+        store.close()
+        raise StoreNotInitialised(where=store.url)
+    if migrate and current != store.head_revision():
+        store.upgrade()
+    return store

@@ -1,0 +1,114 @@
+"""Fixtures shared by every layer of tests: data dirs, the real CLI, real SoftHSM2 tokens."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from counter_app.config import default_pkcs11_module
+
+REPO = Path(__file__).resolve().parent.parent
+ADMIN_PASSWORD = "Adm1n-pass"
+
+
+@dataclass
+class CLIResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class CLI:
+    """Runs the real ``counter-app`` console script in a subprocess."""
+
+    data_dir: Path
+    env: dict[str, str]
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None,
+                 timeout: float = 120) -> CLIResult:
+        exe = Path(sys.executable).with_name("counter-app")
+        full_env = {**self.env, **(env or {})}
+        proc = subprocess.run(
+            [str(exe), "--data-dir", str(self.data_dir), *args],
+            env=full_env, capture_output=True, text=True, input=input, timeout=timeout,
+        )
+        return CLIResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def base_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COUNTER_APP_")}
+    env["HOME"] = str(tmp_path / "home")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def cli(tmp_path: Path, data_dir: Path, softhsm_env: dict[str, str]) -> CLI:
+    env = base_env(tmp_path)
+    env.update(softhsm_env)
+    return CLI(data_dir, env)
+
+
+@pytest.fixture
+def initialised_cli(cli: CLI) -> CLI:
+    result = cli("init", env={"COUNTER_APP_PASSWORD": ADMIN_PASSWORD})
+    assert result.returncode == 0, result.stderr
+    return cli
+
+
+@dataclass
+class SoftHSM:
+    """A private SoftHSM2 token store for one test (its own SOFTHSM2_CONF)."""
+
+    module: str
+    conf: Path
+    tokendir: Path
+
+    def init_token(self, label: str, so_pin: str = "12345678", pin: str = "123456") -> None:
+        # Test set-up only: softhsm2-util takes PINs on argv; product code never does.
+        subprocess.run(
+            ["softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", so_pin, "--pin", pin],
+            check=True, capture_output=True, env={**os.environ, "SOFTHSM2_CONF": str(self.conf)},
+        )
+
+    def pkcs11_tool(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """OpenSC's pkcs11-tool on this token store: the external judge of token tests."""
+        return subprocess.run(
+            ["pkcs11-tool", "--module", self.module, *args], capture_output=True, text=True, check=check,
+            env={**os.environ, "SOFTHSM2_CONF": str(self.conf)},
+        )
+
+
+@pytest.fixture
+def softhsm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SoftHSM]:
+    if shutil.which("softhsm2-util") is None:
+        pytest.fail("softhsm2 is not installed: run the README's test command (it installs it)")
+    tokendir = tmp_path / "tokens"
+    tokendir.mkdir()
+    conf = tmp_path / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tokendir}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
+    yield SoftHSM(default_pkcs11_module(), conf, tokendir)
+
+
+@pytest.fixture
+def softhsm_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for subprocesses: a private, empty SoftHSM2 token store."""
+    tokendir = tmp_path / "cli-tokens"
+    tokendir.mkdir(exist_ok=True)
+    conf = tmp_path / "cli-softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tokendir}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    return {"SOFTHSM2_CONF": str(conf)}
