@@ -43,7 +43,11 @@ def default_pkcs11_module() -> str:
 
 def resource_path(*parts: str) -> Path:
     """A file shipped in ``resources/`` (agreements, fee table, profiles, translations)."""
-    base = Path(getattr(sys, "_MEIPASS", "")) / "resources" if hasattr(sys, "_MEIPASS") else RESOURCES_DIR
+    base = (
+        Path(getattr(sys, "_MEIPASS", "")) / "resources"
+        if hasattr(sys, "_MEIPASS")
+        else RESOURCES_DIR
+    )
     return base.joinpath(*parts)
 
 

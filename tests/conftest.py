@@ -32,13 +32,22 @@ class CLI:
     data_dir: Path
     env: dict[str, str]
 
-    def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None,
-                 timeout: float = 120) -> CLIResult:
+    def __call__(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
+        timeout: float = 120,
+    ) -> CLIResult:
         exe = Path(sys.executable).with_name("counter-app")
         full_env = {**self.env, **(env or {})}
         proc = subprocess.run(
             [str(exe), "--data-dir", str(self.data_dir), *args],
-            env=full_env, capture_output=True, text=True, input=input, timeout=timeout,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            input=input,
+            timeout=timeout,
         )
         return CLIResult(proc.returncode, proc.stdout, proc.stderr)
 
@@ -48,25 +57,6 @@ def base_env(tmp_path: Path) -> dict[str, str]:
     env["HOME"] = str(tmp_path / "home")
     env["PYTHONUNBUFFERED"] = "1"
     return env
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def cli(tmp_path: Path, data_dir: Path, softhsm_env: dict[str, str]) -> CLI:
-    env = base_env(tmp_path)
-    env.update(softhsm_env)
-    return CLI(data_dir, env)
-
-
-@pytest.fixture
-def initialised_cli(cli: CLI) -> CLI:
-    result = cli("init", env={"COUNTER_APP_PASSWORD": ADMIN_PASSWORD})
-    assert result.returncode == 0, result.stderr
-    return cli
 
 
 @dataclass
@@ -80,14 +70,29 @@ class SoftHSM:
     def init_token(self, label: str, so_pin: str = "12345678", pin: str = "123456") -> None:
         # Test set-up only: softhsm2-util takes PINs on argv; product code never does.
         subprocess.run(
-            ["softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", so_pin, "--pin", pin],
-            check=True, capture_output=True, env={**os.environ, "SOFTHSM2_CONF": str(self.conf)},
+            [
+                "softhsm2-util",
+                "--init-token",
+                "--free",
+                "--label",
+                label,
+                "--so-pin",
+                so_pin,
+                "--pin",
+                pin,
+            ],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "SOFTHSM2_CONF": str(self.conf)},
         )
 
     def pkcs11_tool(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """OpenSC's pkcs11-tool on this token store: the external judge of token tests."""
         return subprocess.run(
-            ["pkcs11-tool", "--module", self.module, *args], capture_output=True, text=True, check=check,
+            ["pkcs11-tool", "--module", self.module, *args],
+            capture_output=True,
+            text=True,
+            check=check,
             env={**os.environ, "SOFTHSM2_CONF": str(self.conf)},
         )
 
@@ -99,16 +104,28 @@ def softhsm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SoftHSM
     tokendir = tmp_path / "tokens"
     tokendir.mkdir()
     conf = tmp_path / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {tokendir}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    conf.write_text(
+        f"directories.tokendir = {tokendir}\nobjectstore.backend = file\nlog.level = ERROR\n"
+    )
     monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
     yield SoftHSM(default_pkcs11_module(), conf, tokendir)
 
 
 @pytest.fixture
-def softhsm_env(tmp_path: Path) -> dict[str, str]:
-    """Environment for subprocesses: a private, empty SoftHSM2 token store."""
-    tokendir = tmp_path / "cli-tokens"
-    tokendir.mkdir(exist_ok=True)
-    conf = tmp_path / "cli-softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {tokendir}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    return {"SOFTHSM2_CONF": str(conf)}
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def cli(tmp_path: Path, data_dir: Path, softhsm: SoftHSM) -> CLI:
+    """The real console script, on a fresh data dir and the test's own SoftHSM2 token store."""
+    env = base_env(tmp_path)
+    env["SOFTHSM2_CONF"] = str(softhsm.conf)
+    return CLI(data_dir, env)
+
+
+@pytest.fixture
+def initialised_cli(cli: CLI) -> CLI:
+    result = cli("init", env={"COUNTER_APP_PASSWORD": ADMIN_PASSWORD})
+    assert result.returncode == 0, result.stderr
+    return cli

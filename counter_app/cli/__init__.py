@@ -22,13 +22,19 @@ EXIT_BUG = 70
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Data directory (default: the platform's user data dir, or COUNTER_APP_DATA_DIR).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Data directory (default: the platform's user data dir, or COUNTER_APP_DATA_DIR).",
+)
 @click.option("--db-url", default=None, help="SQLAlchemy database URL (or COUNTER_APP_DB_URL).")
 @click.option("--lang", default=None, help="Message language: zh_CN (default) or en.")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (never secrets).")
 @click.pass_context
-def cli(ctx: click.Context, data_dir: Path | None, db_url: str | None, lang: str | None, verbose: int) -> None:
+def cli(
+    ctx: click.Context, data_dir: Path | None, db_url: str | None, lang: str | None, verbose: int
+) -> None:
     """counter-app: the RA front counter (数字证书注册中心柜台)."""
     logging.basicConfig(
         level=logging.WARNING - 10 * min(verbose, 2),

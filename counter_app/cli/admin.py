@@ -23,7 +23,9 @@ def sign_in(app: AppContext) -> operators.OperatorInfo:
 
 
 @click.command("init")
-@click.option("--admin", "admin_name", default="admin", show_default=True, help="Name of the first admin.")
+@click.option(
+    "--admin", "admin_name", default="admin", show_default=True, help="Name of the first admin."
+)
 @pass_app
 def init_cmd(app: AppContext, admin_name: str) -> None:
     """Create the data dir, the database and the first admin operator."""
@@ -35,7 +37,9 @@ def init_cmd(app: AppContext, admin_name: str) -> None:
     check_password_policy(password)
     app.config.data_dir.mkdir(parents=True, exist_ok=True)
     info = operators.create_first_admin(app.store(create=True), admin_name, password)
-    click.echo(f"initialised {app.config.data_dir} ({app.store().url}); admin operator: {info.name}")
+    click.echo(
+        f"initialised {app.config.data_dir} ({app.store().url}); admin operator: {info.name}"
+    )
 
 
 @click.group("operator")
@@ -63,8 +67,12 @@ def operator_list(app: AppContext, as_json: bool) -> None:
     sign_in(app)
     rows = operators.list_operators(app.store())
     if as_json:
-        click.echo(json.dumps([{"name": r.name, "role": r.role.value, "active": r.active} for r in rows],
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                [{"name": r.name, "role": r.role.value, "active": r.active} for r in rows],
+                ensure_ascii=False,
+            )
+        )
         return
     for r in rows:
         click.echo(f"{r.name}\t{r.role.value}\t{'active' if r.active else 'disabled'}")
@@ -116,7 +124,9 @@ def audit_verify(app: AppContext) -> None:
 @click.option("--object", "obj", default=None, help="Only events about this object.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
-def audit_list(app: AppContext, limit: int, action: str | None, obj: str | None, as_json: bool) -> None:
+def audit_list(
+    app: AppContext, limit: int, action: str | None, obj: str | None, as_json: bool
+) -> None:
     """Show the newest events, oldest first."""
     from sqlalchemy import select
 
@@ -129,12 +139,25 @@ def audit_list(app: AppContext, limit: int, action: str | None, obj: str | None,
         rows = list(reversed(session.execute(query).scalars().all()))
     for e in rows:
         if as_json:
-            click.echo(json.dumps({"seq": e.seq, "time": e.time.isoformat(), "operator": e.operator,
-                                   "action": e.action, "object": e.object,
-                                   "details": json.loads(e.details), "hash": e.hash}, ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {
+                        "seq": e.seq,
+                        "time": e.time.isoformat(),
+                        "operator": e.operator,
+                        "action": e.action,
+                        "object": e.object,
+                        "details": json.loads(e.details),
+                        "hash": e.hash,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
-            click.echo(f"{e.seq}\t{e.time.isoformat(timespec='seconds')}\t{e.operator}\t{e.action}\t"
-                       f"{e.object}\t{e.details}")
+            click.echo(
+                f"{e.seq}\t{e.time.isoformat(timespec='seconds')}\t{e.operator}\t{e.action}\t"
+                f"{e.object}\t{e.details}"
+            )
 
 
 def register(group: click.Group) -> None:

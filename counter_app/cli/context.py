@@ -31,10 +31,13 @@ def read_secret(env_name: str, *, confirm: bool = False) -> str:
         raise MissingSecret(what_zh=what_zh, what_en=what_en, env=env_name)
     first = getpass.getpass(f"{what_zh} / {what_en}: ")
     if confirm:
-        again = getpass.getpass(f"再次输入 / again: ")
+        again = getpass.getpass("再次输入 / again: ")
         if again != first:
-            raise MissingSecret(what_zh=what_zh + "（两次输入不一致）", what_en=what_en + " (entries differ)",
-                                env=env_name)
+            raise MissingSecret(
+                what_zh=what_zh + "（两次输入不一致）",
+                what_en=what_en + " (entries differ)",
+                env=env_name,
+            )
     if not first:
         raise MissingSecret(what_zh=what_zh, what_en=what_en, env=env_name)
     return first

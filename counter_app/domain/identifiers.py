@@ -34,7 +34,9 @@ def _reason(exc: Exception) -> tuple[str, str]:
     return ("格式不正确", "wrong format")
 
 
-def validate_resident_id(value: str, *, field: str = "id_number", today: dt.date | None = None) -> str:
+def validate_resident_id(
+    value: str, *, field: str = "id_number", today: dt.date | None = None
+) -> str:
     """Return the 18-character resident identity card number (GB 11643), upper-case X.
 
     The birth date must be a real date, not in the future.
@@ -46,9 +48,13 @@ def validate_resident_id(value: str, *, field: str = "id_number", today: dt.date
         zh, en = _reason(exc)
         raise InvalidResidentId(field, reason_zh=zh, reason_en=en) from None
     if len(number) != 18:
-        raise InvalidResidentId(field, reason_zh="应为18位新版号码", reason_en="must be the 18-character form")
+        raise InvalidResidentId(
+            field, reason_zh="应为18位新版号码", reason_en="must be the 18-character form"
+        )
     if birth > (today or dt.date.today()) or birth.year < 1900:
-        raise InvalidResidentId(field, reason_zh="出生日期不可能", reason_en="impossible birth date")
+        raise InvalidResidentId(
+            field, reason_zh="出生日期不可能", reason_en="impossible birth date"
+        )
     return number.upper()
 
 
@@ -64,7 +70,10 @@ def validate_uscc(value: str, *, field: str = "uscc") -> str:
     except (stdnum_exc.ValidationError, ValueError, TypeError) as exc:
         zh, en = _reason(exc)
         if isinstance(exc, stdnum_exc.InvalidComponent):
-            zh, en = "登记管理部门或机构类别代码不正确", "the registration authority or type code is wrong"
+            zh, en = (
+                "登记管理部门或机构类别代码不正确",
+                "the registration authority or type code is wrong",
+            )
         raise InvalidUSCC(field, reason_zh=zh, reason_en=en) from None
 
 
@@ -80,7 +89,10 @@ def validate_mobile(value: str, *, field: str = "mobile") -> str:
     except phonenumbers.NumberParseException:
         raise InvalidMobile(field) from None
     kind = phonenumbers.number_type(parsed)
-    mobile_kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    mobile_kinds = (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
     if not phonenumbers.is_valid_number(parsed) or kind not in mobile_kinds:
         raise InvalidMobile(field)
     return digits
@@ -103,7 +115,9 @@ def validate_name(
     if value != value.strip():
         raise refuse("首尾不能有空格", "must not start or end with a space")
     if len(value) > MAX_NAME_LENGTH:
-        raise refuse(f"不能超过{MAX_NAME_LENGTH}个字符", f"must be at most {MAX_NAME_LENGTH} characters")
+        raise refuse(
+            f"不能超过{MAX_NAME_LENGTH}个字符", f"must be at most {MAX_NAME_LENGTH} characters"
+        )
     for ch in value:
         category = unicodedata.category(ch)
         if category in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):

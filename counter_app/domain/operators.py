@@ -22,7 +22,9 @@ class Role(StrEnum):
 
     @property
     def zh(self) -> str:
-        return {"clerk": "受理员", "reviewer": "审核员", "supervisor": "主管", "admin": "管理员"}[self.value]
+        return {"clerk": "受理员", "reviewer": "审核员", "supervisor": "主管", "admin": "管理员"}[
+            self.value
+        ]
 
 
 MIN_PASSWORD_LENGTH = 8
@@ -44,9 +46,12 @@ def check_password_policy(password: str) -> None:
             reason_en=f"it must have at most {MAX_PASSWORD_LENGTH} characters",
         )
     classes = {
-        "lower" if c in string.ascii_lowercase
-        else "upper" if c in string.ascii_uppercase
-        else "digit" if c.isdigit()
+        "lower"
+        if c in string.ascii_lowercase
+        else "upper"
+        if c in string.ascii_uppercase
+        else "digit"
+        if c.isdigit()
         else "other"
         for c in password
     }

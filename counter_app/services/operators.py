@@ -21,7 +21,12 @@ from counter_app.domain.errors import (
     NotFound,
     OperatorDisabled,
 )
-from counter_app.domain.operators import Role, check_operator_name, check_password_policy, require_role
+from counter_app.domain.operators import (
+    Role,
+    check_operator_name,
+    check_password_policy,
+    require_role,
+)
 from counter_app.store import audit
 from counter_app.store.db import Store
 from counter_app.store.models import Operator
@@ -70,15 +75,26 @@ def create_first_admin(store: Store, name: str, password: str) -> OperatorInfo:
         if session.execute(select(func.count()).select_from(Operator)).scalar_one():
             raise AlreadyInitialised()
         row = _new_operator(session, name, Role.ADMIN, password)
-        audit.append(session, operator=name, action="store.init", obj=f"operator:{name}",
-                     details={"role": Role.ADMIN.value})
+        audit.append(
+            session,
+            operator=name,
+            action="store.init",
+            obj=f"operator:{name}",
+            details={"role": Role.ADMIN.value},
+        )
         return OperatorInfo.of(row)
 
 
 def _new_operator(session: Session, name: str, role: Role, password: str) -> Operator:
     now = utcnow()
-    row = Operator(name=name, role=role.value, password_hash=_hasher.hash(password), active=True,
-                   created_at=now, password_changed_at=now)
+    row = Operator(
+        name=name,
+        role=role.value,
+        password_hash=_hasher.hash(password),
+        active=True,
+        created_at=now,
+        password_changed_at=now,
+    )
     session.add(row)
     session.flush()
     return row
@@ -95,21 +111,33 @@ def authenticate(store: Store, name: str, password: str) -> OperatorInfo:
         except (VerificationError, InvalidHashError):
             ok = False
         if ok and row is not None and not row.active:
-            audit.append(session, operator=name, action="operator.login_refused", obj=f"operator:{name}",
-                         details={"reason": "disabled"})
+            audit.append(
+                session,
+                operator=name,
+                action="operator.login_refused",
+                obj=f"operator:{name}",
+                details={"reason": "disabled"},
+            )
             failure: CounterError = OperatorDisabled(name=name)
         elif ok and row is not None:
             if _hasher.check_needs_rehash(row.password_hash):
                 row.password_hash = _hasher.hash(password)
             return OperatorInfo.of(row)
         else:
-            audit.append(session, operator=name[:64], action="operator.login_failed",
-                         obj=f"operator:{name[:200]}", details={})
+            audit.append(
+                session,
+                operator=name[:64],
+                action="operator.login_failed",
+                obj=f"operator:{name[:200]}",
+                details={},
+            )
             failure = AuthenticationFailed()
     raise failure
 
 
-def add_operator(store: Store, actor: OperatorInfo, name: str, role: Role, password: str) -> OperatorInfo:
+def add_operator(
+    store: Store, actor: OperatorInfo, name: str, role: Role, password: str
+) -> OperatorInfo:
     require_role(actor.role, (Role.ADMIN,), action_zh="添加操作员", action_en="adding an operator")
     name = check_operator_name(name)
     check_password_policy(password)
@@ -117,8 +145,13 @@ def add_operator(store: Store, actor: OperatorInfo, name: str, role: Role, passw
         if _find(session, name) is not None:
             raise AlreadyExists(what_zh="操作员", what_en="operator", key=name)
         row = _new_operator(session, name, role, password)
-        audit.append(session, operator=actor.name, action="operator.add", obj=f"operator:{name}",
-                     details={"role": role.value})
+        audit.append(
+            session,
+            operator=actor.name,
+            action="operator.add",
+            obj=f"operator:{name}",
+            details={"role": role.value},
+        )
         return OperatorInfo.of(row)
 
 
@@ -129,28 +162,37 @@ def list_operators(store: Store) -> list[OperatorInfo]:
 
 
 def disable_operator(store: Store, actor: OperatorInfo, name: str) -> OperatorInfo:
-    require_role(actor.role, (Role.ADMIN,), action_zh="停用操作员", action_en="disabling an operator")
+    require_role(
+        actor.role, (Role.ADMIN,), action_zh="停用操作员", action_en="disabling an operator"
+    )
     with store.session() as session:
         row = _find(session, name)
         if row is None:
             raise NotFound(what_zh="操作员", what_en="operator", key=name)
         if row.role == Role.ADMIN and row.active:
             admins = session.execute(
-                select(func.count()).select_from(Operator).where(
-                    Operator.role == Role.ADMIN.value, Operator.active.is_(True))
+                select(func.count())
+                .select_from(Operator)
+                .where(Operator.role == Role.ADMIN.value, Operator.active.is_(True))
             ).scalar_one()
             if admins <= 1:
                 raise LastAdmin()
         row.active = False
-        audit.append(session, operator=actor.name, action="operator.disable", obj=f"operator:{name}")
+        audit.append(
+            session, operator=actor.name, action="operator.disable", obj=f"operator:{name}"
+        )
         return OperatorInfo.of(row)
 
 
 def change_password(store: Store, actor: OperatorInfo, name: str, new_password: str) -> None:
     """An operator changes their own password; an admin may set anyone's."""
     if actor.name != name:
-        require_role(actor.role, (Role.ADMIN,), action_zh="修改他人密码",
-                     action_en="changing another operator's password")
+        require_role(
+            actor.role,
+            (Role.ADMIN,),
+            action_zh="修改他人密码",
+            action_en="changing another operator's password",
+        )
     check_password_policy(new_password)
     with store.session() as session:
         row = _find(session, name)

@@ -44,7 +44,9 @@ def chain_hash(prev_hash: str, content: bytes) -> str:
 
 
 def encode_details(details: Mapping[str, Any] | None) -> str:
-    return json.dumps(dict(details or {}), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return json.dumps(
+        dict(details or {}), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
 
 
 def append(
@@ -57,15 +59,23 @@ def append(
     time: dt.datetime | None = None,
 ) -> AuditEvent:
     """Append one event to the chain in the caller's transaction. ``details`` holds no secret."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one()
     when = (time or utcnow()).astimezone(dt.UTC)
     # Microsecond precision is what every backend stores; hash what will be read back.
     seq = head.seq + 1
     text = encode_details(details)
     digest = chain_hash(head.hash, canonical_content(seq, when, operator, action, obj, text))
     event = AuditEvent(
-        seq=seq, time=when, operator=operator, action=action, object=obj, details=text,
-        prev_hash=head.hash, hash=digest,
+        seq=seq,
+        time=when,
+        operator=operator,
+        action=action,
+        object=obj,
+        details=text,
+        prev_hash=head.hash,
+        hash=digest,
     )
     session.add(event)
     head.seq, head.hash = seq, digest
@@ -83,7 +93,9 @@ class VerifyResult:
 
 
 def iter_events(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
-    result = session.execute(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch))
+    result = session.execute(
+        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
+    )
     yield from result.scalars()
 
 
@@ -92,21 +104,30 @@ def verify(session: Session) -> VerifyResult:
     prev, expected_seq, count = GENESIS_HASH, 1, 0
     for event in iter_events(session):
         if event.seq != expected_seq:
-            missing = f"event {expected_seq} is missing" if event.seq > expected_seq else "out of order"
+            missing = (
+                f"event {expected_seq} is missing" if event.seq > expected_seq else "out of order"
+            )
             return VerifyResult(False, count, prev, event.seq, missing)
         if event.prev_hash != prev:
-            return VerifyResult(False, count, prev, event.seq, "does not link to the event before it")
+            return VerifyResult(
+                False, count, prev, event.seq, "does not link to the event before it"
+            )
         content = canonical_content(
             event.seq, event.time, event.operator, event.action, event.object, event.details
         )
         if chain_hash(prev, content) != event.hash:
-            return VerifyResult(False, count, prev, event.seq, "content was changed after it was written")
+            return VerifyResult(
+                False, count, prev, event.seq, "content was changed after it was written"
+            )
         prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
     head = session.get(AuditHead, 1)
     if head is None or head.seq != count or head.hash != prev:
         head_seq = head.seq if head is not None else 0
         return VerifyResult(
-            False, count, prev, count + 1 if head_seq > count else head_seq,
+            False,
+            count,
+            prev,
+            count + 1 if head_seq > count else head_seq,
             f"the chain ends at event {count} but its head says {head_seq}: events were removed or added",
         )
     return VerifyResult(True, count, prev)

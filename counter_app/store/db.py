@@ -84,14 +84,18 @@ class Store:
             with self._sessions() as session, session.begin():
                 yield session
         except OperationalError as exc:
-            raise StoreUnavailable(detail=str(exc.orig).splitlines()[0] if exc.orig else str(exc)) from exc
+            raise StoreUnavailable(
+                detail=str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+            ) from exc
 
     def current_revision(self) -> str | None:
         try:
             with self.engine.connect() as conn:
                 return MigrationContext.configure(conn).get_current_revision()
         except OperationalError as exc:
-            raise StoreUnavailable(detail=str(exc.orig).splitlines()[0] if exc.orig else str(exc)) from exc
+            raise StoreUnavailable(
+                detail=str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+            ) from exc
 
     def head_revision(self) -> str | None:
         return ScriptDirectory.from_config(_alembic_config(self.engine)).get_current_head()
@@ -102,7 +106,9 @@ class Store:
         try:
             command.upgrade(_alembic_config(self.engine), "head")
         except OperationalError as exc:
-            raise StoreUnavailable(detail=str(exc.orig).splitlines()[0] if exc.orig else str(exc)) from exc
+            raise StoreUnavailable(
+                detail=str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+            ) from exc
 
     def is_initialised(self) -> bool:
         return self.current_revision() is not None

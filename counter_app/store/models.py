@@ -34,7 +34,9 @@ class Operator(Base):
     password_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
-        CheckConstraint("role IN ('clerk','reviewer','supervisor','admin')", name="ck_operator_role"),
+        CheckConstraint(
+            "role IN ('clerk','reviewer','supervisor','admin')", name="ck_operator_role"
+        ),
     )
 
 
