@@ -48,9 +48,10 @@ def cli(
 
 def _register() -> None:
     # Each group of verbs lives in its own module; importing them here keeps click in cli/ only.
-    from counter_app.cli import admin
+    from counter_app.cli import admin, demo
 
     admin.register(cli)
+    demo.register(cli)
 
 
 _register()

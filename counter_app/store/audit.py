@@ -59,6 +59,8 @@ def append(
     time: dt.datetime | None = None,
 ) -> AuditEvent:
     """Append one event to the chain in the caller's transaction. ``details`` holds no secret."""
+    if time is not None and time.tzinfo is None:
+        raise TypeError("audit times must be timezone-aware")
     head = session.execute(
         select(AuditHead).where(AuditHead.id == 1).with_for_update()
     ).scalar_one()
