@@ -52,6 +52,9 @@ def _register() -> None:
 
     admin.register(cli)
     demo.register(cli)
+    from counter_app.cli import gui
+
+    gui.register(cli)
 
 
 _register()

@@ -1,0 +1,120 @@
+"""Start the GUI: display check, QApplication, fonts, translator, login, main window."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from counter_app.config import Config, resource_path
+from counter_app.gui import i18n
+from counter_app.gui.errors import NoDisplay
+
+log = logging.getLogger(__name__)
+
+# CJK families by preference. WenQuanYi Micro Hei is what our Linux counters install (the
+# fonts-wqy-microhei package); the rest cover Windows, macOS and other Linux builds, so the
+# choice never depends on whatever a machine's default happens to be.
+CJK_FAMILIES = (
+    "WenQuanYi Micro Hei",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Microsoft YaHei",
+    "Microsoft YaHei UI",
+    "PingFang SC",
+    "SimHei",
+    "Droid Sans Fallback",
+)
+# Counter screens are read at arm's length, often by two people: larger than desktop default.
+BASE_POINT_SIZE = 12
+
+
+def check_display(environ: os._Environ[str] | dict[str, str] | None = None) -> None:
+    """Raise :class:`NoDisplay` if Qt would abort for want of a display (Linux/BSD only)."""
+    env = os.environ if environ is None else environ
+    if sys.platform in ("win32", "darwin"):
+        return
+    platform = env.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith(("xcb", "wayland")):
+        return  # offscreen, vnc, eglfs...: no X server needed
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return
+    raise NoDisplay()
+
+
+def create_application(argv: Sequence[str] = ()) -> QApplication:
+    """The QApplication (or the existing one), with high-DPI policy, name and counter font."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
+        # Fractional scale factors (125 %, 150 %) as the OS says, not rounded to blurry integers.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
+        app = QApplication(list(argv) or [sys.argv[0] if sys.argv else "counter-app"])
+    QCoreApplication.setApplicationName("counter-app")
+    QCoreApplication.setOrganizationName("counter-app")
+    apply_counter_font(app)
+    return app
+
+
+def _load_bundled_fonts() -> None:
+    """Fonts shipped in ``resources/fonts`` (a packaged build may add one) are registered first."""
+    folder = resource_path("fonts")
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() in (".ttf", ".ttc", ".otf"):
+            QFontDatabase.addApplicationFont(str(path))
+
+
+def pick_cjk_family() -> str | None:
+    _load_bundled_fonts()
+    available = set(QFontDatabase.families())
+    for family in CJK_FAMILIES:
+        if family in available:
+            return family
+    return None
+
+
+def apply_counter_font(app: QApplication) -> QFont:
+    font = QFont(app.font())
+    family = pick_cjk_family()
+    if family is None:
+        log.warning("no CJK font found among %s; Chinese text may show as boxes", CJK_FAMILIES)
+    else:
+        # The CJK family first, then the platform's sans for anything it lacks.
+        font.setFamilies([family, "sans-serif"])
+    font.setPointSize(BASE_POINT_SIZE)
+    app.setFont(font)
+    return font
+
+
+def run(config: Config, lang: str | None = None, argv: Sequence[str] = ()) -> int:
+    """Show the login, then the main window; return the event loop's exit code."""
+    check_display()
+    from counter_app.gui.context import GuiContext
+    from counter_app.gui.login import LoginDialog
+    from counter_app.gui.main_window import MainWindow
+    from counter_app.store.db import open_store
+
+    app = create_application(argv)
+    i18n.install(lang or config.lang)
+    store = open_store(config.db_url)
+    context = GuiContext(config=config, store=store)
+    try:
+        login = LoginDialog(context)
+        if login.exec() != LoginDialog.DialogCode.Accepted or login.operator is None:
+            return 1
+        context.operator = login.operator
+        window = MainWindow(context)
+        window.show()
+        return app.exec()
+    finally:
+        context.close()
