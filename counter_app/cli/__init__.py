@@ -55,6 +55,9 @@ def _register() -> None:
     from counter_app.cli import gui
 
     gui.register(cli)
+    from counter_app.cli import ca
+
+    ca.register(cli)
 
 
 _register()

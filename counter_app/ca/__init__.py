@@ -1,0 +1,56 @@
+"""The local signing module (本地签发模块): a pure library handed its keys and repository."""
+
+from counter_app.ca.authority import CAKeys, CertificateAuthority
+from counter_app.ca.errors import (
+    BadCSR,
+    CAAlreadyInitialised,
+    CAError,
+    CANotInitialised,
+    CertificateNotFound,
+    HSMError,
+    InvalidTransition,
+    ProfileError,
+    UnknownProfile,
+    WeakKey,
+    WrongPassphrase,
+)
+from counter_app.ca.hierarchy import CAFiles, CASettings, init_hierarchy
+from counter_app.ca.model import (
+    CertificateRecord,
+    CertificateRepository,
+    CertificateStatus,
+    IssuedCertificate,
+    PublishedCRL,
+    RevocationReason,
+    SubjectInfo,
+)
+from counter_app.ca.profiles import CAUrls, Profile, load_profiles
+
+__all__ = [
+    "BadCSR",
+    "CAAlreadyInitialised",
+    "CAError",
+    "CAFiles",
+    "CAKeys",
+    "CANotInitialised",
+    "CASettings",
+    "CAUrls",
+    "CertificateAuthority",
+    "CertificateNotFound",
+    "CertificateRecord",
+    "CertificateRepository",
+    "CertificateStatus",
+    "HSMError",
+    "InvalidTransition",
+    "IssuedCertificate",
+    "Profile",
+    "ProfileError",
+    "PublishedCRL",
+    "RevocationReason",
+    "SubjectInfo",
+    "UnknownProfile",
+    "WeakKey",
+    "WrongPassphrase",
+    "init_hierarchy",
+    "load_profiles",
+]

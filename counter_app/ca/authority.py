@@ -1,0 +1,278 @@
+"""The signing module (签发模块): issue, hold, release, revoke, CRL and OCSP.
+
+It is handed its keys (PKCS#8 loaded in memory, or HSM-backed key objects), certificates,
+profiles and a :class:`CertificateRepository`; it imports neither the store nor the token layer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+
+from counter_app.ca.crl import CRL_REFRESH, build_crl
+from counter_app.ca.errors import BadCSR, CertificateNotFound, InvalidTransition
+from counter_app.ca.hierarchy import new_serial, signature_hash
+from counter_app.ca.keys import check_public_key, recording
+from counter_app.ca.model import (
+    CertificateRecord,
+    CertificateRepository,
+    CertificateStatus,
+    IssuedCertificate,
+    PendingCertificate,
+    PublishedCRL,
+    RevocationReason,
+    StatusChange,
+    SubjectInfo,
+)
+from counter_app.ca.ocsp import OCSPResponder, serial_hex
+from counter_app.ca.profiles import CAUrls, Profile, get_profile, leaf_builder, subject_name
+
+log = logging.getLogger(__name__)
+BACKDATE = dt.timedelta(minutes=1)  # tolerate relying parties whose clocks run a little slow
+_STATE = {
+    CertificateStatus.PENDING: ("待签发", "pending"),
+    CertificateStatus.GOOD: ("有效", "valid"),
+    CertificateStatus.HOLD: ("挂起", "on hold"),
+    CertificateStatus.REVOKED: ("已吊销", "revoked"),
+}
+_ACTION = {
+    "hold": ("挂起", "put on hold"),
+    "release": ("解挂", "released"),
+    "revoke": ("吊销", "revoked"),
+}
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class CAKeys:
+    """Certificates and keys the CA works with; the root key is not needed after init."""
+
+    root: x509.Certificate
+    issuing: x509.Certificate
+    issuing_key: CertificateIssuerPrivateKeyTypes
+    responder: x509.Certificate
+    responder_key: CertificateIssuerPrivateKeyTypes
+
+
+class CertificateAuthority:
+    def __init__(
+        self,
+        *,
+        keys: CAKeys,
+        repository: CertificateRepository,
+        profiles: dict[str, Profile],
+        urls: CAUrls,
+        identifier_salt: bytes,
+        clock: Callable[[], dt.datetime] = _utcnow,
+        on_crl: Callable[[PublishedCRL], None] | None = None,
+    ) -> None:
+        self.keys = keys
+        self._repo = repository
+        self.profiles = profiles
+        self._urls = urls
+        self._salt = identifier_salt
+        self._clock = clock
+        self._on_crl = on_crl
+        self._hash = signature_hash(keys.issuing_key)
+        self.responder = OCSPResponder(
+            issuer=keys.issuing,
+            responder=keys.responder,
+            responder_key=keys.responder_key,
+            lookup=repository.get,
+            clock=clock,
+        )
+
+    # Issuance -------------------------------------------------------------------------------
+
+    def issue(
+        self,
+        csr: x509.CertificateSigningRequest,
+        subject: SubjectInfo,
+        profile: str,
+        *,
+        application_id: str | None = None,
+        operator: str = "system",
+    ) -> IssuedCertificate:
+        """Certify the CSR's key for the RA-verified ``subject`` under ``profile``."""
+        log.debug("issue profile=%s application=%s", profile, application_id)
+        chosen = get_profile(self.profiles, profile)
+        if not csr.is_signature_valid:
+            raise BadCSR(
+                reason_zh="签名校验失败（无法证明持有私钥）",
+                reason_en="its signature does not verify (no proof of possession)",
+            )
+        public_key = csr.public_key()
+        check_public_key(public_key)
+        serial = new_serial()
+        not_before = self._clock() - BACKDATE
+        not_after = min(not_before + chosen.validity, self.keys.issuing.not_valid_after_utc)
+        builder = leaf_builder(
+            profile=chosen,
+            subject=subject,
+            public_key=public_key,
+            issuer=self.keys.issuing,
+            urls=self._urls,
+            serial=serial,
+            not_before=not_before,
+            not_after=not_after,
+            salt=self._salt,
+        )
+        hex_serial = serial_hex(serial)
+        subject_text = subject_name(chosen, subject).rfc4514_string()
+
+        def record_intent(tbs: bytes) -> None:
+            # Committed before the signature exists: a crash after signing leaves a record.
+            self._repo.reserve(
+                PendingCertificate(
+                    serial_hex=hex_serial,
+                    subject=subject_text,
+                    profile=profile,
+                    not_before=not_before,
+                    not_after=not_after,
+                    tbs_der=tbs,
+                    application_id=application_id,
+                    operator=operator,
+                )
+            )
+
+        certificate = builder.sign(recording(self.keys.issuing_key, record_intent), self._hash)
+        self._repo.complete(
+            hex_serial, certificate.public_bytes(serialization.Encoding.DER), operator
+        )
+        return IssuedCertificate(hex_serial, certificate, not_before, not_after, profile)
+
+    # Lifecycle ------------------------------------------------------------------------------
+
+    def status(self, serial_hex: str) -> CertificateRecord:
+        record = self._repo.get(serial_hex.upper())
+        if record is None:
+            raise CertificateNotFound(serial=serial_hex)
+        return record
+
+    def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord:
+        def decide(record: CertificateRecord) -> StatusChange:
+            self._require(record, "hold", CertificateStatus.GOOD)
+            return StatusChange(
+                record.serial_hex,
+                "certificate.hold",
+                CertificateStatus.HOLD,
+                self._clock(),
+                RevocationReason.CERTIFICATE_HOLD,
+                operator,
+            )
+
+        return self._change(serial_hex, decide, operator)
+
+    def release(self, serial_hex: str, *, operator: str) -> CertificateRecord:
+        def decide(record: CertificateRecord) -> StatusChange:
+            self._require(record, "release", CertificateStatus.HOLD)
+            return StatusChange(
+                record.serial_hex,
+                "certificate.release",
+                CertificateStatus.GOOD,
+                None,
+                None,
+                operator,
+            )
+
+        return self._change(serial_hex, decide, operator)
+
+    def revoke(
+        self,
+        serial_hex: str,
+        reason: RevocationReason,
+        *,
+        operator: str,
+        time: dt.datetime | None = None,
+    ) -> CertificateRecord:
+        if reason is RevocationReason.CERTIFICATE_HOLD:
+            raise InvalidTransition(
+                serial=serial_hex,
+                state_zh="—",
+                state_en="-",
+                action_zh="以“挂起”为理由吊销（请使用挂起）",
+                action_en="revoked with reason certificate-hold (use hold)",
+            )
+
+        def decide(record: CertificateRecord) -> StatusChange:
+            # A pending record (signed or not before a crash) may be revoked: the safe recovery.
+            self._require(
+                record,
+                "revoke",
+                CertificateStatus.GOOD,
+                CertificateStatus.HOLD,
+                CertificateStatus.PENDING,
+            )
+            when = (time or self._clock()).astimezone(dt.UTC)
+            return StatusChange(
+                record.serial_hex,
+                "certificate.revoke",
+                CertificateStatus.REVOKED,
+                when,
+                reason,
+                operator,
+            )
+
+        return self._change(serial_hex, decide, operator)
+
+    @staticmethod
+    def _require(record: CertificateRecord, action: str, *allowed: CertificateStatus) -> None:
+        if record.status not in allowed:
+            state_zh, state_en = _STATE[record.status]
+            action_zh, action_en = _ACTION[action]
+            raise InvalidTransition(
+                serial=record.serial_hex,
+                state_zh=state_zh,
+                state_en=state_en,
+                action_zh=action_zh,
+                action_en=action_en,
+            )
+
+    def _change(
+        self, serial_hex: str, decide: Callable[[CertificateRecord], StatusChange], operator: str
+    ) -> CertificateRecord:
+        record = self._repo.change_status(serial_hex.upper(), decide)
+        self.responder.invalidate()
+        self.publish_crl(operator=operator)
+        return record
+
+    # CRL, OCSP, chain -----------------------------------------------------------------------
+
+    def publish_crl(self, *, operator: str = "system") -> PublishedCRL:
+        """Sign a full CRL with a new, higher CRL number and store it."""
+        snapshot = self._repo.crl_snapshot()
+        crl = build_crl(
+            issuer=self.keys.issuing,
+            key=self.keys.issuing_key,
+            number=snapshot.number,
+            entries=snapshot.entries,
+            this_update=self._clock().replace(microsecond=0),
+        )
+        if self._repo.save_crl(crl, operator) and self._on_crl is not None:
+            self._on_crl(crl)
+        return crl
+
+    def current_crl(self) -> bytes:
+        """The newest CRL (DER); a fresh one is signed when the stored one is a day old."""
+        latest = self._repo.latest_crl()
+        if latest is None or self._clock() - latest.this_update >= CRL_REFRESH:
+            latest = self.publish_crl()
+        return latest.der
+
+    def ocsp_response(self, request_der: bytes) -> bytes:
+        return self.responder.respond(request_der)
+
+    def chain_pem(self) -> bytes:
+        """Issuing CA then root, PEM."""
+        return b"".join(
+            c.public_bytes(serialization.Encoding.PEM) for c in (self.keys.issuing, self.keys.root)
+        )

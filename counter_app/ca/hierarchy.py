@@ -1,0 +1,272 @@
+"""The CA hierarchy on disk: root, issuing CA and delegated OCSP responder (``ca init``).
+
+Layout of ``<data dir>/ca/``: ``settings.toml`` (names, algorithm, key storage, base URL,
+identifier salt), ``root.pem``, ``issuing.pem``, ``ocsp.pem``, and for keys kept at rest
+``*.key.pem`` (PKCS#8, encrypted with the CA passphrase). An unencrypted key is never written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes,
+    CertificatePublicKeyTypes,
+)
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from counter_app.ca.errors import CAAlreadyInitialised, CAError, CANotInitialised
+from counter_app.ca.keys import generate_key, read_encrypted_key, write_encrypted_key
+
+ROOT_YEARS, ISSUING_YEARS = 20, 10
+RESPONDER_DAYS = 365
+ROLES = ("root", "issuing", "ocsp")
+KeyFactory = Callable[[str], CertificateIssuerPrivateKeyTypes]  # role -> new key
+
+
+@dataclass(frozen=True)
+class CASettings:
+    root_name: str
+    issuing_name: str
+    responder_name: str
+    algorithm: str
+    key_storage: str  # "pkcs8" or "hsm"
+    base_url: str
+    identifier_salt: bytes
+    hsm_module: str | None = None
+    hsm_label: str | None = None
+
+    def to_toml(self) -> str:
+        lines = [f"{k} = {json.dumps(v)}" for k, v in self._items() if v is not None]
+        return "# Written by `counter-app ca init`; no secret is kept here.\n" + "\n".join(lines)
+
+    def _items(self) -> list[tuple[str, str | None]]:
+        return [
+            ("root_name", self.root_name),
+            ("issuing_name", self.issuing_name),
+            ("responder_name", self.responder_name),
+            ("algorithm", self.algorithm),
+            ("key_storage", self.key_storage),
+            ("base_url", self.base_url),
+            ("identifier_salt", self.identifier_salt.hex()),
+            ("hsm_module", self.hsm_module),
+            ("hsm_label", self.hsm_label),
+        ]
+
+    @classmethod
+    def from_toml(cls, text: str) -> CASettings:
+        data = tomllib.loads(text)
+        return cls(
+            root_name=data["root_name"],
+            issuing_name=data["issuing_name"],
+            responder_name=data["responder_name"],
+            algorithm=data["algorithm"],
+            key_storage=data["key_storage"],
+            base_url=data["base_url"],
+            identifier_salt=bytes.fromhex(data["identifier_salt"]),
+            hsm_module=data.get("hsm_module"),
+            hsm_label=data.get("hsm_label"),
+        )
+
+
+@dataclass(frozen=True)
+class CAFiles:
+    directory: Path
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path) -> CAFiles:
+        return cls(data_dir / "ca")
+
+    @property
+    def settings(self) -> Path:
+        return self.directory / "settings.toml"
+
+    def cert(self, role: str) -> Path:
+        return self.directory / f"{role}.pem"
+
+    def key(self, role: str) -> Path:
+        return self.directory / f"{role}.key.pem"
+
+    @property
+    def crl(self) -> Path:
+        return self.directory / "current.crl"
+
+    def exists(self) -> bool:
+        return self.settings.exists()
+
+    def require(self) -> None:
+        if not self.exists():
+            raise CANotInitialised(where=str(self.directory))
+
+    def load_settings(self) -> CASettings:
+        self.require()
+        return CASettings.from_toml(self.settings.read_text(encoding="utf-8"))
+
+    def load_cert(self, role: str) -> x509.Certificate:
+        self.require()
+        return x509.load_pem_x509_certificate(self.cert(role).read_bytes())
+
+    def load_key(self, role: str, passphrase: str) -> CertificateIssuerPrivateKeyTypes:
+        self.require()
+        return read_encrypted_key(self.key(role), passphrase)
+
+    def publish_crl(self, der: bytes) -> None:
+        """Replace the published CRL atomically, so the server sees whole files only."""
+        tmp = self.crl.with_suffix(".tmp")
+        tmp.write_bytes(der)
+        tmp.replace(self.crl)
+
+
+def signature_hash(key: CertificateIssuerPrivateKeyTypes) -> hashes.SHA256 | hashes.SHA384:
+    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size >= 384:
+        return hashes.SHA384()
+    return hashes.SHA256()
+
+
+def _serial() -> int:
+    # 16 random bytes, top bit cleared (positive) and the next one set (always 16 octets).
+    return (int.from_bytes(secrets.token_bytes(16), "big") & ~(1 << 127)) | (1 << 126)
+
+
+def new_serial() -> int:
+    return _serial()
+
+
+def _ca_builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    public_key: CertificatePublicKeyTypes,
+    not_before: dt.datetime,
+    not_after: dt.datetime,
+) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(_serial())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+
+
+def _ca_usage() -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _aki(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
+    ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+
+
+def make_hierarchy(
+    settings: CASettings, keys: dict[str, CertificateIssuerPrivateKeyTypes], now: dt.datetime
+) -> dict[str, x509.Certificate]:
+    """Root (self-signed), issuing CA (pathLen 0) and OCSP responder certificates."""
+    root_name = x509.Name.from_rfc4514_string(settings.root_name)
+    issuing_name = x509.Name.from_rfc4514_string(settings.issuing_name)
+    responder_name = x509.Name.from_rfc4514_string(settings.responder_name)
+    root_key, issuing_key, ocsp_key = keys["root"], keys["issuing"], keys["ocsp"]
+    root = (
+        _ca_builder(
+            root_name,
+            root_name,
+            root_key.public_key(),
+            now,
+            now + dt.timedelta(days=365 * ROOT_YEARS),
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(_ca_usage(), critical=True)
+        .sign(root_key, signature_hash(root_key))
+    )
+    issuing = (
+        _ca_builder(
+            issuing_name,
+            root_name,
+            issuing_key.public_key(),
+            now,
+            now + dt.timedelta(days=365 * ISSUING_YEARS),
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_ca_usage(), critical=True)
+        .add_extension(_aki(root), critical=False)
+        .sign(root_key, signature_hash(root_key))
+    )
+    responder = make_responder(issuing, issuing_key, responder_name, ocsp_key.public_key(), now)
+    return {"root": root, "issuing": issuing, "ocsp": responder}
+
+
+def make_responder(
+    issuing: x509.Certificate,
+    issuing_key: CertificateIssuerPrivateKeyTypes,
+    name: x509.Name,
+    public_key: CertificatePublicKeyTypes,
+    now: dt.datetime,
+) -> x509.Certificate:
+    """A delegated OCSP responder: id-kp-OCSPSigning and ocsp-nocheck (RFC 6960 4.2.2.2.1)."""
+    usage = x509.KeyUsage(True, False, False, False, False, False, False, False, False)
+    return (
+        _ca_builder(name, issuing.subject, public_key, now, now + dt.timedelta(RESPONDER_DAYS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
+        .add_extension(x509.OCSPNoCheck(), critical=False)
+        .add_extension(_aki(issuing), critical=False)
+        .sign(issuing_key, signature_hash(issuing_key))
+    )
+
+
+def init_hierarchy(
+    files: CAFiles,
+    settings: CASettings,
+    *,
+    passphrase: str | None,
+    key_factory: KeyFactory | None = None,
+    now: dt.datetime,
+) -> dict[str, x509.Certificate]:
+    """Create keys and certificates. Keys are written encrypted, or made by ``key_factory``."""
+    if files.exists():
+        raise CAAlreadyInitialised(where=str(files.directory))
+    for name in (settings.root_name, settings.issuing_name, settings.responder_name):
+        try:
+            x509.Name.from_rfc4514_string(name)
+        except ValueError:
+            raise CAError(detail=f"not a distinguished name: {name!r}") from None
+    if key_factory is None:
+        if not passphrase:
+            raise CAError(detail="a passphrase is needed to encrypt the CA keys")
+        keys: dict[str, CertificateIssuerPrivateKeyTypes] = {
+            role: generate_key(settings.algorithm) for role in ROLES
+        }
+    else:
+        keys = {role: key_factory(role) for role in ROLES}
+    certs = make_hierarchy(settings, keys, now)
+    files.directory.mkdir(parents=True, exist_ok=True)
+    for role in ROLES:
+        files.cert(role).write_bytes(certs[role].public_bytes(serialization.Encoding.PEM))
+        if key_factory is None:
+            assert passphrase is not None
+            write_encrypted_key(files.key(role), keys[role], passphrase)
+    # settings.toml last: its presence is what "initialised" means, so a crash leaves no half CA.
+    files.settings.write_text(settings.to_toml() + "\n", encoding="utf-8")
+    return certs

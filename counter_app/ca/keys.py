@@ -1,0 +1,236 @@
+"""Key checks and key handling: weak public keys, CA keys at rest, a signer that records TBS.
+
+Weak RSA keys are refused before anything is recorded: moduli with small factors, Fermat-close
+primes, and the ROCA fingerprint (Infineon RSALib, which hit on-card generation in YubiKey 4 and
+Estonian ID cards; Nemec et al., CCS 2017).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes,
+    CertificatePublicKeyTypes,
+)
+
+from counter_app.ca.errors import CAError, WeakKey, WrongPassphrase
+
+MIN_RSA_BITS = 2048
+ALLOWED_CURVES = (ec.SECP256R1, ec.SECP384R1, ec.SECP521R1)
+# The ROCA fingerprint: RSALib moduli are congruent to a power of 65537 modulo each of these.
+ROCA_PRIMES = (
+    3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97,
+    101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
+)  # fmt: skip
+SMALL_FACTOR_LIMIT = 10_000
+FERMAT_ROUNDS = 100
+
+
+@cache
+def _powers_of_65537(p: int) -> frozenset[int]:
+    seen, x = set(), 1
+    while x not in seen:
+        seen.add(x)
+        x = x * 65537 % p
+    return frozenset(seen)
+
+
+@cache
+def _small_primes(limit: int) -> tuple[int, ...]:
+    sieve = bytearray([1]) * limit
+    sieve[0:2] = b"\x00\x00"
+    for i in range(2, math.isqrt(limit) + 1):
+        if sieve[i]:
+            sieve[i * i :: i] = bytearray(len(sieve[i * i :: i]))
+    return tuple(i for i, flag in enumerate(sieve) if flag)
+
+
+def has_roca_fingerprint(n: int) -> bool:
+    return all(n % p in _powers_of_65537(p) for p in ROCA_PRIMES)
+
+
+def small_factor(n: int) -> int | None:
+    for p in _small_primes(SMALL_FACTOR_LIMIT):
+        if n % p == 0:
+            return p
+    return None
+
+
+def fermat_factor(n: int, rounds: int = FERMAT_ROUNDS) -> int | None:
+    """A factor when n's primes are so close that a few Fermat steps find them."""
+    a = math.isqrt(n)
+    if a * a < n:
+        a += 1
+    for _ in range(rounds):
+        b2 = a * a - n
+        b = math.isqrt(b2)
+        if b * b == b2:
+            return a - b
+        a += 1
+    return None
+
+
+def check_rsa_modulus(n: int, e: int) -> None:
+    """Raise :class:`WeakKey` for a modulus that must not be certified."""
+    if n.bit_length() < MIN_RSA_BITS:
+        raise WeakKey(
+            reason_zh=f"RSA密钥长度 {n.bit_length()} 位，至少需要 {MIN_RSA_BITS} 位",
+            reason_en=f"RSA key of {n.bit_length()} bits, at least {MIN_RSA_BITS} needed",
+        )
+    if e < 65537 or e % 2 == 0:
+        raise WeakKey(reason_zh=f"RSA公开指数 {e} 不安全", reason_en=f"RSA public exponent {e}")
+    if small_factor(n) is not None:
+        raise WeakKey(
+            reason_zh="RSA模数含有小素因子", reason_en="the RSA modulus has a small factor"
+        )
+    if has_roca_fingerprint(n):
+        raise WeakKey(
+            reason_zh="RSA密钥具有ROCA漏洞特征（Infineon RSALib），请更换介质重新生成",
+            reason_en="the RSA key has the ROCA fingerprint (Infineon RSALib); regenerate it",
+        )
+    if fermat_factor(n) is not None:
+        raise WeakKey(
+            reason_zh="RSA密钥的两个素数过于接近", reason_en="the RSA primes are too close together"
+        )
+
+
+def check_public_key(key: CertificatePublicKeyTypes) -> None:
+    if isinstance(key, rsa.RSAPublicKey):
+        numbers = key.public_numbers()
+        check_rsa_modulus(numbers.n, numbers.e)
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        if not isinstance(key.curve, ALLOWED_CURVES):
+            raise WeakKey(
+                reason_zh=f"不支持的椭圆曲线 {key.curve.name}",
+                reason_en=f"curve {key.curve.name} is not accepted",
+            )
+    elif not isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        raise WeakKey(reason_zh="不支持的公钥类型", reason_en="unsupported public key type")
+
+
+def generate_key(algorithm: str) -> ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey:
+    """A new CA key: ``p256``, ``p384`` or ``rsa2048``/``rsa3072``/``rsa4096``."""
+    if algorithm == "p256":
+        return ec.generate_private_key(ec.SECP256R1())
+    if algorithm == "p384":
+        return ec.generate_private_key(ec.SECP384R1())
+    if algorithm.startswith("rsa") and algorithm[3:] in {"2048", "3072", "4096"}:
+        return rsa.generate_private_key(public_exponent=65537, key_size=int(algorithm[3:]))
+    raise CAError(detail=f"unknown key algorithm {algorithm!r}")
+
+
+def write_encrypted_key(path: Path, key: CertificateIssuerPrivateKeyTypes, passphrase: str) -> None:
+    """PKCS#8 encrypted with the passphrase (PBES2/AES-256); the file is created mode 0600."""
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase.encode()),
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+
+
+def read_encrypted_key(path: Path, passphrase: str) -> CertificateIssuerPrivateKeyTypes:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), passphrase.encode())
+    except (ValueError, TypeError):
+        # cryptography says "Bad decrypt" for a wrong passphrase; never echo what was typed.
+        raise WrongPassphrase() from None
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise CAError(detail=f"{path.name}: unsupported key type")
+    return key
+
+
+class RecordingECKey(ec.EllipticCurvePrivateKey):
+    """An EC private key that hands the bytes about to be signed to ``before_sign`` first.
+
+    cryptography's builders call ``sign(tbs, algorithm)`` on the key object, so this is how the
+    exact to-be-signed certificate is recorded (and committed) before the signature exists.
+    """
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey, before_sign: Callable[[bytes], None]):
+        self._key = key
+        self._before_sign = before_sign
+
+    def sign(self, data: bytes, signature_algorithm: Any) -> bytes:  # type: ignore[override]
+        self._before_sign(data)
+        return self._key.sign(data, signature_algorithm)
+
+    def public_key(self) -> ec.EllipticCurvePublicKey:
+        return self._key.public_key()
+
+    @property
+    def curve(self) -> ec.EllipticCurve:
+        return self._key.curve
+
+    @property
+    def key_size(self) -> int:
+        return self._key.key_size
+
+    def exchange(self, algorithm: Any, peer_public_key: Any) -> bytes:
+        raise NotImplementedError("a CA key is never used for key agreement")
+
+    def private_numbers(self) -> ec.EllipticCurvePrivateNumbers:
+        raise NotImplementedError("a CA key is never exported")
+
+    def private_bytes(self, *args: Any, **kwargs: Any) -> bytes:
+        raise NotImplementedError("a CA key is never exported")
+
+    def __copy__(self) -> RecordingECKey:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> RecordingECKey:
+        return self
+
+
+class RecordingRSAKey(rsa.RSAPrivateKey):
+    """The RSA counterpart of :class:`RecordingECKey`."""
+
+    def __init__(self, key: rsa.RSAPrivateKey, before_sign: Callable[[bytes], None]):
+        self._key = key
+        self._before_sign = before_sign
+
+    def sign(self, data: bytes, padding: Any, algorithm: Any) -> bytes:  # type: ignore[override]
+        self._before_sign(data)
+        return self._key.sign(data, padding, algorithm)
+
+    def public_key(self) -> rsa.RSAPublicKey:
+        return self._key.public_key()
+
+    @property
+    def key_size(self) -> int:
+        return self._key.key_size
+
+    def decrypt(self, ciphertext: bytes, padding: Any) -> bytes:
+        raise NotImplementedError("a CA key never decrypts")
+
+    def private_numbers(self) -> rsa.RSAPrivateNumbers:
+        raise NotImplementedError("a CA key is never exported")
+
+    def private_bytes(self, *args: Any, **kwargs: Any) -> bytes:
+        raise NotImplementedError("a CA key is never exported")
+
+    def __copy__(self) -> RecordingRSAKey:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> RecordingRSAKey:
+        return self
+
+
+def recording(
+    key: CertificateIssuerPrivateKeyTypes, before_sign: Callable[[bytes], None]
+) -> CertificateIssuerPrivateKeyTypes:
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return RecordingECKey(key, before_sign)
+    if isinstance(key, rsa.RSAPrivateKey):
+        return RecordingRSAKey(key, before_sign)
+    raise CAError(detail="the issuing key must be EC or RSA")

@@ -1,0 +1,165 @@
+"""Value objects of the signing module and the repository interface it is handed.
+
+The CA never imports the store: whoever builds a :class:`CertificateAuthority` passes an object
+that satisfies :class:`CertificateRepository` (``counter_app.store.certificates`` provides one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from cryptography import x509
+
+
+@dataclass(frozen=True)
+class SubjectInfo:
+    """The subject as the RA verified it (经审核的主体信息); never taken from the CSR."""
+
+    common_name: str
+    organization: str | None = None
+    organizational_unit: str | None = None
+    serial_number: str | None = None
+    country: str = "CN"
+    email: str | None = None
+    # GM/T 0015 identifiers by OID, e.g. {"1.2.156.10260.4.1.2": "<social-insurance number>"}.
+    identifiers: Mapping[str, str] = field(default_factory=dict)
+    application_items: tuple[str, ...] = ()
+
+
+class CertificateStatus(enum.StrEnum):
+    """Lifecycle: pending → good → hold ⇄ good, or → revoked (final)."""
+
+    PENDING = "pending"  # serial and TBS recorded, signature not yet stored
+    GOOD = "good"
+    HOLD = "hold"  # 挂起 (certificateHold)
+    REVOKED = "revoked"  # 吊销
+
+
+class RevocationReason(enum.StrEnum):
+    """RFC 5280 CRLReason values, by their RFC names."""
+
+    UNSPECIFIED = "unspecified"
+    KEY_COMPROMISE = "key-compromise"
+    CA_COMPROMISE = "ca-compromise"
+    AFFILIATION_CHANGED = "affiliation-changed"
+    SUPERSEDED = "superseded"
+    CESSATION_OF_OPERATION = "cessation-of-operation"
+    CERTIFICATE_HOLD = "certificate-hold"
+    PRIVILEGE_WITHDRAWN = "privilege-withdrawn"
+
+    @property
+    def flag(self) -> x509.ReasonFlags:
+        return _FLAGS[self]
+
+
+_FLAGS = {
+    RevocationReason.UNSPECIFIED: x509.ReasonFlags.unspecified,
+    RevocationReason.KEY_COMPROMISE: x509.ReasonFlags.key_compromise,
+    RevocationReason.CA_COMPROMISE: x509.ReasonFlags.ca_compromise,
+    RevocationReason.AFFILIATION_CHANGED: x509.ReasonFlags.affiliation_changed,
+    RevocationReason.SUPERSEDED: x509.ReasonFlags.superseded,
+    RevocationReason.CESSATION_OF_OPERATION: x509.ReasonFlags.cessation_of_operation,
+    RevocationReason.CERTIFICATE_HOLD: x509.ReasonFlags.certificate_hold,
+    RevocationReason.PRIVILEGE_WITHDRAWN: x509.ReasonFlags.privilege_withdrawn,
+}
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    serial_hex: str  # upper-case hex, as `openssl x509 -serial` prints it
+    certificate: x509.Certificate
+    not_before: dt.datetime
+    not_after: dt.datetime
+    profile: str
+
+
+@dataclass(frozen=True)
+class PendingCertificate:
+    """What is recorded before the signature is made (the to-be-signed content)."""
+
+    serial_hex: str
+    subject: str  # RFC 4514
+    profile: str
+    not_before: dt.datetime
+    not_after: dt.datetime
+    tbs_der: bytes
+    application_id: str | None
+    operator: str
+
+
+@dataclass(frozen=True)
+class CertificateRecord:
+    serial_hex: str
+    subject: str
+    profile: str
+    status: CertificateStatus
+    not_before: dt.datetime
+    not_after: dt.datetime
+    application_id: str | None = None
+    revoked_at: dt.datetime | None = None
+    reason: RevocationReason | None = None
+    der: bytes | None = None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A lifecycle change the CA decided on; the repository applies it with its audit event."""
+
+    serial_hex: str
+    action: str  # certificate.hold | certificate.release | certificate.revoke
+    status: CertificateStatus
+    revoked_at: dt.datetime | None
+    reason: RevocationReason | None
+    operator: str
+
+
+@dataclass(frozen=True)
+class RevokedEntry:
+    serial: int
+    revoked_at: dt.datetime
+    reason: RevocationReason
+
+
+@dataclass(frozen=True)
+class CRLSnapshot:
+    """A freshly allocated CRL number and the entries that CRL must list."""
+
+    number: int
+    entries: list[RevokedEntry]
+
+
+@dataclass(frozen=True)
+class PublishedCRL:
+    number: int
+    this_update: dt.datetime
+    next_update: dt.datetime
+    der: bytes
+
+
+class CertificateRepository(Protocol):
+    """Persistence the CA is handed. Each method is one transaction; changes are audited there."""
+
+    def reserve(self, pending: PendingCertificate) -> None:
+        """Record serial and TBS (status pending) and commit, before anything is signed."""
+
+    def complete(self, serial_hex: str, der: bytes, operator: str) -> None:
+        """Store the signed certificate (status good) with its issuance audit event."""
+
+    def get(self, serial_hex: str) -> CertificateRecord | None: ...
+
+    def change_status(
+        self, serial_hex: str, decide: Callable[[CertificateRecord], StatusChange]
+    ) -> CertificateRecord:
+        """Lock the record, call ``decide(record)`` and apply the change it returns, audited."""
+
+    def crl_snapshot(self) -> CRLSnapshot:
+        """Allocate the next CRL number and read every entry on hold or revoked."""
+
+    def save_crl(self, crl: PublishedCRL, operator: str) -> bool:
+        """Store a signed CRL unless a newer one was stored meanwhile; True when stored."""
+
+    def latest_crl(self) -> PublishedCRL | None: ...

@@ -1,0 +1,248 @@
+"""Certificate profiles (证书模板): what each certificate type contains, read from TOML."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
+from counter_app.ca.errors import BadCSR, ProfileError, UnknownProfile
+from counter_app.ca.model import SubjectInfo
+
+GMT0015_ARC = "1.2.156.10260.4.1."
+DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")  # id-kp-documentSigning, RFC 9336
+EKUS = {
+    "client_auth": ExtendedKeyUsageOID.CLIENT_AUTH,
+    "server_auth": ExtendedKeyUsageOID.SERVER_AUTH,
+    "email_protection": ExtendedKeyUsageOID.EMAIL_PROTECTION,
+    "document_signing": DOCUMENT_SIGNING,
+}
+KEY_USAGES = ("digital_signature", "content_commitment", "key_encipherment", "key_agreement")
+SUBJECT_ATTRS = {
+    "C": (NameOID.COUNTRY_NAME, "country"),
+    "O": (NameOID.ORGANIZATION_NAME, "organization"),
+    "OU": (NameOID.ORGANIZATIONAL_UNIT_NAME, "organizational_unit"),
+    "serialNumber": (NameOID.SERIAL_NUMBER, "serial_number"),
+    "CN": (NameOID.COMMON_NAME, "common_name"),
+}
+IDENTIFIER_MODES = ("value", "hash", "omit")
+PRINTABLE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    subject: tuple[str, ...]
+    required: tuple[str, ...]
+    key_usage: frozenset[str]
+    extended_key_usage: tuple[str, ...]
+    identifiers: tuple[tuple[str, str], ...]  # (OID, mode)
+    validity: dt.timedelta
+
+
+@dataclass(frozen=True)
+class CAUrls:
+    """Where relying parties fetch status and the issuer: written into every leaf."""
+
+    ocsp: str
+    ca_issuers: str
+    crl: str
+
+    @classmethod
+    def from_base(cls, base_url: str) -> CAUrls:
+        base = base_url.rstrip("/")
+        return cls(ocsp=f"{base}/ocsp", ca_issuers=f"{base}/ca/issuing.cer", crl=f"{base}/crl")
+
+
+def _profile(name: str, table: dict[str, object], validity_days: int) -> Profile:
+    def strings(key: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ProfileError(detail=f"{name}.{key} must be a list of strings")
+        return tuple(value)
+
+    subject, usages, ekus = strings("subject"), strings("key_usage"), strings("extended_key_usage")
+    for attr in (*subject, *strings("required")):
+        if attr not in SUBJECT_ATTRS:
+            raise ProfileError(detail=f"{name}: unknown subject attribute {attr}")
+    for usage in usages:
+        if usage not in KEY_USAGES:
+            raise ProfileError(detail=f"{name}: unknown key usage {usage}")
+    for eku in ekus:
+        if eku not in EKUS:
+            raise ProfileError(detail=f"{name}: unknown extended key usage {eku}")
+    identifiers = table.get("identifiers", {})
+    if not isinstance(identifiers, dict):
+        raise ProfileError(detail=f"{name}.identifiers must be a table")
+    for oid, mode in identifiers.items():
+        if not oid.startswith(GMT0015_ARC) or mode not in IDENTIFIER_MODES:
+            raise ProfileError(detail=f"{name}: identifier {oid} = {mode!r}")
+    days = table.get("validity_days", validity_days)
+    if not isinstance(days, int) or not 1 <= days <= 825:
+        raise ProfileError(detail=f"{name}.validity_days must be 1..825")
+    return Profile(
+        name=name,
+        description=str(table.get("description", name)),
+        subject=subject,
+        required=strings("required"),
+        key_usage=frozenset(usages),
+        extended_key_usage=ekus,
+        identifiers=tuple(sorted(identifiers.items())),
+        validity=dt.timedelta(days=days),
+    )
+
+
+def load_profiles(path: Path) -> dict[str, Profile]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ProfileError(detail=f"{path}: {exc}") from None
+    days = data.get("defaults", {}).get("validity_days", 365)
+    tables = data.get("profiles", {})
+    if not tables:
+        raise ProfileError(detail=f"{path}: no [profiles.*] tables")
+    return {name: _profile(name, table, days) for name, table in tables.items()}
+
+
+def subject_name(profile: Profile, subject: SubjectInfo) -> x509.Name:
+    attributes = []
+    for attr in profile.subject:
+        oid, field_name = SUBJECT_ATTRS[attr]
+        value = getattr(subject, field_name)
+        if value:
+            attributes.append(x509.NameAttribute(oid, value))
+        elif attr in profile.required:
+            raise BadCSR(
+                reason_zh=f"主体信息缺少 {attr}", reason_en=f"the subject data lacks {attr}"
+            )
+    return x509.Name(attributes)
+
+
+def _der_string(value: str) -> bytes:
+    # GM/T 0015 identifiers are strings; PrintableString when the characters allow it.
+    body = value.encode()
+    tag = 0x13 if set(value) <= PRINTABLE else 0x0C
+    if len(body) > 0xFFFF:
+        raise BadCSR(reason_zh="标识过长", reason_en="identifier too long")
+    if len(body) < 0x80:
+        length = bytes([len(body)])
+    elif len(body) < 0x100:
+        length = bytes([0x81, len(body)])
+    else:
+        length = bytes([0x82]) + len(body).to_bytes(2, "big")
+    return bytes([tag]) + length + body
+
+
+def identifier_extensions(
+    profile: Profile, subject: SubjectInfo, salt: bytes
+) -> list[x509.UnrecognizedExtension]:
+    extensions = []
+    for oid, mode in profile.identifiers:
+        value = subject.identifiers.get(oid)
+        if not value or mode == "omit":
+            continue
+        if mode == "hash":
+            # A salted hash lets a relying party who knows the value check it, but nobody can
+            # read the personal identifier out of the certificate.
+            value = hashlib.sha256(salt + value.encode()).hexdigest().upper()
+        extensions.append(x509.UnrecognizedExtension(ObjectIdentifier(oid), _der_string(value)))
+    return extensions
+
+
+def _key_usage(profile: Profile, key: CertificatePublicKeyTypes) -> x509.KeyUsage:
+    usage = profile.key_usage
+    is_rsa, is_ec = isinstance(key, rsa.RSAPublicKey), isinstance(key, ec.EllipticCurvePublicKey)
+    return x509.KeyUsage(
+        digital_signature="digital_signature" in usage,
+        content_commitment="content_commitment" in usage,
+        key_encipherment="key_encipherment" in usage and is_rsa,
+        data_encipherment=False,
+        key_agreement="key_agreement" in usage and is_ec,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def leaf_builder(
+    *,
+    profile: Profile,
+    subject: SubjectInfo,
+    public_key: CertificatePublicKeyTypes,
+    issuer: x509.Certificate,
+    urls: CAUrls,
+    serial: int,
+    not_before: dt.datetime,
+    not_after: dt.datetime,
+    salt: bytes,
+) -> x509.CertificateBuilder:
+    issuer_ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject_name(profile, subject))
+        .issuer_name(issuer.subject)
+        .public_key(public_key)
+        .serial_number(serial)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(profile, public_key), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski),
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityInformationAccess(
+                [
+                    x509.AccessDescription(
+                        x509.AuthorityInformationAccessOID.OCSP,
+                        x509.UniformResourceIdentifier(urls.ocsp),
+                    ),
+                    x509.AccessDescription(
+                        x509.AuthorityInformationAccessOID.CA_ISSUERS,
+                        x509.UniformResourceIdentifier(urls.ca_issuers),
+                    ),
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.CRLDistributionPoints(
+                [
+                    x509.DistributionPoint(
+                        [x509.UniformResourceIdentifier(urls.crl)], None, None, None
+                    )
+                ]
+            ),
+            critical=False,
+        )
+    )
+    if profile.extended_key_usage:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([EKUS[e] for e in profile.extended_key_usage]), critical=False
+        )
+    if subject.email:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.RFC822Name(subject.email)]), critical=False
+        )
+    for extension in identifier_extensions(profile, subject, salt):
+        builder = builder.add_extension(extension, critical=False)
+    return builder
+
+
+def get_profile(profiles: dict[str, Profile], name: str) -> Profile:
+    try:
+        return profiles[name]
+    except KeyError:
+        raise UnknownProfile(profile=name) from None

@@ -1,0 +1,303 @@
+"""Verbs of the signing module: ``ca init|chain|status|issue|hold|release|revoke|crl`` and
+``serve``.
+
+The CA passphrase comes from COUNTER_APP_CA_PASSPHRASE or a prompt, never from argv.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+
+from counter_app.ca import (
+    BadCSR,
+    CAFiles,
+    CASettings,
+    CertificateAuthority,
+    RevocationReason,
+    SubjectInfo,
+    init_hierarchy,
+)
+from counter_app.cli.admin import pass_app
+from counter_app.cli.context import AppContext, read_secret
+from counter_app.store import audit
+from counter_app.store.certificates import open_signing_module
+
+CLI_OPERATOR = "ca-cli"
+ALGORITHMS = ("p256", "p384", "rsa2048", "rsa3072", "rsa4096")
+
+
+def _passphrase() -> str:
+    return read_secret("COUNTER_APP_CA_PASSPHRASE")
+
+
+def open_ca(app: AppContext) -> CertificateAuthority:
+    """The CA of this data dir with its keys opened (passphrase or HSM)."""
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    settings = files.load_settings()
+    hsm_keys = None
+    if settings.key_storage == "hsm":
+        from counter_app.cli import ca_hsm
+
+        hsm_keys = ca_hsm.key_loader()
+    return open_signing_module(app.config, app.store(), _passphrase, hsm_keys=hsm_keys)
+
+
+@click.group("ca")
+def ca_group() -> None:
+    """The local signing module (本地签发模块): CA keys, certificates, CRL."""
+
+
+@ca_group.command("init")
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default="p256", show_default=True)
+@click.option("--root-name", default="CN=Counter Root CA,O=Counter RA,C=CN", show_default=True)
+@click.option(
+    "--issuing-name", default="CN=Counter Issuing CA,O=Counter RA,C=CN", show_default=True
+)
+@click.option(
+    "--responder-name", default="CN=Counter OCSP Responder,O=Counter RA,C=CN", show_default=True
+)
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:8080",
+    show_default=True,
+    help="Where `serve` is reachable; written into AIA and CRL distribution points.",
+)
+@click.option("--hsm-module", default=None, help="PKCS#11 module of an HSM to keep the CA keys.")
+@click.option("--hsm-label", default=None, help="Token label in that HSM.")
+@pass_app
+def ca_init(
+    app: AppContext,
+    algorithm: str,
+    root_name: str,
+    issuing_name: str,
+    responder_name: str,
+    base_url: str,
+    hsm_module: str | None,
+    hsm_label: str | None,
+) -> None:
+    """Create the root CA, the issuing CA and the OCSP responder, then publish a first CRL."""
+    store = app.store()  # the data dir must be initialised first (counter-app init)
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    settings = CASettings(
+        root_name=root_name,
+        issuing_name=issuing_name,
+        responder_name=responder_name,
+        algorithm=algorithm,
+        key_storage="hsm" if hsm_module else "pkcs8",
+        base_url=base_url,
+        identifier_salt=secrets.token_bytes(16),
+        hsm_module=hsm_module,
+        hsm_label=hsm_label,
+    )
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    if hsm_module:
+        from counter_app.cli import ca_hsm
+
+        certs = init_hierarchy(
+            files,
+            settings,
+            passphrase=None,
+            key_factory=ca_hsm.key_factory(hsm_module, hsm_label, algorithm),
+            now=now,
+        )
+    else:
+        passphrase = read_secret("COUNTER_APP_CA_PASSPHRASE", confirm=True)
+        certs = init_hierarchy(files, settings, passphrase=passphrase, now=now)
+    with store.session() as session:
+        audit.append(
+            session,
+            operator=CLI_OPERATOR,
+            action="ca.init",
+            obj="ca",
+            details={role: cert.fingerprint(hashes.SHA256()).hex() for role, cert in certs.items()}
+            | {"algorithm": algorithm, "key_storage": settings.key_storage},
+        )
+    crl = open_ca(app).publish_crl(operator=CLI_OPERATOR)
+    click.echo(f"CA initialised in {files.directory} ({algorithm}); CRL number {crl.number}")
+
+
+@ca_group.command("chain")
+@pass_app
+def ca_chain(app: AppContext) -> None:
+    """Print the issuing CA and root certificates (PEM)."""
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    for role in ("issuing", "root"):
+        click.echo(
+            files.load_cert(role).public_bytes(serialization.Encoding.PEM).decode(), nl=False
+        )
+
+
+@ca_group.command("status")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def ca_status(app: AppContext, as_json: bool) -> None:
+    """Names, validity and key storage of the CA certificates; the newest CRL."""
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    settings = files.load_settings()
+    from counter_app.store.certificates import SQLCertificateRepository
+
+    latest = SQLCertificateRepository(app.store()).latest_crl()
+    info: dict[str, object] = {
+        "algorithm": settings.algorithm,
+        "key_storage": settings.key_storage,
+        "base_url": settings.base_url,
+        "crl_number": latest.number if latest else None,
+        "crl_next_update": latest.next_update.isoformat() if latest else None,
+    }
+    for role in ("root", "issuing", "ocsp"):
+        cert = files.load_cert(role)
+        info[role] = {
+            "subject": cert.subject.rfc4514_string(),
+            "not_before": cert.not_valid_before_utc.isoformat(),
+            "not_after": cert.not_valid_after_utc.isoformat(),
+        }
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False))
+        return
+    for key, value in info.items():
+        click.echo(f"{key}: {value}")
+
+
+def _load_csr(path: Path) -> x509.CertificateSigningRequest:
+    data = path.read_bytes()
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_csr(data)
+        return x509.load_der_x509_csr(data)
+    except ValueError:
+        raise BadCSR(reason_zh="无法解析", reason_en="it cannot be parsed") from None
+
+
+@ca_group.command("issue")
+@click.option("--csr", "csr_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--profile", required=True)
+@click.option("--cn", required=True, help="Common name (RA-verified).")
+@click.option("--org", default=None)
+@click.option("--ou", default=None)
+@click.option("--subject-serial", default=None, help="Subject serialNumber attribute.")
+@click.option("--email", default=None)
+@click.option("--id", "identifiers", multiple=True, help="GM/T 0015 identifier, OID=VALUE.")
+@click.option("--application-id", default=None)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@pass_app
+def ca_issue(
+    app: AppContext,
+    csr_path: Path,
+    profile: str,
+    cn: str,
+    org: str | None,
+    ou: str | None,
+    subject_serial: str | None,
+    email: str | None,
+    identifiers: tuple[str, ...],
+    application_id: str | None,
+    out: Path | None,
+) -> None:
+    """Low-level issuance (tests, recovery); the counter's services call the CA directly."""
+    ids = dict(item.split("=", 1) for item in identifiers if "=" in item)
+    subject = SubjectInfo(
+        common_name=cn,
+        organization=org,
+        organizational_unit=ou,
+        serial_number=subject_serial,
+        email=email,
+        identifiers=ids,
+    )
+    issued = open_ca(app).issue(
+        _load_csr(csr_path),
+        subject,
+        profile,
+        application_id=application_id,
+        operator=CLI_OPERATOR,
+    )
+    pem = issued.certificate.public_bytes(serialization.Encoding.PEM)
+    if out is not None:
+        out.write_bytes(pem)
+    else:
+        sys.stdout.write(pem.decode())
+    click.echo(issued.serial_hex, err=out is None)
+
+
+@ca_group.command("hold")
+@click.argument("serial")
+@pass_app
+def ca_hold(app: AppContext, serial: str) -> None:
+    """Suspend (挂起) a certificate: certificateHold on the CRL and in OCSP."""
+    open_ca(app).hold(serial, operator=CLI_OPERATOR)
+    click.echo(f"{serial.upper()} on hold")
+
+
+@ca_group.command("release")
+@click.argument("serial")
+@pass_app
+def ca_release(app: AppContext, serial: str) -> None:
+    """Resume (解挂) a certificate on hold."""
+    open_ca(app).release(serial, operator=CLI_OPERATOR)
+    click.echo(f"{serial.upper()} released")
+
+
+@ca_group.command("revoke")
+@click.argument("serial")
+@click.option(
+    "--reason",
+    type=click.Choice([r.value for r in RevocationReason if r.value != "certificate-hold"]),
+    default="unspecified",
+    show_default=True,
+)
+@pass_app
+def ca_revoke(app: AppContext, serial: str, reason: str) -> None:
+    """Revoke (吊销) a certificate for good."""
+    open_ca(app).revoke(serial, RevocationReason(reason), operator=CLI_OPERATOR)
+    click.echo(f"{serial.upper()} revoked ({reason})")
+
+
+@ca_group.command("crl")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--new", "fresh", is_flag=True, help="Sign a new CRL first.")
+@pass_app
+def ca_crl(app: AppContext, out: Path, fresh: bool) -> None:
+    """Write the current CRL (DER)."""
+    ca = open_ca(app)
+    der = ca.publish_crl(operator=CLI_OPERATOR).der if fresh else ca.current_crl()
+    out.write_bytes(der)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@pass_app
+def serve_cmd(app: AppContext, host: str, port: int, workers: int) -> None:
+    """Serve /ca/chain.pem, /crl, /ocsp and /healthz over HTTP."""
+    from counter_app.server import create_app, serve
+
+    ca = open_ca(app)
+    ca.current_crl()
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    store = app.store()
+
+    def after_fork() -> None:
+        # SQLAlchemy's advice for forked workers: new connections, leave the parent's alone.
+        store.engine.dispose(close=False)
+
+    serve(
+        lambda: create_app(ca, files.crl),
+        host,
+        port,
+        workers=workers,
+        after_fork=after_fork,
+        on_ready=lambda url: click.echo(f"serving on {url}", err=True),
+    )
+
+
+def register(group: click.Group) -> None:
+    group.add_command(ca_group)
+    group.add_command(serve_cmd)
