@@ -1,0 +1,133 @@
+"""Tables of the counter services: subscribers, applications, agreement records, payments,
+application items, numbering sequences and the enrollment journal.
+
+Certificates themselves live in :mod:`counter_app.store.certificates` (the signing module's
+records); an application refers to them by serial (hexadecimal text).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from counter_app.store.models import Base
+from counter_app.store.types import UTCDateTime
+
+
+class SubscriberRow(Base):
+    """A unit (单位), individual (个人) or device (设备) as verified at the counter."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # The identity key: resident ID number, USCC, or owner USCC + device identifier.
+    identity: Mapped[str] = mapped_column(String(128), index=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    data: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("kind", "identity", name="uq_subscriber_identity"),)
+
+
+class ApplicationRow(Base):
+    """One counter service asked for: enroll, renew, change, add item, suspend, ... ."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    service: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    certificate_type: Mapped[str] = mapped_column(String(16))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    clerk: Mapped[str] = mapped_column(String(64))
+    reviewer: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    key_algorithm: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    token_serial: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    token_label: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    old_serial: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    new_serial: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    data: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AgreementRecord(Base):
+    """The subscriber's acceptance of an agreement version, approved by a reviewer."""
+
+    __tablename__ = "agreement_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), unique=True)
+    version: Mapped[str] = mapped_column(String(16))
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    accepted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    clerk: Mapped[str] = mapped_column(String(64))
+    reviewer: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(64))
+
+
+class PaymentRow(Base):
+    """A fee taken (integer fen) with its receipt number, or a waiver and who approved it."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt_number: Mapped[str] = mapped_column(String(32), unique=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    service: Mapped[str] = mapped_column(String(16))
+    certificate_type: Mapped[str] = mapped_column(String(16))
+    payer: Mapped[str] = mapped_column(String(200))
+    fee_fen: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(16))
+    tendered_fen: Mapped[int] = mapped_column(Integer)
+    change_fen: Mapped[int] = mapped_column(Integer)
+    waiver_reference: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    waiver_approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    clerk: Mapped[str] = mapped_column(String(64))
+    time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class CertificateItem(Base):
+    """An application item (增加应用项): a relying system the certificate is registered for."""
+
+    __tablename__ = "certificate_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(64), index=True)
+    item_code: Mapped[str] = mapped_column(String(64))
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("serial", "item_code", name="uq_certificate_item"),)
+
+
+class Sequence(Base):
+    """Numbering per name and day (receipts, applications), taken under a row lock."""
+
+    __tablename__ = "sequences"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class JournalEntry(Base):
+    """Where a token service stands, committed before each next step (the recovery record)."""
+
+    __tablename__ = "journal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), unique=True)
+    service: Mapped[str] = mapped_column(String(16))
+    step: Mapped[str] = mapped_column(String(24))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    token_serial: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    token_label: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    key_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    cert_serial: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    data: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
