@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509 import ocsp
 
@@ -79,11 +80,23 @@ class OCSPResponder:
         }
 
     def _hashes_for(self, algorithm: hashes.HashAlgorithm) -> tuple[bytes, bytes]:
-        # Build a throwaway request for our issuer to learn its name and key hashes.
-        request = (
-            ocsp.OCSPRequestBuilder().add_certificate(self._issuer, self._issuer, algorithm).build()
-        )
-        return request.issuer_name_hash, request.issuer_key_hash
+        """CertID hashes of our issuer: its DER subject and its subjectPublicKey bits."""
+        key = self._issuer.public_key()
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            key_bits = key.public_bytes(
+                serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+            )
+        else:
+            key_bits = key.public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.PKCS1
+            )
+
+        def digest(data: bytes) -> bytes:
+            h = hashes.Hash(algorithm)
+            h.update(data)
+            return h.finalize()
+
+        return digest(self._issuer.subject.public_bytes()), digest(key_bits)
 
     def invalidate(self) -> None:
         """Forget every signed response: a status changed."""

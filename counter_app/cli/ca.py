@@ -44,9 +44,9 @@ def open_ca(app: AppContext) -> CertificateAuthority:
     settings = files.load_settings()
     hsm_keys = None
     if settings.key_storage == "hsm":
-        from counter_app.cli import ca_hsm
+        from counter_app.cli.ca_hsm import key_loader
 
-        hsm_keys = ca_hsm.key_loader()
+        hsm_keys = key_loader()
     return open_signing_module(app.config, app.store(), _passphrase, hsm_keys=hsm_keys)
 
 
@@ -99,13 +99,13 @@ def ca_init(
     )
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     if hsm_module:
-        from counter_app.cli import ca_hsm
+        from counter_app.cli.ca_hsm import key_factory
 
         certs = init_hierarchy(
             files,
             settings,
             passphrase=None,
-            key_factory=ca_hsm.key_factory(hsm_module, hsm_label, algorithm),
+            key_factory=key_factory(hsm_module, hsm_label, algorithm),
             now=now,
         )
     else:

@@ -1,0 +1,125 @@
+"""Fixtures of the signing module's tests: an initialised CA (CLI and library), a live server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from counter_app.ca import CAFiles, CASettings, CertificateAuthority, init_hierarchy
+from counter_app.config import load_config
+from counter_app.store.certificates import open_signing_module
+from counter_app.store.db import Store, open_store
+from tests.conftest import CLI
+
+PASSPHRASE = "ca-Passphrase-1"
+CA_ENV = {"COUNTER_APP_CA_PASSPHRASE": PASSPHRASE}
+BIN = Path(sys.executable).parent
+
+
+def make_csr(cn: str = "from-the-csr") -> tuple[ec.EllipticCurvePrivateKey, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, cn)]))
+        .sign(key, hashes.SHA256())
+    )
+    return key, csr.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.fixture
+def ca_cli(initialised_cli: CLI) -> CLI:
+    result = initialised_cli("ca", "init", env=CA_ENV)
+    assert result.returncode == 0, result.stderr
+    return initialised_cli
+
+
+@pytest.fixture
+def ca_files(ca_cli: CLI) -> CAFiles:
+    return CAFiles.in_data_dir(ca_cli.data_dir)
+
+
+def issue_via_cli(cli: CLI, tmp_path: Path, profile: str = "individual", **extra: str) -> Path:
+    _, csr = make_csr()
+    csr_path = tmp_path / f"{profile}.csr"
+    csr_path.write_bytes(csr)
+    out = tmp_path / f"{profile}.pem"
+    args = ["ca", "issue", "--csr", str(csr_path), "--profile", profile, "--out", str(out)]
+    args += ["--cn", extra.get("cn", "张三"), "--org", extra.get("org", "某某单位")]
+    for oid, value in extra.items():
+        if oid.startswith("1."):
+            args += ["--id", f"{oid}={value}"]
+    result = cli(*args, env=CA_ENV)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen[str]
+
+
+@pytest.fixture
+def server(ca_cli: CLI) -> Iterator[Server]:
+    exe = BIN / "counter-app"
+    proc = subprocess.Popen(
+        [str(exe), "--data-dir", str(ca_cli.data_dir), "serve", "--port", "0"],
+        env={**ca_cli.env, **CA_ENV},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    match = re.search(r"serving on (http://\S+)", line)
+    assert match, line
+    try:
+        yield Server(match.group(1), proc)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@dataclass
+class LibraryCA:
+    ca: CertificateAuthority
+    store: Store
+    files: CAFiles
+
+
+@pytest.fixture
+def library_ca(tmp_path: Path) -> Iterator[LibraryCA]:
+    """The library on a real SQLite file, composed the way services compose it."""
+    config = load_config(data_dir=tmp_path / "lib", environ={})
+    config.data_dir.mkdir(parents=True)
+    store = open_store(config.db_url, create=True)
+    files = CAFiles.in_data_dir(config.data_dir)
+    settings = CASettings(
+        root_name="CN=Test Root,O=Test,C=CN",
+        issuing_name="CN=Test Issuing,O=Test,C=CN",
+        responder_name="CN=Test OCSP,O=Test,C=CN",
+        algorithm="p256",
+        key_storage="pkcs8",
+        base_url="http://127.0.0.1:9",
+        identifier_salt=b"salt-for-tests!!",
+    )
+    init_hierarchy(files, settings, passphrase=PASSPHRASE, now=dt.datetime.now(dt.UTC))
+    ca = open_signing_module(config, store, lambda: PASSPHRASE)
+    try:
+        yield LibraryCA(ca, store, files)
+    finally:
+        store.close()
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(args), capture_output=True, text=True, timeout=60)
