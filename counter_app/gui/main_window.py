@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QSplitter,
     QStackedWidget,
     QWidget,
 )
@@ -50,6 +51,11 @@ class MainWindow(QMainWindow):
         registry.load_builtin_wizards()
         self._fill_services()
         self._make_status_bar()
+        splitter = self.form.get(QSplitter, "splitter")
+        # The work area takes the extra width; the services list keeps what its labels need.
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([260, 900])
         context.runner.failed.connect(self.show_error)
         context.runner.busy_changed.connect(self._busy_changed)
         self.token_monitor: TokenMonitor | None = None

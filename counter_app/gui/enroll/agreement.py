@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QCheckBox, QLabel, QPlainTextEdit, QWidget
 
@@ -45,9 +46,17 @@ class AgreementPage(WizardPage):
         self.hash_value = self.form.get(QLabel, "hash_value")
         self.scroll_hint = self.form.get(QLabel, "scroll_hint")
         self.agreement: AgreementText | None = None
+        # Keyboard reading too (PgDn, Ctrl+End): read-only text is otherwise mouse-only.
+        self.text_view.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
         self.reached_end = False
-        self.text_view.verticalScrollBar().valueChanged.connect(self._scrolled)
-        self.text_view.verticalScrollBar().rangeChanged.connect(lambda *_: self._scrolled())
+        # Judged after the view has moved: the scroll bar signals before the viewport updates.
+        bar = self.text_view.verticalScrollBar()
+        bar.valueChanged.connect(self._check_soon)
+        bar.rangeChanged.connect(self._check_soon)
+        self.text_view.cursorPositionChanged.connect(self._check_soon)
         self.accepted_check.toggled.connect(self._update)
         self.call_service(load_agreement, on_done=self._loaded)
 
@@ -62,6 +71,9 @@ class AgreementPage(WizardPage):
         self.hash_value.setText(agreement.sha256)
         self._scrolled()
 
+    def _check_soon(self, *_: object) -> None:
+        QTimer.singleShot(0, self._scrolled)
+
     def _scrolled(self, *_: object) -> None:
         if self.agreement is None or self.reached_end:
             return
@@ -74,20 +86,17 @@ class AgreementPage(WizardPage):
     def _end_visible(self) -> bool:
         """True when the text's last line is inside the viewport, on screen.
 
-        The scroll bar alone is not enough: its range grows while the text is still being laid
-        out, so "value == maximum" is briefly true at the top. The end's cursor rectangle is
-        where the last line really is.
+        Not "scroll bar at maximum": the range grows while the text is still being laid out
+        (briefly 0 at the top) and Ctrl+End may stop a step short of it. The end's cursor
+        rectangle is where the last line really is.
         """
         view = self.text_view
         if not view.isVisible():
             return False
-        bar = view.verticalScrollBar()
         end = QTextCursor(view.document())
         end.movePosition(QTextCursor.MoveOperation.End)
-        return (
-            bar.value() >= bar.maximum()
-            and view.cursorRect(end).bottom() <= view.viewport().height()
-        )
+        rect = view.cursorRect(end)
+        return rect.top() >= 0 and rect.bottom() <= view.viewport().height()
 
     def _update(self, *_: object) -> None:
         self.set_valid(self.reached_end and self.accepted_check.isChecked())

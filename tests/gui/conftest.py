@@ -1,0 +1,82 @@
+"""GUI tests: real widgets offscreen, a real SQLite store, translations built by the install step."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from counter_app.config import load_config
+from counter_app.services import operators
+from counter_app.services.operators import OperatorInfo
+from counter_app.store.db import open_store
+from tests.conftest import ADMIN_PASSWORD
+
+
+@pytest.fixture(scope="session")
+def qapp_cls():  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication
+
+
+@pytest.fixture(scope="session", autouse=True)
+def built_translations(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Run the install step's translation build, as a fresh install would."""
+    from counter_app.gui import i18n
+
+    built = i18n.build()
+    assert built, "no .ts catalogue found"
+    return built[0]
+
+
+@pytest.fixture
+def gui_app(qapp):  # type: ignore[no-untyped-def]
+    from counter_app.gui.app import apply_counter_font
+
+    apply_counter_font(qapp)
+    return qapp
+
+
+@pytest.fixture
+def zh(gui_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    from counter_app.gui import i18n
+
+    yield i18n.install("zh_CN")
+    i18n.install("zh_CN")
+
+
+@pytest.fixture
+def en(gui_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    from counter_app.gui import i18n
+
+    yield i18n.install("en")
+    i18n.install("zh_CN")
+
+
+@pytest.fixture
+def context(tmp_path: Path, gui_app):  # type: ignore[no-untyped-def]
+    """A GUI session on a real SQLite store with the first admin created."""
+    from counter_app.gui.context import GuiContext
+
+    data = tmp_path / "data"
+    data.mkdir()
+    config = load_config(data_dir=data, environ={})
+    store = open_store(config.db_url, create=True)
+    operators.create_first_admin(store, "admin", ADMIN_PASSWORD)
+    ctx = GuiContext(config=config, store=store)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def signed_in(context):  # type: ignore[no-untyped-def]
+    info = operators.authenticate(context.store, "admin", ADMIN_PASSWORD)
+    assert isinstance(info, OperatorInfo)
+    context.operator = info
+    return context

@@ -1,0 +1,56 @@
+"""Sign-in through the real dialog on a real SQLite store."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from counter_app.gui.login import LoginDialog
+from tests.conftest import ADMIN_PASSWORD
+
+
+def _sign_in(qtbot, dialog: LoginDialog, name: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    qtbot.keyClicks(dialog.name_edit, name)
+    qtbot.keyClicks(dialog.password_edit, password)
+    qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+
+
+def test_correct_password_signs_the_operator_in(qtbot, context, zh) -> None:  # type: ignore[no-untyped-def]
+    dialog = LoginDialog(context)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.signed_in, timeout=10000):
+        _sign_in(qtbot, dialog, "admin", ADMIN_PASSWORD)
+    assert dialog.operator is not None and dialog.operator.name == "admin"
+    assert dialog.result() == LoginDialog.DialogCode.Accepted
+
+
+def test_wrong_password_shows_the_message_next_to_the_field(qtbot, context, zh) -> None:  # type: ignore[no-untyped-def]
+    dialog = LoginDialog(context)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.failed, timeout=10000):
+        _sign_in(qtbot, dialog, "admin", "Wrong-pass1")
+    assert dialog.message_label.text() == "操作员名或密码错误"
+    assert dialog.message_label.isVisible()
+    assert dialog.operator is None
+
+
+def test_password_field_is_cleared_after_a_failed_attempt(qtbot, context, zh) -> None:  # type: ignore[no-untyped-def]
+    dialog = LoginDialog(context)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.failed, timeout=10000):
+        _sign_in(qtbot, dialog, "admin", "Wrong-pass1")
+    assert dialog.password_edit.text() == ""
+
+
+def test_password_field_is_masked(context, zh, qtbot) -> None:  # type: ignore[no-untyped-def]
+    dialog = LoginDialog(context)
+    qtbot.addWidget(dialog)
+    assert dialog.password_edit.echoMode() == dialog.password_edit.EchoMode.Password
+
+
+def test_failure_message_is_english_when_the_language_is_english(qtbot, context, en) -> None:  # type: ignore[no-untyped-def]
+    dialog = LoginDialog(context)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.failed, timeout=10000):
+        _sign_in(qtbot, dialog, "nobody", "Wrong-pass1")
+    assert dialog.message_label.text() == "wrong operator name or password"
