@@ -155,6 +155,13 @@ def add_operator(
         return OperatorInfo.of(row)
 
 
+def find_operator(store: Store, name: str) -> OperatorInfo | None:
+    """An operator by name, or ``None``; used to check who approved what."""
+    with store.session() as session:
+        row = _find(session, name)
+        return OperatorInfo.of(row) if row is not None else None
+
+
 def list_operators(store: Store) -> list[OperatorInfo]:
     with store.session() as session:
         rows = session.execute(select(Operator).order_by(Operator.name)).scalars()

@@ -50,6 +50,16 @@ def test_resident_id_born_in_the_future_is_refused() -> None:
     assert "impossible birth date" in info.value.message("en")
 
 
+def test_resident_id_of_a_district_created_after_the_birth_year_passes() -> None:
+    # 140105 (Taiyuan, 小店区) exists since 1997; people born there earlier hold such numbers.
+    assert validate_resident_id("140105198506122318") == "140105198506122318"
+
+
+def test_resident_id_with_unknown_region_is_refused() -> None:
+    with pytest.raises(InvalidResidentId):
+        validate_resident_id("999999198506122318")
+
+
 def test_fifteen_digit_old_resident_id_is_refused() -> None:
     with pytest.raises(InvalidResidentId):
         validate_resident_id("110105491231002")

@@ -1,0 +1,388 @@
+"""The counter's services as headless verbs: enroll, renew, change, add-item, reissue,
+cert suspend|resume|revoke|show|list, application show, recover, token unlock.
+
+Success prints one JSON object on stdout (the facts a script or the clerk needs); refusals
+print one line on stderr (see ``counter_app.cli.main``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from counter_app.cli.admin import sign_in
+from counter_app.cli.context import AppContext, read_name, read_secret
+from counter_app.domain.errors import ValidationError
+from counter_app.domain.lifecycle import RevocationReason
+from counter_app.services import operators
+from counter_app.services.context import ServiceContext
+from counter_app.services.replace import Settlement
+from counter_app.services.signing import LocalSigning
+from counter_app.services.tokens import TokenChoice
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+class BadInputFile(ValidationError):
+    code = "bad_input_file"
+    zh = "无法读取输入文件 {path}：{detail}"
+    en = "cannot read input file {path}: {detail}"
+
+
+def service_context(app: AppContext, module: str | None = None) -> ServiceContext:
+    from counter_app.cli.ca import open_ca
+
+    config = app.config.with_(pkcs11_module=module) if module else app.config
+    return ServiceContext(
+        config=config, store=app.store(), signing_factory=lambda: LocalSigning(open_ca(app))
+    )
+
+
+def _emit(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadInputFile("file", path=str(path), detail=str(exc).splitlines()[0]) from None
+
+
+def token_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--token-serial", default=None, help="Token serial number.")(func)
+    func = click.option("--token-label", default=None, help="Token label.")(func)
+    return click.option("--module", default=None, help="PKCS#11 module (default: configured).")(
+        func
+    )
+
+
+def payment_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--waiver-approver", default=None, help="Supervisor who approved the waiver."
+    )(func)
+    func = click.option(
+        "--waiver", "waiver_reference", default=None, help="Written waiver notice reference."
+    )(func)
+    func = click.option("--tendered", default=None, help="Amount tendered in yuan, e.g. 100.00.")(
+        func
+    )
+    return click.option(
+        "--method",
+        type=click.Choice(["cash", "card", "transfer"]),
+        default=None,
+        help="Payment method.",
+    )(func)
+
+
+def _settlement(
+    method: str | None, tendered: str | None, waiver: str | None, approver: str | None
+) -> Settlement:
+    if waiver or approver:
+        return Settlement({"waiver": {"reference": waiver or "", "approved_by": approver or ""}})
+    if method:
+        return Settlement({"method": method, "tendered": tendered})
+    return Settlement(None)
+
+
+def _reviewer(app: AppContext) -> operators.OperatorInfo:
+    name = read_name("COUNTER_APP_REVIEWER", "审核员", "reviewer")
+    return operators.authenticate(app.store(), name, read_secret("COUNTER_APP_REVIEWER_PASSWORD"))
+
+
+@click.command("enroll")
+@click.argument("app_json", type=click.Path(dir_okay=False, path_type=Path))
+@token_options
+@click.option(
+    "--replace", is_flag=True, help="Replace this subscriber's live key already on the token."
+)
+@pass_app
+def enroll_cmd(
+    app: AppContext,
+    app_json: Path,
+    module: str | None,
+    token_label: str | None,
+    token_serial: str | None,
+    replace: bool,
+) -> None:
+    """证书申请: enroll from APP.json onto the subscriber's token."""
+    from counter_app.services.enroll import enroll
+
+    data = _load_json(app_json)
+    choice = TokenChoice(token_label, token_serial)
+    clerk = sign_in(app)
+    reviewer = _reviewer(app)
+    ctx = service_context(app, module)
+    result = enroll(
+        ctx,
+        data,
+        clerk=clerk,
+        reviewer=reviewer,
+        token=choice,
+        pin=read_secret("COUNTER_APP_USER_PIN"),
+        replace=replace,
+    )
+    _emit(result.to_json())
+
+
+def _replacing(name: str, help_text: str) -> Callable[..., Any]:
+    def run(
+        app: AppContext,
+        serial: str,
+        module: str | None,
+        token_label: str | None,
+        token_serial: str | None,
+        method: str | None,
+        tendered: str | None,
+        waiver_reference: str | None,
+        waiver_approver: str | None,
+        key_algorithm: str | None,
+        **extra: Any,
+    ) -> None:
+        from counter_app.services import replace
+
+        choice = TokenChoice(token_label, token_serial)
+        settlement = _settlement(method, tendered, waiver_reference, waiver_approver)
+        clerk = sign_in(app)
+        reviewer = _reviewer(app)
+        ctx = service_context(app, module)
+        kw: dict[str, Any] = {
+            "clerk": clerk,
+            "reviewer": reviewer,
+            "token": choice,
+            "pin": read_secret("COUNTER_APP_USER_PIN"),
+            "settlement": settlement,
+            "key_algorithm": key_algorithm,
+        }
+        if name == "change":
+            result: Any = replace.change(ctx, serial, _load_json(extra["changes"]), **kw)
+        elif name == "add-item":
+            kw.pop("key_algorithm")
+            result = replace.add_item(ctx, serial, extra["item"], **kw)
+        else:
+            result = getattr(replace, name)(ctx, serial, **kw)
+        _emit(result if isinstance(result, dict) else result.to_json())
+
+    run.__doc__ = help_text
+    return run
+
+
+def _replacing_command(name: str, help_text: str, *extra_args: click.Argument) -> click.Command:
+    func: Callable[..., Any] = _replacing(name, help_text)
+    func = click.option("--key-algorithm", default=None, help="ec-p256 | rsa-2048 | rsa-3072")(func)
+    func = payment_options(func)
+    func = token_options(func)
+    func = pass_app(func)
+    command = click.command(name, help=help_text)(func)
+    command.params[0:0] = [click.Argument(["serial"]), *extra_args]
+    return command
+
+
+renew_cmd = _replacing_command(
+    "renew", "证书密钥更新: new key on the same token, new one-year certificate."
+)
+change_cmd = _replacing_command(
+    "change",
+    "变更: corrected subscriber details from CHANGES.json; new certificate.",
+    click.Argument(["changes"], type=click.Path(dir_okay=False, path_type=Path)),
+)
+add_item_cmd = _replacing_command(
+    "add-item", "增加应用项: register an application item.", click.Argument(["item"])
+)
+reissue_cmd = _replacing_command("reissue", "补办: lost or broken token; new key on a new token.")
+
+
+@click.group("cert")
+def cert_group() -> None:
+    """Certificates: suspend (挂起), resume (解挂), revoke (吊销), show, list."""
+
+
+def _status_verb(name: str, doc: str) -> click.Command:
+    @click.option("--identity", default=None, help="ID number or USCC shown by the subscriber.")
+    @click.argument("serial")
+    @pass_app
+    def run(app: AppContext, serial: str, identity: str | None) -> None:
+        from counter_app.services import certificates
+
+        operator = sign_in(app)
+        view = getattr(certificates, name)(
+            service_context(app), serial, operator, identity=identity
+        )
+        _emit(view.to_json())
+
+    run.__doc__ = doc
+    return cert_group.command(name)(run)
+
+
+_status_verb("suspend", "挂起: put a certificate on hold (certificateHold).")
+_status_verb("resume", "解挂: release a certificate from hold.")
+
+
+@cert_group.command("revoke")
+@click.argument("serial")
+@click.option("--reason", required=True, type=click.Choice([r.value for r in RevocationReason]))
+@click.option("--identity", default=None, help="ID number or USCC shown by the subscriber.")
+@pass_app
+def cert_revoke(app: AppContext, serial: str, reason: str, identity: str | None) -> None:
+    """吊销: revoke with an RFC 5280 reason (final)."""
+    from counter_app.services import certificates
+
+    operator = sign_in(app)
+    _emit(
+        certificates.revoke(
+            service_context(app), serial, RevocationReason(reason), operator, identity=identity
+        ).to_json()
+    )
+
+
+@cert_group.command("show")
+@click.argument("serial")
+@pass_app
+def cert_show(app: AppContext, serial: str) -> None:
+    """What a clerk needs to answer a subscriber about one certificate."""
+    from counter_app.services import certificates
+
+    _emit(certificates.show_certificate(service_context(app), serial).to_json())
+
+
+@cert_group.command("list")
+@click.option("--subscriber", default=None, help="Name (part of) or ID number / USCC.")
+@click.option(
+    "--status", type=click.Choice(["active", "on_hold", "revoked", "expired"]), default=None
+)
+@click.option(
+    "--expiring",
+    "expiring",
+    type=click.IntRange(0, 3660),
+    default=None,
+    help="Only certificates expiring within N days.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def cert_list(
+    app: AppContext, subscriber: str | None, status: str | None, expiring: int | None, as_json: bool
+) -> None:
+    """List certificates with filters."""
+    from counter_app.services import certificates
+
+    views = certificates.list_certificates(
+        service_context(app), subscriber=subscriber, status=status, expiring_within_days=expiring
+    )
+    if as_json:
+        _emit([v.to_json() for v in views])
+        return
+    for v in views:
+        click.echo(
+            f"{v.serial}\t{v.status}\t{v.not_after.date()}\t{v.subscriber_name or ''}\t{v.subject}"
+        )
+
+
+@click.group("application")
+def application_group() -> None:
+    """Applications (each counter service is one)."""
+
+
+@application_group.command("show")
+@click.argument("application_id")
+@pass_app
+def application_show(app: AppContext, application_id: str) -> None:
+    """Everything recorded about one application."""
+    from counter_app.services.certificates import show_application
+
+    _emit(show_application(service_context(app), application_id))
+
+
+@click.command("recover")
+@click.option("--list", "only_list", is_flag=True, help="Only list interrupted work.")
+@click.option("--rollback", is_flag=True, help="Roll back instead of finishing.")
+@click.option("--force-without-token", is_flag=True, help="The token is lost: revoke and close.")
+@click.option("--module", default=None)
+@pass_app
+def recover_cmd(
+    app: AppContext, only_list: bool, rollback: bool, force_without_token: bool, module: str | None
+) -> None:
+    """Finish or roll back interrupted services (the journal)."""
+    from counter_app.services import recovery
+
+    ctx = service_context(app, module)
+    pending = recovery.list_interrupted(ctx)
+    if only_list or not pending:
+        _emit(
+            {
+                "interrupted": [
+                    {
+                        "application_id": p.application_id,
+                        "service": p.service,
+                        "step": p.step,
+                        "token_serial": p.token_serial,
+                        "token_label": p.token_label,
+                    }
+                    for p in pending
+                ]
+            }
+        )
+        return
+    operator = sign_in(app)
+    import os
+
+    pin = os.environ.get("COUNTER_APP_USER_PIN") or None
+    outcomes = recovery.recover(
+        ctx, pin, rollback=rollback, force_without_token=force_without_token, operator=operator.name
+    )
+    _emit({"outcomes": [o.__dict__ for o in outcomes]})
+    if any(o.result in ("failed", "waiting_for_token") for o in outcomes):
+        raise click.exceptions.Exit(3)
+
+
+@click.command("unlock")
+@token_options
+@click.option("--identity", required=True, help="ID number or USCC shown by the subscriber.")
+@payment_options
+@pass_app
+def unlock_cmd(
+    app: AppContext,
+    module: str | None,
+    token_label: str | None,
+    token_serial: str | None,
+    identity: str,
+    method: str | None,
+    tendered: str | None,
+    waiver_reference: str | None,
+    waiver_approver: str | None,
+) -> None:
+    """解锁: identity checked, the SO PIN resets the user PIN (COUNTER_APP_NEW_USER_PIN)."""
+    from counter_app.services.unlock import unlock
+
+    choice = TokenChoice(token_label, token_serial)
+    operator = sign_in(app)
+    result = unlock(
+        service_context(app, module),
+        choice,
+        identity=identity,
+        so_pin=read_secret("COUNTER_APP_SO_PIN"),
+        new_pin=read_secret("COUNTER_APP_NEW_USER_PIN"),
+        operator=operator,
+        settlement=_settlement(method, tendered, waiver_reference, waiver_approver),
+    )
+    _emit(result)
+
+
+def register(group: click.Group) -> None:
+    for command in (
+        enroll_cmd,
+        renew_cmd,
+        change_cmd,
+        add_item_cmd,
+        reissue_cmd,
+        cert_group,
+        application_group,
+        recover_cmd,
+    ):
+        group.add_command(command)
+    token_group = group.commands.get("token")
+    if isinstance(token_group, click.Group):
+        token_group.add_command(unlock_cmd)

@@ -1,0 +1,83 @@
+"""What every counter service is handed: the store, the signing module, the token module and
+the RA's configured tables (fees, agreement versions, application items).
+
+Built once per front end (CLI command, GUI session); nothing here is global.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from counter_app.config import Config, resource_path
+from counter_app.domain.agreement import AgreementVersion, parse_agreement_file_name
+from counter_app.domain.applications import ApplicationItem, parse_application_items
+from counter_app.domain.errors import ConfigError
+from counter_app.domain.fees import FeeTable
+from counter_app.services.signing import SigningClient
+from counter_app.store.db import Store
+
+log = logging.getLogger(__name__)
+
+# Test-only: a real subprocess can be killed at a step boundary to prove recovery. The variable
+# names the step after whose commit the process ends at once (os._exit: no clean-up runs).
+CRASH_HOOK_ENV = "COUNTER_APP_TEST_CRASH_AFTER"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(detail=f"{path}: {exc}") from None
+
+
+@dataclass
+class ServiceContext:
+    config: Config
+    store: Store
+    signing_factory: Callable[[], SigningClient]
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+
+    @cached_property
+    def signing(self) -> SigningClient:
+        return self.signing_factory()
+
+    @property
+    def pkcs11_module(self) -> str:
+        return self.config.pkcs11_module
+
+    @cached_property
+    def fee_table(self) -> FeeTable:
+        path = Path(str(self.config.extra.get("fees") or resource_path("fees.toml")))
+        return FeeTable.from_mapping(_read_toml(path))
+
+    @cached_property
+    def agreements(self) -> dict[str, AgreementVersion]:
+        """Agreement texts by version, exactly as shipped (the hash covers these bytes)."""
+        folder = resource_path("agreements")
+        texts = {}
+        for path in sorted(folder.glob("v*.txt")):
+            version, lang = parse_agreement_file_name(path.name)
+            if lang == "zh":
+                texts[version] = AgreementVersion.from_bytes(version, path.read_bytes(), lang)
+        if not texts:
+            raise ConfigError(detail=f"no agreement texts in {folder}")
+        return texts
+
+    @cached_property
+    def application_items(self) -> dict[str, ApplicationItem]:
+        return parse_application_items(_read_toml(resource_path("application_items.toml")))
+
+    def step_done(self, step: str) -> None:
+        """Called after each journaled step is committed; the test hook may end the process."""
+        if os.environ.get(CRASH_HOOK_ENV) == step:
+            log.warning("test hook: ending the process after step %s", step)
+            os._exit(86)

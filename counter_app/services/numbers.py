@@ -1,0 +1,38 @@
+"""Receipt and application numbers: unique across every counter sharing one database.
+
+A number is ``<A|R><yyyymmdd><5-digit sequence>`` (:func:`format_number`); the sequence row of the day is read
+``FOR UPDATE`` (PostgreSQL) or under SQLite's writer lock, in the caller's transaction, so two
+counters never take the same number and a rolled-back transaction gives its number back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from counter_app.domain.applications import NumberKind, format_number
+from counter_app.store.counter import Sequence
+
+# Numbers follow the RA's local day (China Standard Time), as printed on receipts.
+CST = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def next_number(session: Session, kind: NumberKind, now: dt.datetime) -> str:
+    local_day = now.astimezone(CST).date()
+    name, day = kind.name.lower(), local_day.strftime("%Y%m%d")
+    query = select(Sequence).where(Sequence.name == name, Sequence.day == day).with_for_update()
+    row = session.execute(query).scalar_one_or_none()
+    if row is None:
+        row = Sequence(name=name, day=day, value=0)
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            # Another counter created the day's row first; take it under the lock.
+            row = session.execute(query).scalar_one()
+    row.value += 1
+    session.flush()
+    return format_number(kind, local_day, row.value)

@@ -1,0 +1,80 @@
+"""How services reach the signing module: one small interface, in-process by default.
+
+A counter configured with ``--ca-url`` will use a remote client with the same methods (the
+multi-counter issue); services never touch ``CertificateAuthority`` directly.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cryptography import x509
+
+from counter_app.ca import (
+    CertificateAuthority,
+    CertificateRecord,
+    IssuedCertificate,
+    RevocationReason,
+    SubjectInfo,
+)
+
+
+class SigningClient(Protocol):
+    def issue(
+        self,
+        csr: x509.CertificateSigningRequest,
+        subject: SubjectInfo,
+        profile: str,
+        *,
+        application_id: str | None,
+        operator: str,
+    ) -> IssuedCertificate: ...
+
+    def status(self, serial_hex: str) -> CertificateRecord: ...
+
+    def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord: ...
+
+    def release(self, serial_hex: str, *, operator: str) -> CertificateRecord: ...
+
+    def revoke(
+        self, serial_hex: str, reason: RevocationReason, *, operator: str
+    ) -> CertificateRecord: ...
+
+    def chain(self) -> list[x509.Certificate]: ...
+
+
+class LocalSigning:
+    """The in-process signing module of this data dir."""
+
+    def __init__(self, ca: CertificateAuthority) -> None:
+        self._ca = ca
+
+    def issue(
+        self,
+        csr: x509.CertificateSigningRequest,
+        subject: SubjectInfo,
+        profile: str,
+        *,
+        application_id: str | None,
+        operator: str,
+    ) -> IssuedCertificate:
+        return self._ca.issue(
+            csr, subject, profile, application_id=application_id, operator=operator
+        )
+
+    def status(self, serial_hex: str) -> CertificateRecord:
+        return self._ca.status(serial_hex)
+
+    def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord:
+        return self._ca.hold(serial_hex, operator=operator)
+
+    def release(self, serial_hex: str, *, operator: str) -> CertificateRecord:
+        return self._ca.release(serial_hex, operator=operator)
+
+    def revoke(
+        self, serial_hex: str, reason: RevocationReason, *, operator: str
+    ) -> CertificateRecord:
+        return self._ca.revoke(serial_hex, reason, operator=operator)
+
+    def chain(self) -> list[x509.Certificate]:
+        return x509.load_pem_x509_certificates(self._ca.chain_pem())
