@@ -26,6 +26,7 @@ from counter_app.services.issuance import (
     ServiceInterrupted,
     ServiceRolledBack,
     complete,
+    drop_old_key,
     fulfil,
     roll_back,
 )
@@ -91,8 +92,11 @@ def enroll(
     check_reviewer(clerk.name, reviewer.name, reviewer.role.value)
     waiver = check_waiver(ctx, request.waiver, clerk.name, request.fee)
     with open_session(ctx, token, pin) as ts:
-        check_no_live_key(ctx, ts, request.subscriber, replace=replace)
-        app_id, receipt, subject, token_info = _record(ctx, request, clerk, reviewer, waiver, ts)
+        live = check_no_live_key(ctx, ts, request.subscriber, replace=replace)
+        old = live[0] if live else None
+        app_id, receipt, subject, token_info = _record(
+            ctx, request, clerk, reviewer, waiver, ts, old
+        )
         try:
             issued = fulfil(
                 ctx,
@@ -107,6 +111,8 @@ def enroll(
             _undo_or_keep(ctx, app_id, ts, clerk.name, exc)
             raise
         complete(ctx, app_id, clerk.name)
+        if old is not None:
+            drop_old_key(ts, old)
     return EnrollmentResult(
         application_id=app_id,
         serial=issued.serial_hex,
@@ -127,6 +133,7 @@ def _record(
     reviewer: OperatorInfo,
     waiver: Waiver | None,
     ts: TokenSession,
+    old_serial: str | None,
 ) -> tuple[str, str, Any, tuple[str, str]]:
     now = ctx.clock()
     serial, label = ts.token_serial, ts.token_label
@@ -142,6 +149,7 @@ def _record(
                 key_algorithm=request.key_algorithm.value,
                 token_serial=serial,
                 token_label=label,
+                old_serial=old_serial,
                 data={"documents": [d.to_mapping() for d in request.documents]},
             ),
             subscriber_row,

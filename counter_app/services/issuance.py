@@ -25,9 +25,6 @@ from counter_app.token import KeySpec, TokenSession, build_csr
 
 log = logging.getLogger(__name__)
 
-# The services whose new certificate replaces an old one, which is then revoked as superseded.
-SUPERSEDING = {"renew", "change", "add_item", "reissue"}
-
 
 class ServiceInterrupted(CounterError):
     """A step failed after the application was recorded and could not be undone at once."""
@@ -101,7 +98,8 @@ def complete(ctx: ServiceContext, application_id: str, operator: str) -> str | N
         app = application(session, application_id)
         entry = journal_for(session, application_id)
         old, service, new_serial = app.old_serial, app.service, entry.cert_serial
-    if old and service in SUPERSEDING:
+    # A new certificate that replaces an old one supersedes it only once it is on the token.
+    if old:
         record = ctx.signing.status(old)
         if record.status.value != "revoked":
             ctx.signing.revoke(old, RevocationReason.SUPERSEDED, operator=operator)
@@ -115,7 +113,7 @@ def complete(ctx: ServiceContext, application_id: str, operator: str) -> str | N
             operator=operator,
             action=f"{service}.done",
             obj=f"application:{application_id}",
-            details={"serial": new_serial, "superseded": old if service in SUPERSEDING else None},
+            details={"serial": new_serial, "superseded": old},
         )
     return new_serial
 
@@ -174,3 +172,12 @@ def _serial_issued_for(ctx: ServiceContext, application_id: str) -> str | None:
             .scalars()
             .first()
         )
+
+
+def drop_old_key(ts: TokenSession, old_serial: str) -> None:
+    """The superseded key and certificate leave the token, so it never offers a revoked one."""
+    from counter_app.ca.ocsp import serial_hex
+
+    for held in ts.read_certificates():
+        if serial_hex(held.certificate.serial_number) == old_serial:
+            ts.delete_key_pair(held.key_id)

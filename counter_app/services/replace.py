@@ -23,7 +23,7 @@ from counter_app.domain.lifecycle import CertificateStatus, Transition, check_tr
 from counter_app.domain.subscribers import Subscriber, parse_subscriber
 from counter_app.services.context import ServiceContext
 from counter_app.services.enroll import EnrollmentResult, _undo_or_keep, check_waiver
-from counter_app.services.issuance import complete, fulfil
+from counter_app.services.issuance import complete, drop_old_key, fulfil
 from counter_app.services.operators import OperatorInfo
 from counter_app.services.records import (
     NewApplication,
@@ -205,7 +205,7 @@ def _run(
         complete(ctx, app_id, clerk.name)
         _carry_items(ctx, app_id, issued.serial_hex, items)
         if service != "reissue":
-            _drop_old_key(ts, old.record.serial_hex)
+            drop_old_key(ts, old.record.serial_hex)
     return EnrollmentResult(
         application_id=app_id,
         serial=issued.serial_hex,
@@ -239,15 +239,6 @@ def _carry_items(ctx: ServiceContext, app_id: str, serial: str, items: tuple[str
             session.add(
                 CertificateItem(serial=serial, item_code=code, application_id=app_id, added_at=now)
             )
-
-
-def _drop_old_key(ts: TokenSession, old_serial: str) -> None:
-    """The superseded key and certificate leave the token, so it never offers a revoked one."""
-    from counter_app.ca.ocsp import serial_hex
-
-    for held in ts.read_certificates():
-        if serial_hex(held.certificate.serial_number) == old_serial:
-            ts.delete_key_pair(held.key_id)
 
 
 def renew(ctx: ServiceContext, serial: str, **kw: Any) -> EnrollmentResult:

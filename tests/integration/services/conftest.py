@@ -1,0 +1,122 @@
+"""A counter ready for business: operators, a CA and a formatted SoftHSM token per test.
+
+The data dir (operators and CA) is made once per session through the real CLI and copied for
+each test; every test gets its own SoftHSM2 token store.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD, CLI, CLIResult, SoftHSM, base_env
+
+REPO = Path(__file__).resolve().parents[3]
+EXAMPLES = REPO / "docs" / "examples"
+CA_PASSPHRASE = "ca-Passphrase-1"
+SO_PIN = "87654321"
+USER_PIN = "246813"
+OPERATORS = {
+    "clerk1": ("clerk", "Clerk-pass1"),
+    "rev1": ("reviewer", "Review-pass1"),
+    "supervisor": ("supervisor", "Super-pass1"),
+    "clerk2": ("clerk", "Clerk-pass2"),
+}
+
+
+def example(kind: str) -> dict[str, Any]:
+    return json.loads((EXAMPLES / f"enroll-{kind}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def template_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("template")
+    cli = CLI(root / "data", base_env(root))
+    admin = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
+    assert cli("init", env={"COUNTER_APP_PASSWORD": ADMIN_PASSWORD}).returncode == 0
+    for name, (role, password) in OPERATORS.items():
+        r = cli(
+            "operator",
+            "add",
+            name,
+            "--role",
+            role,
+            env={**admin, "COUNTER_APP_NEW_PASSWORD": password},
+        )
+        assert r.returncode == 0, r.stderr
+    r = cli("ca", "init", env={"COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE})
+    assert r.returncode == 0, r.stderr
+    return root / "data"
+
+
+@dataclass
+class Counter:
+    cli: CLI
+    softhsm: SoftHSM
+    tmp: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "COUNTER_APP_OPERATOR": "clerk1",
+            "COUNTER_APP_PASSWORD": OPERATORS["clerk1"][1],
+            "COUNTER_APP_REVIEWER": "rev1",
+            "COUNTER_APP_REVIEWER_PASSWORD": OPERATORS["rev1"][1],
+            "COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE,
+            "COUNTER_APP_USER_PIN": USER_PIN,
+        }
+
+    def token(self, label: str) -> str:
+        self.softhsm.init_token(label, so_pin=SO_PIN, pin=USER_PIN)
+        return label
+
+    def run(self, *args: str, env: dict[str, str] | None = None) -> CLIResult:
+        return self.cli(*args, env={**self.env, **(env or {})})
+
+    def enroll(
+        self, data: dict[str, Any], label: str, *extra: str, env: dict[str, str] | None = None
+    ) -> CLIResult:
+        path = self.tmp / f"app-{label}.json"
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        return self.run(
+            "enroll",
+            str(path),
+            "--module",
+            self.softhsm.module,
+            "--token-label",
+            label,
+            *extra,
+            env=env,
+        )
+
+    def enrolled(self, kind: str = "individual", label: str = "SUB1") -> dict[str, Any]:
+        self.token(label)
+        result = self.enroll(example(kind), label)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def token_objects(self, label: str) -> str:
+        return self.softhsm.pkcs11_tool(
+            "--token-label", label, "--login", "--pin", USER_PIN, "-O"
+        ).stdout
+
+    def db(self, sql: str) -> list[tuple[Any, ...]]:
+        import sqlite3
+
+        with sqlite3.connect(self.cli.data_dir / "counter.db") as conn:
+            return conn.execute(sql).fetchall()
+
+    def openssl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["openssl", *args], capture_output=True, text=True)
+
+
+@pytest.fixture
+def counter(tmp_path: Path, cli: CLI, softhsm: SoftHSM, template_data_dir: Path) -> Counter:
+    shutil.copytree(template_data_dir, cli.data_dir)
+    return Counter(cli, softhsm, tmp_path)
