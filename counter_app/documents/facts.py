@@ -1,0 +1,150 @@
+"""The facts each printed document shows: plain frozen values, gathered by the services.
+
+The renderers read nothing else (no store, no clock), so a reprint years later shows exactly
+what was recorded, and the unit tests can print any case from hand-made facts. Times are
+timezone-aware; they are printed in China Standard Time. Amounts are integer fen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+DEFAULT_RA_NAME = "易联众数字证书注册中心"
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """An individual subscriber or a unit's handling agent (经办人)."""
+
+    name: str
+    id_type_zh: str
+    id_number: str
+    mobile: str
+    email: str | None = None
+    social_insurance_number: str | None = None
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    name: str
+    uscc: str
+    legal_representative: str
+    social_insurance_unit_number: str
+    agent: PersonFacts
+
+
+@dataclass(frozen=True)
+class DeviceFacts:
+    name: str
+    identifier: str
+    owner_uscc: str
+    owner_name: str | None = None
+
+
+SubscriberFacts = PersonFacts | UnitFacts | DeviceFacts
+
+
+@dataclass(frozen=True)
+class DocumentSeenFacts:
+    type_zh: str
+    number: str
+
+
+@dataclass(frozen=True)
+class ReceiptFacts:
+    """收费凭证. ``method`` is cash/card/transfer, ``waiver`` or ``none`` (a free service)."""
+
+    receipt_number: str
+    application_id: str
+    payer: str
+    service_zh: str
+    certificate_type_zh: str
+    fee_fen: int
+    method: str
+    tendered_fen: int
+    change_fen: int
+    clerk: str
+    time: dt.datetime
+    waiver_reference: str | None = None
+    waiver_approved_by: str | None = None
+    ra_name: str = DEFAULT_RA_NAME
+
+
+@dataclass(frozen=True)
+class IssuedFacts:
+    """The certificate an application produced."""
+
+    serial: str
+    not_before: dt.datetime
+    not_after: dt.datetime
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplicationFormFacts:
+    """证书申请（更新）表: an enrollment, renewal, reissue or added application item."""
+
+    application_id: str
+    service_zh: str
+    created_at: dt.datetime
+    subscriber: SubscriberFacts
+    documents: tuple[DocumentSeenFacts, ...]
+    certificate_type_zh: str
+    key_algorithm: str | None
+    token_serial: str | None
+    token_label: str | None
+    clerk: str
+    reviewer: str | None
+    status_zh: str
+    old_serial: str | None = None
+    items: tuple[str, ...] = ()
+    issued: IssuedFacts | None = None
+    ra_name: str = DEFAULT_RA_NAME
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One line of a change form's before/after table."""
+
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class ChangeFormFacts:
+    """证书变更、挂起、解挂、吊销表 for one change, suspension, resumption or revocation."""
+
+    application_id: str
+    action_zh: str
+    created_at: dt.datetime
+    subscriber: SubscriberFacts
+    certificate_type_zh: str
+    serial: str
+    subject: str | None
+    not_before: dt.datetime | None
+    not_after: dt.datetime | None
+    reason_zh: str | None
+    identity_checked: bool
+    changes: tuple[ChangeRow, ...]
+    clerk: str
+    reviewer: str | None
+    status_zh: str
+    ra_name: str = DEFAULT_RA_NAME
+
+
+@dataclass(frozen=True)
+class AgreementFacts:
+    """The record of the subscriber's acceptance of one agreement version, with its text."""
+
+    application_id: str
+    version: str
+    text: str
+    sha256: str
+    accepted_at: dt.datetime
+    subscriber: SubscriberFacts
+    clerk: str
+    reviewer: str
+    signed_zh: str
+    ra_name: str = DEFAULT_RA_NAME
