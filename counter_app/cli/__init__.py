@@ -58,6 +58,12 @@ def _register() -> None:
     from counter_app.cli import ca
 
     ca.register(cli)
+    from counter_app.cli import token
+
+    token.register(cli)
+    from counter_app.cli import counter
+
+    counter.register(cli)
 
 
 _register()

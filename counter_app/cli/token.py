@@ -1,0 +1,144 @@
+"""``counter-app token ...``: find tokens, format one, change or unblock its PIN.
+
+PINs come from COUNTER_APP_SO_PIN, COUNTER_APP_USER_PIN and COUNTER_APP_NEW_USER_PIN (or a
+prompt on a terminal), never from the command line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import click
+
+from counter_app.cli.context import AppContext, read_secret
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def _module(app: AppContext, module: str | None) -> str:
+    return module or app.config.pkcs11_module
+
+
+@click.group("token")
+def token_group() -> None:
+    """The subscriber's USB token (证书介质)."""
+
+
+@token_group.command("list")
+@click.option(
+    "--module", default=None, help="PKCS#11 module (default: configured, SoftHSM on Linux)."
+)
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def token_list(app: AppContext, module: str | None, as_json: bool) -> None:
+    """Every slot holding a token, with its PIN flags."""
+    from counter_app.token import list_tokens
+
+    tokens = list_tokens(_module(app, module))
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(t) for t in tokens], ensure_ascii=False))
+        return
+    for t in tokens:
+        flags = [
+            name
+            for name in ("pin_count_low", "pin_final_try", "pin_locked", "pin_to_be_changed")
+            if getattr(t, name)
+        ]
+        state = "initialised" if t.initialised else "not initialised"
+        click.echo(
+            f"slot {t.slot_id}\t{t.label or '-'}\t{t.manufacturer}\t{t.model}\t{t.serial}\t{state}"
+            f"\t{','.join(flags) or 'pin ok'}"
+        )
+
+
+@token_group.command("init")
+@click.option("--module", default=None)
+@click.option("--label", "new_label", required=True, help="Label to give the token.")
+@click.option("--token-label", default=None, help="Re-format the token with this label.")
+@click.option("--token-serial", default=None, help="Re-format the token with this serial.")
+@click.option("--yes", is_flag=True, help="Confirm erasing a token that holds objects.")
+@pass_app
+def token_init(
+    app: AppContext,
+    module: str | None,
+    new_label: str,
+    token_label: str | None,
+    token_serial: str | None,
+    yes: bool,
+) -> None:
+    """Format a token for a new subscriber (SO PIN: COUNTER_APP_SO_PIN, user PIN: COUNTER_APP_USER_PIN)."""
+    from counter_app.token import check_pin_policy, init_token
+
+    so_pin = read_secret("COUNTER_APP_SO_PIN")
+    user_pin = read_secret("COUNTER_APP_USER_PIN")
+    check_pin_policy(so_pin, field="so_pin")
+    check_pin_policy(user_pin, field="user_pin")
+    info = init_token(
+        _module(app, module),
+        new_label=new_label,
+        so_pin=so_pin,
+        user_pin=user_pin,
+        label=token_label,
+        serial=token_serial,
+        force=yes,
+    )
+    _audit(app, "token.init", info.serial, {"label": info.label})
+    click.echo(f"formatted token {info.label} (serial {info.serial})")
+
+
+@token_group.command("change-pin")
+@click.option("--module", default=None)
+@click.option("--label", default=None)
+@click.option("--serial", default=None)
+@pass_app
+def token_change_pin(
+    app: AppContext, module: str | None, label: str | None, serial: str | None
+) -> None:
+    """Change the user PIN (old: COUNTER_APP_USER_PIN, new: COUNTER_APP_NEW_USER_PIN)."""
+    from counter_app.token import change_pin, check_pin_policy
+
+    old = read_secret("COUNTER_APP_USER_PIN")
+    new = read_secret("COUNTER_APP_NEW_USER_PIN")
+    check_pin_policy(new, field="new_pin")
+    change_pin(_module(app, module), old_pin=old, new_pin=new, label=label, serial=serial)
+    _audit(app, "token.change_pin", serial or label or "", {})
+    click.echo("PIN changed")
+
+
+@token_group.command("unblock")
+@click.option("--module", default=None)
+@click.option("--label", default=None)
+@click.option("--serial", default=None)
+@pass_app
+def token_unblock(
+    app: AppContext, module: str | None, label: str | None, serial: str | None
+) -> None:
+    """Set a new user PIN with the SO PIN (COUNTER_APP_SO_PIN, COUNTER_APP_NEW_USER_PIN)."""
+    from counter_app.token import check_pin_policy, unblock_pin
+
+    so_pin = read_secret("COUNTER_APP_SO_PIN")
+    new = read_secret("COUNTER_APP_NEW_USER_PIN")
+    check_pin_policy(new, field="new_pin")
+    unblock_pin(_module(app, module), so_pin=so_pin, new_pin=new, label=label, serial=serial)
+    _audit(app, "token.unblock", serial or label or "", {})
+    click.echo("user PIN reset")
+
+
+def _audit(app: AppContext, action: str, token: str, details: dict[str, str]) -> None:
+    """Token changes are audited when the data dir has a store; a bare token tool may have none."""
+    from counter_app.domain.errors import StoreNotInitialised
+    from counter_app.store import audit
+
+    try:
+        store = app.store()
+    except StoreNotInitialised:
+        return
+    with store.session() as session:
+        audit.append(
+            session, operator="token-cli", action=action, obj=f"token:{token}", details=details
+        )
+
+
+def register(group: click.Group) -> None:
+    group.add_command(token_group)
