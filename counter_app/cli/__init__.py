@@ -64,6 +64,9 @@ def _register() -> None:
     from counter_app.cli import counter
 
     counter.register(cli)
+    from counter_app.cli import documents
+
+    documents.register(cli)
 
 
 _register()

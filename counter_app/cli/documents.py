@@ -1,0 +1,91 @@
+"""``print receipt|application|agreement|change-form ID --out FILE.pdf``: the printed documents,
+headless. The PDF is made in full before anything is written, then moved into place, so a
+refusal leaves no file and a crash leaves no half-written one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from counter_app.cli.context import AppContext
+from counter_app.domain.errors import CounterError
+from counter_app.services.context import ServiceContext
+from counter_app.services.documents import DocumentKind, render
+from counter_app.services.signing import SigningClient
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+class OutputNotWritable(CounterError):
+    code = "output_not_writable"
+    zh = "无法写入输出文件 {path}：{reason_zh}"
+    en = "cannot write the output file {path}: {reason_en}"
+
+
+def _no_signing() -> SigningClient:
+    # Printing only reads the store; the signing module (and its passphrase) is never needed.
+    raise RuntimeError("printing does not use the signing module")
+
+
+def _check_out(out: Path) -> None:
+    parent = out.parent
+    if not parent.is_dir():
+        raise OutputNotWritable(
+            path=str(out), reason_zh=f"目录 {parent} 不存在", reason_en=f"no directory {parent}"
+        )
+    if out.is_dir():
+        raise OutputNotWritable(
+            path=str(out), reason_zh="这是一个目录", reason_en="it is a directory"
+        )
+
+
+def _write(out: Path, data: bytes) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    except OSError as exc:
+        raise OutputNotWritable(
+            path=str(out), reason_zh=exc.strerror or str(exc), reason_en=exc.strerror or str(exc)
+        ) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, out)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputNotWritable(
+            path=str(out), reason_zh=exc.strerror or str(exc), reason_en=exc.strerror or str(exc)
+        ) from None
+
+
+@click.command("print")
+@click.argument("kind", type=click.Choice([k.value for k in DocumentKind]))
+@click.argument("key", metavar="ID")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The PDF to write (A4).",
+)
+@pass_app
+def print_cmd(app: AppContext, kind: str, key: str, out: Path) -> None:
+    """Print a document as PDF: a receipt by its receipt number, the others by application id.
+
+    \b
+    receipt      收费凭证
+    application  证书申请（更新）表
+    agreement    协议签署记录
+    change-form  证书变更、挂起、解挂、吊销表
+    """
+    _check_out(out)
+    ctx = ServiceContext(config=app.config, store=app.store(), signing_factory=_no_signing)
+    data = render(ctx, kind, key)
+    _write(out, data)
+    click.echo(str(out))
+
+
+def register(group: click.Group) -> None:
+    group.add_command(print_cmd)

@@ -1,0 +1,375 @@
+"""The facts of each printed document, gathered from the store, and the PDF made from them.
+
+Receipts are found by receipt number, the forms and the agreement record by application id.
+Every value printed comes from what was recorded at the time (the application, its payment,
+its agreement record, the certificate the signing module issued), so a reprint shows the same
+facts as the first print.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+
+from counter_app.documents import (
+    AgreementFacts,
+    ApplicationFormFacts,
+    ChangeFormFacts,
+    ChangeRow,
+    DeviceFacts,
+    DocumentSeenFacts,
+    IssuedFacts,
+    PersonFacts,
+    ReceiptFacts,
+    SubscriberFacts,
+    UnitFacts,
+    render_agreement_record,
+    render_application_form,
+    render_change_form,
+    render_receipt,
+)
+from counter_app.documents.facts import DEFAULT_RA_NAME
+from counter_app.domain.errors import CounterError, NotFound
+from counter_app.domain.fees import Service
+from counter_app.domain.lifecycle import CertificateStatus, RevocationReason
+from counter_app.domain.subscribers import DocumentType, IdType
+from counter_app.services.certificates import show_application
+from counter_app.services.context import ServiceContext
+from counter_app.store.certificates import Certificate
+from counter_app.store.counter import PaymentRow, SubscriberRow
+from counter_app.store.models import AuditEvent
+
+
+class DocumentKind(StrEnum):
+    RECEIPT = "receipt"
+    APPLICATION = "application"
+    AGREEMENT = "agreement"
+    CHANGE_FORM = "change-form"
+
+
+# Which form records which service (agreement clause 9 names the two forms).
+APPLICATION_FORM_SERVICES = frozenset({"enroll", "renew", "reissue", "add_item"})
+CHANGE_FORM_SERVICES = frozenset({"change", "suspend", "resume", "revoke"})
+
+_STATUS_ZH = {"in_progress": "办理中", "done": "已办结", "rolled_back": "已撤销"}
+_CA_STATUS_ZH = {
+    "good": CertificateStatus.ACTIVE.zh,
+    "hold": CertificateStatus.ON_HOLD.zh,
+    "revoked": CertificateStatus.REVOKED.zh,
+    "pending": "签发中",
+}
+_SIGNED_ZH = {"paper": "纸质签字", "pad": "电子签名板"}
+
+
+class WrongForm(CounterError):
+    code = "wrong_form"
+    zh = "申请 {application} 办理的是{service_zh}，没有{form_zh}；请打印{other_zh}"
+    en = "application {application} is a {service} service and has no {form_en}; print the {other_en}"
+
+
+class NoAgreementRecord(CounterError):
+    code = "no_agreement_record"
+    zh = "申请 {application}（{service_zh}）没有协议签署记录"
+    en = "application {application} ({service}) has no agreement record"
+
+
+class AgreementTextChanged(CounterError):
+    code = "agreement_text_changed"
+    zh = "申请 {application} 接受的协议第{version}版与现有文本的摘要不符，不能打印"
+    en = "the text of agreement version {version} no longer matches the hash recorded for {application}"
+
+
+def _ra_name(ctx: ServiceContext) -> str:
+    name = ctx.config.extra.get("ra_name")
+    return str(name) if isinstance(name, str) and name.strip() else DEFAULT_RA_NAME
+
+
+def _service_zh(service: str) -> str:
+    try:
+        return Service(service).zh
+    except ValueError:
+        return service
+
+
+def _type_zh(ctx: ServiceContext, code: str) -> str:
+    cert_type = ctx.fee_table.types.get(code)
+    return cert_type.name_zh if cert_type else code
+
+
+def _time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def _id_type_zh(value: str | None) -> str:
+    try:
+        return IdType(value or IdType.RESIDENT_ID.value).zh
+    except ValueError:
+        return str(value)
+
+
+def _person(data: dict[str, Any]) -> PersonFacts:
+    return PersonFacts(
+        name=str(data.get("name", "")),
+        id_type_zh=_id_type_zh(data.get("id_type")),
+        id_number=str(data.get("id_number", "")),
+        mobile=str(data.get("mobile", "")),
+        email=data.get("email"),
+        social_insurance_number=data.get("social_insurance_number"),
+    )
+
+
+def _subscriber(ctx: ServiceContext, data: dict[str, Any]) -> SubscriberFacts:
+    kind = data.get("kind")
+    if kind == "unit":
+        return UnitFacts(
+            name=str(data["name"]),
+            uscc=str(data.get("uscc", "")),
+            legal_representative=str(data.get("legal_representative", "")),
+            social_insurance_unit_number=str(data.get("social_insurance_unit_number", "")),
+            agent=_person(dict(data.get("agent") or {})),
+        )
+    if kind == "device":
+        owner_uscc = str(data.get("owner_uscc", ""))
+        return DeviceFacts(
+            name=str(data["name"]),
+            identifier=str(data.get("identifier", "")),
+            owner_uscc=owner_uscc,
+            owner_name=_unit_name(ctx, owner_uscc),
+        )
+    return _person(data)
+
+
+def _unit_name(ctx: ServiceContext, uscc: str) -> str | None:
+    with ctx.store.session() as session:
+        return session.execute(
+            select(SubscriberRow.name).where(
+                SubscriberRow.kind == "unit", SubscriberRow.identity == f"uscc:{uscc}"
+            )
+        ).scalar_one_or_none()
+
+
+def _certificate(ctx: ServiceContext, serial: str | None) -> Certificate | None:
+    if not serial:
+        return None
+    with ctx.store.session() as session:
+        row = session.get(Certificate, serial.upper())
+        if row is not None:
+            session.expunge(row)
+        return row
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def receipt_facts(ctx: ServiceContext, receipt_number: str) -> ReceiptFacts:
+    with ctx.store.session() as session:
+        row = session.execute(
+            select(PaymentRow).where(PaymentRow.receipt_number == receipt_number.strip())
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFound(what_zh="收费凭证", what_en="receipt", key=receipt_number)
+        return ReceiptFacts(
+            receipt_number=row.receipt_number,
+            application_id=row.application_id,
+            payer=row.payer,
+            service_zh=_service_zh(row.service),
+            certificate_type_zh=_type_zh(ctx, row.certificate_type),
+            fee_fen=row.fee_fen,
+            method=row.method,
+            tendered_fen=row.tendered_fen,
+            change_fen=row.change_fen,
+            clerk=row.clerk,
+            time=row.time,
+            waiver_reference=row.waiver_reference,
+            waiver_approved_by=row.waiver_approved_by,
+            ra_name=_ra_name(ctx),
+        )
+
+
+def _check_form(app: dict[str, Any], wanted: DocumentKind) -> None:
+    service = app["service"]
+    allowed = (
+        APPLICATION_FORM_SERVICES if wanted is DocumentKind.APPLICATION else CHANGE_FORM_SERVICES
+    )
+    if service in allowed:
+        return
+    forms = {
+        DocumentKind.APPLICATION: ("证书申请（更新）表", "application form"),
+        DocumentKind.CHANGE_FORM: ("证书变更、挂起、解挂、吊销表", "change form"),
+    }
+    other = DocumentKind.CHANGE_FORM if wanted is DocumentKind.APPLICATION else None
+    if service not in APPLICATION_FORM_SERVICES | CHANGE_FORM_SERVICES:
+        other_zh, other_en = "收费凭证", "receipt"
+    else:
+        other = other or DocumentKind.APPLICATION
+        other_zh, other_en = forms[other]
+    raise WrongForm(
+        application=app["application_id"],
+        service=service,
+        service_zh=_service_zh(service),
+        form_zh=forms[wanted][0],
+        form_en=forms[wanted][1],
+        other_zh=other_zh,
+        other_en=other_en,
+    )
+
+
+def application_form_facts(ctx: ServiceContext, application_id: str) -> ApplicationFormFacts:
+    app = show_application(ctx, application_id)
+    _check_form(app, DocumentKind.APPLICATION)
+    details = app["details"]
+    documents = tuple(
+        DocumentSeenFacts(_document_zh(d.get("type")), str(d.get("number", "")))
+        for d in details.get("documents") or ()
+    )
+    cert = _certificate(ctx, app["serial"])
+    issued = (
+        None
+        if cert is None or cert.status == "pending"
+        else IssuedFacts(cert.serial_hex, cert.not_before, cert.not_after, cert.subject)
+    )
+    items = tuple(str(i) for i in details.get("items") or ())
+    if details.get("new_item") and details["new_item"] not in items:
+        items += (str(details["new_item"]),)
+    return ApplicationFormFacts(
+        application_id=app["application_id"],
+        service_zh=_service_zh(app["service"]),
+        created_at=_time(app["created_at"]),
+        subscriber=_subscriber(ctx, app["subscriber"]),
+        documents=documents,
+        certificate_type_zh=_type_zh(ctx, app["certificate_type"]),
+        key_algorithm=app["key_algorithm"],
+        token_serial=app["token_serial"],
+        token_label=app["token_label"],
+        clerk=app["clerk"],
+        reviewer=app["reviewer"],
+        status_zh=_STATUS_ZH.get(app["status"], app["status"]),
+        old_serial=app["old_serial"],
+        items=tuple(_item_zh(ctx, i) for i in items),
+        issued=issued,
+        ra_name=_ra_name(ctx),
+    )
+
+
+def _document_zh(value: object) -> str:
+    try:
+        return DocumentType(str(value)).zh
+    except ValueError:
+        return str(value)
+
+
+def _item_zh(ctx: ServiceContext, code: str) -> str:
+    item = ctx.application_items.get(code)
+    name = getattr(item, "name_zh", None) if item is not None else None
+    return f"{name}（{code}）" if name else code
+
+
+def change_form_facts(ctx: ServiceContext, application_id: str) -> ChangeFormFacts:
+    app = show_application(ctx, application_id)
+    _check_form(app, DocumentKind.CHANGE_FORM)
+    service, details = app["service"], app["details"]
+    old = _certificate(ctx, app["old_serial"])
+    reason = details.get("reason")
+    return ChangeFormFacts(
+        application_id=app["application_id"],
+        action_zh=_service_zh(service),
+        created_at=_time(app["created_at"]),
+        subscriber=_subscriber(ctx, app["subscriber"]),
+        certificate_type_zh=_type_zh(ctx, app["certificate_type"]),
+        serial=app["old_serial"] or "—",
+        subject=old.subject if old else None,
+        not_before=old.not_before if old else None,
+        not_after=old.not_after if old else None,
+        reason_zh=RevocationReason(reason).zh if reason else None,
+        identity_checked=bool(details.get("identity_checked")),
+        changes=_changes(ctx, app, old),
+        clerk=app["clerk"],
+        reviewer=app["reviewer"],
+        status_zh=_STATUS_ZH.get(app["status"], app["status"]),
+        ra_name=_ra_name(ctx),
+    )
+
+
+def _changes(
+    ctx: ServiceContext, app: dict[str, Any], old: Certificate | None
+) -> tuple[ChangeRow, ...]:
+    if app["service"] == "change":
+        new = _certificate(ctx, app["serial"])
+        rows = [
+            ChangeRow("证书序列号", app["old_serial"] or "—", app["serial"] or "（未签发）"),
+            ChangeRow(
+                "证书主题",
+                old.subject if old else "—",
+                new.subject if new else "（未签发）",
+            ),
+        ]
+        return tuple(rows)
+    before, after = _status_change(ctx, app)
+    return (ChangeRow("证书状态", before, after),)
+
+
+def _status_change(ctx: ServiceContext, app: dict[str, Any]) -> tuple[str, str]:
+    """The certificate's status before and after, from the signing module's audit event."""
+    expected = {"suspend": "hold", "resume": "good", "revoke": "revoked"}[app["service"]]
+    if app["status"] == "done" and app["old_serial"]:
+        with ctx.store.session() as session:
+            events = session.execute(
+                select(AuditEvent.details)
+                .where(AuditEvent.object == f"certificate:{app['old_serial'].upper()}")
+                .where(AuditEvent.time >= _time(app["created_at"]))
+                .order_by(AuditEvent.seq)
+            ).scalars()
+            for raw in events:
+                details = json.loads(raw)
+                if details.get("to") == expected and "from" in details:
+                    return _CA_STATUS_ZH.get(details["from"], details["from"]), _CA_STATUS_ZH[
+                        expected
+                    ]
+    return "—", f"{_CA_STATUS_ZH[expected]}（{_STATUS_ZH.get(app['status'], app['status'])}）"
+
+
+def agreement_facts(ctx: ServiceContext, application_id: str) -> AgreementFacts:
+    app = show_application(ctx, application_id)
+    record = app["agreement"]
+    if record is None:
+        raise NoAgreementRecord(
+            application=app["application_id"],
+            service=app["service"],
+            service_zh=_service_zh(app["service"]),
+        )
+    version = ctx.agreements.get(record["version"])
+    if version is None or version.sha256 != record["sha256"]:
+        # The shipped text no longer matches what was accepted: printing it would be a lie.
+        raise AgreementTextChanged(application=app["application_id"], version=record["version"])
+    signed = str(record["signature"]).split(":", 1)
+    signed_zh = _SIGNED_ZH.get(signed[0], signed[0])
+    if len(signed) == 2:
+        signed_zh += f"（表单编号 {signed[1]}）"
+    return AgreementFacts(
+        application_id=app["application_id"],
+        version=record["version"],
+        text=version.text,
+        sha256=record["sha256"],
+        accepted_at=_time(record["accepted_at"]),
+        subscriber=_subscriber(ctx, app["subscriber"]),
+        clerk=record["clerk"],
+        reviewer=record["reviewer"],
+        signed_zh=signed_zh,
+        ra_name=_ra_name(ctx),
+    )
+
+
+def render(ctx: ServiceContext, kind: DocumentKind | str, key: str) -> bytes:
+    """The PDF of one document: a receipt by receipt number, the others by application id."""
+    kind = DocumentKind(kind)
+    if kind is DocumentKind.RECEIPT:
+        return render_receipt(receipt_facts(ctx, key))
+    if kind is DocumentKind.APPLICATION:
+        return render_application_form(application_form_facts(ctx, key))
+    if kind is DocumentKind.CHANGE_FORM:
+        return render_change_form(change_form_facts(ctx, key))
+    return render_agreement_record(agreement_facts(ctx, key))
