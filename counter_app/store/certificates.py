@@ -210,7 +210,7 @@ class SQLCertificateRepository:
                 select(Certificate.serial_hex, Certificate.revoked_epoch, Certificate.reason).where(
                     Certificate.status.in_(REVOKED_STATUSES)
                 )
-            ).tuples()
+            ).all()
             return CRLSnapshot(number, _entries(rows))
 
     def save_crl(self, crl: PublishedCRL, operator: str) -> bool:
