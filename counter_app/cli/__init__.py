@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     lang = _lang_from_argv(args)
     try:
-        cli.main(args=args, prog_name="counter-app", standalone_mode=False)
+        code = cli.main(args=args, prog_name="counter-app", standalone_mode=False)
     except CounterError as exc:
         prefix = "错误：" if lang.lower().startswith("zh") else "error: "
         click.echo(prefix + exc.message(lang), err=True)
@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         where = _write_bug_report(exc)
         click.echo(f"internal error: {type(exc).__name__}: {exc} (details: {where})", err=True)
         return EXIT_BUG
-    return 0
+    # With standalone_mode off, click returns a requested exit code instead of raising Exit.
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":
