@@ -1,0 +1,344 @@
+"""The token layer on a real SoftHSM2 token, judged from outside by OpenSC's pkcs11-tool."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from counter_app.token import build_csr, key_spec, list_tokens, open_token, unblock_pin
+from counter_app.token.errors import CertificateMismatch, TokenNotFound, WrongPin
+from counter_app.token.watcher import TokenWatcher
+from tests.conftest import CLI, SoftHSM
+
+SO, PIN = "12345678", "123456"
+NAME = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "张三")])
+
+
+@pytest.fixture
+def token(softhsm: SoftHSM) -> SoftHSM:
+    softhsm.init_token("SUB1", so_pin=SO, pin=PIN)
+    return softhsm
+
+
+def _objects(softhsm: SoftHSM, pin: str = PIN) -> str:
+    return softhsm.pkcs11_tool("--token-label", "SUB1", "--login", "--pin", pin, "-O").stdout
+
+
+def test_token_list_shows_label_serial_and_pin_flags(token: SoftHSM, cli: CLI) -> None:
+    result = cli("token", "list", "--module", token.module, "--json")
+    assert result.returncode == 0, result.stderr
+    tokens = json.loads(result.stdout)
+    sub1 = next(t for t in tokens if t["label"] == "SUB1")
+    assert sub1["initialised"] and sub1["manufacturer"] == "SoftHSM project"
+    assert {"pin_count_low", "pin_final_try", "pin_locked", "pin_to_be_changed"} <= set(sub1)
+    assert any(not t["initialised"] for t in tokens)  # SoftHSM's free slot
+
+
+def test_token_init_formats_the_free_slot_with_both_pins(softhsm: SoftHSM, cli: CLI) -> None:
+    result = cli(
+        "token",
+        "init",
+        "--module",
+        softhsm.module,
+        "--label",
+        "NEW1",
+        env={"COUNTER_APP_SO_PIN": "87654321", "COUNTER_APP_USER_PIN": "246813"},
+    )
+    assert result.returncode == 0, result.stderr
+    login = softhsm.pkcs11_tool(
+        "--token-label", "NEW1", "--login", "--pin", "246813", "-O", check=False
+    )
+    assert login.returncode == 0
+    # The SO PIN works: pkcs11-tool uses it to set another user PIN.
+    so = softhsm.pkcs11_tool(
+        "--token-label",
+        "NEW1",
+        "--login",
+        "--login-type",
+        "so",
+        "--so-pin",
+        "87654321",
+        "--init-pin",
+        "--new-pin",
+        "975310",
+        check=False,
+    )
+    assert so.returncode == 0, so.stderr
+    again = softhsm.pkcs11_tool(
+        "--token-label", "NEW1", "--login", "--pin", "975310", "-O", check=False
+    )
+    assert again.returncode == 0
+
+
+def test_reformatting_a_token_with_objects_needs_confirmation(token: SoftHSM, cli: CLI) -> None:
+    with open_token(token.module, label="SUB1").login(PIN) as ts:
+        ts.generate_key_pair(key_spec("ec-p256"), "k")
+    env = {"COUNTER_APP_SO_PIN": SO, "COUNTER_APP_USER_PIN": "135790"}
+    refused = cli(
+        "token",
+        "init",
+        "--module",
+        token.module,
+        "--token-label",
+        "SUB1",
+        "--label",
+        "SUB1",
+        env=env,
+    )
+    assert refused.returncode == 2 and "Private Key Object" in _objects(token)
+    done = cli(
+        "token",
+        "init",
+        "--module",
+        token.module,
+        "--token-label",
+        "SUB1",
+        "--label",
+        "SUB1",
+        "--yes",
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Private Key Object" not in _objects(token, "135790")
+
+
+@pytest.mark.parametrize("pin", ["12345", "111111", "x" * 17, "12345６"])
+def test_pin_policy_is_checked_before_the_token_is_touched(
+    token: SoftHSM, cli: CLI, pin: str
+) -> None:
+    result = cli(
+        "token",
+        "change-pin",
+        "--module",
+        token.module,
+        "--label",
+        "SUB1",
+        env={"COUNTER_APP_USER_PIN": PIN, "COUNTER_APP_NEW_USER_PIN": pin},
+    )
+    assert result.returncode == 2 and "PIN" in result.stderr
+    assert pin not in result.stderr
+    assert (
+        token.pkcs11_tool(
+            "--token-label", "SUB1", "--login", "--pin", PIN, "-O", check=False
+        ).returncode
+        == 0
+    )
+
+
+def test_change_pin_takes_effect(token: SoftHSM, cli: CLI) -> None:
+    result = cli(
+        "token",
+        "change-pin",
+        "--module",
+        token.module,
+        "--label",
+        "SUB1",
+        env={"COUNTER_APP_USER_PIN": PIN, "COUNTER_APP_NEW_USER_PIN": "975310"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        token.pkcs11_tool(
+            "--token-label", "SUB1", "--login", "--pin", "975310", "-O", check=False
+        ).returncode
+        == 0
+    )
+    assert (
+        token.pkcs11_tool(
+            "--token-label", "SUB1", "--login", "--pin", PIN, "-O", check=False
+        ).returncode
+        != 0
+    )
+
+
+def test_unblock_with_the_so_pin_sets_a_new_user_pin(token: SoftHSM, cli: CLI) -> None:
+    result = cli(
+        "token",
+        "unblock",
+        "--module",
+        token.module,
+        "--label",
+        "SUB1",
+        env={"COUNTER_APP_SO_PIN": SO, "COUNTER_APP_NEW_USER_PIN": "975310"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        token.pkcs11_tool(
+            "--token-label", "SUB1", "--login", "--pin", "975310", "-O", check=False
+        ).returncode
+        == 0
+    )
+
+
+def test_unblock_with_a_wrong_so_pin_is_refused(token: SoftHSM, cli: CLI) -> None:
+    result = cli(
+        "--lang",
+        "en",
+        "token",
+        "unblock",
+        "--module",
+        token.module,
+        "--label",
+        "SUB1",
+        env={"COUNTER_APP_SO_PIN": "00000000", "COUNTER_APP_NEW_USER_PIN": "975310"},
+    )
+    assert result.returncode == 2 and "wrong SO PIN" in result.stderr
+
+
+def test_wrong_pin_is_refused_and_the_next_login_works(
+    token: SoftHSM, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    tok = open_token(token.module, label="SUB1")
+    with pytest.raises(WrongPin) as info, tok.login("654321"):
+        pass
+    assert "654321" not in str(info.value) and "654321" not in info.value.message("zh")
+    with open_token(token.module, label="SUB1").login(PIN) as ts:
+        assert ts.list_keys() == []
+    assert "654321" not in caplog.text and PIN not in caplog.text
+
+
+def test_unknown_token_is_not_found(token: SoftHSM) -> None:
+    with pytest.raises(TokenNotFound):
+        open_token(token.module, label="NOPE")
+
+
+@pytest.mark.parametrize("algorithm", ["ec-p256", "rsa-2048"])
+def test_generated_key_is_sensitive_local_and_never_extractable(
+    token: SoftHSM, algorithm: str
+) -> None:
+    with open_token(token.module, label="SUB1").login(PIN) as ts:
+        key = ts.generate_key_pair(key_spec(algorithm), "app-1")
+    objects = _objects(token)
+    private = objects.split("Private Key Object")[1]
+    assert key.key_id.hex() in private
+    for flag in ("sensitive", "always sensitive", "never extractable", "local"):
+        assert flag in private
+
+
+@pytest.mark.parametrize("algorithm", ["ec-p256", "rsa-2048"])
+def test_csr_signed_on_the_token_passes_openssl_req_verify(
+    token: SoftHSM, tmp_path: Path, algorithm: str
+) -> None:
+    with open_token(token.module, label="SUB1").login(PIN) as ts:
+        key = ts.generate_key_pair(key_spec(algorithm), "app-1")
+        csr = build_csr(key, NAME)
+    path = tmp_path / "req.pem"
+    path.write_bytes(csr.public_bytes(serialization.Encoding.PEM))
+    verify = subprocess.run(
+        ["openssl", "req", "-in", str(path), "-noout", "-verify"], capture_output=True, text=True
+    )
+    assert verify.returncode == 0 and "verify OK" in (verify.stdout + verify.stderr)
+
+
+def _self_signed(key_public: object, signer: object) -> x509.Certificate:
+    import datetime as dt
+
+    now = dt.datetime.now(dt.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(NAME)
+        .issuer_name(NAME)
+        .public_key(key_public)  # type: ignore[arg-type]
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(signer, hashes.SHA256())
+    )  # type: ignore[arg-type]
+
+
+def test_certificate_written_back_has_the_key_id_and_matches(
+    token: SoftHSM, tmp_path: Path
+) -> None:
+    with open_token(token.module, label="SUB1").login(PIN) as ts:
+        key = ts.generate_key_pair(key_spec("ec-p256"), "app-1")
+        cert = _self_signed(key.public_key, key.private_key())
+        ts.write_certificate(cert, key.key_id, "app-1")
+        ts.check_certificate_matches(cert, key.key_id)
+        assert [c.certificate for c in ts.read_certificates()] == [cert]
+    objects = _objects(token)
+    assert objects.count(key.key_id.hex()) == 3  # private key, public key, certificate
+
+
+def test_certificate_of_another_key_does_not_match(token: SoftHSM) -> None:
+    other = ec.generate_private_key(ec.SECP256R1())
+    with open_token(token.module, label="SUB1").login(PIN) as ts:
+        key = ts.generate_key_pair(key_spec("ec-p256"), "app-1")
+        with pytest.raises(CertificateMismatch):
+            ts.check_certificate_matches(_self_signed(other.public_key(), other), key.key_id)
+
+
+def test_signature_by_pkcs11_tool_verifies_with_the_public_key(
+    token: SoftHSM, tmp_path: Path
+) -> None:
+    with open_token(token.module, label="SUB1").login(PIN) as ts:
+        key = ts.generate_key_pair(key_spec("ec-p256"), "app-1")
+    pub = tmp_path / "pub.pem"
+    pub.write_bytes(
+        key.public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    data, digest, sig = tmp_path / "d", tmp_path / "h", tmp_path / "s"
+    data.write_bytes(b"hello")
+    subprocess.run(
+        ["openssl", "dgst", "-sha256", "-binary", "-out", str(digest), str(data)], check=True
+    )
+    token.pkcs11_tool(
+        "--token-label",
+        "SUB1",
+        "--login",
+        "--pin",
+        PIN,
+        "--sign",
+        "--mechanism",
+        "ECDSA",
+        "--id",
+        key.key_id.hex(),
+        "--signature-format",
+        "openssl",
+        "-i",
+        str(digest),
+        "-o",
+        str(sig),
+    )
+    verify = subprocess.run(
+        ["openssl", "dgst", "-sha256", "-verify", str(pub), "-signature", str(sig), str(data)],
+        capture_output=True,
+        text=True,
+    )
+    assert "Verified OK" in verify.stdout
+
+
+def test_delete_key_pair_removes_key_and_certificate(token: SoftHSM) -> None:
+    with open_token(token.module, label="SUB1").login(PIN) as ts:
+        key = ts.generate_key_pair(key_spec("ec-p256"), "app-1")
+        ts.write_certificate(_self_signed(key.public_key, key.private_key()), key.key_id, "app-1")
+        ts.delete_key_pair(key.key_id)
+    assert "Object" not in _objects(token)
+
+
+def test_unblock_in_process_then_login_with_new_pin(token: SoftHSM) -> None:
+    unblock_pin(token.module, so_pin=SO, new_pin="975310", label="SUB1")
+    with open_token(token.module, label="SUB1").login("975310") as ts:
+        assert ts.token_label == "SUB1"
+
+
+def test_watcher_reports_tokens_inserted_and_removed(softhsm: SoftHSM) -> None:
+    watcher = TokenWatcher(softhsm.module)
+    assert watcher.poll() == []
+    softhsm.init_token("SUB9")
+    events = watcher.poll()
+    assert [(e.kind, e.token.label) for e in events] == [("inserted", "SUB9")]
+    import shutil
+
+    for child in softhsm.tokendir.iterdir():
+        shutil.rmtree(child)
+    assert [(e.kind, e.token.label) for e in watcher.poll()] == [("removed", "SUB9")]
+    assert list_tokens(softhsm.module)[0].initialised is False
