@@ -93,8 +93,10 @@ def render_receipt(facts: ReceiptFacts) -> bytes:
             ("金额（大写）", "人民币" + yuan_in_capitals(facts.fee_fen)),
             ("收款方式", _method_zh(facts.method)),
             ("实收", _yuan(facts.tendered_fen)),
-            ("找零", _yuan(facts.change_fen)),
         ]
+        if facts.method == PaymentMethod.CASH.value:
+            # Only cash has change; "找零 0.00" on a card payment would only raise questions.
+            amounts.append(("找零", _yuan(facts.change_fen)))
     story: list[Flowable] = [
         field_table(rows, columns=1, label_width=36 * mm),
         spacer(4),
@@ -317,6 +319,7 @@ def render_agreement_record(facts: AgreementFacts) -> bytes:
     story: list[Flowable] = [
         section("一、签署记录"),
         field_table(record, columns=1, label_width=32 * mm),
+        spacer(1.5),
         para(
             "SHA-256 为下列协议全文（UTF-8 编码）的摘要，可据此核对订户所接受的协议文本。"
             "本协议自注册中心授权的受理人审核批准之日起生效。",

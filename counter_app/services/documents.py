@@ -152,6 +152,18 @@ def _unit_name(ctx: ServiceContext, uscc: str) -> str | None:
         ).scalar_one_or_none()
 
 
+# Attribute types the certificate subject text shows by number; a clerk reads names.
+_SUBJECT_NAMES = {"2.5.4.5": "serialNumber", "2.5.4.97": "organizationIdentifier"}
+
+
+def _subject(text: str | None) -> str | None:
+    if text is None:
+        return None
+    for oid, name in _SUBJECT_NAMES.items():
+        text = text.replace(f"{oid}=", f"{name}=")
+    return text
+
+
 def _certificate(ctx: ServiceContext, serial: str | None) -> Certificate | None:
     if not serial:
         return None
@@ -230,7 +242,7 @@ def application_form_facts(ctx: ServiceContext, application_id: str) -> Applicat
     issued = (
         None
         if cert is None or cert.status == "pending"
-        else IssuedFacts(cert.serial_hex, cert.not_before, cert.not_after, cert.subject)
+        else IssuedFacts(cert.serial_hex, cert.not_before, cert.not_after, _subject(cert.subject))
     )
     items = tuple(str(i) for i in details.get("items") or ())
     if details.get("new_item") and details["new_item"] not in items:
@@ -281,7 +293,7 @@ def change_form_facts(ctx: ServiceContext, application_id: str) -> ChangeFormFac
         subscriber=_subscriber(ctx, app["subscriber"]),
         certificate_type_zh=_type_zh(ctx, app["certificate_type"]),
         serial=app["old_serial"] or "—",
-        subject=old.subject if old else None,
+        subject=_subject(old.subject) if old else None,
         not_before=old.not_before if old else None,
         not_after=old.not_after if old else None,
         reason_zh=RevocationReason(reason).zh if reason else None,
@@ -303,8 +315,8 @@ def _changes(
             ChangeRow("证书序列号", app["old_serial"] or "—", app["serial"] or "（未签发）"),
             ChangeRow(
                 "证书主题",
-                old.subject if old else "—",
-                new.subject if new else "（未签发）",
+                _subject(old.subject) or "—" if old else "—",
+                _subject(new.subject) or "—" if new else "（未签发）",
             ),
         ]
         return tuple(rows)

@@ -107,6 +107,13 @@ def test_receipt_capitals_keep_the_fen(tmp_path: Path) -> None:
     assert "刷卡" in text
 
 
+def test_receipt_of_a_card_payment_has_no_change_line(tmp_path: Path) -> None:
+    facts = samples.receipt(method="card", tendered_fen=30000, change_fen=0)
+    text = pdftools.text(write(tmp_path, documents.render_receipt(facts)))
+    assert "刷卡" in text
+    assert "找零" not in text
+
+
 def test_application_form_of_an_individual_fits_one_page(tmp_path: Path) -> None:
     pdf = write(tmp_path, documents.render_application_form(samples.application()))
     assert pdftools.pages(pdf) == 1
