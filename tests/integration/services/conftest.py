@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import ADMIN_PASSWORD, CLI, CLIResult, SoftHSM, base_env
 
 REPO = Path(__file__).resolve().parents[3]
-EXAMPLES = REPO / "docs" / "examples"
+EXAMPLES = REPO / "resources" / "examples"
 CA_PASSPHRASE = "ca-Passphrase-1"
 SO_PIN = "87654321"
 USER_PIN = "246813"
