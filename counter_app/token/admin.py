@@ -2,13 +2,15 @@
 
 python-pkcs11 has no C_InitToken, so formatting calls the module's exported ``C_InitToken``
 through ctypes (one small, tested call; the module is the one python-pkcs11 already loaded and
-initialised, so both share its state). PINs go to the module as bytes, never to a command line.
+initialised, so both share its state). We chose this over a tool (softhsm2-util, pkcs11-tool
+``--init-token``) because a tool would need the SO PIN on its command line or a pty dialogue. PINs go to the module as bytes, never to a command line.
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
+from typing import Any
 
 from pkcs11 import exceptions as p11
 
@@ -19,8 +21,22 @@ from counter_app.token.errors import (
     TokenHoldsObjects,
     TokenNotFound,
 )
-from counter_app.token.library import library, reinitialise, translated
-from counter_app.token.session import TokenInfo, _match, _slots, find_token, pin_error
+from counter_app.token.library import (
+    raw_module,
+    recover_after_failed_login,
+    reinitialise,
+    session_counted,
+    translated,
+)
+from counter_app.token.session import (
+    LOGIN_REFUSED,
+    TokenInfo,
+    _match,
+    _slots,
+    find_token,
+    list_tokens,
+    pin_error,
+)
 
 log = logging.getLogger(__name__)
 MIN_PIN, MAX_PIN = 6, 16
@@ -48,7 +64,11 @@ def check_pin_policy(pin: str, *, field: str = "pin") -> None:
 
 
 def _c_init_token(module: str, slot_id: int, so_pin: str, label: str) -> int:
-    fn = ctypes.CDLL(module).C_InitToken
+    """C_InitToken through ctypes (python-pkcs11 0.10 does not wrap it); returns the CK_RV.
+
+    The label is padded with blanks to 32 bytes as PKCS#11 requires; the SO PIN goes to the module
+    as bytes in this process, never to a command line."""
+    fn = raw_module(module).C_InitToken
     fn.argtypes = [ctypes.c_ulong, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
     fn.restype = ctypes.c_ulong
     encoded = so_pin.encode()
@@ -56,14 +76,44 @@ def _c_init_token(module: str, slot_id: int, so_pin: str, label: str) -> int:
     return int(fn(slot_id, encoded, len(encoded), padded))
 
 
-def _object_count(module: str, info: TokenInfo, user_pin: str | None) -> int:
-    from counter_app.token.session import open_token
+def init_error(rv: int) -> TokenError | None:
+    """C_InitToken's return value as our error (None for CKR_OK)."""
+    if rv == CKR_OK:
+        return None
+    if rv in (CKR_PIN_INCORRECT, CKR_PIN_LOCKED):
+        return SOPinWrong()
+    if rv == CKR_SESSION_EXISTS:
+        return TokenError(detail="another program has a session open on the token")
+    return TokenError(detail=f"C_InitToken returned 0x{rv:x}")
 
-    if not info.initialised or user_pin is None:
-        return 0
-    token = open_token(module, serial=info.serial)
-    with translated(), token._token.open() as session:
+
+def _public_object_count(module: str, token: Any) -> int:
+    """Objects visible without a login (public keys, certificates). Private objects need the
+    user PIN, which a clerk re-formatting a forgotten token does not have; every key pair made
+    here has a public half, so a token holding our keys is never counted empty."""
+    with translated(), token.open() as session:
         return len(list(session.get_objects()))
+
+
+def _target_slot(
+    module: str, slot: int | None, label: str | None, serial: str | None, force: bool
+) -> tuple[int, str | None]:
+    """The slot to format and the serial of the token now in it (None for a blank one)."""
+    if label is None and serial is None:
+        candidates = [(s, t) for s, t in _slots(module) if slot is None or s == slot]
+        free = [(s, t) for s, t in candidates if not TokenInfo.of(s, t).initialised]
+        if slot is not None and candidates and not free:
+            slot_id, token = candidates[0]
+        elif free:
+            return free[0][0], None
+        else:
+            raise TokenNotFound(which=f"slot {slot}" if slot is not None else "a free slot")
+    else:
+        slot_id, token = _match(module, label, serial)
+    count = _public_object_count(module, token)
+    if count and not force:
+        raise TokenHoldsObjects(count=count)
+    return slot_id, TokenInfo.of(slot_id, token).serial
 
 
 def init_token(
@@ -72,59 +122,63 @@ def init_token(
     new_label: str,
     so_pin: str,
     user_pin: str,
+    slot: int | None = None,
     label: str | None = None,
     serial: str | None = None,
     force: bool = False,
 ) -> TokenInfo:
-    """Format a token: the free slot (no label/serial given) or an existing token (``force``
-    needed when it holds objects). The SO PIN is set (or checked, for a formatted token)."""
+    """Format a token and set its user PIN. Which token: ``label``/``serial`` of a formatted one,
+    ``slot`` by number, or else the first blank (free) slot. Re-formatting a token that holds
+    objects needs ``force``; a formatted token keeps its SO PIN, which must be given right."""
     check_pin_policy(so_pin, field="so_pin")
     check_pin_policy(user_pin, field="user_pin")
     if not 1 <= len(new_label.encode("utf-8")) <= 32:
         raise PinPolicy(
             "label", reason_zh="标签须为1至32字节", reason_en="the label must be 1 to 32 bytes"
         )
-    if label is None and serial is None:
-        free = [(s, t) for s, t in _slots(module) if not TokenInfo.of(s, t).initialised]
-        if not free:
-            raise TokenNotFound(which="a free slot")
-        slot_id = free[0][0]
-    else:
-        slot_id, token = _match(module, label, serial)
-        count = _object_count(module, TokenInfo.of(slot_id, token), "")
-        if count and not force:
-            raise TokenHoldsObjects(count=count)
+    slot_id, old_serial = _target_slot(module, slot, label, serial, force)
+    before = {i.serial for i in list_tokens(module) if i.initialised}
     reinitialise(module)  # no session of ours may be open on the token
-    rv = _c_init_token(module, slot_id, so_pin, new_label)
-    if rv in (CKR_PIN_INCORRECT, CKR_PIN_LOCKED):
-        raise SOPinWrong()
-    if rv != CKR_OK:
-        raise TokenError(detail=f"C_InitToken returned 0x{rv:x}")
-    reinitialise(module)
-    info = [TokenInfo.of(s, t) for s, t in _slots(module) if s == slot_id or t.label == new_label]
-    fresh = next(i for i in info if i.label == new_label)
-    _so_session_set_user_pin(module, fresh, so_pin, user_pin)
-    log.info("formatted token serial=%s label=%s", fresh.serial, new_label)
-    return find_token(module, serial=fresh.serial)
+    log.debug("C_InitToken on slot %s", slot_id)
+    error = init_error(_c_init_token(module, slot_id, so_pin, new_label))
+    if error is not None:
+        raise error
+    # SoftHSM moves a freshly formatted token to a new slot number, so find it by serial: the
+    # one it had, or the one that was not there before.
+    fresh = [
+        i
+        for i in list_tokens(module)
+        if i.initialised
+        and i.label == new_label
+        and (i.serial == old_serial or i.serial not in before)
+    ]
+    if len(fresh) != 1:
+        raise TokenError(detail="the formatted token could not be found again")
+    _so_session_set_user_pin(module, fresh[0], so_pin, user_pin)
+    log.info("formatted token serial=%s label=%s", fresh[0].serial, new_label)
+    return find_token(module, serial=fresh[0].serial)
 
 
 def _so_session_set_user_pin(module: str, info: TokenInfo, so_pin: str, new_pin: str) -> None:
+    """C_InitPIN in an SO session: sets (or unblocks with) a new user PIN."""
     from counter_app.token.session import open_token
 
     token = open_token(module, serial=info.serial)
-    with translated():
+    refused: p11.PKCS11Error | None = None
+    with translated(present=token.present):
         try:
             session = token._token.open(rw=True, so_pin=so_pin)
-        except (p11.PinIncorrect, p11.PinLocked, p11.PinInvalid, p11.PinLenRange):
-            session = None
-    if session is None:
-        reinitialise(module)
-        raise SOPinWrong()
-    try:
-        with translated():
-            session.init_pin(new_pin)
-    finally:
-        session.close()
+        except LOGIN_REFUSED as exc:
+            refused = exc
+    if refused is not None:
+        recover_after_failed_login(module, info.slot_id)
+        raise SOPinWrong() from None
+    with session_counted(module, info.slot_id):
+        try:
+            with translated(present=token.present):
+                session.init_pin(new_pin)
+        finally:
+            session.close()
 
 
 def change_pin(
@@ -145,7 +199,6 @@ def unblock_pin(
     """The SO PIN sets a new user PIN (a locked PIN is unblocked)."""
     check_pin_policy(new_pin, field="new_pin")
     info = find_token(module, label=label, serial=serial)
-    library(module)
     _so_session_set_user_pin(module, info, so_pin, new_pin)
 
 

@@ -1,16 +1,18 @@
 """Finding tokens, signing in, and the verbs of a signed-in token session.
 
-All token I/O of a process is meant to run on one thread (the CLI's main thread, the GUI's token
-worker); python-pkcs11 sessions are not shared between threads.
+All token I/O of a process runs on one thread (Electrum's hw_wallet rule): the CLI's main thread,
+or the GUI's token lane (``counter_app.gui.tasks``: a one-worker executor whose ``token_io``
+decorator asserts it). python-pkcs11 sessions and key handles are not shared between threads, and
+a :class:`TokenKey` is valid only while the session that found it is open.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import pkcs11
@@ -27,7 +29,9 @@ from counter_app.token.errors import (
     KeyNotFound,
     KeyNotProtected,
     PinLocked,
+    TokenError,
     TokenNotFound,
+    TokenRemoved,
     WrongPin,
 )
 from counter_app.token.keyspec import KeySpec
@@ -117,6 +121,20 @@ def pin_error(info: TokenInfo) -> WrongPin | PinLocked:
     return WrongPin(tries_left=1 if info.pin_final_try else None, count_low=info.pin_count_low)
 
 
+def login_error(exc: p11.PKCS11Error, after: TokenInfo | None) -> TokenError:
+    """The error for a refused C_Login: CKR_PIN_LOCKED says so itself; otherwise the flags the
+    token reports after the refusal (count low, final try, locked) decide. ``after`` is None when
+    the token could no longer be read, i.e. it was pulled."""
+    if isinstance(exc, p11.PinLocked):
+        return PinLocked()
+    if after is None:
+        return TokenRemoved()
+    return pin_error(after)
+
+
+LOGIN_REFUSED = (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange, p11.PinLocked, p11.PinExpired)
+
+
 @dataclass
 class Token:
     """A token found by label or serial; :meth:`login` opens a signed-in session."""
@@ -125,27 +143,43 @@ class Token:
     info: TokenInfo
     _token: pkcs11.Token
 
+    def present(self) -> bool:
+        """Whether the same token (same serial) still answers in its slot."""
+        try:
+            now = self._token.slot.get_token()
+            return TokenInfo.of(self.info.slot_id, now).serial == self.info.serial
+        except p11.PKCS11Error:
+            return False
+
     @contextmanager
     def login(self, pin: str) -> Iterator[TokenSession]:
+        """A signed-in read-write session, closed (and so logged out) on exit."""
         log.debug("login to token serial=%s", self.info.serial)
         if self.info.pin_locked:
             raise PinLocked()
-        with translated():
+        refused: p11.PKCS11Error | None = None
+        with translated(present=self.present):
             try:
                 handle = self._token.open(rw=True, user_pin=pin)
-            except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange, p11.PinLocked):
-                handle = None
-        if handle is None:
-            recover_after_failed_login(self.module)
-            raise pin_error(find_token(self.module, serial=self.info.serial))
-        with session_counted(self.module):
+            except LOGIN_REFUSED as exc:
+                refused = exc
+        if refused is not None:
+            recover_after_failed_login(self.module, self.info.slot_id)
+            raise login_error(refused, self._info_after_refusal()) from None
+        with session_counted(self.module, self.info.slot_id):
             try:
-                yield TokenSession(self.module, self.info, handle)
+                yield TokenSession(self.module, self.info, handle, self.present)
             finally:
                 try:
                     handle.close()
                 except p11.PKCS11Error:
                     log.debug("session already gone at close")
+
+    def _info_after_refusal(self) -> TokenInfo | None:
+        try:
+            return TokenInfo.of(self.info.slot_id, self._token.slot.get_token())
+        except p11.PKCS11Error:
+            return None
 
 
 def open_token(module: str, *, label: str | None = None, serial: str | None = None) -> Token:
@@ -155,16 +189,28 @@ def open_token(module: str, *, label: str | None = None, serial: str | None = No
 
 @dataclass(frozen=True)
 class TokenKey:
+    """A key pair on the token, valid while the session that found it is open."""
+
     key_id: bytes
     label: str
     public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey
-    _handle: Any
+    _handle: Any = field(repr=False)
+    _present: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def algorithm(self) -> str:
+        """The key's :class:`KeySpec` name, e.g. ``ec-p256`` or ``rsa-2048``."""
+        if isinstance(self.public_key, ec.EllipticCurvePublicKey):
+            return {"secp256r1": "ec-p256", "secp384r1": "ec-p384"}.get(
+                self.public_key.curve.name, f"ec-{self.public_key.curve.name}"
+            )
+        return f"rsa-{self.public_key.key_size}"
 
     def private_key(self) -> TokenECPrivateKey | TokenRSAPrivateKey:
         """A ``cryptography`` private key whose ``sign`` runs on the token."""
         if isinstance(self.public_key, ec.EllipticCurvePublicKey):
-            return TokenECPrivateKey(self._handle, self.public_key)
-        return TokenRSAPrivateKey(self._handle, self.public_key)
+            return TokenECPrivateKey(self._handle, self.public_key, self._present)
+        return TokenRSAPrivateKey(self._handle, self.public_key, self._present)
 
 
 @dataclass(frozen=True)
@@ -190,19 +236,37 @@ def _spki(key: object) -> bytes:
     )
 
 
+# Read back from the private key after generation: all must be true (and EXTRACTABLE false).
 PROTECTION = (
     Attribute.SENSITIVE,
     Attribute.ALWAYS_SENSITIVE,
     Attribute.NEVER_EXTRACTABLE,
     Attribute.LOCAL,
+    Attribute.PRIVATE,
 )
+
+
+def missing_protection(read: Callable[[Attribute], Any]) -> list[str]:
+    """Names of the protections a private key lacks, from its attributes as the token reports
+    them (``read(attribute)``); empty when it is sensitive, local and never extractable."""
+    missing = [a.name for a in PROTECTION if not read(a)]
+    if read(Attribute.EXTRACTABLE):
+        missing.append("EXTRACTABLE is true")
+    return missing
 
 
 class TokenSession:
     """A signed-in, read-write session on one token."""
 
-    def __init__(self, module: str, info: TokenInfo, handle: pkcs11.Session) -> None:
+    def __init__(
+        self,
+        module: str,
+        info: TokenInfo,
+        handle: pkcs11.Session,
+        present: Callable[[], bool] | None = None,
+    ) -> None:
         self.module, self.info, self._s = module, info, handle
+        self._present = present
 
     @property
     def token_serial(self) -> str:
@@ -212,8 +276,12 @@ class TokenSession:
     def token_label(self) -> str:
         return self.info.label
 
+    def _guard(self) -> AbstractContextManager[None]:
+        return translated(present=self._present)
+
     def generate_key_pair(self, spec: KeySpec, label: str) -> TokenKey:
-        """A new key pair made on the token: private key sensitive, never extractable."""
+        """A new key pair made on the token: private key sensitive, never extractable; the
+        protection is read back and a key without it is destroyed (:class:`KeyNotProtected`)."""
         log.debug("generate %s key pair label=%s", spec.name, label)
         key_id = os.urandom(16)
         private = {
@@ -224,7 +292,7 @@ class TokenSession:
             Attribute.TOKEN: True,
         }
         public = {Attribute.VERIFY: True, Attribute.TOKEN: True}
-        with translated():
+        with self._guard():
             if spec.family == "ec":
                 params = self._s.create_domain_parameters(
                     KeyType.EC,
@@ -238,7 +306,7 @@ class TokenSession:
                     public_template=public,
                     private_template=private,
                 )
-            else:
+            elif spec.family == "rsa":
                 pub, priv = self._s.generate_keypair(
                     KeyType.RSA,
                     spec.bits,
@@ -248,18 +316,19 @@ class TokenSession:
                     public_template=public,
                     private_template=private,
                 )
-            missing = [a.name for a in PROTECTION if not priv[a]] + (
-                ["not EXTRACTABLE"] if priv[Attribute.EXTRACTABLE] else []
-            )
+            else:
+                raise TokenError(detail=f"no driver for {spec.name} on this token")
+            missing = missing_protection(lambda a: priv[a])
             if missing:
                 priv.destroy()
                 pub.destroy()
                 raise KeyNotProtected(missing=", ".join(missing))
-            return TokenKey(key_id, label, _public_key(pub), priv)
+            return TokenKey(key_id, label, _public_key(pub), priv, self._present)
 
     def list_keys(self) -> list[TokenKey]:
+        """Every key pair (private key with its public key of the same CKA_ID)."""
         keys = []
-        with translated():
+        with self._guard():
             # One search at a time per session (PKCS#11): materialise before the nested search.
             for priv in list(self._s.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})):
                 key_id = bytes(priv[Attribute.ID])
@@ -269,7 +338,15 @@ class TokenSession:
                     )
                 )
                 if pubs:
-                    keys.append(TokenKey(key_id, priv[Attribute.LABEL], _public_key(pubs[0]), priv))
+                    keys.append(
+                        TokenKey(
+                            key_id,
+                            priv[Attribute.LABEL],
+                            _public_key(pubs[0]),
+                            priv,
+                            self._present,
+                        )
+                    )
         return keys
 
     def find_key(self, key_id: bytes) -> TokenKey:
@@ -278,10 +355,20 @@ class TokenSession:
                 return key
         raise KeyNotFound(key_id=key_id.hex())
 
+    def check_key_protected(self, key_id: bytes) -> None:
+        """Raises :class:`KeyNotProtected` unless the private key is sensitive, local and never
+        extractable (e.g. before a renewal re-uses a key already on the token)."""
+        key = self.find_key(key_id)
+        with self._guard():
+            missing = missing_protection(lambda a: key._handle[a])
+        if missing:
+            raise KeyNotProtected(missing=", ".join(missing))
+
     def write_certificate(self, cert: x509.Certificate, key_id: bytes, label: str) -> None:
         """Store the certificate beside its key (same CKA_ID)."""
-        log.debug("write certificate serial=%x", cert.serial_number)
+        log.debug("write certificate serial=%x id=%s", cert.serial_number, key_id.hex())
         der = cert.public_bytes(serialization.Encoding.DER)
+        # The default attribute set: extended_set=True crashes on certificates without SKI/AKI.
         attrs = decode_x509_certificate(der)
         attrs.update(
             {
@@ -291,12 +378,12 @@ class TokenSession:
                 Attribute.PRIVATE: False,
             }
         )
-        with translated():
+        with self._guard():
             self._s.create_object(attrs)
 
     def read_certificates(self) -> list[TokenCertificate]:
         out = []
-        with translated():
+        with self._guard():
             for obj in list(self._s.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE})):
                 cert = x509.load_der_x509_certificate(bytes(obj[Attribute.VALUE]))
                 out.append(TokenCertificate(bytes(obj[Attribute.ID]), obj[Attribute.LABEL], cert))
@@ -307,14 +394,14 @@ class TokenSession:
         key = self.find_key(key_id)
         if _spki(cert.public_key()) != _spki(key.public_key):
             raise CertificateMismatch()
-        stored = [c for c in self.read_certificates() if c.key_id == key_id]
-        if not stored or stored[0].certificate != cert:
+        stored = [c.certificate for c in self.read_certificates() if c.key_id == key_id]
+        if cert not in stored:
             raise CertificateMismatch()
 
     def delete_key_pair(self, key_id: bytes) -> None:
         """The key pair and any certificate with this CKA_ID (renewal, roll-back)."""
         log.debug("delete objects id=%s", key_id.hex())
-        with translated():
+        with self._guard():
             for obj in list(self._s.get_objects({Attribute.ID: key_id})):
                 obj.destroy()
 

@@ -10,6 +10,7 @@ the raw (r, s) is DER-encoded as X.509 expects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from cryptography.hazmat.primitives import hashes
@@ -39,14 +40,19 @@ def _digest(data: bytes, algorithm: Any) -> bytes:
 
 
 class TokenECPrivateKey(ec.EllipticCurvePrivateKey):
-    def __init__(self, handle: Any, public: ec.EllipticCurvePublicKey) -> None:
-        self._handle, self._public = handle, public
+    def __init__(
+        self,
+        handle: Any,
+        public: ec.EllipticCurvePublicKey,
+        present: Callable[[], bool] | None = None,
+    ) -> None:
+        self._handle, self._public, self._present = handle, public, present
 
     def sign(self, data: Any, signature_algorithm: ec.EllipticCurveSignatureAlgorithm) -> bytes:
         if not isinstance(signature_algorithm, ec.ECDSA):
             raise TypeError("only ECDSA is supported")
         digest = _digest(data, signature_algorithm.algorithm)
-        with translated():
+        with translated(present=self._present):
             raw = self._handle.sign(digest, mechanism=Mechanism.ECDSA)
         half = len(raw) // 2
         return asym_utils.encode_dss_signature(
@@ -76,8 +82,10 @@ class TokenECPrivateKey(ec.EllipticCurvePrivateKey):
 
 
 class TokenRSAPrivateKey(rsa.RSAPrivateKey):
-    def __init__(self, handle: Any, public: rsa.RSAPublicKey) -> None:
-        self._handle, self._public = handle, public
+    def __init__(
+        self, handle: Any, public: rsa.RSAPublicKey, present: Callable[[], bool] | None = None
+    ) -> None:
+        self._handle, self._public, self._present = handle, public, present
 
     def sign(self, data: Any, padding_: padding.AsymmetricPadding, algorithm: Any) -> bytes:
         if not isinstance(padding_, padding.PKCS1v15) or isinstance(
@@ -87,7 +95,7 @@ class TokenRSAPrivateKey(rsa.RSAPrivateKey):
         mechanism = _RSA_MECHANISMS.get(algorithm.name)
         if mechanism is None:
             raise TypeError(f"hash {algorithm.name} is not supported on the token")
-        with translated():
+        with translated(present=self._present):
             return bytes(self._handle.sign(data, mechanism=mechanism))
 
     def public_key(self) -> rsa.RSAPublicKey:
