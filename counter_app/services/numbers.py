@@ -1,8 +1,13 @@
 """Receipt and application numbers: unique across every counter sharing one database.
 
-A number is ``<A|R><yyyymmdd><5-digit sequence>`` (:func:`format_number`); the sequence row of the day is read
-``FOR UPDATE`` (PostgreSQL) or under SQLite's writer lock, in the caller's transaction, so two
-counters never take the same number and a rolled-back transaction gives its number back.
+A number is ``<A|R><yyyymmdd><5-digit sequence>`` (:func:`format_number`); the sequence row of the
+day is read ``FOR UPDATE`` (PostgreSQL) or under SQLite's writer lock, in the caller's transaction,
+so two counters never take the same number and a rolled-back transaction gives its number back.
+
+On PostgreSQL the audit chain's head is locked BEFORE the sequence row. Every transaction that
+takes a number also appends an audit event, some before taking the number (a new subscriber is
+recorded first) and some after; locking in both orders deadlocked two counters enrolling at once
+(found by tests/integration/postgres/test_pg_concurrency.py). Head first is one order for all.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from counter_app.domain.applications import NumberKind, format_number
+from counter_app.store import audit
 from counter_app.store.counter import Sequence
 
 # Numbers follow the RA's local day (China Standard Time), as printed on receipts.
@@ -21,6 +27,7 @@ CST = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 def next_number(session: Session, kind: NumberKind, now: dt.datetime) -> str:
+    audit.lock_head(session)
     local_day = now.astimezone(CST).date()
     name, day = kind.name.lower(), local_day.strftime("%Y%m%d")
     query = select(Sequence).where(Sequence.name == name, Sequence.day == day).with_for_update()

@@ -49,6 +49,19 @@ def encode_details(details: Mapping[str, Any] | None) -> str:
     )
 
 
+def lock_head(session: Session) -> AuditHead:
+    """Take the chain's head row for the rest of the caller's transaction.
+
+    Every write transaction that appends an event holds this lock until it commits, so it is the
+    one lock all writers share. Code that also locks other rows (the day's number sequences)
+    takes the head FIRST: with one lock order two counters can never deadlock on PostgreSQL.
+    Taking it again in the same transaction is free.
+    """
+    return session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one()
+
+
 def append(
     session: Session,
     *,
@@ -61,9 +74,7 @@ def append(
     """Append one event to the chain in the caller's transaction. ``details`` holds no secret."""
     if time is not None and time.tzinfo is None:
         raise TypeError("audit times must be timezone-aware")
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one()
+    head = lock_head(session)
     when = (time or utcnow()).astimezone(dt.UTC)
     # Microsecond precision is what every backend stores; hash what will be read back.
     seq = head.seq + 1

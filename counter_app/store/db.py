@@ -14,11 +14,39 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from counter_app.domain.errors import ConfigError, StoreNotInitialised, StoreUnavailable
+from counter_app.domain.errors import (
+    ConfigError,
+    CounterError,
+    StoreNotInitialised,
+    StoreUnavailable,
+)
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+# SQLSTATE class 40 (transaction rollback): serialization failure, deadlock detected. The
+# transaction was undone whole; nothing is wrong with the server.
+_ROLLBACK_SQLSTATES = {"40001", "40P01"}
+
+
+class StoreConflict(CounterError):
+    """Another counter changed the same records at the same moment; nothing was written."""
+
+    code = "store_conflict"
+    zh = "其他柜台同时修改了相同的记录，本次操作未保存，请重试"
+    en = "another counter changed the same records at the same moment; nothing was saved, try again"
+
+
+def store_error(exc: OperationalError) -> CounterError:
+    """Our error for a driver's OperationalError: one line, no URL, no password."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _ROLLBACK_SQLSTATES:
+        return StoreConflict()
+    text_ = str(orig) if orig is not None else str(exc)
+    first = next((line for line in text_.splitlines() if line.strip()), "no detail")
+    return StoreUnavailable(detail=first.strip())
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -101,9 +129,7 @@ class Store:
             with self._sessions() as session, session.begin():
                 yield session
         except OperationalError as exc:
-            raise StoreUnavailable(
-                detail=str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-            ) from exc
+            raise store_error(exc) from exc
 
     def current_revision(self) -> str | None:
         try:
@@ -112,9 +138,7 @@ class Store:
                     return None
                 return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except OperationalError as exc:
-            raise StoreUnavailable(
-                detail=str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-            ) from exc
+            raise store_error(exc) from exc
 
     def head_revision(self) -> str | None:
         return code_head_revision()
@@ -127,9 +151,7 @@ class Store:
         try:
             command.upgrade(_alembic_config(self.engine), "head")
         except OperationalError as exc:
-            raise StoreUnavailable(
-                detail=str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-            ) from exc
+            raise store_error(exc) from exc
 
     def is_initialised(self) -> bool:
         return self.current_revision() is not None

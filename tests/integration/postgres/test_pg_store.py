@@ -139,3 +139,44 @@ def test_a_server_that_is_not_there_is_store_unavailable(postgres: PostgresServe
     with pytest.raises(StoreUnavailable) as info:
         open_store(url)
     assert "\n" not in info.value.message("en")
+
+
+def test_two_counters_locking_in_opposite_orders_get_a_conflict_not_a_hang(
+    postgres: PostgresServer, migrated_db: str
+) -> None:
+    import threading
+
+    from sqlalchemy import text
+
+    from counter_app.store.db import StoreConflict
+
+    postgres.sql(migrated_db, "INSERT INTO sequences VALUES ('x', '1', 0)")
+    stores = [open_store(postgres.url(migrated_db)) for _ in range(2)]
+    both_hold_one = threading.Barrier(2)
+    outcomes: list[str] = []
+    seq_lock = text("SELECT value FROM sequences WHERE name='x' FOR UPDATE")
+
+    def counter(first_head: bool, store: Store) -> None:
+        try:
+            with store.session() as session:
+                if first_head:
+                    audit.lock_head(session)
+                else:
+                    session.execute(seq_lock)
+                both_hold_one.wait()
+                if first_head:
+                    session.execute(seq_lock)
+                else:
+                    audit.lock_head(session)
+            outcomes.append("committed")
+        except StoreConflict as exc:
+            outcomes.append(exc.message("en"))
+
+    threads = [threading.Thread(target=counter, args=(i == 0, stores[i])) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    for s in stores:
+        s.close()
+    assert sorted(outcomes) == [StoreConflict().message("en"), "committed"]
