@@ -63,8 +63,8 @@ def unlock(
         cert_type, sub_id = origin.certificate_type, sub.id
     fee = ctx.fee_table.fee_for("unlock", cert_type)
     paid = settlement.resolve(ctx, fee, operator.name)
-    unblock_pin(ctx.pkcs11_module, serial=info.serial, so_pin=so_pin, new_pin=new_pin)
     now = ctx.clock()
+    # Recorded first, so a PIN reset never happens without its record and receipt.
     with ctx.store.session() as session:
         sub = session.get(SubscriberRow, sub_id)
         assert sub is not None
@@ -91,18 +91,36 @@ def unlock(
             clerk=operator.name,
             now=now,
         )
-        app.status, app.closed_at = "done", now
-        audit.append(
-            session,
-            operator=operator.name,
-            action="unlock.done",
-            obj=f"application:{app.id}",
-            details={"token_serial": info.serial},
+        app_id, receipt = app.id, payment.receipt_number
+    try:
+        unblock_pin(ctx.pkcs11_module, serial=info.serial, so_pin=so_pin, new_pin=new_pin)
+    except CounterError as exc:
+        _close(
+            ctx,
+            app_id,
+            operator.name,
+            "rolled_back",
+            {"cause": exc.message("en"), "refund_due": True},
         )
-        return {
-            "application_id": app.id,
-            "token_serial": info.serial,
-            "receipt_number": payment.receipt_number,
-            "fee_fen": fee,
-            "change_fen": paid.change_due if isinstance(paid, Payment) else 0,
-        }
+        raise
+    _close(ctx, app_id, operator.name, "done", {"token_serial": info.serial})
+    return {
+        "application_id": app_id,
+        "token_serial": info.serial,
+        "receipt_number": receipt,
+        "fee_fen": fee,
+        "change_fen": paid.change_due if isinstance(paid, Payment) else 0,
+    }
+
+
+def _close(
+    ctx: ServiceContext, app_id: str, operator: str, status: str, details: dict[str, Any]
+) -> None:
+    with ctx.store.session() as session:
+        app = session.get(ApplicationRow, app_id)
+        assert app is not None
+        app.status, app.closed_at = status, ctx.clock()
+        action = "unlock.done" if status == "done" else "unlock.rollback"
+        audit.append(
+            session, operator=operator, action=action, obj=f"application:{app_id}", details=details
+        )
