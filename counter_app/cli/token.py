@@ -57,6 +57,7 @@ def token_list(app: AppContext, module: str | None, as_json: bool) -> None:
 @click.option("--label", "new_label", required=True, help="Label to give the token.")
 @click.option("--token-label", default=None, help="Re-format the token with this label.")
 @click.option("--token-serial", default=None, help="Re-format the token with this serial.")
+@click.option("--slot", type=int, default=None, help="Format the token in this slot number.")
 @click.option("--yes", is_flag=True, help="Confirm erasing a token that holds objects.")
 @pass_app
 def token_init(
@@ -65,6 +66,7 @@ def token_init(
     new_label: str,
     token_label: str | None,
     token_serial: str | None,
+    slot: int | None,
     yes: bool,
 ) -> None:
     """Format a token for a new subscriber (SO PIN: COUNTER_APP_SO_PIN, user PIN: COUNTER_APP_USER_PIN)."""
@@ -81,6 +83,7 @@ def token_init(
         user_pin=user_pin,
         label=token_label,
         serial=token_serial,
+        slot=slot,
         force=yes,
     )
     _audit(app, "token.init", info.serial, {"label": info.label})
@@ -123,6 +126,33 @@ def token_unblock(
     unblock_pin(_module(app, module), so_pin=so_pin, new_pin=new, label=label, serial=serial)
     _audit(app, "token.unblock", serial or label or "", {})
     click.echo("user PIN reset")
+
+
+@token_group.command("objects")
+@click.option("--module", default=None)
+@click.option("--label", default=None)
+@click.option("--serial", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def token_objects(
+    app: AppContext, module: str | None, label: str | None, serial: str | None, as_json: bool
+) -> None:
+    """Key pairs and certificates on the token (user PIN: COUNTER_APP_USER_PIN)."""
+    from counter_app.token import describe_objects, open_token
+
+    pin = read_secret("COUNTER_APP_USER_PIN")
+    with open_token(_module(app, module), label=label, serial=serial).login(pin) as ts:
+        objects = describe_objects(ts)
+    if as_json:
+        click.echo(json.dumps(objects, ensure_ascii=False))
+        return
+    for key in objects["keys"]:
+        click.echo(f"key\t{key['id']}\t{key['label']}\t{key['algorithm']}\t{key['protection']}")
+    for cert in objects["certificates"]:
+        click.echo(
+            f"certificate\t{cert['id']}\t{cert['label']}\t{cert['subject']}"
+            f"\tserial {cert['serial']}\tuntil {cert['not_after']}"
+        )
 
 
 def _audit(app: AppContext, action: str, token: str, details: dict[str, str]) -> None:

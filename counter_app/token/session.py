@@ -406,6 +406,36 @@ class TokenSession:
                 obj.destroy()
 
 
+def describe_objects(ts: TokenSession) -> dict[str, list[dict[str, str]]]:
+    """What is on the token, as plain data for a listing (no secret, nothing private)."""
+    keys = []
+    for key in ts.list_keys():
+        try:
+            ts.check_key_protected(key.key_id)
+            protection = "protected"
+        except KeyNotProtected as exc:
+            protection = f"NOT protected: {exc.data.get('missing', '')}"
+        keys.append(
+            {
+                "id": key.key_id.hex(),
+                "label": key.label,
+                "algorithm": key.algorithm,
+                "protection": protection,
+            }
+        )
+    certificates = [
+        {
+            "id": c.key_id.hex(),
+            "label": c.label,
+            "subject": c.certificate.subject.rfc4514_string(),
+            "serial": f"{c.certificate.serial_number:x}",
+            "not_after": c.certificate.not_valid_after_utc.isoformat(),
+        }
+        for c in ts.read_certificates()
+    ]
+    return {"keys": keys, "certificates": certificates}
+
+
 def build_csr(key: TokenKey, subject: x509.Name) -> x509.CertificateSigningRequest:
     """A PKCS#10 request signed by the token key (SHA-256)."""
     return (

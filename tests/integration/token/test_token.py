@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from counter_app.token import build_csr, key_spec, list_tokens, open_token, unblock_pin
-from counter_app.token.errors import CertificateMismatch, TokenNotFound, WrongPin
+from counter_app.token.admin import _c_init_token
+from counter_app.token.errors import CertificateMismatch, TokenNotFound, TokenRemoved, WrongPin
 from counter_app.token.watcher import TokenWatcher
 from tests.conftest import CLI, SoftHSM
 
@@ -222,7 +224,7 @@ def test_generated_key_is_sensitive_local_and_never_extractable(
         assert flag in private
 
 
-@pytest.mark.parametrize("algorithm", ["ec-p256", "rsa-2048"])
+@pytest.mark.parametrize("algorithm", ["ec-p256", "ec-p384", "rsa-2048"])
 def test_csr_signed_on_the_token_passes_openssl_req_verify(
     token: SoftHSM, tmp_path: Path, algorithm: str
 ) -> None:
@@ -274,11 +276,15 @@ def test_certificate_of_another_key_does_not_match(token: SoftHSM) -> None:
             ts.check_certificate_matches(_self_signed(other.public_key(), other), key.key_id)
 
 
+@pytest.mark.parametrize(
+    ("algorithm", "mechanism", "sig_format"),
+    [("ec-p256", "ECDSA", "openssl"), ("rsa-2048", "SHA256-RSA-PKCS", None)],
+)
 def test_signature_by_pkcs11_tool_verifies_with_the_public_key(
-    token: SoftHSM, tmp_path: Path
+    token: SoftHSM, tmp_path: Path, algorithm: str, mechanism: str, sig_format: str | None
 ) -> None:
     with open_token(token.module, label="SUB1").login(PIN) as ts:
-        key = ts.generate_key_pair(key_spec("ec-p256"), "app-1")
+        key = ts.generate_key_pair(key_spec(algorithm), "app-1")
     pub = tmp_path / "pub.pem"
     pub.write_bytes(
         key.public_key.public_bytes(
@@ -290,6 +296,9 @@ def test_signature_by_pkcs11_tool_verifies_with_the_public_key(
     subprocess.run(
         ["openssl", "dgst", "-sha256", "-binary", "-out", str(digest), str(data)], check=True
     )
+    # CKM_ECDSA signs a hash made on the host; SHA256-RSA-PKCS hashes on the token.
+    signed = digest if mechanism == "ECDSA" else data
+    fmt = ["--signature-format", sig_format] if sig_format else []
     token.pkcs11_tool(
         "--token-label",
         "SUB1",
@@ -298,13 +307,12 @@ def test_signature_by_pkcs11_tool_verifies_with_the_public_key(
         PIN,
         "--sign",
         "--mechanism",
-        "ECDSA",
+        mechanism,
         "--id",
         key.key_id.hex(),
-        "--signature-format",
-        "openssl",
+        *fmt,
         "-i",
-        str(digest),
+        str(signed),
         "-o",
         str(sig),
     )
@@ -336,9 +344,126 @@ def test_watcher_reports_tokens_inserted_and_removed(softhsm: SoftHSM) -> None:
     softhsm.init_token("SUB9")
     events = watcher.poll()
     assert [(e.kind, e.token.label) for e in events] == [("inserted", "SUB9")]
-    import shutil
-
-    for child in softhsm.tokendir.iterdir():
-        shutil.rmtree(child)
+    _pull(softhsm)
     assert [(e.kind, e.token.label) for e in watcher.poll()] == [("removed", "SUB9")]
     assert list_tokens(softhsm.module)[0].initialised is False
+
+
+def test_failed_login_leaves_no_session_open_on_the_token(token: SoftHSM) -> None:
+    tok = open_token(token.module, label="SUB1")
+    with pytest.raises(WrongPin), tok.login("654321"):
+        pass
+    # C_InitToken refuses with CKR_SESSION_EXISTS while any session is open, so it is the probe
+    # for the session python-pkcs11 leaks on a refused C_Login.
+    assert _c_init_token(token.module, tok.info.slot_id, SO, "SUB1") == 0
+
+
+def _pull(softhsm: SoftHSM) -> None:
+    """SoftHSM's way of pulling a token: its files disappear."""
+    for child in softhsm.tokendir.iterdir():
+        shutil.rmtree(child)
+
+
+def test_token_pulled_before_key_generation_gives_token_removed(token: SoftHSM) -> None:
+    with open_token(token.module, label="SUB1").login(PIN) as ts:
+        _pull(token)
+        with pytest.raises(TokenRemoved):
+            ts.generate_key_pair(key_spec("ec-p256"), "app-1")
+
+
+def test_token_pulled_before_signing_gives_token_removed(token: SoftHSM) -> None:
+    with open_token(token.module, label="SUB1").login(PIN) as ts:
+        key = ts.generate_key_pair(key_spec("ec-p256"), "app-1")
+        _pull(token)
+        with pytest.raises(TokenRemoved):
+            build_csr(key, NAME)
+
+
+def test_token_objects_lists_the_key_and_its_certificate(token: SoftHSM, cli: CLI) -> None:
+    with open_token(token.module, label="SUB1").login(PIN) as ts:
+        key = ts.generate_key_pair(key_spec("rsa-2048"), "app-1")
+        cert = _self_signed(key.public_key, key.private_key())
+        ts.write_certificate(cert, key.key_id, "app-1")
+    result = cli(
+        "token",
+        "objects",
+        "--module",
+        token.module,
+        "--label",
+        "SUB1",
+        "--json",
+        env={"COUNTER_APP_USER_PIN": PIN},
+    )
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    assert listed["keys"] == [
+        {
+            "id": key.key_id.hex(),
+            "label": "app-1",
+            "algorithm": "rsa-2048",
+            "protection": "protected",
+        }
+    ]
+    assert [(c["id"], c["serial"]) for c in listed["certificates"]] == [
+        (key.key_id.hex(), f"{cert.serial_number:x}")
+    ]
+
+
+def test_wrong_pin_on_the_cli_is_one_line_without_the_pin(token: SoftHSM, cli: CLI) -> None:
+    result = cli(
+        "--lang",
+        "en",
+        "token",
+        "objects",
+        "--module",
+        token.module,
+        "--label",
+        "SUB1",
+        env={"COUNTER_APP_USER_PIN": "654321"},
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "wrong PIN" in result.stderr
+    assert "654321" not in result.stderr + result.stdout and "Traceback" not in result.stderr
+
+
+def test_token_init_formats_the_slot_given_by_number(softhsm: SoftHSM, cli: CLI) -> None:
+    free = next(t for t in list_tokens(softhsm.module) if not t.initialised)
+    result = cli(
+        "token",
+        "init",
+        "--module",
+        softhsm.module,
+        "--slot",
+        str(free.slot_id),
+        "--label",
+        "NEW2",
+        env={"COUNTER_APP_SO_PIN": "87654321", "COUNTER_APP_USER_PIN": "246813"},
+    )
+    assert result.returncode == 0, result.stderr
+    login = softhsm.pkcs11_tool(
+        "--token-label", "NEW2", "--login", "--pin", "246813", "-O", check=False
+    )
+    assert login.returncode == 0
+
+
+def test_reformatting_with_a_wrong_so_pin_is_refused_and_keeps_the_token(
+    token: SoftHSM, cli: CLI
+) -> None:
+    result = cli(
+        "--lang",
+        "en",
+        "token",
+        "init",
+        "--module",
+        token.module,
+        "--token-label",
+        "SUB1",
+        "--label",
+        "OTHER",
+        env={"COUNTER_APP_SO_PIN": "87650000", "COUNTER_APP_USER_PIN": "135790"},
+    )
+    assert result.returncode == 2 and "wrong SO PIN" in result.stderr
+    assert "87650000" not in result.stderr
+    assert "SUB1" in token.pkcs11_tool("-L").stdout
+    old_pin = token.pkcs11_tool("--token-label", "SUB1", "--login", "--pin", PIN, "-O", check=False)
+    assert old_pin.returncode == 0

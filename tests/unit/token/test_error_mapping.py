@@ -4,13 +4,23 @@ PKCS#11 error codes and token flags are mapped."""
 from __future__ import annotations
 
 import pytest
+from pkcs11 import Attribute
 from pkcs11 import exceptions as p11
 
 from counter_app.domain.errors import ValidationError
 from counter_app.token import check_pin_policy, key_spec
-from counter_app.token.errors import PinLocked, PinPolicy, TokenFull, TokenRemoved, WrongPin
+from counter_app.token.admin import init_error
+from counter_app.token.errors import (
+    PinLocked,
+    PinPolicy,
+    SOPinWrong,
+    TokenError,
+    TokenFull,
+    TokenRemoved,
+    WrongPin,
+)
 from counter_app.token.library import translated
-from counter_app.token.session import TokenInfo, pin_error
+from counter_app.token.session import TokenInfo, login_error, missing_protection, pin_error
 
 
 def _info(**flags: bool) -> TokenInfo:
@@ -80,3 +90,67 @@ def test_pin_policy_accepts(pin: str) -> None:
 def test_unknown_key_algorithm_is_a_validation_error() -> None:
     with pytest.raises(ValidationError):
         key_spec("sm2-but-no-driver")
+
+
+def test_pin_locked_return_code_gives_pin_locked_even_without_the_flag() -> None:
+    assert isinstance(login_error(p11.PinLocked(), _info()), PinLocked)
+
+
+def test_refused_pin_on_a_token_that_no_longer_answers_is_token_removed() -> None:
+    assert isinstance(login_error(p11.PinIncorrect(), None), TokenRemoved)
+
+
+def test_refused_pin_with_final_try_flag_is_wrong_pin_with_one_try() -> None:
+    error = login_error(p11.PinIncorrect(), _info(pin_final_try=True))
+    assert isinstance(error, WrongPin) and error.tries_left == 1
+
+
+def test_any_failure_of_a_token_that_is_gone_becomes_token_removed() -> None:
+    with pytest.raises(TokenRemoved), translated(present=lambda: False):
+        raise p11.GeneralError()
+
+
+def test_a_failure_of_a_token_still_present_stays_a_token_error() -> None:
+    with pytest.raises(TokenError) as info, translated(present=lambda: True):
+        raise p11.GeneralError()
+    assert not isinstance(info.value, TokenRemoved)
+    assert "GeneralError" in info.value.message("en")
+
+
+PROTECTED = {
+    Attribute.SENSITIVE: True,
+    Attribute.ALWAYS_SENSITIVE: True,
+    Attribute.NEVER_EXTRACTABLE: True,
+    Attribute.LOCAL: True,
+    Attribute.PRIVATE: True,
+    Attribute.EXTRACTABLE: False,
+}
+
+
+def test_sensitive_local_never_extractable_key_lacks_nothing() -> None:
+    assert missing_protection(PROTECTED.__getitem__) == []
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "named"),
+    [
+        (Attribute.LOCAL, False, "LOCAL"),
+        (Attribute.NEVER_EXTRACTABLE, False, "NEVER_EXTRACTABLE"),
+        (Attribute.SENSITIVE, False, "SENSITIVE"),
+        (Attribute.EXTRACTABLE, True, "EXTRACTABLE is true"),
+    ],
+)
+def test_key_without_a_protection_is_refused(attribute: Attribute, value: bool, named: str) -> None:
+    read = {**PROTECTED, attribute: value}
+    assert named in missing_protection(read.__getitem__)
+
+
+@pytest.mark.parametrize(
+    ("rv", "expected"), [(0xA0, SOPinWrong), (0xA4, SOPinWrong), (0xB6, TokenError)]
+)
+def test_init_token_return_codes_become_errors(rv: int, expected: type[Exception]) -> None:
+    assert isinstance(init_error(rv), expected)
+
+
+def test_init_token_ok_is_no_error() -> None:
+    assert init_error(0) is None
