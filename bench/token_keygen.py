@@ -24,7 +24,8 @@ NAME = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "bench")])
 
 
 def median_ms(samples: list[float]) -> str:
-    return f"{statistics.median(samples) * 1000:8.1f} ms (min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f})"
+    med, low, high = (x * 1000 for x in (statistics.median(samples), min(samples), max(samples)))
+    return f"{med:9.2f} ms (min {low:.2f}, max {high:.2f})"
 
 
 def main() -> None:
@@ -76,12 +77,13 @@ def main() -> None:
 
 def raw() -> None:
     print("raw peer (cryptography in memory, same machine, same run):")
-    for label, make in (
-        ("ec-p256", lambda: ec.generate_private_key(ec.SECP256R1())),
-        ("rsa-2048", lambda: rsa.generate_private_key(65537, 2048)),
+    for label, make, n in (
+        ("ec-p256", lambda: ec.generate_private_key(ec.SECP256R1()), 20),
+        ("rsa-2048", lambda: rsa.generate_private_key(65537, 2048), 10),
+        ("rsa-3072", lambda: rsa.generate_private_key(65537, 3072), 5),
     ):
         gen, sign = [], []
-        for _ in range(10):
+        for _ in range(n):
             start = time.perf_counter()
             key = make()
             gen.append(time.perf_counter() - start)
