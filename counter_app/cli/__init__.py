@@ -30,10 +30,18 @@ EXIT_BUG = 70
 )
 @click.option("--db-url", default=None, help="SQLAlchemy database URL (or COUNTER_APP_DB_URL).")
 @click.option("--lang", default=None, help="Message language: zh_CN (default) or en.")
+@click.option(
+    "--ca-url", default=None, help="Shared signing service (EST) URL (or COUNTER_APP_CA_URL)."
+)
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (never secrets).")
 @click.pass_context
 def cli(
-    ctx: click.Context, data_dir: Path | None, db_url: str | None, lang: str | None, verbose: int
+    ctx: click.Context,
+    data_dir: Path | None,
+    db_url: str | None,
+    lang: str | None,
+    ca_url: str | None,
+    verbose: int,
 ) -> None:
     """counter-app: the RA front counter (数字证书注册中心柜台)."""
     logging.basicConfig(
@@ -41,7 +49,7 @@ def cli(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    config = load_config(data_dir=data_dir, db_url=db_url, lang=lang)
+    config = load_config(data_dir=data_dir, db_url=db_url, lang=lang, ca_url=ca_url)
     ctx.obj = AppContext(config)
     ctx.call_on_close(ctx.obj.close)
 
@@ -67,6 +75,9 @@ def _register() -> None:
     from counter_app.cli import documents
 
     documents.register(cli)
+    from counter_app.cli import est
+
+    est.register(cli)
 
 
 _register()

@@ -21,7 +21,6 @@ from counter_app.domain.lifecycle import RevocationReason
 from counter_app.services import operators
 from counter_app.services.context import ServiceContext
 from counter_app.services.replace import Settlement
-from counter_app.services.signing import LocalSigning
 from counter_app.services.tokens import TokenChoice
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -34,11 +33,11 @@ class BadInputFile(ValidationError):
 
 
 def service_context(app: AppContext, module: str | None = None) -> ServiceContext:
-    from counter_app.cli.ca import open_ca
+    from counter_app.cli.est import signing_client  # in-process, or EST when ca_url is set
 
     config = app.config.with_(pkcs11_module=module) if module else app.config
     return ServiceContext(
-        config=config, store=app.store(), signing_factory=lambda: LocalSigning(open_ca(app))
+        config=config, store=app.store(), signing_factory=lambda: signing_client(app)
     )
 
 

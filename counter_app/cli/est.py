@@ -1,0 +1,146 @@
+"""Verbs of the shared signing service: ``est init|counter-cert|server-cert|serve``.
+
+``est serve`` runs EST (RFC 7030) and ``/ra/status`` on TLS that requires a client certificate
+from the counter-client CA, with the plain signing-module routes (CRL, OCSP, chain) beside them.
+Passphrases come from the environment or a prompt, never from argv:
+COUNTER_APP_CA_PASSPHRASE (the CA keys and the counter-client CA key),
+COUNTER_APP_CLIENT_KEY_PASSPHRASE (a counter's key), COUNTER_APP_TLS_KEY_PASSPHRASE (the
+service's TLS key).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from counter_app.cli.admin import pass_app
+from counter_app.cli.context import AppContext, read_secret
+from counter_app.server.counter_ca import CounterCA
+from counter_app.services.signing import SigningClient
+from counter_app.store import audit
+
+CLI_OPERATOR = "est-cli"
+CLIENT_KEY_ENV = "COUNTER_APP_CLIENT_KEY_PASSPHRASE"
+TLS_KEY_ENV = "COUNTER_APP_TLS_KEY_PASSPHRASE"
+
+
+@click.group("est")
+def est_group() -> None:
+    """The shared signing service over EST (共享签发服务): counter certificates and serving."""
+
+
+@est_group.command("init")
+@click.option("--name", default="CN=Counter Client CA,O=Counter RA,C=CN", show_default=True)
+@pass_app
+def est_init(app: AppContext, name: str) -> None:
+    """Create the counter-client CA that vouches for counters (key under the CA passphrase)."""
+    store = app.store()
+    ca = CounterCA.in_data_dir(app.config.data_dir)
+    ca.init(read_secret("COUNTER_APP_CA_PASSPHRASE"), name)
+    with store.session() as session:
+        audit.append(session, operator=CLI_OPERATOR, action="est.init", obj="est", details={})
+    click.echo(str(ca.cert_path))
+
+
+def _issue(app: AppContext, name: str, out: Path, hosts: tuple[str, ...], key_env: str) -> None:
+    ca = CounterCA.in_data_dir(app.config.data_dir)
+    ca_passphrase = read_secret("COUNTER_APP_CA_PASSPHRASE")
+    key_passphrase = read_secret(key_env, confirm=True)
+    store = app.store()
+    pair = ca.issue(
+        name, out, ca_passphrase=ca_passphrase, key_passphrase=key_passphrase, server_hosts=hosts
+    )
+    with store.session() as session:
+        audit.append(
+            session,
+            operator=CLI_OPERATOR,
+            action="est.server_cert" if hosts else "est.counter_cert",
+            obj=f"counter:{name}",
+            details={"hosts": list(hosts)},
+        )
+    click.echo(json.dumps({"cert": str(pair.cert), "key": str(pair.key), "trust": str(pair.trust)}))
+
+
+@est_group.command("counter-cert")
+@click.argument("name")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@pass_app
+def est_counter_cert(app: AppContext, name: str, out: Path) -> None:
+    """Issue a client-auth certificate for counter NAME into OUT (NAME.crt, NAME.key, ca.pem).
+
+    The key is encrypted with COUNTER_APP_CLIENT_KEY_PASSPHRASE (or a prompt).
+    """
+    _issue(app, name, out, (), CLIENT_KEY_ENV)
+
+
+@est_group.command("server-cert")
+@click.argument("name")
+@click.option("--host", "hosts", multiple=True, required=True, help="DNS name or IP (repeat).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@pass_app
+def est_server_cert(app: AppContext, name: str, hosts: tuple[str, ...], out: Path) -> None:
+    """Issue the signing service's TLS certificate (key under COUNTER_APP_TLS_KEY_PASSPHRASE)."""
+    _issue(app, name, out, hosts, TLS_KEY_ENV)
+
+
+@est_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8443, show_default=True)
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--client-ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="CA of the counters' client certificates (default: this data dir's counter-client CA).",
+)
+@pass_app
+def est_serve(
+    app: AppContext, host: str, port: int, tls_cert: Path, tls_key: Path, client_ca: Path | None
+) -> None:
+    """Serve EST and /ra/status to counters over mutual TLS (plus CRL, OCSP, chain)."""
+    if tls_cert is None or tls_key is None:
+        raise click.UsageError("--tls-cert and --tls-key are required")
+    from counter_app.ca import CAFiles
+    from counter_app.cli.ca import open_ca
+    from counter_app.server import create_app
+    from counter_app.server.est import create_est_app
+    from counter_app.server.tls import TLSSettings, serve_est
+
+    ca = open_ca(app)
+    ca.current_crl()
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    tls = TLSSettings(
+        cert=tls_cert,
+        key=tls_key,
+        client_ca=client_ca or CounterCA.in_data_dir(app.config.data_dir).cert_path,
+        key_passphrase=read_secret(TLS_KEY_ENV),
+    )
+    serve_est(
+        create_est_app(ca, create_app(ca, files.crl)),
+        host,
+        port,
+        tls,
+        on_ready=lambda url: click.echo(f"serving EST on {url}", err=True),
+    )
+
+
+def register(group: click.Group) -> None:
+    group.add_command(est_group)
+
+
+def signing_client(app: AppContext) -> SigningClient:
+    """The signing module a counter uses: the shared service when ``ca_url`` is configured,
+    else the in-process one of this data dir."""
+    from counter_app.services.signing import LocalSigning
+
+    if app.config.ca_url:
+        from counter_app.services.est_client import ESTSettings, ESTSigning
+
+        settings = ESTSettings.from_config(app.config)
+        return ESTSigning(settings, lambda: read_secret(CLIENT_KEY_ENV))
+    from counter_app.cli.ca import open_ca
+
+    return LocalSigning(open_ca(app))
