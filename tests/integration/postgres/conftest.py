@@ -24,6 +24,8 @@ import psycopg
 import pytest
 
 from counter_app.store.db import open_store
+from tests.conftest import ADMIN_PASSWORD, CLI, SoftHSM, base_env
+from tests.integration.services.conftest import CA_PASSPHRASE, OPERATORS, Counter
 
 PG_BIN_CANDIDATES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 SERVER_USER = "postgres"
@@ -200,3 +202,71 @@ def migrated_db(postgres: PostgresServer, migrated_template: str) -> Iterator[st
 @pytest.fixture
 def pg_url(postgres: PostgresServer, migrated_db: str) -> str:
     return postgres.url(migrated_db)
+
+
+# --- A counter ready for business whose database is on the server -----------------------------
+
+
+class PgCounter(Counter):
+    """The services' :class:`Counter` with its database on the server; ``db()`` reads it there."""
+
+    def __init__(
+        self, cli: CLI, softhsm: SoftHSM, tmp: Path, postgres: PostgresServer, database: str
+    ) -> None:
+        super().__init__(cli, softhsm, tmp)
+        self.postgres, self.database = postgres, database
+
+    @property
+    def url(self) -> str:
+        return self.postgres.url(self.database)
+
+    def db(self, sql: str) -> list[tuple[object, ...]]:
+        return self.postgres.sql(self.database, sql)
+
+
+@pytest.fixture(scope="session")
+def pg_counter_template(
+    postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str]:
+    """Data dir (CA files) + database (operators, CA records) made once through the real CLI."""
+    root = tmp_path_factory.mktemp("pg-template")
+    database = postgres.create_database()
+    cli = CLI(root / "data", {**base_env(root), "COUNTER_APP_DB_URL": postgres.url(database)})
+    admin = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
+    assert cli("init", env={"COUNTER_APP_PASSWORD": ADMIN_PASSWORD}).returncode == 0
+    for name, (role, password) in OPERATORS.items():
+        added = cli(
+            "operator",
+            "add",
+            name,
+            "--role",
+            role,
+            env={**admin, "COUNTER_APP_NEW_PASSWORD": password},
+        )
+        assert added.returncode == 0, added.stderr
+    made = cli("ca", "init", env={"COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE})
+    assert made.returncode == 0, made.stderr
+    assert not (root / "data" / "counter.db").exists()
+    return root / "data", database
+
+
+@pytest.fixture
+def pg_counter(
+    tmp_path: Path,
+    postgres: PostgresServer,
+    pg_counter_template: tuple[Path, str],
+    softhsm: SoftHSM,
+) -> Iterator[PgCounter]:
+    """A counter on a copy of the template data dir and a copy of the template database."""
+    template_dir, template_db = pg_counter_template
+    database = postgres.create_database(template=template_db)
+    shutil.copytree(template_dir, tmp_path / "data")
+    env = {
+        **base_env(tmp_path),
+        "SOFTHSM2_CONF": str(softhsm.conf),
+        "COUNTER_APP_DB_URL": postgres.url(database),
+    }
+    yield PgCounter(CLI(tmp_path / "data", env), softhsm, tmp_path, postgres, database)
+    if not postgres.is_running():
+        postgres.start()
+    postgres.drop_database(database)
