@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
@@ -14,6 +15,9 @@ from PySide6.QtWidgets import QApplication
 from counter_app.config import Config, resource_path
 from counter_app.gui import i18n
 from counter_app.gui.errors import NoDisplay
+
+if TYPE_CHECKING:
+    from counter_app.gui.context import GuiContext
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +100,18 @@ def apply_counter_font(app: QApplication) -> QFont:
     return font
 
 
+def open_counter(context: GuiContext) -> bool:
+    """Open the signing module: passphrase from the environment, else the masked dialog."""
+    from counter_app.gui.session import UnlockDialog, passphrase_from_environment
+
+    dialog = UnlockDialog(context)
+    secret = passphrase_from_environment()
+    if secret is not None:
+        dialog.submit(secret)
+        del secret
+    return dialog.exec() == UnlockDialog.DialogCode.Accepted and context.services is not None
+
+
 def run(config: Config, lang: str | None = None, argv: Sequence[str] = ()) -> int:
     """Show the login, then the main window; return the event loop's exit code."""
     check_display()
@@ -113,8 +129,11 @@ def run(config: Config, lang: str | None = None, argv: Sequence[str] = ()) -> in
         if login.exec() != LoginDialog.DialogCode.Accepted or login.operator is None:
             return 1
         context.operator = login.operator
+        if not open_counter(context):
+            return 1
         window = MainWindow(context)
         window.show()
+        window.check_recovery()
         return app.exec()
     finally:
         context.close()

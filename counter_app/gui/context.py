@@ -5,23 +5,51 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from counter_app.config import Config
+from counter_app.domain.errors import CounterError
 from counter_app.gui.tasks import TaskRunner
+from counter_app.services.context import ServiceContext
 from counter_app.services.operators import OperatorInfo
 from counter_app.store.db import Store
 
 
+class CounterNotOpen(CounterError):
+    """A service page was used before the signing module was opened (a GUI wiring bug)."""
+
+    code = "counter_not_open"
+    zh = "签发模块尚未打开：请重新登录"
+    en = "the signing module is not open yet: sign in again"
+
+
+class NotSignedIn(CounterError):
+    code = "not_signed_in"
+    zh = "尚未登录操作员"
+    en = "no operator is signed in"
+
+
 @dataclass
 class GuiContext:
-    """The configuration, the open store, the task runner and the signed-in operator.
+    """The configuration, the open store, the task runner, the operator and the services.
 
     Passed to every window and wizard page by constructor (no globals): a page calls a service
-    as ``context.runner.run(service_fn, context.store, ..., on_done=..., on_error=...)``.
+    as ``self.call_service(service_fn, context.service_context(), ..., on_done=...)``.
+    ``services`` is set once the operator has signed in and the signing module is open.
     """
 
     config: Config
     store: Store
     runner: TaskRunner = field(default_factory=TaskRunner)
     operator: OperatorInfo | None = None
+    services: ServiceContext | None = None
+
+    def service_context(self) -> ServiceContext:
+        if self.services is None:
+            raise CounterNotOpen()
+        return self.services
+
+    def clerk(self) -> OperatorInfo:
+        if self.operator is None:
+            raise NotSignedIn()
+        return self.operator
 
     def close(self) -> None:
         self.runner.shutdown()

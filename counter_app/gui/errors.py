@@ -13,6 +13,7 @@ from PySide6.QtCore import QCoreApplication
 
 from counter_app.domain.errors import CounterError
 from counter_app.gui import i18n
+from counter_app.services.issuance import ServiceInterrupted
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,13 @@ class NoDisplay(CounterError):
 def describe(exc: BaseException, lang: str | None = None) -> str:
     """The sentence shown to the clerk for ``exc``."""
     if isinstance(exc, CounterError):
-        return exc.message(lang or i18n.current_lang())
+        text = exc.message(lang or i18n.current_lang())
+        if isinstance(exc, ServiceInterrupted):
+            # The service names the CLI's recovery verb; the clerk at the window has a menu.
+            text += " " + QCoreApplication.translate(
+                "errors", "In this window: menu Counter → Recover interrupted services."
+            )
+        return text
     log.error("unexpected error in the GUI", exc_info=exc)
     return QCoreApplication.translate(
         "errors",

@@ -7,7 +7,7 @@ The window only routes: each service's work-area widget comes from the registry
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
@@ -24,6 +24,7 @@ from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.forms import load_form
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
+from counter_app.gui.recovery import RecoveryDialog, offer_recovery
 from counter_app.gui.token_status import TokenMonitor, describe_token, token_snapshot_source
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
@@ -61,7 +62,27 @@ class MainWindow(QMainWindow):
         self.token_monitor: TokenMonitor | None = None
         if watch_tokens:
             self._watch_tokens()
+        self.recovery_dialog: RecoveryDialog | None = None
+        self.recovery_checked = False
+        recover_action = QAction(self.tr("&Recover interrupted services…"), self)
+        recover_action.setObjectName("recover_action")
+        recover_action.triggered.connect(lambda: self.check_recovery(always=True))
+        self.menuBar().addMenu(self.tr("&Counter")).addAction(recover_action)
         self.resize(1180, 760)
+
+    # -- recovery -----------------------------------------------------------------------------
+    def check_recovery(self, *, always: bool = False) -> None:
+        """After sign-in: offer to finish or roll back what the journal says was interrupted."""
+        if self._context.services is None:
+            return
+
+        def opened(dialog: RecoveryDialog | None) -> None:
+            self.recovery_dialog = dialog
+            self.recovery_checked = True
+            if dialog is None and always:
+                self.statusBar().showMessage(self.tr("No interrupted services."), 5000)
+
+        offer_recovery(self._context, self, opened)
 
     # -- services -----------------------------------------------------------------------------
     def _fill_services(self) -> None:

@@ -80,3 +80,33 @@ def signed_in(context):  # type: ignore[no-untyped-def]
     assert isinstance(info, OperatorInfo)
     context.operator = info
     return context
+
+
+# -- a whole counter (operators, CA, SoftHSM token) for the service screens -----------------------
+from tests.integration.services.conftest import (  # noqa: E402
+    CA_PASSPHRASE,
+    OPERATORS,
+    USER_PIN,
+    Counter,
+    counter,
+    template_data_dir,
+)
+
+__all__ = ["CA_PASSPHRASE", "OPERATORS", "USER_PIN", "Counter", "counter", "template_data_dir"]
+
+
+@pytest.fixture
+def counter_context(counter: Counter, gui_app):  # type: ignore[no-untyped-def]
+    """A GUI session on a copied counter: clerk1 signed in, the signing module open."""
+    from counter_app.gui.context import GuiContext
+    from counter_app.gui.session import open_services
+
+    config = load_config(
+        data_dir=counter.cli.data_dir, pkcs11_module=counter.softhsm.module, environ={}
+    )
+    store = open_store(config.db_url)
+    ctx = GuiContext(config=config, store=store)
+    ctx.operator = operators.authenticate(store, "clerk1", OPERATORS["clerk1"][1])
+    ctx.services = open_services(config, store, CA_PASSPHRASE)
+    yield ctx
+    ctx.close()

@@ -1,68 +1,103 @@
-"""The enrollment (新办) wizard: its flow (plain Python) and the page for each step.
+"""The enrollment (新办) wizard: identity → agreement → fee → review → token → result.
 
-Built so far: identity, then agreement. The fee, review, token and result steps need the
-enrollment service (``counter_app.services.enroll``); until it exists the flow ends at a page
-that says so plainly and cannot be finished.
+The flow is plain Python; the pages collect an APP.json-shaped mapping which the token step
+hands to ``services.enroll.enroll`` on the token lane.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QCoreApplication
 
+from counter_app.domain.agreement import parse_agreement_file_name
 from counter_app.gui import registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.enroll.agreement import AgreementPage
 from counter_app.gui.enroll.identity import IdentityPage
+from counter_app.gui.pages.fee import FeePage
+from counter_app.gui.pages.result import ResultPage
+from counter_app.gui.pages.reviewer import ReviewerPage
+from counter_app.gui.pages.token import TokenStepPage
 from counter_app.gui.wizard.flow import Step, WizardFlow
-from counter_app.gui.wizard.page import WizardPage
 from counter_app.gui.wizard.view import PageBuilder, WizardView
+from counter_app.services.context import ServiceContext
+from counter_app.services.enroll import EnrollmentResult, enroll
+from counter_app.services.operators import OperatorInfo
+from counter_app.services.tokens import TokenChoice
 
 
 def enrollment_flow() -> WizardFlow:
     return WizardFlow.of(
         [
             Step("identity", next="agreement", provides=("subscriber", "documents")),
-            Step("agreement", next="pending", needs=("subscriber",), provides=("agreement",)),
-            Step("pending", next=None, needs=("subscriber", "agreement")),
+            Step("agreement", next="fee", needs=("subscriber",), provides=("agreement",)),
+            Step(
+                "fee",
+                next="review",
+                needs=("subscriber",),
+                provides=("certificate_type", "payment", "key_algorithm"),
+            ),
+            Step("review", next="token", needs=("payment",), provides=("reviewer",)),
+            Step("token", next="result", needs=("reviewer",), provides=("result",)),
+            Step("result", next=None, needs=("result",)),
         ]
     )
 
 
-class NotYetAvailablePage(WizardPage):
-    """Where the wizard stops until the enrollment service exists; it can never be valid."""
+def application_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The APP.json mapping the enrollment service checks, from what the pages gathered."""
+    version = str(data["agreement"]["version"])
+    if version.startswith("v"):  # the page names the file's version ("v1"); APP.json says "1"
+        version = parse_agreement_file_name(f"{version}.zh.txt")[0]
+    out: dict[str, Any] = {
+        "certificate_type": data["certificate_type"],
+        "subscriber": {k: v for k, v in data["subscriber"].items() if v is not None},
+        "documents": list(data["documents"]),
+        "agreement": {"version": version, "accepted": True},
+        "payment": data["payment"],
+    }
+    if data.get("key_algorithm"):
+        out["key_algorithm"] = data["key_algorithm"]
+    if "agent" in out["subscriber"]:
+        out["subscriber"]["agent"] = {
+            k: v for k, v in out["subscriber"]["agent"].items() if v is not None
+        }
+    return out
 
-    def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
-        super().__init__(context, parent)
-        label = QLabel(self)
-        label.setObjectName("pending_label")
-        label.setWordWrap(True)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setText(
-            self.tr(
-                "Fee, review, token and hand-over are not available yet in this version. "
-                "Nothing has been saved."
-            )
-        )
-        QVBoxLayout(self).addWidget(label)
 
-    def title(self) -> str:
-        return self.tr("Not available yet")
+def run_enrollment(
+    ctx: ServiceContext,
+    data: Mapping[str, Any],
+    token: TokenChoice,
+    pin: str,
+    clerk: OperatorInfo,
+) -> EnrollmentResult:
+    reviewer = data["reviewer"]
+    assert isinstance(reviewer, OperatorInfo)
+    return enroll(ctx, application_data(data), clerk=clerk, reviewer=reviewer, token=token, pin=pin)
 
-    def enter(self, data: Mapping[str, Any]) -> None:
-        self.set_valid(False)
 
-    def apply(self) -> dict[str, Any]:
-        raise AssertionError("this page is never valid")
+def _token_page(context: GuiContext) -> TokenStepPage:
+    return TokenStepPage(
+        context,
+        action=run_enrollment,
+        start_text=QCoreApplication.translate("EnrollWizard", "Make the key and &issue"),
+        progress_text=QCoreApplication.translate(
+            "EnrollWizard", "Making the key on the token and issuing the certificate…"
+        ),
+    )
 
 
 PAGES: dict[str, PageBuilder] = {
     "identity": IdentityPage,
     "agreement": AgreementPage,
-    "pending": NotYetAvailablePage,
+    "fee": partial(FeePage, service="enroll"),
+    "review": ReviewerPage,
+    "token": _token_page,
+    "result": partial(ResultPage, forms=("application", "agreement")),
 }
 
 

@@ -22,6 +22,10 @@ from counter_app.gui.tasks import TaskHandle
 
 class WizardPage(QWidget):
     changed = Signal()
+    # A page whose own action completed (a token step) asks the view to move on by itself.
+    advance_requested = Signal()
+    # False on pages after an irreversible step: going back could not undo what was done.
+    allows_back = True
 
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)

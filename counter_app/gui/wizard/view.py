@@ -92,6 +92,7 @@ class WizardView(QWidget):
         if page is None:
             page = self._builders[step_id](self.context)
             page.changed.connect(self._refresh)
+            page.advance_requested.connect(self.go_next)
             self.pages[step_id] = page
             self.stack.addWidget(page)
         page.enter(self.flow.data)
@@ -114,7 +115,9 @@ class WizardView(QWidget):
         last = self.flow.is_last() if page.valid else False
         self.next_button.setText(self.tr("&Finish") if last else self.tr("&Next >"))
         self.next_button.setEnabled(page.valid and not page.busy)
-        self.back_button.setEnabled(self.flow.can_go_back and not page.busy)
+        self.back_button.setEnabled(self.flow.can_go_back and page.allows_back and not page.busy)
+        # Once the irreversible step is done, "Cancel" would throw nothing away: hide it.
+        self.cancel_button.setVisible(page.allows_back)
         self.error_label.setText(page.error)
         self.error_label.setVisible(bool(page.error))
 
@@ -126,17 +129,25 @@ class WizardView(QWidget):
         if self.flow.peek_next(produced) is None:
             self.flow.data.update(produced)
             self.finished.emit(dict(self.flow.data))
+            self.restart()
             return
         self.flow.advance(produced)
         self._show_current()
 
     def go_back(self) -> None:
-        if self.flow.can_go_back and not self.page.busy:
+        if self.flow.can_go_back and self.page.allows_back and not self.page.busy:
             self.flow.back()
             self._show_current()
 
     def cancel(self) -> None:
         """Throw the wizard away and start over (pages and data discarded)."""
+        if self.page.busy:
+            return  # a token step is never cut in half
+        self.restart()
+        self.cancelled.emit()
+
+    def restart(self) -> None:
+        """A fresh wizard for the next subscriber (pages and data discarded)."""
         for page in self.pages.values():
             page.discard_tasks()
             self.stack.removeWidget(page)
@@ -144,4 +155,3 @@ class WizardView(QWidget):
         self.pages.clear()
         self.flow = self._make_flow()
         self._show_current()
-        self.cancelled.emit()

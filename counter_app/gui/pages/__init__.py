@@ -1,0 +1,1 @@
+"""Pages every counter service shares: fee, reviewer approval, token step, result."""

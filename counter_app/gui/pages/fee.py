@@ -1,0 +1,334 @@
+"""Fee page: the amount from the fee table, tendered and change as the clerk types, or a waiver.
+
+The amount comes from ``ServiceContext.fee_table`` for the service and the certificate type;
+every check is the domain's (:class:`Payment`, :class:`WaiverRequest`): the page only shows the
+messages beside their fields. The waiver's approver is looked up in a worker as the clerk
+leaves the field, so "only a supervisor, never the clerk" is said before the token step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter_app.domain.errors import ValidationError
+from counter_app.domain.fees import (
+    CertificateType,
+    Payment,
+    PaymentMethod,
+    WaiverRequest,
+    format_yuan,
+    parse_yuan,
+    yuan_in_capitals,
+)
+from counter_app.gui import i18n
+from counter_app.gui.context import GuiContext
+from counter_app.gui.errors import describe
+from counter_app.gui.wizard.page import WizardPage
+from counter_app.services.operators import find_operator
+
+WAIVER = "waiver"
+ERROR_STYLE = "color: #b00020;"
+
+
+def _message_label(parent: QWidget, name: str) -> QLabel:
+    label = QLabel(parent)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setStyleSheet(ERROR_STYLE)
+    label.hide()
+    return label
+
+
+def _show(label: QLabel, text: str) -> None:
+    label.setText(text)
+    label.setVisible(bool(text))
+
+
+class FeePage(WizardPage):
+    """``service`` is the fee table's service key (enroll, renew, change, ...)."""
+
+    def __init__(
+        self, context: GuiContext, parent: QWidget | None = None, *, service: str = "enroll"
+    ) -> None:
+        super().__init__(context, parent)
+        self.service = service
+        self.fee = 0
+        self.cert_type: CertificateType | None = None
+        self._kind: str | None = None
+        self._approvers: dict[str, str] = {}  # name (casefolded) -> role value, "none" if absent
+        self._asking: set[str] = set()
+        self._touched: set[str] = set()
+        self.payment: dict[str, Any] | None = None
+        self._build()
+        self.revalidate()
+
+    # -- layout -----------------------------------------------------------------------------------
+    def _build(self) -> None:
+        form = QFormLayout()
+        form.setVerticalSpacing(6)
+        self.type_combo = QComboBox(self)
+        self.type_combo.setObjectName("type_combo")
+        self.type_combo.currentIndexChanged.connect(self._type_changed)
+        self.type_label = QLabel(self.tr("Certificate &type:"), self)
+        self.type_label.setBuddy(self.type_combo)
+        form.addRow(self.type_label, self.type_combo)
+        self.algorithm_combo = QComboBox(self)
+        self.algorithm_combo.setObjectName("algorithm_combo")
+        self.algorithm_label = QLabel(self.tr("&Key algorithm:"), self)
+        self.algorithm_label.setBuddy(self.algorithm_combo)
+        form.addRow(self.algorithm_label, self.algorithm_combo)
+        self.fee_value = QLabel(self)
+        self.fee_value.setObjectName("fee_value")
+        self.fee_value.setStyleSheet("font-size: 16pt; font-weight: bold;")
+        self.fee_capitals = QLabel(self)
+        self.fee_capitals.setObjectName("fee_capitals")
+        fee_box = QHBoxLayout()
+        fee_box.addWidget(self.fee_value)
+        fee_box.addWidget(self.fee_capitals)
+        fee_box.addStretch(1)
+        form.addRow(QLabel(self.tr("Fee:"), self), fee_box)
+
+        self.method_group = QButtonGroup(self)
+        methods = QHBoxLayout()
+        self.method_buttons: dict[str, QRadioButton] = {}
+        for key, text in (
+            (PaymentMethod.CASH.value, self.tr("&Cash")),
+            (PaymentMethod.CARD.value, self.tr("Ca&rd")),
+            (PaymentMethod.TRANSFER.value, self.tr("&Transfer")),
+            (WAIVER, self.tr("&Waiver")),
+        ):
+            button = QRadioButton(text, self)
+            button.setObjectName(f"method_{key}")
+            self.method_group.addButton(button)
+            self.method_buttons[key] = button
+            methods.addWidget(button)
+            button.toggled.connect(self._method_toggled)
+        methods.addStretch(1)
+        self.method_label = QLabel(self.tr("Payment:"), self)
+        form.addRow(self.method_label, methods)
+
+        self.tendered_edit = QLineEdit(self)
+        self.tendered_edit.setObjectName("tendered_edit")
+        self.tendered_edit.setPlaceholderText(self.tr("amount received, e.g. 150.00"))
+        self.tendered_msg = _message_label(self, "tendered_msg")
+        self.tendered_label = QLabel(self.tr("Te&ndered (yuan):"), self)
+        self.tendered_label.setBuddy(self.tendered_edit)
+        form.addRow(self.tendered_label, self._with_message(self.tendered_edit, self.tendered_msg))
+        self.change_value = QLabel(self)
+        self.change_value.setObjectName("change_value")
+        self.change_value.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        self.change_label = QLabel(self.tr("Change due:"), self)
+        form.addRow(self.change_label, self.change_value)
+
+        self.reference_edit = QLineEdit(self)
+        self.reference_edit.setObjectName("waiver_reference")
+        self.reference_edit.setPlaceholderText(self.tr("number of the written waiver notice"))
+        self.reference_msg = _message_label(self, "waiver_reference_msg")
+        self.reference_label = QLabel(self.tr("Waiver &reference:"), self)
+        self.reference_label.setBuddy(self.reference_edit)
+        form.addRow(
+            self.reference_label, self._with_message(self.reference_edit, self.reference_msg)
+        )
+        self.approver_edit = QLineEdit(self)
+        self.approver_edit.setObjectName("waiver_approver")
+        self.approver_edit.setPlaceholderText(self.tr("operator name of the supervisor"))
+        self.approver_msg = _message_label(self, "waiver_approver_msg")
+        self.approver_label = QLabel(self.tr("Approved &by:"), self)
+        self.approver_label.setBuddy(self.approver_edit)
+        form.addRow(self.approver_label, self._with_message(self.approver_edit, self.approver_msg))
+
+        for edit in (self.tendered_edit, self.reference_edit, self.approver_edit):
+            edit.textChanged.connect(self.revalidate)
+            edit.editingFinished.connect(lambda e=edit: self._left(e))
+        self.algorithm_combo.currentIndexChanged.connect(self.revalidate)
+        outer = QVBoxLayout(self)
+        outer.addLayout(form)
+        outer.addStretch(1)
+        self.method_buttons[PaymentMethod.CASH.value].setChecked(True)
+
+    def _with_message(self, edit: QLineEdit, message: QLabel) -> QWidget:
+        box = QWidget(self)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(edit)
+        layout.addWidget(message)
+        return box
+
+    def title(self) -> str:
+        return self.tr("Fee")
+
+    # -- data in ---------------------------------------------------------------------------------
+    def enter(self, data: Mapping[str, Any]) -> None:
+        ctx = self.context.service_context()
+        fixed = data.get("certificate")
+        if fixed is not None:  # renew, change, ...: the type of the certificate being replaced
+            codes = [str(fixed.certificate_type)]
+        else:
+            kind = str(data.get("subscriber", {}).get("kind", ""))
+            codes = [c for c, t in ctx.fee_table.types.items() if t.subscriber_kind.value == kind]
+        current = [self.type_combo.itemData(i) for i in range(self.type_combo.count())]
+        if current != codes:  # only rebuilt when the choice changed: what was typed stays
+            self.type_combo.blockSignals(True)
+            self.type_combo.clear()
+            for code in codes:
+                cert_type = ctx.fee_table.certificate_type(code)
+                zh = i18n.current_lang() == "zh_CN"
+                self.type_combo.addItem(cert_type.name_zh if zh else cert_type.name_en, code)
+            self.type_combo.blockSignals(False)
+            self._type_changed()
+        self.type_combo.setEnabled(fixed is None and len(codes) > 1)
+        self.algorithm_combo.setVisible(fixed is None)
+        self.algorithm_label.setVisible(fixed is None)
+        self.revalidate()
+
+    def _type_changed(self, *_: object) -> None:
+        code = self.type_combo.currentData()
+        ctx = self.context.services
+        if code is None or ctx is None:
+            self.cert_type = None
+            return
+        self.cert_type = ctx.fee_table.certificate_type(code)
+        self.fee = ctx.fee_table.fee_for(self.service, self.cert_type)
+        self.algorithm_combo.blockSignals(True)
+        self.algorithm_combo.clear()
+        for algorithm in self.cert_type.key_algorithms:
+            self.algorithm_combo.addItem(algorithm.value, algorithm.value)
+        self.algorithm_combo.setCurrentIndex(
+            self.cert_type.key_algorithms.index(self.cert_type.default_key_algorithm)
+        )
+        self.algorithm_combo.blockSignals(False)
+        self.fee_value.setText(f"¥{format_yuan(self.fee)}")
+        self.fee_capitals.setText(f"（{yuan_in_capitals(self.fee)}）")
+        self.revalidate()
+
+    # -- validation as the clerk types ------------------------------------------------------------
+    @property
+    def method(self) -> str:
+        for key, button in self.method_buttons.items():
+            if button.isChecked():
+                return key
+        return PaymentMethod.CASH.value
+
+    def _method_toggled(self, on: bool) -> None:
+        if on:
+            self.revalidate()
+
+    def _left(self, edit: QLineEdit) -> None:
+        self._touched.add(edit.objectName())
+        if edit is self.approver_edit:
+            self._ask_role(edit.text().strip())
+        self.revalidate()
+
+    def revalidate(self, *_: object) -> None:
+        method = self.method
+        free = self.cert_type is not None and self.fee == 0
+        cash, waiver = method == PaymentMethod.CASH.value, method == WAIVER
+        for widget in (self.method_label, *self.method_buttons.values()):
+            widget.setVisible(not free)
+        for widget in (self.tendered_label, self.tendered_edit, self.change_label):
+            widget.setVisible(cash and not free)
+        self.change_value.setVisible(cash and not free)
+        for widget in (self.reference_label, self.reference_edit):
+            widget.setVisible(waiver and not free)
+        for widget in (self.approver_label, self.approver_edit):
+            widget.setVisible(waiver and not free)
+        for label in (self.tendered_msg, self.reference_msg, self.approver_msg):
+            _show(label, "")
+        self.change_value.setText("")
+        self.payment = None
+        if self.cert_type is None:
+            self.set_valid(False)
+            return
+        if free:
+            self.payment = {"method": PaymentMethod.CASH.value, "tendered": "0.00"}
+        elif waiver:
+            self.payment = self._check_waiver()
+        elif cash:
+            self.payment = self._check_cash()
+        else:
+            self.payment = {"method": method, "tendered": format_yuan(self.fee)}
+        self.set_valid(self.payment is not None)
+
+    def _check_cash(self) -> dict[str, Any] | None:
+        text = self.tendered_edit.text().strip()
+        if not text:
+            if "tendered_edit" in self._touched:
+                _show(self.tendered_msg, self.tr("Enter the amount received."))
+            return None
+        try:
+            payment = Payment(PaymentMethod.CASH, self.fee, parse_yuan(text, field="tendered"))
+        except ValidationError as exc:
+            _show(self.tendered_msg, describe(exc))
+            return None
+        self.change_value.setText(
+            f"¥{format_yuan(payment.change_due)}（{yuan_in_capitals(payment.change_due)}）"
+        )
+        return {"method": PaymentMethod.CASH.value, "tendered": format_yuan(payment.tendered)}
+
+    def _check_waiver(self) -> dict[str, Any] | None:
+        reference = self.reference_edit.text().strip()
+        approver = self.approver_edit.text().strip()
+        if not reference or not approver:
+            if not reference and "waiver_reference" in self._touched:
+                _show(self.reference_msg, self.tr("Required."))
+            if not approver and "waiver_approver" in self._touched:
+                _show(self.approver_msg, self.tr("Required."))
+            return None
+        try:
+            request = WaiverRequest.parse(reference, approver)
+        except ValidationError as exc:
+            target = self.approver_msg if exc.field.endswith("approved_by") else self.reference_msg
+            _show(target, describe(exc))
+            return None
+        role = self._approvers.get(request.approved_by.casefold())
+        if role is None:
+            self._ask_role(request.approved_by)
+            return None
+        try:
+            request.approve(role, clerk_name=self.context.clerk().name, fee=self.fee)
+        except ValidationError as exc:
+            _show(self.approver_msg, describe(exc))
+            return None
+        return {"waiver": {"reference": request.reference, "approved_by": request.approved_by}}
+
+    def _ask_role(self, name: str) -> None:
+        """Look the approver up in a worker (the database is never read on the GUI thread)."""
+        key = name.casefold()
+        if not name or key in self._approvers or key in self._asking:
+            return
+        self._asking.add(key)
+
+        def lookup() -> str:
+            info = find_operator(self.context.store, name)
+            return info.role.value if info is not None and info.active else "none"
+
+        def found(role: object) -> None:
+            self._asking.discard(key)
+            self._approvers[key] = str(role)
+            self.revalidate()
+
+        self.call_service(lookup, on_done=found)
+
+    # -- data out ----------------------------------------------------------------------------------
+    def apply(self) -> dict[str, Any]:
+        assert self.cert_type is not None and self.payment is not None
+        return {
+            "certificate_type": self.cert_type.code,
+            "key_algorithm": self.algorithm_combo.currentData() or None,
+            "payment": self.payment,
+            "fee_fen": self.fee,
+        }

@@ -1,0 +1,197 @@
+"""Reviewer approval: a second operator signs in on a dialog; the clerk cannot approve their own.
+
+The rule is the domain's :func:`check_reviewer`; the dialog applies it as the name is typed
+(the clerk's own name is refused beside the field before any password is sent) and again on the
+operator the operators service authenticated. The password leaves its field before the worker
+starts and is never kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter_app.domain.applications import SelfReview, check_reviewer
+from counter_app.domain.errors import ValidationError
+from counter_app.domain.fees import format_yuan
+from counter_app.gui.context import GuiContext
+from counter_app.gui.errors import describe
+from counter_app.gui.forms import load_form
+from counter_app.gui.wizard.page import WizardPage
+from counter_app.services import operators
+from counter_app.services.operators import OperatorInfo
+
+ERROR_STYLE = "color: #b00020;"
+
+
+class ReviewerDialog(QDialog):
+    def __init__(self, context: GuiContext, clerk: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self._clerk = clerk
+        self.reviewer: OperatorInfo | None = None
+        self.form = load_form("reviewer_dialog.ui", self)
+        self.setWindowTitle(self.tr("counter-app: reviewer approval"))
+        self.name_edit = self.form.get(QLineEdit, "name_edit")
+        self.password_edit = self.form.get(QLineEdit, "password_edit")
+        self.name_msg = self.form.get(QLabel, "name_msg")
+        self.password_msg = self.form.get(QLabel, "password_msg")
+        self.approve_button = self.form.get(QPushButton, "approve_button")
+        self.form.get(QPushButton, "cancel_button").clicked.connect(self.reject)
+        for label in (self.name_msg, self.password_msg):
+            label.setStyleSheet(ERROR_STYLE)
+            label.hide()
+        self.name_edit.textChanged.connect(self._name_changed)
+        self.name_edit.returnPressed.connect(self.password_edit.setFocus)
+        self.password_edit.returnPressed.connect(self.submit)
+        self.approve_button.clicked.connect(self.submit)
+        self.resize(520, 300)
+        self._name_changed()
+
+    def _say(self, label: QLabel, text: str) -> None:
+        label.setText(text)
+        label.setVisible(bool(text))
+
+    def _name_changed(self, *_: object) -> None:
+        name = self.name_edit.text().strip()
+        own = bool(name) and name.casefold() == self._clerk.strip().casefold()
+        self._say(self.name_msg, describe(SelfReview("reviewer")) if own else "")
+        self.approve_button.setEnabled(bool(name) and not own)
+
+    def submit(self) -> None:
+        name = self.name_edit.text().strip()
+        password = self.password_edit.text()
+        self.password_edit.clear()
+        if not self.approve_button.isEnabled():
+            return
+        if not password:
+            self._say(self.password_msg, self.tr("Enter the reviewer's password."))
+            self.password_edit.setFocus()
+            return
+        self._busy(True)
+        self._context.runner.run(
+            operators.authenticate,
+            self._context.store,
+            name,
+            password,
+            on_done=self._signed_in,
+            on_error=self._refused,
+        )
+
+    def _signed_in(self, info: object) -> None:
+        assert isinstance(info, OperatorInfo)
+        self._busy(False)
+        try:
+            check_reviewer(self._clerk, info.name, info.role.value)
+        except ValidationError as exc:
+            self._say(self.name_msg, describe(exc))
+            self.name_edit.setFocus()
+            return
+        self.reviewer = info
+        self.accept()
+
+    def _refused(self, exc: BaseException) -> None:
+        self._busy(False)
+        self._say(self.password_msg, describe(exc))
+        self.password_edit.setFocus()
+
+    def _busy(self, busy: bool) -> None:
+        for widget in (self.name_edit, self.password_edit, self.approve_button):
+            widget.setEnabled(not busy)
+        if busy:
+            self._say(self.name_msg, "")
+            self._say(self.password_msg, "")
+
+
+def summary_lines(data: Mapping[str, Any]) -> list[str]:
+    """What the reviewer checks, from the flow's data, in the current language."""
+    lines = []
+    subscriber = data.get("subscriber") or {}
+    if subscriber:
+        ident = (
+            subscriber.get("id_number") or subscriber.get("uscc") or subscriber.get("identifier")
+        )
+        text = QCoreApplication.translate("ReviewerPage", "Subscriber: %1 (%2)")
+        lines.append(text.replace("%1", str(subscriber.get("name", ""))).replace("%2", str(ident)))
+    certificate = data.get("certificate")
+    if certificate is not None:
+        text = QCoreApplication.translate("ReviewerPage", "Certificate: %1")
+        lines.append(text.replace("%1", certificate.serial))
+    if "fee_fen" in data:
+        text = QCoreApplication.translate("ReviewerPage", "Fee: ¥%1")
+        lines.append(text.replace("%1", format_yuan(int(data["fee_fen"]))))
+    payment = data.get("payment") or {}
+    if "waiver" in payment:
+        waiver = payment["waiver"]
+        text = QCoreApplication.translate("ReviewerPage", "Waiver %1, approved by %2")
+        lines.append(
+            text.replace("%1", str(waiver.get("reference"))).replace(
+                "%2", str(waiver.get("approved_by"))
+            )
+        )
+    return lines
+
+
+class ReviewerPage(WizardPage):
+    """Valid once another operator with the reviewer or supervisor role has approved."""
+
+    def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.reviewer: OperatorInfo | None = None
+        self.dialog: ReviewerDialog | None = None
+        layout = QVBoxLayout(self)
+        self.summary_label = QLabel(self)
+        self.summary_label.setObjectName("summary_label")
+        self.summary_label.setWordWrap(True)
+        self.status_label = QLabel(self)
+        self.status_label.setObjectName("approval_status")
+        self.status_label.setStyleSheet("font-size: 14pt;")
+        self.sign_button = QPushButton(self.tr("Reviewer &sign-in…"), self)
+        self.sign_button.setObjectName("reviewer_sign_in")
+        self.sign_button.clicked.connect(self.ask)
+        layout.addWidget(self.summary_label)
+        layout.addSpacing(12)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.sign_button)
+        layout.addStretch(1)
+        self._show_status()
+
+    def title(self) -> str:
+        return self.tr("Review")
+
+    def enter(self, data: Mapping[str, Any]) -> None:
+        self.summary_label.setText("\n".join(summary_lines(data)))
+        self._show_status()
+
+    def ask(self) -> ReviewerDialog:
+        """Open the sign-in dialog (window-modal, not a nested event loop)."""
+        self.dialog = ReviewerDialog(self.context, self.context.clerk().name, self)
+        self.dialog.accepted.connect(self._approved)
+        self.dialog.open()
+        return self.dialog
+
+    def _approved(self) -> None:
+        assert self.dialog is not None
+        self.reviewer = self.dialog.reviewer
+        self._show_status()
+
+    def _show_status(self) -> None:
+        if self.reviewer is None:
+            self.status_label.setText(self.tr("Not yet approved."))
+        else:
+            self.status_label.setText(self.tr("Approved by %1.").replace("%1", self.reviewer.name))
+        self.set_valid(self.reviewer is not None)
+
+    def apply(self) -> dict[str, Any]:
+        assert self.reviewer is not None
+        return {"reviewer": self.reviewer}

@@ -1,0 +1,206 @@
+"""The token step: choose the subscriber's token, enter its PIN (masked), run the service.
+
+The service call (key made on the token, CSR, issuance, certificate written back) runs on the
+token lane of the task runner, never on the GUI thread; a progress bar runs meanwhile. The PIN
+is taken out of its field and the field cleared before the worker starts. Tokens come from the
+page's own :class:`TokenMonitor` (inserted / removed noticed within half a second); a token
+pulled during the step makes the service raise, and its message names the recovery path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter_app.gui.context import GuiContext
+from counter_app.gui.token_status import TokenMonitor, describe_token, token_snapshot_source
+from counter_app.gui.wizard.page import WizardPage
+from counter_app.services.context import ServiceContext
+from counter_app.services.operators import OperatorInfo
+from counter_app.services.tokens import TokenChoice
+
+# (services, the flow's data, the token chosen, its PIN, the clerk) -> the service's result
+TokenAction = Callable[[ServiceContext, Mapping[str, Any], TokenChoice, str, OperatorInfo], Any]
+TOKEN_ROLE = Qt.ItemDataRole.UserRole
+
+
+class TokenStepPage(WizardPage):
+    """Runs ``action`` on the chosen token; valid (and moving on by itself) once it succeeded."""
+
+    def __init__(
+        self,
+        context: GuiContext,
+        parent: QWidget | None = None,
+        *,
+        action: TokenAction,
+        start_text: str,
+        progress_text: str,
+    ) -> None:
+        super().__init__(context, parent)
+        self._action = action
+        self._data: Mapping[str, Any] = {}
+        self.result: Any = None
+        self._chosen: object | None = None
+        layout = QVBoxLayout(self)
+        self.hint_label = QLabel(
+            self.tr("Insert the subscriber's token and choose it. Do not remove it until done."),
+            self,
+        )
+        self.hint_label.setWordWrap(True)
+        self.token_list = QListWidget(self)
+        self.token_list.setObjectName("token_list")
+        self.token_list.setMaximumHeight(140)
+        self.token_list.currentItemChanged.connect(self._update)
+        self.none_label = QLabel(self.tr("No token inserted."), self)
+        self.none_label.setObjectName("no_token_label")
+        self.pin_label = QLabel(self.tr("Token &PIN:"), self)
+        self.pin_edit = QLineEdit(self)
+        self.pin_edit.setObjectName("pin_edit")
+        self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin_edit.setMaxLength(64)
+        self.pin_label.setBuddy(self.pin_edit)
+        self.pin_edit.textChanged.connect(self._update)
+        self.pin_edit.returnPressed.connect(self.start)
+        self.start_button = QPushButton(start_text, self)
+        self.start_button.setObjectName("start_button")
+        self.start_button.clicked.connect(self.start)
+        self.progress = QProgressBar(self)
+        self.progress.setObjectName("progress")
+        self.progress.setRange(0, 0)  # indeterminate: a token says nothing while it works
+        self.progress_label = QLabel(progress_text, self)
+        self.progress_label.setObjectName("progress_label")
+        self.removed_label = QLabel(self)
+        self.removed_label.setObjectName("removed_label")
+        self.removed_label.setWordWrap(True)
+        self.removed_label.setStyleSheet("color: #b00020;")
+        for widget in (
+            self.hint_label,
+            self.token_list,
+            self.none_label,
+            self.pin_label,
+            self.pin_edit,
+            self.start_button,
+            self.progress_label,
+            self.progress,
+            self.removed_label,
+        ):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        self.monitor: TokenMonitor | None = None
+        snapshot = token_snapshot_source(context.config)
+        if snapshot is not None:
+            self.monitor = TokenMonitor(context.runner, snapshot, self)
+            self.monitor.changed.connect(self.show_tokens)
+            self.monitor.removed.connect(self._token_removed)
+        self._update()
+
+    def title(self) -> str:
+        return self.tr("Token")
+
+    def enter(self, data: Mapping[str, Any]) -> None:
+        self._data = data
+        if self.monitor is not None:
+            self.monitor.start()
+        self._update()
+
+    def hideEvent(self, event: Any) -> None:
+        if self.monitor is not None:
+            self.monitor.stop()
+        super().hideEvent(event)
+
+    # -- tokens --------------------------------------------------------------------------------
+    def show_tokens(self, tokens: list[object]) -> None:
+        chosen = self.selected_token()
+        self.token_list.clear()
+        for token in tokens:
+            if not getattr(token, "initialised", True):
+                continue
+            item = QListWidgetItem(describe_token(token))
+            item.setData(TOKEN_ROLE, token)
+            self.token_list.addItem(item)
+            if chosen is not None and getattr(token, "serial", None) == getattr(
+                chosen, "serial", None
+            ):
+                self.token_list.setCurrentItem(item)
+        if self.token_list.currentItem() is None and self.token_list.count() == 1:
+            self.token_list.setCurrentRow(0)
+        self._update()
+
+    def selected_token(self) -> object | None:
+        item = self.token_list.currentItem()
+        return item.data(TOKEN_ROLE) if item is not None else None
+
+    def _token_removed(self, token: object) -> None:
+        if (
+            self.busy
+            and self._chosen is not None
+            and getattr(token, "serial", None) == getattr(self._chosen, "serial", None)
+        ):
+            self.removed_label.setText(
+                self.tr(
+                    "The token was removed while it was in use. Wait for this step to report; "
+                    "if it was interrupted, re-insert the token and use Recover."
+                )
+            )
+
+    # -- the step --------------------------------------------------------------------------------
+    def _update(self, *_: object) -> None:
+        busy = self.busy
+        done = self.result is not None
+        self.none_label.setVisible(self.token_list.count() == 0 and not done)
+        self.progress.setVisible(busy)
+        self.progress_label.setVisible(busy)
+        ready = self.selected_token() is not None and bool(self.pin_edit.text())
+        self.start_button.setEnabled(ready and not busy and not done)
+        for widget in (self.token_list, self.pin_edit):
+            widget.setEnabled(not busy and not done)
+
+    def set_busy(self, busy: bool) -> None:
+        super().set_busy(busy)
+        self._update()
+
+    def start(self) -> None:
+        token = self.selected_token()
+        pin = self.pin_edit.text()
+        self.pin_edit.clear()  # the PIN lives only as long as the call needs it
+        if token is None or not pin or self.busy or self.result is not None:
+            return
+        self._chosen = token
+        self.removed_label.setText("")
+        choice = TokenChoice(
+            serial=str(getattr(token, "serial", "")) or None,
+            label=str(getattr(token, "label", "")) or None,
+        )
+        self.call_service(
+            self._action,
+            self.context.service_context(),
+            dict(self._data),
+            choice,
+            pin,
+            self.context.clerk(),
+            on_done=self._done,
+            token=True,
+        )
+        del pin
+
+    def _done(self, result: object) -> None:
+        self.result = result
+        self.allows_back = False
+        self._update()
+        self.set_valid(True)
+        self.advance_requested.emit()
+
+    def apply(self) -> dict[str, Any]:
+        return {"result": self.result}

@@ -1,0 +1,145 @@
+"""Offer recovery of services a crash or a pulled token interrupted (the journal's open entries).
+
+Shown after sign-in when ``list_interrupted`` finds any, and from the window's menu. Finishing
+or rolling back needs the token and its PIN; the call runs on the token lane.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter_app.gui.context import GuiContext
+from counter_app.gui.errors import describe
+from counter_app.gui.i18n import QT_TRANSLATE_NOOP
+from counter_app.services.recovery import Interrupted, Outcome, list_interrupted, recover
+
+OUTCOME_LABELS = {
+    "finished": QT_TRANSLATE_NOOP("RecoveryDialog", "finished"),
+    "rolled_back": QT_TRANSLATE_NOOP("RecoveryDialog", "rolled back (refund the fee)"),
+    "waiting_for_token": QT_TRANSLATE_NOOP("RecoveryDialog", "waiting for the token"),
+    "failed": QT_TRANSLATE_NOOP("RecoveryDialog", "failed"),
+}
+
+
+class RecoveryDialog(QDialog):
+    def __init__(
+        self, context: GuiContext, items: list[Interrupted], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._context = context
+        self.outcomes: list[Outcome] = []
+        self.setWindowTitle(self.tr("counter-app: interrupted services"))
+        layout = QVBoxLayout(self)
+        explain = QLabel(
+            self.tr(
+                "These services were interrupted (the program stopped or a token was removed). "
+                "Insert the token named, enter its PIN, then finish them or roll them back."
+            ),
+            self,
+        )
+        explain.setWordWrap(True)
+        layout.addWidget(explain)
+        self.items_list = QListWidget(self)
+        self.items_list.setObjectName("interrupted_list")
+        for item in items:
+            self.items_list.addItem(
+                self.tr("%1  %2, stopped after step '%3', token %4")
+                .replace("%1", item.application_id)
+                .replace("%2", item.service)
+                .replace("%3", item.step)
+                .replace("%4", item.token_label or item.token_serial or "?")
+            )
+        layout.addWidget(self.items_list)
+        pin_row = QHBoxLayout()
+        pin_label = QLabel(self.tr("Token &PIN:"), self)
+        self.pin_edit = QLineEdit(self)
+        self.pin_edit.setObjectName("recovery_pin")
+        self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        pin_label.setBuddy(self.pin_edit)
+        pin_row.addWidget(pin_label)
+        pin_row.addWidget(self.pin_edit, 1)
+        layout.addLayout(pin_row)
+        self.message_label = QLabel(self)
+        self.message_label.setObjectName("recovery_message")
+        self.message_label.setWordWrap(True)
+        layout.addWidget(self.message_label)
+        buttons = QHBoxLayout()
+        self.later_button = QPushButton(self.tr("&Later"), self)
+        self.rollback_button = QPushButton(self.tr("&Roll back"), self)
+        self.finish_button = QPushButton(self.tr("&Finish"), self)
+        self.finish_button.setDefault(True)
+        self.later_button.clicked.connect(self.reject)
+        self.finish_button.clicked.connect(lambda: self.run(rollback=False))
+        self.rollback_button.clicked.connect(lambda: self.run(rollback=True))
+        buttons.addWidget(self.later_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.rollback_button)
+        buttons.addWidget(self.finish_button)
+        layout.addLayout(buttons)
+        self.resize(640, 360)
+
+    def run(self, *, rollback: bool) -> None:
+        pin = self.pin_edit.text() or None
+        self.pin_edit.clear()
+        self._busy(True)
+        ctx = self._context
+        ctx.runner.run_token(
+            recover,
+            ctx.service_context(),
+            pin,
+            rollback=rollback,
+            operator=ctx.clerk().name,
+            on_done=self._done,
+            on_error=self._failed,
+        )
+
+    def _done(self, outcomes: object) -> None:
+        assert isinstance(outcomes, list)
+        self._busy(False)
+        self.outcomes = outcomes
+        lines = [
+            f"{o.application_id}: {self.tr(OUTCOME_LABELS.get(o.result, o.result))}"
+            + (f" ({o.detail})" if o.detail else "")
+            for o in outcomes
+        ]
+        self.message_label.setText("\n".join(lines))
+        if all(o.result in ("finished", "rolled_back") for o in outcomes):
+            self.finish_button.setEnabled(False)
+            self.rollback_button.setEnabled(False)
+            self.later_button.setText(self.tr("&Close"))
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy(False)
+        self.message_label.setText(describe(exc))
+
+    def _busy(self, busy: bool) -> None:
+        for widget in (self.pin_edit, self.finish_button, self.rollback_button, self.later_button):
+            widget.setEnabled(not busy)
+        if busy:
+            self.message_label.setText(self.tr("Working on the token…"))
+
+
+def offer_recovery(
+    context: GuiContext, parent: QWidget, on_open: Callable[[RecoveryDialog | None], None]
+) -> None:
+    """Look for interrupted services in a worker; open the dialog only if there are any."""
+
+    def found(items: object) -> None:
+        assert isinstance(items, list)
+        dialog = RecoveryDialog(context, items, parent) if items else None
+        if dialog is not None:
+            dialog.open()
+        on_open(dialog)
+
+    context.runner.run(list_interrupted, context.service_context(), on_done=found)

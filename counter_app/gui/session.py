@@ -1,0 +1,93 @@
+"""Open the counter's services for one GUI session: the signing module with its keys decrypted.
+
+The CA passphrase comes from ``COUNTER_APP_CA_PASSPHRASE`` or the masked :class:`UnlockDialog`;
+it is handed to the signing module once, in a worker, and never kept: the dialog clears its
+field before the worker starts and nothing here stores the string.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QWidget
+
+from counter_app.config import Config
+from counter_app.gui.context import GuiContext
+from counter_app.gui.errors import describe
+from counter_app.gui.forms import load_form
+from counter_app.services.context import ServiceContext
+from counter_app.services.signing import LocalSigning
+from counter_app.store.certificates import open_signing_module
+from counter_app.store.db import Store
+
+PASSPHRASE_ENV = "COUNTER_APP_CA_PASSPHRASE"
+
+
+def open_services(config: Config, store: Store, passphrase: str) -> ServiceContext:
+    """Decrypt the CA keys now (slow: a KDF) so no later service call asks for the passphrase."""
+    signing = LocalSigning(open_signing_module(config, store, lambda: passphrase))
+    # The tables are read here too, in the worker, so the first wizard page never does file I/O.
+    ctx = ServiceContext(config=config, store=store, signing_factory=lambda: signing)
+    _ = ctx.fee_table, ctx.agreements, ctx.application_items, ctx.signing
+    return ctx
+
+
+class UnlockDialog(QDialog):
+    """Asks for the CA passphrase (masked) and opens the services in a worker."""
+
+    def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self.form = load_form("unlock_ca.ui", self)
+        self.setWindowTitle(self.tr("counter-app: open the signing module"))
+        self.passphrase_edit = self.form.get(QLineEdit, "passphrase_edit")
+        self.message_label = self.form.get(QLabel, "message_label")
+        self.open_button = self.form.get(QPushButton, "open_button")
+        self.form.get(QPushButton, "quit_button").clicked.connect(self.reject)
+        self.open_button.clicked.connect(self.submit)
+        self.passphrase_edit.returnPressed.connect(self.submit)
+        self.message_label.setStyleSheet("color: #b00020;")
+        self.message_label.hide()
+        self.resize(520, 220)
+
+    def submit(self, passphrase: str | None = None) -> None:
+        secret = passphrase if isinstance(passphrase, str) else self.passphrase_edit.text()
+        self.passphrase_edit.clear()
+        if not secret:
+            self._show(self.tr("Enter the signing module's passphrase."))
+            return
+        self._busy(True)
+        ctx = self._context
+        ctx.runner.run(
+            open_services,
+            ctx.config,
+            ctx.store,
+            secret,
+            on_done=self._opened,
+            on_error=self._failed,
+        )
+
+    def _opened(self, services: object) -> None:
+        assert isinstance(services, ServiceContext)
+        self._context.services = services
+        self._busy(False)
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy(False)
+        self._show(describe(exc))
+        self.passphrase_edit.setFocus()
+
+    def _show(self, text: str) -> None:
+        self.message_label.setText(text)
+        self.message_label.setVisible(bool(text))
+
+    def _busy(self, busy: bool) -> None:
+        self.passphrase_edit.setEnabled(not busy)
+        self.open_button.setEnabled(not busy)
+        if busy:
+            self._show(self.tr("Opening the signing module…"))
+
+
+def passphrase_from_environment() -> str | None:
+    return os.environ.get(PASSPHRASE_ENV) or None
