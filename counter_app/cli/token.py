@@ -69,7 +69,9 @@ def token_init(
     slot: int | None,
     yes: bool,
 ) -> None:
-    """Format a token for a new subscriber (SO PIN: COUNTER_APP_SO_PIN, user PIN: COUNTER_APP_USER_PIN)."""
+    """Format a token for a new subscriber.
+
+    SO PIN from COUNTER_APP_SO_PIN, user PIN from COUNTER_APP_USER_PIN (or prompts)."""
     from counter_app.token import check_pin_policy, init_token
 
     so_pin = read_secret("COUNTER_APP_SO_PIN")

@@ -3,7 +3,8 @@
 python-pkcs11 has no C_InitToken, so formatting calls the module's exported ``C_InitToken``
 through ctypes (one small, tested call; the module is the one python-pkcs11 already loaded and
 initialised, so both share its state). We chose this over a tool (softhsm2-util, pkcs11-tool
-``--init-token``) because a tool would need the SO PIN on its command line or a pty dialogue. PINs go to the module as bytes, never to a command line.
+``--init-token``) because a tool would need the SO PIN on its command line or a pty dialogue.
+PINs go to the module as bytes, never to a command line.
 """
 
 from __future__ import annotations

@@ -19,11 +19,11 @@ import pkcs11
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from pkcs11 import Attribute, KeyType, ObjectClass, TokenFlag
+from pkcs11 import Attribute, ObjectClass, TokenFlag
 from pkcs11 import exceptions as p11
-from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 from pkcs11.util.x509 import decode_x509_certificate
 
+from counter_app.token.drivers import KeyDriver, driver_for, driver_of
 from counter_app.token.errors import (
     CertificateMismatch,
     KeyNotFound,
@@ -194,8 +194,9 @@ class TokenKey:
     key_id: bytes
     label: str
     public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey
-    _handle: Any = field(repr=False)
+    _handle: Any = field(repr=False, compare=False)
     _present: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
+    _driver: KeyDriver | None = field(default=None, repr=False, compare=False)
 
     @property
     def algorithm(self) -> str:
@@ -208,6 +209,11 @@ class TokenKey:
 
     def private_key(self) -> TokenECPrivateKey | TokenRSAPrivateKey:
         """A ``cryptography`` private key whose ``sign`` runs on the token."""
+        if self._driver is not None:
+            signer: TokenECPrivateKey | TokenRSAPrivateKey = self._driver.private_key(
+                self._handle, self.public_key, self._present
+            )
+            return signer
         if isinstance(self.public_key, ec.EllipticCurvePublicKey):
             return TokenECPrivateKey(self._handle, self.public_key, self._present)
         return TokenRSAPrivateKey(self._handle, self.public_key, self._present)
@@ -218,16 +224,6 @@ class TokenCertificate:
     key_id: bytes
     label: str
     certificate: x509.Certificate
-
-
-def _public_key(obj: Any) -> ec.EllipticCurvePublicKey | rsa.RSAPublicKey:
-    if obj.key_type == KeyType.EC:
-        key = serialization.load_der_public_key(encode_ec_public_key(obj))
-        assert isinstance(key, ec.EllipticCurvePublicKey)
-        return key
-    n = int.from_bytes(obj[Attribute.MODULUS], "big")
-    e = int.from_bytes(obj[Attribute.PUBLIC_EXPONENT], "big")
-    return rsa.RSAPublicNumbers(e, n).public_key()
 
 
 def _spki(key: object) -> bytes:
@@ -292,38 +288,17 @@ class TokenSession:
             Attribute.TOKEN: True,
         }
         public = {Attribute.VERIFY: True, Attribute.TOKEN: True}
+        driver = driver_for(spec)
         with self._guard():
-            if spec.family == "ec":
-                params = self._s.create_domain_parameters(
-                    KeyType.EC,
-                    {Attribute.EC_PARAMS: encode_named_curve_parameters(spec.curve or "secp256r1")},
-                    local=True,
-                )
-                pub, priv = params.generate_keypair(
-                    store=True,
-                    label=label,
-                    id=key_id,
-                    public_template=public,
-                    private_template=private,
-                )
-            elif spec.family == "rsa":
-                pub, priv = self._s.generate_keypair(
-                    KeyType.RSA,
-                    spec.bits,
-                    store=True,
-                    label=label,
-                    id=key_id,
-                    public_template=public,
-                    private_template=private,
-                )
-            else:
-                raise TokenError(detail=f"no driver for {spec.name} on this token")
+            pub, priv = driver.generate(
+                self._s, spec, key_id=key_id, label=label, public=public, private=private
+            )
             missing = missing_protection(lambda a: priv[a])
             if missing:
                 priv.destroy()
                 pub.destroy()
                 raise KeyNotProtected(missing=", ".join(missing))
-            return TokenKey(key_id, label, _public_key(pub), priv, self._present)
+            return TokenKey(key_id, label, driver.public_key(pub), priv, self._present, driver)
 
     def list_keys(self) -> list[TokenKey]:
         """Every key pair (private key with its public key of the same CKA_ID)."""
@@ -331,22 +306,18 @@ class TokenSession:
         with self._guard():
             # One search at a time per session (PKCS#11): materialise before the nested search.
             for priv in list(self._s.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})):
+                driver = driver_of(priv[Attribute.KEY_TYPE])
                 key_id = bytes(priv[Attribute.ID])
                 pubs = list(
                     self._s.get_objects(
                         {Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.ID: key_id}
                     )
                 )
-                if pubs:
-                    keys.append(
-                        TokenKey(
-                            key_id,
-                            priv[Attribute.LABEL],
-                            _public_key(pubs[0]),
-                            priv,
-                            self._present,
-                        )
-                    )
+                if driver is None or not pubs:
+                    continue  # not a key pair this application made
+                public_key = driver.public_key(pubs[0])
+                label = priv[Attribute.LABEL]
+                keys.append(TokenKey(key_id, label, public_key, priv, self._present, driver))
         return keys
 
     def find_key(self, key_id: bytes) -> TokenKey:

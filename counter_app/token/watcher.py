@@ -30,7 +30,8 @@ class TokenWatcher:
         return list(self._known.values())
 
     def poll(self) -> list[TokenEvent]:
-        """Compare the slots with the last poll; a module that fails to answer counts as no token."""
+        """Compare the slots with the last poll; a module that fails to answer counts as no
+        token, so a broken module shows as "removed" rather than raising on the token thread."""
         try:
             now = {t.serial: t for t in list_tokens(self.module) if t.initialised}
         except TokenError:
