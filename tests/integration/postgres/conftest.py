@@ -10,6 +10,7 @@ running Alembic per test).
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import pwd
 import shutil
@@ -19,6 +20,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -222,6 +224,12 @@ class PgCounter(Counter):
 
     def db(self, sql: str) -> list[tuple[object, ...]]:
         return self.postgres.sql(self.database, sql)
+
+    def enrolled_with(self, data: dict[str, Any], label: str) -> dict[str, Any]:
+        self.token(label)
+        result = self.enroll(data, label)
+        assert result.returncode == 0, result.stderr
+        return dict(json.loads(result.stdout))
 
 
 @pytest.fixture(scope="session")

@@ -45,11 +45,15 @@ def start_enrollment(counter: PgCounter, data: dict[str, Any], label: str) -> su
 def test_counters_enrolling_at_once_share_no_number_or_serial_and_keep_one_chain(
     pg_counter: PgCounter,
 ) -> None:
+    # A returning subscriber takes a number before its first audit event, a new one after: both
+    # kinds run at once, so the lock order of numbers and the audit head is exercised.
+    returning = another_individual("11010119900307002", "李四")
+    first = pg_counter.enrolled_with(returning, "OLD")
     applications = {
         "SUB1": example("individual"),
         "SUB2": example("unit"),
         "SUB3": example("device"),
-        "SUB4": another_individual("11010119900307002", "李四"),
+        "SUB4": returning,
     }
     # Tokens are formatted first so that the processes overlap in their database work.
     for label in applications:
@@ -64,10 +68,10 @@ def test_counters_enrolling_at_once_share_no_number_or_serial_and_keep_one_chain
     for key in ("application_id", "receipt_number", "serial", "token_label"):
         values = [r[key] for r in results]
         assert len(set(values)) == len(applications), (key, values)
-    assert sorted(pg_counter.db("SELECT id FROM applications")) == sorted(
-        (r["application_id"],) for r in results
+    assert sorted(pg_counter.db("SELECT id, status FROM applications")) == sorted(
+        (r["application_id"], "done") for r in [first, *results]
     )
-    assert pg_counter.db("SELECT count(*) FROM ca_certificates WHERE status='good'") == [(4,)]
+    assert pg_counter.db("SELECT count(*) FROM ca_certificates WHERE status='good'") == [(5,)]
     verified = pg_counter.run("audit", "verify")
     assert verified.returncode == 0, verified.stderr
     # One chain: every event's predecessor is the event before it, and no hash is used twice.
