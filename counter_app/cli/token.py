@@ -78,6 +78,7 @@ def token_init(
     user_pin = read_secret("COUNTER_APP_USER_PIN")
     check_pin_policy(so_pin, field="so_pin")
     check_pin_policy(user_pin, field="user_pin")
+    who = _acting_operator(app)
     info = init_token(
         _module(app, module),
         new_label=new_label,
@@ -88,7 +89,7 @@ def token_init(
         slot=slot,
         force=yes,
     )
-    _audit(app, "token.init", info.serial, {"label": info.label})
+    _audit(app, who, "token.init", info.serial, {"label": info.label})
     click.echo(f"formatted token {info.label} (serial {info.serial})")
 
 
@@ -106,8 +107,9 @@ def token_change_pin(
     old = read_secret("COUNTER_APP_USER_PIN")
     new = read_secret("COUNTER_APP_NEW_USER_PIN")
     check_pin_policy(new, field="new_pin")
-    change_pin(_module(app, module), old_pin=old, new_pin=new, label=label, serial=serial)
-    _audit(app, "token.change_pin", serial or label or "", {})
+    who = _acting_operator(app)
+    info = change_pin(_module(app, module), old_pin=old, new_pin=new, label=label, serial=serial)
+    _audit(app, who, "token.change_pin", info.serial, {"label": info.label})
     click.echo("PIN changed")
 
 
@@ -125,8 +127,9 @@ def token_unblock(
     so_pin = read_secret("COUNTER_APP_SO_PIN")
     new = read_secret("COUNTER_APP_NEW_USER_PIN")
     check_pin_policy(new, field="new_pin")
-    unblock_pin(_module(app, module), so_pin=so_pin, new_pin=new, label=label, serial=serial)
-    _audit(app, "token.unblock", serial or label or "", {})
+    who = _acting_operator(app)
+    info = unblock_pin(_module(app, module), so_pin=so_pin, new_pin=new, label=label, serial=serial)
+    _audit(app, who, "token.unblock", info.serial, {"label": info.label})
     click.echo("user PIN reset")
 
 
@@ -157,19 +160,34 @@ def token_objects(
         )
 
 
-def _audit(app: AppContext, action: str, token: str, details: dict[str, str]) -> None:
-    """Token changes are audited when the data dir has a store; a bare token tool may have none."""
+def _acting_operator(app: AppContext) -> str | None:
+    """Who is acting, asked before the token is touched: None without a store (a bare token
+    tool, nothing to audit), the signed-in operator when COUNTER_APP_OPERATOR names one, else
+    the anonymous "token-cli" (the token itself still demands its PIN or SO PIN)."""
+    import os
+
+    from counter_app.cli.admin import sign_in
     from counter_app.domain.errors import StoreNotInitialised
-    from counter_app.store import audit
 
     try:
-        store = app.store()
+        app.store()
     except StoreNotInitialised:
+        return None
+    if os.environ.get("COUNTER_APP_OPERATOR"):
+        return sign_in(app).name
+    return "token-cli"
+
+
+def _audit(
+    app: AppContext, who: str | None, action: str, serial: str, details: dict[str, str]
+) -> None:
+    """Token changes are audited when the data dir has a store (never with a PIN in them)."""
+    from counter_app.store import audit
+
+    if who is None:
         return
-    with store.session() as session:
-        audit.append(
-            session, operator="token-cli", action=action, obj=f"token:{token}", details=details
-        )
+    with app.store().session() as session:
+        audit.append(session, operator=who, action=action, obj=f"token:{serial}", details=details)
 
 
 def register(group: click.Group) -> None:

@@ -184,23 +184,27 @@ def _so_session_set_user_pin(module: str, info: TokenInfo, so_pin: str, new_pin:
 
 def change_pin(
     module: str, *, old_pin: str, new_pin: str, label: str | None = None, serial: str | None = None
-) -> None:
-    """The subscriber changes their own PIN (old PIN needed)."""
+) -> TokenInfo:
+    """The subscriber changes their own PIN (old PIN needed); returns the token changed."""
     check_pin_policy(new_pin, field="new_pin")
     from counter_app.token.session import open_token
 
     token = open_token(module, label=label, serial=serial)
-    with token.login(old_pin) as ts, translated():
+    with token.login(old_pin) as ts, translated(present=token.present):
         ts._s.set_pin(old_pin, new_pin)
+    log.info("user PIN changed on token serial=%s", token.info.serial)
+    return token.info
 
 
 def unblock_pin(
     module: str, *, so_pin: str, new_pin: str, label: str | None = None, serial: str | None = None
-) -> None:
-    """The SO PIN sets a new user PIN (a locked PIN is unblocked)."""
+) -> TokenInfo:
+    """The SO PIN sets a new user PIN (a locked PIN is unblocked); returns the token."""
     check_pin_policy(new_pin, field="new_pin")
     info = find_token(module, label=label, serial=serial)
     _so_session_set_user_pin(module, info, so_pin, new_pin)
+    log.info("user PIN reset with the SO PIN on token serial=%s", info.serial)
+    return info
 
 
 __all__ = ["change_pin", "check_pin_policy", "init_token", "pin_error", "unblock_pin"]

@@ -17,7 +17,7 @@ from counter_app.token import build_csr, key_spec, list_tokens, open_token, unbl
 from counter_app.token.admin import _c_init_token
 from counter_app.token.errors import CertificateMismatch, TokenNotFound, TokenRemoved, WrongPin
 from counter_app.token.watcher import TokenWatcher
-from tests.conftest import CLI, SoftHSM
+from tests.conftest import ADMIN_PASSWORD, CLI, SoftHSM
 
 SO, PIN = "12345678", "123456"
 NAME = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "张三")])
@@ -467,3 +467,24 @@ def test_reformatting_with_a_wrong_so_pin_is_refused_and_keeps_the_token(
     assert "SUB1" in token.pkcs11_tool("-L").stdout
     old_pin = token.pkcs11_tool("--token-label", "SUB1", "--login", "--pin", PIN, "-O", check=False)
     assert old_pin.returncode == 0
+
+
+def test_token_verbs_are_audited_under_the_signed_in_operator(
+    token: SoftHSM, initialised_cli: CLI
+) -> None:
+    operator = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
+    serial = next(t.serial for t in list_tokens(token.module) if t.label == "SUB1")
+    changed = initialised_cli(
+        "token",
+        "change-pin",
+        "--module",
+        token.module,
+        "--label",
+        "SUB1",
+        env={**operator, "COUNTER_APP_USER_PIN": PIN, "COUNTER_APP_NEW_USER_PIN": "975310"},
+    )
+    assert changed.returncode == 0, changed.stderr
+    listed = initialised_cli("audit", "list", "--action", "token.change_pin", "--json")
+    events = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(e["operator"], e["object"]) for e in events] == [("admin", f"token:{serial}")]
+    assert PIN not in listed.stdout and "975310" not in listed.stdout
