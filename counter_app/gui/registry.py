@@ -66,4 +66,7 @@ def wizard_factory(key: str) -> PageFactory | None:
 
 def load_builtin_wizards() -> None:
     """Import the GUI modules that register wizards (kept here so the window imports one name)."""
+    from counter_app.gui import lookup as _lookup  # noqa: F401
+    from counter_app.gui import replace as _replace  # noqa: F401
+    from counter_app.gui import unlock as _unlock  # noqa: F401
     from counter_app.gui.enroll import wizard as _enroll  # noqa: F401

@@ -1,9 +1,29 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
+<context>
+    <name>AddItemPage</name>
+    <message>
+        <source>Application &amp;item:</source>
+        <translation>应用项(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>Application item</source>
+        <translation>应用项</translation>
+    </message>
+    <message>
+        <source>A new certificate is issued onto the same token.</source>
+        <translation>将在同一介质上签发新证书。</translation>
+    </message>
+    <message>
+        <source>Recorded at the RA only; the certificate stays as it is.</source>
+        <translation>仅在注册中心登记，证书不变。</translation>
+    </message>
+</context>
 <context>
     <name>AgreementForm</name>
     <message>
-        <source>Let the subscriber read the whole agreement. "Accepted" can be ticked once the text has been scrolled to the end.</source>
+        <source>Let the subscriber read the whole agreement. &quot;Accepted&quot; can be ticked once the text has been scrolled to the end.</source>
         <translation>请订户完整阅读协议。协议文本滚动到末尾后，才能勾选“同意”。</translation>
     </message>
     <message>
@@ -28,6 +48,166 @@
     <message>
         <source>Agreement</source>
         <translation>服务协议</translation>
+    </message>
+</context>
+<context>
+    <name>CertificatePage</name>
+    <message>
+        <source>serial number (hex), see Look up</source>
+        <translation>证书序列号（十六进制），可在“查询”中找到</translation>
+    </message>
+    <message>
+        <source>&amp;Find</source>
+        <translation>查找(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Certificate &amp;serial:</source>
+        <translation>证书序列号(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>Certificate</source>
+        <translation>证书</translation>
+    </message>
+    <message>
+        <source>Subscriber: %1</source>
+        <translation>订户：%1</translation>
+    </message>
+    <message>
+        <source>Status: %1</source>
+        <translation>状态：%1</translation>
+    </message>
+    <message>
+        <source>Valid until: %1</source>
+        <translation>有效期至：%1</translation>
+    </message>
+    <message>
+        <source>Token: %1</source>
+        <translation>介质：%1</translation>
+    </message>
+</context>
+<context>
+    <name>ChangePage</name>
+    <message>
+        <source>Mobile:</source>
+        <translation>手机号码：</translation>
+    </message>
+    <message>
+        <source>Email:</source>
+        <translation>电子邮箱：</translation>
+    </message>
+    <message>
+        <source>Legal representative:</source>
+        <translation>法定代表人：</translation>
+    </message>
+    <message>
+        <source>Agent name:</source>
+        <translation>经办人姓名：</translation>
+    </message>
+    <message>
+        <source>Agent mobile:</source>
+        <translation>经办人手机：</translation>
+    </message>
+    <message>
+        <source>Agent email:</source>
+        <translation>经办人邮箱：</translation>
+    </message>
+    <message>
+        <source>Device name:</source>
+        <translation>设备名称：</translation>
+    </message>
+    <message>
+        <source>Correct what has changed; the rest stays.</source>
+        <translation>只修改发生变化的信息，其余保持不变。</translation>
+    </message>
+    <message>
+        <source>Changes</source>
+        <translation>变更内容</translation>
+    </message>
+</context>
+<context>
+    <name>EnrollWizard</name>
+    <message>
+        <source>Make the key and &amp;issue</source>
+        <translation>生成密钥并签发(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Making the key on the token and issuing the certificate…</source>
+        <translation>正在介质上生成密钥并签发证书……</translation>
+    </message>
+</context>
+<context>
+    <name>FeePage</name>
+    <message>
+        <source>Certificate &amp;type:</source>
+        <translation>证书类型(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>&amp;Key algorithm:</source>
+        <translation>密钥算法(&amp;K)：</translation>
+    </message>
+    <message>
+        <source>Fee:</source>
+        <translation>费用：</translation>
+    </message>
+    <message>
+        <source>&amp;Cash</source>
+        <translation>现金(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Ca&amp;rd</source>
+        <translation>刷卡(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Transfer</source>
+        <translation>转账(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Waiver</source>
+        <translation>减免(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Payment:</source>
+        <translation>支付方式：</translation>
+    </message>
+    <message>
+        <source>amount received, e.g. 150.00</source>
+        <translation>实收金额，例如 150.00</translation>
+    </message>
+    <message>
+        <source>Te&amp;ndered (yuan):</source>
+        <translation>实收（元）(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>Change due:</source>
+        <translation>应找零：</translation>
+    </message>
+    <message>
+        <source>number of the written waiver notice</source>
+        <translation>书面减免通知编号</translation>
+    </message>
+    <message>
+        <source>Waiver &amp;reference:</source>
+        <translation>减免通知编号(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>operator name of the supervisor</source>
+        <translation>主管的操作员名</translation>
+    </message>
+    <message>
+        <source>Approved &amp;by:</source>
+        <translation>批准人(&amp;B)：</translation>
+    </message>
+    <message>
+        <source>Fee</source>
+        <translation>收费</translation>
+    </message>
+    <message>
+        <source>Enter the amount received.</source>
+        <translation>请输入实收金额。</translation>
+    </message>
+    <message>
+        <source>Required.</source>
+        <translation>必填项。</translation>
     </message>
 </context>
 <context>
@@ -85,23 +265,23 @@
         <translation>单位社保编号(&amp;I)：</translation>
     </message>
     <message>
-        <source>&amp;Agent's name:</source>
+        <source>&amp;Agent&apos;s name:</source>
         <translation>经办人姓名(&amp;A)：</translation>
     </message>
     <message>
-        <source>Agent's ID document &amp;type:</source>
+        <source>Agent&apos;s ID document &amp;type:</source>
         <translation>经办人证件类型(&amp;T)：</translation>
     </message>
     <message>
-        <source>Agent's ID n&amp;umber:</source>
+        <source>Agent&apos;s ID n&amp;umber:</source>
         <translation>经办人证件号码(&amp;U)：</translation>
     </message>
     <message>
-        <source>Agent's &amp;mobile:</source>
+        <source>Agent&apos;s &amp;mobile:</source>
         <translation>经办人手机号码(&amp;M)：</translation>
     </message>
     <message>
-        <source>Agent's e-mail (optional):</source>
+        <source>Agent&apos;s e-mail (optional):</source>
         <translation>经办人电子邮箱（选填）：</translation>
     </message>
     <message>
@@ -113,7 +293,7 @@
         <translation>设备标识(&amp;I)：</translation>
     </message>
     <message>
-        <source>Owner's unified social &amp;credit code:</source>
+        <source>Owner&apos;s unified social &amp;credit code:</source>
         <translation>所属单位统一社会信用代码(&amp;C)：</translation>
     </message>
     <message>
@@ -121,7 +301,7 @@
         <translation>已查验的证明材料</translation>
     </message>
     <message>
-        <source>Complete the subscriber's details to see which documents are required.</source>
+        <source>Complete the subscriber&apos;s details to see which documents are required.</source>
         <translation>填写完订户信息后，这里会列出需要查验的证明材料。</translation>
     </message>
 </context>
@@ -175,10 +355,165 @@
     </message>
 </context>
 <context>
+    <name>LookupScreen</name>
+    <message>
+        <source>Active</source>
+        <translation>有效</translation>
+    </message>
+    <message>
+        <source>Suspended</source>
+        <translation>已挂起</translation>
+    </message>
+    <message>
+        <source>Revoked</source>
+        <translation>已吊销</translation>
+    </message>
+    <message>
+        <source>Expired</source>
+        <translation>已过期</translation>
+    </message>
+    <message>
+        <source>Being issued</source>
+        <translation>签发中</translation>
+    </message>
+    <message>
+        <source>Key compromise</source>
+        <translation>密钥泄露</translation>
+    </message>
+    <message>
+        <source>Affiliation changed</source>
+        <translation>隶属关系变更</translation>
+    </message>
+    <message>
+        <source>Superseded</source>
+        <translation>已被取代</translation>
+    </message>
+    <message>
+        <source>Cessation of operation</source>
+        <translation>停止使用</translation>
+    </message>
+    <message>
+        <source>Unspecified</source>
+        <translation>未说明</translation>
+    </message>
+    <message>
+        <source>Serial</source>
+        <translation>序列号</translation>
+    </message>
+    <message>
+        <source>Subscriber</source>
+        <translation>订户</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Valid until</source>
+        <translation>有效期至</translation>
+    </message>
+    <message>
+        <source>name, ID number or USCC (end digits)</source>
+        <translation>名称、证件号码或统一社会信用代码（尾号）</translation>
+    </message>
+    <message>
+        <source>Any status</source>
+        <translation>全部状态</translation>
+    </message>
+    <message>
+        <source>&amp;Search</source>
+        <translation>查询(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Find:</source>
+        <translation>查找(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>Change the status</source>
+        <translation>变更证书状态</translation>
+    </message>
+    <message>
+        <source>number on the document shown (optional)</source>
+        <translation>所出示证件上的号码（可选）</translation>
+    </message>
+    <message>
+        <source>&amp;ID shown:</source>
+        <translation>出示证件号码(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>Revocation &amp;reason:</source>
+        <translation>吊销原因(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>Revocation is final: I have told the subscriber</source>
+        <translation>吊销不可恢复：已告知订户</translation>
+    </message>
+    <message>
+        <source>S&amp;uspend</source>
+        <translation>挂起(&amp;U)</translation>
+    </message>
+    <message>
+        <source>R&amp;esume</source>
+        <translation>解挂(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Re&amp;voke</source>
+        <translation>吊销(&amp;V)</translation>
+    </message>
+    <message>
+        <source>No certificate found.</source>
+        <translation>未找到证书。</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <source>Valid</source>
+        <translation>有效期</translation>
+    </message>
+    <message>
+        <source>Token</source>
+        <translation>证书介质</translation>
+    </message>
+    <message>
+        <source>Application</source>
+        <translation>申请编号</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Suspended.</source>
+        <translation>已挂起。</translation>
+    </message>
+    <message>
+        <source>Resumed.</source>
+        <translation>已解挂。</translation>
+    </message>
+    <message>
+        <source>Revoked.</source>
+        <translation>已吊销。</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>counter-app: RA front counter</source>
         <translation>数字证书注册中心柜台系统</translation>
+    </message>
+    <message>
+        <source>&amp;Recover interrupted services…</source>
+        <translation>恢复中断的业务(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>&amp;Counter</source>
+        <translation>柜台(&amp;C)</translation>
+    </message>
+    <message>
+        <source>No interrupted services.</source>
+        <translation>没有中断的业务。</translation>
     </message>
     <message>
         <source>Not available yet in this version of counter-app.</source>
@@ -233,14 +568,307 @@
     </message>
 </context>
 <context>
-    <name>NotYetAvailablePage</name>
+    <name>RecordPage</name>
     <message>
-        <source>Fee, review, token and hand-over are not available yet in this version. Nothing has been saved.</source>
-        <translation>本版本尚未提供收费、审核、制证和交付步骤。未保存任何数据。</translation>
+        <source>Record</source>
+        <translation>登记</translation>
+    </message>
+</context>
+<context>
+    <name>RecoveryDialog</name>
+    <message>
+        <source>finished</source>
+        <translation>已完成</translation>
     </message>
     <message>
-        <source>Not available yet</source>
-        <translation>尚未提供</translation>
+        <source>rolled back (refund the fee)</source>
+        <translation>已回退（应退还费用）</translation>
+    </message>
+    <message>
+        <source>waiting for the token</source>
+        <translation>等待插入证书介质</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>counter-app: interrupted services</source>
+        <translation>counter-app：中断的业务</translation>
+    </message>
+    <message>
+        <source>These services were interrupted (the program stopped or a token was removed). Insert the token named, enter its PIN, then finish them or roll them back.</source>
+        <translation>以下业务曾中断（程序停止或证书介质被拔出）。请插入所列介质并输入其PIN码，然后选择完成或回退。</translation>
+    </message>
+    <message>
+        <source>%1  %2, stopped after step &apos;%3&apos;, token %4</source>
+        <translation>%1  %2，中断于“%3”步骤之后，介质 %4</translation>
+    </message>
+    <message>
+        <source>Token &amp;PIN:</source>
+        <translation>介质PIN码(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Later</source>
+        <translation>稍后(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Roll back</source>
+        <translation>回退(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Finish</source>
+        <translation>完成(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Close</source>
+        <translation>关闭(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Working on the token…</source>
+        <translation>正在操作证书介质……</translation>
+    </message>
+</context>
+<context>
+    <name>ReplaceWizard</name>
+    <message>
+        <source>Make the new key and &amp;issue</source>
+        <translation>生成新密钥并签发(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Making the key on the token and issuing the certificate…</source>
+        <translation>正在介质上生成密钥并签发证书……</translation>
+    </message>
+    <message>
+        <source>&amp;Record the item</source>
+        <translation>登记应用项(&amp;R)</translation>
+    </message>
+</context>
+<context>
+    <name>ResultPage</name>
+    <message>
+        <source>Done.</source>
+        <translation>办理完成。</translation>
+    </message>
+    <message>
+        <source>Certificate serial:</source>
+        <translation>证书序列号：</translation>
+    </message>
+    <message>
+        <source>Valid:</source>
+        <translation>有效期：</translation>
+    </message>
+    <message>
+        <source>Token:</source>
+        <translation>证书介质：</translation>
+    </message>
+    <message>
+        <source>Application number:</source>
+        <translation>申请编号：</translation>
+    </message>
+    <message>
+        <source>Receipt number:</source>
+        <translation>收据编号：</translation>
+    </message>
+    <message>
+        <source>Fee:</source>
+        <translation>费用：</translation>
+    </message>
+    <message>
+        <source>Change due:</source>
+        <translation>应找零：</translation>
+    </message>
+    <message>
+        <source>Print &amp;receipt</source>
+        <translation>打印收据(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Print &amp;application form</source>
+        <translation>打印申请表(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Print a&amp;greement record</source>
+        <translation>打印协议签署记录(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Print &amp;change form</source>
+        <translation>打印变更表(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>办理结果</translation>
+    </message>
+    <message>
+        <source>Written to %1</source>
+        <translation>已保存到 %1</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewerDialog</name>
+    <message>
+        <source>counter-app: reviewer approval</source>
+        <translation>counter-app：审核</translation>
+    </message>
+    <message>
+        <source>Enter the reviewer&apos;s password.</source>
+        <translation>请输入审核员的密码。</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewerForm</name>
+    <message>
+        <source>Reviewer approval</source>
+        <translation>审核确认</translation>
+    </message>
+    <message>
+        <source>A second operator (reviewer or supervisor) checks the application and signs in here to approve it. The clerk who took it cannot approve it.</source>
+        <translation>由另一名操作员（审核员或主管）核对申请并在此登录确认。受理员不能审核自己受理的申请。</translation>
+    </message>
+    <message>
+        <source>Reviewer &amp;name:</source>
+        <translation>审核员(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>&amp;Password:</source>
+        <translation>密码(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Approve</source>
+        <translation>确认审核(&amp;A)</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewerPage</name>
+    <message>
+        <source>Subscriber: %1 (%2)</source>
+        <translation>订户：%1（%2）</translation>
+    </message>
+    <message>
+        <source>Certificate: %1</source>
+        <translation>证书：%1</translation>
+    </message>
+    <message>
+        <source>Fee: ¥%1</source>
+        <translation>费用：¥%1</translation>
+    </message>
+    <message>
+        <source>Waiver %1, approved by %2</source>
+        <translation>减免通知 %1，批准人 %2</translation>
+    </message>
+    <message>
+        <source>Reviewer &amp;sign-in…</source>
+        <translation>审核员登录(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Review</source>
+        <translation>审核</translation>
+    </message>
+    <message>
+        <source>Not yet approved.</source>
+        <translation>尚未审核。</translation>
+    </message>
+    <message>
+        <source>Approved by %1.</source>
+        <translation>已由 %1 审核。</translation>
+    </message>
+</context>
+<context>
+    <name>TokenStepPage</name>
+    <message>
+        <source>Insert the subscriber&apos;s token and choose it. Do not remove it until done.</source>
+        <translation>请插入订户的证书介质并选中。办理完成前请勿拔出。</translation>
+    </message>
+    <message>
+        <source>No token inserted.</source>
+        <translation>未插入证书介质。</translation>
+    </message>
+    <message>
+        <source>Token &amp;PIN:</source>
+        <translation>介质PIN码(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Token</source>
+        <translation>证书介质</translation>
+    </message>
+    <message>
+        <source>The token was removed while it was in use. Wait for this step to report; if it was interrupted, re-insert the token and use Recover.</source>
+        <translation>证书介质在使用中被拔出。请等待本步骤给出结果；如业务中断，请重新插入介质并使用“恢复中断的业务”。</translation>
+    </message>
+</context>
+<context>
+    <name>UnlockCaForm</name>
+    <message>
+        <source>Open the signing module</source>
+        <translation>打开签发模块</translation>
+    </message>
+    <message>
+        <source>The signing module&apos;s keys are encrypted. Its passphrase is used once to open them and is not kept.</source>
+        <translation>签发模块的密钥已加密。口令仅用于本次打开，不会保存。</translation>
+    </message>
+    <message>
+        <source>&amp;Passphrase:</source>
+        <translation>口令(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Open</source>
+        <translation>打开(&amp;O)</translation>
+    </message>
+</context>
+<context>
+    <name>UnlockDialog</name>
+    <message>
+        <source>counter-app: open the signing module</source>
+        <translation>counter-app：打开签发模块</translation>
+    </message>
+    <message>
+        <source>Enter the signing module&apos;s passphrase.</source>
+        <translation>请输入签发模块的口令。</translation>
+    </message>
+    <message>
+        <source>Opening the signing module…</source>
+        <translation>正在打开签发模块……</translation>
+    </message>
+</context>
+<context>
+    <name>UnlockTokenPage</name>
+    <message>
+        <source>&amp;SO PIN:</source>
+        <translation>管理员PIN码(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>Subscriber&apos;s &amp;ID number:</source>
+        <translation>订户证件号码(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>&amp;New PIN:</source>
+        <translation>新PIN码(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>&amp;Repeat new PIN:</source>
+        <translation>再次输入新PIN码(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>The two new PINs differ.</source>
+        <translation>两次输入的新PIN码不一致。</translation>
+    </message>
+</context>
+<context>
+    <name>UnlockWizard</name>
+    <message>
+        <source>&amp;Unlock the PIN</source>
+        <translation>解锁PIN码(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Resetting the PIN…</source>
+        <translation>正在重置PIN码……</translation>
     </message>
 </context>
 <context>
@@ -295,6 +923,10 @@
 </context>
 <context>
     <name>errors</name>
+    <message>
+        <source>In this window: menu Counter → Recover interrupted services.</source>
+        <translation>在本窗口中：菜单“柜台”→“恢复中断的业务”。</translation>
+    </message>
     <message>
         <source>Internal error (%1). The details were written to the log; please tell the administrator.</source>
         <translation>内部错误（%1）。详细信息已写入日志，请告知管理员。</translation>

@@ -179,7 +179,11 @@ class FeePage(WizardPage):
             codes = [str(fixed.certificate_type)]
         else:
             kind = str(data.get("subscriber", {}).get("kind", ""))
-            codes = [c for c, t in ctx.fee_table.types.items() if t.subscriber_kind.value == kind]
+            codes = [
+                c
+                for c, t in ctx.fee_table.types.items()
+                if not kind or t.subscriber_kind.value == kind  # unlock: any type, clerk picks
+            ]
         current = [self.type_combo.itemData(i) for i in range(self.type_combo.count())]
         if current != codes:  # only rebuilt when the choice changed: what was typed stays
             self.type_combo.blockSignals(True)
@@ -191,8 +195,9 @@ class FeePage(WizardPage):
             self.type_combo.blockSignals(False)
             self._type_changed()
         self.type_combo.setEnabled(fixed is None and len(codes) > 1)
-        self.algorithm_combo.setVisible(fixed is None)
-        self.algorithm_label.setVisible(fixed is None)
+        choose_key = fixed is None and self.service == "enroll"
+        self.algorithm_combo.setVisible(choose_key)
+        self.algorithm_label.setVisible(choose_key)
         self.revalidate()
 
     def _type_changed(self, *_: object) -> None:

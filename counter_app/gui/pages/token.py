@@ -186,7 +186,7 @@ class TokenStepPage(WizardPage):
         self.call_service(
             self._action,
             self.context.service_context(),
-            dict(self._data),
+            {**self._data, **self.extra_data()},
             choice,
             pin,
             self.context.clerk(),
@@ -194,6 +194,10 @@ class TokenStepPage(WizardPage):
             token=True,
         )
         del pin
+
+    def extra_data(self) -> dict[str, Any]:
+        """What a subclass adds for this one call only (never kept in the flow's data)."""
+        return {}
 
     def _done(self, result: object) -> None:
         self.result = result

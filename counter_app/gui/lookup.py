@@ -1,0 +1,307 @@
+"""查询 — look up certificates, show one, and suspend / resume / revoke it.
+
+Every call (search, show, change of status) runs in a worker through the certificates service;
+the screen only shows what the service returns and the service's refusal in words. Suspend,
+resume and revoke in the services list open this same screen with that action in front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter_app.domain.lifecycle import RevocationReason
+from counter_app.gui import registry
+from counter_app.gui.context import GuiContext
+from counter_app.gui.errors import describe
+from counter_app.gui.i18n import QT_TRANSLATE_NOOP
+from counter_app.gui.tasks import TaskHandle
+from counter_app.services import certificates
+from counter_app.services.certificates import CertificateView
+
+STATUS_LABELS = {
+    "active": QT_TRANSLATE_NOOP("LookupScreen", "Active"),
+    "on_hold": QT_TRANSLATE_NOOP("LookupScreen", "Suspended"),
+    "revoked": QT_TRANSLATE_NOOP("LookupScreen", "Revoked"),
+    "expired": QT_TRANSLATE_NOOP("LookupScreen", "Expired"),
+    "pending": QT_TRANSLATE_NOOP("LookupScreen", "Being issued"),
+}
+REASON_LABELS = {
+    RevocationReason.KEY_COMPROMISE: QT_TRANSLATE_NOOP("LookupScreen", "Key compromise"),
+    RevocationReason.AFFILIATION_CHANGED: QT_TRANSLATE_NOOP("LookupScreen", "Affiliation changed"),
+    RevocationReason.SUPERSEDED: QT_TRANSLATE_NOOP("LookupScreen", "Superseded"),
+    RevocationReason.CESSATION_OF_OPERATION: QT_TRANSLATE_NOOP(
+        "LookupScreen", "Cessation of operation"
+    ),
+    RevocationReason.UNSPECIFIED: QT_TRANSLATE_NOOP("LookupScreen", "Unspecified"),
+}
+COLUMNS = (
+    QT_TRANSLATE_NOOP("LookupScreen", "Serial"),
+    QT_TRANSLATE_NOOP("LookupScreen", "Subscriber"),
+    QT_TRANSLATE_NOOP("LookupScreen", "Status"),
+    QT_TRANSLATE_NOOP("LookupScreen", "Valid until"),
+)
+
+
+def status_text(status: str) -> str:
+    return QCoreApplication.translate("LookupScreen", STATUS_LABELS.get(status, status))
+
+
+class LookupScreen(QWidget):
+    def __init__(
+        self, context: GuiContext, parent: QWidget | None = None, *, action: str | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.action = action
+        self.current: CertificateView | None = None
+        self.results: list[CertificateView] = []
+        self._tasks: list[TaskHandle] = []
+        self._busy = False
+        title = registry.service(action or "lookup").title()
+        self.title_label = QLabel(title, self)
+        self.title_label.setStyleSheet("font-size: 15pt; font-weight: bold;")
+
+        self.search_edit = QLineEdit(self)
+        self.search_edit.setObjectName("search_edit")
+        self.search_edit.setPlaceholderText(self.tr("name, ID number or USCC (end digits)"))
+        self.search_edit.returnPressed.connect(self.search)
+        self.status_combo = QComboBox(self)
+        self.status_combo.setObjectName("status_combo")
+        self.status_combo.addItem(self.tr("Any status"), None)
+        for key in ("active", "on_hold", "revoked", "expired"):
+            self.status_combo.addItem(status_text(key), key)
+        self.search_button = QPushButton(self.tr("&Search"), self)
+        self.search_button.setObjectName("search_button")
+        self.search_button.clicked.connect(self.search)
+        search_label = QLabel(self.tr("&Find:"), self)
+        search_label.setBuddy(self.search_edit)
+        search_row = QHBoxLayout()
+        search_row.addWidget(search_label)
+        search_row.addWidget(self.search_edit, 1)
+        search_row.addWidget(self.status_combo)
+        search_row.addWidget(self.search_button)
+
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setObjectName("results_table")
+        self.table.setHorizontalHeaderLabels(
+            [QCoreApplication.translate("LookupScreen", c) for c in COLUMNS]
+        )
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        self.table.currentCellChanged.connect(lambda row, *_: self._row_chosen(row))
+
+        self.details = QLabel(self)
+        self.details.setObjectName("details_label")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop)
+
+        actions = QGroupBox(self.tr("Change the status"), self)
+        form = QFormLayout(actions)
+        self.identity_edit = QLineEdit(actions)
+        self.identity_edit.setObjectName("identity_edit")
+        self.identity_edit.setPlaceholderText(self.tr("number on the document shown (optional)"))
+        form.addRow(self.tr("&ID shown:"), self.identity_edit)
+        self.reason_combo = QComboBox(actions)
+        self.reason_combo.setObjectName("reason_combo")
+        for reason, label in REASON_LABELS.items():
+            self.reason_combo.addItem(
+                QCoreApplication.translate("LookupScreen", label), reason.value
+            )
+        form.addRow(self.tr("Revocation &reason:"), self.reason_combo)
+        self.confirm_revoke = QCheckBox(self.tr("Revocation is final: I have told the subscriber"))
+        self.confirm_revoke.setObjectName("confirm_revoke")
+        self.confirm_revoke.toggled.connect(self._update)
+        form.addRow("", self.confirm_revoke)
+        buttons = QHBoxLayout()
+        self.suspend_button = QPushButton(self.tr("S&uspend"), actions)
+        self.resume_button = QPushButton(self.tr("R&esume"), actions)
+        self.revoke_button = QPushButton(self.tr("Re&voke"), actions)
+        for name, button, handler in (
+            ("suspend_button", self.suspend_button, self.suspend),
+            ("resume_button", self.resume_button, self.resume),
+            ("revoke_button", self.revoke_button, self.revoke),
+        ):
+            button.setObjectName(name)
+            button.clicked.connect(handler)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        form.addRow(buttons)
+
+        self.message_label = QLabel(self)
+        self.message_label.setObjectName("message_label")
+        self.message_label.setWordWrap(True)
+
+        lower = QHBoxLayout()
+        lower.addWidget(self.details, 1)
+        lower.addWidget(actions, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title_label)
+        layout.addLayout(search_row)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(lower)
+        layout.addWidget(self.message_label)
+        self._update()
+
+    # -- workers ----------------------------------------------------------------------------------
+    def _call(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None]) -> None:
+        self._set_busy(True)
+
+        def done(result: Any) -> None:
+            self._set_busy(False)
+            on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            self._set_busy(False)
+            self._say(describe(exc), error=True)
+
+        self._tasks.append(self.context.runner.run(fn, *args, on_done=done, on_error=failed, **{}))
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self._update()
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.message_label.setStyleSheet("color: #b00020;" if error else "color: #1b5e20;")
+        self.message_label.setText(text)
+
+    # -- search and show --------------------------------------------------------------------------
+    def search(self) -> None:
+        text = self.search_edit.text().strip() or None
+        status = self.status_combo.currentData()
+        self._say("")
+        ctx = self.context.service_context()
+
+        def run() -> list[CertificateView]:
+            return certificates.list_certificates(ctx, subscriber=text, status=status)
+
+        self._call(run, on_done=self._found)
+
+    def _found(self, views: object) -> None:
+        assert isinstance(views, list)
+        self.results = views
+        self.table.setRowCount(len(views))
+        for row, view in enumerate(views):
+            cells = (
+                view.serial,
+                view.subscriber_name or "",
+                status_text(view.status),
+                view.not_after.astimezone().strftime("%Y-%m-%d"),
+            )
+            for column, text in enumerate(cells):
+                self.table.setItem(row, column, QTableWidgetItem(text))
+        if not views:
+            self._say(self.tr("No certificate found."))
+            self.show_certificate(None)
+        else:
+            self.table.selectRow(0)
+            self.show_certificate(views[0])
+
+    def _row_chosen(self, row: int) -> None:
+        if 0 <= row < len(self.results):
+            self.show_certificate(self.results[row])
+
+    def show_certificate(self, view: CertificateView | None) -> None:
+        self.current = view
+        if view is None:
+            self.details.setText("")
+        else:
+            lines = [
+                (self.tr("Serial"), view.serial),
+                (self.tr("Status"), status_text(view.status)),
+                (self.tr("Subscriber"), view.subscriber_name or ""),
+                (self.tr("Subject"), view.subject),
+                (
+                    self.tr("Valid"),
+                    f"{view.not_before.astimezone():%Y-%m-%d} — {view.not_after.astimezone():%Y-%m-%d}",
+                ),
+                (self.tr("Token"), view.token_serial or ""),
+                (self.tr("Application"), view.application_id or ""),
+            ]
+            if view.reason:
+                lines.append((self.tr("Reason"), view.reason))
+            self.details.setText("\n".join(f"{k}: {v}" for k, v in lines))
+        self._update()
+
+    def _update(self, *_: object) -> None:
+        status = self.current.status if self.current is not None else None
+        idle = not self._busy
+        self.search_button.setEnabled(idle)
+        self.suspend_button.setEnabled(idle and status == "active")
+        self.resume_button.setEnabled(idle and status == "on_hold")
+        revocable = status in ("active", "on_hold")
+        self.confirm_revoke.setEnabled(idle and revocable)
+        self.revoke_button.setEnabled(idle and revocable and self.confirm_revoke.isChecked())
+
+    # -- status changes -----------------------------------------------------------------------------
+    def _identity(self) -> str | None:
+        return self.identity_edit.text().strip() or None
+
+    def suspend(self) -> None:
+        self._change(certificates.suspend, self.tr("Suspended."))
+
+    def resume(self) -> None:
+        self._change(certificates.resume, self.tr("Resumed."))
+
+    def revoke(self) -> None:
+        reason = RevocationReason(str(self.reason_combo.currentData()))
+        self._change(certificates.revoke, self.tr("Revoked."), reason)
+
+    def _change(self, fn: Callable[..., CertificateView], said: str, *extra: Any) -> None:
+        if self.current is None:
+            return
+        ctx, serial = self.context.service_context(), self.current.serial
+        operator, identity = self.context.clerk(), self._identity()
+
+        def run() -> CertificateView:
+            return fn(ctx, serial, *extra, operator, identity=identity)
+
+        def done(view: object) -> None:
+            assert isinstance(view, CertificateView)
+            self.confirm_revoke.setChecked(False)
+            self._replace(view)
+            self._say(said)
+
+        self._call(run, on_done=done)
+
+    def _replace(self, view: CertificateView) -> None:
+        for row, old in enumerate(self.results):
+            if old.serial == view.serial:
+                self.results[row] = view
+                self.table.setItem(row, 2, QTableWidgetItem(status_text(view.status)))
+        self.show_certificate(view)
+
+
+def _factory(action: str | None) -> registry.PageFactory:
+    return lambda context: LookupScreen(context, action=action)
+
+
+registry.register_wizard("lookup", _factory(None))
+for _action in ("suspend", "resume", "revoke"):
+    registry.register_wizard(_action, _factory(_action))

@@ -1,0 +1,499 @@
+"""Renew (更新), change (变更), add item (增加应用项) and reissue (补办) wizards.
+
+Each starts from the certificate being replaced (looked up by serial in a worker), then the
+shared fee, reviewer, token and result pages; the token step calls ``services.replace``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter_app.domain.applications import check_application_item
+from counter_app.domain.errors import ValidationError
+from counter_app.domain.subscribers import subscriber_errors
+from counter_app.gui import i18n, registry
+from counter_app.gui.context import GuiContext
+from counter_app.gui.errors import describe
+from counter_app.gui.i18n import QT_TRANSLATE_NOOP
+from counter_app.gui.lookup import status_text
+from counter_app.gui.pages.fee import FeePage
+from counter_app.gui.pages.result import ResultPage
+from counter_app.gui.pages.reviewer import ReviewerPage
+from counter_app.gui.pages.token import TokenStepPage
+from counter_app.gui.wizard.flow import Step, WizardFlow
+from counter_app.gui.wizard.page import WizardPage
+from counter_app.gui.wizard.view import PageBuilder, WizardView
+from counter_app.services import certificates, replace
+from counter_app.services.certificates import CertificateView
+from counter_app.services.context import ServiceContext
+from counter_app.services.operators import OperatorInfo
+from counter_app.services.tokens import TokenChoice
+
+ERROR_STYLE = "color: #b00020;"
+
+
+def _message(parent: QWidget, name: str) -> QLabel:
+    label = QLabel(parent)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setStyleSheet(ERROR_STYLE)
+    label.hide()
+    return label
+
+
+def _say(label: QLabel, text: str) -> None:
+    label.setText(text)
+    label.setVisible(bool(text))
+
+
+def find_certificate(ctx: ServiceContext, serial: str) -> tuple[CertificateView, dict[str, Any]]:
+    view = certificates.show_certificate(ctx, serial)
+    subscriber: dict[str, Any] = {}
+    if view.application_id:
+        subscriber = dict(certificates.show_application(ctx, view.application_id)["subscriber"])
+    return view, subscriber
+
+
+class CertificatePage(WizardPage):
+    """The certificate the service acts on: typed serial, found and shown in a worker."""
+
+    def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.view: CertificateView | None = None
+        self.subscriber: dict[str, Any] = {}
+        self.serial_edit = QLineEdit(self)
+        self.serial_edit.setObjectName("serial_edit")
+        self.serial_edit.setPlaceholderText(self.tr("serial number (hex), see Look up"))
+        self.serial_edit.returnPressed.connect(self.look_up)
+        self.serial_edit.textChanged.connect(self._typed)
+        self.find_button = QPushButton(self.tr("&Find"), self)
+        self.find_button.setObjectName("find_button")
+        self.find_button.clicked.connect(self.look_up)
+        label = QLabel(self.tr("Certificate &serial:"), self)
+        label.setBuddy(self.serial_edit)
+        row = QHBoxLayout()
+        row.addWidget(label)
+        row.addWidget(self.serial_edit, 1)
+        row.addWidget(self.find_button)
+        self.details = QLabel(self)
+        self.details.setObjectName("certificate_details")
+        self.details.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.details)
+        layout.addStretch(1)
+
+    def title(self) -> str:
+        return self.tr("Certificate")
+
+    def _typed(self, *_: object) -> None:
+        if self.view is not None and self.view.serial != self.serial_edit.text().strip().upper():
+            self.view = None
+            self.details.setText("")
+            self.set_valid(False)
+
+    def look_up(self) -> None:
+        serial = self.serial_edit.text().strip()
+        if serial:
+            self.call_service(
+                find_certificate, self.context.service_context(), serial, on_done=self._found
+            )
+
+    def _found(self, found: object) -> None:
+        assert isinstance(found, tuple)
+        self.view, self.subscriber = found
+        view = self.view
+        self.details.setText(
+            "\n".join(
+                (
+                    self.tr("Subscriber: %1").replace("%1", view.subscriber_name or ""),
+                    self.tr("Status: %1").replace("%1", status_text(view.status)),
+                    self.tr("Valid until: %1").replace(
+                        "%1", f"{view.not_after.astimezone():%Y-%m-%d}"
+                    ),
+                    self.tr("Token: %1").replace("%1", view.token_serial or ""),
+                )
+            )
+        )
+        self.set_valid(True)
+
+    def apply(self) -> dict[str, Any]:
+        assert self.view is not None
+        return {
+            "certificate": self.view,
+            "serial": self.view.serial,
+            "subscriber": self.subscriber,
+        }
+
+
+# Fields a change may correct, by subscriber kind: (dotted key, English label).
+CHANGE_FIELDS = {
+    "individual": (
+        ("mobile", "Mobile:"),
+        ("email", "Email:"),
+    ),
+    "unit": (
+        ("legal_representative", "Legal representative:"),
+        ("agent.name", "Agent name:"),
+        ("agent.mobile", "Agent mobile:"),
+        ("agent.email", "Agent email:"),
+    ),
+    "device": (("name", "Device name:"),),
+}
+# For lupdate: the labels above, in the context they are translated in.
+_LABELS = (
+    QT_TRANSLATE_NOOP("ChangePage", "Mobile:"),
+    QT_TRANSLATE_NOOP("ChangePage", "Email:"),
+    QT_TRANSLATE_NOOP("ChangePage", "Legal representative:"),
+    QT_TRANSLATE_NOOP("ChangePage", "Agent name:"),
+    QT_TRANSLATE_NOOP("ChangePage", "Agent mobile:"),
+    QT_TRANSLATE_NOOP("ChangePage", "Agent email:"),
+    QT_TRANSLATE_NOOP("ChangePage", "Device name:"),
+)
+
+
+def _get(data: Mapping[str, Any], dotted: str) -> str:
+    head, _, rest = dotted.partition(".")
+    value = data.get(head)
+    if rest:
+        return _get(value, rest) if isinstance(value, Mapping) else ""
+    return "" if value is None else str(value)
+
+
+class ChangePage(WizardPage):
+    """Corrected details, checked by the domain as typed; identity itself cannot change."""
+
+    def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self._kind = ""
+        self._original: dict[str, Any] = {}
+        self.edits: dict[str, QLineEdit] = {}
+        self.messages: dict[str, QLabel] = {}
+        self._form = QFormLayout()
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(self.tr("Correct what has changed; the rest stays."), self))
+        layout.addLayout(self._form)
+        layout.addStretch(1)
+
+    def title(self) -> str:
+        return self.tr("Changes")
+
+    def enter(self, data: Mapping[str, Any]) -> None:
+        original = dict(data.get("subscriber") or {})
+        original.pop("id", None)
+        kind = str(original.get("kind", ""))
+        if kind != self._kind or original != self._original:
+            self._kind, self._original = kind, original
+            while self._form.rowCount():
+                self._form.removeRow(0)
+            self.edits.clear()
+            self.messages.clear()
+            for key, label in CHANGE_FIELDS.get(kind, ()):
+                edit = QLineEdit(_get(original, key), self)
+                edit.setObjectName(f"change_{key.replace('.', '_')}")
+                message = _message(self, f"change_{key.replace('.', '_')}_msg")
+                box = QWidget(self)
+                box_layout = QVBoxLayout(box)
+                box_layout.setContentsMargins(0, 0, 0, 0)
+                box_layout.addWidget(edit)
+                box_layout.addWidget(message)
+                self._form.addRow(QCoreApplication.translate("ChangePage", label), box)
+                edit.textChanged.connect(self.revalidate)
+                self.edits[key], self.messages[key] = edit, message
+        self.revalidate()
+
+    def merged(self) -> dict[str, Any]:
+        merged = {k: v for k, v in self._original.items() if k not in ("kind",)}
+        merged["kind"] = self._kind
+        if isinstance(merged.get("agent"), Mapping):
+            merged["agent"] = dict(merged["agent"])
+        for key, edit in self.edits.items():
+            head, _, rest = key.partition(".")
+            value = edit.text().strip() or None
+            if rest:
+                merged.setdefault(head, {})[rest] = value
+            else:
+                merged[head] = value
+        return _drop_none(merged)
+
+    def revalidate(self, *_: object) -> None:
+        errors = {e.field: e for e in subscriber_errors(self.merged(), path="subscriber")}
+        for key, label in self.messages.items():
+            error = errors.get(f"subscriber.{key}")
+            _say(label, describe(error) if error is not None else "")
+        changed = self.merged() != _drop_none(self._original)
+        self.set_valid(not errors and changed)
+
+    def apply(self) -> dict[str, Any]:
+        return {"changes": {"subscriber": self.merged()}}
+
+
+def _drop_none(data: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            value = _drop_none(value)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+class AddItemPage(WizardPage):
+    """The application item to add, checked against the catalogue and what is registered."""
+
+    def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self._view: CertificateView | None = None
+        self.item_combo = QComboBox(self)
+        self.item_combo.setObjectName("item_combo")
+        self.item_combo.currentIndexChanged.connect(self.revalidate)
+        self.item_msg = _message(self, "item_msg")
+        self.note = QLabel(self)
+        self.note.setObjectName("item_note")
+        self.note.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(self.tr("Application &item:"), self.item_combo)
+        form.addRow("", self.item_msg)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+
+    def title(self) -> str:
+        return self.tr("Application item")
+
+    def enter(self, data: Mapping[str, Any]) -> None:
+        self._view = data.get("certificate")
+        if self.item_combo.count() == 0:
+            zh = i18n.current_lang() == "zh_CN"
+            for code, item in self.context.service_context().application_items.items():
+                self.item_combo.addItem(item.name_zh if zh else item.name_en, code)
+        self.revalidate()
+
+    def revalidate(self, *_: object) -> None:
+        code = self.item_combo.currentData()
+        view = self._view
+        if code is None or view is None:
+            self.set_valid(False)
+            return
+        try:
+            item = check_application_item(
+                code,
+                self.context.service_context().application_items,
+                subscriber_kind=view.subscriber_kind,
+                registered=view.items,
+            )
+        except ValidationError as exc:
+            _say(self.item_msg, describe(exc))
+            self.note.setText("")
+            self.set_valid(False)
+            return
+        _say(self.item_msg, "")
+        self.note.setText(
+            self.tr("A new certificate is issued onto the same token.")
+            if item.in_certificate
+            else self.tr("Recorded at the RA only; the certificate stays as it is.")
+        )
+        self.set_valid(True)
+
+    def apply(self) -> dict[str, Any]:
+        code = str(self.item_combo.currentData())
+        item = self.context.service_context().application_items[code]
+        return {"item": code, "new_certificate": item.in_certificate}
+
+
+class RecordPage(WizardPage):
+    """A step with no token: one button runs ``action`` in the pool, then the wizard moves on."""
+
+    def __init__(
+        self,
+        context: GuiContext,
+        parent: QWidget | None = None,
+        *,
+        action: Callable[[ServiceContext, Mapping[str, Any], OperatorInfo], Any],
+        button_text: str,
+    ) -> None:
+        super().__init__(context, parent)
+        self._action = action
+        self._data: Mapping[str, Any] = {}
+        self.result: Any = None
+        self.run_button = QPushButton(button_text, self)
+        self.run_button.setObjectName("record_button")
+        self.run_button.clicked.connect(self.run)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.run_button)
+        layout.addStretch(1)
+
+    def title(self) -> str:
+        return self.tr("Record")
+
+    def enter(self, data: Mapping[str, Any]) -> None:
+        self._data = data
+
+    def run(self) -> None:
+        if self.busy or self.result is not None:
+            return
+        self.run_button.setEnabled(False)
+        self.call_service(
+            self._action,
+            self.context.service_context(),
+            dict(self._data),
+            self.context.clerk(),
+            on_done=self._done,
+        )
+
+    def set_error(self, error: str | BaseException | None) -> None:
+        super().set_error(error)
+        if error:
+            self.run_button.setEnabled(True)
+
+    def _done(self, result: object) -> None:
+        self.result = result
+        self.allows_back = False
+        self.set_valid(True)
+        self.advance_requested.emit()
+
+    def apply(self) -> dict[str, Any]:
+        return {"result": self.result}
+
+
+# -- the service calls (token lane) ---------------------------------------------------------------
+def _common(
+    data: Mapping[str, Any], token: TokenChoice, pin: str, clerk: OperatorInfo
+) -> dict[str, Any]:
+    reviewer = data["reviewer"]
+    assert isinstance(reviewer, OperatorInfo)
+    return {
+        "clerk": clerk,
+        "reviewer": reviewer,
+        "token": token,
+        "pin": pin,
+        "settlement": replace.Settlement(data["payment"]),
+    }
+
+
+def run_renew(
+    ctx: ServiceContext, data: Mapping[str, Any], token: TokenChoice, pin: str, clerk: OperatorInfo
+) -> Any:
+    return replace.renew(ctx, data["serial"], **_common(data, token, pin, clerk))
+
+
+def run_reissue(
+    ctx: ServiceContext, data: Mapping[str, Any], token: TokenChoice, pin: str, clerk: OperatorInfo
+) -> Any:
+    return replace.reissue(ctx, data["serial"], **_common(data, token, pin, clerk))
+
+
+def run_change(
+    ctx: ServiceContext, data: Mapping[str, Any], token: TokenChoice, pin: str, clerk: OperatorInfo
+) -> Any:
+    return replace.change(ctx, data["serial"], data["changes"], **_common(data, token, pin, clerk))
+
+
+def run_add_item(
+    ctx: ServiceContext, data: Mapping[str, Any], token: TokenChoice, pin: str, clerk: OperatorInfo
+) -> Any:
+    return replace.add_item(ctx, data["serial"], data["item"], **_common(data, token, pin, clerk))
+
+
+def record_add_item(ctx: ServiceContext, data: Mapping[str, Any], clerk: OperatorInfo) -> Any:
+    """An item the certificate does not carry: recorded, no token, no reviewer."""
+    return replace.add_item(
+        ctx,
+        data["serial"],
+        data["item"],
+        clerk=clerk,
+        settlement=replace.Settlement(data["payment"]),
+    )
+
+
+def _token_page(action: Any) -> PageBuilder:
+    def build(context: GuiContext) -> TokenStepPage:
+        return TokenStepPage(
+            context,
+            action=action,
+            start_text=QCoreApplication.translate("ReplaceWizard", "Make the new key and &issue"),
+            progress_text=QCoreApplication.translate(
+                "ReplaceWizard", "Making the key on the token and issuing the certificate…"
+            ),
+        )
+
+    return build
+
+
+def _flow(service: str, middle: tuple[Step, ...] = ()) -> Callable[[], WizardFlow]:
+    first_next = middle[0].id if middle else "fee"
+
+    def make() -> WizardFlow:
+        after_fee: Any = "review"
+        if service == "add_item":
+            after_fee = lambda d: "review" if d.get("new_certificate") else "record"  # noqa: E731
+        return WizardFlow.of(
+            [
+                Step("certificate", next=first_next, provides=("certificate", "serial")),
+                *middle,
+                Step("fee", next=after_fee, needs=("certificate",), provides=("payment",)),
+                Step("review", next="token", needs=("payment",), provides=("reviewer",)),
+                Step("token", next="result", needs=("reviewer",), provides=("result",)),
+                Step("record", next="result", needs=("payment",), provides=("result",)),
+                Step("result", next=None, needs=("result",)),
+            ]
+        )
+
+    return make
+
+
+def _pages(service: str, action: Any, extra: Mapping[str, PageBuilder]) -> dict[str, PageBuilder]:
+    return {
+        "certificate": CertificatePage,
+        **extra,
+        "fee": partial(FeePage, service=service),
+        "review": ReviewerPage,
+        "token": _token_page(action),
+        "record": partial(
+            RecordPage,
+            action=record_add_item,
+            button_text=QCoreApplication.translate("ReplaceWizard", "&Record the item"),
+        ),
+        "result": partial(ResultPage, forms=("application",)),
+    }
+
+
+def _register(
+    service: str, action: Any, middle: tuple[Step, ...], extra: Mapping[str, PageBuilder]
+) -> None:
+    make_flow, pages = _flow(service, middle), _pages(service, action, extra)
+    registry.register_wizard(
+        service,
+        lambda context: WizardView(context, registry.service(service).title(), make_flow, pages),
+    )
+
+
+_register("renew", run_renew, (), {})
+_register("reissue", run_reissue, (), {})
+_register(
+    "change",
+    run_change,
+    (Step("changes", next="fee", needs=("certificate",), provides=("changes",)),),
+    {"changes": ChangePage},
+)
+_register(
+    "add_item",
+    run_add_item,
+    (Step("item", next="fee", needs=("certificate",), provides=("item",)),),
+    {"item": AddItemPage},
+)

@@ -1,0 +1,120 @@
+"""Unlock (解锁) wizard: fee, then the token step with the subscriber's ID, SO PIN and new PIN.
+
+The identity check and the PIN reset are the unlock service's; the page only collects. The SO
+PIN and the new PIN leave their fields before the worker starts and are never kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
+
+from counter_app.gui import registry
+from counter_app.gui.context import GuiContext
+from counter_app.gui.pages.fee import FeePage
+from counter_app.gui.pages.result import ResultPage
+from counter_app.gui.pages.token import TokenStepPage
+from counter_app.gui.wizard.flow import Step, WizardFlow
+from counter_app.gui.wizard.view import PageBuilder, WizardView
+from counter_app.services import unlock
+from counter_app.services.context import ServiceContext
+from counter_app.services.operators import OperatorInfo
+from counter_app.services.replace import Settlement
+from counter_app.services.tokens import TokenChoice
+
+
+def run_unlock(
+    ctx: ServiceContext,
+    data: Mapping[str, Any],
+    token: TokenChoice,
+    pin: str,
+    clerk: OperatorInfo,
+) -> dict[str, Any]:
+    return unlock.unlock(
+        ctx,
+        token,
+        identity=str(data["identity"]),
+        so_pin=pin,
+        new_pin=str(data["new_pin"]),
+        operator=clerk,
+        settlement=Settlement(data["payment"]),
+    )
+
+
+class UnlockTokenPage(TokenStepPage):
+    """The token step with the identity shown and the new PIN typed twice."""
+
+    def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
+        super().__init__(
+            context,
+            parent,
+            action=run_unlock,
+            start_text=QCoreApplication.translate("UnlockWizard", "&Unlock the PIN"),
+            progress_text=QCoreApplication.translate("UnlockWizard", "Resetting the PIN…"),
+        )
+        self.pin_label.setText(self.tr("&SO PIN:"))
+        self.identity_edit = QLineEdit(self)
+        self.identity_edit.setObjectName("identity_edit")
+        self.new_pin_edit = QLineEdit(self)
+        self.new_pin_edit.setObjectName("new_pin_edit")
+        self.repeat_pin_edit = QLineEdit(self)
+        self.repeat_pin_edit.setObjectName("repeat_pin_edit")
+        for edit in (self.new_pin_edit, self.repeat_pin_edit):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+            edit.setMaxLength(64)
+        self.mismatch_label = QLabel(self)
+        self.mismatch_label.setObjectName("mismatch_label")
+        self.mismatch_label.setStyleSheet("color: #b00020;")
+        form = QFormLayout()
+        form.addRow(self.tr("Subscriber's &ID number:"), self.identity_edit)
+        form.addRow(self.tr("&New PIN:"), self.new_pin_edit)
+        form.addRow(self.tr("&Repeat new PIN:"), self.repeat_pin_edit)
+        form.addRow("", self.mismatch_label)
+        layout = self.layout()
+        assert layout is not None
+        layout.insertItem(2, form)  # type: ignore[attr-defined]
+        for edit in (self.identity_edit, self.new_pin_edit, self.repeat_pin_edit):
+            edit.textChanged.connect(self._update)
+
+    def _update(self, *_: object) -> None:
+        super()._update()
+        if not hasattr(self, "repeat_pin_edit"):
+            return
+        new, repeat = self.new_pin_edit.text(), self.repeat_pin_edit.text()
+        mismatch = bool(repeat) and new != repeat
+        self.mismatch_label.setText(self.tr("The two new PINs differ.") if mismatch else "")
+        complete = bool(self.identity_edit.text().strip() and new) and new == repeat
+        if not complete:
+            self.start_button.setEnabled(False)
+
+    def extra_data(self) -> dict[str, Any]:
+        data = {"identity": self.identity_edit.text().strip(), "new_pin": self.new_pin_edit.text()}
+        self.new_pin_edit.clear()
+        self.repeat_pin_edit.clear()
+        return data
+
+
+def unlock_flow() -> WizardFlow:
+    return WizardFlow.of(
+        [
+            Step("fee", next="token", provides=("payment",)),
+            Step("token", next="result", needs=("payment",), provides=("result",)),
+            Step("result", next=None, needs=("result",)),
+        ]
+    )
+
+
+PAGES: dict[str, PageBuilder] = {
+    "fee": partial(FeePage, service="unlock"),
+    "token": UnlockTokenPage,
+    "result": ResultPage,
+}
+
+registry.register_wizard(
+    "unlock",
+    lambda context: WizardView(context, registry.service("unlock").title(), unlock_flow, PAGES),
+)

@@ -1,0 +1,101 @@
+"""The look-up screen: search, show, and suspend / resume / revoke through the real widgets."""
+
+from __future__ import annotations
+
+from counter_app.gui.lookup import LookupScreen
+from tests.gui.drive import click, type_text, wait_until
+
+
+def _screen(qtbot, context) -> LookupScreen:  # type: ignore[no-untyped-def]
+    screen = LookupScreen(context)
+    qtbot.addWidget(screen)
+    screen.resize(1000, 700)
+    screen.show()
+    return screen
+
+
+def _found(qtbot, screen: LookupScreen, text: str = "张三") -> None:  # type: ignore[no-untyped-def]
+    type_text(screen.search_edit, text)
+    click(screen.search_button)
+    wait_until(lambda: screen.current is not None or screen.message_label.text() != "")
+
+
+def _status_in_db(counter, serial: str) -> str:  # type: ignore[no-untyped-def]
+    return counter.db(f"select status from ca_certificates where serial_hex = '{serial}'")[0][0]
+
+
+def test_search_by_name_lists_the_subscribers_certificate(
+    qtbot, counter_context, counter, zh
+) -> None:  # type: ignore[no-untyped-def]
+    enrolled = counter.enrolled()
+    screen = _screen(qtbot, counter_context)
+    _found(qtbot, screen)
+    assert screen.table.rowCount() == 1
+    assert screen.table.item(0, 0).text() == enrolled["serial"]
+    assert screen.table.item(0, 2).text() == "有效"
+
+
+def test_suspend_from_the_lookup_screen_puts_the_certificate_on_hold(
+    qtbot, counter_context, counter, zh
+) -> None:  # type: ignore[no-untyped-def]
+    enrolled = counter.enrolled()
+    screen = _screen(qtbot, counter_context)
+    _found(qtbot, screen)
+    click(screen.suspend_button)
+    wait_until(lambda: not screen.busy)
+    assert screen.current is not None and screen.current.status == "on_hold"
+    assert screen.table.item(0, 2).text() == "已挂起"
+    assert _status_in_db(counter, enrolled["serial"]) == "hold"
+    assert screen.resume_button.isEnabled() and not screen.suspend_button.isEnabled()
+
+
+def test_resume_from_the_lookup_screen_makes_it_active_again(
+    qtbot, counter_context, counter, zh
+) -> None:  # type: ignore[no-untyped-def]
+    enrolled = counter.enrolled()
+    screen = _screen(qtbot, counter_context)
+    _found(qtbot, screen)
+    click(screen.suspend_button)
+    wait_until(lambda: not screen.busy)
+    click(screen.resume_button)
+    wait_until(lambda: not screen.busy)
+    assert screen.current is not None and screen.current.status == "active"
+    assert _status_in_db(counter, enrolled["serial"]) == "good"
+
+
+def test_revoke_needs_the_confirmation_tick(qtbot, counter_context, counter, zh) -> None:  # type: ignore[no-untyped-def]
+    counter.enrolled()
+    screen = _screen(qtbot, counter_context)
+    _found(qtbot, screen)
+    assert not screen.revoke_button.isEnabled()
+    click(screen.confirm_revoke)
+    assert screen.revoke_button.isEnabled()
+
+
+def test_revoke_with_a_reason_from_the_lookup_screen(qtbot, counter_context, counter, zh) -> None:  # type: ignore[no-untyped-def]
+    enrolled = counter.enrolled()
+    screen = _screen(qtbot, counter_context)
+    _found(qtbot, screen)
+    screen.reason_combo.setCurrentIndex(screen.reason_combo.findData("key-compromise"))
+    click(screen.confirm_revoke)
+    click(screen.revoke_button)
+    wait_until(lambda: not screen.busy)
+    assert screen.current is not None and screen.current.status == "revoked"
+    row = counter.db(
+        f"select status, reason from ca_certificates where serial_hex = '{enrolled['serial']}'"
+    )[0]
+    assert row[0] == "revoked" and "key" in row[1].lower()
+    assert not screen.resume_button.isEnabled() and not screen.suspend_button.isEnabled()
+
+
+def test_wrong_identity_shown_is_refused_in_words(qtbot, counter_context, counter, en) -> None:  # type: ignore[no-untyped-def]
+    enrolled = counter.enrolled()
+    screen = _screen(qtbot, counter_context)
+    _found(qtbot, screen, "张三")
+    type_text(screen.identity_edit, "11010519491231002X")
+    click(screen.suspend_button)
+    wait_until(lambda: not screen.busy)
+    assert screen.message_label.text() == (
+        "the identity document shown does not match the certificate's subscriber"
+    )
+    assert _status_in_db(counter, enrolled["serial"]) == "good"
