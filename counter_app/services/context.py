@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,10 @@ log = logging.getLogger(__name__)
 # Test-only: a real subprocess can be killed at a step boundary to prove recovery. The variable
 # names the step after whose commit the process ends at once (os._exit: no clean-up runs).
 CRASH_HOOK_ENV = "COUNTER_APP_TEST_CRASH_AFTER"
+# Test-only: the process stops after the named step, creates the file PAUSE_FILE_ENV names and
+# waits until the test deletes it (the test takes the database away meanwhile).
+PAUSE_HOOK_ENV = "COUNTER_APP_TEST_PAUSE_AFTER"
+PAUSE_FILE_ENV = "COUNTER_APP_TEST_PAUSE_FILE"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -81,3 +86,12 @@ class ServiceContext:
         if os.environ.get(CRASH_HOOK_ENV) == step:
             log.warning("test hook: ending the process after step %s", step)
             os._exit(86)
+        if os.environ.get(PAUSE_HOOK_ENV) == step:
+            _pause(Path(os.environ[PAUSE_FILE_ENV]))
+
+
+def _pause(marker: Path, limit_s: float = 120.0) -> None:
+    marker.touch()
+    deadline = time.monotonic() + limit_s
+    while marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
