@@ -1,0 +1,127 @@
+"""The reviewer rule and the fee page's messages, as the clerk types (real widgets, real store)."""
+
+from __future__ import annotations
+
+from counter_app.gui.enroll.wizard import build
+from counter_app.gui.pages.fee import FeePage
+from counter_app.gui.pages.reviewer import ReviewerPage
+from tests.gui.conftest import OPERATORS
+from tests.gui.drive import accept_agreement, click, fill_identity, type_text, wait_until
+
+
+def _to_fee(qtbot, context) -> tuple:  # type: ignore[no-untyped-def]
+    view = build(context)
+    qtbot.addWidget(view)
+    view.resize(1000, 720)
+    view.show()
+    fill_identity(view)
+    accept_agreement(view)
+    page = view.page
+    assert isinstance(page, FeePage)
+    return view, page
+
+
+def _to_review(qtbot, context):  # type: ignore[no-untyped-def]
+    view, fee = _to_fee(qtbot, context)
+    type_text(fee.tendered_edit, "100")
+    click(view.next_button)
+    page = view.page
+    assert isinstance(page, ReviewerPage)
+    return view, page
+
+
+def test_fee_comes_from_the_fee_table_for_the_certificate_type(qtbot, counter_context, zh) -> None:  # type: ignore[no-untyped-def]
+    _, page = _to_fee(qtbot, counter_context)
+    assert page.type_combo.currentText() == "个人数字证书"
+    assert page.fee_value.text() == "¥100.00"
+
+
+def test_change_is_shown_as_the_clerk_types(qtbot, counter_context, zh) -> None:  # type: ignore[no-untyped-def]
+    view, page = _to_fee(qtbot, counter_context)
+    type_text(page.tendered_edit, "150")
+    assert page.change_value.text().startswith("¥50.00")
+    assert view.next_button.isEnabled()
+
+
+def test_too_little_cash_is_said_next_to_the_field_and_blocks_next(
+    qtbot, counter_context, en
+) -> None:  # type: ignore[no-untyped-def]
+    view, page = _to_fee(qtbot, counter_context)
+    type_text(page.tendered_edit, "99.99")
+    assert page.tendered_msg.isVisible()
+    assert "99.99" in page.tendered_msg.text()
+    assert not view.next_button.isEnabled()
+
+
+def test_waiver_approved_by_the_clerk_is_refused_next_to_the_approver(
+    qtbot, counter_context, en
+) -> None:  # type: ignore[no-untyped-def]
+    view, page = _to_fee(qtbot, counter_context)
+    click(page.method_buttons["waiver"])
+    type_text(page.reference_edit, "JM-2026-01")
+    type_text(page.approver_edit, "clerk1")
+    page.approver_edit.editingFinished.emit()
+    wait_until(lambda: page.approver_msg.text() != "")
+    assert page.approver_msg.text().startswith("the clerk cannot approve a waiver")
+    assert not view.next_button.isEnabled()
+
+
+def test_waiver_approved_by_a_supervisor_allows_next(qtbot, counter_context, en) -> None:  # type: ignore[no-untyped-def]
+    view, page = _to_fee(qtbot, counter_context)
+    click(page.method_buttons["waiver"])
+    type_text(page.reference_edit, "JM-2026-01")
+    type_text(page.approver_edit, "supervisor")
+    page.approver_edit.editingFinished.emit()
+    wait_until(lambda: view.next_button.isEnabled(), 10000)
+    assert page.approver_msg.text() == ""
+
+
+def test_clerk_cannot_approve_their_own_application(qtbot, counter_context, zh) -> None:  # type: ignore[no-untyped-def]
+    view, page = _to_review(qtbot, counter_context)
+    click(page.sign_button)
+    dialog = page.dialog
+    assert dialog is not None
+    type_text(dialog.name_edit, "clerk1")
+    assert dialog.name_msg.isVisible()
+    assert dialog.name_msg.text().startswith("受理员不能审核自己受理的申请")
+    assert not dialog.approve_button.isEnabled()
+    assert not view.next_button.isEnabled()
+
+
+def test_another_clerk_is_not_a_reviewer(qtbot, counter_context, en) -> None:  # type: ignore[no-untyped-def]
+    view, page = _to_review(qtbot, counter_context)
+    click(page.sign_button)
+    dialog = page.dialog
+    assert dialog is not None
+    type_text(dialog.name_edit, "clerk2")
+    type_text(dialog.password_edit, OPERATORS["clerk2"][1])
+    click(dialog.approve_button)
+    wait_until(lambda: dialog.name_msg.text() != "")
+    assert dialog.name_msg.text().startswith("the approver must be a reviewer or a supervisor")
+    assert page.reviewer is None and not view.next_button.isEnabled()
+
+
+def test_wrong_reviewer_password_is_said_next_to_the_password(qtbot, counter_context, en) -> None:  # type: ignore[no-untyped-def]
+    _view, page = _to_review(qtbot, counter_context)
+    click(page.sign_button)
+    dialog = page.dialog
+    assert dialog is not None
+    type_text(dialog.name_edit, "rev1")
+    type_text(dialog.password_edit, "not-the-password")
+    click(dialog.approve_button)
+    wait_until(lambda: dialog.password_msg.text() != "")
+    assert dialog.password_edit.text() == ""
+    assert page.reviewer is None
+
+
+def test_reviewer_approval_enables_next(qtbot, counter_context, zh) -> None:  # type: ignore[no-untyped-def]
+    view, page = _to_review(qtbot, counter_context)
+    click(page.sign_button)
+    dialog = page.dialog
+    assert dialog is not None
+    type_text(dialog.name_edit, "rev1")
+    type_text(dialog.password_edit, OPERATORS["rev1"][1])
+    click(dialog.approve_button)
+    wait_until(lambda: page.reviewer is not None)
+    assert page.status_label.text() == "已由 rev1 审核。"
+    assert view.next_button.isEnabled()
