@@ -24,6 +24,8 @@ from counter_app.domain.errors import (
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# pg_advisory_lock key held while Alembic migrates a shared PostgreSQL schema ("counter" in ASCII).
+MIGRATION_LOCK_KEY = 0x636F756E746572
 
 
 # SQLSTATE class 40 (transaction rollback): serialization failure, deadlock detected. The
@@ -149,9 +151,30 @@ class Store:
         from alembic import command
 
         try:
-            command.upgrade(_alembic_config(self.engine), "head")
+            with self._migration_lock():
+                command.upgrade(_alembic_config(self.engine), "head")
         except OperationalError as exc:
             raise store_error(exc) from exc
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """One migrating counter at a time on a shared server.
+
+        Two counters updated together both find the schema behind; without the lock both ran
+        the same CREATE TABLEs and one failed. The second now waits, then finds nothing to do.
+        SQLite needs nothing: its migration transaction holds the writer lock.
+        """
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                conn.commit()
 
     def is_initialised(self) -> bool:
         return self.current_revision() is not None

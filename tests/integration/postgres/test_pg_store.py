@@ -183,3 +183,13 @@ def test_two_counters_locking_in_opposite_orders_get_a_conflict_not_a_hang(
     for s in stores:
         s.close()
     assert sorted(outcomes) == [StoreConflict().message("en"), "committed"]
+
+
+def test_counters_updated_together_migrate_the_shared_schema_once(
+    postgres: PostgresServer, empty_db: str
+) -> None:
+    from tests.integration.postgres.workers import run_migrations
+
+    revisions = run_migrations(postgres.url(empty_db), 3)
+    assert revisions == [code_head_revision()] * 3
+    assert postgres.sql(empty_db, "SELECT count(*) FROM audit_head") == [(1,)]

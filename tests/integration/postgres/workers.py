@@ -61,3 +61,24 @@ def run_counters(url: str, workers: int, rounds: int) -> list[tuple[str, str]]:
         with ctx.Pool(workers) as pool:
             results = pool.starmap(take_numbers, [(url, w, rounds, start) for w in range(workers)])
     return [pair for result in results for pair in result]
+
+
+def migrate(url: str, start: Any) -> str | None:
+    """Open the store with ``create`` (Alembic to head) once every worker is ready."""
+    start.wait()
+    try:
+        store = open_store(url, create=True)
+    except Exception as exc:  # any failure is reported to the test, which fails on it
+        raise RuntimeError(repr(exc)) from None
+    try:
+        return store.current_revision()
+    finally:
+        store.close()
+
+
+def run_migrations(url: str, workers: int) -> list[str | None]:
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager:
+        start = manager.Barrier(workers)
+        with ctx.Pool(workers) as pool:
+            return pool.starmap(migrate, [(url, start)] * workers)
