@@ -116,6 +116,8 @@ class OCSPResponder:
             return MALFORMED
         except Exception:  # cryptography raises its own types for unsupported hashes
             return MALFORMED
+        if serial < 0:  # RFC 5280 serials are positive; serial_hex cannot encode a negative one
+            return MALFORMED
         if self._issuer_hashes.get(str(algorithm.name)) != (name_hash, key_hash):
             return UNAUTHORIZED
         now = self._clock()

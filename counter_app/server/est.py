@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
@@ -154,9 +155,14 @@ def _decode_csr(body: bytes) -> tuple[x509.CertificateSigningRequest, bytes]:
     except (binascii.Error, ValueError):
         raise _Refused(400, "the body is not base64") from None
     try:
-        return x509.load_der_x509_csr(der), der
-    except ValueError:
+        csr = x509.load_der_x509_csr(der)
+        # Parsing is lazy: a mangled key or signature algorithm only shows when it is used, and
+        # the signing module would then fail with an exception that is not ours (a 500).
+        csr.public_key()
+        csr.is_signature_valid  # noqa: B018
+    except (ValueError, UnsupportedAlgorithm):
         raise BadCSR(reason_zh="无法解析", reason_en="it cannot be parsed") from None
+    return csr, der
 
 
 class ESTApp:

@@ -105,6 +105,7 @@ def serve_est(
         http=ClientCertProtocol,
         loop="auto",
         timeout_keep_alive=5,
+        timeout_graceful_shutdown=5,  # idle keep-alive counters must not hold a restart
         ssl_certfile=str(tls.cert),
         ssl_keyfile=str(tls.key),
         ssl_keyfile_password=tls.key_passphrase,
