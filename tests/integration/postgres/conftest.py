@@ -87,6 +87,10 @@ class PostgresServer:
     def url(self, database: str, driver: str = "postgresql+psycopg") -> str:
         return f"{driver}://{self.superuser}@/{database}?host={self.sockdir}&port={self.port}"
 
+    def tcp_url(self, role: str, database: str) -> str:
+        """A URL as a counter in the field has it: TCP, a role, the password kept elsewhere."""
+        return f"postgresql+psycopg://{role}@127.0.0.1:{self.port}/{database}"
+
     def admin(self) -> psycopg.Connection:
         return psycopg.connect(
             host=str(self.sockdir),
@@ -140,8 +144,10 @@ def _make_server() -> PostgresServer:
         str(datadir),
         "-U",
         superuser,
-        "-A",
-        "trust",
+        # The socket is private to this run; TCP on 127.0.0.1 asks for a password like a
+        # deployed server does.
+        "--auth-local=trust",
+        "--auth-host=scram-sha-256",
         "-E",
         "UTF8",
         "--locale",
@@ -152,15 +158,11 @@ def _make_server() -> PostgresServer:
     settings = {
         **FAST_SETTINGS,
         "port": str(server.port),
-        "listen_addresses": "''",
+        "listen_addresses": "'127.0.0.1'",
         "unix_socket_directories": f"'{sockdir}'",
     }
     with (datadir / "postgresql.auto.conf").open("a") as conf:
         conf.writelines(f"{k} = {v}\n" for k, v in settings.items())
-    if os.geteuid() == 0:
-        # The log file sits in the root-owned-then-chowned dir; make it the server user's too.
-        server.logfile.touch()
-        os.chown(server.logfile, owner.pw_uid, owner.pw_gid)
     server.start()
     return server
 

@@ -87,3 +87,47 @@ def test_unreachable_server_is_one_line_without_the_password(
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert "database unavailable" in result.stderr and "S3cret-pw" not in result.stderr
+
+
+ROLE_PASSWORD = "Role-pw-9x"
+
+
+def _role_and_database(postgres: PostgresServer, empty_db: str) -> str:
+    """A login role that owns the test's database, as docs/deployment.md sets one up."""
+    postgres.sql("postgres", f"CREATE ROLE counter_app LOGIN PASSWORD '{ROLE_PASSWORD}'")
+    postgres.sql("postgres", f'ALTER DATABASE "{empty_db}" OWNER TO counter_app')
+    postgres.sql(empty_db, "ALTER SCHEMA public OWNER TO counter_app")
+    return postgres.tcp_url("counter_app", empty_db)
+
+
+def test_counter_role_with_its_password_in_pgpass_initialises_over_tcp(
+    cli: CLI, postgres: PostgresServer, empty_db: str
+) -> None:
+    url = _role_and_database(postgres, empty_db)
+    try:
+        pgpass = cli.data_dir.parent / "home" / ".pgpass"
+        pgpass.parent.mkdir(parents=True, exist_ok=True)
+        pgpass.write_text(f"127.0.0.1:{postgres.port}:{empty_db}:counter_app:{ROLE_PASSWORD}\n")
+        pgpass.chmod(0o600)
+        _init(cli, url)
+        assert postgres.sql(
+            empty_db, "SELECT tableowner FROM pg_tables WHERE tablename='operators'"
+        ) == [("counter_app",)]
+    finally:
+        postgres.drop_database(empty_db)
+        postgres.sql("postgres", "DROP ROLE counter_app")
+
+
+def test_missing_database_password_is_one_line(
+    cli: CLI, postgres: PostgresServer, empty_db: str
+) -> None:
+    url = _role_and_database(postgres, empty_db)
+    try:
+        result = cli(
+            "--lang", "en", "--db-url", url, "init", env={"COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
+        )
+        assert result.returncode == 2 and result.stderr.count("\n") == 1
+        assert "database unavailable" in result.stderr and "password" in result.stderr
+    finally:
+        postgres.drop_database(empty_db)
+        postgres.sql("postgres", "DROP ROLE counter_app")
