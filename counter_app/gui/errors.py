@@ -41,3 +41,17 @@ def describe(exc: BaseException, lang: str | None = None) -> str:
         "errors",
         "Internal error (%1). The details were written to the log; please tell the administrator.",
     ).replace("%1", type(exc).__name__)
+
+
+def describe_at_field(exc: BaseException, lang: str | None = None) -> str:
+    """The sentence for a message shown beside its field: the field's path is left out.
+
+    Domain messages end with "(subscriber.mobile)" so a CLI or API user knows where; beside
+    the field itself that path is noise to a clerk.
+    """
+    text = describe(exc, lang)
+    field = getattr(exc, "field", "")
+    if field:
+        for suffix in (f"（{field}）", f" ({field})", f"({field})"):
+            text = text.replace(suffix, "")
+    return text

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.domain.lifecycle import RevocationReason
-from counter_app.gui import registry
+from counter_app.gui import i18n, registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
@@ -108,7 +108,10 @@ class LookupScreen(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # A serial is read out to the subscriber: never cut it short.
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().hide()
         self.table.currentCellChanged.connect(lambda row, *_: self._row_chosen(row))
 
@@ -246,7 +249,8 @@ class LookupScreen(QWidget):
             ]
             if view.reason:
                 lines.append((self.tr("Reason"), view.reason))
-            self.details.setText("\n".join(f"{k}: {v}" for k, v in lines))
+            colon = "：" if i18n.current_lang() == "zh_CN" else ": "
+            self.details.setText("\n".join(f"{k}{colon}{v}" for k, v in lines))
         self._update()
 
     def _update(self, *_: object) -> None:

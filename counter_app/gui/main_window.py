@@ -175,6 +175,8 @@ class MainWindow(QMainWindow):
         self.token_monitor.start()
 
     def show_tokens(self, tokens: list[object]) -> None:
+        # A free (unformatted) slot is not a token a clerk inserted: SoftHSM always offers one.
+        tokens = [t for t in tokens if getattr(t, "initialised", True)]
         if not tokens:
             self.token_label.setText(self.tr("Token: none inserted"))
         else:

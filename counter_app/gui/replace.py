@@ -27,7 +27,7 @@ from counter_app.domain.errors import ValidationError
 from counter_app.domain.subscribers import subscriber_errors
 from counter_app.gui import i18n, registry
 from counter_app.gui.context import GuiContext
-from counter_app.gui.errors import describe
+from counter_app.gui.errors import describe_at_field
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
 from counter_app.gui.lookup import status_text
 from counter_app.gui.pages.fee import FeePage
@@ -234,7 +234,7 @@ class ChangePage(WizardPage):
         errors = {e.field: e for e in subscriber_errors(self.merged(), path="subscriber")}
         for key, label in self.messages.items():
             error = errors.get(f"subscriber.{key}")
-            _say(label, describe(error) if error is not None else "")
+            _say(label, describe_at_field(error) if error is not None else "")
         changed = self.merged() != _drop_none(self._original)
         self.set_valid(not errors and changed)
 
@@ -298,7 +298,7 @@ class AddItemPage(WizardPage):
                 registered=view.items,
             )
         except ValidationError as exc:
-            _say(self.item_msg, describe(exc))
+            _say(self.item_msg, describe_at_field(exc))
             self.note.setText("")
             self.set_valid(False)
             return

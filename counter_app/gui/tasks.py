@@ -59,6 +59,7 @@ class TaskHandle:
     on_done: DoneCallback | None = None
     on_error: ErrorCallback | None = None
     discarded: bool = field(default=False)
+    quiet: bool = False  # background polling: not "work in progress" for the status bar
 
     def discard(self) -> None:
         self.discarded = True
@@ -123,16 +124,21 @@ class TaskRunner(QObject):
         *args: Any,
         on_done: DoneCallback | None = None,
         on_error: ErrorCallback | None = None,
+        quiet: bool = False,
         **kwargs: Any,
     ) -> TaskHandle:
-        """Run ``fn(*args, **kwargs)`` on the one token thread, after every earlier token call."""
-        handle = self._register("token", on_done, on_error)
+        """Run ``fn(*args, **kwargs)`` on the one token thread, after every earlier token call.
+
+        ``quiet`` marks background polling (the token monitor), which does not make the window
+        say it is working.
+        """
+        handle = self._register("token", on_done, on_error, quiet)
         self._token.submit(self._job(handle.id, fn, args, kwargs))
         return handle
 
     @property
     def busy(self) -> bool:
-        return bool(self._pending)
+        return any(not h.quiet for h in self._pending.values())
 
     def wait_idle(self, msecs: int = 30000) -> bool:
         """Block until the pool is done (shutdown and tests only; never from a slot)."""
@@ -147,12 +153,17 @@ class TaskRunner(QObject):
 
     # -- internals ----------------------------------------------------------------------------
     def _register(
-        self, lane: str, on_done: DoneCallback | None, on_error: ErrorCallback | None
+        self,
+        lane: str,
+        on_done: DoneCallback | None,
+        on_error: ErrorCallback | None,
+        quiet: bool = False,
     ) -> TaskHandle:
+        was_busy = self.busy
         with self._lock:
-            handle = TaskHandle(next(self._ids), lane, on_done, on_error)
+            handle = TaskHandle(next(self._ids), lane, on_done, on_error, quiet=quiet)
             self._pending[handle.id] = handle
-        if len(self._pending) == 1:
+        if not was_busy and self.busy:
             self.busy_changed.emit(True)
         return handle
 
@@ -173,9 +184,10 @@ class TaskRunner(QObject):
 
     @Slot(int, bool, object)
     def _deliver(self, task_id: int, ok: bool, payload: object) -> None:
+        was_busy = self.busy
         with self._lock:
             handle = self._pending.pop(task_id, None)
-        if not self._pending:
+        if was_busy and not self.busy:
             self.busy_changed.emit(False)
         if handle is None or handle.discarded:
             return

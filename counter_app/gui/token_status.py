@@ -87,7 +87,7 @@ class TokenMonitor(QObject):
         if self._inflight is not None:
             return
         self._inflight = self._runner.run_token(
-            self._snapshot, on_done=self._arrived, on_error=self._poll_failed
+            self._snapshot, on_done=self._arrived, on_error=self._poll_failed, quiet=True
         )
 
     def _arrived(self, result: object) -> None:

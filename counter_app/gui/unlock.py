@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from counter_app.gui import registry
 from counter_app.gui.context import GuiContext
@@ -75,8 +75,9 @@ class UnlockTokenPage(TokenStepPage):
         form.addRow(self.tr("&Repeat new PIN:"), self.repeat_pin_edit)
         form.addRow("", self.mismatch_label)
         layout = self.layout()
-        assert layout is not None
-        layout.insertItem(2, form)  # type: ignore[attr-defined]
+        assert isinstance(layout, QVBoxLayout)
+        # After the SO PIN field, before the start button.
+        layout.insertLayout(layout.indexOf(self.start_button), form)
         for edit in (self.identity_edit, self.new_pin_edit, self.repeat_pin_edit):
             edit.textChanged.connect(self._update)
 

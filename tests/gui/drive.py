@@ -31,18 +31,26 @@ def wait_until(predicate: Any, timeout_ms: int = 60000) -> None:
 
 
 def type_text(edit: QWidget, text: str) -> None:
-    """ASCII by key clicks; Chinese as an input method's committed text (as a real IME does)."""
+    """ASCII key by key; Chinese as an input method's committed text (as a real IME does).
+
+    The event loop runs between keys, as it does between a clerk's keystrokes, so the time one
+    key takes to handle is what a stall measurement sees (not a whole string's worth at once).
+    """
     if text.isascii():
-        QTest.keyClicks(edit, text)
+        for char in text:
+            QTest.keyClicks(edit, char)
+            QApplication.processEvents()
         return
     edit.setFocus()
     event = QInputMethodEvent("", [])
     event.setCommitString(text)
     QApplication.sendEvent(edit, event)
+    QApplication.processEvents()
 
 
 def click(widget: QWidget) -> None:
     QTest.mouseClick(widget, LEFT)
+    QApplication.processEvents()
 
 
 def fill_identity(view: WizardView, name: str = "张三", id_number: str = VALID_ID) -> None:
@@ -89,12 +97,21 @@ def approve(view: WizardView, name: str, password: str) -> None:
     click(view.next_button)
 
 
-def run_token_step(view: WizardView, pin: str, timeout_ms: int = 120000) -> TokenStepPage:
+def _choose(page: TokenStepPage, label: str | None) -> bool:
+    for row in range(page.token_list.count()):
+        token = page.token_list.item(row).data(Qt.ItemDataRole.UserRole)
+        if label is None or getattr(token, "label", None) == label:
+            page.token_list.setCurrentRow(row)
+            return True
+    return False
+
+
+def run_token_step(
+    view: WizardView, pin: str, timeout_ms: int = 120000, label: str | None = None
+) -> TokenStepPage:
     page = view.page
     assert isinstance(page, TokenStepPage)
-    wait_until(lambda: page.token_list.count() > 0, timeout_ms)
-    if page.token_list.currentItem() is None:
-        page.token_list.setCurrentRow(0)
+    wait_until(lambda: _choose(page, label), timeout_ms)
     pin_edit: QLineEdit = page.pin_edit
     type_text(pin_edit, pin)
     click(page.start_button)
@@ -103,10 +120,10 @@ def run_token_step(view: WizardView, pin: str, timeout_ms: int = 120000) -> Toke
 
 
 def enroll_through_widgets(
-    view: WizardView, reviewer: str, reviewer_password: str, pin: str
+    view: WizardView, reviewer: str, reviewer_password: str, pin: str, label: str | None = None
 ) -> TokenStepPage:
     fill_identity(view)
     accept_agreement(view)
     pay_cash(view)
     approve(view, reviewer, reviewer_password)
-    return run_token_step(view, pin)
+    return run_token_step(view, pin, label=label)

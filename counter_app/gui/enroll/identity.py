@@ -39,7 +39,7 @@ from counter_app.domain.subscribers import (
     subscriber_errors,
 )
 from counter_app.gui.context import GuiContext
-from counter_app.gui.errors import describe
+from counter_app.gui.errors import describe, describe_at_field
 from counter_app.gui.forms import load_form
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
 from counter_app.gui.wizard.page import WizardPage
@@ -232,7 +232,11 @@ class IdentityPage(WizardPage):
         label = self.message_label(name)
         text = ""
         if error is not None and (self.field(name).text() or name in self._touched):
-            text = self.tr("Required.") if isinstance(error, MissingField) else describe(error)
+            text = (
+                self.tr("Required.")
+                if isinstance(error, MissingField)
+                else describe_at_field(error)
+            )
         label.setText(text)
         label.setVisible(bool(text))
 

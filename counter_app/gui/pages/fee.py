@@ -35,7 +35,7 @@ from counter_app.domain.fees import (
 )
 from counter_app.gui import i18n
 from counter_app.gui.context import GuiContext
-from counter_app.gui.errors import describe
+from counter_app.gui.errors import describe_at_field
 from counter_app.gui.wizard.page import WizardPage
 from counter_app.services.operators import find_operator
 
@@ -277,7 +277,7 @@ class FeePage(WizardPage):
         try:
             payment = Payment(PaymentMethod.CASH, self.fee, parse_yuan(text, field="tendered"))
         except ValidationError as exc:
-            _show(self.tendered_msg, describe(exc))
+            _show(self.tendered_msg, describe_at_field(exc))
             return None
         self.change_value.setText(
             f"¥{format_yuan(payment.change_due)}（{yuan_in_capitals(payment.change_due)}）"
@@ -297,7 +297,7 @@ class FeePage(WizardPage):
             request = WaiverRequest.parse(reference, approver)
         except ValidationError as exc:
             target = self.approver_msg if exc.field.endswith("approved_by") else self.reference_msg
-            _show(target, describe(exc))
+            _show(target, describe_at_field(exc))
             return None
         role = self._approvers.get(request.approved_by.casefold())
         if role is None:
@@ -306,7 +306,7 @@ class FeePage(WizardPage):
         try:
             request.approve(role, clerk_name=self.context.clerk().name, fee=self.fee)
         except ValidationError as exc:
-            _show(self.approver_msg, describe(exc))
+            _show(self.approver_msg, describe_at_field(exc))
             return None
         return {"waiver": {"reference": request.reference, "approved_by": request.approved_by}}
 

@@ -25,7 +25,7 @@ from counter_app.domain.applications import SelfReview, check_reviewer
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.fees import format_yuan
 from counter_app.gui.context import GuiContext
-from counter_app.gui.errors import describe
+from counter_app.gui.errors import describe_at_field
 from counter_app.gui.forms import load_form
 from counter_app.gui.wizard.page import WizardPage
 from counter_app.services import operators
@@ -65,7 +65,7 @@ class ReviewerDialog(QDialog):
     def _name_changed(self, *_: object) -> None:
         name = self.name_edit.text().strip()
         own = bool(name) and name.casefold() == self._clerk.strip().casefold()
-        self._say(self.name_msg, describe(SelfReview("reviewer")) if own else "")
+        self._say(self.name_msg, describe_at_field(SelfReview("reviewer")) if own else "")
         self.approve_button.setEnabled(bool(name) and not own)
 
     def submit(self) -> None:
@@ -94,7 +94,7 @@ class ReviewerDialog(QDialog):
         try:
             check_reviewer(self._clerk, info.name, info.role.value)
         except ValidationError as exc:
-            self._say(self.name_msg, describe(exc))
+            self._say(self.name_msg, describe_at_field(exc))
             self.name_edit.setFocus()
             return
         self.reviewer = info
@@ -102,7 +102,7 @@ class ReviewerDialog(QDialog):
 
     def _refused(self, exc: BaseException) -> None:
         self._busy(False)
-        self._say(self.password_msg, describe(exc))
+        self._say(self.password_msg, describe_at_field(exc))
         self.password_edit.setFocus()
 
     def _busy(self, busy: bool) -> None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
 from counter_app.domain.errors import ValidationError
 from counter_app.gui.context import GuiContext
-from counter_app.gui.errors import describe
+from counter_app.gui.errors import describe, describe_at_field
 from counter_app.gui.tasks import TaskHandle
 
 
@@ -165,7 +165,7 @@ class CheckedField(QObject):
             except ValidationError as exc:
                 self.value = None
                 self.valid = False
-                shown = describe(exc)
+                shown = describe_at_field(exc)
         self.message.setText(shown)
         self.message.setVisible(bool(shown))
         self.changed.emit()
