@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from counter_app.gui import registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
@@ -30,6 +31,20 @@ OUTCOME_LABELS = {
     "waiting_for_token": QT_TRANSLATE_NOOP("RecoveryDialog", "waiting for the token"),
     "failed": QT_TRANSLATE_NOOP("RecoveryDialog", "failed"),
 }
+
+STEP_LABELS = {
+    "recorded": QT_TRANSLATE_NOOP("RecoveryDialog", "recorded, no key yet"),
+    "key_generated": QT_TRANSLATE_NOOP("RecoveryDialog", "key made on the token"),
+    "issued": QT_TRANSLATE_NOOP("RecoveryDialog", "certificate issued, not yet on the token"),
+    "written": QT_TRANSLATE_NOOP("RecoveryDialog", "certificate on the token"),
+}
+
+
+def _service_title(key: str) -> str:
+    try:
+        return registry.service(key).title()
+    except KeyError:
+        return key
 
 
 class RecoveryDialog(QDialog):
@@ -56,8 +71,8 @@ class RecoveryDialog(QDialog):
             self.items_list.addItem(
                 self.tr("%1  %2, stopped after step '%3', token %4")
                 .replace("%1", item.application_id)
-                .replace("%2", item.service)
-                .replace("%3", item.step)
+                .replace("%2", _service_title(item.service))
+                .replace("%3", self.tr(STEP_LABELS.get(item.step, item.step)))
                 .replace("%4", item.token_label or item.token_serial or "?")
             )
         layout.addWidget(self.items_list)

@@ -593,6 +593,22 @@
         <translation>失败</translation>
     </message>
     <message>
+        <source>recorded, no key yet</source>
+        <translation>已登记，尚未生成密钥</translation>
+    </message>
+    <message>
+        <source>key made on the token</source>
+        <translation>密钥已在介质上生成</translation>
+    </message>
+    <message>
+        <source>certificate issued, not yet on the token</source>
+        <translation>证书已签发，尚未写入介质</translation>
+    </message>
+    <message>
+        <source>certificate on the token</source>
+        <translation>证书已写入介质</translation>
+    </message>
+    <message>
         <source>counter-app: interrupted services</source>
         <translation>counter-app：中断的业务</translation>
     </message>

@@ -1,3 +1,4 @@
+# ruff: noqa: B023  (each lambda is waited on within its own iteration: late binding is harmless)
 """Screenshots of every screen in zh_CN and en (offscreen), for people to look at.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python -m tests.gui.shoot_screens OUT_DIR

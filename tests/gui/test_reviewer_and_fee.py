@@ -125,3 +125,25 @@ def test_reviewer_approval_enables_next(qtbot, counter_context, zh) -> None:  # 
     wait_until(lambda: page.reviewer is not None)
     assert page.status_label.text() == "已由 rev1 审核。"
     assert view.next_button.isEnabled()
+
+
+def test_changing_the_fee_after_approval_asks_for_approval_again(qtbot, counter_context, zh) -> None:  # type: ignore[no-untyped-def]
+    view, page = _to_review(qtbot, counter_context)
+    click(page.sign_button)
+    dialog = page.dialog
+    assert dialog is not None
+    type_text(dialog.name_edit, "rev1")
+    type_text(dialog.password_edit, OPERATORS["rev1"][1])
+    click(dialog.approve_button)
+    wait_until(lambda: page.reviewer is not None)
+    click(view.back_button)
+    fee = view.page
+    assert isinstance(fee, FeePage)
+    click(fee.method_buttons["waiver"])
+    type_text(fee.reference_edit, "JM-2026-02")
+    type_text(fee.approver_edit, "supervisor")
+    fee.approver_edit.editingFinished.emit()
+    wait_until(lambda: view.next_button.isEnabled(), 10000)
+    click(view.next_button)
+    assert view.page is page
+    assert page.reviewer is None and not view.next_button.isEnabled()

@@ -148,6 +148,7 @@ class ReviewerPage(WizardPage):
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
         self.reviewer: OperatorInfo | None = None
+        self._approved_summary = ""
         self.dialog: ReviewerDialog | None = None
         layout = QVBoxLayout(self)
         self.summary_label = QLabel(self)
@@ -170,7 +171,10 @@ class ReviewerPage(WizardPage):
         return self.tr("Review")
 
     def enter(self, data: Mapping[str, Any]) -> None:
-        self.summary_label.setText("\n".join(summary_lines(data)))
+        summary = "\n".join(summary_lines(data))
+        if self.reviewer is not None and summary != self._approved_summary:
+            self.reviewer = None  # the clerk went back and changed what was approved
+        self.summary_label.setText(summary)
         self._show_status()
 
     def ask(self) -> ReviewerDialog:
@@ -183,6 +187,7 @@ class ReviewerPage(WizardPage):
     def _approved(self) -> None:
         assert self.dialog is not None
         self.reviewer = self.dialog.reviewer
+        self._approved_summary = self.summary_label.text()
         self._show_status()
 
     def _show_status(self) -> None:
