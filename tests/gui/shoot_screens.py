@@ -1,7 +1,7 @@
 # ruff: noqa: B023  (each lambda is waited on within its own iteration: late binding is harmless)
 """Screenshots of every screen in zh_CN and en (offscreen), for people to look at.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python -m tests.gui.shoot_screens OUT_DIR
+QT_QPA_PLATFORM=offscreen .venv/bin/python -m tests.gui.shoot_screens OUT_DIR
 """
 
 from __future__ import annotations
@@ -117,8 +117,12 @@ def main(out: Path) -> int:
         drive.click(lookup.search_button)  # type: ignore[union-attr]
         drive.wait_until(lambda: lookup.current is not None)  # type: ignore[union-attr]
         shot(window, "14-lookup", lang)
-        for key, name in (("renew", "15-renew"), ("change", "16-change"),
-                          ("add_item", "17-add-item"), ("reissue", "18-reissue")):
+        for key, name in (
+            ("renew", "15-renew"),
+            ("change", "16-change"),
+            ("add_item", "17-add-item"),
+            ("reissue", "18-reissue"),
+        ):
             wizard = window.open_service(key)
             cert_page = wizard.page  # type: ignore[union-attr]
             cert_page.serial_edit.setText(serial)
@@ -135,8 +139,16 @@ def main(out: Path) -> int:
         shot(window, "20-unlock-token", lang)
         import datetime as dt
 
-        fake = Interrupted("A2026112400007", "enroll", "issued", "5293daa1", "SUB9", "ab", "CD",
-                           dt.datetime.now(dt.UTC))
+        fake = Interrupted(
+            "A2026112400007",
+            "enroll",
+            "issued",
+            "5293daa1",
+            "SUB9",
+            "ab",
+            "CD",
+            dt.datetime.now(dt.UTC),
+        )
         recovery = RecoveryDialog(ctx, [fake])
         recovery.show()
         shot(recovery, "21-recovery", lang)

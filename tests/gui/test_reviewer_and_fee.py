@@ -127,7 +127,9 @@ def test_reviewer_approval_enables_next(qtbot, counter_context, zh) -> None:  # 
     assert view.next_button.isEnabled()
 
 
-def test_changing_the_fee_after_approval_asks_for_approval_again(qtbot, counter_context, zh) -> None:  # type: ignore[no-untyped-def]
+def test_changing_the_fee_after_approval_asks_for_approval_again(
+    qtbot, counter_context, zh
+) -> None:  # type: ignore[no-untyped-def]
     view, page = _to_review(qtbot, counter_context)
     click(page.sign_button)
     dialog = page.dialog
