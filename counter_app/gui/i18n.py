@@ -85,7 +85,10 @@ def qm_file(lang: str) -> Path | None:
         return None
     ts = i18n_dir() / f"{base}.ts"
     built = i18n_dir() / f"{base}.qm"
-    if built.exists() and (not ts.exists() or built.stat().st_mtime >= ts.stat().st_mtime):
+    frozen = hasattr(sys, "_MEIPASS")  # a packaged build ships the .qm; copying reset its mtime
+    if built.exists() and (
+        frozen or not ts.exists() or built.stat().st_mtime >= ts.stat().st_mtime
+    ):
         return built
     if not ts.exists():
         log.warning("no translation %s in %s; showing source strings", base, i18n_dir())

@@ -29,7 +29,39 @@ def open_services(config: Config, store: Store, passphrase: str) -> ServiceConte
     # The tables are read here too, in the worker, so the first wizard page never does file I/O.
     ctx = ServiceContext(config=config, store=store, signing_factory=lambda: signing)
     _ = ctx.fee_table, ctx.agreements, ctx.application_items, ctx.signing
+    warm_validators()
     return ctx
+
+
+# A made-up subscriber of each kind: checking them loads the validators' data (phone number
+# metadata, identifier checksums, e-mail rules) here in the worker instead of on the GUI thread
+# at the clerk's first keystroke.
+_WARM_UP = (
+    {
+        "kind": "individual",
+        "name": "张三",
+        "id_type": "resident_id",
+        "id_number": "11010519491231002X",
+        "mobile": "13800138000",
+        "email": "a@example.cn",
+    },
+    {
+        "kind": "unit",
+        "name": "某某公司",
+        "uscc": "91110000600037341L",
+        "legal_representative": "李四",
+        "social_insurance_unit_number": "1",
+        "agent": {"name": "王五", "id_type": "passport", "id_number": "E1", "mobile": "139"},
+    },
+    {"kind": "device", "name": "srv", "identifier": "x", "owner_uscc": "91110000600037341L"},
+)
+
+
+def warm_validators() -> None:
+    from counter_app.domain.subscribers import subscriber_errors
+
+    for sample in _WARM_UP:
+        subscriber_errors(sample)
 
 
 class UnlockDialog(QDialog):
