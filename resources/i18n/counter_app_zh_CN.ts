@@ -772,6 +772,18 @@
         <translation>费用：¥%1</translation>
     </message>
     <message>
+        <source>Cash received: ¥%1</source>
+        <translation>现金实收：¥%1</translation>
+    </message>
+    <message>
+        <source>Paid by card</source>
+        <translation>刷卡支付</translation>
+    </message>
+    <message>
+        <source>Paid by transfer</source>
+        <translation>转账支付</translation>
+    </message>
+    <message>
         <source>Waiver %1, approved by %2</source>
         <translation>减免通知 %1，批准人 %2</translation>
     </message>

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QDialog,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -131,6 +132,15 @@ def summary_lines(data: Mapping[str, Any]) -> list[str]:
         text = QCoreApplication.translate("ReviewerPage", "Fee: ¥%1")
         lines.append(text.replace("%1", format_yuan(int(data["fee_fen"]))))
     payment = data.get("payment") or {}
+    if payment.get("method") == "cash":
+        text = QCoreApplication.translate("ReviewerPage", "Cash received: ¥%1")
+        lines.append(text.replace("%1", str(payment.get("tendered"))))
+    elif payment.get("method") in ("card", "transfer"):
+        lines.append(
+            QCoreApplication.translate("ReviewerPage", "Paid by card")
+            if payment["method"] == "card"
+            else QCoreApplication.translate("ReviewerPage", "Paid by transfer")
+        )
     if "waiver" in payment:
         waiver = payment["waiver"]
         text = QCoreApplication.translate("ReviewerPage", "Waiver %1, approved by %2")
@@ -163,7 +173,10 @@ class ReviewerPage(WizardPage):
         layout.addWidget(self.summary_label)
         layout.addSpacing(12)
         layout.addWidget(self.status_label)
-        layout.addWidget(self.sign_button)
+        button_row = QHBoxLayout()
+        button_row.addWidget(self.sign_button)
+        button_row.addStretch(1)
+        layout.addLayout(button_row)
         layout.addStretch(1)
         self._show_status()
 
