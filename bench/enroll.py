@@ -77,7 +77,9 @@ def main() -> None:
             marks.append((step, time.perf_counter()))
 
     ctx = TimedContext(config=config, store=store, signing_factory=lambda: LocalSigning(ca))
-    data = json.loads((REPO / "resources/examples/enroll-individual.json").read_text(encoding="utf-8"))
+    data = json.loads(
+        (REPO / "resources/examples/enroll-individual.json").read_text(encoding="utf-8")
+    )
     print(f"enrollment on SoftHSM2, median of {args.n} (seconds)")
     for algorithm in ("ec-p256", "rsa-2048"):
         data["key_algorithm"] = algorithm

@@ -110,9 +110,7 @@ def _headless_enrollment(app: AppContext) -> None:
     store = app.store()
     clerk = operators.authenticate(store, "clerk", "Demo-clerk1")
     reviewer = operators.authenticate(store, "reviewer", "Demo-review1")
-    data = json.loads(
-        resource_path("examples", "enroll-individual.json").read_text("utf-8")
-    )
+    data = json.loads(resource_path("examples", "enroll-individual.json").read_text("utf-8"))
     result = enroll(
         service_context(app),
         data,
