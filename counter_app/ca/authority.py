@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
 from counter_app.ca.crl import CRL_REFRESH, build_crl
-from counter_app.ca.errors import BadCSR, CertificateNotFound, InvalidTransition
+from counter_app.ca.errors import CertificateNotFound, InvalidTransition
 from counter_app.ca.hierarchy import new_serial, signature_hash
-from counter_app.ca.keys import check_public_key, recording
+from counter_app.ca.keys import check_public_key, recording, verify_csr_signature
 from counter_app.ca.model import (
     CertificateRecord,
     CertificateRepository,
@@ -105,16 +105,13 @@ class CertificateAuthority:
         """Certify the CSR's key for the RA-verified ``subject`` under ``profile``."""
         log.debug("issue profile=%s application=%s", profile, application_id)
         chosen = get_profile(self.profiles, profile)
-        if not csr.is_signature_valid:
-            raise BadCSR(
-                reason_zh="签名校验失败（无法证明持有私钥）",
-                reason_en="its signature does not verify (no proof of possession)",
-            )
         public_key = csr.public_key()
         check_public_key(public_key)
+        verify_csr_signature(csr, public_key)
         serial = new_serial()
         not_before = self._clock() - BACKDATE
         not_after = min(not_before + chosen.validity, self.keys.issuing.not_valid_after_utc)
+        name = subject_name(chosen, subject)
         builder = leaf_builder(
             profile=chosen,
             subject=subject,
@@ -125,29 +122,30 @@ class CertificateAuthority:
             not_before=not_before,
             not_after=not_after,
             salt=self._salt,
+            name=name,
         )
         hex_serial = serial_hex(serial)
-        subject_text = subject_name(chosen, subject).rfc4514_string()
+        subject_text = name.rfc4514_string()
+
+        recorded: list[PendingCertificate] = []
 
         def record_intent(tbs: bytes) -> None:
             # Committed before the signature exists: a crash after signing leaves a record.
-            self._repo.reserve(
-                PendingCertificate(
-                    serial_hex=hex_serial,
-                    subject=subject_text,
-                    profile=profile,
-                    not_before=not_before,
-                    not_after=not_after,
-                    tbs_der=tbs,
-                    application_id=application_id,
-                    operator=operator,
-                )
+            pending = PendingCertificate(
+                serial_hex=hex_serial,
+                subject=subject_text,
+                profile=profile,
+                not_before=not_before,
+                not_after=not_after,
+                tbs_der=tbs,
+                application_id=application_id,
+                operator=operator,
             )
+            self._repo.reserve(pending)
+            recorded.append(pending)
 
         certificate = builder.sign(recording(self.keys.issuing_key, record_intent), self._hash)
-        self._repo.complete(
-            hex_serial, certificate.public_bytes(serialization.Encoding.DER), operator
-        )
+        self._repo.complete(recorded[0], certificate.public_bytes(serialization.Encoding.DER))
         return IssuedCertificate(hex_serial, certificate, not_before, not_after, profile)
 
     # Lifecycle ------------------------------------------------------------------------------

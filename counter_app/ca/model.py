@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -124,12 +124,17 @@ class RevokedEntry:
     reason: RevocationReason
 
 
+# One CRL entry as the repository reads it: serial (upper-case hex), revocation time in whole
+# epoch seconds, reason value (None reads as unspecified). Plain tuples: a CRL lists a million.
+RevokedRow = tuple[str, int, str | None]
+
+
 @dataclass(frozen=True)
 class CRLSnapshot:
     """A freshly allocated CRL number and the entries that CRL must list."""
 
     number: int
-    entries: list[RevokedEntry]
+    entries: Sequence[RevokedRow]
 
 
 @dataclass(frozen=True)
@@ -146,7 +151,7 @@ class CertificateRepository(Protocol):
     def reserve(self, pending: PendingCertificate) -> None:
         """Record serial and TBS (status pending) and commit, before anything is signed."""
 
-    def complete(self, serial_hex: str, der: bytes, operator: str) -> None:
+    def complete(self, pending: PendingCertificate, der: bytes) -> None:
         """Store the signed certificate (status good) with its issuance audit event."""
 
     def get(self, serial_hex: str) -> CertificateRecord | None: ...

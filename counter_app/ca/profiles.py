@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import tomllib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from cryptography import x509
@@ -174,6 +175,43 @@ def _key_usage(profile: Profile, key: CertificatePublicKeyTypes) -> x509.KeyUsag
     )
 
 
+@cache
+def _issuer_extensions(
+    issuer: x509.Certificate, urls: CAUrls
+) -> tuple[x509.Extension[x509.ExtensionType], ...]:
+    """Extensions every leaf of this issuer carries (AKI, AIA, CRL DP): built once, not per leaf."""
+    ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    aia = x509.AuthorityInformationAccess(
+        [
+            x509.AccessDescription(
+                x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(urls.ocsp)
+            ),
+            x509.AccessDescription(
+                x509.AuthorityInformationAccessOID.CA_ISSUERS,
+                x509.UniformResourceIdentifier(urls.ca_issuers),
+            ),
+        ]
+    )
+    crl_dp = x509.CRLDistributionPoints(
+        [x509.DistributionPoint([x509.UniformResourceIdentifier(urls.crl)], None, None, None)]
+    )
+    aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+    return (
+        x509.Extension(aki.oid, False, aki),
+        x509.Extension(aia.oid, False, aia),
+        x509.Extension(crl_dp.oid, False, crl_dp),
+    )
+
+
+_NOT_CA = x509.Extension(
+    x509.BasicConstraints.oid, True, x509.BasicConstraints(ca=False, path_length=None)
+)
+
+
+def _ext(value: x509.ExtensionType, critical: bool = False) -> x509.Extension[x509.ExtensionType]:
+    return x509.Extension(value.oid, critical, value)
+
+
 def leaf_builder(
     *,
     profile: Profile,
@@ -185,60 +223,36 @@ def leaf_builder(
     not_before: dt.datetime,
     not_after: dt.datetime,
     salt: bytes,
+    name: x509.Name | None = None,
 ) -> x509.CertificateBuilder:
-    issuer_ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject_name(profile, subject))
-        .issuer_name(issuer.subject)
-        .public_key(public_key)
-        .serial_number(serial)
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(profile, public_key), critical=True)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski),
-            critical=False,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(
-            x509.AuthorityInformationAccess(
-                [
-                    x509.AccessDescription(
-                        x509.AuthorityInformationAccessOID.OCSP,
-                        x509.UniformResourceIdentifier(urls.ocsp),
-                    ),
-                    x509.AccessDescription(
-                        x509.AuthorityInformationAccessOID.CA_ISSUERS,
-                        x509.UniformResourceIdentifier(urls.ca_issuers),
-                    ),
-                ]
-            ),
-            critical=False,
-        )
-        .add_extension(
-            x509.CRLDistributionPoints(
-                [
-                    x509.DistributionPoint(
-                        [x509.UniformResourceIdentifier(urls.crl)], None, None, None
-                    )
-                ]
-            ),
-            critical=False,
-        )
-    )
+    """The leaf's builder; ``name`` is ``subject_name(profile, subject)`` when already made."""
+    # The whole extension list goes to the constructor: each add_extension call copies the
+    # list and re-checks duplicates, which cost more than the signature on the issuance path.
+    aki, aia, crl_dp = _issuer_extensions(issuer, urls)
+    extensions: list[x509.Extension[x509.ExtensionType]] = [
+        _NOT_CA,
+        _ext(_key_usage(profile, public_key), critical=True),
+        aki,
+        _ext(x509.SubjectKeyIdentifier.from_public_key(public_key)),
+        aia,
+        crl_dp,
+    ]
     if profile.extended_key_usage:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([EKUS[e] for e in profile.extended_key_usage]), critical=False
+        extensions.append(
+            _ext(x509.ExtendedKeyUsage([EKUS[e] for e in profile.extended_key_usage]))
         )
     if subject.email:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.RFC822Name(subject.email)]), critical=False
-        )
-    for extension in identifier_extensions(profile, subject, salt):
-        builder = builder.add_extension(extension, critical=False)
-    return builder
+        extensions.append(_ext(x509.SubjectAlternativeName([x509.RFC822Name(subject.email)])))
+    extensions.extend(_ext(e) for e in identifier_extensions(profile, subject, salt))
+    return x509.CertificateBuilder(
+        issuer_name=issuer.subject,
+        subject_name=name if name is not None else subject_name(profile, subject),
+        public_key=public_key,
+        serial_number=serial,
+        not_valid_before=not_before,
+        not_valid_after=not_after,
+        extensions=extensions,
+    )
 
 
 def get_profile(profiles: dict[str, Profile], name: str) -> Profile:
