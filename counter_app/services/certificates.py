@@ -100,7 +100,7 @@ def _view(session: Any, cert: Certificate, now: dt.datetime) -> CertificateView:
         serial=cert.serial_hex,
         status=status.value if status else "pending",
         status_zh=status.zh if status else "签发中",
-        subject=cert.subject,
+        subject=cert.subject.replace("2.5.4.5=", "serialNumber="),
         profile=cert.profile,
         not_before=cert.not_before,
         not_after=cert.not_after,
