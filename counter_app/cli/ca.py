@@ -46,7 +46,7 @@ def open_ca(app: AppContext) -> CertificateAuthority:
     if settings.key_storage == "hsm":
         from counter_app.cli.ca_hsm import key_loader
 
-        hsm_keys = key_loader()
+        hsm_keys = key_loader(files)
     return open_signing_module(app.config, app.store(), _passphrase, hsm_keys=hsm_keys)
 
 
@@ -279,9 +279,14 @@ def serve_cmd(app: AppContext, host: str, port: int, workers: int) -> None:
     """Serve /ca/chain.pem, /crl, /ocsp and /healthz over HTTP."""
     from counter_app.server import create_app, serve
 
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    if workers > 1 and files.load_settings().key_storage == "hsm":
+        # A PKCS#11 session does not survive fork(): with the keys in an HSM one process
+        # serves (pre-signed OCSP answers keep that cheap).
+        click.echo("CA keys are in an HSM: serving with one worker process", err=True)
+        workers = 1
     ca = open_ca(app)
     ca.current_crl()
-    files = CAFiles.in_data_dir(app.config.data_dir)
     store = app.store()
 
     def after_fork() -> None:

@@ -1,19 +1,89 @@
-"""CA keys in a PKCS#11 HSM (``ca init --hsm-module/--hsm-label``): not finished yet.
+"""CA keys in a PKCS#11 HSM (``ca init --hsm-module/--hsm-label``), composed from ``token/``.
 
-The plan: compose ``counter_app.token``'s cryptography-compatible signer objects here (cli/ may
-import both token/ and ca/), so ``ca/`` keeps receiving plain key objects.
+The keys are generated on the HSM (sensitive, never extractable: ``TokenSession`` checks and
+destroys a key without that protection) and never leave it; ``ca/`` receives ``cryptography``
+private-key objects whose ``sign`` runs on the HSM. Those objects are only valid while the
+signed-in session is open, so the session is opened once per process and kept open for the
+life of the CA object (closed when the process exits). The HSM user PIN comes from
+COUNTER_APP_HSM_PIN or a prompt, never from argv.
 """
 
 from __future__ import annotations
 
+import atexit
+from contextlib import ExitStack
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+
 from counter_app.ca.errors import HSMError
-from counter_app.ca.hierarchy import KeyFactory
+from counter_app.ca.hierarchy import CAFiles, CASettings, KeyFactory
+from counter_app.cli.context import read_secret
 from counter_app.store.certificates import HSMKeyLoader
+from counter_app.token import TokenSession, key_spec, open_token
+
+PIN_ENV = "COUNTER_APP_HSM_PIN"
+# ca init's --algorithm names -> the token layer's key specs.
+KEY_SPECS = {"p256": "ec-p256", "p384": "ec-p384", "rsa2048": "rsa-2048", "rsa3072": "rsa-3072"}
+LABEL_PREFIX = "counter-ca-"
+
+_sessions: dict[tuple[str, str | None], TokenSession] = {}
+_stack = ExitStack()
+atexit.register(_stack.close)
+
+
+def hsm_session(module: str, label: str | None) -> TokenSession:
+    """The signed-in session on that HSM token, opened once and kept for this process."""
+    key = (module, label)
+    if key not in _sessions:
+        token = open_token(module, label=label)
+        _sessions[key] = _stack.enter_context(token.login(read_secret(PIN_ENV)))
+    return _sessions[key]
+
+
+def close_sessions() -> None:
+    """Close every kept HSM session (the keys handed out stop working)."""
+    _sessions.clear()
+    _stack.close()
 
 
 def key_factory(module: str, label: str | None, algorithm: str) -> KeyFactory:
-    raise HSMError(detail="HSM-kept CA keys are not available in this build yet")
+    """New CA keys made on the HSM, one per role, labelled ``counter-ca-<role>``."""
+    spec_name = KEY_SPECS.get(algorithm)
+    if spec_name is None:
+        raise HSMError(detail=f"{algorithm} keys cannot be made on the HSM; use one of "
+                       + ", ".join(KEY_SPECS))  # fmt: skip
+    spec = key_spec(spec_name)
+
+    def make(role: str) -> CertificateIssuerPrivateKeyTypes:
+        return hsm_session(module, label).generate_key_pair(spec, LABEL_PREFIX + role).private_key()
+
+    return make
 
 
-def key_loader() -> HSMKeyLoader:
-    raise HSMError(detail="HSM-kept CA keys are not available in this build yet")
+def _spki(key: object) -> bytes:
+    return key.public_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def key_loader(files: CAFiles) -> HSMKeyLoader:
+    """Finds the issuing and responder keys on the HSM by the public keys in their certificates
+    (labels alone could match keys left by an earlier CA on the same token)."""
+
+    def load(
+        settings: CASettings,
+    ) -> tuple[CertificateIssuerPrivateKeyTypes, CertificateIssuerPrivateKeyTypes]:
+        if not settings.hsm_module:
+            raise HSMError(detail="settings.toml names no HSM module")
+        session = hsm_session(settings.hsm_module, settings.hsm_label)
+        on_token = {_spki(k.public_key): k for k in session.list_keys()}
+        found = []
+        for role in ("issuing", "ocsp"):
+            key = on_token.get(_spki(files.load_cert(role).public_key()))
+            if key is None:
+                raise HSMError(detail=f"the {role} CA key is not on the HSM token")
+            found.append(key.private_key())
+        return found[0], found[1]
+
+    return load

@@ -6,6 +6,7 @@ import base64
 from pathlib import Path
 
 import httpx
+import pytest
 from cryptography.x509 import ocsp
 
 from counter_app.ca import CAFiles
@@ -116,3 +117,17 @@ def test_chain_and_health_are_served(server: Server, ca_files: CAFiles) -> None:
     assert httpx.get(f"{server.url}/healthz").text == "ok\n"
     chain = httpx.get(f"{server.url}/ca/chain.pem").content
     assert chain == ca_files.cert("issuing").read_bytes() + ca_files.cert("root").read_bytes()
+
+
+def test_server_started_after_a_revocation_answers_revoked(
+    ca_cli: CLI, ca_files: CAFiles, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # Revoked while no server ran: a (re)started server reads status from the database.
+    leaf = issue_via_cli(ca_cli, tmp_path)
+    assert (
+        ca_cli("ca", "revoke", serial_of(leaf), "--reason", "superseded", env=CA_ENV).returncode
+        == 0
+    )
+    server: Server = request.getfixturevalue("server")
+    out = ask(server, ca_files, leaf)
+    assert ": revoked" in out and "superseded" in out
