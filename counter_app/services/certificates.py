@@ -39,6 +39,11 @@ _CA_TO_DOMAIN = {
 }
 
 
+def stored_status(ca_status: str) -> CertificateStatus:
+    """The lifecycle status of a signing-module record; one still being signed counts as on hold."""
+    return _CA_TO_DOMAIN.get(ca_status, CertificateStatus.ON_HOLD)
+
+
 class NotIssuedHere(CounterError):
     code = "not_issued_here"
     zh = "证书 {serial} 不是本注册中心柜台受理签发的"
@@ -190,7 +195,7 @@ def _change_status(
     record: CertificateRecord = ctx.signing.status(serial)
     if record.application_id is None:
         raise NotIssuedHere(serial=serial)
-    stored = _CA_TO_DOMAIN.get(record.status.value, CertificateStatus.ON_HOLD)
+    stored = stored_status(record.status.value)
     check_transition(stored, transition, not_after=record.not_after, now=ctx.clock())
     now = ctx.clock()
     with ctx.store.session() as session:

@@ -19,8 +19,9 @@ from counter_app.ca import CertificateRecord
 from counter_app.domain.applications import ApplicationItem, check_application_item, check_reviewer
 from counter_app.domain.errors import CounterError, ValidationError
 from counter_app.domain.fees import Payment, PaymentMethod, Waiver, WaiverRequest, parse_yuan
-from counter_app.domain.lifecycle import CertificateStatus, Transition, check_transition
+from counter_app.domain.lifecycle import Transition, check_transition
 from counter_app.domain.subscribers import Subscriber, parse_subscriber
+from counter_app.services.certificates import NotIssuedHere, stored_status
 from counter_app.services.context import ServiceContext
 from counter_app.services.enroll import EnrollmentResult, _undo_or_keep, check_waiver
 from counter_app.services.issuance import complete, drop_old_key, fulfil
@@ -38,12 +39,6 @@ from counter_app.services.tokens import TokenChoice, open_session
 from counter_app.store import audit
 from counter_app.store.counter import CertificateItem, SubscriberRow
 from counter_app.token import TokenSession, key_spec
-
-_CA_TO_DOMAIN = {
-    "good": CertificateStatus.ACTIVE,
-    "hold": CertificateStatus.ON_HOLD,
-    "revoked": CertificateStatus.REVOKED,
-}
 
 
 class WrongToken(CounterError):
@@ -105,10 +100,8 @@ class _Old:
 def _old(ctx: ServiceContext, serial: str, transition: Transition) -> _Old:
     record = ctx.signing.status(serial.upper())
     if record.application_id is None:
-        from counter_app.services.certificates import NotIssuedHere
-
         raise NotIssuedHere(serial=serial)
-    stored = _CA_TO_DOMAIN.get(record.status.value, CertificateStatus.ON_HOLD)
+    stored = stored_status(record.status.value)
     check_transition(stored, transition, not_after=record.not_after, now=ctx.clock())
     with ctx.store.session() as session:
         origin = application(session, record.application_id)
