@@ -1,25 +1,22 @@
 """Result page: what was done (serial, validity, receipt, change due) and the documents to print.
 
-Printing renders the PDF through ``services.documents.render`` in a worker, writes it under the
-data directory's ``printouts/`` and hands it to the desktop's viewer (which prints it).
+Printing renders the PDF through ``services.documents.render`` in a worker, keeps it under the
+data directory's ``printouts/`` and opens the system's print preview (see ``gui/print_preview``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from counter_app.domain.fees import format_yuan, yuan_in_capitals
 from counter_app.gui.context import GuiContext
+from counter_app.gui.print_preview import Printable, prepare, preview_dialog
 from counter_app.gui.wizard.page import WizardPage
-from counter_app.services import documents
-from counter_app.services.context import ServiceContext
 
 
 def _local(moment: dt.datetime) -> str:
@@ -37,18 +34,6 @@ def facts(result: object) -> dict[str, Any]:
         data["not_after"] = getattr(result, "not_after", None)
         return data
     return {}
-
-
-def write_document(ctx: ServiceContext, kind: str, key: str) -> Path:
-    """Render one document and write it atomically under ``<data dir>/printouts``."""
-    pdf = documents.render(ctx, kind, key)
-    folder = Path(ctx.config.data_dir) / "printouts"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{kind}-{key}.pdf"
-    partial = path.with_suffix(".pdf.part")
-    partial.write_bytes(pdf)
-    partial.replace(path)
-    return path
 
 
 class ResultPage(WizardPage):
@@ -148,13 +133,14 @@ class ResultPage(WizardPage):
         if not key:
             return
         self.call_service(
-            write_document, self.context.service_context(), kind, str(key), on_done=self._written
+            prepare, self.context.service_context(), kind, str(key), on_done=self._prepared
         )
 
-    def _written(self, path: object) -> None:
-        assert isinstance(path, Path)
-        self.printed_label.setText(self.tr("Written to %1").replace("%1", str(path)))
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+    def _prepared(self, printable: object) -> None:
+        assert isinstance(printable, Printable)
+        self.printed_label.setText(self.tr("Written to %1").replace("%1", str(printable.path)))
+        self.preview = preview_dialog(printable, self)
+        self.preview.open()
 
     def apply(self) -> dict[str, Any]:
         return {}
