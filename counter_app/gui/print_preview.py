@@ -72,7 +72,10 @@ def a4_printer() -> QPrinter:
 
 def preview_dialog(printable: Printable, parent: QWidget | None = None) -> QPrintPreviewDialog:
     """The system's preview with its Print button; the clerk picks the printer there."""
-    dialog = QPrintPreviewDialog(a4_printer(), parent)
+    printer = a4_printer()
+    dialog = QPrintPreviewDialog(printer, parent)
+    # The dialog does not own the printer: without this reference Python frees it under Qt.
+    dialog._printer = printer  # type: ignore[attr-defined]
     dialog.setWindowTitle(printable.path.name)
     dialog.paintRequested.connect(lambda printer: paint_pages(printer, printable.pages))
     return dialog

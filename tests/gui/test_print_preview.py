@@ -39,3 +39,6 @@ def test_receipt_preview_dialog_is_offered(counter_context, counter, qtbot) -> N
     qtbot.addWidget(dialog)
     assert printable.path.name in dialog.windowTitle()
     assert len(printable.pages) == 1
+    dialog.show()  # paints the preview: the printer must outlive the factory that made it
+    qtbot.wait(100)
+    assert dialog.isVisible()
