@@ -169,7 +169,8 @@ def list_certificates(
     return views[:limit]
 
 
-def _check_identity(session: Any, app: ApplicationRow, identity: str | None) -> SubscriberRow:
+def check_identity(session: Any, app: ApplicationRow, identity: str | None) -> SubscriberRow:
+    """The application's subscriber; the number shown must be theirs or their agent's."""
     sub = session.get(SubscriberRow, app.subscriber_id)
     assert sub is not None
     if identity is not None:
@@ -200,7 +201,7 @@ def _change_status(
     now = ctx.clock()
     with ctx.store.session() as session:
         origin = application(session, record.application_id)
-        sub = _check_identity(session, origin, identity)
+        sub = check_identity(session, origin, identity)
         service = {
             Transition.HOLD: "suspend",
             Transition.RELEASE: "resume",

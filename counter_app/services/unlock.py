@@ -3,14 +3,13 @@ user PIN to one the subscriber chose, and the service is charged (or waived) and
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
 
 from counter_app.domain.errors import CounterError
 from counter_app.domain.fees import Payment
-from counter_app.services.certificates import IdentityMismatch
+from counter_app.services.certificates import check_identity
 from counter_app.services.context import ServiceContext
 from counter_app.services.operators import OperatorInfo
 from counter_app.services.records import NewApplication, create_application, record_payment
@@ -51,16 +50,8 @@ def unlock(
         )
         if origin is None:
             raise TokenNotIssuedHere(serial=info.serial)
-        sub = session.get(SubscriberRow, origin.subscriber_id)
-        assert sub is not None
-        data = json.loads(sub.data)
-        known = {
-            sub.identity.split(":")[-1].upper(),
-            str(data.get("agent", {}).get("id_number", "")).upper(),
-        }
-        if identity.strip().upper() not in known:
-            raise IdentityMismatch("identity")
-        cert_type, sub_id = origin.certificate_type, sub.id
+        checked = check_identity(session, origin, identity)
+        cert_type, sub_id = origin.certificate_type, checked.id
     fee = ctx.fee_table.fee_for("unlock", cert_type)
     paid = settlement.resolve(ctx, fee, operator.name)
     now = ctx.clock()
