@@ -1,0 +1,128 @@
+"""A signing service that is down: one clear line, and no key without a certificate left on the
+token (issue 9, item 4).
+
+The counter is the real ``counter-app enroll --ca-url`` in a subprocess with a real SoftHSM
+token; the token is judged afterwards by OpenSC's ``pkcs11-tool -O``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import CLIResult
+from tests.integration.est.conftest import CLIENT_PASS, Pki, Service, start_service, stop
+from tests.integration.services.conftest import USER_PIN, Counter, example
+
+LABEL = "SUB1"
+
+
+def _counter_env(pki: Pki) -> dict[str, str]:
+    return {
+        "COUNTER_APP_CA_CLIENT_CERT": str(pki.client_cert),
+        "COUNTER_APP_CA_CLIENT_KEY": str(pki.client_key),
+        "COUNTER_APP_CA_TRUST": str(pki.trust),
+        "COUNTER_APP_CLIENT_KEY_PASSPHRASE": CLIENT_PASS,
+        "COUNTER_APP_CA_PASSPHRASE": "",
+    }
+
+
+def _dead_url() -> str:
+    """An https URL on 127.0.0.1 where nothing listens (the port was free a moment ago)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"https://127.0.0.1:{port}"
+
+
+def _app_file(counter: Counter) -> Path:
+    path = counter.tmp / "app.json"
+    path.write_text(json.dumps(example("individual"), ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def _private_keys(counter: Counter) -> int:
+    listed = counter.softhsm.pkcs11_tool("--token-label", LABEL, "--login", "--pin", USER_PIN, "-O")
+    assert listed.returncode == 0, listed.stderr
+    return listed.stdout.count("Private Key Object")
+
+
+def _assert_one_clear_line(returncode: int, stderr: str, url: str) -> None:
+    assert returncode == 2, stderr
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert f"the signing service at {url} cannot be reached" in lines[0], lines[0]
+    assert "rolled back" in lines[0], lines[0]
+
+
+def _nothing_left_to_recover(counter: Counter) -> None:
+    listed = counter.run("recover", "--list")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["interrupted"] == []
+    assert counter.db("SELECT status FROM applications") == [("rolled_back",)]
+    assert counter.run("audit", "verify").returncode == 0
+
+
+def test_enroll_with_nothing_listening_at_ca_url_is_one_line_and_leaves_no_key(
+    est_counter: Counter, est_template: Pki
+) -> None:
+    est_counter.token(LABEL)
+    url = _dead_url()
+    result: CLIResult = est_counter.run(
+        "--lang", "en", "--ca-url", url, "enroll", str(_app_file(est_counter)),
+        "--module", est_counter.softhsm.module, "--token-label", LABEL,
+        env=_counter_env(est_template),
+    )  # fmt: skip
+    _assert_one_clear_line(result.returncode, result.stderr, url)
+    assert _private_keys(est_counter) == 0
+    _nothing_left_to_recover(est_counter)
+
+
+def _wait_for(path: Path, proc: subprocess.Popen[str], limit_s: float = 60) -> None:
+    deadline = time.monotonic() + limit_s
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the enrollment never reached the step"
+        time.sleep(0.05)
+
+
+def test_signing_service_stopped_after_the_key_is_made_is_one_line_and_leaves_no_key(
+    est_counter: Counter, est_template: Pki
+) -> None:
+    est_counter.token(LABEL)
+    service: Service = start_service(est_counter.cli.data_dir, est_template, est_counter.cli.env)
+    marker = est_counter.tmp / "paused"
+    exe = Path(sys.executable).with_name("counter-app")
+    try:
+        proc = subprocess.Popen(
+            [
+                str(exe), "--lang", "en", "--data-dir", str(est_counter.cli.data_dir),
+                "--ca-url", service.url, "enroll", str(_app_file(est_counter)),
+                "--module", est_counter.softhsm.module, "--token-label", LABEL,
+            ],
+            env={
+                **est_counter.cli.env,
+                **est_counter.env,
+                **_counter_env(est_template),
+                "COUNTER_APP_TEST_PAUSE_AFTER": "key_generated",
+                "COUNTER_APP_TEST_PAUSE_FILE": str(marker),
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        _wait_for(marker, proc)
+        # The key is on the token now; the service goes away before the CSR reaches it.
+        assert _private_keys(est_counter) == 1
+    finally:
+        assert "Traceback" not in stop(service)
+    marker.unlink()
+    _, err = proc.communicate(timeout=120)
+    _assert_one_clear_line(proc.returncode, err, service.url)
+    assert _private_keys(est_counter) == 0
+    _nothing_left_to_recover(est_counter)
