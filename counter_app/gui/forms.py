@@ -16,10 +16,11 @@ from typing import TypeVar
 
 from PySide6.QtCore import QFile, QIODevice
 from PySide6.QtUiTools import QUiLoader
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLayout, QVBoxLayout, QWidget
 
 UI_DIR = Path(__file__).resolve().parent.parent.parent / "ui"
 W = TypeVar("W", bound=QWidget)
+L = TypeVar("L", bound=QLayout)
 
 
 class FormError(RuntimeError):
@@ -39,6 +40,12 @@ class Form:
         self.name = name
 
     def get(self, kind: type[W], object_name: str) -> W:
+        found = self.root.findChild(kind, object_name)
+        if found is None:
+            raise FormError(f"{self.name}: no {kind.__name__} named {object_name!r}")
+        return found
+
+    def layout(self, kind: type[L], object_name: str) -> L:
         found = self.root.findChild(kind, object_name)
         if found is None:
             raise FormError(f"{self.name}: no {kind.__name__} named {object_name!r}")

@@ -10,21 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -32,6 +27,7 @@ from counter_app.domain.lifecycle import RevocationReason
 from counter_app.gui import i18n, registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
+from counter_app.gui.forms import load_form
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
 from counter_app.gui.tasks import TaskHandle
 from counter_app.services import certificates
@@ -53,12 +49,6 @@ REASON_LABELS = {
     ),
     RevocationReason.UNSPECIFIED: QT_TRANSLATE_NOOP("LookupScreen", "Unspecified"),
 }
-COLUMNS = (
-    QT_TRANSLATE_NOOP("LookupScreen", "Serial"),
-    QT_TRANSLATE_NOOP("LookupScreen", "Subscriber"),
-    QT_TRANSLATE_NOOP("LookupScreen", "Status"),
-    QT_TRANSLATE_NOOP("LookupScreen", "Valid until"),
-)
 
 
 def status_text(status: str) -> str:
@@ -76,96 +66,40 @@ class LookupScreen(QWidget):
         self.results: list[CertificateView] = []
         self._tasks: list[TaskHandle] = []
         self._busy = False
-        title = registry.service(action or "lookup").title()
-        self.title_label = QLabel(title, self)
-        self.title_label.setStyleSheet("font-size: 15pt; font-weight: bold;")
-
-        self.search_edit = QLineEdit(self)
-        self.search_edit.setObjectName("search_edit")
-        self.search_edit.setPlaceholderText(self.tr("name, ID number or USCC (end digits)"))
-        self.search_edit.returnPressed.connect(self.search)
-        self.status_combo = QComboBox(self)
-        self.status_combo.setObjectName("status_combo")
+        self.form = form = load_form("lookup.ui", self)
+        self.title_label = form.get(QLabel, "title_label")
+        self.title_label.setText(registry.service(action or "lookup").title())
+        self.search_edit = form.get(QLineEdit, "search_edit")
+        self.status_combo = form.get(QComboBox, "status_combo")
         self.status_combo.addItem(self.tr("Any status"), None)
         for key in ("active", "on_hold", "revoked", "expired"):
             self.status_combo.addItem(status_text(key), key)
-        self.search_button = QPushButton(self.tr("&Search"), self)
-        self.search_button.setObjectName("search_button")
-        self.search_button.clicked.connect(self.search)
-        search_label = QLabel(self.tr("&Find:"), self)
-        search_label.setBuddy(self.search_edit)
-        search_row = QHBoxLayout()
-        search_row.addWidget(search_label)
-        search_row.addWidget(self.search_edit, 1)
-        search_row.addWidget(self.status_combo)
-        search_row.addWidget(self.search_button)
-
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setObjectName("results_table")
-        self.table.setHorizontalHeaderLabels(
-            [QCoreApplication.translate("LookupScreen", c) for c in COLUMNS]
-        )
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.search_button = form.get(QPushButton, "search_button")
+        self.table = form.get(QTableWidget, "results_table")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         # A serial is read out to the subscriber: never cut it short.
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.verticalHeader().hide()
-        self.table.currentCellChanged.connect(lambda row, *_: self._row_chosen(row))
-
-        self.details = QLabel(self)
-        self.details.setObjectName("details_label")
-        self.details.setWordWrap(True)
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.details.setAlignment(Qt.AlignmentFlag.AlignTop)
-
-        actions = QGroupBox(self.tr("Change the status"), self)
-        form = QFormLayout(actions)
-        self.identity_edit = QLineEdit(actions)
-        self.identity_edit.setObjectName("identity_edit")
-        self.identity_edit.setPlaceholderText(self.tr("number on the document shown (optional)"))
-        form.addRow(self.tr("&ID shown:"), self.identity_edit)
-        self.reason_combo = QComboBox(actions)
-        self.reason_combo.setObjectName("reason_combo")
+        self.details = form.get(QLabel, "details_label")
+        self.identity_edit = form.get(QLineEdit, "identity_edit")
+        self.reason_combo = form.get(QComboBox, "reason_combo")
         for reason, label in REASON_LABELS.items():
             self.reason_combo.addItem(
                 QCoreApplication.translate("LookupScreen", label), reason.value
             )
-        form.addRow(self.tr("Revocation &reason:"), self.reason_combo)
-        self.confirm_revoke = QCheckBox(self.tr("Revocation is final: I have told the subscriber"))
-        self.confirm_revoke.setObjectName("confirm_revoke")
+        self.confirm_revoke = form.get(QCheckBox, "confirm_revoke")
+        self.suspend_button = form.get(QPushButton, "suspend_button")
+        self.resume_button = form.get(QPushButton, "resume_button")
+        self.revoke_button = form.get(QPushButton, "revoke_button")
+        self.message_label = form.get(QLabel, "message_label")
+
+        self.search_edit.returnPressed.connect(self.search)
+        self.search_button.clicked.connect(self.search)
+        self.table.currentCellChanged.connect(lambda row, *_: self._row_chosen(row))
         self.confirm_revoke.toggled.connect(self._update)
-        form.addRow("", self.confirm_revoke)
-        buttons = QHBoxLayout()
-        self.suspend_button = QPushButton(self.tr("S&uspend"), actions)
-        self.resume_button = QPushButton(self.tr("R&esume"), actions)
-        self.revoke_button = QPushButton(self.tr("Re&voke"), actions)
-        for name, button, handler in (
-            ("suspend_button", self.suspend_button, self.suspend),
-            ("resume_button", self.resume_button, self.resume),
-            ("revoke_button", self.revoke_button, self.revoke),
-        ):
-            button.setObjectName(name)
-            button.clicked.connect(handler)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        form.addRow(buttons)
-
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName("message_label")
-        self.message_label.setWordWrap(True)
-
-        lower = QHBoxLayout()
-        lower.addWidget(self.details, 1)
-        lower.addWidget(actions, 1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.title_label)
-        layout.addLayout(search_row)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(lower)
-        layout.addWidget(self.message_label)
+        self.suspend_button.clicked.connect(self.suspend)
+        self.resume_button.clicked.connect(self.resume)
+        self.revoke_button.clicked.connect(self.revoke)
         self._update()
 
     # -- workers ----------------------------------------------------------------------------------

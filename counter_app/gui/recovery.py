@@ -8,20 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import (
-    QDialog,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QListWidget, QPushButton, QWidget
 
 from counter_app.gui import registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
+from counter_app.gui.forms import load_form
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
 from counter_app.services.recovery import Interrupted, Outcome, list_interrupted, recover
 
@@ -55,18 +47,8 @@ class RecoveryDialog(QDialog):
         self._context = context
         self.outcomes: list[Outcome] = []
         self.setWindowTitle(self.tr("counter-app: interrupted services"))
-        layout = QVBoxLayout(self)
-        explain = QLabel(
-            self.tr(
-                "These services were interrupted (the program stopped or a token was removed). "
-                "Insert the token named, enter its PIN, then finish them or roll them back."
-            ),
-            self,
-        )
-        explain.setWordWrap(True)
-        layout.addWidget(explain)
-        self.items_list = QListWidget(self)
-        self.items_list.setObjectName("interrupted_list")
+        self.form = form = load_form("recovery_dialog.ui", self)
+        self.items_list = form.get(QListWidget, "interrupted_list")
         for item in items:
             self.items_list.addItem(
                 self.tr("%1  %2, stopped after step '%3', token %4")
@@ -75,33 +57,14 @@ class RecoveryDialog(QDialog):
                 .replace("%3", self.tr(STEP_LABELS.get(item.step, item.step)))
                 .replace("%4", item.token_label or item.token_serial or "?")
             )
-        layout.addWidget(self.items_list)
-        pin_row = QHBoxLayout()
-        pin_label = QLabel(self.tr("Token &PIN:"), self)
-        self.pin_edit = QLineEdit(self)
-        self.pin_edit.setObjectName("recovery_pin")
-        self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        pin_label.setBuddy(self.pin_edit)
-        pin_row.addWidget(pin_label)
-        pin_row.addWidget(self.pin_edit, 1)
-        layout.addLayout(pin_row)
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName("recovery_message")
-        self.message_label.setWordWrap(True)
-        layout.addWidget(self.message_label)
-        buttons = QHBoxLayout()
-        self.later_button = QPushButton(self.tr("&Later"), self)
-        self.rollback_button = QPushButton(self.tr("&Roll back"), self)
-        self.finish_button = QPushButton(self.tr("&Finish"), self)
-        self.finish_button.setDefault(True)
+        self.pin_edit = form.get(QLineEdit, "recovery_pin")
+        self.message_label = form.get(QLabel, "recovery_message")
+        self.later_button = form.get(QPushButton, "later_button")
+        self.rollback_button = form.get(QPushButton, "rollback_button")
+        self.finish_button = form.get(QPushButton, "finish_button")
         self.later_button.clicked.connect(self.reject)
         self.finish_button.clicked.connect(lambda: self.run(rollback=False))
         self.rollback_button.clicked.connect(lambda: self.run(rollback=True))
-        buttons.addWidget(self.later_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.rollback_button)
-        buttons.addWidget(self.finish_button)
-        layout.addLayout(buttons)
         self.resize(640, 360)
 
     def run(self, *, rollback: bool) -> None:

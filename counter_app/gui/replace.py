@@ -11,16 +11,7 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from counter_app.domain.applications import check_application_item
 from counter_app.domain.errors import ValidationError
@@ -28,7 +19,7 @@ from counter_app.domain.subscribers import subscriber_errors
 from counter_app.gui import i18n, registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe_at_field
-from counter_app.gui.i18n import QT_TRANSLATE_NOOP
+from counter_app.gui.forms import load_form
 from counter_app.gui.lookup import status_text
 from counter_app.gui.pages.fee import FeePage
 from counter_app.gui.pages.result import ResultPage
@@ -42,17 +33,6 @@ from counter_app.services.certificates import CertificateView
 from counter_app.services.context import ServiceContext
 from counter_app.services.operators import OperatorInfo
 from counter_app.services.tokens import TokenChoice
-
-ERROR_STYLE = "color: #b00020;"
-
-
-def _message(parent: QWidget, name: str) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setStyleSheet(ERROR_STYLE)
-    label.hide()
-    return label
 
 
 def _say(label: QLabel, text: str) -> None:
@@ -75,27 +55,13 @@ class CertificatePage(WizardPage):
         super().__init__(context, parent)
         self.view: CertificateView | None = None
         self.subscriber: dict[str, Any] = {}
-        self.serial_edit = QLineEdit(self)
-        self.serial_edit.setObjectName("serial_edit")
-        self.serial_edit.setPlaceholderText(self.tr("serial number (hex), see Look up"))
+        self.form = form = load_form("replace_certificate.ui", self)
+        self.serial_edit = form.get(QLineEdit, "serial_edit")
+        self.find_button = form.get(QPushButton, "find_button")
+        self.details = form.get(QLabel, "certificate_details")
         self.serial_edit.returnPressed.connect(self.look_up)
         self.serial_edit.textChanged.connect(self._typed)
-        self.find_button = QPushButton(self.tr("&Find"), self)
-        self.find_button.setObjectName("find_button")
         self.find_button.clicked.connect(self.look_up)
-        label = QLabel(self.tr("Certificate &serial:"), self)
-        label.setBuddy(self.serial_edit)
-        row = QHBoxLayout()
-        row.addWidget(label)
-        row.addWidget(self.serial_edit, 1)
-        row.addWidget(self.find_button)
-        self.details = QLabel(self)
-        self.details.setObjectName("certificate_details")
-        self.details.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addLayout(row)
-        layout.addWidget(self.details)
-        layout.addStretch(1)
 
     def title(self) -> str:
         return self.tr("Certificate")
@@ -140,30 +106,17 @@ class CertificatePage(WizardPage):
         }
 
 
-# Fields a change may correct, by subscriber kind: (dotted key, English label).
+# Fields a change may correct, by subscriber kind (dotted keys). Each is a row of
+# ui/replace_change.ui: ``change_<key>`` ('.' as '_') with its ``_label``, ``_box`` and ``_msg``.
 CHANGE_FIELDS = {
-    "individual": (
-        ("mobile", "Mobile:"),
-        ("email", "Email:"),
-    ),
-    "unit": (
-        ("legal_representative", "Legal representative:"),
-        ("agent.name", "Agent name:"),
-        ("agent.mobile", "Agent mobile:"),
-        ("agent.email", "Agent email:"),
-    ),
-    "device": (("name", "Device name:"),),
+    "individual": ("mobile", "email"),
+    "unit": ("legal_representative", "agent.name", "agent.mobile", "agent.email"),
+    "device": ("name",),
 }
-# For lupdate: the labels above, in the context they are translated in.
-_LABELS = (
-    QT_TRANSLATE_NOOP("ChangePage", "Mobile:"),
-    QT_TRANSLATE_NOOP("ChangePage", "Email:"),
-    QT_TRANSLATE_NOOP("ChangePage", "Legal representative:"),
-    QT_TRANSLATE_NOOP("ChangePage", "Agent name:"),
-    QT_TRANSLATE_NOOP("ChangePage", "Agent mobile:"),
-    QT_TRANSLATE_NOOP("ChangePage", "Agent email:"),
-    QT_TRANSLATE_NOOP("ChangePage", "Device name:"),
-)
+
+
+def _widget_name(key: str) -> str:
+    return f"change_{key.replace('.', '_')}"
 
 
 def _get(data: Mapping[str, Any], dotted: str) -> str:
@@ -183,11 +136,17 @@ class ChangePage(WizardPage):
         self._original: dict[str, Any] = {}
         self.edits: dict[str, QLineEdit] = {}
         self.messages: dict[str, QLabel] = {}
-        self._form = QFormLayout()
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(self.tr("Correct what has changed; the rest stays."), self))
-        layout.addLayout(self._form)
-        layout.addStretch(1)
+        self.form = load_form("replace_change.ui", self)
+        self._rows = self.form.layout(QFormLayout, "fields")
+        for keys in CHANGE_FIELDS.values():
+            for key in keys:
+                name = _widget_name(key)
+                self.form.get(QLineEdit, name).textChanged.connect(self.revalidate)
+                self.form.get(QLabel, f"{name}_msg").hide()
+                self._show_row(key, False)
+
+    def _show_row(self, key: str, shown: bool) -> None:
+        self._rows.setRowVisible(self.form.get(QWidget, f"{_widget_name(key)}_box"), shown)
 
     def title(self) -> str:
         return self.tr("Changes")
@@ -198,22 +157,20 @@ class ChangePage(WizardPage):
         kind = str(original.get("kind", ""))
         if kind != self._kind or original != self._original:
             self._kind, self._original = kind, original
-            while self._form.rowCount():
-                self._form.removeRow(0)
             self.edits.clear()
             self.messages.clear()
-            for key, label in CHANGE_FIELDS.get(kind, ()):
-                edit = QLineEdit(_get(original, key), self)
-                edit.setObjectName(f"change_{key.replace('.', '_')}")
-                message = _message(self, f"change_{key.replace('.', '_')}_msg")
-                box = QWidget(self)
-                box_layout = QVBoxLayout(box)
-                box_layout.setContentsMargins(0, 0, 0, 0)
-                box_layout.addWidget(edit)
-                box_layout.addWidget(message)
-                self._form.addRow(QCoreApplication.translate("ChangePage", label), box)
-                edit.textChanged.connect(self.revalidate)
-                self.edits[key], self.messages[key] = edit, message
+            for keys in CHANGE_FIELDS.values():
+                for key in keys:
+                    self._show_row(key, False)
+            for key in CHANGE_FIELDS.get(kind, ()):
+                name = _widget_name(key)
+                edit = self.form.get(QLineEdit, name)
+                edit.blockSignals(True)  # revalidated once, below, with every field in place
+                edit.setText(_get(original, key))
+                edit.blockSignals(False)
+                self._show_row(key, True)
+                self.edits[key] = edit
+                self.messages[key] = self.form.get(QLabel, f"{name}_msg")
         self.revalidate()
 
     def merged(self) -> dict[str, Any]:
@@ -258,20 +215,12 @@ class AddItemPage(WizardPage):
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
         self._view: CertificateView | None = None
-        self.item_combo = QComboBox(self)
-        self.item_combo.setObjectName("item_combo")
+        self.form = form = load_form("replace_item.ui", self)
+        self.item_combo = form.get(QComboBox, "item_combo")
+        self.item_msg = form.get(QLabel, "item_msg")
+        self.item_msg.hide()
+        self.note = form.get(QLabel, "item_note")
         self.item_combo.currentIndexChanged.connect(self.revalidate)
-        self.item_msg = _message(self, "item_msg")
-        self.note = QLabel(self)
-        self.note.setObjectName("item_note")
-        self.note.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow(self.tr("Application &item:"), self.item_combo)
-        form.addRow("", self.item_msg)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.note)
-        layout.addStretch(1)
 
     def title(self) -> str:
         return self.tr("Application item")
@@ -331,12 +280,10 @@ class RecordPage(WizardPage):
         self._action = action
         self._data: Mapping[str, Any] = {}
         self.result: Any = None
-        self.run_button = QPushButton(button_text, self)
-        self.run_button.setObjectName("record_button")
+        self.form = load_form("replace_record.ui", self)
+        self.run_button = self.form.get(QPushButton, "record_button")
+        self.run_button.setText(button_text)
         self.run_button.clicked.connect(self.run)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.run_button)
-        layout.addStretch(1)
 
     def title(self) -> str:
         return self.tr("Record")

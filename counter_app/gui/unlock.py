@@ -11,10 +11,11 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
 from counter_app.gui import registry
 from counter_app.gui.context import GuiContext
+from counter_app.gui.forms import load_form
 from counter_app.gui.pages.fee import FeePage
 from counter_app.gui.pages.result import ResultPage
 from counter_app.gui.pages.token import TokenStepPage
@@ -57,27 +58,15 @@ class UnlockTokenPage(TokenStepPage):
             progress_text=QCoreApplication.translate("UnlockWizard", "Resetting the PIN…"),
         )
         self.pin_label.setText(self.tr("&SO PIN:"))
-        self.identity_edit = QLineEdit(self)
-        self.identity_edit.setObjectName("identity_edit")
-        self.new_pin_edit = QLineEdit(self)
-        self.new_pin_edit.setObjectName("new_pin_edit")
-        self.repeat_pin_edit = QLineEdit(self)
-        self.repeat_pin_edit.setObjectName("repeat_pin_edit")
-        for edit in (self.new_pin_edit, self.repeat_pin_edit):
-            edit.setEchoMode(QLineEdit.EchoMode.Password)
-            edit.setMaxLength(64)
-        self.mismatch_label = QLabel(self)
-        self.mismatch_label.setObjectName("mismatch_label")
-        self.mismatch_label.setStyleSheet("color: #b00020;")
-        form = QFormLayout()
-        form.addRow(self.tr("Subscriber's &ID number:"), self.identity_edit)
-        form.addRow(self.tr("&New PIN:"), self.new_pin_edit)
-        form.addRow(self.tr("&Repeat new PIN:"), self.repeat_pin_edit)
-        form.addRow("", self.mismatch_label)
-        layout = self.layout()
-        assert isinstance(layout, QVBoxLayout)
-        # After the SO PIN field, before the start button.
-        layout.insertLayout(layout.indexOf(self.start_button), form)
+        # After the SO PIN field, before the start button (the token step's extra area).
+        self.unlock_form = load_form("unlock_token.ui", self.extra_area)
+        self.extra_area.show()
+        self.identity_edit = self.unlock_form.get(QLineEdit, "identity_edit")
+        self.new_pin_edit = self.unlock_form.get(QLineEdit, "new_pin_edit")
+        self.repeat_pin_edit = self.unlock_form.get(QLineEdit, "repeat_pin_edit")
+        self.mismatch_label = self.unlock_form.get(QLabel, "mismatch_label")
+        QWidget.setTabOrder(self.pin_edit, self.identity_edit)
+        QWidget.setTabOrder(self.repeat_pin_edit, self.start_button)
         for edit in (self.identity_edit, self.new_pin_edit, self.repeat_pin_edit):
             edit.textChanged.connect(self._update)
 

@@ -2,11 +2,14 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
-    <name>AddItemPage</name>
+    <name>AddItemForm</name>
     <message>
         <source>Application &amp;item:</source>
         <translation>应用项(&amp;I)：</translation>
     </message>
+</context>
+<context>
+    <name>AddItemPage</name>
     <message>
         <source>Application item</source>
         <translation>应用项</translation>
@@ -51,7 +54,11 @@
     </message>
 </context>
 <context>
-    <name>CertificatePage</name>
+    <name>CertificateForm</name>
+    <message>
+        <source>Certificate &amp;serial:</source>
+        <translation>证书序列号(&amp;S)：</translation>
+    </message>
     <message>
         <source>serial number (hex), see Look up</source>
         <translation>证书序列号（十六进制），可在“查询”中找到</translation>
@@ -60,10 +67,9 @@
         <source>&amp;Find</source>
         <translation>查找(&amp;F)</translation>
     </message>
-    <message>
-        <source>Certificate &amp;serial:</source>
-        <translation>证书序列号(&amp;S)：</translation>
-    </message>
+</context>
+<context>
+    <name>CertificatePage</name>
     <message>
         <source>Certificate</source>
         <translation>证书</translation>
@@ -86,7 +92,11 @@
     </message>
 </context>
 <context>
-    <name>ChangePage</name>
+    <name>ChangeForm</name>
+    <message>
+        <source>Correct what has changed; the rest stays.</source>
+        <translation>只修改发生变化的信息，其余保持不变。</translation>
+    </message>
     <message>
         <source>Mobile:</source>
         <translation>手机号码：</translation>
@@ -115,10 +125,9 @@
         <source>Device name:</source>
         <translation>设备名称：</translation>
     </message>
-    <message>
-        <source>Correct what has changed; the rest stays.</source>
-        <translation>只修改发生变化的信息，其余保持不变。</translation>
-    </message>
+</context>
+<context>
+    <name>ChangePage</name>
     <message>
         <source>Changes</source>
         <translation>变更内容</translation>
@@ -136,7 +145,7 @@
     </message>
 </context>
 <context>
-    <name>FeePage</name>
+    <name>FeeForm</name>
     <message>
         <source>Certificate &amp;type:</source>
         <translation>证书类型(&amp;T)：</translation>
@@ -148,6 +157,10 @@
     <message>
         <source>Fee:</source>
         <translation>费用：</translation>
+    </message>
+    <message>
+        <source>Payment:</source>
+        <translation>支付方式：</translation>
     </message>
     <message>
         <source>&amp;Cash</source>
@@ -166,37 +179,36 @@
         <translation>减免(&amp;W)</translation>
     </message>
     <message>
-        <source>Payment:</source>
-        <translation>支付方式：</translation>
+        <source>Te&amp;ndered (yuan):</source>
+        <translation>实收（元）(&amp;N)：</translation>
     </message>
     <message>
         <source>amount received, e.g. 150.00</source>
         <translation>实收金额，例如 150.00</translation>
     </message>
     <message>
-        <source>Te&amp;ndered (yuan):</source>
-        <translation>实收（元）(&amp;N)：</translation>
-    </message>
-    <message>
         <source>Change due:</source>
         <translation>应找零：</translation>
-    </message>
-    <message>
-        <source>number of the written waiver notice</source>
-        <translation>书面减免通知编号</translation>
     </message>
     <message>
         <source>Waiver &amp;reference:</source>
         <translation>减免通知编号(&amp;R)：</translation>
     </message>
     <message>
-        <source>operator name of the supervisor</source>
-        <translation>主管的操作员名</translation>
+        <source>number of the written waiver notice</source>
+        <translation>书面减免通知编号</translation>
     </message>
     <message>
         <source>Approved &amp;by:</source>
         <translation>批准人(&amp;B)：</translation>
     </message>
+    <message>
+        <source>operator name of the supervisor</source>
+        <translation>主管的操作员名</translation>
+    </message>
+</context>
+<context>
+    <name>FeePage</name>
     <message>
         <source>Fee</source>
         <translation>收费</translation>
@@ -355,6 +367,69 @@
     </message>
 </context>
 <context>
+    <name>LookupForm</name>
+    <message>
+        <source>&amp;Find:</source>
+        <translation>查找(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>name, ID number or USCC (end digits)</source>
+        <translation>名称、证件号码或统一社会信用代码（尾号）</translation>
+    </message>
+    <message>
+        <source>&amp;Search</source>
+        <translation>查询(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Serial</source>
+        <translation>序列号</translation>
+    </message>
+    <message>
+        <source>Subscriber</source>
+        <translation>订户</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Valid until</source>
+        <translation>有效期至</translation>
+    </message>
+    <message>
+        <source>Change the status</source>
+        <translation>变更证书状态</translation>
+    </message>
+    <message>
+        <source>&amp;ID shown:</source>
+        <translation>出示证件号码(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>number on the document shown (optional)</source>
+        <translation>所出示证件上的号码（可选）</translation>
+    </message>
+    <message>
+        <source>Revocation &amp;reason:</source>
+        <translation>吊销原因(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>Revocation is final: I have told the subscriber</source>
+        <translation>吊销不可恢复：已告知订户</translation>
+    </message>
+    <message>
+        <source>S&amp;uspend</source>
+        <translation>挂起(&amp;U)</translation>
+    </message>
+    <message>
+        <source>R&amp;esume</source>
+        <translation>解挂(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Re&amp;voke</source>
+        <translation>吊销(&amp;V)</translation>
+    </message>
+</context>
+<context>
     <name>LookupScreen</name>
     <message>
         <source>Active</source>
@@ -409,56 +484,8 @@
         <translation>状态</translation>
     </message>
     <message>
-        <source>Valid until</source>
-        <translation>有效期至</translation>
-    </message>
-    <message>
-        <source>name, ID number or USCC (end digits)</source>
-        <translation>名称、证件号码或统一社会信用代码（尾号）</translation>
-    </message>
-    <message>
         <source>Any status</source>
         <translation>全部状态</translation>
-    </message>
-    <message>
-        <source>&amp;Search</source>
-        <translation>查询(&amp;S)</translation>
-    </message>
-    <message>
-        <source>&amp;Find:</source>
-        <translation>查找(&amp;F)：</translation>
-    </message>
-    <message>
-        <source>Change the status</source>
-        <translation>变更证书状态</translation>
-    </message>
-    <message>
-        <source>number on the document shown (optional)</source>
-        <translation>所出示证件上的号码（可选）</translation>
-    </message>
-    <message>
-        <source>&amp;ID shown:</source>
-        <translation>出示证件号码(&amp;I)：</translation>
-    </message>
-    <message>
-        <source>Revocation &amp;reason:</source>
-        <translation>吊销原因(&amp;R)：</translation>
-    </message>
-    <message>
-        <source>Revocation is final: I have told the subscriber</source>
-        <translation>吊销不可恢复：已告知订户</translation>
-    </message>
-    <message>
-        <source>S&amp;uspend</source>
-        <translation>挂起(&amp;U)</translation>
-    </message>
-    <message>
-        <source>R&amp;esume</source>
-        <translation>解挂(&amp;E)</translation>
-    </message>
-    <message>
-        <source>Re&amp;voke</source>
-        <translation>吊销(&amp;V)</translation>
     </message>
     <message>
         <source>No certificate found.</source>
@@ -613,12 +640,23 @@
         <translation>counter-app：中断的业务</translation>
     </message>
     <message>
-        <source>These services were interrupted (the program stopped or a token was removed). Insert the token named, enter its PIN, then finish them or roll them back.</source>
-        <translation>以下业务曾中断（程序停止或证书介质被拔出）。请插入所列介质并输入其PIN码，然后选择完成或回退。</translation>
-    </message>
-    <message>
         <source>%1  %2, stopped after step &apos;%3&apos;, token %4</source>
         <translation>%1  %2，中断于“%3”步骤之后，介质 %4</translation>
+    </message>
+    <message>
+        <source>&amp;Close</source>
+        <translation>关闭(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Working on the token…</source>
+        <translation>正在操作证书介质……</translation>
+    </message>
+</context>
+<context>
+    <name>RecoveryForm</name>
+    <message>
+        <source>These services were interrupted (the program stopped or a token was removed). Insert the token named, enter its PIN, then finish them or roll them back.</source>
+        <translation>以下业务曾中断（程序停止或证书介质被拔出）。请插入所列介质并输入其PIN码，然后选择完成或回退。</translation>
     </message>
     <message>
         <source>Token &amp;PIN:</source>
@@ -635,14 +673,6 @@
     <message>
         <source>&amp;Finish</source>
         <translation>完成(&amp;F)</translation>
-    </message>
-    <message>
-        <source>&amp;Close</source>
-        <translation>关闭(&amp;C)</translation>
-    </message>
-    <message>
-        <source>Working on the token…</source>
-        <translation>正在操作证书介质……</translation>
     </message>
 </context>
 <context>
@@ -661,7 +691,7 @@
     </message>
 </context>
 <context>
-    <name>ResultPage</name>
+    <name>ResultForm</name>
     <message>
         <source>Done.</source>
         <translation>办理完成。</translation>
@@ -710,6 +740,9 @@
         <source>Print &amp;change form</source>
         <translation>打印变更表(&amp;C)</translation>
     </message>
+</context>
+<context>
+    <name>ResultPage</name>
     <message>
         <source>Result</source>
         <translation>办理结果</translation>
@@ -805,7 +838,7 @@
     </message>
 </context>
 <context>
-    <name>TokenStepPage</name>
+    <name>TokenStepForm</name>
     <message>
         <source>Insert the subscriber&apos;s token and choose it. Do not remove it until done.</source>
         <translation>请插入订户的证书介质并选中。办理完成前请勿拔出。</translation>
@@ -818,6 +851,9 @@
         <source>Token &amp;PIN:</source>
         <translation>介质PIN码(&amp;P)：</translation>
     </message>
+</context>
+<context>
+    <name>TokenStepPage</name>
     <message>
         <source>Token</source>
         <translation>证书介质</translation>
@@ -866,11 +902,7 @@
     </message>
 </context>
 <context>
-    <name>UnlockTokenPage</name>
-    <message>
-        <source>&amp;SO PIN:</source>
-        <translation>管理员PIN码(&amp;S)：</translation>
-    </message>
+    <name>UnlockTokenForm</name>
     <message>
         <source>Subscriber&apos;s &amp;ID number:</source>
         <translation>订户证件号码(&amp;I)：</translation>
@@ -882,6 +914,13 @@
     <message>
         <source>&amp;Repeat new PIN:</source>
         <translation>再次输入新PIN码(&amp;R)：</translation>
+    </message>
+</context>
+<context>
+    <name>UnlockTokenPage</name>
+    <message>
+        <source>&amp;SO PIN:</source>
+        <translation>管理员PIN码(&amp;S)：</translation>
     </message>
     <message>
         <source>The two new PINs differ.</source>

@@ -11,17 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtWidgets import (
-    QButtonGroup,
-    QComboBox,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QRadioButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QButtonGroup, QComboBox, QLabel, QLineEdit, QRadioButton, QWidget
 
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.fees import (
@@ -36,20 +26,13 @@ from counter_app.domain.fees import (
 from counter_app.gui import i18n
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe_at_field
+from counter_app.gui.forms import load_form
 from counter_app.gui.wizard.page import WizardPage
 from counter_app.services.operators import find_operator
 
 WAIVER = "waiver"
-ERROR_STYLE = "color: #b00020;"
-
-
-def _message_label(parent: QWidget, name: str) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setStyleSheet(ERROR_STYLE)
-    label.hide()
-    return label
+# The payment buttons in ui/fee.ui, in the order shown (each named ``method_<value>``).
+PAYMENT_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.TRANSFER)
 
 
 def _show(label: QLabel, text: str) -> None:
@@ -75,98 +58,44 @@ class FeePage(WizardPage):
         self._build()
         self.revalidate()
 
-    # -- layout -----------------------------------------------------------------------------------
+    # -- layout (ui/fee.ui) -------------------------------------------------------------------
     def _build(self) -> None:
-        form = QFormLayout()
-        form.setVerticalSpacing(6)
-        self.type_combo = QComboBox(self)
-        self.type_combo.setObjectName("type_combo")
-        self.type_combo.currentIndexChanged.connect(self._type_changed)
-        self.type_label = QLabel(self.tr("Certificate &type:"), self)
-        self.type_label.setBuddy(self.type_combo)
-        form.addRow(self.type_label, self.type_combo)
-        self.algorithm_combo = QComboBox(self)
-        self.algorithm_combo.setObjectName("algorithm_combo")
-        self.algorithm_label = QLabel(self.tr("&Key algorithm:"), self)
-        self.algorithm_label.setBuddy(self.algorithm_combo)
-        form.addRow(self.algorithm_label, self.algorithm_combo)
-        self.fee_value = QLabel(self)
-        self.fee_value.setObjectName("fee_value")
-        self.fee_value.setStyleSheet("font-size: 16pt; font-weight: bold;")
-        self.fee_capitals = QLabel(self)
-        self.fee_capitals.setObjectName("fee_capitals")
-        fee_box = QHBoxLayout()
-        fee_box.addWidget(self.fee_value)
-        fee_box.addWidget(self.fee_capitals)
-        fee_box.addStretch(1)
-        form.addRow(QLabel(self.tr("Fee:"), self), fee_box)
+        self.form = form = load_form("fee.ui", self)
+        self.type_combo = form.get(QComboBox, "type_combo")
+        self.type_label = form.get(QLabel, "type_label")
+        self.algorithm_combo = form.get(QComboBox, "algorithm_combo")
+        self.algorithm_label = form.get(QLabel, "algorithm_label")
+        self.fee_value = form.get(QLabel, "fee_value")
+        self.fee_capitals = form.get(QLabel, "fee_capitals")
+        self.method_label = form.get(QLabel, "method_label")
+        self.tendered_edit = form.get(QLineEdit, "tendered_edit")
+        self.tendered_msg = form.get(QLabel, "tendered_msg")
+        self.tendered_label = form.get(QLabel, "tendered_label")
+        self.change_value = form.get(QLabel, "change_value")
+        self.change_label = form.get(QLabel, "change_label")
+        self.reference_edit = form.get(QLineEdit, "waiver_reference")
+        self.reference_msg = form.get(QLabel, "waiver_reference_msg")
+        self.reference_label = form.get(QLabel, "reference_label")
+        self.approver_edit = form.get(QLineEdit, "waiver_approver")
+        self.approver_msg = form.get(QLabel, "waiver_approver_msg")
+        self.approver_label = form.get(QLabel, "approver_label")
+        for label in (self.tendered_msg, self.reference_msg, self.approver_msg):
+            label.hide()
 
         self.method_group = QButtonGroup(self)
-        methods = QHBoxLayout()
         self.method_buttons: dict[str, QRadioButton] = {}
-        for key, text in (
-            (PaymentMethod.CASH.value, self.tr("&Cash")),
-            (PaymentMethod.CARD.value, self.tr("Ca&rd")),
-            (PaymentMethod.TRANSFER.value, self.tr("&Transfer")),
-            (WAIVER, self.tr("&Waiver")),
-        ):
-            button = QRadioButton(text, self)
-            button.setObjectName(f"method_{key}")
+        for key in (*(m.value for m in PAYMENT_METHODS), WAIVER):
+            button = form.get(QRadioButton, f"method_{key}")
             self.method_group.addButton(button)
             self.method_buttons[key] = button
-            methods.addWidget(button)
             button.toggled.connect(self._method_toggled)
-        methods.addStretch(1)
-        self.method_label = QLabel(self.tr("Payment:"), self)
-        form.addRow(self.method_label, methods)
 
-        self.tendered_edit = QLineEdit(self)
-        self.tendered_edit.setObjectName("tendered_edit")
-        self.tendered_edit.setPlaceholderText(self.tr("amount received, e.g. 150.00"))
-        self.tendered_msg = _message_label(self, "tendered_msg")
-        self.tendered_label = QLabel(self.tr("Te&ndered (yuan):"), self)
-        self.tendered_label.setBuddy(self.tendered_edit)
-        form.addRow(self.tendered_label, self._with_message(self.tendered_edit, self.tendered_msg))
-        self.change_value = QLabel(self)
-        self.change_value.setObjectName("change_value")
-        self.change_value.setStyleSheet("font-size: 14pt; font-weight: bold;")
-        self.change_label = QLabel(self.tr("Change due:"), self)
-        form.addRow(self.change_label, self.change_value)
-
-        self.reference_edit = QLineEdit(self)
-        self.reference_edit.setObjectName("waiver_reference")
-        self.reference_edit.setPlaceholderText(self.tr("number of the written waiver notice"))
-        self.reference_msg = _message_label(self, "waiver_reference_msg")
-        self.reference_label = QLabel(self.tr("Waiver &reference:"), self)
-        self.reference_label.setBuddy(self.reference_edit)
-        form.addRow(
-            self.reference_label, self._with_message(self.reference_edit, self.reference_msg)
-        )
-        self.approver_edit = QLineEdit(self)
-        self.approver_edit.setObjectName("waiver_approver")
-        self.approver_edit.setPlaceholderText(self.tr("operator name of the supervisor"))
-        self.approver_msg = _message_label(self, "waiver_approver_msg")
-        self.approver_label = QLabel(self.tr("Approved &by:"), self)
-        self.approver_label.setBuddy(self.approver_edit)
-        form.addRow(self.approver_label, self._with_message(self.approver_edit, self.approver_msg))
-
+        self.type_combo.currentIndexChanged.connect(self._type_changed)
         for edit in (self.tendered_edit, self.reference_edit, self.approver_edit):
             edit.textChanged.connect(self.revalidate)
             edit.editingFinished.connect(lambda e=edit: self._left(e))
         self.algorithm_combo.currentIndexChanged.connect(self.revalidate)
-        outer = QVBoxLayout(self)
-        outer.addLayout(form)
-        outer.addStretch(1)
         self.method_buttons[PaymentMethod.CASH.value].setChecked(True)
-
-    def _with_message(self, edit: QLineEdit, message: QLabel) -> QWidget:
-        box = QWidget(self)
-        layout = QVBoxLayout(box)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(edit)
-        layout.addWidget(message)
-        return box
 
     def title(self) -> str:
         return self.tr("Fee")

@@ -10,13 +10,18 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from counter_app.domain.fees import format_yuan, yuan_in_capitals
 from counter_app.gui.context import GuiContext
+from counter_app.gui.forms import load_form
 from counter_app.gui.print_preview import Printable, prepare, preview_dialog
 from counter_app.gui.wizard.page import WizardPage
+
+# The rows of ui/result.ui (``<key>_caption`` beside ``result_<key>``), and its print buttons
+# (``print_<kind>``, '-' as '_'): the receipt always, a service's own forms when it names them.
+ROWS = ("serial", "validity", "token", "application_id", "receipt_number", "fee", "change")
+PRINTOUTS = ("receipt", "application", "agreement", "change-form")
 
 
 def _local(moment: dt.datetime) -> str:
@@ -46,55 +51,22 @@ class ResultPage(WizardPage):
     ) -> None:
         super().__init__(context, parent)
         self._facts: dict[str, Any] = {}
-        self.done_label = QLabel(self.tr("Done."), self)
-        self.done_label.setObjectName("done_label")
-        self.done_label.setStyleSheet("font-size: 15pt; font-weight: bold; color: #1b5e20;")
-        self.form_layout = QFormLayout()
+        self.form = form = load_form("result.ui", self)
+        self.done_label = form.get(QLabel, "done_label")
         self.values: dict[str, QLabel] = {}
-        rows = (
-            ("serial", self.tr("Certificate serial:")),
-            ("validity", self.tr("Valid:")),
-            ("token", self.tr("Token:")),
-            ("application_id", self.tr("Application number:")),
-            ("receipt_number", self.tr("Receipt number:")),
-            ("fee", self.tr("Fee:")),
-            ("change", self.tr("Change due:")),
-        )
         self.row_labels: dict[str, QLabel] = {}
-        for key, text in rows:
-            label = QLabel(text, self)
-            value = QLabel(self)
-            value.setObjectName(f"result_{key}")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.form_layout.addRow(label, value)
-            self.values[key] = value
-            self.row_labels[key] = label
-        self.values["change"].setStyleSheet("font-size: 16pt; font-weight: bold;")
+        for key in ROWS:
+            self.values[key] = form.get(QLabel, f"result_{key}")
+            self.row_labels[key] = form.get(QLabel, f"{key}_caption")
         self.print_buttons: dict[str, QPushButton] = {}
-        buttons = QHBoxLayout()
-        names = {
-            "receipt": self.tr("Print &receipt"),
-            "application": self.tr("Print &application form"),
-            "agreement": self.tr("Print a&greement record"),
-            "change-form": self.tr("Print &change form"),
-        }
-        for kind in ("receipt", *forms):
-            button = QPushButton(names[kind], self)
-            button.setObjectName(f"print_{kind}")
-            button.clicked.connect(lambda _=False, k=kind: self.print_document(k))
-            buttons.addWidget(button)
-            self.print_buttons[kind] = button
-        buttons.addStretch(1)
-        self.printed_label = QLabel(self)
-        self.printed_label.setObjectName("printed_label")
-        self.printed_label.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.done_label)
-        layout.addLayout(self.form_layout)
-        layout.addSpacing(12)
-        layout.addLayout(buttons)
-        layout.addWidget(self.printed_label)
-        layout.addStretch(1)
+        for kind in PRINTOUTS:
+            button = form.get(QPushButton, f"print_{kind.replace('-', '_')}")
+            if kind == "receipt" or kind in forms:
+                button.clicked.connect(lambda _=False, k=kind: self.print_document(k))
+                self.print_buttons[kind] = button
+            else:
+                button.hide()
+        self.printed_label = form.get(QLabel, "printed_label")
 
     def title(self) -> str:
         return self.tr("Result")

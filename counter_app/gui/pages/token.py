@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from counter_app.gui.context import GuiContext
+from counter_app.gui.forms import load_form
 from counter_app.gui.token_status import TokenMonitor, describe_token, token_snapshot_source
 from counter_app.gui.wizard.page import WizardPage
 from counter_app.services.context import ServiceContext
@@ -53,51 +53,25 @@ class TokenStepPage(WizardPage):
         self._data: Mapping[str, Any] = {}
         self.result: Any = None
         self._chosen: object | None = None
-        layout = QVBoxLayout(self)
-        self.hint_label = QLabel(
-            self.tr("Insert the subscriber's token and choose it. Do not remove it until done."),
-            self,
-        )
-        self.hint_label.setWordWrap(True)
-        self.token_list = QListWidget(self)
-        self.token_list.setObjectName("token_list")
-        self.token_list.setMaximumHeight(140)
+        self.form = form = load_form("token_step.ui", self)
+        self.hint_label = form.get(QLabel, "hint_label")
+        self.token_list = form.get(QListWidget, "token_list")
+        self.none_label = form.get(QLabel, "no_token_label")
+        self.pin_label = form.get(QLabel, "pin_label")
+        self.pin_edit = form.get(QLineEdit, "pin_edit")
+        # Where a service puts its own fields (see UnlockTokenPage); hidden while empty.
+        self.extra_area = form.get(QWidget, "extra_area")
+        self.extra_area.hide()
+        self.start_button = form.get(QPushButton, "start_button")
+        self.start_button.setText(start_text)
+        self.progress = form.get(QProgressBar, "progress")
+        self.progress_label = form.get(QLabel, "progress_label")
+        self.progress_label.setText(progress_text)
+        self.removed_label = form.get(QLabel, "removed_label")
         self.token_list.currentItemChanged.connect(self._update)
-        self.none_label = QLabel(self.tr("No token inserted."), self)
-        self.none_label.setObjectName("no_token_label")
-        self.pin_label = QLabel(self.tr("Token &PIN:"), self)
-        self.pin_edit = QLineEdit(self)
-        self.pin_edit.setObjectName("pin_edit")
-        self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin_edit.setMaxLength(64)
-        self.pin_label.setBuddy(self.pin_edit)
         self.pin_edit.textChanged.connect(self._update)
         self.pin_edit.returnPressed.connect(self.start)
-        self.start_button = QPushButton(start_text, self)
-        self.start_button.setObjectName("start_button")
         self.start_button.clicked.connect(self.start)
-        self.progress = QProgressBar(self)
-        self.progress.setObjectName("progress")
-        self.progress.setRange(0, 0)  # indeterminate: a token says nothing while it works
-        self.progress_label = QLabel(progress_text, self)
-        self.progress_label.setObjectName("progress_label")
-        self.removed_label = QLabel(self)
-        self.removed_label.setObjectName("removed_label")
-        self.removed_label.setWordWrap(True)
-        self.removed_label.setStyleSheet("color: #b00020;")
-        for widget in (
-            self.hint_label,
-            self.token_list,
-            self.none_label,
-            self.pin_label,
-            self.pin_edit,
-            self.start_button,
-            self.progress_label,
-            self.progress,
-            self.removed_label,
-        ):
-            layout.addWidget(widget)
-        layout.addStretch(1)
         self.monitor: TokenMonitor | None = None
         snapshot = token_snapshot_source(context.config)
         if snapshot is not None:
