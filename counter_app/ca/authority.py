@@ -18,7 +18,12 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPri
 from counter_app.ca.crl import CRL_REFRESH, build_crl
 from counter_app.ca.errors import CertificateNotFound, InvalidTransition
 from counter_app.ca.hierarchy import new_serial, signature_hash
-from counter_app.ca.keys import check_public_key, recording, verify_csr_signature
+from counter_app.ca.keys import (
+    check_public_key,
+    csr_public_key,
+    recording,
+    verify_csr_signature,
+)
 from counter_app.ca.model import (
     CertificateRecord,
     CertificateRepository,
@@ -105,7 +110,7 @@ class CertificateAuthority:
         """Certify the CSR's key for the RA-verified ``subject`` under ``profile``."""
         log.debug("issue profile=%s application=%s", profile, application_id)
         chosen = get_profile(self.profiles, profile)
-        public_key = csr.public_key()
+        public_key = csr_public_key(csr)
         check_public_key(public_key)
         verify_csr_signature(csr, public_key)
         serial = new_serial()

@@ -118,6 +118,17 @@ def check_public_key(key: CertificatePublicKeyTypes) -> None:
         raise WeakKey(reason_zh="不支持的公钥类型", reason_en="unsupported public key type")
 
 
+def csr_public_key(csr: x509.CertificateSigningRequest) -> CertificatePublicKeyTypes:
+    """The CSR's public key; one that does not parse (a mangled point, an unknown algorithm) makes
+    a bad CSR, not an internal error."""
+    try:
+        return csr.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise BadCSR(
+            reason_zh="其中的公钥无法解析", reason_en="its public key cannot be parsed"
+        ) from None
+
+
 def verify_csr_signature(
     csr: x509.CertificateSigningRequest, public_key: CertificatePublicKeyTypes
 ) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from counter_app.ca import CAFiles
 from tests.conftest import CLI
@@ -100,3 +103,30 @@ def test_revoked_certificate_cannot_be_released_from_cli(ca_cli: CLI, tmp_path: 
     result = ca_cli("--lang", "en", "ca", "release", serial, env=CA_ENV)
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: certificate {serial} is revoked and cannot be released"
+
+
+def test_csr_with_a_mangled_public_key_is_refused_in_one_line(ca_cli: CLI, tmp_path: Path) -> None:
+    # A CSR whose structure parses but whose EC point is not on the curve: the key only fails
+    # when it is used, which must still be a bad request, not an internal error.
+    key = ec.generate_private_key(ec.SECP256R1())
+    request = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([]))
+        .sign(key, hashes.SHA256())
+    )
+    der = bytearray(request.public_bytes(serialization.Encoding.DER))
+    point = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    at = bytes(der).index(point)
+    der[at + 64] ^= 0x01  # the last byte of y: the point leaves the curve
+    path = tmp_path / "mangled.der"
+    path.write_bytes(bytes(der))
+    result = ca_cli(
+        "--lang", "en", "ca", "issue", "--csr", str(path), "--profile", "individual",
+        "--cn", "Mangled", env=CA_ENV,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: the certificate request is not valid: its public key cannot be parsed"
+    )
