@@ -126,8 +126,16 @@ class ESTSigning:
 
     def __init__(self, settings: ESTSettings, passphrase: Callable[[], str]) -> None:
         self._url = settings.url
+        # A new TLS connection per request: SoftHSM (and other PKCS#11 modules built on
+        # OpenSSL) leave errors on the thread's OpenSSL error queue when a token is opened, and
+        # a read on a kept-alive connection then fails with that stale error ("no such
+        # engine"), whereas a handshake starts by clearing the queue. A counter makes a few
+        # requests per service, so the extra handshakes cost nothing a clerk would notice.
         self._http = httpx.Client(
-            base_url=settings.url, verify=tls_context(settings, passphrase), timeout=TIMEOUT
+            base_url=settings.url,
+            verify=tls_context(settings, passphrase),
+            timeout=TIMEOUT,
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
 
     def close(self) -> None:
