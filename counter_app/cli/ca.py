@@ -280,7 +280,8 @@ def serve_cmd(app: AppContext, host: str, port: int, workers: int) -> None:
     from counter_app.server import create_app, serve
 
     files = CAFiles.in_data_dir(app.config.data_dir)
-    if workers > 1 and files.load_settings().key_storage == "hsm":
+    in_hsm = files.load_settings().key_storage == "hsm"
+    if workers > 1 and in_hsm:
         # A PKCS#11 session does not survive fork(): with the keys in an HSM one process
         # serves (pre-signed OCSP answers keep that cheap).
         click.echo("CA keys are in an HSM: serving with one worker process", err=True)
@@ -300,6 +301,7 @@ def serve_cmd(app: AppContext, host: str, port: int, workers: int) -> None:
         workers=workers,
         after_fork=after_fork,
         on_ready=lambda url: click.echo(f"serving on {url}", err=True),
+        fork=not in_hsm,
     )
 
 

@@ -27,6 +27,7 @@ POLL_SECONDS = 30.0
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ReadBody = Callable[[], Awaitable[bytes]]  # the whole body, or BodyTooLarge
 OCSP_TYPE = b"application/ocsp-response"
 
 
@@ -45,7 +46,7 @@ class OCSPApp:
         from cryptography.hazmat.primitives import serialization
 
         self._issuing_der = ca.keys.issuing.public_bytes(serialization.Encoding.DER)
-        self._routes: dict[tuple[str, str], Callable[[Scope, Receive], Awaitable[Response]]] = {
+        self._routes: dict[tuple[str, str], Callable[[ReadBody], Awaitable[Response]]] = {
             ("GET", "/healthz"): self._healthz,
             ("GET", "/ca/chain.pem"): self._chain_pem,
             ("GET", "/ca/issuing.cer"): self._issuing,
@@ -72,22 +73,22 @@ class OCSPApp:
 
     # Routes ---------------------------------------------------------------------------------
 
-    async def _healthz(self, scope: Scope, receive: Receive) -> Response:
+    async def _healthz(self, read_body: ReadBody) -> Response:
         return 200, b"text/plain; charset=utf-8", b"ok\n"
 
-    async def _chain_pem(self, scope: Scope, receive: Receive) -> Response:
+    async def _chain_pem(self, read_body: ReadBody) -> Response:
         return 200, b"application/pem-certificate-chain", self._chain
 
-    async def _issuing(self, scope: Scope, receive: Receive) -> Response:
+    async def _issuing(self, read_body: ReadBody) -> Response:
         return 200, b"application/pkix-cert", self._issuing_der
 
-    async def _crl_route(self, scope: Scope, receive: Receive) -> Response:
+    async def _crl_route(self, read_body: ReadBody) -> Response:
         self._refresh()
         return 200, b"application/pkix-crl", self._crl
 
-    async def _ocsp_post(self, scope: Scope, receive: Receive) -> Response:
+    async def _ocsp_post(self, read_body: ReadBody) -> Response:
         try:
-            body = await _read_body(receive)
+            body = await read_body()
         except BodyTooLarge:
             return 413, b"text/plain; charset=utf-8", b"request body too large\n"
         self._refresh()
@@ -104,7 +105,24 @@ class OCSPApp:
         self._refresh()
         return 200, OCSP_TYPE, self._ca.ocsp_response(der)
 
-    # ASGI -----------------------------------------------------------------------------------
+    # Both server interfaces --------------------------------------------------------------
+
+    async def handle(self, method: str, path: str, raw_path: str, read_body: ReadBody) -> Response:
+        route = self._routes.get((method, path))
+        try:
+            if route is not None:
+                return await route(read_body)
+            if method == "GET" and raw_path.startswith("/ocsp/"):
+                return await self._ocsp_get(raw_path[len("/ocsp/") :])
+            if any(p == path for _, p in self._routes):
+                return 405, b"text/plain; charset=utf-8", b"method not allowed\n"
+            return 404, b"text/plain; charset=utf-8", b"not found\n"
+        except Exception:
+            # Never a bare 500 with a traceback to a relying party; the log has the details.
+            log.exception("request %s %s failed", method, path)
+            return 500, b"text/plain; charset=utf-8", b"internal error\n"
+
+    # ASGI (uvicorn) -------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -112,23 +130,11 @@ class OCSPApp:
             return
         if scope["type"] != "http":
             return
-        method, path = scope["method"], scope["path"]
-        route = self._routes.get((method, path))
-        try:
-            if route is not None:
-                response = await route(scope, receive)
-            elif method == "GET" and path.startswith("/ocsp/"):
-                raw = scope.get("raw_path") or path.encode()
-                response = await self._ocsp_get(raw.decode("latin-1")[len("/ocsp/") :])
-            elif any(p == path for _, p in self._routes):
-                response = 405, b"text/plain; charset=utf-8", b"method not allowed\n"
-            else:
-                response = 404, b"text/plain; charset=utf-8", b"not found\n"
-        except Exception:
-            # Never a bare 500 with a traceback to a relying party; the log has the details.
-            log.exception("request %s %s failed", method, path)
-            response = 500, b"text/plain; charset=utf-8", b"internal error\n"
-        status, content_type, body = response
+        path = scope["path"]
+        raw = scope.get("raw_path") or path.encode()
+        status, content_type, body = await self.handle(
+            scope["method"], path, raw.decode("latin-1"), lambda: _read_body(receive)
+        )
         await send(
             {
                 "type": "http.response.start",
@@ -140,6 +146,29 @@ class OCSPApp:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+    # RSGI (granian): the server's HTTP work is done in Rust, the app is called with the request
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        if scope.proto != "http":
+            return
+        raw_path = scope.path
+        path = unquote(raw_path) if "%" in raw_path else raw_path
+
+        async def read_body() -> bytes:
+            declared = scope.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+                raise BodyTooLarge()
+            chunks, size = [], 0
+            async for chunk in protocol:
+                size += len(chunk)
+                if size > MAX_BODY:
+                    raise BodyTooLarge()
+                chunks.append(chunk)
+            return b"".join(chunks)
+
+        status, content_type, body = await self.handle(scope.method, path, raw_path, read_body)
+        protocol.response_bytes(status, [("content-type", content_type.decode())], body)
 
 
 Response = tuple[int, bytes, bytes]
