@@ -274,7 +274,6 @@ class RecordPage(WizardPage):
         parent: QWidget | None = None,
         *,
         action: Callable[[ServiceContext, Mapping[str, Any], OperatorInfo], Any],
-        button_text: str,
     ) -> None:
         super().__init__(context, parent)
         self._action = action
@@ -282,7 +281,6 @@ class RecordPage(WizardPage):
         self.result: Any = None
         self.form = load_form("replace_record.ui", self)
         self.run_button = self.form.get(QPushButton, "record_button")
-        self.run_button.setText(button_text)
         self.run_button.clicked.connect(self.run)
 
     def title(self) -> str:
@@ -411,11 +409,7 @@ def _pages(service: str, action: Any, extra: Mapping[str, PageBuilder]) -> dict[
         "fee": partial(FeePage, service=service),
         "review": ReviewerPage,
         "token": _token_page(action),
-        "record": partial(
-            RecordPage,
-            action=record_add_item,
-            button_text=QCoreApplication.translate("ReplaceWizard", "&Record the item"),
-        ),
+        "record": partial(RecordPage, action=record_add_item),
         "result": partial(ResultPage, forms=("application",)),
     }
 

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
 from counter_app.gui import registry
 from counter_app.gui.context import GuiContext
-from counter_app.gui.forms import load_form
 from counter_app.gui.pages.fee import FeePage
 from counter_app.gui.pages.result import ResultPage
 from counter_app.gui.pages.token import TokenStepPage
@@ -56,17 +55,12 @@ class UnlockTokenPage(TokenStepPage):
             action=run_unlock,
             start_text=QCoreApplication.translate("UnlockWizard", "&Unlock the PIN"),
             progress_text=QCoreApplication.translate("UnlockWizard", "Resetting the PIN…"),
+            form_name="unlock_token.ui",  # the SO PIN, the subscriber's ID and the new PIN twice
         )
-        self.pin_label.setText(self.tr("&SO PIN:"))
-        # After the SO PIN field, before the start button (the token step's extra area).
-        self.unlock_form = load_form("unlock_token.ui", self.extra_area)
-        self.extra_area.show()
-        self.identity_edit = self.unlock_form.get(QLineEdit, "identity_edit")
-        self.new_pin_edit = self.unlock_form.get(QLineEdit, "new_pin_edit")
-        self.repeat_pin_edit = self.unlock_form.get(QLineEdit, "repeat_pin_edit")
-        self.mismatch_label = self.unlock_form.get(QLabel, "mismatch_label")
-        QWidget.setTabOrder(self.pin_edit, self.identity_edit)
-        QWidget.setTabOrder(self.repeat_pin_edit, self.start_button)
+        self.identity_edit = self.form.get(QLineEdit, "identity_edit")
+        self.new_pin_edit = self.form.get(QLineEdit, "new_pin_edit")
+        self.repeat_pin_edit = self.form.get(QLineEdit, "repeat_pin_edit")
+        self.mismatch_label = self.form.get(QLabel, "mismatch_label")
         for edit in (self.identity_edit, self.new_pin_edit, self.repeat_pin_edit):
             edit.textChanged.connect(self._update)
 

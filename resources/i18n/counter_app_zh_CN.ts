@@ -595,6 +595,17 @@
     </message>
 </context>
 <context>
+    <name>RecordForm</name>
+    <message>
+        <source>This item is recorded at the RA only: no token is needed and the certificate stays as it is.</source>
+        <translation>该应用项仅在注册中心登记：无需证书介质，证书不变。</translation>
+    </message>
+    <message>
+        <source>&amp;Record the item</source>
+        <translation>登记应用项(&amp;R)</translation>
+    </message>
+</context>
+<context>
     <name>RecordPage</name>
     <message>
         <source>Record</source>
@@ -684,10 +695,6 @@
     <message>
         <source>Making the key on the token and issuing the certificate…</source>
         <translation>正在介质上生成密钥并签发证书……</translation>
-    </message>
-    <message>
-        <source>&amp;Record the item</source>
-        <translation>登记应用项(&amp;R)</translation>
     </message>
 </context>
 <context>
@@ -904,6 +911,18 @@
 <context>
     <name>UnlockTokenForm</name>
     <message>
+        <source>Insert the subscriber&apos;s token and choose it. Do not remove it until done.</source>
+        <translation>请插入订户的证书介质并选中。办理完成前请勿拔出。</translation>
+    </message>
+    <message>
+        <source>No token inserted.</source>
+        <translation>未插入证书介质。</translation>
+    </message>
+    <message>
+        <source>&amp;SO PIN:</source>
+        <translation>管理员PIN码(&amp;S)：</translation>
+    </message>
+    <message>
         <source>Subscriber&apos;s &amp;ID number:</source>
         <translation>订户证件号码(&amp;I)：</translation>
     </message>
@@ -918,10 +937,6 @@
 </context>
 <context>
     <name>UnlockTokenPage</name>
-    <message>
-        <source>&amp;SO PIN:</source>
-        <translation>管理员PIN码(&amp;S)：</translation>
-    </message>
     <message>
         <source>The two new PINs differ.</source>
         <translation>两次输入的新PIN码不一致。</translation>

@@ -132,6 +132,11 @@ def main(out: Path) -> int:
             if key in ("change", "add_item"):
                 drive.click(wizard.next_button)  # type: ignore[union-attr]
                 shot(window, f"{name}-details", lang)
+            if key == "add_item":  # an item the certificate does not carry: recorded, no token
+                drive.click(wizard.next_button)  # type: ignore[union-attr]
+                drive.type_text(wizard.page.tendered_edit, "50")  # type: ignore[union-attr]
+                drive.click(wizard.next_button)  # type: ignore[union-attr]
+                shot(window, f"{name}-record", lang)
         unlock_view = window.open_service("unlock")
         shot(window, "19-unlock-fee", lang)
         unlock_view.page.tendered_edit.setText("20")  # type: ignore[union-attr]

@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtWidgets import QButtonGroup, QComboBox, QLabel, QLineEdit, QRadioButton, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QWidget,
+)
 
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.fees import (
@@ -79,6 +87,7 @@ class FeePage(WizardPage):
         self.approver_edit = form.get(QLineEdit, "waiver_approver")
         self.approver_msg = form.get(QLabel, "waiver_approver_msg")
         self.approver_label = form.get(QLabel, "approver_label")
+        self._rows = form.layout(QFormLayout, "fields")
         for label in (self.tendered_msg, self.reference_msg, self.approver_msg):
             label.hide()
 
@@ -125,8 +134,7 @@ class FeePage(WizardPage):
             self._type_changed()
         self.type_combo.setEnabled(fixed is None and len(codes) > 1)
         choose_key = fixed is None and self.service == "enroll"
-        self.algorithm_combo.setVisible(choose_key)
-        self.algorithm_label.setVisible(choose_key)
+        self._rows.setRowVisible(self.algorithm_label, choose_key)
         self.revalidate()
 
     def _type_changed(self, *_: object) -> None:
@@ -171,15 +179,12 @@ class FeePage(WizardPage):
         method = self.method
         free = self.cert_type is not None and self.fee == 0
         cash, waiver = method == PaymentMethod.CASH.value, method == WAIVER
-        for widget in (self.method_label, *self.method_buttons.values()):
-            widget.setVisible(not free)
-        for widget in (self.tendered_label, self.tendered_edit, self.change_label):
-            widget.setVisible(cash and not free)
-        self.change_value.setVisible(cash and not free)
-        for widget in (self.reference_label, self.reference_edit):
-            widget.setVisible(waiver and not free)
-        for widget in (self.approver_label, self.approver_edit):
-            widget.setVisible(waiver and not free)
+        # Whole rows of the form, so a hidden row leaves no gap between those shown.
+        self._rows.setRowVisible(self.method_label, not free)
+        for label in (self.tendered_label, self.change_label):
+            self._rows.setRowVisible(label, cash and not free)
+        for label in (self.reference_label, self.approver_label):
+            self._rows.setRowVisible(label, waiver and not free)
         for label in (self.tendered_msg, self.reference_msg, self.approver_msg):
             _show(label, "")
         self.change_value.setText("")

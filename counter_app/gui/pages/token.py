@@ -47,21 +47,20 @@ class TokenStepPage(WizardPage):
         action: TokenAction,
         start_text: str,
         progress_text: str,
+        form_name: str = "token_step.ui",
     ) -> None:
         super().__init__(context, parent)
         self._action = action
         self._data: Mapping[str, Any] = {}
         self.result: Any = None
         self._chosen: object | None = None
-        self.form = form = load_form("token_step.ui", self)
+        # A service with fields of its own (unlock) has its own form with the same widget names.
+        self.form = form = load_form(form_name, self)
         self.hint_label = form.get(QLabel, "hint_label")
         self.token_list = form.get(QListWidget, "token_list")
         self.none_label = form.get(QLabel, "no_token_label")
         self.pin_label = form.get(QLabel, "pin_label")
         self.pin_edit = form.get(QLineEdit, "pin_edit")
-        # Where a service puts its own fields (see UnlockTokenPage); hidden while empty.
-        self.extra_area = form.get(QWidget, "extra_area")
-        self.extra_area.hide()
         self.start_button = form.get(QPushButton, "start_button")
         self.start_button.setText(start_text)
         self.progress = form.get(QProgressBar, "progress")
