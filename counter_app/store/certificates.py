@@ -16,6 +16,11 @@ from contextlib import contextmanager, suppress
 from functools import cache
 from typing import Any, cast
 
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's own busy handler queues the writers
+    fcntl = None  # type: ignore[assignment]
+
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from sqlalchemy import (
     BigInteger,
@@ -240,6 +245,17 @@ class _HotPath:
         # was a fifth of the path): BEGIN IMMEDIATE on SQLite, as the store's engine does there
         # (one writer at a time, no lock upgrade); PostgreSQL's driver begins implicitly.
         self._begin = "BEGIN IMMEDIATE" if dialect.name == "sqlite" else None
+        # Processes issuing into one SQLite file queue on a lock file before BEGIN IMMEDIATE:
+        # the kernel wakes the next one the moment the lock is free, where SQLite's own busy
+        # handler sleeps a millisecond or more (many transactions' worth) between tries.
+        database = engine.url.database
+        self._queue_path = (
+            f"{database}-issue.lock"
+            if dialect.name == "sqlite" and database and database != ":memory:"
+            else None
+        )
+        self._queue_fd: int | None = None
+        self._queue_pid = 0
         self._lock = threading.Lock()
         self._conn: Connection | None = None
         self._cursor: Any = None
@@ -253,7 +269,7 @@ class _HotPath:
     @contextmanager
     def transaction(self) -> Iterator[Any]:
         """The driver cursor inside one committed transaction; rolled back on any exception."""
-        with self._lock:
+        with self._lock, self._queued():
             if self._conn is None or self._pid != os.getpid():
                 if self._conn is not None:
                     self._inherited.append(self._conn)
@@ -284,6 +300,22 @@ class _HotPath:
             except OperationalError as exc:
                 self._drop()
                 raise store_error(exc) from exc
+
+    @contextmanager
+    def _queued(self) -> Iterator[None]:
+        if self._queue_path is None or fcntl is None:
+            yield
+            return
+        if self._queue_fd is None or self._queue_pid != os.getpid():
+            # Opened by each process itself: a descriptor inherited over fork() would share
+            # one lock between parent and child.
+            self._queue_fd = os.open(self._queue_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._queue_pid = os.getpid()
+        fcntl.flock(self._queue_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._queue_fd, fcntl.LOCK_UN)
 
     def _drop(self) -> None:
         # A broken connection is not reused; the next transaction opens a fresh one.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import multiprocessing
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -156,3 +158,39 @@ def test_identifier_is_hashed_when_the_profile_says_so(library_ca: LibraryCA) ->
     }  # type: ignore[attr-defined]
     assert b"110101199003071234" not in ext["1.2.156.10260.4.1.1"]
     assert ext["1.2.156.10260.4.1.2"] == b"\x13\x04SI-9"
+
+
+def test_processes_issuing_into_one_sqlite_file_keep_one_chain(library_ca: LibraryCA) -> None:
+    # Two forked processes (as `serve --workers 2` runs) issue at once into the one SQLite file
+    # through the issuance lock file: every certificate recorded once, one unbroken audit chain.
+    request, per_process = csr(), 40
+    context = multiprocessing.get_context("fork")
+
+    def issue_many(out: Any) -> None:
+        library_ca.store.engine.dispose(close=False)
+        serials = [
+            library_ca.ca.issue(request, SUBJECT, "individual").serial_hex
+            for _ in range(per_process)
+        ]
+        out.put(serials)
+
+    queue = context.Queue()
+    workers = [context.Process(target=issue_many, args=(queue,)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    serials = [s for _ in workers for s in queue.get(timeout=120)]
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0
+    with library_ca.store.session() as session:
+        good = session.execute(
+            select(Certificate.serial_hex).where(Certificate.status == "good")
+        ).scalars()
+        assert sorted(good) == sorted(serials)
+        assert len(set(serials)) == 2 * per_process
+        result = audit.verify(session)
+        assert result.ok, result
+        issued = session.execute(
+            select(AuditEvent.object).where(AuditEvent.action == "certificate.issue")
+        ).scalars()
+        assert sorted(issued) == sorted(f"certificate:{s}" for s in serials)
