@@ -83,6 +83,11 @@ class WizardView(QWidget):
         self._show_current()
 
     @property
+    def builders(self) -> Mapping[str, PageBuilder]:
+        """How each step's page is made (read-only; pages are built when first reached)."""
+        return self._builders
+
+    @property
     def page(self) -> WizardPage:
         return self.pages[self.flow.current.id]
 
