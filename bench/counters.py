@@ -35,6 +35,7 @@ database transactions; "other" is the rest (validation, PKCS#11 session and logi
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import json
 import multiprocessing
@@ -302,6 +303,65 @@ def raw_fdatasync_rate(directory: Path, seconds: float = 2.0) -> float:
         path.unlink()
 
 
+class WaitSampler:
+    """Samples pg_stat_activity every 50 ms: how many backends are running, and how many of
+    them wait for a lock (row or transaction lock: one counter waiting for another's commit)."""
+
+    def __init__(self, site: Site) -> None:
+        import threading
+
+        self._site, self._stop = site, threading.Event()
+        self.samples: list[tuple[int, int]] = []
+        self.waiting_on: collections.Counter[str] = collections.Counter()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> WaitSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import psycopg
+
+        pg = self._site.pg
+        with psycopg.connect(
+            host=str(pg.sockdir), port=pg.port, user=pg.superuser, dbname="postgres",
+            autocommit=True,
+        ) as conn:  # fmt: skip
+            while not self._stop.wait(0.05):
+                row = conn.execute(
+                    "SELECT count(*) FILTER (WHERE state = 'active'),"
+                    " count(*) FILTER (WHERE state = 'active' AND wait_event_type = 'Lock')"
+                    " FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                    " AND pid <> pg_backend_pid()"
+                ).fetchone()
+                assert row is not None
+                self.samples.append((int(row[0]), int(row[1])))
+                for (query,) in conn.execute(
+                    "SELECT query FROM pg_stat_activity WHERE state = 'active'"
+                    " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                ).fetchall():
+                    self.waiting_on[_table_of(str(query))] += 1
+
+    def means(self) -> tuple[float, float]:
+        if not self.samples:
+            return 0.0, 0.0
+        return (
+            statistics.fmean(a for a, _ in self.samples),
+            statistics.fmean(w for _, w in self.samples),
+        )
+
+
+def _table_of(query: str) -> str:
+    """'SELECT ... FROM audit_head ... FOR UPDATE' -> 'audit_head FOR UPDATE'."""
+    match = re.search(r"\b(?:FROM|UPDATE|INTO)\s+(\w+)", query)
+    table = match.group(1) if match else query[:40]
+    return table + (" FOR UPDATE" if "FOR UPDATE" in query else "")
+
+
 def postgres_pids(site: Site) -> list[int]:
     master = int((site.pg.datadir / "postmaster.pid").read_text().split()[0])
     pids = [master]
@@ -357,7 +417,7 @@ def _counter(job: dict[str, Any], start: Any) -> dict[str, Any]:
     from counter_app.services.est_client import ESTSettings, ESTSigning
     from counter_app.services.tokens import TokenChoice
     from counter_app.store.db import open_store
-    from counter_app.token import TokenSession
+    from counter_app.token import TokenSession, open_token
 
     spent = {"keygen": 0.0, "csr": 0.0, "write": 0.0, "est": 0.0, "db": 0.0}
 
@@ -414,24 +474,35 @@ def _counter(job: dict[str, Any], start: Any) -> dict[str, Any]:
             token=TokenChoice(label), pin=USER_PIN,
         )  # fmt: skip
 
-    one(0)  # warm-up: connections, TLS session, imports; not counted
+    def hand_over() -> float:
+        """The subscriber leaves with the token; the next brings an empty one (not timed)."""
+        t = time.perf_counter()
+        with open_token(job["module"], label=label).login(USER_PIN) as ts:
+            for key in ts.list_keys():
+                ts.delete_key_pair(key.key_id)
+        return time.perf_counter() - t
+
+    one(0)  # warm-up: connections, imports; not counted
+    hand_over()
     start.wait()
     t0 = time.perf_counter()
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     rows = []
-    seq = 1
+    seq, handing_over = 1, 0.0
     while time.perf_counter() - t0 < job["duration"]:
         before = dict(spent)
         began = time.perf_counter()
         one(seq)
         ended = time.perf_counter()
         parts = {k: spent[k] - before[k] for k in spent}
-        rows.append({"total": ended - began, "end": ended - t0, **parts})
+        handing_over += hand_over()
+        # The rate's window leaves the hand-overs out: "end" is busy time since the start.
+        rows.append({"total": ended - began, "end": ended - t0 - handing_over, **parts})
         seq += 1
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     store.close()
-    return {"rows": rows, "cpu": cpu, "wall": time.perf_counter() - t0}
+    return {"rows": rows, "cpu": cpu, "handing_over": handing_over}
 
 
 # --- a phase: N counters + ab at once ---------------------------------------------------
@@ -450,6 +521,8 @@ class Phase:
     cpu: dict[str, float] = field(default_factory=dict)
     machine: tuple[float, float] = (0.0, 0.0)  # busy, iowait CPU seconds, all cores
     wal_syncs: int = 0
+    active_waiting: tuple[float, float] = (0.0, 0.0)  # mean backends active / waiting on a lock
+    waiting_on: dict[str, int] = field(default_factory=dict)  # what the waiting ones ran
     commits: int = 0
 
 
@@ -481,19 +554,22 @@ def run_phase(site: Site, number: int, counters: int, opts: argparse.Namespace, 
         }
         for i in range(counters)
     ]  # fmt: skip
-    pg_pids = postgres_pids(site)
     with ctx.Manager() as manager:
         start = manager.Barrier(counters + 1)
         with ctx.Pool(max(counters, 1)) as pool:
             pending = pool.starmap_async(counter_main, [(job, start) for job in jobs])
             if counters:
                 start.wait(timeout=300)
+            pg_pids = postgres_pids(site)  # after the counters connected (during warm-up)
             before = {"server": sum(map(cpu_s, server_pids)), "postgres": sum(map(cpu_s, pg_pids))}
             machine0, wal0 = machine_cpu(), wal_and_commits(site)
             t0 = time.perf_counter()
-            ab = run_ab(ocsp) if ocsp else None
-            results = pending.get(timeout=opts.duration + 600)
-            ab_out, ab_cpu = finish_ab(ab[0]) if ab else ("", 0.0)
+            with WaitSampler(site) as sampler:
+                ab = run_ab(ocsp) if ocsp else None
+                results = pending.get(timeout=opts.duration + 600)
+                ab_out, ab_cpu = finish_ab(ab[0]) if ab else ("", 0.0)
+            phase.active_waiting = sampler.means()
+            phase.waiting_on = dict(sampler.waiting_on.most_common(3))
             phase.wall = phase.elapsed = time.perf_counter() - t0
             after = {"server": sum(map(cpu_s, server_pids)), "postgres": sum(map(cpu_s, pg_pids))}
             machine1, wal1 = machine_cpu(), wal_and_commits(site)
@@ -560,8 +636,14 @@ def print_phase(phase: Phase, cores: int) -> None:
             f" CSR {mean['csr']:3.0f} cert write+read {mean['write']:3.0f}"
             f" | EST round trip {mean['est']:4.0f} | counter DB transactions {mean['db']:4.0f}"
             f" | other {other:3.0f};  {phase.commits / len(rows):4.1f} commits,"
-            f" {phase.wal_syncs / len(rows):4.1f} WAL fsyncs per enrollment"
+            f" {phase.wal_syncs / len(rows):4.1f} WAL fsyncs per enrollment;"
+            f" PostgreSQL backends active {phase.active_waiting[0]:.2f},"
+            f" of them waiting for a lock {phase.active_waiting[1]:.2f} (mean)"
         )
+        if phase.waiting_on:
+            total = sum(phase.waiting_on.values())
+            top = ", ".join(f"{q} {n / total:.0%}" for q, n in phase.waiting_on.items())
+            print(f"{'':20s} lock waits were on: {top}")
 
 
 def analyse(phases: list[Phase], cores: int, fsync_rate: float) -> None:
