@@ -560,23 +560,23 @@
     </message>
     <message>
         <source>Token: checking…</source>
-        <translation>USB Key：检测中…</translation>
+        <translation>证书介质：检测中…</translation>
     </message>
     <message>
         <source>Token: support not installed</source>
-        <translation>USB Key：未安装介质支持</translation>
+        <translation>证书介质：未安装介质支持</translation>
     </message>
     <message>
         <source>Token: cannot read (%1)</source>
-        <translation>USB Key：无法读取（%1）</translation>
+        <translation>证书介质：无法读取（%1）</translation>
     </message>
     <message>
         <source>Token: none inserted</source>
-        <translation>USB Key：未插入</translation>
+        <translation>证书介质：未插入</translation>
     </message>
     <message>
         <source>Token: %1</source>
-        <translation>USB Key：%1</translation>
+        <translation>证书介质：%1</translation>
     </message>
     <message>
         <source>Working…</source>
