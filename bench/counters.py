@@ -560,8 +560,8 @@ def run_phase(site: Site, number: int, counters: int, opts: argparse.Namespace, 
             pending = pool.starmap_async(counter_main, [(job, start) for job in jobs])
             if counters:
                 start.wait(timeout=300)
-            pg_pids = postgres_pids(site)  # after the counters connected (during warm-up)
-            before = {"server": sum(map(cpu_s, server_pids)), "postgres": sum(map(cpu_s, pg_pids))}
+            pg_before = {pid: cpu_s(pid) for pid in postgres_pids(site)}
+            before = {"server": sum(map(cpu_s, server_pids)), "postgres": 0.0}
             machine0, wal0 = machine_cpu(), wal_and_commits(site)
             t0 = time.perf_counter()
             with WaitSampler(site) as sampler:
@@ -571,7 +571,9 @@ def run_phase(site: Site, number: int, counters: int, opts: argparse.Namespace, 
             phase.active_waiting = sampler.means()
             phase.waiting_on = dict(sampler.waiting_on.most_common(3))
             phase.wall = phase.elapsed = time.perf_counter() - t0
-            after = {"server": sum(map(cpu_s, server_pids)), "postgres": sum(map(cpu_s, pg_pids))}
+            # Backends started during the phase count from zero (ended ones are lost).
+            pg_after = sum(cpu_s(pid) - pg_before.get(pid, 0.0) for pid in postgres_pids(site))
+            after = {"server": sum(map(cpu_s, server_pids)), "postgres": pg_after}
             machine1, wal1 = machine_cpu(), wal_and_commits(site)
     phase.machine = (machine1[0] - machine0[0], machine1[1] - machine0[1])
     phase.wal_syncs, phase.commits = wal1[0] - wal0[0], wal1[1] - wal0[1]
