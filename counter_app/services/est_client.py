@@ -253,4 +253,5 @@ def _why(exc: httpx.HTTPError) -> str:
         return "timed out"
     if isinstance(cause, ssl.SSLError) or "SSL" in str(exc) or "TLS" in str(exc):
         return f"TLS handshake failed ({str(exc)[:120]})"
-    return str(exc)[:160] or type(exc).__name__
+    # The messages end in sentences of their own; ours add the full stop.
+    return str(exc)[:160].rstrip(".") or type(exc).__name__
