@@ -693,8 +693,12 @@ def main() -> None:
     parser.add_argument("--ocsp-via", choices=("est", "serve"), default="est")
     parser.add_argument("--fast-db", action="store_true", help="PostgreSQL without fsync")
     parser.add_argument("--no-peers", action="store_true", help="skip the two peer rows")
-    parser.add_argument("--module", default="/usr/lib/softhsm/libsofthsm2.so")
+    parser.add_argument("--module", default=None, help="PKCS#11 module (default: SoftHSM2's)")
     opts = parser.parse_args()
+    if opts.module is None:
+        from counter_app.config import default_pkcs11_module
+
+        opts.module = default_pkcs11_module()
     counts = [int(n) for n in opts.counters.split(",")]
     if shutil.which("ab") is None:
         raise SystemExit("ab is missing: install the Debian package apache2-utils")
