@@ -19,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -51,6 +53,7 @@ from counter_app.services.est_wire import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -172,6 +175,7 @@ class ESTApp:
         self._ca = ca
         self._inner = inner
         self._cacerts = _pkcs7([ca.keys.issuing, ca.keys.root])
+        self._worker = ThreadPoolExecutor(1, "est-ca")
         self._routes: dict[tuple[str, str], Callable[[Scope, Receive, str], Awaitable[Response]]]
         self._routes = {
             ("GET", EST_PREFIX + "/cacerts"): self._cacerts_route,
@@ -202,9 +206,10 @@ class ESTApp:
         if hashlib.sha256(der).hexdigest() != request.csr_sha256:
             raise BadRARequest(detail="csr_sha256 does not match the CSR sent")
         if renewal:
-            self._check_renewal(request)
+            await self._off_loop(self._check_renewal, request)
         log.info("enroll counter=%s application=%s", counter, request.application_id)
-        issued = self._ca.issue(
+        issued = await self._off_loop(
+            self._ca.issue,
             csr,
             request.subject,
             request.profile,
@@ -212,6 +217,13 @@ class ESTApp:
             operator=f"{counter}/{request.operator}",
         )
         return _pkcs7([issued.certificate])
+
+    async def _off_loop(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        # Signing and database work (which may wait for the audit head's lock held by another
+        # counter) run on one worker thread, so the event loop keeps answering OCSP and
+        # other counters meanwhile; one thread, because CA calls gain nothing from racing.
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._worker, functools.partial(work, *args, **kwargs))
 
     def _check_renewal(self, request: RARequest) -> None:
         if request.replaces is None:
@@ -224,7 +236,7 @@ class ESTApp:
         if _media_type(scope) != "application/json":
             return _plain(415, "expected Content-Type: application/json")
         request = decode_status_request(await read_body(receive))
-        record = self._apply(request, f"{counter}/{request.operator}")
+        record = await self._off_loop(self._apply, request, f"{counter}/{request.operator}")
         return 200, [(b"content-type", JSON)], record_to_json(record)
 
     def _apply(self, request: StatusRequest, operator: str) -> Any:
