@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,3 +130,12 @@ def initialised_cli(cli: CLI) -> CLI:
     result = cli("init", env={"COUNTER_APP_PASSWORD": ADMIN_PASSWORD})
     assert result.returncode == 0, result.stderr
     return cli
+
+
+def wait_for_pause(path: Path, proc: subprocess.Popen[str], limit_s: float = 60) -> None:
+    """Wait until a process run with COUNTER_APP_TEST_PAUSE_AFTER writes its marker file at the step."""
+    deadline = time.monotonic() + limit_s
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the enrollment never reached the step"
+        time.sleep(0.05)

@@ -89,10 +89,19 @@ from tests.integration.services.conftest import (  # noqa: E402
     USER_PIN,
     Counter,
     counter,
+    short_lived,
     template_data_dir,
 )
 
-__all__ = ["CA_PASSPHRASE", "OPERATORS", "USER_PIN", "Counter", "counter", "template_data_dir"]
+__all__ = [
+    "CA_PASSPHRASE",
+    "OPERATORS",
+    "USER_PIN",
+    "Counter",
+    "counter",
+    "short_lived",
+    "template_data_dir",
+]
 
 
 @pytest.fixture

@@ -28,18 +28,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def short_lived(counter: Counter) -> Counter:
-    """Certificates valid 10 days, so the 30-day renewal window is open at once."""
-    profiles = counter.tmp / "profiles.toml"
-    text = (REPO / "resources" / "profiles.toml").read_text(encoding="utf-8")
-    profiles.write_text(text.replace("validity_days = 365", "validity_days = 10"), encoding="utf-8")
-    (counter.cli.data_dir / "config.toml").write_text(
-        f'profiles = "{profiles}"\n', encoding="utf-8"
-    )
-    return counter
-
-
-@pytest.fixture
 def renewal_context(short_lived: Counter, counter_context):  # type: ignore[no-untyped-def]
     """The GUI session opened after the short-lived profiles are configured (it reads them)."""
     return counter_context

@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.conftest import CLIResult
+from tests.conftest import CLIResult, wait_for_pause
 from tests.integration.est.conftest import CLIENT_PASS, Pki, Service, start_service, stop
 from tests.integration.services.conftest import USER_PIN, Counter, example
 
@@ -86,14 +86,6 @@ def test_enroll_with_nothing_listening_at_ca_url_is_one_line_and_leaves_no_key(
     _nothing_left_to_recover(est_counter)
 
 
-def _wait_for(path: Path, proc: subprocess.Popen[str], limit_s: float = 60) -> None:
-    deadline = time.monotonic() + limit_s
-    while not path.exists():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the enrollment never reached the step"
-        time.sleep(0.05)
-
-
 def test_signing_service_stopped_after_the_key_is_made_is_one_line_and_leaves_no_key(
     est_counter: Counter, est_template: Pki
 ) -> None:
@@ -119,7 +111,7 @@ def test_signing_service_stopped_after_the_key_is_made_is_one_line_and_leaves_no
             stderr=subprocess.PIPE,
             text=True,
         )  # fmt: skip
-        _wait_for(marker, proc)
+        wait_for_pause(marker, proc)
         # The key is on the token now; the service goes away before the CSR reaches it.
         assert _private_keys(est_counter) == 1
     finally:
@@ -209,7 +201,7 @@ def test_answer_lost_after_issue_keeps_the_key_for_recover_which_revokes_and_del
             stderr=subprocess.PIPE,
             text=True,
         )  # fmt: skip
-        _wait_for(marker, proc)
+        wait_for_pause(marker, proc)
         # The database is held so the service, once it has the CSR, waits before it issues.
         db = sqlite3.connect(est_counter.cli.data_dir / "counter.db", isolation_level=None)
         db.execute("BEGIN IMMEDIATE")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import wait_for_pause
 from tests.integration.postgres.conftest import PgCounter
 from tests.integration.services.conftest import example
 
@@ -19,14 +19,6 @@ EXPECTED = {
     "key_generated": ("rolled_back", False, "rolled_back"),
     "issued": ("finished", True, "done"),
 }
-
-
-def _wait_for(path: Path, proc: subprocess.Popen[str], limit_s: float = 60) -> None:
-    deadline = time.monotonic() + limit_s
-    while not path.exists():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the enrollment never reached the step"
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("step", list(EXPECTED))
@@ -62,7 +54,7 @@ def test_database_stopped_mid_enrollment_gives_one_line_and_recovery_completes(
         stderr=subprocess.PIPE,
         text=True,
     )
-    _wait_for(marker, proc)
+    wait_for_pause(marker, proc)
     pg_counter.postgres.stop()
     marker.unlink()
     _, err = proc.communicate(timeout=120)

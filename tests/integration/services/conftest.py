@@ -120,3 +120,15 @@ class Counter:
 def counter(tmp_path: Path, cli: CLI, softhsm: SoftHSM, template_data_dir: Path) -> Counter:
     shutil.copytree(template_data_dir, cli.data_dir)
     return Counter(cli, softhsm, tmp_path)
+
+
+@pytest.fixture
+def short_lived(counter: Counter) -> Counter:
+    """Certificates valid 10 days, so the 30-day renewal window is open at once."""
+    profiles = counter.tmp / "profiles.toml"
+    text = (REPO / "resources" / "profiles.toml").read_text(encoding="utf-8")
+    profiles.write_text(text.replace("validity_days = 365", "validity_days = 10"), encoding="utf-8")
+    (counter.cli.data_dir / "config.toml").write_text(
+        f'profiles = "{profiles}"\n', encoding="utf-8"
+    )
+    return counter

@@ -5,24 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.integration.services.conftest import SO_PIN, USER_PIN, Counter
 
 REPO = Path(__file__).resolve().parents[3]
 CASH_80 = ("--method", "cash", "--tendered", "80.00")
-
-
-@pytest.fixture
-def short_lived(counter: Counter) -> Counter:
-    """Certificates valid 10 days, so the 30-day renewal window is open at once."""
-    profiles = counter.tmp / "profiles.toml"
-    text = (REPO / "resources" / "profiles.toml").read_text(encoding="utf-8")
-    profiles.write_text(text.replace("validity_days = 365", "validity_days = 10"), encoding="utf-8")
-    (counter.cli.data_dir / "config.toml").write_text(
-        f'profiles = "{profiles}"\n', encoding="utf-8"
-    )
-    return counter
 
 
 def _objects(counter: Counter, label: str = "SUB1") -> tuple[int, int]:
