@@ -71,6 +71,32 @@ def _nothing_left_to_recover(counter: Counter) -> None:
     assert counter.run("audit", "verify").returncode == 0
 
 
+def _enroll_paused_after_key(
+    est_counter: Counter, est_template: Pki, url: str, marker: Path
+) -> subprocess.Popen[str]:
+    """`enroll --ca-url URL` run until the key is on the token, held there until ``marker`` goes."""
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("counter-app")), "--lang", "en",
+            "--data-dir", str(est_counter.cli.data_dir), "--ca-url", url,
+            "enroll", str(_app_file(est_counter)),
+            "--module", est_counter.softhsm.module, "--token-label", LABEL,
+        ],
+        env={
+            **est_counter.cli.env,
+            **est_counter.env,
+            **_counter_env(est_template),
+            "COUNTER_APP_TEST_PAUSE_AFTER": "key_generated",
+            "COUNTER_APP_TEST_PAUSE_FILE": str(marker),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    wait_for_pause(marker, proc)
+    return proc
+
+
 def test_enroll_with_nothing_listening_at_ca_url_is_one_line_and_leaves_no_key(
     est_counter: Counter, est_template: Pki
 ) -> None:
@@ -92,26 +118,8 @@ def test_signing_service_stopped_after_the_key_is_made_is_one_line_and_leaves_no
     est_counter.token(LABEL)
     service: Service = start_service(est_counter.cli.data_dir, est_template, est_counter.cli.env)
     marker = est_counter.tmp / "paused"
-    exe = Path(sys.executable).with_name("counter-app")
     try:
-        proc = subprocess.Popen(
-            [
-                str(exe), "--lang", "en", "--data-dir", str(est_counter.cli.data_dir),
-                "--ca-url", service.url, "enroll", str(_app_file(est_counter)),
-                "--module", est_counter.softhsm.module, "--token-label", LABEL,
-            ],
-            env={
-                **est_counter.cli.env,
-                **est_counter.env,
-                **_counter_env(est_template),
-                "COUNTER_APP_TEST_PAUSE_AFTER": "key_generated",
-                "COUNTER_APP_TEST_PAUSE_FILE": str(marker),
-            },
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        wait_for_pause(marker, proc)
+        proc = _enroll_paused_after_key(est_counter, est_template, service.url, marker)
         # The key is on the token now; the service goes away before the CSR reaches it.
         assert _private_keys(est_counter) == 1
     finally:
@@ -182,26 +190,8 @@ def test_answer_lost_after_issue_keeps_the_key_for_recover_which_revokes_and_del
     proxy = LosingProxy(int(service.url.rsplit(":", 1)[1]))
     proxy_url = f"https://127.0.0.1:{proxy.port}"
     marker = est_counter.tmp / "paused"
-    exe = Path(sys.executable).with_name("counter-app")
     try:
-        proc = subprocess.Popen(
-            [
-                str(exe), "--lang", "en", "--data-dir", str(est_counter.cli.data_dir),
-                "--ca-url", proxy_url, "enroll", str(_app_file(est_counter)),
-                "--module", est_counter.softhsm.module, "--token-label", LABEL,
-            ],
-            env={
-                **est_counter.cli.env,
-                **est_counter.env,
-                **_counter_env(est_template),
-                "COUNTER_APP_TEST_PAUSE_AFTER": "key_generated",
-                "COUNTER_APP_TEST_PAUSE_FILE": str(marker),
-            },
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        wait_for_pause(marker, proc)
+        proc = _enroll_paused_after_key(est_counter, est_template, proxy_url, marker)
         # The database is held so the service, once it has the CSR, waits before it issues.
         db = sqlite3.connect(est_counter.cli.data_dir / "counter.db", isolation_level=None)
         db.execute("BEGIN IMMEDIATE")
