@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
 from counter_app.ca.crl import CRL_REFRESH, build_crl
-from counter_app.ca.errors import CertificateNotFound, InvalidTransition
+from counter_app.ca.errors import CAError, CertificateNotFound, InvalidTransition
 from counter_app.ca.hierarchy import new_serial, signature_hash
 from counter_app.ca.keys import (
+    capture_tbs,
     check_public_key,
     csr_public_key,
     recording,
@@ -29,6 +31,7 @@ from counter_app.ca.model import (
     CertificateRepository,
     CertificateStatus,
     IssuedCertificate,
+    IssueRequest,
     PendingCertificate,
     PublishedCRL,
     RevocationReason,
@@ -98,17 +101,15 @@ class CertificateAuthority:
 
     # Issuance -------------------------------------------------------------------------------
 
-    def issue(
+    def _prepare(
         self,
         csr: x509.CertificateSigningRequest,
         subject: SubjectInfo,
         profile: str,
-        *,
-        application_id: str | None = None,
-        operator: str = "system",
-    ) -> IssuedCertificate:
-        """Certify the CSR's key for the RA-verified ``subject`` under ``profile``."""
-        log.debug("issue profile=%s application=%s", profile, application_id)
+        application_id: str | None,
+        operator: str,
+    ) -> tuple[x509.CertificateBuilder, PendingCertificate]:
+        """Check the request and build the leaf; the pending record still lacks its TBS."""
         chosen = get_profile(self.profiles, profile)
         public_key = csr_public_key(csr)
         check_public_key(public_key)
@@ -129,29 +130,88 @@ class CertificateAuthority:
             salt=self._salt,
             name=name,
         )
-        hex_serial = serial_hex(serial)
-        subject_text = name.rfc4514_string()
+        pending = PendingCertificate(
+            serial_hex=serial_hex(serial),
+            subject=name.rfc4514_string(),
+            profile=profile,
+            not_before=not_before,
+            not_after=not_after,
+            tbs_der=b"",
+            application_id=application_id,
+            operator=operator,
+        )
+        return builder, pending
 
+    def issue(
+        self,
+        csr: x509.CertificateSigningRequest,
+        subject: SubjectInfo,
+        profile: str,
+        *,
+        application_id: str | None = None,
+        operator: str = "system",
+    ) -> IssuedCertificate:
+        """Certify the CSR's key for the RA-verified ``subject`` under ``profile``."""
+        log.debug("issue profile=%s application=%s", profile, application_id)
+        builder, pending = self._prepare(csr, subject, profile, application_id, operator)
         recorded: list[PendingCertificate] = []
 
         def record_intent(tbs: bytes) -> None:
             # Committed before the signature exists: a crash after signing leaves a record.
-            pending = PendingCertificate(
-                serial_hex=hex_serial,
-                subject=subject_text,
-                profile=profile,
-                not_before=not_before,
-                not_after=not_after,
-                tbs_der=tbs,
-                application_id=application_id,
-                operator=operator,
-            )
-            self._repo.reserve(pending)
-            recorded.append(pending)
+            recorded.append(replace(pending, tbs_der=tbs))
+            self._repo.reserve(recorded[0])
 
         certificate = builder.sign(recording(self.keys.issuing_key, record_intent), self._hash)
         self._repo.complete(recorded[0], certificate.public_bytes(serialization.Encoding.DER))
-        return IssuedCertificate(hex_serial, certificate, not_before, not_after, profile)
+        return IssuedCertificate(
+            pending.serial_hex, certificate, pending.not_before, pending.not_after, profile
+        )
+
+    def issue_batch(self, requests: Sequence[IssueRequest]) -> list[IssuedCertificate | CAError]:
+        """Issue several certificates with two commits for the lot instead of two each.
+
+        What :meth:`issue` does for each, in three steps: every request is checked and its
+        to-be-signed content recorded (one transaction) before the first signature is made;
+        then each is signed; then all are stored with one audit event each (one transaction).
+        A request that fails its checks gets its error in its place and the others go on; a
+        store error fails the whole batch (records already made stay pending for recovery).
+        The signing service batches the requests that arrive while it is busy this way.
+        """
+        results: list[IssuedCertificate | CAError | None] = [None] * len(requests)
+        ready: list[tuple[int, x509.CertificateBuilder, PendingCertificate]] = []
+        key = self.keys.issuing_key
+        for index, request in enumerate(requests):
+            try:
+                builder, pending = self._prepare(
+                    request.csr,
+                    request.subject,
+                    request.profile,
+                    request.application_id,
+                    request.operator,
+                )
+                tbs = capture_tbs(builder, key, self._hash)
+            except CAError as exc:
+                results[index] = exc
+                continue
+            ready.append((index, builder, replace(pending, tbs_der=tbs)))
+        if ready:
+            self._repo.reserve_many([pending for _, _, pending in ready])
+            signed: list[tuple[PendingCertificate, bytes]] = []
+            for index, builder, pending in ready:
+                certificate = builder.sign(key, self._hash)
+                if certificate.tbs_certificate_bytes != pending.tbs_der:
+                    raise CAError(detail=f"serial {pending.serial_hex}: signed content differs")
+                signed.append((pending, certificate.public_bytes(serialization.Encoding.DER)))
+                results[index] = IssuedCertificate(
+                    pending.serial_hex,
+                    certificate,
+                    pending.not_before,
+                    pending.not_after,
+                    pending.profile,
+                )
+            self._repo.complete_many(signed)
+        log.debug("issued a batch of %d (%d refused)", len(ready), len(requests) - len(ready))
+        return cast(list[IssuedCertificate | CAError], results)
 
     # Lifecycle ------------------------------------------------------------------------------
 

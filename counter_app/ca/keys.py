@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -278,3 +279,28 @@ def recording(
     if isinstance(key, rsa.RSAPrivateKey):
         return RecordingRSAKey(key, before_sign)
     raise CAError(detail="the issuing key must be EC or RSA")
+
+
+class _Captured(Exception):
+    """Raised by the capturing key to stop a builder once it has shown its to-be-signed bytes."""
+
+
+def capture_tbs(
+    builder: x509.CertificateBuilder, key: CertificateIssuerPrivateKeyTypes, algorithm: Any
+) -> bytes:
+    """The DER ``builder.sign(key, algorithm)`` would sign, without signing it.
+
+    The builder encodes the same bytes every time, so a batch can record every certificate's
+    to-be-signed content before the first signature exists, then sign each for real.
+    """
+    seen: list[bytes] = []
+
+    def stop(tbs: bytes) -> None:
+        seen.append(tbs)
+        raise _Captured
+
+    with suppress(_Captured):
+        builder.sign(recording(key, stop), algorithm)
+    if not seen:
+        raise CAError(detail="the certificate builder signed without showing what")
+    return seen[0]

@@ -78,6 +78,17 @@ class IssuedCertificate:
 
 
 @dataclass(frozen=True)
+class IssueRequest:
+    """One certificate asked of :meth:`CertificateAuthority.issue_batch`."""
+
+    csr: x509.CertificateSigningRequest
+    subject: SubjectInfo
+    profile: str
+    application_id: str | None = None
+    operator: str = "system"
+
+
+@dataclass(frozen=True)
 class PendingCertificate:
     """What is recorded before the signature is made (the to-be-signed content)."""
 
@@ -153,6 +164,12 @@ class CertificateRepository(Protocol):
 
     def complete(self, pending: PendingCertificate, der: bytes) -> None:
         """Store the signed certificate (status good) with its issuance audit event."""
+
+    def reserve_many(self, pendings: Sequence[PendingCertificate]) -> None:
+        """:meth:`reserve` for several certificates in one transaction."""
+
+    def complete_many(self, signed: Sequence[tuple[PendingCertificate, bytes]]) -> None:
+        """:meth:`complete` for several certificates in one transaction, one event each."""
 
     def get(self, serial_hex: str) -> CertificateRecord | None: ...
 

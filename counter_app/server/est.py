@@ -36,9 +36,11 @@ from counter_app.ca import (
     CertificateNotFound,
     CertificateStatus,
     InvalidTransition,
+    IssueRequest,
 )
 from counter_app.ca.errors import BadCSR, UnknownProfile, WeakKey
 from counter_app.domain.errors import CounterError, ValidationError
+from counter_app.server.batch import IssueBatcher
 from counter_app.services.est_wire import (
     EST_PREFIX,
     PKCS7_TYPE,
@@ -176,6 +178,8 @@ class ESTApp:
         self._inner = inner
         self._cacerts = _pkcs7([ca.keys.issuing, ca.keys.root])
         self._worker = ThreadPoolExecutor(1, "est-ca")
+        # Enrollments that arrive while the worker is busy are issued together (server/batch.py).
+        self._batcher = IssueBatcher(ca, self._worker)
         self._routes: dict[tuple[str, str], Callable[[Scope, Receive, str], Awaitable[Response]]]
         self._routes = {
             ("GET", EST_PREFIX + "/cacerts"): self._cacerts_route,
@@ -208,13 +212,14 @@ class ESTApp:
         if renewal:
             await self._off_loop(self._check_renewal, request)
         log.info("enroll counter=%s application=%s", counter, request.application_id)
-        issued = await self._off_loop(
-            self._ca.issue,
-            csr,
-            request.subject,
-            request.profile,
-            application_id=request.application_id,
-            operator=f"{counter}/{request.operator}",
+        issued = await self._batcher.issue(
+            IssueRequest(
+                csr,
+                request.subject,
+                request.profile,
+                application_id=request.application_id,
+                operator=f"{counter}/{request.operator}",
+            )
         )
         return _pkcs7([issued.certificate])
 

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import cache
 from typing import Any, cast
@@ -368,47 +368,58 @@ class SQLCertificateRepository:
         return self._hot_path
 
     def reserve(self, pending: PendingCertificate) -> None:
+        self.reserve_many((pending,))
+
+    def reserve_many(self, pendings: Sequence[PendingCertificate]) -> None:
         hot = self._hot
         try:
             with hot.transaction() as cursor:
-                hot.insert_pending.run(
-                    cursor,
-                    {
-                        "serial_hex": pending.serial_hex,
-                        "subject": pending.subject,
-                        "profile": pending.profile,
-                        "application_id": pending.application_id,
-                        "status": CertificateStatus.PENDING.value,
-                        "not_before": hot.time(pending.not_before),
-                        "not_after": hot.time(pending.not_after),
-                        "tbs_der": pending.tbs_der,
-                        "created_at": hot.time(utcnow()),
-                    },
-                )
+                created = hot.time(utcnow())
+                for pending in pendings:
+                    hot.insert_pending.run(
+                        cursor,
+                        {
+                            "serial_hex": pending.serial_hex,
+                            "subject": pending.subject,
+                            "profile": pending.profile,
+                            "application_id": pending.application_id,
+                            "status": CertificateStatus.PENDING.value,
+                            "not_before": hot.time(pending.not_before),
+                            "not_after": hot.time(pending.not_after),
+                            "tbs_der": pending.tbs_der,
+                            "created_at": created,
+                        },
+                    )
         except hot.integrity_error:
-            raise CAError(detail=f"serial {pending.serial_hex} already recorded") from None
+            serials = ", ".join(p.serial_hex for p in pendings)
+            raise CAError(detail=f"serial already recorded: {serials}") from None
 
     def complete(self, pending: PendingCertificate, der: bytes) -> None:
-        hot, serial = self._hot, pending.serial_hex
+        self.complete_many(((pending, der),))
+
+    def complete_many(self, signed: Sequence[tuple[PendingCertificate, bytes]]) -> None:
+        hot = self._hot
         with hot.transaction() as cursor:
-            # The pending row is ours (just reserved): no need to read it back, only to check
-            # that it is still pending (a recovery may have revoked it meanwhile).
-            if hot.complete.run(cursor, {"b_serial": serial, "b_der": der}).rowcount != 1:
-                raise CAError(detail=f"serial {serial} is not pending")
-            append_audit(
-                hot,
-                cursor,
-                operator=pending.operator,
-                action="certificate.issue",
-                obj=_obj(serial),
-                details={
-                    "profile": pending.profile,
-                    "subject": pending.subject,
-                    "application_id": pending.application_id,
-                    "not_after": pending.not_after.astimezone(dt.UTC).isoformat(),
-                    "sha256": hashlib.sha256(der).hexdigest(),
-                },
-            )
+            for pending, der in signed:
+                serial = pending.serial_hex
+                # The pending row is ours (just reserved): no need to read it back, only to
+                # check that it is still pending (a recovery may have revoked it meanwhile).
+                if hot.complete.run(cursor, {"b_serial": serial, "b_der": der}).rowcount != 1:
+                    raise CAError(detail=f"serial {serial} is not pending")
+                append_audit(
+                    hot,
+                    cursor,
+                    operator=pending.operator,
+                    action="certificate.issue",
+                    obj=_obj(serial),
+                    details={
+                        "profile": pending.profile,
+                        "subject": pending.subject,
+                        "application_id": pending.application_id,
+                        "not_after": pending.not_after.astimezone(dt.UTC).isoformat(),
+                        "sha256": hashlib.sha256(der).hexdigest(),
+                    },
+                )
 
     def get(self, serial_hex: str) -> CertificateRecord | None:
         try:
