@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import deque
 from concurrent.futures import Executor
 
 from counter_app.ca import CertificateAuthority, IssuedCertificate, IssueRequest
@@ -33,7 +34,8 @@ class IssueBatcher:
         self._lock = threading.Lock()
         self._waiting: list[_Waiting] = []
         self._drain_queued = False
-        self.batch_sizes: list[int] = []  # for the log and the tests: how requests were grouped
+        # How the latest requests were grouped (for the tests); bounded, the service runs for months.
+        self.batch_sizes: deque[int] = deque(maxlen=1024)
 
     async def issue(self, request: IssueRequest) -> IssuedCertificate:
         loop = asyncio.get_running_loop()
