@@ -370,6 +370,7 @@ class NumberKind(StrEnum):
     APPLICATION = "A"
     RECEIPT = "R"
     FORM = "F"  # change/suspend/resume/revoke form (证书变更、挂起、解挂、吊销表)
+    REFUND = "T"  # refund (退款凭证), linked to the receipt it refunds
 
 
 MAX_DAILY_SEQUENCE = 99_999
@@ -381,7 +382,7 @@ class SequenceExhausted(CounterError):
     en = "the day's numbers are used up: {kind} ({day})"
 
 
-_NUMBER = re.compile(r"(?P<kind>[ARF])(?P<day>[0-9]{8})(?P<station>[0-9]{2})?(?P<seq>[0-9]{5})")
+_NUMBER = re.compile(r"(?P<kind>[ARFT])(?P<day>[0-9]{8})(?P<station>[0-9]{2})?(?P<seq>[0-9]{5})")
 
 
 @dataclass(frozen=True)

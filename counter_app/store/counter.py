@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from counter_app.store.models import Base
@@ -53,6 +53,11 @@ class ApplicationRow(Base):
     data: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The supervisor who signed in for this service (a waiver, an emergency hold), if any.
+    supervisor: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # What was verified that day, frozen (subscriber with the agent, documents, payment): every
+    # printed form, reprints included, reads this and never the subscriber's current row.
+    snapshot: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class AgreementRecord(Base):
@@ -81,12 +86,34 @@ class PaymentRow(Base):
     service: Mapped[str] = mapped_column(String(16))
     certificate_type: Mapped[str] = mapped_column(String(16))
     payer: Mapped[str] = mapped_column(String(200))
-    fee_fen: Mapped[int] = mapped_column(Integer)
+    fee_fen: Mapped[int] = mapped_column(BigInteger)
     method: Mapped[str] = mapped_column(String(16))
-    tendered_fen: Mapped[int] = mapped_column(Integer)
-    change_fen: Mapped[int] = mapped_column(Integer)
+    tendered_fen: Mapped[int] = mapped_column(BigInteger)
+    change_fen: Mapped[int] = mapped_column(BigInteger)
     waiver_reference: Mapped[str | None] = mapped_column(String(128), nullable=True)
     waiver_approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    clerk: Mapped[str] = mapped_column(String(64))
+    time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class RefundRow(Base):
+    """Money given back for a service that was rolled back or refused after payment.
+
+    A payment row is never edited or deleted: a refund is a row of its own with its own number,
+    linked to the receipt it refunds.
+    """
+
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    refund_number: Mapped[str] = mapped_column(String(32), unique=True)
+    receipt_number: Mapped[str] = mapped_column(
+        ForeignKey("payments.receipt_number"), index=True
+    )
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
     clerk: Mapped[str] = mapped_column(String(64))
     time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
@@ -131,3 +158,7 @@ class JournalEntry(Base):
     cert_serial: Mapped[str | None] = mapped_column(String(64), nullable=True)
     data: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Who is working on the entry ("host:pid:start") and until when the claim holds without a
+    # renewal; recovery never takes an entry whose owner is alive.
+    owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
