@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
 from counter_app.ca.crl import CRL_REFRESH, build_crl
-from counter_app.ca.errors import CAError, CertificateNotFound, InvalidTransition
+from counter_app.ca.errors import BadCSR, CAError, CertificateNotFound, InvalidTransition
 from counter_app.ca.hierarchy import new_serial, signature_hash
 from counter_app.ca.keys import (
     capture_tbs,
@@ -108,6 +108,7 @@ class CertificateAuthority:
         profile: str,
         application_id: str | None,
         operator: str,
+        ends_by: dt.datetime | None = None,
     ) -> tuple[x509.CertificateBuilder, PendingCertificate]:
         """Check the request and build the leaf; the pending record still lacks its TBS."""
         chosen = get_profile(self.profiles, profile)
@@ -117,6 +118,12 @@ class CertificateAuthority:
         serial = new_serial()
         not_before = self._clock() - BACKDATE
         not_after = min(not_before + chosen.validity, self.keys.issuing.not_valid_after_utc)
+        if ends_by is not None:
+            if ends_by <= not_before:
+                raise BadCSR(
+                    reason_zh="要求的到期时间已过", reason_en="the requested end of term has passed"
+                )
+            not_after = min(not_after, ends_by)
         name = subject_name(chosen, subject)
         builder = leaf_builder(
             profile=chosen,
@@ -150,10 +157,12 @@ class CertificateAuthority:
         *,
         application_id: str | None = None,
         operator: str = "system",
+        not_after: dt.datetime | None = None,
     ) -> IssuedCertificate:
-        """Certify the CSR's key for the RA-verified ``subject`` under ``profile``."""
+        """Certify the CSR's key for the RA-verified ``subject`` under ``profile``; the
+        certificate ends at ``not_after`` when that is sooner than the profile's term."""
         log.debug("issue profile=%s application=%s", profile, application_id)
-        builder, pending = self._prepare(csr, subject, profile, application_id, operator)
+        builder, pending = self._prepare(csr, subject, profile, application_id, operator, not_after)
         recorded: list[PendingCertificate] = []
 
         def record_intent(tbs: bytes) -> None:
@@ -188,6 +197,7 @@ class CertificateAuthority:
                     request.profile,
                     request.application_id,
                     request.operator,
+                    request.not_after,
                 )
                 tbs = capture_tbs(builder, key, self._hash)
             except CAError as exc:

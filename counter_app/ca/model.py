@@ -86,6 +86,8 @@ class IssueRequest:
     profile: str
     application_id: str | None = None
     operator: str = "system"
+    # A change keeps the term of the certificate it replaces: the new one ends no later.
+    not_after: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -114,17 +116,70 @@ def load_profiles(path: Path) -> dict[str, Profile]:
     return {name: _profile(name, table, days) for name, table in tables.items()}
 
 
+# X.520 upper bounds, in characters (RFC 5280 appendix A): ub-common-name,
+# ub-organization-name, ub-organizational-unit-name, ub-serial-number are 64, country 2.
+SUBJECT_UPPER_BOUNDS = {"C": 2, "O": 64, "OU": 64, "serialNumber": 64, "CN": 64}
+UB_EMAIL = 255  # ub-emailaddress-length (PKCS #9 via RFC 5280)
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+class SubjectRefused(BadCSR):
+    """The RA's subject data would make a certificate the signing module must not sign."""
+
+    code = "subject_refused"
+    zh = "证书主体信息不符合要求：{reason_zh}"
+    en = "the certificate subject is not acceptable: {reason_en}"
+
+
+def check_subject(profile: Profile, subject: SubjectInfo) -> None:
+    """Raise :class:`SubjectRefused` for anything :func:`subject_name` or the extensions would
+    refuse: a missing required attribute, an attribute over its X.520 bound (counted in
+    characters), a control or invisible character, a country other than two letters, a malformed
+    e-mail. The counter runs this before taking money or making a key."""
+    for attr in profile.subject:
+        _oid, field_name = SUBJECT_ATTRS[attr]
+        value = getattr(subject, field_name)
+        if not value:
+            if attr in profile.required:
+                raise SubjectRefused(
+                    reason_zh=f"缺少 {attr}", reason_en=f"the subject data lacks {attr}"
+                )
+            continue
+        bound = SUBJECT_UPPER_BOUNDS[attr]
+        if len(value) > bound:
+            raise SubjectRefused(
+                reason_zh=f"{attr} 不能超过{bound}个字符（现为{len(value)}个）",
+                reason_en=f"{attr} must have at most {bound} characters (it has {len(value)})",
+            )
+        if value != value.strip() or any(
+            unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") for ch in value
+        ):
+            raise SubjectRefused(
+                reason_zh=f"{attr} 含有控制字符、不可见字符或首尾空格",
+                reason_en=f"{attr} has a control or invisible character or surrounding spaces",
+            )
+        if attr == "C" and not re.fullmatch(r"[A-Z]{2}", value):
+            raise SubjectRefused(
+                reason_zh="国家代码应为两个大写字母", reason_en="the country is two capital letters"
+            )
+    if subject.email is not None and (
+        len(subject.email) > UB_EMAIL or not _EMAIL.fullmatch(subject.email)
+    ):
+        raise SubjectRefused(
+            reason_zh="电子邮箱格式不正确", reason_en="the e-mail address is malformed"
+        )
+
+
 def subject_name(profile: Profile, subject: SubjectInfo) -> x509.Name:
+    check_subject(profile, subject)
     attributes = []
     for attr in profile.subject:
         oid, field_name = SUBJECT_ATTRS[attr]
         value = getattr(subject, field_name)
         if value:
-            attributes.append(x509.NameAttribute(oid, value))
-        elif attr in profile.required:
-            raise BadCSR(
-                reason_zh=f"主体信息缺少 {attr}", reason_en=f"the subject data lacks {attr}"
-            )
+            # check_subject counted characters, as X.520 does; cryptography's own check counts
+            # UTF-8 bytes and would refuse a 22-character Chinese unit name (66 bytes).
+            attributes.append(x509.NameAttribute(oid, value, _validate=False))
     return x509.Name(attributes)
 
 

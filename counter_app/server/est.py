@@ -219,6 +219,7 @@ class ESTApp:
                 request.profile,
                 application_id=request.application_id,
                 operator=f"{counter}/{request.operator}",
+                not_after=request.not_after,
             )
         )
         return _pkcs7([issued.certificate])

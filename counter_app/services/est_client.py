@@ -16,6 +16,7 @@ Configuration (option, then environment, then ``config.toml``):
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -164,6 +165,7 @@ class ESTSigning:
         *,
         application_id: str | None,
         operator: str,
+        not_after: dt.datetime | None = None,
     ) -> IssuedCertificate:
         der = csr.public_bytes(serialization.Encoding.DER)
         header = encode_ra_request(
@@ -173,6 +175,7 @@ class ESTSigning:
                 application_id=application_id,
                 operator=operator,
                 csr_sha256=hashlib.sha256(der).hexdigest(),
+                not_after=not_after,
             )
         )
         response = self._send(

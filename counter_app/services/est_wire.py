@@ -61,6 +61,7 @@ class RARequest:
     operator: str
     csr_sha256: str
     replaces: str | None = None
+    not_after: dt.datetime | None = None
 
 
 def _b64url(data: bytes) -> str:
@@ -80,6 +81,7 @@ def encode_ra_request(request: RARequest) -> str:
         "operator": request.operator,
         "csr_sha256": request.csr_sha256,
         "replaces": request.replaces,
+        "not_after": request.not_after.isoformat() if request.not_after else None,
         "subject": {
             "common_name": s.common_name,
             "organization": s.organization,
@@ -153,7 +155,21 @@ def decode_ra_request(header: str) -> RARequest:
         operator=_text(data, "operator") or "",
         csr_sha256=(_text(data, "csr_sha256") or "").lower(),
         replaces=_text(data, "replaces", optional=True),
+        not_after=_optional_time(data, "not_after"),
     )
+
+
+def _optional_time(data: dict[str, Any], key: str) -> dt.datetime | None:
+    text = _text(data, key, optional=True)
+    if text is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRARequest(detail=f"{key} must be an ISO 8601 time") from None
+    if when.tzinfo is None:
+        raise BadRARequest(detail=f"{key} must carry its time zone")
+    return when
 
 
 @dataclass(frozen=True)

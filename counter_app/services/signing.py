@@ -6,6 +6,7 @@ multi-counter issue); services never touch ``CertificateAuthority`` directly.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Protocol
 
 from cryptography import x509
@@ -28,6 +29,7 @@ class SigningClient(Protocol):
         *,
         application_id: str | None,
         operator: str,
+        not_after: dt.datetime | None = None,
     ) -> IssuedCertificate: ...
 
     def status(self, serial_hex: str) -> CertificateRecord: ...
@@ -57,9 +59,15 @@ class LocalSigning:
         *,
         application_id: str | None,
         operator: str,
+        not_after: dt.datetime | None = None,
     ) -> IssuedCertificate:
         return self._ca.issue(
-            csr, subject, profile, application_id=application_id, operator=operator
+            csr,
+            subject,
+            profile,
+            application_id=application_id,
+            operator=operator,
+            not_after=not_after,
         )
 
     def status(self, serial_hex: str) -> CertificateRecord:

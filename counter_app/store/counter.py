@@ -107,9 +107,7 @@ class RefundRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     refund_number: Mapped[str] = mapped_column(String(32), unique=True)
-    receipt_number: Mapped[str] = mapped_column(
-        ForeignKey("payments.receipt_number"), index=True
-    )
+    receipt_number: Mapped[str] = mapped_column(ForeignKey("payments.receipt_number"), index=True)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     method: Mapped[str] = mapped_column(String(16))
