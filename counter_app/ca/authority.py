@@ -225,6 +225,9 @@ class CertificateAuthority:
 
     # Lifecycle ------------------------------------------------------------------------------
 
+    def serial_for_application(self, application_id: str) -> str | None:
+        return self._repo.serial_for_application(application_id)
+
     def status(self, serial_hex: str) -> CertificateRecord:
         record = self._repo.get(serial_hex.upper())
         if record is None:

@@ -175,6 +175,8 @@ class CertificateRepository(Protocol):
 
     def get(self, serial_hex: str) -> CertificateRecord | None: ...
 
+    def serial_for_application(self, application_id: str) -> str | None: ...
+
     def change_status(
         self, serial_hex: str, decide: Callable[[CertificateRecord], StatusChange]
     ) -> CertificateRecord:

@@ -14,6 +14,7 @@ SECRET_NAMES = {
     "COUNTER_APP_PASSWORD": ("操作员密码", "operator password"),
     "COUNTER_APP_NEW_PASSWORD": ("新密码", "new password"),
     "COUNTER_APP_REVIEWER_PASSWORD": ("审核员密码", "reviewer password"),
+    "COUNTER_APP_SUPERVISOR_PASSWORD": ("主管密码", "supervisor password"),
     "COUNTER_APP_USER_PIN": ("用户PIN码", "user PIN"),
     "COUNTER_APP_NEW_USER_PIN": ("新用户PIN码", "new user PIN"),
     "COUNTER_APP_SO_PIN": ("管理员PIN码（SO PIN）", "SO PIN"),

@@ -8,6 +8,7 @@ print one line on stderr (see ``counter_app.cli.main``).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,15 @@ from typing import Any
 import click
 
 from counter_app.cli.admin import sign_in
-from counter_app.cli.context import AppContext, read_name, read_secret
+from counter_app.cli.context import AppContext, read_secret
 from counter_app.domain.errors import ValidationError
+from counter_app.domain.fees import SettlementForm
 from counter_app.domain.lifecycle import RevocationReason
+from counter_app.domain.subscribers import parse_documents
 from counter_app.services import operators
 from counter_app.services.context import ServiceContext
-from counter_app.services.replace import Settlement
-from counter_app.services.tokens import TokenChoice
+from counter_app.services.pipeline import Operators
+from counter_app.services.tokens import TokenChoice, TokenNotChosen
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -80,17 +83,37 @@ def payment_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _settlement(
     method: str | None, tendered: str | None, waiver: str | None, approver: str | None
-) -> Settlement:
+) -> SettlementForm:
     if waiver or approver:
-        return Settlement({"waiver": {"reference": waiver or "", "approved_by": approver or ""}})
-    if method:
-        return Settlement({"method": method, "tendered": tendered})
-    return Settlement(None)
+        return SettlementForm(waiver_reference=waiver or "", waiver_approved_by=approver)
+    return SettlementForm(method=method, tendered=tendered)
 
 
-def _reviewer(app: AppContext) -> operators.OperatorInfo:
-    name = read_name("COUNTER_APP_REVIEWER", "审核员", "reviewer")
-    return operators.authenticate(app.store(), name, read_secret("COUNTER_APP_REVIEWER_PASSWORD"))
+def _signed_in_if_named(
+    app: AppContext, name_env: str, password_env: str
+) -> operators.OperatorInfo | None:
+    """A second operator who signs in for this service, when the environment names one."""
+    name = os.environ.get(name_env)
+    if not name:
+        return None
+    return operators.authenticate(app.store(), name, read_secret(password_env))
+
+
+def acting(app: AppContext) -> Operators:
+    """The maker (COUNTER_APP_OPERATOR), and the reviewer (COUNTER_APP_REVIEWER) and
+    supervisor (COUNTER_APP_SUPERVISOR) when named; the pipeline's policy says who is needed."""
+    maker = sign_in(app)
+    return Operators(
+        maker=maker,
+        second=_signed_in_if_named(app, "COUNTER_APP_REVIEWER", "COUNTER_APP_REVIEWER_PASSWORD"),
+        supervisor=_signed_in_if_named(
+            app, "COUNTER_APP_SUPERVISOR", "COUNTER_APP_SUPERVISOR_PASSWORD"
+        ),
+    )
+
+
+def _token_choice(label: str | None, serial: str | None) -> TokenChoice | None:
+    return TokenChoice(label, serial) if (label or serial) else None
 
 
 @click.command("enroll")
@@ -98,6 +121,11 @@ def _reviewer(app: AppContext) -> operators.OperatorInfo:
 @token_options
 @click.option(
     "--replace", is_flag=True, help="Replace this subscriber's live key already on the token."
+)
+@click.option(
+    "--additional-certificate",
+    is_flag=True,
+    help="The reviewer approves a second live certificate of this type for the subscriber.",
 )
 @pass_app
 def enroll_cmd(
@@ -107,25 +135,23 @@ def enroll_cmd(
     token_label: str | None,
     token_serial: str | None,
     replace: bool,
+    additional_certificate: bool,
 ) -> None:
     """证书申请: enroll from APP.json onto the subscriber's token."""
-    from counter_app.services.enroll import enroll
+    from counter_app.services.enroll import EnrollRequest, enroll
 
     data = _load_json(app_json)
     choice = TokenChoice(token_label, token_serial)
-    clerk = sign_in(app)
-    reviewer = _reviewer(app)
     ctx = service_context(app, module)
-    result = enroll(
+    request = EnrollRequest.parse(
         ctx,
         data,
-        clerk=clerk,
-        reviewer=reviewer,
         token=choice,
         pin=read_secret("COUNTER_APP_USER_PIN"),
         replace=replace,
+        additional_certificate=additional_certificate,
     )
-    _emit(result.to_json())
+    _emit(enroll(ctx, request, acting(app)).to_json())
 
 
 def _replacing(name: str, help_text: str) -> Callable[..., Any]:
@@ -144,27 +170,44 @@ def _replacing(name: str, help_text: str) -> Callable[..., Any]:
     ) -> None:
         from counter_app.services import replace
 
-        choice = TokenChoice(token_label, token_serial)
+        choice = _token_choice(token_label, token_serial)
         settlement = _settlement(method, tendered, waiver_reference, waiver_approver)
-        clerk = sign_in(app)
-        reviewer = _reviewer(app)
         ctx = service_context(app, module)
-        kw: dict[str, Any] = {
-            "clerk": clerk,
-            "reviewer": reviewer,
-            "token": choice,
-            "pin": read_secret("COUNTER_APP_USER_PIN"),
-            "settlement": settlement,
-            "key_algorithm": key_algorithm,
-        }
+        operators_ = acting(app)
+        pin = read_secret("COUNTER_APP_USER_PIN") if choice is not None else None
+        result: Any
         if name == "change":
-            result: Any = replace.change(ctx, serial, _load_json(extra["changes"]), **kw)
+            changes = _load_json(extra["changes"])
+            if not isinstance(changes, dict):
+                raise BadInputFile("changes", path=str(extra["changes"]), detail="not an object")
+            documents = parse_documents(changes.get("documents", []))
+            result = replace.change(
+                ctx,
+                replace.ChangeRequest(
+                    serial,
+                    {k: v for k, v in changes.items() if k != "documents"},
+                    documents,
+                    choice,
+                    pin,
+                    settlement,
+                    key_algorithm,
+                ),
+                operators_,
+            )
         elif name == "add-item":
-            kw.pop("key_algorithm")
-            result = replace.add_item(ctx, serial, extra["item"], **kw)
+            result = replace.add_item(
+                ctx,
+                replace.AddItemRequest(
+                    serial, extra["item"], choice, pin, settlement, key_algorithm
+                ),
+                operators_,
+            )
         else:
-            result = getattr(replace, name)(ctx, serial, **kw)
-        _emit(result if isinstance(result, dict) else result.to_json())
+            if choice is None or pin is None:
+                raise TokenNotChosen("token")
+            request = replace.ReplaceRequest(serial, choice, pin, settlement, key_algorithm)
+            result = getattr(replace, name)(ctx, request, operators_)
+        _emit(result.to_json())
 
     run.__doc__ = help_text
     return run
@@ -186,7 +229,8 @@ renew_cmd = _replacing_command(
 )
 change_cmd = _replacing_command(
     "change",
-    "变更: corrected subscriber details from CHANGES.json; new certificate.",
+    '变更: corrected details from CHANGES.json ({"subscriber": {...}, "documents": [...]}); '
+    "a new certificate, with the old end of term, only when it carries a changed field.",
     click.Argument(["changes"], type=click.Path(dir_okay=False, path_type=Path)),
 )
 add_item_cmd = _replacing_command(
@@ -204,21 +248,28 @@ def _status_verb(name: str, doc: str) -> click.Command:
     @click.option("--identity", default=None, help="ID number or USCC shown by the subscriber.")
     @click.argument("serial")
     @pass_app
-    def run(app: AppContext, serial: str, identity: str | None) -> None:
+    def run(app: AppContext, serial: str, identity: str | None, **extra: Any) -> None:
         from counter_app.services import certificates
 
-        operator = sign_in(app)
-        view = getattr(certificates, name)(
-            service_context(app), serial, operator, identity=identity
+        request = certificates.StatusRequest(
+            serial, identity=identity, emergency_reason=extra.get("emergency_reason")
         )
-        _emit(view.to_json())
+        ctx = service_context(app)
+        _emit(getattr(certificates, name)(ctx, request, acting(app)).to_json())
 
     run.__doc__ = doc
     return cert_group.command(name)(run)
 
 
-_status_verb("suspend", "挂起: put a certificate on hold (certificateHold).")
-_status_verb("resume", "解挂: release a certificate from hold.")
+_suspend = _status_verb(
+    "suspend",
+    "挂起: put a certificate on hold (certificateHold). Without --identity, a supervisor "
+    "signs in (COUNTER_APP_SUPERVISOR) for an emergency hold and gives --emergency-reason.",
+)
+_suspend.params.append(
+    click.Option(["--emergency-reason"], default=None, help="Why the hold cannot wait.")
+)
+_status_verb("resume", "解挂: release a certificate from hold (identity and a reviewer).")
 
 
 @cert_group.command("revoke")
@@ -227,15 +278,12 @@ _status_verb("resume", "解挂: release a certificate from hold.")
 @click.option("--identity", default=None, help="ID number or USCC shown by the subscriber.")
 @pass_app
 def cert_revoke(app: AppContext, serial: str, reason: str, identity: str | None) -> None:
-    """吊销: revoke with an RFC 5280 reason (final)."""
+    """吊销: revoke with an RFC 5280 reason (final); identity and a reviewer."""
     from counter_app.services import certificates
 
-    operator = sign_in(app)
-    _emit(
-        certificates.revoke(
-            service_context(app), serial, RevocationReason(reason), operator, identity=identity
-        ).to_json()
-    )
+    request = certificates.StatusRequest(serial, identity=identity, reason=RevocationReason(reason))
+    ctx = service_context(app)
+    _emit(certificates.revoke(ctx, request, acting(app)).to_json())
 
 
 @cert_group.command("show")
@@ -319,6 +367,7 @@ def recover_cmd(
                         "step": p.step,
                         "token_serial": p.token_serial,
                         "token_label": p.token_label,
+                        "busy": p.busy,
                     }
                     for p in pending
                 ]
@@ -326,8 +375,6 @@ def recover_cmd(
         )
         return
     operator = sign_in(app)
-    import os
-
     pin = os.environ.get("COUNTER_APP_USER_PIN") or None
     outcomes = recovery.recover(
         ctx, pin, rollback=rollback, force_without_token=force_without_token, operator=operator.name
@@ -353,21 +400,57 @@ def unlock_cmd(
     waiver_reference: str | None,
     waiver_approver: str | None,
 ) -> None:
-    """解锁: identity checked, the SO PIN resets the user PIN (COUNTER_APP_NEW_USER_PIN)."""
-    from counter_app.services.unlock import unlock
+    """解锁: identity checked, a reviewer approves, the SO PIN resets the user PIN
+    (COUNTER_APP_NEW_USER_PIN)."""
+    from counter_app.services.unlock import UnlockRequest, unlock
 
     choice = TokenChoice(token_label, token_serial)
-    operator = sign_in(app)
-    result = unlock(
-        service_context(app, module),
+    request = UnlockRequest(
         choice,
-        identity=identity,
+        identity,
         so_pin=read_secret("COUNTER_APP_SO_PIN"),
         new_pin=read_secret("COUNTER_APP_NEW_USER_PIN"),
-        operator=operator,
         settlement=_settlement(method, tendered, waiver_reference, waiver_approver),
     )
-    _emit(result)
+    ctx = service_context(app, module)
+    _emit(unlock(ctx, request, acting(app)).to_json())
+
+
+@click.command("policy")
+@click.option("--json", "as_json", is_flag=True, help="The table as JSON.")
+@pass_app
+def policy_cmd(app: AppContext, as_json: bool) -> None:
+    """Who may do what: each service's makers, second person, identity and supervisor."""
+    from counter_app.domain.policy import policy_table
+
+    rows = policy_table()
+    if as_json:
+        _emit(rows)
+        return
+    zh = app.lang.lower().startswith("zh")
+    header = (
+        ("业务", "经办角色", "第二人", "身份核验", "主管登录")
+        if zh
+        else ("service", "makers", "second person", "identity", "supervisor sign-in")
+    )
+    lines = [header]
+    for row in rows:
+        lines.append(
+            (
+                f"{row['action']} {row['action_zh']}" if zh else row["action"],
+                ",".join(row["makers"]) or "-",
+                ",".join(row["second_person"]) or "-",
+                row["identity"],
+                ("是" if zh else "yes") if row["supervisor_sign_in"] else "-",
+            )
+        )
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
+    for line in lines:
+        click.echo(
+            "  ".join(
+                str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)
+            ).rstrip()
+        )
 
 
 def register(group: click.Group) -> None:
@@ -380,6 +463,7 @@ def register(group: click.Group) -> None:
         cert_group,
         application_group,
         recover_cmd,
+        policy_cmd,
     ):
         group.add_command(command)
     token_group = group.commands.get("token")

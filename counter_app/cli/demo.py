@@ -103,7 +103,8 @@ def prepare_demo(app: AppContext) -> list[str]:
 
 def _headless_enrollment(app: AppContext) -> None:
     from counter_app.cli.counter import service_context
-    from counter_app.services.enroll import enroll
+    from counter_app.services.enroll import EnrollRequest, enroll
+    from counter_app.services.pipeline import Operators
     from counter_app.services.tokens import TokenChoice
 
     os.environ.setdefault("COUNTER_APP_CA_PASSPHRASE", DEMO_CA_PASSPHRASE)
@@ -111,15 +112,11 @@ def _headless_enrollment(app: AppContext) -> None:
     clerk = operators.authenticate(store, "clerk", "Demo-clerk1")
     reviewer = operators.authenticate(store, "reviewer", "Demo-review1")
     data = json.loads(resource_path("examples", "enroll-individual.json").read_text("utf-8"))
-    result = enroll(
-        service_context(app),
-        data,
-        clerk=clerk,
-        reviewer=reviewer,
-        token=TokenChoice(DEMO_TOKEN),
-        pin=DEMO_USER_PIN,
-        replace=True,
+    ctx = service_context(app)
+    request = EnrollRequest.parse(
+        ctx, data, token=TokenChoice(DEMO_TOKEN), pin=DEMO_USER_PIN, replace=True
     )
+    result = enroll(ctx, request, Operators(maker=clerk, second=reviewer))
     click.echo("no display: enrolled the example individual onto the demo token instead:")
     click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
 

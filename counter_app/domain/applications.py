@@ -31,16 +31,14 @@ from counter_app.domain.fees import (
     Payment,
     PaymentMethod,
     Service,
+    SettlementForm,
     WaiverRequest,
-    parse_yuan,
 )
 from counter_app.domain.fields import (
     Collector,
     MissingField,
-    choice,
     get_required_str,
     get_str,
-    join,
     refuse_unknown_keys,
     require_mapping,
     shown,
@@ -96,33 +94,12 @@ class ApplicationRequest:
 def _settlement(
     data: Mapping[str, Any], fee: int, path: str = "payment"
 ) -> Payment | WaiverRequest:
-    section = require_mapping(data.get("payment"), path) if "payment" in data else None
-    if section is None:
+    if "payment" not in data:
         raise MissingField(path)
-    if "waiver" in section:
-        refuse_unknown_keys(section, ("waiver",), path)
-        where = join(path, "waiver")
-        waiver = require_mapping(section["waiver"], where)
-        refuse_unknown_keys(waiver, ("reference", "approved_by"), where)
-        return WaiverRequest.parse(
-            get_required_str(waiver, "reference", where),
-            get_required_str(waiver, "approved_by", where),
-            path=where,
-        )
-    refuse_unknown_keys(section, ("method", "tendered"), path)
-    method = PaymentMethod(
-        choice(
-            get_required_str(section, "method", path),
-            [m.value for m in PaymentMethod],
-            join(path, "method"),
-        )
-    )
-    raw = section.get("tendered")
-    if raw is None and method is PaymentMethod.CASH:
-        raise MissingField(join(path, "tendered"))
-    # A card or transfer settles exactly the fee, so its amount may be left out of the form.
-    tendered = fee if raw is None else parse_yuan(raw, field=join(path, "tendered"))
-    return Payment(method, fee, tendered)
+    settled = SettlementForm.from_mapping(data["payment"], path).settle(fee, path)
+    if settled is None:  # a free certificate type: nothing to pay, a receipt of nothing
+        return Payment(PaymentMethod.CASH, 0, 0)
+    return settled
 
 
 def _certificate_type(data: Mapping[str, Any], table: FeeTable) -> CertificateType:

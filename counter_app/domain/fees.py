@@ -126,6 +126,12 @@ class WaiverNotApproved(ValidationError):
     en = "a fee waiver needs a supervisor's approval: {approved_by} is a {role} ({field})"
 
 
+class WaiverApproverMismatch(ValidationError):
+    code = "waiver_approver_mismatch"
+    zh = "表上填写的批准人 {approved_by} 不是登录批准的主管 {supervisor}（{field}）"
+    en = "the approver written on the form, {approved_by}, is not the supervisor who signed in, {supervisor} ({field})"
+
+
 class WaiverSelfApproved(ValidationError):
     code = "waiver_self_approved"
     zh = "受理员不能批准自己受理业务的费用减免（{field}）"
@@ -366,17 +372,31 @@ class WaiverRequest:
     """A waiver as written on the form: the written notice's reference and who approved it."""
 
     reference: str
-    approved_by: str
+    approved_by: str | None = None
 
     @classmethod
     def parse(
-        cls, reference: str, approved_by: str, *, path: str = "payment.waiver"
+        cls, reference: str, approved_by: str | None = None, *, path: str = "payment.waiver"
     ) -> WaiverRequest:
         ref = check_plain_text(reference, f"{path}.reference", max_length=64)
-        approver = validate_name(
-            approved_by, field=f"{path}.approved_by", label="批准人", label_en="the approver"
+        approver = (
+            None
+            if not approved_by
+            else validate_name(
+                approved_by, field=f"{path}.approved_by", label="批准人", label_en="the approver"
+            )
         )
         return cls(ref, approver)
+
+    def granted_by(self, supervisor: str, fee: int, *, path: str = "payment.waiver") -> Waiver:
+        """The waiver as approved by the supervisor who signed in for it. A name written on the
+        form is only a cross-check: it must be that supervisor's."""
+        if self.approved_by is not None and not _same_operator(self.approved_by, supervisor):
+            raise WaiverApproverMismatch(
+                f"{path}.approved_by", approved_by=self.approved_by, supervisor=supervisor
+            )
+        _check_fen(fee)
+        return Waiver(self.reference, supervisor, Role.SUPERVISOR, fee)
 
     def approve(
         self, approver_role: str, *, clerk_name: str, fee: int, path: str = "payment.waiver"
@@ -386,6 +406,8 @@ class WaiverRequest:
         Only a supervisor may waive a fee, and never for an application they took themselves.
         """
         where = f"{path}.approved_by"
+        if self.approved_by is None:
+            raise WaiverNotApproved(where, approved_by="—", role="none", role_zh="无")
         if _same_operator(self.approved_by, clerk_name):
             raise WaiverSelfApproved(where)
         if approver_role != Role.SUPERVISOR.value:
@@ -414,3 +436,70 @@ class Waiver:
 def _same_operator(a: str, b: str) -> bool:
     # Operator names are compared case-insensitively so "Alice" cannot approve "alice"'s work.
     return a.strip().casefold() == b.strip().casefold()
+
+
+@dataclass(frozen=True)
+class SettlementForm:
+    """How the fee is to be settled, as the form gives it (APP.json's ``payment``, the CLI's
+    ``--method/--tendered/--waiver``, the GUI's fee page): parsed against the fee by
+    :meth:`settle`, the one place every service reads a payment."""
+
+    method: str | None = None
+    tendered: object = None
+    waiver_reference: str | None = None
+    waiver_approved_by: str | None = None
+
+    @classmethod
+    def from_mapping(cls, section: object, path: str = "payment") -> SettlementForm:
+        from counter_app.domain.fields import (
+            get_required_str,
+            get_str,
+            join,
+            refuse_unknown_keys,
+            require_mapping,
+        )
+
+        if section is None:
+            return cls()
+        data = require_mapping(section, path)
+        if "waiver" in data:
+            refuse_unknown_keys(data, ("waiver",), path)
+            where = join(path, "waiver")
+            waiver = require_mapping(data["waiver"], where)
+            refuse_unknown_keys(waiver, ("reference", "approved_by"), where)
+            return cls(
+                waiver_reference=get_required_str(waiver, "reference", where),
+                waiver_approved_by=get_str(waiver, "approved_by", where, optional=True),
+            )
+        refuse_unknown_keys(data, ("method", "tendered"), path)
+        return cls(method=get_required_str(data, "method", path), tendered=data.get("tendered"))
+
+    @property
+    def empty(self) -> bool:
+        return self.method is None and self.waiver_reference is None
+
+    def settle(self, fee: int, path: str = "payment") -> Payment | WaiverRequest | None:
+        """A checked payment, a waiver still to be granted by a signed-in supervisor, or
+        ``None`` for a free service. Raises the first problem, naming its field."""
+        from counter_app.domain.fields import MissingField, choice, join
+
+        if fee == 0:
+            return None
+        if self.waiver_reference is not None or self.waiver_approved_by is not None:
+            return WaiverRequest.parse(
+                self.waiver_reference or "", self.waiver_approved_by, path=join(path, "waiver")
+            )
+        if self.method is None:
+            raise MissingField(path)
+        method = PaymentMethod(
+            choice(self.method, [m.value for m in PaymentMethod], join(path, "method"))
+        )
+        if self.tendered is None and method is PaymentMethod.CASH:
+            raise MissingField(join(path, "tendered"))
+        # A card or transfer settles exactly the fee, so its amount may be left out of the form.
+        tendered = (
+            fee
+            if self.tendered is None
+            else parse_yuan(self.tendered, field=join(path, "tendered"))
+        )
+        return Payment(method, fee, tendered)

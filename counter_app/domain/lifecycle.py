@@ -123,6 +123,15 @@ class RenewalTooEarly(ValidationError):
     en = "a certificate can be renewed only in the 30 days before it expires (from {opens})"
 
 
+class RenewalOfExpired(ValidationError):
+    code = "renewal_of_expired"
+    zh = "证书已于 {expired} 过期，不能办理更新：过期证书视为无效（协议第十三条），请重新申请证书"
+    en = (
+        "the certificate expired on {expired} and cannot be renewed: an expired certificate is "
+        "invalid (clause 13); apply anew (enroll)"
+    )
+
+
 @dataclass(frozen=True)
 class TransitionRule:
     allowed_from: frozenset[CertificateStatus]
@@ -208,6 +217,8 @@ def check_transition(
     move = Transition(transition)
     rule = TRANSITIONS[move]
     status = effective_status(stored, not_after, now)
+    if move is Transition.RENEW and status is CertificateStatus.EXPIRED:
+        raise RenewalOfExpired(field, expired=not_after.date().isoformat())
     if status not in rule.allowed_from:
         raise TransitionRefused(
             field,

@@ -472,6 +472,11 @@ _DOCUMENT_FOR_ID_TYPE = {
 }
 
 
+def document_for_id_type(id_type: IdType) -> DocumentType:
+    """The identity document that carries a person's ID number of this type."""
+    return _DOCUMENT_FOR_ID_TYPE[id_type]
+
+
 @dataclass(frozen=True)
 class DocumentSeen:
     """A document the clerk has inspected; ``number`` is the number printed on it."""

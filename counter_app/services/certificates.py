@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from counter_app.ca import CertificateRecord
 from counter_app.ca import RevocationReason as CAReason
-from counter_app.domain.errors import CounterError, ValidationError
+from counter_app.domain.errors import ValidationError
 from counter_app.domain.lifecycle import (
     CertificateStatus,
     RevocationReason,
@@ -25,10 +25,17 @@ from counter_app.domain.lifecycle import (
     effective_status,
     expires_within,
 )
+from counter_app.domain.policy import Action
 from counter_app.services.context import ServiceContext
-from counter_app.services.operators import OperatorInfo
-from counter_app.services.records import NewApplication, application, create_application
-from counter_app.store import audit
+from counter_app.services.pipeline import Job, Operators, Plan, run
+from counter_app.services.records import (
+    application,
+    check_identity,
+    current_record,
+    subscriber_as_recorded,
+)
+from counter_app.services.replace import NotIssuedHere
+from counter_app.services.tokens import SubscriberToken
 from counter_app.store.certificates import Certificate
 from counter_app.store.counter import ApplicationRow, CertificateItem, SubscriberRow
 
@@ -42,18 +49,6 @@ _CA_TO_DOMAIN = {
 def stored_status(ca_status: str) -> CertificateStatus:
     """The lifecycle status of a signing-module record; one still being signed counts as on hold."""
     return _CA_TO_DOMAIN.get(ca_status, CertificateStatus.ON_HOLD)
-
-
-class NotIssuedHere(CounterError):
-    code = "not_issued_here"
-    zh = "证书 {serial} 不是本注册中心柜台受理签发的"
-    en = "certificate {serial} was not issued through this RA's counter"
-
-
-class IdentityMismatch(ValidationError):
-    code = "identity_mismatch"
-    zh = "出示的证件号码与证书订户不符"
-    en = "the identity document shown does not match the certificate's subscriber"
 
 
 @dataclass(frozen=True)
@@ -152,8 +147,8 @@ def list_certificates(
                 query.join(ApplicationRow, ApplicationRow.id == Certificate.application_id)
                 .join(SubscriberRow, SubscriberRow.id == ApplicationRow.subscriber_id)
                 .where(
-                    SubscriberRow.name.contains(subscriber)
-                    | SubscriberRow.identity.endswith(subscriber.upper())
+                    SubscriberRow.name.contains(subscriber, autoescape=True)
+                    | SubscriberRow.identity.endswith(subscriber.upper(), autoescape=True)
                 )
             )
         views = [_view(session, c, now) for c in session.execute(query).scalars()]
@@ -169,112 +164,134 @@ def list_certificates(
     return views[:limit]
 
 
-def check_identity(session: Any, app: ApplicationRow, identity: str | None) -> SubscriberRow:
-    """The application's subscriber; the number shown must be theirs or their agent's."""
-    sub = session.get(SubscriberRow, app.subscriber_id)
-    assert sub is not None
-    if identity is not None:
-        data = json.loads(sub.data)
-        shown = {sub.identity.split(":")[-1].upper()}
-        if "agent" in data:
-            shown.add(str(data["agent"].get("id_number", "")).upper())
-        if identity.strip().upper() not in shown:
-            raise IdentityMismatch("identity")
-    return sub
+@dataclass(frozen=True)
+class StatusRequest:
+    """挂起 / 解挂 / 吊销: the certificate, the identity shown (the number on the document), and
+    for an emergency hold without it, the supervisor's reason."""
+
+    serial: str
+    identity: str | None = None
+    reason: RevocationReason | None = None
+    emergency_reason: str | None = None
 
 
-def _change_status(
-    ctx: ServiceContext,
-    serial: str,
-    transition: Transition,
-    operator: OperatorInfo,
-    *,
-    identity: str | None,
-    reason: RevocationReason | None = None,
-) -> CertificateView:
-    serial = serial.upper()
-    record: CertificateRecord = ctx.signing.status(serial)
-    if record.application_id is None:
-        raise NotIssuedHere(serial=serial)
-    stored = stored_status(record.status.value)
-    check_transition(stored, transition, not_after=record.not_after, now=ctx.clock())
-    now = ctx.clock()
-    with ctx.store.session() as session:
-        origin = application(session, record.application_id)
-        sub = check_identity(session, origin, identity)
-        service = {
-            Transition.HOLD: "suspend",
-            Transition.RELEASE: "resume",
-            Transition.REVOKE: "revoke",
-        }[transition]
-        app = create_application(
-            session,
-            NewApplication(
-                service=service,
-                certificate_type=origin.certificate_type,
-                clerk=operator.name,
-                reviewer=None,
-                old_serial=serial,
-                token_serial=origin.token_serial,
-                data={
-                    "reason": reason.value if reason else None,
-                    "identity_checked": identity is not None,
-                },
-            ),
-            sub,
-            now,
+@dataclass(frozen=True)
+class StatusChanged:
+    application_id: str
+    certificate: CertificateView
+
+    def to_json(self) -> dict[str, Any]:
+        return {"application_id": self.application_id, **self.certificate.to_json()}
+
+
+class _StatusService:
+    action: Action
+    transition: Transition
+
+    def plan(self, ctx: ServiceContext, request: StatusRequest) -> Plan:
+        serial = request.serial.strip().upper()
+        record: CertificateRecord = ctx.signing.status(serial)
+        if record.application_id is None:
+            raise NotIssuedHere(serial=serial)
+        check_transition(
+            stored_status(record.status.value),
+            self.transition,
+            not_after=record.not_after,
+            now=ctx.clock(),
         )
-        app_id = app.id
+        with ctx.store.session() as session:
+            origin = application(session, record.application_id)
+            current = current_record(session, serial, origin.id)
+            subscriber = subscriber_as_recorded(session, current)
+            certificate_type, token_serial = origin.certificate_type, origin.token_serial
+        shown = check_identity(subscriber, request.identity)
+        return Plan(
+            certificate_type=certificate_type,
+            subscriber=subscriber,
+            fee=None,
+            old_serial=serial,
+            identity_shown=shown,
+            emergency_reason=None if shown else request.emergency_reason,
+            details={
+                "reason": request.reason.value if request.reason else None,
+                "token_serial": token_serial,
+            },
+        )
+
+    def pin(self, request: StatusRequest) -> None:
+        return None
+
+    def check_token(self, ctx: ServiceContext, plan: Plan, token: SubscriberToken) -> Plan:
+        return plan
+
+    def perform(self, job: Job) -> StatusChanged:
+        serial = job.plan.old_serial
+        assert serial is not None
+        apply_status(job.ctx, self.transition, serial, job.operator, job.plan.details.get("reason"))
+        job.step("applied")
+        return StatusChanged(job.application_id, show_certificate(job.ctx, serial))
+
+    def undo(self, job: Job) -> bool:
+        # The signing module refused or could not be reached: nothing changed, nothing to undo.
+        return True
+
+
+def apply_status(
+    ctx: ServiceContext, transition: Transition, serial: str, operator: str, reason: str | None
+) -> None:
     if transition is Transition.HOLD:
-        ctx.signing.hold(serial, operator=operator.name)
+        ctx.signing.hold(serial, operator=operator)
     elif transition is Transition.RELEASE:
-        ctx.signing.release(serial, operator=operator.name)
+        ctx.signing.release(serial, operator=operator)
     else:
         assert reason is not None
-        ctx.signing.revoke(serial, CAReason(reason.value), operator=operator.name)
-    with ctx.store.session() as session:
-        app = application(session, app_id)
-        app.status, app.closed_at, app.new_serial = "done", ctx.clock(), None
-        audit.append(
-            session,
-            operator=operator.name,
-            action=f"{service}.done",
-            obj=f"application:{app_id}",
-            details={"serial": serial, "reason": reason.value if reason else None},
-        )
-    return show_certificate(ctx, serial)
+        ctx.signing.revoke(serial, CAReason(reason), operator=operator)
 
 
-def suspend(
-    ctx: ServiceContext, serial: str, operator: OperatorInfo, *, identity: str | None = None
-) -> CertificateView:
+class SuspendService(_StatusService):
     """挂起: certificateHold; OCSP and the CRL say so at once."""
-    return _change_status(ctx, serial, Transition.HOLD, operator, identity=identity)
+
+    action = Action.SUSPEND
+    transition = Transition.HOLD
 
 
-def resume(
-    ctx: ServiceContext, serial: str, operator: OperatorInfo, *, identity: str | None = None
-) -> CertificateView:
+class ResumeService(_StatusService):
     """解挂: only from hold; a revoked certificate never comes back."""
-    return _change_status(ctx, serial, Transition.RELEASE, operator, identity=identity)
+
+    action = Action.RESUME
+    transition = Transition.RELEASE
 
 
-def revoke(
-    ctx: ServiceContext,
-    serial: str,
-    reason: RevocationReason,
-    operator: OperatorInfo,
-    *,
-    identity: str | None = None,
-) -> CertificateView:
+class RevokeService(_StatusService):
     """吊销 with an RFC 5280 reason; final."""
-    return _change_status(
-        ctx, serial, Transition.REVOKE, operator, identity=identity, reason=reason
-    )
+
+    action = Action.REVOKE
+    transition = Transition.REVOKE
+
+
+STATUS_SERVICES: dict[Transition, type[_StatusService]] = {
+    Transition.HOLD: SuspendService,
+    Transition.RELEASE: ResumeService,
+    Transition.REVOKE: RevokeService,
+}
+
+
+def suspend(ctx: ServiceContext, request: StatusRequest, operators: Operators) -> StatusChanged:
+    return run(ctx, SuspendService(), request, operators)
+
+
+def resume(ctx: ServiceContext, request: StatusRequest, operators: Operators) -> StatusChanged:
+    return run(ctx, ResumeService(), request, operators)
+
+
+def revoke(ctx: ServiceContext, request: StatusRequest, operators: Operators) -> StatusChanged:
+    if request.reason is None:
+        raise ValidationError("reason")
+    return run(ctx, RevokeService(), request, operators)
 
 
 def show_application(ctx: ServiceContext, application_id: str) -> dict[str, Any]:
-    from counter_app.store.counter import AgreementRecord, JournalEntry, PaymentRow
+    from counter_app.store.counter import AgreementRecord, JournalEntry, PaymentRow, RefundRow
 
     with ctx.store.session() as session:
         app = application(session, application_id)
@@ -287,9 +304,21 @@ def show_application(ctx: ServiceContext, application_id: str) -> dict[str, Any]
             .scalars()
             .all()
         )
+        refunds = (
+            session.execute(select(RefundRow).where(RefundRow.application_id == app.id))
+            .scalars()
+            .all()
+        )
         journal = session.execute(
             select(JournalEntry).where(JournalEntry.application_id == app.id)
         ).scalar_one_or_none()
+        snapshot = json.loads(app.snapshot) if app.snapshot else None
+        # What was verified that day; the subscriber's row holds only the latest facts.
+        verified = (
+            snapshot["subscriber"]
+            if snapshot
+            else ({"kind": sub.kind, "name": sub.name, **json.loads(sub.data)} if sub else None)
+        )
         return {
             "application_id": app.id,
             "service": app.service,
@@ -297,6 +326,7 @@ def show_application(ctx: ServiceContext, application_id: str) -> dict[str, Any]
             "certificate_type": app.certificate_type,
             "clerk": app.clerk,
             "reviewer": app.reviewer,
+            "supervisor": app.supervisor,
             "key_algorithm": app.key_algorithm,
             "token_serial": app.token_serial,
             "token_label": app.token_label,
@@ -305,9 +335,10 @@ def show_application(ctx: ServiceContext, application_id: str) -> dict[str, Any]
             "created_at": app.created_at.isoformat(),
             "closed_at": app.closed_at.isoformat() if app.closed_at else None,
             "details": json.loads(app.data),
-            "subscriber": {"id": sub.id, "kind": sub.kind, "name": sub.name, **json.loads(sub.data)}
-            if sub
-            else None,
+            "subscriber": None if verified is None else {"id": app.subscriber_id, **verified},
+            "documents": (snapshot or {}).get("documents")
+            or json.loads(app.data).get("documents")
+            or [],
             "agreement": None
             if agreement is None
             else {
@@ -330,6 +361,18 @@ def show_application(ctx: ServiceContext, application_id: str) -> dict[str, Any]
                     "time": p.time.isoformat(),
                 }
                 for p in payments
+            ],
+            "refunds": [
+                {
+                    "refund_number": r.refund_number,
+                    "receipt_number": r.receipt_number,
+                    "amount_fen": r.amount_fen,
+                    "method": r.method,
+                    "reason": r.reason,
+                    "clerk": r.clerk,
+                    "time": r.time.isoformat(),
+                }
+                for r in refunds
             ],
             "journal": None if journal is None else {"step": journal.step, "state": journal.state},
         }

@@ -17,12 +17,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from counter_app.ca.profiles import Profile, load_profiles
 from counter_app.config import Config, resource_path
 from counter_app.domain.agreement import AgreementVersion, parse_agreement_file_name
 from counter_app.domain.applications import ApplicationItem, parse_application_items
 from counter_app.domain.errors import ConfigError
 from counter_app.domain.fees import FeeTable
 from counter_app.services.signing import SigningClient
+from counter_app.services.tokens import PKCS11Tokens, TokenAccess
 from counter_app.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,14 @@ class ServiceContext:
     store: Store
     signing_factory: Callable[[], SigningClient]
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    # The subscriber tokens (the PKCS#11 module by default; a fake in the logic tests).
+    token_access: TokenAccess | None = None
+
+    @property
+    def tokens(self) -> TokenAccess:
+        if self.token_access is None:
+            self.token_access = PKCS11Tokens(self.config.pkcs11_module)
+        return self.token_access
 
     @cached_property
     def signing(self) -> SigningClient:
@@ -76,6 +86,12 @@ class ServiceContext:
         if not texts:
             raise ConfigError(detail=f"no agreement texts in {folder}")
         return texts
+
+    @cached_property
+    def profiles(self) -> dict[str, Profile]:
+        """The certificate profiles, to check a subject before anything is written."""
+        path = self.config.extra.get("profiles") or resource_path("profiles.toml")
+        return load_profiles(Path(str(path)))
 
     @cached_property
     def application_items(self) -> dict[str, ApplicationItem]:

@@ -1,51 +1,53 @@
 """证书申请 — enrollment: a new subscriber certificate with its key made on the subscriber's token.
 
-Everything that can be checked is checked before anything is written: the application, the
-maker-checker rule, the waiver's approver, the token's presence and PIN, and that the token
-does not already hold this subscriber's key for another live certificate.
+Everything that can be checked is checked before anything is written: the application (identity,
+documents, agreement, fee, settlement), the subject the signing module would refuse, the
+policy (maker, reviewer, supervisor for a waiver), the token's PIN, that the token holds no other
+subscriber's live certificate, and that the subscriber has no other live certificate of the type
+unless the reviewer approves an additional one.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from counter_app.domain.agreement import AgreementRecord as AgreementFacts
-from counter_app.domain.applications import ApplicationRequest, check_reviewer, parse_application
+from counter_app.ca import SubjectInfo
+from counter_app.domain.applications import ApplicationRequest, parse_application
 from counter_app.domain.errors import CounterError
-from counter_app.domain.fees import Payment, Waiver, WaiverRequest
+from counter_app.domain.policy import Action
 from counter_app.domain.subscribers import Device
 from counter_app.services.context import ServiceContext
-from counter_app.services.issuance import (
-    ServiceInterrupted,
-    ServiceRolledBack,
-    complete,
-    drop_old_key,
-    fulfil,
-    roll_back,
-)
-from counter_app.services.operators import OperatorInfo, find_operator
-from counter_app.services.records import (
-    NewApplication,
-    create_application,
-    open_journal,
-    record_agreement,
-    record_payment,
-    upsert_subscriber,
-)
+from counter_app.services.issuance import check_issuable, drop_old_key, fulfil, supersede, undo
+from counter_app.services.pipeline import Job, Operators, Plan, run
+from counter_app.services.records import issued_to, owner_key
 from counter_app.services.subjects import subject_for
-from counter_app.services.tokens import TokenChoice, check_no_live_key, open_session
+from counter_app.services.tokens import (
+    SubscriberToken,
+    TokenChoice,
+    TokenHoldsLiveKey,
+    certificates_on,
+    check_token_belongs,
+)
 from counter_app.store.counter import SubscriberRow
-from counter_app.token import TokenSession, key_spec
-from counter_app.token.errors import TokenError
+from counter_app.token import key_spec
 
-log = logging.getLogger(__name__)
+
+class SecondLiveCertificate(CounterError):
+    code = "second_live_certificate"
+    zh = (
+        "该订户已有一张有效的同类证书（序列号 {serial}）：请办理更新、变更或补办；"
+        "确需另发一张时，须由审核人明确批准“增发证书”（--additional-certificate）"
+    )
+    en = (
+        "the subscriber already holds a live certificate of this type (serial {serial}): renew, "
+        "change or reissue it; to issue another, the reviewer must approve an additional "
+        "certificate explicitly (--additional-certificate)"
+    )
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,10 @@ class EnrollmentResult:
     token_serial: str
     token_label: str
 
+    @property
+    def new_serial(self) -> str:
+        return self.serial
+
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["not_before"] = self.not_before.isoformat()
@@ -67,150 +73,135 @@ class EnrollmentResult:
         return data
 
 
-def check_waiver(
-    ctx: ServiceContext, waiver: WaiverRequest | None, clerk: str, fee: int
-) -> Waiver | None:
-    if waiver is None:
+@dataclass(frozen=True)
+class EnrollRequest:
+    """An enrollment: the checked APP.json, the token, and what the reviewer approved."""
+
+    application: ApplicationRequest
+    token: TokenChoice
+    pin: str = field(repr=False)
+    # Supersede this subscriber's live certificate already on the token.
+    replace: bool = False
+    # The reviewer approves a second live certificate of the type for the subscriber.
+    additional_certificate: bool = False
+
+    @classmethod
+    def parse(
+        cls,
+        ctx: ServiceContext,
+        data: object,
+        *,
+        token: TokenChoice,
+        pin: str,
+        replace: bool = False,
+        additional_certificate: bool = False,
+    ) -> EnrollRequest:
+        request = parse_application(data, ctx.fee_table, ctx.agreements, today=ctx.clock().date())
+        return cls(request, token, pin, replace, additional_certificate)
+
+
+def _owner_name(ctx: ServiceContext, subscriber: object) -> str | None:
+    if not isinstance(subscriber, Device):
         return None
-    approver = find_operator(ctx.store, waiver.approved_by)
-    role = approver.role.value if approver is not None and approver.active else "none"
-    return waiver.approve(role, clerk_name=clerk, fee=fee)
-
-
-def enroll(
-    ctx: ServiceContext,
-    data: object,
-    *,
-    clerk: OperatorInfo,
-    reviewer: OperatorInfo,
-    token: TokenChoice,
-    pin: str,
-    replace: bool = False,
-) -> EnrollmentResult:
-    """Run a whole enrollment from the APP.json mapping; raise before writing on any bad input."""
-    request = parse_application(data, ctx.fee_table, ctx.agreements, today=ctx.clock().date())
-    check_reviewer(clerk.name, reviewer.name, reviewer.role.value)
-    waiver = check_waiver(ctx, request.waiver, clerk.name, request.fee)
-    with open_session(ctx, token, pin) as ts:
-        live = check_no_live_key(ctx, ts, request.subscriber, replace=replace)
-        old = live[0] if live else None
-        app_id, receipt, subject, token_info = _record(
-            ctx, request, clerk, reviewer, waiver, ts, old
-        )
-        try:
-            issued = fulfil(
-                ctx,
-                ts,
-                app_id,
-                spec=key_spec(request.key_algorithm.value),
-                subject=subject,
-                profile=request.certificate_type.profile,
-                operator=clerk.name,
+    with ctx.store.session() as session:
+        return session.execute(
+            select(SubscriberRow.name).where(
+                SubscriberRow.kind == "unit",
+                SubscriberRow.identity == f"uscc:{subscriber.owner_uscc}",
             )
-        except CounterError as exc:
-            _undo_or_keep(ctx, app_id, ts, clerk.name, exc)
-            raise
-        complete(ctx, app_id, clerk.name)
-        if old is not None:
-            drop_old_key(ts, old)
-    return EnrollmentResult(
-        application_id=app_id,
-        serial=issued.serial_hex,
-        receipt_number=receipt,
-        not_before=issued.not_before,
-        not_after=issued.not_after,
-        fee_fen=request.fee,
-        change_fen=request.change_due,
-        token_serial=token_info[0],
-        token_label=token_info[1],
+        ).scalar_one_or_none()
+
+
+def enrollment_subject(
+    ctx: ServiceContext, request: ApplicationRequest, subscriber_ref: str
+) -> SubjectInfo:
+    return subject_for(
+        request.subscriber,
+        subscriber_ref=subscriber_ref,
+        owner_name=_owner_name(ctx, request.subscriber),
     )
 
 
-def _record(
-    ctx: ServiceContext,
-    request: ApplicationRequest,
-    clerk: OperatorInfo,
-    reviewer: OperatorInfo,
-    waiver: Waiver | None,
-    ts: TokenSession,
-    old_serial: str | None,
-) -> tuple[str, str, Any, tuple[str, str]]:
-    now = ctx.clock()
-    serial, label = ts.token_serial, ts.token_label
-    with ctx.store.session() as session:
-        subscriber_row = upsert_subscriber(session, request.subscriber, now, clerk.name)
-        app = create_application(
-            session,
-            NewApplication(
-                service="enroll",
-                certificate_type=request.certificate_type.code,
-                clerk=clerk.name,
-                reviewer=reviewer.name,
-                key_algorithm=request.key_algorithm.value,
-                token_serial=serial,
-                token_label=label,
-                old_serial=old_serial,
-                data={"documents": [d.to_mapping() for d in request.documents]},
-            ),
-            subscriber_row,
-            now,
+class EnrollService:
+    action = Action.ENROLL
+
+    def plan(self, ctx: ServiceContext, request: EnrollRequest) -> Plan:
+        app = request.application
+        # The RA reference is not known before the subscriber is recorded; its length is fixed.
+        check_issuable(
+            ctx, enrollment_subject(ctx, app, "RA00000000"), app.certificate_type.profile
         )
-        record_agreement(
-            session,
-            app.id,
-            AgreementFacts.of(
-                request.agreement, accepted_at=now, clerk=clerk.name, reviewer=reviewer.name
-            ),
+        return Plan(
+            certificate_type=app.certificate_type.code,
+            subscriber=app.subscriber,
+            fee=app.fee,
+            settlement=app.payment or app.waiver,
+            documents=app.documents,
+            agreement=app.agreement,
+            key_algorithm=app.key_algorithm.value,
+            token=request.token,
+            details={
+                "additional_certificate": request.additional_certificate,
+                "replace": request.replace,
+            },
         )
-        settlement: Payment | Waiver | None = request.payment or waiver
-        payment = record_payment(
-            session,
-            application=app,
-            payer=request.subscriber.name,
-            fee=request.fee,
-            settlement=settlement,
-            clerk=clerk.name,
-            now=now,
-        )
-        open_journal(session, app, now)
+
+    def pin(self, request: EnrollRequest) -> str:
+        return request.pin
+
+    def check_token(self, ctx: ServiceContext, plan: Plan, token: SubscriberToken) -> Plan:
+        who = (plan.subscriber.kind.value, plan.subscriber.identity_key)
+        with ctx.store.session() as session:
+            held = certificates_on(
+                token, lambda app_id: owner_key(session, app_id), ctx.signing.status, ctx.clock()
+            )
+            issued = issued_to(session, *who, plan.certificate_type)
+        on_token = check_token_belongs(held, who)
+        if on_token and not plan.details.get("replace"):
+            raise TokenHoldsLiveKey(serial=on_token[0])
+        now = ctx.clock()
+        for serial in issued:
+            if serial in on_token:
+                continue
+            record = ctx.signing.status(serial)
+            live = record.status.value in ("good", "hold") and record.not_after > now
+            if live and not plan.details.get("additional_certificate"):
+                raise SecondLiveCertificate(serial=serial)
+        return dataclasses.replace(plan, old_serial=on_token[0] if on_token else None)
+
+    def perform(self, job: Job) -> EnrollmentResult:
+        plan = job.plan
+        ctx = job.ctx
+        request_type = ctx.fee_table.certificate_type(plan.certificate_type)
         subject = subject_for(
-            request.subscriber,
-            subscriber_ref=f"RA{subscriber_row.id:08d}",
-            owner_name=_owner_name(session, request),
+            plan.subscriber,
+            subscriber_ref=job.subscriber_ref,
+            owner_name=_owner_name(ctx, plan.subscriber),
         )
-        app_id, receipt = app.id, payment.receipt_number
-    ctx.step_done("recorded")
-    return app_id, receipt, subject, (serial, label)
-
-
-def _owner_name(session: Session, request: ApplicationRequest) -> str | None:
-    if not isinstance(request.subscriber, Device):
-        return None
-    owner = session.execute(
-        select(SubscriberRow.name).where(
-            SubscriberRow.kind == "unit",
-            SubscriberRow.identity == f"uscc:{request.subscriber.owner_uscc}",
+        assert plan.key_algorithm is not None and job.token is not None
+        issued = fulfil(
+            job, spec=key_spec(plan.key_algorithm), subject=subject, profile=request_type.profile
         )
-    ).scalar_one_or_none()
-    return owner
+        supersede(ctx, plan.old_serial, job.operator)
+        if plan.old_serial:
+            drop_old_key(job.token, plan.old_serial)
+        settled = job.recorded.settled
+        return EnrollmentResult(
+            application_id=job.application_id,
+            serial=issued.serial_hex,
+            receipt_number=job.recorded.receipt_number or "",
+            not_before=issued.not_before,
+            not_after=issued.not_after,
+            fee_fen=plan.fee or 0,
+            change_fen=getattr(settled, "change_due", 0),
+            token_serial=job.token.token_serial,
+            token_label=job.token.token_label,
+        )
+
+    def undo(self, job: Job) -> bool:
+        return undo(job.ctx, job.application_id, job.token, job.operator)
 
 
-def _undo_or_keep(
-    ctx: ServiceContext, app_id: str, ts: TokenSession, operator: str, exc: CounterError
-) -> None:
-    """Roll back at once when the token is still there; otherwise leave the journal for recovery."""
-    cause = exc.message("en")
-    if isinstance(exc, TokenError) and exc.code == "token_removed":
-        raise ServiceInterrupted(
-            application=app_id, step="token", cause_zh=exc.message("zh"), cause_en=cause
-        ) from exc
-    try:
-        done = roll_back(ctx, app_id, ts, operator, cause)
-    except CounterError as second:
-        log.warning("rollback of %s failed: %s", app_id, second.message("en"))
-        done = False
-    if not done:
-        raise ServiceInterrupted(
-            application=app_id, step="rollback", cause_zh=exc.message("zh"), cause_en=cause
-        ) from exc
-    raise ServiceRolledBack(application=app_id, cause_zh=exc.message("zh"), cause_en=cause) from exc
+def enroll(ctx: ServiceContext, request: EnrollRequest, operators: Operators) -> EnrollmentResult:
+    """Run a whole enrollment; raise before writing on any refusal."""
+    return run(ctx, EnrollService(), request, operators)

@@ -205,6 +205,12 @@ class ESTSigning:
     def status(self, serial_hex: str) -> CertificateRecord:
         return self._status_call(StatusRequest(serial_hex, "status", "-"))
 
+    def serial_for_application(self, application_id: str) -> str | None:
+        # The service answers no such question over EST: the journal records the serial as
+        # soon as the answer arrives, and an answer lost on the way is recovered by the serial
+        # the service returns when asked to revoke the abandoned application's certificate.
+        return None
+
     def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord:
         return self._status_call(StatusRequest(serial_hex, "hold", operator))
 

@@ -1,183 +1,139 @@
 """The token half of every issuing service, journaled step by step so nothing is half done.
 
 Steps, each committed to the journal before the next starts:
-``recorded`` (application, agreement, payment) → ``key_generated`` (key id) → ``issued``
-(certificate serial) → ``written`` (certificate on the token, read back and matched) → done.
-:mod:`counter_app.services.recovery` finishes or rolls back whatever a crash, a pulled token or a
-killed process left between two steps.
+``recorded`` (application, snapshot, agreement, payment) → ``key_generated`` (key id) →
+``issued`` (certificate serial) → ``written`` (certificate on the token, read back and matched)
+→ done. :mod:`counter_app.services.recovery` finishes or rolls back whatever a crash, a pulled
+token or a killed process left between two steps.
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import logging
-from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
-from counter_app.ca import IssuedCertificate, RevocationReason, SubjectInfo
-from counter_app.domain.errors import CounterError
+from counter_app.ca import CertificateNotFound, IssuedCertificate, RevocationReason, SubjectInfo
+from counter_app.ca.ocsp import serial_hex
+from counter_app.ca.profiles import check_subject, get_profile
 from counter_app.services.context import ServiceContext
-from counter_app.services.records import application, dumps, journal_for
-from counter_app.store import audit
-from counter_app.token import KeySpec, TokenSession, build_csr
+from counter_app.services.journal import entry_for
+from counter_app.services.pipeline import Job
+from counter_app.services.tokens import KeyOnToken, SubscriberToken
+from counter_app.token import KeySpec
 
 log = logging.getLogger(__name__)
 
 
-class ServiceInterrupted(CounterError):
-    """A step failed after the application was recorded and could not be undone at once."""
-
-    code = "interrupted"
-    zh = "业务 {application} 在“{step}”步骤中断：{cause_zh}。请重新插入证书介质后运行 counter-app recover 完成或回退。"
-    en = (
-        "service {application} was interrupted at step '{step}': {cause_en}. Re-insert the token "
-        "and run counter-app recover to finish or roll it back."
+def csr_subject(subject: SubjectInfo) -> x509.Name:
+    # The signing module ignores the CSR's subject; this one only helps a human reading the CSR.
+    # Characters are counted (X.520), not UTF-8 bytes: check_subject has bounded the name.
+    return x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, subject.common_name, _validate=False)]
     )
 
 
-class ServiceRolledBack(CounterError):
-    """A step failed and everything it had done was undone (the fee is to be refunded)."""
-
-    code = "rolled_back"
-    zh = "业务 {application} 未完成，已回退（应退还费用）：{cause_zh}"
-    en = "service {application} did not complete and was rolled back (refund the fee): {cause_en}"
-
-
-def journal_step(ctx: ServiceContext, application_id: str, step: str, **fields: Any) -> None:
-    """Commit the journal's new step (and what it produced) before anything else happens."""
-    with ctx.store.session() as session:
-        entry = journal_for(session, application_id)
-        entry.step = step
-        for name, value in fields.items():
-            setattr(entry, name, value)
-        entry.updated_at = ctx.clock()
-        audit.append(
-            session,
-            operator="system",
-            action=f"journal.{step}",
-            obj=f"application:{application_id}",
-            details={k: v for k, v in fields.items() if k in ("key_id", "cert_serial")},
-        )
-    ctx.step_done(step)
+def build_csr(key: KeyOnToken, subject: SubjectInfo) -> x509.CertificateSigningRequest:
+    """A PKCS#10 request signed by the key on the token (SHA-256)."""
+    return (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(csr_subject(subject))
+        .sign(key.private_key(), hashes.SHA256())
+    )
 
 
-def csr_subject(subject: SubjectInfo) -> x509.Name:
-    # The signing module ignores the CSR's subject; this one only helps a human reading the CSR.
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject.common_name)])
+def check_issuable(ctx: ServiceContext, subject: SubjectInfo, profile: str) -> None:
+    """What the signing module would refuse about the subject, found before money or a key.
+
+    Against a remote signing service the local profiles are the same files the service ships,
+    so the same check applies; the service checks again."""
+    check_subject(get_profile(ctx.profiles, profile), subject)
 
 
 def fulfil(
-    ctx: ServiceContext,
-    ts: TokenSession,
-    application_id: str,
+    job: Job,
     *,
     spec: KeySpec,
     subject: SubjectInfo,
     profile: str,
-    operator: str,
+    not_after: dt.datetime | None = None,
 ) -> IssuedCertificate:
     """Key on the token → CSR signed on the token → issued → written back and read back."""
-    key = ts.generate_key_pair(spec, label=application_id)
-    journal_step(ctx, application_id, "key_generated", key_id=key.key_id.hex())
-    csr = build_csr(key, csr_subject(subject))
-    issued = ctx.signing.issue(
-        csr, subject, profile, application_id=application_id, operator=operator
+    ts = job.token
+    assert ts is not None
+    key = ts.generate_key_pair(spec, label=job.application_id)
+    job.step("key_generated", key_id=key.key_id.hex())
+    issued = job.ctx.signing.issue(
+        build_csr(key, subject),
+        subject,
+        profile,
+        application_id=job.application_id,
+        operator=job.operator,
+        not_after=not_after,
     )
-    journal_step(ctx, application_id, "issued", cert_serial=issued.serial_hex)
-    ts.write_certificate(issued.certificate, key.key_id, label=application_id)
+    job.step("issued", cert_serial=issued.serial_hex)
+    ts.write_certificate(issued.certificate, key.key_id, label=job.application_id)
     ts.check_certificate_matches(issued.certificate, key.key_id)
-    journal_step(ctx, application_id, "written")
+    job.step("written")
     return issued
 
 
-def complete(ctx: ServiceContext, application_id: str, operator: str) -> str | None:
-    """After ``written``: supersede the old certificate if any, close the application."""
-    with ctx.store.session() as session:
-        app = application(session, application_id)
-        entry = journal_for(session, application_id)
-        old, service, new_serial = app.old_serial, app.service, entry.cert_serial
-    # A new certificate that replaces an old one supersedes it only once it is on the token.
-    if old:
-        record = ctx.signing.status(old)
-        if record.status.value != "revoked":
-            ctx.signing.revoke(old, RevocationReason.SUPERSEDED, operator=operator)
-    with ctx.store.session() as session:
-        app = application(session, application_id)
-        entry = journal_for(session, application_id)
-        app.status, app.new_serial, app.closed_at = "done", new_serial, ctx.clock()
-        entry.state, entry.step, entry.updated_at = "done", "done", ctx.clock()
-        audit.append(
-            session,
-            operator=operator,
-            action=f"{service}.done",
-            obj=f"application:{application_id}",
-            details={"serial": new_serial, "superseded": old},
-        )
-    return new_serial
+def supersede(ctx: ServiceContext, old_serial: str | None, operator: str) -> None:
+    """A new certificate that replaces an old one supersedes it only once it is on the token."""
+    if not old_serial:
+        return
+    record = ctx.signing.status(old_serial)
+    if record.status.value != "revoked":
+        ctx.signing.revoke(old_serial, RevocationReason.SUPERSEDED, operator=operator)
 
 
-def roll_back(
-    ctx: ServiceContext, application_id: str, ts: TokenSession | None, operator: str, cause: str
+def undo(
+    ctx: ServiceContext, application_id: str, ts: SubscriberToken | None, operator: str
 ) -> bool:
-    """Undo what the journal says was done; ``False`` if the token is needed but absent."""
+    """Undo the token work the journal says was done; ``False`` if the token is needed but
+    absent. A certificate issued for the abandoned application is revoked; its key deleted."""
     with ctx.store.session() as session:
-        entry = journal_for(session, application_id)
+        entry = entry_for(session, application_id)
         step, key_id, serial = entry.step, entry.key_id, entry.cert_serial
     serial = serial or _serial_issued_for(ctx, application_id)
     if serial:
-        record = ctx.signing.status(serial)
-        if record.status.value in ("good", "hold"):
+        try:
+            record = ctx.signing.status(serial)
+        except CertificateNotFound:
+            record = None
+        if record is not None and record.status.value in ("good", "hold", "pending"):
             ctx.signing.revoke(serial, RevocationReason.CESSATION_OF_OPERATION, operator=operator)
     if ts is None:
-        if step != "recorded" or key_id:
-            return False
-    else:
-        _delete_keys(ts, application_id, key_id)
-    with ctx.store.session() as session:
-        app = application(session, application_id)
-        entry = journal_for(session, application_id)
-        app.status, app.closed_at = "rolled_back", ctx.clock()
-        entry.state, entry.updated_at = "rolled_back", ctx.clock()
-        entry.data = dumps({**json.loads(entry.data or "{}"), "rollback_cause": cause})
-        audit.append(
-            session,
-            operator=operator,
-            action=f"{app.service}.rollback",
-            obj=f"application:{application_id}",
-            details={"step": step, "revoked": serial, "cause": cause, "refund_due": True},
-        )
+        return step == "recorded" and not key_id
+    for key in ts.list_keys():
+        # A key generated just before a crash is on the token but not yet in the journal: it
+        # is found by its label, which is the application number.
+        if (key_id and key.key_id.hex() == key_id) or key.label == application_id:
+            ts.delete_key_pair(key.key_id)
     return True
 
 
-def _delete_keys(ts: TokenSession, application_id: str, key_id: str | None) -> None:
-    # A key generated just before a crash is on the token but not yet in the journal: it is
-    # found by its label, which is the application number.
-    for key in ts.list_keys():
-        if (key_id and key.key_id.hex() == key_id) or key.label == application_id:
-            ts.delete_key_pair(key.key_id)
-
-
 def _serial_issued_for(ctx: ServiceContext, application_id: str) -> str | None:
-    from sqlalchemy import select
+    serial = ctx.signing.serial_for_application(application_id)
+    if serial is None:
+        # A remote signing service cannot be asked this over EST; counters that share its
+        # database (the documented deployment) find the record there.
+        from sqlalchemy import select
 
-    from counter_app.store.certificates import Certificate
+        from counter_app.store.certificates import Certificate
 
-    with ctx.store.session() as session:
-        return (
-            session.execute(
+        with ctx.store.session() as session:
+            serial = session.execute(
                 select(Certificate.serial_hex).where(Certificate.application_id == application_id)
-            )
-            .scalars()
-            .first()
-        )
+            ).scalar()
+    return serial
 
 
-def drop_old_key(ts: TokenSession, old_serial: str) -> None:
+def drop_old_key(ts: SubscriberToken, old_serial: str) -> None:
     """The superseded key and certificate leave the token, so it never offers a revoked one."""
-    from counter_app.ca.ocsp import serial_hex
-
     for held in ts.read_certificates():
         if serial_hex(held.certificate.serial_number) == old_serial:
             ts.delete_key_pair(held.key_id)

@@ -15,15 +15,14 @@ from sqlalchemy.orm import Session
 
 from counter_app.domain.agreement import AgreementRecord as AgreementFacts
 from counter_app.domain.applications import NumberKind
-from counter_app.domain.errors import NotFound
-from counter_app.domain.fees import Payment, PaymentMethod, Waiver
-from counter_app.domain.subscribers import Subscriber
+from counter_app.domain.errors import NotFound, ValidationError
+from counter_app.domain.fees import Payment, Waiver
+from counter_app.domain.subscribers import Subscriber, parse_subscriber
 from counter_app.services.numbers import next_number
 from counter_app.store import audit
 from counter_app.store.counter import (
     AgreementRecord,
     ApplicationRow,
-    JournalEntry,
     PaymentRow,
     SubscriberRow,
 )
@@ -201,36 +200,98 @@ def record_payment(
     return row
 
 
-PAYMENT_METHODS = {m.value for m in PaymentMethod}
-
-
-def open_journal(session: Session, application: ApplicationRow, now: dt.datetime) -> JournalEntry:
-    entry = JournalEntry(
-        application_id=application.id,
-        service=application.service,
-        step="recorded",
-        state="open",
-        token_serial=application.token_serial,
-        token_label=application.token_label,
-        data="{}",
-        updated_at=now,
-    )
-    session.add(entry)
-    session.flush()
-    return entry
-
-
-def journal_for(session: Session, application_id: str) -> JournalEntry:
-    entry = session.execute(
-        select(JournalEntry).where(JournalEntry.application_id == application_id)
-    ).scalar_one_or_none()
-    if entry is None:
-        raise NotFound(what_zh="业务日志", what_en="journal entry", key=application_id)
-    return entry
-
-
 def application(session: Session, application_id: str) -> ApplicationRow:
     row = session.get(ApplicationRow, application_id)
     if row is None:
         raise NotFound(what_zh="申请", what_en="application", key=application_id)
     return row
+
+
+# ---------------------------------------------------------------------------------------------
+# What the RA knows of a certificate's subscriber, as it was verified
+
+
+class IdentityMismatch(ValidationError):
+    code = "identity_mismatch"
+    zh = "出示的证件号码与证书订户（或办理该证书的经办人）不符"
+    en = "the identity document shown does not match the certificate's subscriber or its agent"
+
+
+def current_record(session: Session, serial: str, application_id: str) -> ApplicationRow:
+    """The application whose snapshot holds the current facts of certificate ``serial``: the one
+    that issued it, or a later change made on the records only (a new agent, a new mobile)."""
+    later = (
+        session.execute(
+            select(ApplicationRow)
+            .where(
+                ApplicationRow.old_serial == serial,
+                ApplicationRow.new_serial.is_(None),
+                ApplicationRow.status == "done",
+                ApplicationRow.service.in_(("change", "add_item")),
+            )
+            .order_by(ApplicationRow.created_at.desc(), ApplicationRow.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+    return later or application(session, application_id)
+
+
+def subscriber_as_recorded(session: Session, app: ApplicationRow) -> Subscriber:
+    """The subscriber (with the handling agent) as verified for ``app``; for applications made
+    before snapshots existed, the subscriber's row."""
+    if app.snapshot:
+        return parse_subscriber(json.loads(app.snapshot)["subscriber"])
+    row = session.get(SubscriberRow, app.subscriber_id)
+    assert row is not None
+    return parse_subscriber(json.loads(row.data))
+
+
+def identity_numbers(subscriber: Subscriber) -> set[str]:
+    """The document numbers that prove who may act for ``subscriber``: the person's ID, or a
+    unit's USCC and its agent's ID, or a device owner's USCC."""
+    data = subscriber.to_mapping()
+    numbers = {str(data.get(k, "")).upper() for k in ("id_number", "uscc", "owner_uscc")}
+    agent = data.get("agent")
+    if isinstance(agent, dict):
+        numbers.add(str(agent.get("id_number", "")).upper())
+    return numbers - {""}
+
+
+def check_identity(subscriber: Subscriber, identity: str | None) -> bool:
+    """Whether an identity was shown; raise if it was and is not this subscriber's or agent's."""
+    if identity is None or not identity.strip():
+        return False
+    if identity.strip().upper() not in identity_numbers(subscriber):
+        raise IdentityMismatch("identity")
+    return True
+
+
+def owner_key(session: Session, application_id: str | None) -> tuple[str, str] | None:
+    """(kind, identity key) of the subscriber an application was for."""
+    if not application_id:
+        return None
+    app = session.get(ApplicationRow, application_id)
+    if app is None:
+        return None
+    row = session.get(SubscriberRow, app.subscriber_id)
+    return (row.kind, row.identity) if row is not None else None
+
+
+def issued_to(session: Session, kind: str, identity: str, certificate_type: str) -> list[str]:
+    """Serials the counter issued to this subscriber for this certificate type (any status)."""
+    return [
+        serial
+        for serial in session.execute(
+            select(ApplicationRow.new_serial)
+            .join(SubscriberRow, SubscriberRow.id == ApplicationRow.subscriber_id)
+            .where(
+                SubscriberRow.kind == kind,
+                SubscriberRow.identity == identity,
+                ApplicationRow.certificate_type == certificate_type,
+                ApplicationRow.status == "done",
+                ApplicationRow.new_serial.is_not(None),
+            )
+        ).scalars()
+        if serial
+    ]

@@ -1,44 +1,63 @@
-"""更新 / 变更 / 增加应用项 / 补办: services that replace a certificate with a new one.
+"""更新 / 变更 / 增加应用项 / 补办: services on an existing certificate.
 
-The new key is made on the token (the same token for renew, change and add item; a new token
-for reissue), the new certificate is issued and written back, and only then is the old one
-revoked as superseded. Each is charged from the fee table or waived, approved by a reviewer,
-journaled and audited like an enrollment.
+Renewal makes a new key on the same token and a new one-year certificate; reissue does so on a new
+token after a loss. A change of details that the certificate carries (a name, an e-mail) re-issues
+it with the *old* end of term; a change the certificate does not carry (a mobile, a new handling
+agent) updates the records only. Adding an application item re-issues only when the profile
+carries items. The old certificate is revoked as superseded only once the new one is on the token.
+Every one runs through :mod:`counter_app.services.pipeline`.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
 from counter_app.ca import CertificateRecord
-from counter_app.domain.applications import ApplicationItem, check_application_item, check_reviewer
+from counter_app.domain.applications import ApplicationItem, check_application_item
 from counter_app.domain.errors import CounterError, ValidationError
-from counter_app.domain.fees import Payment, PaymentMethod, Waiver, WaiverRequest, parse_yuan
+from counter_app.domain.fees import SettlementForm
 from counter_app.domain.lifecycle import Transition, check_transition
-from counter_app.domain.subscribers import Subscriber, parse_subscriber
-from counter_app.services.certificates import NotIssuedHere, stored_status
+from counter_app.domain.policy import Action
+from counter_app.domain.subscribers import (
+    DocumentSeen,
+    DocumentType,
+    Individual,
+    Subscriber,
+    Unit,
+    document_for_id_type,
+    parse_subscriber,
+)
 from counter_app.services.context import ServiceContext
-from counter_app.services.enroll import EnrollmentResult, _undo_or_keep, check_waiver
-from counter_app.services.issuance import complete, drop_old_key, fulfil
-from counter_app.services.operators import OperatorInfo
+from counter_app.services.enroll import EnrollmentResult
+from counter_app.services.issuance import check_issuable, drop_old_key, fulfil, supersede, undo
+from counter_app.services.pipeline import Job, Operators, Plan, run
 from counter_app.services.records import (
-    NewApplication,
     application,
-    create_application,
-    open_journal,
-    record_payment,
-    upsert_subscriber,
+    current_record,
+    owner_key,
+    subscriber_as_recorded,
 )
 from counter_app.services.subjects import subject_for
-from counter_app.services.tokens import TokenChoice, open_session
-from counter_app.store import audit
-from counter_app.store.counter import CertificateItem, SubscriberRow
-from counter_app.token import TokenSession, key_spec
+from counter_app.services.tokens import (
+    SubscriberToken,
+    TokenChoice,
+    certificates_on,
+    check_token_belongs,
+)
+from counter_app.store.counter import CertificateItem
+from counter_app.token import key_spec
+
+
+class NotIssuedHere(CounterError):
+    code = "not_issued_here"
+    zh = "证书 {serial} 不是本注册中心柜台受理签发的"
+    en = "certificate {serial} was not issued through this RA's counter"
 
 
 class WrongToken(CounterError):
@@ -59,165 +78,130 @@ class IdentityChanged(ValidationError):
     en = "a change cannot alter who the subscriber is (ID number or USCC); enroll anew ({field})"
 
 
-@dataclass(frozen=True)
-class Settlement:
-    """How the fee is settled: ``{"method": ..., "tendered": ...}`` or ``{"waiver": {...}}``."""
+class NothingChanged(ValidationError):
+    code = "nothing_changed"
+    zh = "变更内容与现有登记信息相同，没有需要变更的项目（{field}）"
+    en = "the changes equal what is recorded: there is nothing to change ({field})"
 
-    data: Mapping[str, Any] | None
 
-    def resolve(self, ctx: ServiceContext, fee: int, clerk: str) -> Payment | Waiver | None:
-        if fee == 0:
-            return None
-        if not self.data:
-            raise ValidationError("payment")
-        if "waiver" in self.data:
-            waiver = self.data["waiver"] or {}
-            request = WaiverRequest.parse(
-                str(waiver.get("reference", "")), str(waiver.get("approved_by", ""))
-            )
-            return check_waiver(ctx, request, clerk, fee)
-        method = str(self.data.get("method", ""))
-        if method not in {m.value for m in PaymentMethod}:
-            raise ValidationError("payment.method")
-        raw = self.data.get("tendered")
-        tendered = (
-            fee if raw is None and method != "cash" else parse_yuan(raw, field="payment.tendered")
-        )
-        return Payment(PaymentMethod(method), fee, tendered)
+class TokenNeeded(ValidationError):
+    code = "token_needed"
+    zh = "此项变更须重新签发证书，请插入证书所在的介质（{field}）"
+    en = "this change re-issues the certificate: insert the token that holds it ({field})"
 
 
 @dataclass(frozen=True)
-class _Old:
-    record: CertificateRecord
+class ItemRecorded:
+    """An application item registered on the records (no new certificate)."""
+
     application_id: str
+    serial: str
+    item: str
+    receipt_number: str
+    fee_fen: int
+    change_fen: int
+    new_certificate: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class ChangeRecorded:
+    """A change of details the certificate does not carry: the records only."""
+
+    application_id: str
+    serial: str
+    changes: tuple[dict[str, Any], ...]
+    receipt_number: str
+    fee_fen: int
+    change_fen: int
+    new_certificate: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["changes"] = list(self.changes)
+        return data
+
+
+@dataclass(frozen=True)
+class ReplaceRequest:
+    """Renew (证书密钥更新) or reissue (补办) a certificate: the token that will hold the new key."""
+
+    serial: str
+    token: TokenChoice
+    pin: str = field(repr=False)
+    settlement: SettlementForm = field(default_factory=SettlementForm)
+    key_algorithm: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeRequest:
+    """变更: the corrected details and the documents that prove them; the token only when the
+    certificate carries a changed field."""
+
+    serial: str
+    changes: Mapping[str, Any]
+    documents: tuple[DocumentSeen, ...] = ()
+    token: TokenChoice | None = None
+    pin: str | None = field(default=None, repr=False)
+    settlement: SettlementForm = field(default_factory=SettlementForm)
+    key_algorithm: str | None = None
+
+
+@dataclass(frozen=True)
+class AddItemRequest:
+    """增加应用项: the item; the token only when the profile carries items."""
+
+    serial: str
+    item: str
+    token: TokenChoice | None = None
+    pin: str | None = field(default=None, repr=False)
+    settlement: SettlementForm = field(default_factory=SettlementForm)
+    key_algorithm: str | None = None
+
+
+@dataclass(frozen=True)
+class Existing:
+    """The certificate a service starts from, with its facts as last verified."""
+
+    record: CertificateRecord
     certificate_type: str
     subscriber: Subscriber
-    subscriber_id: int
     token_serial: str | None
     items: tuple[str, ...]
 
 
-def _old(ctx: ServiceContext, serial: str, transition: Transition) -> _Old:
-    record = ctx.signing.status(serial.upper())
+def existing(ctx: ServiceContext, serial: str, transition: Transition) -> Existing:
+    record = ctx.signing.status(serial.strip().upper())
     if record.application_id is None:
         raise NotIssuedHere(serial=serial)
-    stored = stored_status(record.status.value)
-    check_transition(stored, transition, not_after=record.not_after, now=ctx.clock())
+    check_transition(
+        _lifecycle_status(record.status.value),
+        transition,
+        not_after=record.not_after,
+        now=ctx.clock(),
+    )
     with ctx.store.session() as session:
         origin = application(session, record.application_id)
-        sub = session.get(SubscriberRow, origin.subscriber_id)
-        assert sub is not None
+        current = current_record(session, record.serial_hex, origin.id)
         items = tuple(
             session.execute(
                 select(CertificateItem.item_code).where(CertificateItem.serial == record.serial_hex)
             ).scalars()
         )
-        return _Old(
+        return Existing(
             record,
-            origin.id,
             origin.certificate_type,
-            parse_subscriber(json.loads(sub.data)),
-            sub.id,
+            subscriber_as_recorded(session, current),
             origin.token_serial,
             items,
         )
 
 
-def _run(
-    ctx: ServiceContext,
-    service: str,
-    old: _Old,
-    *,
-    clerk: OperatorInfo,
-    reviewer: OperatorInfo,
-    token: TokenChoice,
-    pin: str,
-    settlement: Settlement,
-    subscriber: Subscriber | None = None,
-    key_algorithm: str | None = None,
-    new_item: ApplicationItem | None = None,
-) -> EnrollmentResult:
-    check_reviewer(clerk.name, reviewer.name, reviewer.role.value)
-    cert_type = ctx.fee_table.certificate_type(old.certificate_type)
-    fee = ctx.fee_table.fee_for(service, cert_type)
-    paid = settlement.resolve(ctx, fee, clerk.name)
-    algorithm = cert_type.check_key_algorithm(
-        key_algorithm or cert_type.default_key_algorithm.value
-    )
-    subscriber = subscriber or old.subscriber
-    items = old.items + ((new_item.code,) if new_item else ())
-    with open_session(ctx, token, pin) as ts:
-        _check_token(service, old, ts)
-        now = ctx.clock()
-        with ctx.store.session() as session:
-            sub_row = upsert_subscriber(session, subscriber, now, clerk.name)
-            app = create_application(
-                session,
-                NewApplication(
-                    service=service,
-                    certificate_type=cert_type.code,
-                    clerk=clerk.name,
-                    reviewer=reviewer.name,
-                    key_algorithm=algorithm.value,
-                    token_serial=ts.token_serial,
-                    token_label=ts.token_label,
-                    old_serial=old.record.serial_hex,
-                    data={"items": list(items), "new_item": new_item.code if new_item else None},
-                ),
-                sub_row,
-                now,
-            )
-            payment = record_payment(
-                session,
-                application=app,
-                payer=subscriber.name,
-                fee=fee,
-                settlement=paid,
-                clerk=clerk.name,
-                now=now,
-            )
-            open_journal(session, app, now)
-            subject = subject_for(
-                subscriber, subscriber_ref=f"RA{sub_row.id:08d}", items=_in_certificate(ctx, items)
-            )
-            app_id, receipt = app.id, payment.receipt_number
-        ctx.step_done("recorded")
-        try:
-            issued = fulfil(
-                ctx,
-                ts,
-                app_id,
-                spec=key_spec(algorithm.value),
-                subject=subject,
-                profile=cert_type.profile,
-                operator=clerk.name,
-            )
-        except CounterError as exc:
-            _undo_or_keep(ctx, app_id, ts, clerk.name, exc)
-            raise
-        complete(ctx, app_id, clerk.name)
-        _carry_items(ctx, app_id, issued.serial_hex, items)
-        if service != "reissue":
-            drop_old_key(ts, old.record.serial_hex)
-    return EnrollmentResult(
-        application_id=app_id,
-        serial=issued.serial_hex,
-        receipt_number=receipt,
-        not_before=issued.not_before,
-        not_after=issued.not_after,
-        fee_fen=fee,
-        change_fen=paid.change_due if isinstance(paid, Payment) else 0,
-        token_serial=ts.token_serial,
-        token_label=ts.token_label,
-    )
-
-
-def _check_token(service: str, old: _Old, ts: TokenSession) -> None:
-    if service == "reissue":
-        if old.token_serial and ts.token_serial == old.token_serial:
-            raise SameTokenForReissue()
-    elif old.token_serial and ts.token_serial != old.token_serial:
-        raise WrongToken(given=ts.token_serial, expected=old.token_serial)
+def _lifecycle_status(ca_status: str) -> str:
+    # A record still being signed counts as on hold: nothing but recovery acts on it.
+    return {"good": "active", "hold": "on_hold", "revoked": "revoked"}.get(ca_status, "on_hold")
 
 
 def _in_certificate(ctx: ServiceContext, items: tuple[str, ...]) -> tuple[str, ...]:
@@ -234,105 +218,347 @@ def _carry_items(ctx: ServiceContext, app_id: str, serial: str, items: tuple[str
             )
 
 
-def renew(ctx: ServiceContext, serial: str, **kw: Any) -> EnrollmentResult:
-    """证书密钥更新: from 30 days before expiry until expiry; never for a revoked certificate."""
-    return _run(ctx, "renew", _old(ctx, serial, Transition.RENEW), **kw)
+class _Replacing:
+    """What renew, reissue, and the re-issuing change and add-item share."""
+
+    action: Action
+    transition: Transition
+
+    def _plan(
+        self,
+        ctx: ServiceContext,
+        old: Existing,
+        *,
+        token: TokenChoice | None,
+        settlement: SettlementForm,
+        key_algorithm: str | None,
+        subscriber: Subscriber | None = None,
+        details: Mapping[str, Any] | None = None,
+        documents: tuple[DocumentSeen, ...] = (),
+        items: tuple[str, ...] | None = None,
+    ) -> Plan:
+        cert_type = ctx.fee_table.certificate_type(old.certificate_type)
+        fee = ctx.fee_table.fee_for(self.action.value, cert_type)
+        subscriber = subscriber or old.subscriber
+        items = old.items if items is None else items
+        algorithm = None
+        if token is not None:
+            algorithm = cert_type.check_key_algorithm(
+                key_algorithm or cert_type.default_key_algorithm.value
+            ).value
+            subject = subject_for(
+                subscriber, subscriber_ref="RA00000000", items=_in_certificate(ctx, items)
+            )
+            check_issuable(ctx, subject, cert_type.profile)
+        return Plan(
+            certificate_type=cert_type.code,
+            subscriber=subscriber,
+            fee=fee,
+            settlement=settlement.settle(fee),
+            documents=documents,
+            old_serial=old.record.serial_hex,
+            key_algorithm=algorithm,
+            token=token,
+            details={
+                **(details or {}),
+                "items": list(items),
+                "old_token_serial": old.token_serial,
+                "old_not_after": old.record.not_after.isoformat(),
+            },
+        )
+
+    def check_token(self, ctx: ServiceContext, plan: Plan, token: SubscriberToken) -> Plan:
+        old_token = plan.details.get("old_token_serial")
+        if self.action is Action.REISSUE:
+            if old_token and token.token_serial == old_token:
+                raise SameTokenForReissue()
+        elif old_token and token.token_serial != old_token:
+            raise WrongToken(given=token.token_serial, expected=old_token)
+        who = (plan.subscriber.kind.value, plan.subscriber.identity_key)
+        with ctx.store.session() as session:
+            held = certificates_on(
+                token, lambda app_id: owner_key(session, app_id), ctx.signing.status, ctx.clock()
+            )
+        check_token_belongs(held, who)
+        return plan
+
+    def _issue(self, job: Job, *, keep_term: bool) -> EnrollmentResult:
+        plan, ctx = job.plan, job.ctx
+        assert plan.key_algorithm is not None and job.token is not None
+        cert_type = ctx.fee_table.certificate_type(plan.certificate_type)
+        items = tuple(plan.details.get("items", ()))
+        subject = subject_for(
+            plan.subscriber, subscriber_ref=job.subscriber_ref, items=_in_certificate(ctx, items)
+        )
+        ends = dt.datetime.fromisoformat(plan.details["old_not_after"]) if keep_term else None
+        issued = fulfil(
+            job,
+            spec=key_spec(plan.key_algorithm),
+            subject=subject,
+            profile=cert_type.profile,
+            not_after=ends,
+        )
+        supersede(ctx, plan.old_serial, job.operator)
+        _carry_items(ctx, job.application_id, issued.serial_hex, items)
+        if self.action is not Action.REISSUE and plan.old_serial:
+            drop_old_key(job.token, plan.old_serial)
+        return EnrollmentResult(
+            application_id=job.application_id,
+            serial=issued.serial_hex,
+            receipt_number=job.recorded.receipt_number or "",
+            not_before=issued.not_before,
+            not_after=issued.not_after,
+            fee_fen=plan.fee or 0,
+            change_fen=getattr(job.recorded.settled, "change_due", 0),
+            token_serial=job.token.token_serial,
+            token_label=job.token.token_label,
+        )
+
+    def undo(self, job: Job) -> bool:
+        return undo(job.ctx, job.application_id, job.token, job.operator)
+
+
+class RenewService(_Replacing):
+    """证书密钥更新: from 30 days before expiry until expiry; a new one-year certificate."""
+
+    action = Action.RENEW
+
+    def plan(self, ctx: ServiceContext, request: ReplaceRequest) -> Plan:
+        old = existing(ctx, request.serial, Transition.RENEW)
+        return self._plan(
+            ctx,
+            old,
+            token=request.token,
+            settlement=request.settlement,
+            key_algorithm=request.key_algorithm,
+        )
+
+    def pin(self, request: ReplaceRequest) -> str:
+        return request.pin
+
+    def perform(self, job: Job) -> EnrollmentResult:
+        return self._issue(job, keep_term=False)
+
+
+class ReissueService(RenewService):
+    """补办: a lost or broken token; new key on a new token, the old certificate revoked."""
+
+    action = Action.REISSUE
+
+    def plan(self, ctx: ServiceContext, request: ReplaceRequest) -> Plan:
+        old = existing(ctx, request.serial, Transition.REISSUE)
+        return self._plan(
+            ctx,
+            old,
+            token=request.token,
+            settlement=request.settlement,
+            key_algorithm=request.key_algorithm,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Change
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "kind":
+            continue
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def field_changes(before: Subscriber, after: Subscriber) -> tuple[dict[str, Any], ...]:
+    """Each changed field, before → after, for the record and the change form."""
+    old, new = _flatten(before.to_mapping()), _flatten(after.to_mapping())
+    return tuple(
+        {"field": name, "before": old.get(name), "after": new.get(name)}
+        for name in sorted(set(old) | set(new))
+        if old.get(name) != new.get(name)
+    )
+
+
+def documents_for_change(
+    subscriber: Subscriber, changed: set[str]
+) -> tuple[tuple[DocumentType, str | None], ...]:
+    """The documents that prove a change: a new agent brings the authorisation letter and their
+    ID card; a unit's own details its business licence; a person their ID card."""
+    if isinstance(subscriber, Individual):
+        return ((document_for_id_type(subscriber.id_type), subscriber.id_number),)
+    if isinstance(subscriber, Unit):
+        agent = subscriber.agent
+        needed: list[tuple[DocumentType, str | None]] = [
+            (document_for_id_type(agent.id_type), agent.id_number)
+        ]
+        if "agent.id_number" in changed or "agent.name" in changed:
+            needed.append((DocumentType.AUTHORISATION_LETTER, None))
+        if any(not name.startswith("agent.") for name in changed):
+            needed.append((DocumentType.BUSINESS_LICENCE, subscriber.uscc))
+        return tuple(needed)
+    return ((DocumentType.BUSINESS_LICENCE, subscriber.owner_uscc),)
+
+
+class ChangeDocumentMissing(ValidationError):
+    code = "change_document_missing"
+    zh = "此项变更须出示{document_zh}{number_zh}（{field}）"
+    en = "this change needs the {document_en}{number_en} ({field})"
+
+
+def check_change_documents(
+    subscriber: Subscriber, changed: set[str], documents: tuple[DocumentSeen, ...]
+) -> None:
+    seen = {(d.type, d.number) for d in documents}
+    types = {d.type for d in documents}
+    for doc_type, number in documents_for_change(subscriber, changed):
+        if (number is None and doc_type not in types) or (
+            number is not None and (doc_type, number) not in seen
+        ):
+            raise ChangeDocumentMissing(
+                "documents",
+                document_zh=doc_type.zh,
+                document_en=doc_type.value.replace("_", " "),
+                number_zh=f"（号码 {number}）" if number else "",
+                number_en=f" numbered {number}" if number else "",
+            )
+
+
+class ChangeService(_Replacing):
+    action = Action.CHANGE
+
+    def plan(self, ctx: ServiceContext, request: ChangeRequest) -> Plan:
+        old = existing(ctx, request.serial, Transition.CHANGE)
+        given = dict(request.changes.get("subscriber", request.changes))
+        merged = {**old.subscriber.to_mapping(), **given}
+        if isinstance(old.subscriber, Unit) and isinstance(given.get("agent"), Mapping):
+            agent = {**old.subscriber.to_mapping()["agent"], **given["agent"]}
+            merged["agent"] = {k: v for k, v in agent.items() if k != "kind"}
+        corrected = parse_subscriber(merged, today=ctx.clock().date())
+        if (
+            corrected.kind != old.subscriber.kind
+            or corrected.identity_key != old.subscriber.identity_key
+        ):
+            raise IdentityChanged("subscriber")
+        changes = field_changes(old.subscriber, corrected)
+        if not changes:
+            raise NothingChanged("subscriber")
+        check_change_documents(corrected, {c["field"] for c in changes}, request.documents)
+        in_cert = subject_for(old.subscriber, subscriber_ref="-") != subject_for(
+            corrected, subscriber_ref="-"
+        )
+        if in_cert and request.token is None:
+            raise TokenNeeded("token")
+        return self._plan(
+            ctx,
+            old,
+            token=request.token if in_cert else None,
+            settlement=request.settlement,
+            key_algorithm=request.key_algorithm,
+            subscriber=corrected,
+            documents=request.documents,
+            details={"changes": list(changes), "new_certificate": in_cert},
+        )
+
+    def pin(self, request: ChangeRequest) -> str | None:
+        return request.pin
+
+    def perform(self, job: Job) -> EnrollmentResult | ChangeRecorded:
+        if job.token is not None:
+            # The certificate carries a changed field: re-issued, keeping its end of term.
+            return self._issue(job, keep_term=True)
+        return ChangeRecorded(
+            application_id=job.application_id,
+            serial=job.plan.old_serial or "",
+            changes=tuple(job.plan.details["changes"]),
+            receipt_number=job.recorded.receipt_number or "",
+            fee_fen=job.plan.fee or 0,
+            change_fen=getattr(job.recorded.settled, "change_due", 0),
+        )
+
+    def undo(self, job: Job) -> bool:
+        return True if job.token is None else super().undo(job)
+
+
+# ---------------------------------------------------------------------------------------------
+# Add an application item
+
+
+class AddItemService(_Replacing):
+    action = Action.ADD_ITEM
+
+    def plan(self, ctx: ServiceContext, request: AddItemRequest) -> Plan:
+        old = existing(ctx, request.serial, Transition.ADD_ITEM)
+        item: ApplicationItem = check_application_item(
+            request.item,
+            ctx.application_items,
+            subscriber_kind=old.subscriber.kind,
+            registered=old.items,
+        )
+        if item.in_certificate and request.token is None:
+            raise TokenNeeded("token")
+        return self._plan(
+            ctx,
+            old,
+            token=request.token if item.in_certificate else None,
+            settlement=request.settlement,
+            key_algorithm=request.key_algorithm,
+            items=(*old.items, item.code),
+            details={"new_item": item.code, "new_certificate": item.in_certificate},
+        )
+
+    def pin(self, request: AddItemRequest) -> str | None:
+        return request.pin
+
+    def perform(self, job: Job) -> EnrollmentResult | ItemRecorded:
+        if job.token is not None:
+            return self._issue(job, keep_term=True)
+        code = str(job.plan.details["new_item"])
+        serial = job.plan.old_serial or ""
+        _carry_items(job.ctx, job.application_id, serial, (code,))
+        return ItemRecorded(
+            application_id=job.application_id,
+            serial=serial,
+            item=code,
+            receipt_number=job.recorded.receipt_number or "",
+            fee_fen=job.plan.fee or 0,
+            change_fen=getattr(job.recorded.settled, "change_due", 0),
+        )
+
+    def undo(self, job: Job) -> bool:
+        return True if job.token is None else super().undo(job)
+
+
+def renew(ctx: ServiceContext, request: ReplaceRequest, operators: Operators) -> EnrollmentResult:
+    return run(ctx, RenewService(), request, operators)
+
+
+def reissue(ctx: ServiceContext, request: ReplaceRequest, operators: Operators) -> EnrollmentResult:
+    return run(ctx, ReissueService(), request, operators)
 
 
 def change(
-    ctx: ServiceContext, serial: str, changes: Mapping[str, Any], **kw: Any
-) -> EnrollmentResult:
-    """变更: corrected details, re-validated; the subscriber's identity itself cannot change."""
-    old = _old(ctx, serial, Transition.CHANGE)
-    merged = {**old.subscriber.to_mapping(), **dict(changes.get("subscriber", changes))}
-    if "agent" in merged and isinstance(merged["agent"], Mapping) and "kind" in merged["agent"]:
-        merged["agent"] = {k: v for k, v in merged["agent"].items() if k != "kind"}
-    corrected = parse_subscriber(merged, today=ctx.clock().date())
-    if (
-        corrected.kind != old.subscriber.kind
-        or corrected.identity_key != old.subscriber.identity_key
-    ):
-        raise IdentityChanged("subscriber")
-    return _run(ctx, "change", old, subscriber=corrected, **kw)
+    ctx: ServiceContext, request: ChangeRequest, operators: Operators
+) -> EnrollmentResult | ChangeRecorded:
+    return run(ctx, ChangeService(), request, operators)
 
 
 def add_item(
-    ctx: ServiceContext, serial: str, item_code: str, **kw: Any
-) -> EnrollmentResult | dict[str, Any]:
-    """增加应用项: recorded; when the profile carries items, a new certificate is issued."""
-    old = _old(ctx, serial, Transition.ADD_ITEM)
-    item = check_application_item(
-        item_code, ctx.application_items, subscriber_kind=old.subscriber.kind, registered=old.items
-    )
-    if item.in_certificate:
-        return _run(ctx, "add_item", old, new_item=item, **kw)
-    return _record_item_only(ctx, old, item, kw["clerk"], kw["settlement"])
+    ctx: ServiceContext, request: AddItemRequest, operators: Operators
+) -> EnrollmentResult | ItemRecorded:
+    return run(ctx, AddItemService(), request, operators)
 
 
-def _record_item_only(
-    ctx: ServiceContext,
-    old: _Old,
-    item: ApplicationItem,
-    clerk: OperatorInfo,
-    settlement: Settlement,
-) -> dict[str, Any]:
-    cert_type = ctx.fee_table.certificate_type(old.certificate_type)
-    fee = ctx.fee_table.fee_for("add_item", cert_type)
-    paid = settlement.resolve(ctx, fee, clerk.name)
-    now = ctx.clock()
-    with ctx.store.session() as session:
-        sub = session.get(SubscriberRow, old.subscriber_id)
-        assert sub is not None
-        app = create_application(
-            session,
-            NewApplication(
-                service="add_item",
-                certificate_type=cert_type.code,
-                clerk=clerk.name,
-                reviewer=None,
-                old_serial=old.record.serial_hex,
-                data={"new_item": item.code},
-            ),
-            sub,
-            now,
-        )
-        payment = record_payment(
-            session,
-            application=app,
-            payer=sub.name,
-            fee=fee,
-            settlement=paid,
-            clerk=clerk.name,
-            now=now,
-        )
-        session.add(
-            CertificateItem(
-                serial=old.record.serial_hex,
-                item_code=item.code,
-                application_id=app.id,
-                added_at=now,
-            )
-        )
-        app.status, app.closed_at = "done", now
-        audit.append(
-            session,
-            operator=clerk.name,
-            action="add_item.done",
-            obj=f"application:{app.id}",
-            details={"serial": old.record.serial_hex, "item": item.code},
-        )
-        return {
-            "application_id": app.id,
-            "serial": old.record.serial_hex,
-            "item": item.code,
-            "receipt_number": payment.receipt_number,
-            "new_certificate": False,
-        }
-
-
-def reissue(ctx: ServiceContext, serial: str, **kw: Any) -> EnrollmentResult:
-    """补办: a lost or broken token; new key on a new token, the old certificate revoked."""
-    return _run(ctx, "reissue", _old(ctx, serial, Transition.REISSUE), **kw)
-
-
-__all__ = ["Settlement", "add_item", "change", "reissue", "renew"]
+__all__ = [
+    "AddItemRequest",
+    "ChangeRecorded",
+    "ChangeRequest",
+    "ItemRecorded",
+    "ReplaceRequest",
+    "add_item",
+    "change",
+    "reissue",
+    "renew",
+]

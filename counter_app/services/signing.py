@@ -34,6 +34,8 @@ class SigningClient(Protocol):
 
     def status(self, serial_hex: str) -> CertificateRecord: ...
 
+    def serial_for_application(self, application_id: str) -> str | None: ...
+
     def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord: ...
 
     def release(self, serial_hex: str, *, operator: str) -> CertificateRecord: ...
@@ -72,6 +74,9 @@ class LocalSigning:
 
     def status(self, serial_hex: str) -> CertificateRecord:
         return self._ca.status(serial_hex)
+
+    def serial_for_application(self, application_id: str) -> str | None:
+        return self._ca.serial_for_application(application_id)
 
     def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord:
         return self._ca.hold(serial_hex, operator=operator)

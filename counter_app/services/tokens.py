@@ -1,21 +1,24 @@
-"""The subscriber's token as the services see it: chosen by label or serial, opened with a PIN."""
+"""The subscriber's token as the services see it: chosen by label or serial, opened with a PIN,
+and checked to belong to one subscriber only.
+
+Services reach tokens through :class:`TokenAccess` (the PKCS#11 module by default), so the pipeline
+can be tested on a fake token for its logic while the SoftHSM tests prove the real one.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from cryptography import x509
 
+from counter_app.ca import CertificateNotFound
 from counter_app.ca.ocsp import serial_hex
 from counter_app.domain.errors import CounterError, ValidationError
-from counter_app.domain.subscribers import Subscriber
-from counter_app.services.context import ServiceContext
-from counter_app.store.certificates import Certificate
-from counter_app.store.counter import ApplicationRow, SubscriberRow
-from counter_app.token import TokenSession, open_token
+from counter_app.token import KeySpec, check_pin_policy, find_token, open_token, unblock_pin
 
 
 class TokenNotChosen(ValidationError):
@@ -33,9 +36,111 @@ class TokenChoice:
 
     def __post_init__(self) -> None:
         if not self.label and not self.serial:
-            raise ValidationError(
-                "token", zh="请指定证书介质", en="name the token by label or serial"
-            )
+            raise TokenNotChosen("token")
+
+
+class KeyOnToken(Protocol):
+    @property
+    def key_id(self) -> bytes: ...
+
+    @property
+    def label(self) -> str: ...
+
+    def private_key(self) -> Any: ...
+
+
+class CertificateOnToken(Protocol):
+    @property
+    def key_id(self) -> bytes: ...
+
+    @property
+    def certificate(self) -> x509.Certificate: ...
+
+
+class SubscriberToken(Protocol):
+    """The verbs of a signed-in token session that the services use."""
+
+    @property
+    def token_serial(self) -> str: ...
+
+    @property
+    def token_label(self) -> str: ...
+
+    def generate_key_pair(self, spec: KeySpec, label: str) -> KeyOnToken: ...
+
+    def list_keys(self) -> list[Any]: ...
+
+    def write_certificate(self, cert: x509.Certificate, key_id: bytes, label: str) -> None: ...
+
+    def read_certificates(self) -> list[Any]: ...
+
+    def check_certificate_matches(self, cert: x509.Certificate, key_id: bytes) -> None: ...
+
+    def delete_key_pair(self, key_id: bytes) -> None: ...
+
+
+@dataclass(frozen=True)
+class TokenIdentity:
+    serial: str
+    label: str
+
+
+class TokenAccess(Protocol):
+    def session(self, choice: TokenChoice, pin: str) -> AbstractContextManager[SubscriberToken]: ...
+
+    def identify(self, choice: TokenChoice) -> TokenIdentity: ...
+
+    def check_new_pin(self, pin: str) -> None: ...
+
+    def unblock(self, serial: str, so_pin: str, new_pin: str) -> None: ...
+
+
+class PKCS11Tokens:
+    """Tokens through the configured PKCS#11 module."""
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+
+    @contextmanager
+    def session(self, choice: TokenChoice, pin: str) -> Iterator[SubscriberToken]:
+        token = open_token(self.module, label=choice.label, serial=choice.serial)
+        with token.login(pin) as session:
+            yield session
+
+    def identify(self, choice: TokenChoice) -> TokenIdentity:
+        info = find_token(self.module, label=choice.label, serial=choice.serial)
+        return TokenIdentity(info.serial, info.label)
+
+    def check_new_pin(self, pin: str) -> None:
+        check_pin_policy(pin, field="new_pin")
+
+    def unblock(self, serial: str, so_pin: str, new_pin: str) -> None:
+        unblock_pin(self.module, serial=serial, so_pin=so_pin, new_pin=new_pin)
+
+
+# ---------------------------------------------------------------------------------------------
+# One subscriber per token
+
+
+class TokenHeldByAnother(CounterError):
+    code = "token_held_by_another"
+    zh = (
+        "该介质存有另一订户的有效证书（序列号 {serial}）：请先为该订户吊销或补办，"
+        "或换用一枚所存证书均已吊销或过期的介质并先格式化"
+    )
+    en = (
+        "this token holds another subscriber's live certificate (serial {serial}): revoke or "
+        "reissue that one first, or format a token whose certificates are all revoked or expired"
+    )
+
+
+class TokenHoldsForeignCertificate(CounterError):
+    code = "token_holds_foreign_certificate"
+    zh = "该介质存有非本注册中心签发且未过期的证书（序列号 {serial}）：请换用空白介质或先格式化"
+    en = (
+        "this token holds an unexpired certificate not issued here (serial {serial}): use a "
+        "blank token or format it first"
+    )
 
 
 class TokenHoldsLiveKey(CounterError):
@@ -47,43 +152,42 @@ class TokenHoldsLiveKey(CounterError):
     )
 
 
-@contextmanager
-def open_session(ctx: ServiceContext, choice: TokenChoice, pin: str) -> Iterator[TokenSession]:
-    token = open_token(ctx.pkcs11_module, label=choice.label, serial=choice.serial)
-    with token.login(pin) as session:
-        yield session
+@dataclass(frozen=True)
+class HeldCertificate:
+    serial: str
+    live: bool
+    # (kind, identity key) of the subscriber the RA issued it to; None when not issued here.
+    owner: tuple[str, str] | None
 
 
-def live_certificates_on_token(
-    ctx: ServiceContext, ts: TokenSession, subscriber: Subscriber
-) -> list[str]:
-    """Serials of this subscriber's live (good or on hold, unexpired) certificates on the token."""
-    serials = []
-    for held in ts.read_certificates():
-        serials.append(serial_hex(held.certificate.serial_number))
-    if not serials:
-        return []
-    now = dt.datetime.now(dt.UTC)
-    with ctx.store.session() as session:
-        rows = session.execute(
-            select(Certificate.serial_hex)
-            .join(ApplicationRow, ApplicationRow.id == Certificate.application_id)
-            .join(SubscriberRow, SubscriberRow.id == ApplicationRow.subscriber_id)
-            .where(
-                Certificate.serial_hex.in_(serials),
-                Certificate.status.in_(("good", "hold")),
-                Certificate.not_after > now,
-                SubscriberRow.kind == subscriber.kind.value,
-                SubscriberRow.identity == subscriber.identity_key,
-            )
-        ).scalars()
-        return list(rows)
+def certificates_on(
+    ts: SubscriberToken, owner_of: Any, status_of: Any, now: dt.datetime
+) -> list[HeldCertificate]:
+    """What the token holds: each certificate's serial, whether it is live, and whose it is."""
+    held = []
+    for item in ts.read_certificates():
+        serial = serial_hex(item.certificate.serial_number)
+        try:
+            record = status_of(serial)
+        except CertificateNotFound:
+            live = item.certificate.not_valid_after_utc > now
+            held.append(HeldCertificate(serial, live, None))
+            continue
+        live = record.status.value in ("good", "hold") and record.not_after > now
+        held.append(HeldCertificate(serial, live, owner_of(record.application_id)))
+    return held
 
 
-def check_no_live_key(
-    ctx: ServiceContext, ts: TokenSession, subscriber: Subscriber, *, replace: bool
-) -> list[str]:
-    live = live_certificates_on_token(ctx, ts, subscriber)
-    if live and not replace:
-        raise TokenHoldsLiveKey(serial=live[0])
-    return live
+def check_token_belongs(held: list[HeldCertificate], subscriber_key: tuple[str, str]) -> list[str]:
+    """Raise when the token holds a live certificate of anyone else; return this subscriber's
+    live serials on it (a replacement supersedes them)."""
+    own = []
+    for item in held:
+        if not item.live:
+            continue
+        if item.owner is None:
+            raise TokenHoldsForeignCertificate(serial=item.serial)
+        if item.owner != subscriber_key:
+            raise TokenHeldByAnother(serial=item.serial)
+        own.append(item.serial)
+    return own

@@ -1,23 +1,23 @@
-"""解锁 — PIN unlock at the counter: the subscriber proves who they are, the SO PIN resets the
-user PIN to one the subscriber chose, and the service is charged (or waived) and audited."""
+"""解锁 — PIN unlock at the counter: the subscriber proves who they are, a reviewer approves, the
+SO PIN resets the user PIN to one the subscriber chose, and the service is charged (or waived),
+journaled and audited like every other through :mod:`counter_app.services.pipeline`."""
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
 from counter_app.domain.errors import CounterError
-from counter_app.domain.fees import Payment
-from counter_app.services.certificates import check_identity
+from counter_app.domain.fees import SettlementForm
+from counter_app.domain.policy import Action
 from counter_app.services.context import ServiceContext
-from counter_app.services.operators import OperatorInfo
-from counter_app.services.records import NewApplication, create_application, record_payment
-from counter_app.services.replace import Settlement
-from counter_app.services.tokens import TokenChoice
-from counter_app.store import audit
-from counter_app.store.counter import ApplicationRow, SubscriberRow
-from counter_app.token import check_pin_policy, find_token, unblock_pin
+from counter_app.services.pipeline import Job, Operators, Plan, run
+from counter_app.services.records import check_identity, current_record, subscriber_as_recorded
+from counter_app.services.tokens import SubscriberToken, TokenChoice
+from counter_app.store.counter import ApplicationRow
 
 
 class TokenNotIssuedHere(CounterError):
@@ -26,92 +26,87 @@ class TokenNotIssuedHere(CounterError):
     en = "no certificate was issued here onto this token (serial {serial}): identity cannot be checked"
 
 
-def unlock(
-    ctx: ServiceContext,
-    token: TokenChoice,
-    *,
-    identity: str,
-    so_pin: str,
-    new_pin: str,
-    operator: OperatorInfo,
-    settlement: Settlement,
-) -> dict[str, Any]:
-    check_pin_policy(new_pin)
-    info = find_token(ctx.pkcs11_module, label=token.label, serial=token.serial)
-    with ctx.store.session() as session:
-        origin = (
-            session.execute(
-                select(ApplicationRow)
-                .where(ApplicationRow.token_serial == info.serial)
-                .order_by(ApplicationRow.created_at.desc())
+@dataclass(frozen=True)
+class UnlockRequest:
+    token: TokenChoice
+    identity: str
+    so_pin: str = field(repr=False)
+    new_pin: str = field(repr=False)
+    settlement: SettlementForm = field(default_factory=SettlementForm)
+
+
+@dataclass(frozen=True)
+class UnlockResult:
+    application_id: str
+    token_serial: str
+    receipt_number: str
+    fee_fen: int
+    change_fen: int
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class UnlockService:
+    action = Action.UNLOCK
+
+    def plan(self, ctx: ServiceContext, request: UnlockRequest) -> Plan:
+        ctx.tokens.check_new_pin(request.new_pin)
+        found = ctx.tokens.identify(request.token)
+        with ctx.store.session() as session:
+            origin = (
+                session.execute(
+                    select(ApplicationRow)
+                    .where(
+                        ApplicationRow.token_serial == found.serial,
+                        ApplicationRow.new_serial.is_not(None),
+                        ApplicationRow.status == "done",
+                    )
+                    .order_by(ApplicationRow.created_at.desc())
+                )
+                .scalars()
+                .first()
             )
-            .scalars()
-            .first()
-        )
-        if origin is None:
-            raise TokenNotIssuedHere(serial=info.serial)
-        checked = check_identity(session, origin, identity)
-        cert_type, sub_id = origin.certificate_type, checked.id
-    fee = ctx.fee_table.fee_for("unlock", cert_type)
-    paid = settlement.resolve(ctx, fee, operator.name)
-    now = ctx.clock()
-    # Recorded first, so a PIN reset never happens without its record and receipt.
-    with ctx.store.session() as session:
-        sub = session.get(SubscriberRow, sub_id)
-        assert sub is not None
-        app = create_application(
-            session,
-            NewApplication(
-                service="unlock",
-                certificate_type=cert_type,
-                clerk=operator.name,
-                reviewer=None,
-                token_serial=info.serial,
-                token_label=info.label,
-                data={"identity_checked": True},
-            ),
-            sub,
-            now,
-        )
-        payment = record_payment(
-            session,
-            application=app,
-            payer=sub.name,
+            if origin is None or origin.new_serial is None:
+                raise TokenNotIssuedHere(serial=found.serial)
+            current = current_record(session, origin.new_serial, origin.id)
+            subscriber = subscriber_as_recorded(session, current)
+            certificate_type = origin.certificate_type
+        shown = check_identity(subscriber, request.identity)
+        fee = ctx.fee_table.fee_for("unlock", ctx.fee_table.certificate_type(certificate_type))
+        return Plan(
+            certificate_type=certificate_type,
+            subscriber=subscriber,
             fee=fee,
-            settlement=paid,
-            clerk=operator.name,
-            now=now,
+            settlement=request.settlement.settle(fee),
+            identity_shown=shown,
+            details={"token_serial": found.serial, "token_label": found.label},
         )
-        app_id, receipt = app.id, payment.receipt_number
-    try:
-        unblock_pin(ctx.pkcs11_module, serial=info.serial, so_pin=so_pin, new_pin=new_pin)
-    except CounterError as exc:
-        _close(
-            ctx,
-            app_id,
-            operator.name,
-            "rolled_back",
-            {"cause": exc.message("en"), "refund_due": True},
+
+    def pin(self, request: UnlockRequest) -> None:
+        return None
+
+    def check_token(self, ctx: ServiceContext, plan: Plan, token: SubscriberToken) -> Plan:
+        return plan
+
+    def perform(self, job: Job) -> UnlockResult:
+        # The request's PINs reach the token here and nowhere else.
+        request: UnlockRequest = job.request
+        serial = str(job.plan.details["token_serial"])
+        job.ctx.tokens.unblock(serial, request.so_pin, request.new_pin)
+        job.step("unblocked")
+        return UnlockResult(
+            application_id=job.application_id,
+            token_serial=serial,
+            receipt_number=job.recorded.receipt_number or "",
+            fee_fen=job.plan.fee or 0,
+            change_fen=getattr(job.recorded.settled, "change_due", 0),
         )
-        raise
-    _close(ctx, app_id, operator.name, "done", {"token_serial": info.serial})
-    return {
-        "application_id": app_id,
-        "token_serial": info.serial,
-        "receipt_number": receipt,
-        "fee_fen": fee,
-        "change_fen": paid.change_due if isinstance(paid, Payment) else 0,
-    }
+
+    def undo(self, job: Job) -> bool:
+        # The token refused the SO PIN or the new PIN: the PIN is as it was.
+        return True
 
 
-def _close(
-    ctx: ServiceContext, app_id: str, operator: str, status: str, details: dict[str, Any]
-) -> None:
-    with ctx.store.session() as session:
-        app = session.get(ApplicationRow, app_id)
-        assert app is not None
-        app.status, app.closed_at = status, ctx.clock()
-        action = "unlock.done" if status == "done" else "unlock.rollback"
-        audit.append(
-            session, operator=operator, action=action, obj=f"application:{app_id}", details=details
-        )
+def unlock(ctx: ServiceContext, request: UnlockRequest, operators: Operators) -> UnlockResult:
+    return run(ctx, UnlockService(), request, operators)

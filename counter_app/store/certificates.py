@@ -429,6 +429,16 @@ class SQLCertificateRepository:
             raise store_error(exc) from exc
         return None if row is None else _record(row)
 
+    def serial_for_application(self, application_id: str) -> str | None:
+        """The certificate reserved or issued for an application, if any (recovery's question
+        after a crash between the signing module's record and the counter's journal)."""
+        with self._store.engine.connect() as conn:
+            return conn.execute(
+                select(Certificate.serial_hex)
+                .where(Certificate.application_id == application_id)
+                .order_by(Certificate.not_before.desc())
+            ).scalar()
+
     def change_status(
         self, serial_hex: str, decide: Callable[[CertificateRecord], StatusChange]
     ) -> CertificateRecord:
