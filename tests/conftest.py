@@ -17,6 +17,14 @@ from counter_app.config import default_pkcs11_module
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORD = "Adm1n-pass"
+# The officers who act on the signing module directly: a supervisor and a second person.
+OFFICERS = {"sup1": ("supervisor", "Super-pass1"), "rev1": ("reviewer", "Review-pass1")}
+OFFICERS_ENV = {
+    "COUNTER_APP_SUPERVISOR": "sup1",
+    "COUNTER_APP_SUPERVISOR_PASSWORD": OFFICERS["sup1"][1],
+    "COUNTER_APP_REVIEWER": "rev1",
+    "COUNTER_APP_REVIEWER_PASSWORD": OFFICERS["rev1"][1],
+}
 
 
 @dataclass
@@ -130,6 +138,21 @@ def initialised_cli(cli: CLI) -> CLI:
     result = cli("init", env={"COUNTER_APP_PASSWORD": ADMIN_PASSWORD})
     assert result.returncode == 0, result.stderr
     return cli
+
+
+def add_officers(cli: CLI) -> None:
+    """The supervisor and reviewer of OFFICERS_ENV, added by the admin."""
+    admin = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
+    for name, (role, password) in OFFICERS.items():
+        result = cli(
+            "operator",
+            "add",
+            name,
+            "--role",
+            role,
+            env={**admin, "COUNTER_APP_NEW_PASSWORD": password},
+        )
+        assert result.returncode == 0, result.stderr
 
 
 def wait_for_pause(path: Path, proc: subprocess.Popen[str], limit_s: float = 60) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ from counter_app.ca import (
 )
 from counter_app.cli.admin import pass_app
 from counter_app.cli.context import AppContext, read_secret
+from counter_app.domain.policy import Action, authorise
 from counter_app.store import audit
 from counter_app.store.certificates import open_signing_module
 
@@ -36,6 +38,28 @@ ALGORITHMS = ("p256", "p384", "rsa2048", "rsa3072", "rsa4096")
 
 def _passphrase() -> str:
     return read_secret("COUNTER_APP_CA_PASSPHRASE")
+
+
+def authorised_officer(app: AppContext, action: Action) -> str:
+    """The supervisor acting on the signing module directly (COUNTER_APP_SUPERVISOR), with the
+    second person the policy asks for (COUNTER_APP_REVIEWER); the audit names them both."""
+    from counter_app.cli.context import read_name
+    from counter_app.services import operators
+    from counter_app.services.pipeline import Operators, current_actors
+
+    store = app.store()
+    maker = operators.authenticate(
+        store,
+        read_name("COUNTER_APP_SUPERVISOR", "主管", "supervisor"),
+        read_secret("COUNTER_APP_SUPERVISOR_PASSWORD"),
+    )
+    second = None
+    if os.environ.get("COUNTER_APP_REVIEWER"):
+        second = operators.authenticate(
+            store, os.environ["COUNTER_APP_REVIEWER"], read_secret("COUNTER_APP_REVIEWER_PASSWORD")
+        )
+    auth = authorise(action, current_actors(store, Operators(maker, second)))
+    return auth.maker if auth.second is None else f"{auth.maker}+{auth.second}"
 
 
 def open_ca(app: AppContext) -> CertificateAuthority:
@@ -202,6 +226,7 @@ def ca_issue(
     out: Path | None,
 ) -> None:
     """Low-level issuance (tests, recovery); the counter's services call the CA directly."""
+    officer = authorised_officer(app, Action.CA_ISSUE)
     ids = dict(item.split("=", 1) for item in identifiers if "=" in item)
     subject = SubjectInfo(
         common_name=cn,
@@ -216,7 +241,7 @@ def ca_issue(
         subject,
         profile,
         application_id=application_id,
-        operator=CLI_OPERATOR,
+        operator=officer,
     )
     pem = issued.certificate.public_bytes(serialization.Encoding.PEM)
     if out is not None:
@@ -231,7 +256,7 @@ def ca_issue(
 @pass_app
 def ca_hold(app: AppContext, serial: str) -> None:
     """Suspend (挂起) a certificate: certificateHold on the CRL and in OCSP."""
-    open_ca(app).hold(serial, operator=CLI_OPERATOR)
+    open_ca(app).hold(serial, operator=authorised_officer(app, Action.CA_HOLD))
     click.echo(f"{serial.upper()} on hold")
 
 
@@ -240,7 +265,7 @@ def ca_hold(app: AppContext, serial: str) -> None:
 @pass_app
 def ca_release(app: AppContext, serial: str) -> None:
     """Resume (解挂) a certificate on hold."""
-    open_ca(app).release(serial, operator=CLI_OPERATOR)
+    open_ca(app).release(serial, operator=authorised_officer(app, Action.CA_RELEASE))
     click.echo(f"{serial.upper()} released")
 
 
@@ -255,7 +280,8 @@ def ca_release(app: AppContext, serial: str) -> None:
 @pass_app
 def ca_revoke(app: AppContext, serial: str, reason: str) -> None:
     """Revoke (吊销) a certificate for good."""
-    open_ca(app).revoke(serial, RevocationReason(reason), operator=CLI_OPERATOR)
+    officer = authorised_officer(app, Action.CA_REVOKE)
+    open_ca(app).revoke(serial, RevocationReason(reason), operator=officer)
     click.echo(f"{serial.upper()} revoked ({reason})")
 
 

@@ -121,10 +121,10 @@ POLICY: Mapping[Action, Rule] = MappingProxyType(
         Action.TOKEN_UNBLOCK: Rule(_MAKERS),
         # The signing module's own verbs bypass the counter (no subscriber, no fee): only a
         # supervisor, and a second person for anything that makes or ends a certificate.
-        Action.CA_ISSUE: Rule(_SUPERVISOR, _CHECKERS, supervisor=True),
-        Action.CA_REVOKE: Rule(_SUPERVISOR, _CHECKERS, supervisor=True),
-        Action.CA_HOLD: Rule(_SUPERVISOR, supervisor=True),
-        Action.CA_RELEASE: Rule(_SUPERVISOR, _CHECKERS, supervisor=True),
+        Action.CA_ISSUE: Rule(_SUPERVISOR, _CHECKERS),
+        Action.CA_REVOKE: Rule(_SUPERVISOR, _CHECKERS),
+        Action.CA_HOLD: Rule(_SUPERVISOR),
+        Action.CA_RELEASE: Rule(_SUPERVISOR, _CHECKERS),
     }
 )
 

@@ -51,6 +51,7 @@ from counter_app.services.records import (
 from counter_app.services.tokens import SubscriberToken, TokenChoice
 from counter_app.store import audit
 from counter_app.store.counter import PaymentRow, RefundRow
+from counter_app.store.db import Store
 from counter_app.store.models import Operator
 from counter_app.token.errors import TokenError
 
@@ -102,8 +103,8 @@ def _person(session: Session, info: OperatorInfo) -> Person:
     return Person(row.name, OperatorInfo.of(row).role, row.active)
 
 
-def current_actors(ctx: ServiceContext, operators: Operators) -> Actors:
-    with ctx.store.session() as session:
+def current_actors(store: Store, operators: Operators) -> Actors:
+    with store.session() as session:
         return Actors(
             maker=_person(session, operators.maker),
             second=_person(session, operators.second) if operators.second else None,
@@ -196,7 +197,7 @@ def run(
     ctx: ServiceContext, service: CounterService[Req, Res], request: Req, operators: Operators
 ) -> Res:
     """Run one service through the pipeline; raise before any side effect on any refusal."""
-    actors = current_actors(ctx, operators)
+    actors = current_actors(ctx.store, operators)
     check_maker(service.action, actors.maker)
     plan = service.plan(ctx, request)
     auth = _authorise(service.action, actors, plan)
@@ -205,7 +206,7 @@ def run(
         if token is not None:
             plan = service.check_token(ctx, plan, token)
         # Once more at the moment of acting: the PIN and the token checks took time.
-        auth = _authorise(service.action, current_actors(ctx, operators), plan)
+        auth = _authorise(service.action, current_actors(ctx.store, operators), plan)
         recorded = record(ctx, service.action, plan, auth, settled, token)
         job = Job(ctx, plan, auth, recorded, token, request)
         try:

@@ -19,10 +19,10 @@ from counter_app.ca import CAFiles, CASettings, CertificateAuthority, init_hiera
 from counter_app.config import load_config
 from counter_app.store.certificates import open_signing_module
 from counter_app.store.db import Store, open_store
-from tests.conftest import CLI
+from tests.conftest import CLI, OFFICERS_ENV, add_officers
 
 PASSPHRASE = "ca-Passphrase-1"
-CA_ENV = {"COUNTER_APP_CA_PASSPHRASE": PASSPHRASE}
+CA_ENV = {"COUNTER_APP_CA_PASSPHRASE": PASSPHRASE, **OFFICERS_ENV}
 BIN = Path(sys.executable).parent
 
 
@@ -40,6 +40,7 @@ def make_csr(cn: str = "from-the-csr") -> tuple[ec.EllipticCurvePrivateKey, byte
 def ca_cli(initialised_cli: CLI) -> CLI:
     result = initialised_cli("ca", "init", env=CA_ENV)
     assert result.returncode == 0, result.stderr
+    add_officers(initialised_cli)
     return initialised_cli
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from tests.conftest import CLI, SoftHSM
+from tests.conftest import CLI, OFFICERS_ENV, SoftHSM, add_officers
 from tests.integration.ca.conftest import make_csr
 
 HSM_LABEL = "CA-HSM"
 HSM_PIN = "246810"
-HSM_ENV = {"COUNTER_APP_HSM_PIN": HSM_PIN}
+HSM_ENV = {"COUNTER_APP_HSM_PIN": HSM_PIN, **OFFICERS_ENV}
 
 
 @pytest.fixture
@@ -24,6 +24,7 @@ def hsm_cli(initialised_cli: CLI, softhsm: SoftHSM) -> CLI:
         "ca", "init", "--hsm-module", softhsm.module, "--hsm-label", HSM_LABEL, env=HSM_ENV
     )
     assert result.returncode == 0, result.stderr
+    add_officers(initialised_cli)
     return initialised_cli
 
 

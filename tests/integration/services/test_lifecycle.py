@@ -15,6 +15,8 @@ import pytest
 from tests.integration.services.conftest import Counter
 
 BIN = Path(sys.executable).parent
+# The example individual's resident ID card, shown at the counter.
+ID = ("--identity", "140105198506122318")
 
 
 @pytest.fixture
@@ -94,16 +96,16 @@ def test_ocsp_follows_suspend_resume_revoke(counter: Counter, served: str, tmp_p
     numbers = [_crl_number(served, tmp_path)]
     assert "Cert Status: good" in _ocsp(counter, served, issuer, root, leaf)
 
-    assert counter.run("cert", "suspend", facts["serial"]).returncode == 0
+    assert counter.run("cert", "suspend", facts["serial"], *ID).returncode == 0
     held = _ocsp(counter, served, issuer, root, leaf)
     assert "Cert Status: revoked" in held and "certificateHold" in held
     numbers.append(_crl_number(served, tmp_path))
 
-    assert counter.run("cert", "resume", facts["serial"]).returncode == 0
+    assert counter.run("cert", "resume", facts["serial"], *ID).returncode == 0
     assert "Cert Status: good" in _ocsp(counter, served, issuer, root, leaf)
     numbers.append(_crl_number(served, tmp_path))
 
-    revoked = counter.run("cert", "revoke", facts["serial"], "--reason", "key-compromise")
+    revoked = counter.run("cert", "revoke", facts["serial"], "--reason", "key-compromise", *ID)
     assert revoked.returncode == 0, revoked.stderr
     final = _ocsp(counter, served, issuer, root, leaf)
     assert "Cert Status: revoked" in final and "keyCompromise" in final
@@ -115,12 +117,13 @@ def test_revoked_certificate_cannot_be_resumed(counter: Counter) -> None:
     facts = counter.enrolled()
     assert (
         counter.run(
-            "cert", "revoke", facts["serial"], "--reason", "cessation-of-operation"
+            "cert", "revoke", facts["serial"], "--reason", "cessation-of-operation", *ID
         ).returncode
         == 0
     )
-    result = counter.run("cert", "resume", facts["serial"])
+    result = counter.run("cert", "resume", facts["serial"], *ID)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "revoked" in result.stderr or "吊销" in result.stderr
     assert json.loads(counter.run("cert", "show", facts["serial"]).stdout)["status"] == "revoked"
 
 
@@ -135,8 +138,8 @@ def test_suspend_checks_the_identity_shown(counter: Counter) -> None:
 
 def test_every_status_change_is_audited(counter: Counter) -> None:
     facts = counter.enrolled()
-    counter.run("cert", "suspend", facts["serial"])
-    counter.run("cert", "resume", facts["serial"])
+    assert counter.run("cert", "suspend", facts["serial"], *ID).returncode == 0
+    assert counter.run("cert", "resume", facts["serial"], *ID).returncode == 0
     actions = counter.run("audit", "list", "--limit", "1000").stdout
     for action in (
         "suspend.accept",

@@ -65,7 +65,12 @@ def test_change_issues_a_certificate_with_the_corrected_details(counter: Counter
     old = counter.enrolled()
     changes = counter.tmp / "changes.json"
     changes.write_text(
-        json.dumps({"subscriber": {"mobile": "13911112222", "email": "zs@example.cn"}})
+        json.dumps(
+            {
+                "subscriber": {"mobile": "13911112222", "email": "zs@example.cn"},
+                "documents": [{"type": "resident_id_card", "number": "140105198506122318"}],
+            }
+        )
     )
     result = counter.run(
         "change",
