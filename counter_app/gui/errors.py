@@ -13,7 +13,7 @@ from PySide6.QtCore import QCoreApplication
 
 from counter_app.domain.errors import CounterError
 from counter_app.gui import i18n
-from counter_app.services.issuance import ServiceInterrupted
+from counter_app.services.pipeline import ServiceInterrupted
 
 log = logging.getLogger(__name__)
 

@@ -29,9 +29,11 @@ from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.forms import load_form
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
+from counter_app.gui.pages.reviewer import ReviewerDialog
 from counter_app.gui.tasks import TaskHandle
 from counter_app.services import certificates
-from counter_app.services.certificates import CertificateView
+from counter_app.services.certificates import CertificateView, StatusChanged, StatusRequest
+from counter_app.services.pipeline import Operators
 
 STATUS_LABELS = {
     "active": QT_TRANSLATE_NOOP("LookupScreen", "Active"),
@@ -60,6 +62,7 @@ class LookupScreen(QWidget):
         self, context: GuiContext, parent: QWidget | None = None, *, action: str | None = None
     ) -> None:
         super().__init__(parent)
+        self.dialog: ReviewerDialog | None = None
         self.context = context
         self.action = action
         self.current: CertificateView | None = None
@@ -205,25 +208,44 @@ class LookupScreen(QWidget):
         self._change(certificates.suspend, self.tr("Suspended."))
 
     def resume(self) -> None:
-        self._change(certificates.resume, self.tr("Resumed."))
+        self._approved(certificates.resume, self.tr("Resumed."))
 
     def revoke(self) -> None:
         reason = RevocationReason(str(self.reason_combo.currentData()))
-        self._change(certificates.revoke, self.tr("Revoked."), reason)
+        self._approved(certificates.revoke, self.tr("Revoked."), reason)
 
-    def _change(self, fn: Callable[..., CertificateView], said: str, *extra: Any) -> None:
+    def _approved(
+        self, fn: Callable[..., StatusChanged], said: str, reason: RevocationReason | None = None
+    ) -> ReviewerDialog | None:
+        """Resume and revoke rest on a second person (the policy): a reviewer signs in first."""
+        if self.current is None:
+            return None
+        self.dialog = ReviewerDialog(self.context, self.context.clerk().name, self)
+        self.dialog.accepted.connect(lambda: self._change(fn, said, reason, self.dialog))
+        self.dialog.open()
+        return self.dialog
+
+    def _change(
+        self,
+        fn: Callable[..., StatusChanged],
+        said: str,
+        reason: RevocationReason | None = None,
+        dialog: ReviewerDialog | None = None,
+    ) -> None:
         if self.current is None:
             return
-        ctx, serial = self.context.service_context(), self.current.serial
-        operator, identity = self.context.clerk(), self._identity()
+        ctx = self.context.service_context()
+        request = StatusRequest(self.current.serial, identity=self._identity(), reason=reason)
+        reviewer = dialog.reviewer if dialog is not None else None
+        operators = Operators(maker=self.context.clerk(), second=reviewer)
 
-        def run() -> CertificateView:
-            return fn(ctx, serial, *extra, operator, identity=identity)
+        def run() -> StatusChanged:
+            return fn(ctx, request, operators)
 
-        def done(view: object) -> None:
-            assert isinstance(view, CertificateView)
+        def done(changed: object) -> None:
+            assert isinstance(changed, StatusChanged)
             self.confirm_revoke.setChecked(False)
-            self._replace(view)
+            self._replace(changed.certificate)
             self._say(said)
 
         self._call(run, on_done=done)

@@ -11,11 +11,27 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from counter_app.domain.applications import check_application_item
 from counter_app.domain.errors import ValidationError
-from counter_app.domain.subscribers import subscriber_errors
+from counter_app.domain.fees import SettlementForm
+from counter_app.domain.subscribers import (
+    DocumentType,
+    parse_documents,
+    parse_subscriber,
+    subscriber_errors,
+)
 from counter_app.gui import i18n, registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe_at_field
@@ -24,7 +40,7 @@ from counter_app.gui.lookup import status_text
 from counter_app.gui.pages.fee import FeePage
 from counter_app.gui.pages.result import ResultPage
 from counter_app.gui.pages.reviewer import ReviewerPage
-from counter_app.gui.pages.token import TokenStepPage
+from counter_app.gui.pages.token import TokenStepPage, acting
 from counter_app.gui.wizard.flow import Step, WizardFlow
 from counter_app.gui.wizard.page import WizardPage
 from counter_app.gui.wizard.view import PageBuilder, WizardView
@@ -138,6 +154,18 @@ class ChangePage(WizardPage):
         self.messages: dict[str, QLabel] = {}
         self.form = load_form("replace_change.ui", self)
         self._rows = self.form.layout(QFormLayout, "fields")
+        # The documents that prove the change (which ones: the service's rule), ticked as seen.
+        self.documents_box = QGroupBox(self.tr("Documents seen for this change"), self)
+        self.documents_box.setObjectName("change_documents")
+        self._documents_layout = QVBoxLayout(self.documents_box)
+        self.document_checks: dict[str, QCheckBox] = {}
+        self.letter_edit = QLineEdit(self.documents_box)
+        self.letter_edit.setObjectName("authorisation_letter_number")
+        self.letter_edit.setPlaceholderText(self.tr("Number of the letter of authorisation"))
+        self.letter_edit.textChanged.connect(self.revalidate)
+        outer = self.layout()
+        if outer is not None:
+            outer.addWidget(self.documents_box)
         for keys in CHANGE_FIELDS.values():
             for key in keys:
                 name = _widget_name(key)
@@ -193,10 +221,53 @@ class ChangePage(WizardPage):
             error = errors.get(f"subscriber.{key}")
             _say(label, describe_at_field(error) if error is not None else "")
         changed = self.merged() != _drop_none(self._original)
-        self.set_valid(not errors and changed)
+        documents_ok = self._show_documents() if not errors and changed else False
+        self.set_valid(not errors and changed and documents_ok)
+
+    def _needed(self) -> tuple[tuple[DocumentType, str | None], ...]:
+        before = parse_subscriber(self._original)
+        after = parse_subscriber(self.merged())
+        changed = {c["field"] for c in replace.field_changes(before, after)}
+        return replace.documents_for_change(after, changed)
+
+    def _show_documents(self) -> bool:
+        """Show a tick box per document the change needs; true once every one is ticked."""
+        needed = self._needed()
+        wanted = {f"{t.value}:{n or ''}" for t, n in needed}
+        for key in list(self.document_checks):
+            if key not in wanted:
+                self.document_checks.pop(key).deleteLater()
+        zh = i18n.current_lang() == "zh_CN"
+        for doc_type, number in needed:
+            key = f"{doc_type.value}:{number or ''}"
+            if key not in self.document_checks:
+                name = doc_type.zh if zh else doc_type.value.replace("_", " ")
+                box = QCheckBox(f"{name} {number or ''}".strip(), self.documents_box)
+                box.setObjectName(f"seen_{doc_type.value}")
+                box.toggled.connect(self.revalidate)
+                self._documents_layout.addWidget(box)
+                self.document_checks[key] = box
+        letter = any(t is DocumentType.AUTHORISATION_LETTER for t, _ in needed)
+        self.letter_edit.setVisible(letter)
+        if letter:
+            self._documents_layout.addWidget(self.letter_edit)
+        ticked = all(box.isChecked() for box in self.document_checks.values())
+        return ticked and (not letter or bool(self.letter_edit.text().strip()))
+
+    def documents(self) -> list[dict[str, str]]:
+        seen = []
+        for doc_type, number in self._needed():
+            value = self.letter_edit.text().strip() if number is None else number
+            seen.append({"type": doc_type.value, "number": value})
+        return seen
 
     def apply(self) -> dict[str, Any]:
-        return {"changes": {"subscriber": self.merged()}}
+        before = parse_subscriber(self._original)
+        after = parse_subscriber(self.merged())
+        return {
+            "changes": {"subscriber": self.merged(), "documents": self.documents()},
+            "new_certificate": replace.changes_certificate(before, after),
+        }
 
 
 def _drop_none(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -317,53 +388,65 @@ class RecordPage(WizardPage):
 
 
 # -- the service calls (token lane) ---------------------------------------------------------------
-def _common(
-    data: Mapping[str, Any], token: TokenChoice, pin: str, clerk: OperatorInfo
-) -> dict[str, Any]:
-    reviewer = data["reviewer"]
-    assert isinstance(reviewer, OperatorInfo)
-    return {
-        "clerk": clerk,
-        "reviewer": reviewer,
-        "token": token,
-        "pin": pin,
-        "settlement": replace.Settlement(data["payment"]),
-    }
+def _replace_request(data: Mapping[str, Any], token: TokenChoice, pin: str) -> Any:
+    return replace.ReplaceRequest(
+        data["serial"], token, pin, SettlementForm.from_mapping(data["payment"])
+    )
 
 
 def run_renew(
     ctx: ServiceContext, data: Mapping[str, Any], token: TokenChoice, pin: str, clerk: OperatorInfo
 ) -> Any:
-    return replace.renew(ctx, data["serial"], **_common(data, token, pin, clerk))
+    return replace.renew(ctx, _replace_request(data, token, pin), acting(data, clerk))
 
 
 def run_reissue(
     ctx: ServiceContext, data: Mapping[str, Any], token: TokenChoice, pin: str, clerk: OperatorInfo
 ) -> Any:
-    return replace.reissue(ctx, data["serial"], **_common(data, token, pin, clerk))
+    return replace.reissue(ctx, _replace_request(data, token, pin), acting(data, clerk))
+
+
+def _change_request(
+    data: Mapping[str, Any], token: TokenChoice | None, pin: str | None
+) -> replace.ChangeRequest:
+    changes = dict(data["changes"])
+    documents = parse_documents(changes.pop("documents", []))
+    return replace.ChangeRequest(
+        data["serial"],
+        changes,
+        documents,
+        token,
+        pin,
+        SettlementForm.from_mapping(data["payment"]),
+    )
 
 
 def run_change(
     ctx: ServiceContext, data: Mapping[str, Any], token: TokenChoice, pin: str, clerk: OperatorInfo
 ) -> Any:
-    return replace.change(ctx, data["serial"], data["changes"], **_common(data, token, pin, clerk))
+    return replace.change(ctx, _change_request(data, token, pin), acting(data, clerk))
+
+
+def record_change(ctx: ServiceContext, data: Mapping[str, Any], clerk: OperatorInfo) -> Any:
+    """A change the certificate does not carry: recorded, no token."""
+    return replace.change(ctx, _change_request(data, None, None), acting(data, clerk))
 
 
 def run_add_item(
     ctx: ServiceContext, data: Mapping[str, Any], token: TokenChoice, pin: str, clerk: OperatorInfo
 ) -> Any:
-    return replace.add_item(ctx, data["serial"], data["item"], **_common(data, token, pin, clerk))
+    request = replace.AddItemRequest(
+        data["serial"], data["item"], token, pin, SettlementForm.from_mapping(data["payment"])
+    )
+    return replace.add_item(ctx, request, acting(data, clerk))
 
 
 def record_add_item(ctx: ServiceContext, data: Mapping[str, Any], clerk: OperatorInfo) -> Any:
-    """An item the certificate does not carry: recorded, no token, no reviewer."""
-    return replace.add_item(
-        ctx,
-        data["serial"],
-        data["item"],
-        clerk=clerk,
-        settlement=replace.Settlement(data["payment"]),
+    """An item the certificate does not carry: recorded, no token."""
+    request = replace.AddItemRequest(
+        data["serial"], data["item"], settlement=SettlementForm.from_mapping(data["payment"])
     )
+    return replace.add_item(ctx, request, acting(data, clerk))
 
 
 def _token_page(action: Any) -> PageBuilder:
@@ -384,17 +467,18 @@ def _flow(service: str, middle: tuple[Step, ...] = ()) -> Callable[[], WizardFlo
     first_next = middle[0].id if middle else "fee"
 
     def make() -> WizardFlow:
-        after_fee: Any = "review"
-        if service == "add_item":
-            after_fee = lambda d: "review" if d.get("new_certificate") else "record"  # noqa: E731
+        # A change or an item the certificate does not carry is recorded without the token.
+        after_review: Any = "token"
+        if service in ("add_item", "change"):
+            after_review = lambda d: "token" if d.get("new_certificate") else "record"  # noqa: E731
         return WizardFlow.of(
             [
                 Step("certificate", next=first_next, provides=("certificate", "serial")),
                 *middle,
-                Step("fee", next=after_fee, needs=("certificate",), provides=("payment",)),
-                Step("review", next="token", needs=("payment",), provides=("reviewer",)),
+                Step("fee", next="review", needs=("certificate",), provides=("payment",)),
+                Step("review", next=after_review, needs=("payment",), provides=("reviewer",)),
                 Step("token", next="result", needs=("reviewer",), provides=("result",)),
-                Step("record", next="result", needs=("payment",), provides=("result",)),
+                Step("record", next="result", needs=("reviewer",), provides=("result",)),
                 Step("result", next=None, needs=("result",)),
             ]
         )
@@ -402,22 +486,28 @@ def _flow(service: str, middle: tuple[Step, ...] = ()) -> Callable[[], WizardFlo
     return make
 
 
-def _pages(service: str, action: Any, extra: Mapping[str, PageBuilder]) -> dict[str, PageBuilder]:
+def _pages(
+    service: str, action: Any, record: Any, extra: Mapping[str, PageBuilder]
+) -> dict[str, PageBuilder]:
     return {
         "certificate": CertificatePage,
         **extra,
         "fee": partial(FeePage, service=service),
         "review": ReviewerPage,
         "token": _token_page(action),
-        "record": partial(RecordPage, action=record_add_item),
+        "record": partial(RecordPage, action=record),
         "result": partial(ResultPage, forms=("application",)),
     }
 
 
 def _register(
-    service: str, action: Any, middle: tuple[Step, ...], extra: Mapping[str, PageBuilder]
+    service: str,
+    action: Any,
+    middle: tuple[Step, ...],
+    extra: Mapping[str, PageBuilder],
+    record: Any = None,
 ) -> None:
-    make_flow, pages = _flow(service, middle), _pages(service, action, extra)
+    make_flow, pages = _flow(service, middle), _pages(service, action, record, extra)
     registry.register_wizard(
         service,
         lambda context: WizardView(context, registry.service(service).title(), make_flow, pages),
@@ -431,10 +521,12 @@ _register(
     run_change,
     (Step("changes", next="fee", needs=("certificate",), provides=("changes",)),),
     {"changes": ChangePage},
+    record_change,
 )
 _register(
     "add_item",
     run_add_item,
     (Step("item", next="fee", needs=("certificate",), provides=("item",)),),
     {"item": AddItemPage},
+    record_add_item,
 )

@@ -13,17 +13,18 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
+from counter_app.domain.fees import SettlementForm
 from counter_app.gui import registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.pages.fee import FeePage
 from counter_app.gui.pages.result import ResultPage
-from counter_app.gui.pages.token import TokenStepPage
+from counter_app.gui.pages.reviewer import ReviewerPage
+from counter_app.gui.pages.token import TokenStepPage, acting
 from counter_app.gui.wizard.flow import Step, WizardFlow
 from counter_app.gui.wizard.view import PageBuilder, WizardView
 from counter_app.services import unlock
 from counter_app.services.context import ServiceContext
 from counter_app.services.operators import OperatorInfo
-from counter_app.services.replace import Settlement
 from counter_app.services.tokens import TokenChoice
 
 
@@ -33,16 +34,15 @@ def run_unlock(
     token: TokenChoice,
     pin: str,
     clerk: OperatorInfo,
-) -> dict[str, Any]:
-    return unlock.unlock(
-        ctx,
+) -> unlock.UnlockResult:
+    request = unlock.UnlockRequest(
         token,
-        identity=str(data["identity"]),
+        str(data["identity"]),
         so_pin=pin,
         new_pin=str(data["new_pin"]),
-        operator=clerk,
-        settlement=Settlement(data["payment"]),
+        settlement=SettlementForm.from_mapping(data["payment"]),
     )
+    return unlock.unlock(ctx, request, acting(data, clerk))
 
 
 class UnlockTokenPage(TokenStepPage):
@@ -85,8 +85,9 @@ class UnlockTokenPage(TokenStepPage):
 def unlock_flow() -> WizardFlow:
     return WizardFlow.of(
         [
-            Step("fee", next="token", provides=("payment",)),
-            Step("token", next="result", needs=("payment",), provides=("result",)),
+            Step("fee", next="review", provides=("payment",)),
+            Step("review", next="token", needs=("payment",), provides=("reviewer",)),
+            Step("token", next="result", needs=("payment", "reviewer"), provides=("result",)),
             Step("result", next=None, needs=("result",)),
         ]
     )
@@ -94,6 +95,7 @@ def unlock_flow() -> WizardFlow:
 
 PAGES: dict[str, PageBuilder] = {
     "fee": partial(FeePage, service="unlock"),
+    "review": ReviewerPage,
     "token": UnlockTokenPage,
     "result": ResultPage,
 }

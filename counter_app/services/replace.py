@@ -402,6 +402,11 @@ def documents_for_change(
     return ((DocumentType.BUSINESS_LICENCE, subscriber.owner_uscc),)
 
 
+def changes_certificate(before: Subscriber, after: Subscriber) -> bool:
+    """Whether the certificate carries anything that changes (then it is re-issued)."""
+    return subject_for(before, subscriber_ref="-") != subject_for(after, subscriber_ref="-")
+
+
 class ChangeDocumentMissing(ValidationError):
     code = "change_document_missing"
     zh = "此项变更须出示{document_zh}{number_zh}（{field}）"
@@ -446,9 +451,7 @@ class ChangeService(_Replacing):
         if not changes:
             raise NothingChanged("subscriber")
         check_change_documents(corrected, {c["field"] for c in changes}, request.documents)
-        in_cert = subject_for(old.subscriber, subscriber_ref="-") != subject_for(
-            corrected, subscriber_ref="-"
-        )
+        in_cert = changes_certificate(old.subscriber, corrected)
         if in_cert and request.token is None:
             raise TokenNeeded("token")
         return self._plan(

@@ -20,11 +20,11 @@ from counter_app.gui.enroll.identity import IdentityPage
 from counter_app.gui.pages.fee import FeePage
 from counter_app.gui.pages.result import ResultPage
 from counter_app.gui.pages.reviewer import ReviewerPage
-from counter_app.gui.pages.token import TokenStepPage
+from counter_app.gui.pages.token import TokenStepPage, acting
 from counter_app.gui.wizard.flow import Step, WizardFlow
 from counter_app.gui.wizard.view import PageBuilder, WizardView
 from counter_app.services.context import ServiceContext
-from counter_app.services.enroll import EnrollmentResult, enroll
+from counter_app.services.enroll import EnrollmentResult, EnrollRequest, enroll
 from counter_app.services.operators import OperatorInfo
 from counter_app.services.tokens import TokenChoice
 
@@ -77,7 +77,8 @@ def run_enrollment(
 ) -> EnrollmentResult:
     reviewer = data["reviewer"]
     assert isinstance(reviewer, OperatorInfo)
-    return enroll(ctx, application_data(data), clerk=clerk, reviewer=reviewer, token=token, pin=pin)
+    request = EnrollRequest.parse(ctx, application_data(data), token=token, pin=pin)
+    return enroll(ctx, request, acting(data, clerk))
 
 
 def _token_page(context: GuiContext) -> TokenStepPage:

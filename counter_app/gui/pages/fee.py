@@ -2,8 +2,8 @@
 
 The amount comes from ``ServiceContext.fee_table`` for the service and the certificate type;
 every check is the domain's (:class:`Payment`, :class:`WaiverRequest`): the page only shows the
-messages beside their fields. The waiver's approver is looked up in a worker as the clerk
-leaves the field, so "only a supervisor, never the clerk" is said before the token step.
+messages beside their fields. A waiver needs the supervisor to sign in at the counter (the same
+dialog as the reviewer's, for the supervisor role): a typed name alone never waives a fee.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QRadioButton,
     QWidget,
 )
@@ -35,8 +36,9 @@ from counter_app.gui import i18n
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe_at_field
 from counter_app.gui.forms import load_form
+from counter_app.gui.pages.reviewer import ReviewerDialog
 from counter_app.gui.wizard.page import WizardPage
-from counter_app.services.operators import find_operator
+from counter_app.services.operators import OperatorInfo
 
 WAIVER = "waiver"
 # The payment buttons in ui/fee.ui, in the order shown (each named ``method_<value>``).
@@ -59,8 +61,9 @@ class FeePage(WizardPage):
         self.fee = 0
         self.cert_type: CertificateType | None = None
         self._kind: str | None = None
-        self._approvers: dict[str, str] = {}  # name (casefolded) -> role value, "none" if absent
-        self._asking: set[str] = set()
+        # The supervisor who signed in for the waiver (the pipeline checks them again).
+        self.supervisor: OperatorInfo | None = None
+        self.dialog: ReviewerDialog | None = None
         self._touched: set[str] = set()
         self.payment: dict[str, Any] | None = None
         self._build()
@@ -88,6 +91,13 @@ class FeePage(WizardPage):
         self.approver_msg = form.get(QLabel, "waiver_approver_msg")
         self.approver_label = form.get(QLabel, "approver_label")
         self._rows = form.layout(QFormLayout, "fields")
+        self.supervisor_button = QPushButton(self.tr("Supervisor &sign-in…"), self)
+        self.supervisor_button.setObjectName("supervisor_sign_in")
+        self.supervisor_button.clicked.connect(self.ask_supervisor)
+        box = self.approver_edit.parentWidget()
+        layout = box.layout() if box is not None else None
+        if layout is not None:
+            layout.addWidget(self.supervisor_button)
         for label in (self.tendered_msg, self.reference_msg, self.approver_msg):
             label.hide()
 
@@ -171,8 +181,26 @@ class FeePage(WizardPage):
 
     def _left(self, edit: QLineEdit) -> None:
         self._touched.add(edit.objectName())
-        if edit is self.approver_edit:
-            self._ask_role(edit.text().strip())
+        self.revalidate()
+
+    def ask_supervisor(self) -> ReviewerDialog:
+        """The supervisor signs in for the waiver (window-modal, not a nested event loop)."""
+        self.dialog = ReviewerDialog(
+            self.context,
+            self.context.clerk().name,
+            self,
+            supervisor=True,
+            name=self.approver_edit.text().strip(),
+        )
+        self.dialog.accepted.connect(self._supervisor_signed_in)
+        self.dialog.open()
+        return self.dialog
+
+    def _supervisor_signed_in(self) -> None:
+        assert self.dialog is not None
+        self.supervisor = self.dialog.reviewer
+        if self.supervisor is not None:
+            self.approver_edit.setText(self.supervisor.name)
         self.revalidate()
 
     def revalidate(self, *_: object) -> None:
@@ -233,34 +261,15 @@ class FeePage(WizardPage):
             target = self.approver_msg if exc.field.endswith("approved_by") else self.reference_msg
             _show(target, describe_at_field(exc))
             return None
-        role = self._approvers.get(request.approved_by.casefold())
-        if role is None:
-            self._ask_role(request.approved_by)
+        signed = self.supervisor
+        if (
+            signed is None
+            or request.approved_by is None
+            or (signed.name.casefold() != request.approved_by.casefold())
+        ):
+            _show(self.approver_msg, self.tr("The supervisor must sign in for the waiver."))
             return None
-        try:
-            request.approve(role, clerk_name=self.context.clerk().name, fee=self.fee)
-        except ValidationError as exc:
-            _show(self.approver_msg, describe_at_field(exc))
-            return None
-        return {"waiver": {"reference": request.reference, "approved_by": request.approved_by}}
-
-    def _ask_role(self, name: str) -> None:
-        """Look the approver up in a worker (the database is never read on the GUI thread)."""
-        key = name.casefold()
-        if not name or key in self._approvers or key in self._asking:
-            return
-        self._asking.add(key)
-
-        def lookup() -> str:
-            info = find_operator(self.context.store, name)
-            return info.role.value if info is not None and info.active else "none"
-
-        def found(role: object) -> None:
-            self._asking.discard(key)
-            self._approvers[key] = str(role)
-            self.revalidate()
-
-        self.call_service(lookup, on_done=found)
+        return {"waiver": {"reference": request.reference, "approved_by": signed.name}}
 
     # -- data out ----------------------------------------------------------------------------------
     def apply(self) -> dict[str, Any]:
@@ -270,4 +279,5 @@ class FeePage(WizardPage):
             "key_algorithm": self.algorithm_combo.currentData() or None,
             "payment": self.payment,
             "fee_fen": self.fee,
+            "supervisor": self.supervisor if "waiver" in self.payment else None,
         }

@@ -23,8 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.domain.applications import SelfReview, check_reviewer
-from counter_app.domain.errors import ValidationError
+from counter_app.domain.errors import CounterError
 from counter_app.domain.fees import format_yuan
+from counter_app.domain.operators import Role
+from counter_app.domain.policy import Person, check_supervisor
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe_at_field
 from counter_app.gui.forms import load_form
@@ -35,14 +37,43 @@ from counter_app.services.operators import OperatorInfo
 ERROR_STYLE = "color: #b00020;"
 
 
+def _as_reviewer(clerk: str, info: OperatorInfo) -> None:
+    check_reviewer(clerk, info.name, info.role.value)
+
+
+def _as_supervisor(clerk: str, info: OperatorInfo) -> None:
+    check_supervisor(
+        Person(clerk, Role.CLERK),
+        Person(info.name, info.role, info.active),
+        what_zh="费用减免",
+        what_en="a fee waiver",
+    )
+
+
 class ReviewerDialog(QDialog):
-    def __init__(self, context: GuiContext, clerk: str, parent: QWidget | None = None) -> None:
+    """A second operator signs in at the clerk's screen: a reviewer by default, or a supervisor
+    (``supervisor=True``) for what the policy gives only to supervisors, such as a waiver."""
+
+    def __init__(
+        self,
+        context: GuiContext,
+        clerk: str,
+        parent: QWidget | None = None,
+        *,
+        supervisor: bool = False,
+        name: str = "",
+    ) -> None:
         super().__init__(parent)
         self._context = context
         self._clerk = clerk
+        self._check = _as_supervisor if supervisor else _as_reviewer
         self.reviewer: OperatorInfo | None = None
         self.form = load_form("reviewer_dialog.ui", self)
-        self.setWindowTitle(self.tr("counter-app: reviewer approval"))
+        self.setWindowTitle(
+            self.tr("counter-app: supervisor approval")
+            if supervisor
+            else self.tr("counter-app: reviewer approval")
+        )
         self.name_edit = self.form.get(QLineEdit, "name_edit")
         self.password_edit = self.form.get(QLineEdit, "password_edit")
         self.name_msg = self.form.get(QLabel, "name_msg")
@@ -57,6 +88,9 @@ class ReviewerDialog(QDialog):
         self.password_edit.returnPressed.connect(self.submit)
         self.approve_button.clicked.connect(self.submit)
         self.resize(520, 300)
+        if name:
+            self.name_edit.setText(name)
+            self.password_edit.setFocus()
         self._name_changed()
 
     def _say(self, label: QLabel, text: str) -> None:
@@ -93,8 +127,8 @@ class ReviewerDialog(QDialog):
         assert isinstance(info, OperatorInfo)
         self._busy(False)
         try:
-            check_reviewer(self._clerk, info.name, info.role.value)
-        except ValidationError as exc:
+            self._check(self._clerk, info)
+        except CounterError as exc:
             self._say(self.name_msg, describe_at_field(exc))
             self.name_edit.setFocus()
             return

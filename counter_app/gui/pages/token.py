@@ -29,11 +29,23 @@ from counter_app.gui.token_status import TokenMonitor, describe_token, token_sna
 from counter_app.gui.wizard.page import WizardPage
 from counter_app.services.context import ServiceContext
 from counter_app.services.operators import OperatorInfo
+from counter_app.services.pipeline import Operators
 from counter_app.services.tokens import TokenChoice
 
 # (services, the flow's data, the token chosen, its PIN, the clerk) -> the service's result
 TokenAction = Callable[[ServiceContext, Mapping[str, Any], TokenChoice, str, OperatorInfo], Any]
 TOKEN_ROLE = Qt.ItemDataRole.UserRole
+
+
+def acting(data: Mapping[str, Any], clerk: OperatorInfo) -> Operators:
+    """The operators of a wizard's service: the clerk, the reviewer and the supervisor who
+    signed in on its pages (the pipeline re-reads them and applies the policy)."""
+    reviewer, supervisor = data.get("reviewer"), data.get("supervisor")
+    return Operators(
+        maker=clerk,
+        second=reviewer if isinstance(reviewer, OperatorInfo) else None,
+        supervisor=supervisor if isinstance(supervisor, OperatorInfo) else None,
+    )
 
 
 class TokenStepPage(WizardPage):
