@@ -246,6 +246,7 @@ class ChangePage(WizardPage):
                 box.setObjectName(f"seen_{doc_type.value}")
                 box.toggled.connect(self.revalidate)
                 self._documents_layout.addWidget(box)
+                box.show()
                 self.document_checks[key] = box
         letter = any(t is DocumentType.AUTHORISATION_LETTER for t, _ in needed)
         self.letter_edit.setVisible(letter)

@@ -129,6 +129,14 @@
 <context>
     <name>ChangePage</name>
     <message>
+        <source>Documents seen for this change</source>
+        <translation>本次变更已查验的证明材料</translation>
+    </message>
+    <message>
+        <source>Number of the letter of authorisation</source>
+        <translation>授权委托书编号</translation>
+    </message>
+    <message>
         <source>Changes</source>
         <translation>变更内容</translation>
     </message>
@@ -210,6 +218,10 @@
 <context>
     <name>FeePage</name>
     <message>
+        <source>Supervisor &amp;sign-in…</source>
+        <translation>主管登录(&amp;S)…</translation>
+    </message>
+    <message>
         <source>Fee</source>
         <translation>收费</translation>
     </message>
@@ -220,6 +232,10 @@
     <message>
         <source>Required.</source>
         <translation>必填项。</translation>
+    </message>
+    <message>
+        <source>The supervisor must sign in for the waiver.</source>
+        <translation>费用减免须由主管登录批准。</translation>
     </message>
 </context>
 <context>
@@ -761,6 +777,10 @@
 </context>
 <context>
     <name>ReviewerDialog</name>
+    <message>
+        <source>counter-app: supervisor approval</source>
+        <translation>counter-app：主管审批</translation>
+    </message>
     <message>
         <source>counter-app: reviewer approval</source>
         <translation>counter-app：审核</translation>

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
@@ -50,6 +50,12 @@ def type_text(edit: QWidget, text: str) -> None:
 
 def click(widget: QWidget) -> None:
     QTest.mouseClick(widget, LEFT)
+    QApplication.processEvents()
+
+
+def tick(box: QWidget) -> None:
+    """Click a check box on its indicator (a wide box toggles only there and on its text)."""
+    QTest.mouseClick(box, LEFT, pos=QPoint(6, box.height() // 2))
     QApplication.processEvents()
 
 

@@ -20,6 +20,24 @@ def _found(qtbot, screen: LookupScreen, text: str = "张三") -> None:  # type: 
     wait_until(lambda: screen.current is not None or screen.message_label.text() != "")
 
 
+IDENTITY = "140105198506122318"  # the example individual's ID card, shown at the counter
+
+
+def _shown(screen: LookupScreen) -> None:
+    type_text(screen.identity_edit, IDENTITY)
+
+
+def _reviewer_signs_in(screen: LookupScreen) -> None:
+    from tests.integration.services.conftest import OPERATORS
+
+    dialog = screen.dialog
+    assert dialog is not None and dialog.isVisible()
+    type_text(dialog.name_edit, "rev1")
+    type_text(dialog.password_edit, OPERATORS["rev1"][1])
+    click(dialog.approve_button)
+    wait_until(lambda: dialog.reviewer is not None)
+
+
 def _status_in_db(counter, serial: str) -> str:  # type: ignore[no-untyped-def]
     return counter.db(f"select status from ca_certificates where serial_hex = '{serial}'")[0][0]
 
@@ -41,6 +59,7 @@ def test_suspend_from_the_lookup_screen_puts_the_certificate_on_hold(
     enrolled = counter.enrolled()
     screen = _screen(qtbot, counter_context)
     _found(qtbot, screen)
+    _shown(screen)
     click(screen.suspend_button)
     wait_until(lambda: not screen.busy)
     assert screen.current is not None and screen.current.status == "on_hold"
@@ -55,11 +74,14 @@ def test_resume_from_the_lookup_screen_makes_it_active_again(
     enrolled = counter.enrolled()
     screen = _screen(qtbot, counter_context)
     _found(qtbot, screen)
+    _shown(screen)
     click(screen.suspend_button)
     wait_until(lambda: not screen.busy)
+    assert _status_in_db(counter, enrolled["serial"]) == "hold"
     click(screen.resume_button)
-    wait_until(lambda: not screen.busy)
-    assert screen.current is not None and screen.current.status == "active"
+    _reviewer_signs_in(screen)
+    wait_until(lambda: not screen.busy and screen.current is not None)
+    wait_until(lambda: screen.current is not None and screen.current.status == "active")
     assert _status_in_db(counter, enrolled["serial"]) == "good"
 
 
@@ -77,9 +99,11 @@ def test_revoke_with_a_reason_from_the_lookup_screen(qtbot, counter_context, cou
     screen = _screen(qtbot, counter_context)
     _found(qtbot, screen)
     screen.reason_combo.setCurrentIndex(screen.reason_combo.findData("key-compromise"))
+    _shown(screen)
     click(screen.confirm_revoke)
     click(screen.revoke_button)
-    wait_until(lambda: not screen.busy)
+    _reviewer_signs_in(screen)
+    wait_until(lambda: screen.current is not None and screen.current.status == "revoked")
     assert screen.current is not None and screen.current.status == "revoked"
     row = counter.db(
         f"select status, reason from ca_certificates where serial_hex = '{enrolled['serial']}'"
@@ -96,6 +120,18 @@ def test_wrong_identity_shown_is_refused_in_words(qtbot, counter_context, counte
     click(screen.suspend_button)
     wait_until(lambda: not screen.busy)
     assert screen.message_label.text() == (
-        "the identity document shown does not match the certificate's subscriber"
+        "the identity document shown does not match the certificate's subscriber or its agent"
     )
+    assert _status_in_db(counter, enrolled["serial"]) == "good"
+
+
+def test_suspend_without_the_identity_is_refused_in_words(
+    qtbot, counter_context, counter, en
+) -> None:  # type: ignore[no-untyped-def]
+    enrolled = counter.enrolled()
+    screen = _screen(qtbot, counter_context)
+    _found(qtbot, screen)
+    click(screen.suspend_button)
+    wait_until(lambda: not screen.busy and screen.message_label.text() != "")
+    assert "needs the subscriber's identity" in screen.message_label.text()
     assert _status_in_db(counter, enrolled["serial"]) == "good"

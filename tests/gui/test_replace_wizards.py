@@ -6,7 +6,7 @@ from counter_app.gui import registry
 from counter_app.gui.pages.result import ResultPage
 from counter_app.gui.replace import CertificatePage, ChangePage
 from tests.gui.conftest import OPERATORS, USER_PIN
-from tests.gui.drive import approve, click, run_token_step, type_text, wait_until
+from tests.gui.drive import approve, click, run_token_step, tick, type_text, wait_until
 
 
 def _wizard(qtbot, context, key: str):  # type: ignore[no-untyped-def]
@@ -59,6 +59,9 @@ def test_change_page_keeps_next_disabled_until_something_changed(
     type_text(page.edits["mobile"], "1390013900")
     assert page.messages["mobile"].text().startswith("invalid mobile number")
     type_text(page.edits["mobile"], "0")
+    # The change is proved by the subscriber's ID card, ticked as seen.
+    assert not view.next_button.isEnabled()
+    tick(page.document_checks["resident_id_card:140105198506122318"])
     assert view.next_button.isEnabled()
 
 
@@ -69,6 +72,7 @@ def test_unlock_through_the_wizard_sets_the_new_pin(qtbot, counter_context, coun
     view = _wizard(qtbot, counter_context, "unlock")
     type_text(view.page.tendered_edit, "20")
     click(view.next_button)
+    approve(view, "rev1", OPERATORS["rev1"][1])
     page = view.page
     type_text(page.identity_edit, "140105198506122318")
     type_text(page.new_pin_edit, "135790")

@@ -60,9 +60,12 @@ def test_waiver_approved_by_the_clerk_is_refused_next_to_the_approver(
     click(page.method_buttons["waiver"])
     type_text(page.reference_edit, "JM-2026-01")
     type_text(page.approver_edit, "clerk1")
-    page.approver_edit.editingFinished.emit()
-    wait_until(lambda: page.approver_msg.text() != "")
-    assert page.approver_msg.text().startswith("the clerk cannot approve a waiver")
+    click(page.supervisor_button)
+    dialog = page.dialog
+    assert dialog is not None
+    # The clerk's own name is refused beside the field before any password is sent.
+    assert dialog.name_msg.isVisible() and not dialog.approve_button.isEnabled()
+    assert page.supervisor is None
     assert not view.next_button.isEnabled()
 
 
@@ -71,9 +74,30 @@ def test_waiver_approved_by_a_supervisor_allows_next(qtbot, counter_context, en)
     click(page.method_buttons["waiver"])
     type_text(page.reference_edit, "JM-2026-01")
     type_text(page.approver_edit, "supervisor")
-    page.approver_edit.editingFinished.emit()
+    assert not view.next_button.isEnabled()  # a typed name alone waives nothing
+    click(page.supervisor_button)
+    dialog = page.dialog
+    assert dialog is not None
+    type_text(dialog.password_edit, OPERATORS["supervisor"][1])
+    click(dialog.approve_button)
     wait_until(lambda: view.next_button.isEnabled(), 10000)
     assert page.approver_msg.text() == ""
+    assert page.supervisor is not None and page.supervisor.name == "supervisor"
+
+
+def test_waiver_signed_in_by_a_reviewer_is_refused(qtbot, counter_context, en) -> None:  # type: ignore[no-untyped-def]
+    view, page = _to_fee(qtbot, counter_context)
+    click(page.method_buttons["waiver"])
+    type_text(page.reference_edit, "JM-2026-01")
+    type_text(page.approver_edit, "rev1")
+    click(page.supervisor_button)
+    dialog = page.dialog
+    assert dialog is not None
+    type_text(dialog.password_edit, OPERATORS["rev1"][1])
+    click(dialog.approve_button)
+    wait_until(lambda: dialog.name_msg.text() != "")
+    assert dialog.name_msg.text().startswith("rev1 is not a supervisor")
+    assert page.supervisor is None and not view.next_button.isEnabled()
 
 
 def test_clerk_cannot_approve_their_own_application(qtbot, counter_context, zh) -> None:  # type: ignore[no-untyped-def]
@@ -144,7 +168,10 @@ def test_changing_the_fee_after_approval_asks_for_approval_again(
     click(fee.method_buttons["waiver"])
     type_text(fee.reference_edit, "JM-2026-02")
     type_text(fee.approver_edit, "supervisor")
-    fee.approver_edit.editingFinished.emit()
+    click(fee.supervisor_button)
+    assert fee.dialog is not None
+    type_text(fee.dialog.password_edit, OPERATORS["supervisor"][1])
+    click(fee.dialog.approve_button)
     wait_until(lambda: view.next_button.isEnabled(), 10000)
     click(view.next_button)
     assert view.page is page
