@@ -310,18 +310,45 @@ def _changes(
     ctx: ServiceContext, app: dict[str, Any], old: Certificate | None
 ) -> tuple[ChangeRow, ...]:
     if app["service"] == "change":
-        new = _certificate(ctx, app["serial"])
+        # Each changed field before → after, as recorded when the change was made.
         rows = [
-            ChangeRow("证书序列号", app["old_serial"] or "—", app["serial"] or "（未签发）"),
-            ChangeRow(
-                "证书主题",
-                _subject(old.subject) or "—" if old else "—",
-                _subject(new.subject) or "—" if new else "（未签发）",
-            ),
+            ChangeRow(_FIELD_ZH.get(c["field"], c["field"]), _text(c["before"]), _text(c["after"]))
+            for c in app["details"].get("changes") or ()
         ]
+        if app["serial"]:
+            new = _certificate(ctx, app["serial"])
+            rows.append(ChangeRow("证书序列号", app["old_serial"] or "—", app["serial"]))
+            rows.append(
+                ChangeRow(
+                    "证书主题",
+                    _subject(old.subject) or "—" if old else "—",
+                    _subject(new.subject) or "—" if new else "（未签发）",
+                )
+            )
+        elif app["status"] == "done":
+            rows.append(ChangeRow("证书", "—", "未重新签发（变更项不在证书中）"))
         return tuple(rows)
     before, after = _status_change(ctx, app)
     return (ChangeRow("证书状态", before, after),)
+
+
+_FIELD_ZH = {
+    "name": "名称/姓名",
+    "mobile": "手机号码",
+    "email": "电子邮箱",
+    "social_insurance_number": "社会保障号码",
+    "legal_representative": "法定代表人",
+    "social_insurance_unit_number": "社保单位编号",
+    "agent.name": "经办人姓名",
+    "agent.id_type": "经办人证件类型",
+    "agent.id_number": "经办人证件号码",
+    "agent.mobile": "经办人手机号码",
+    "agent.email": "经办人电子邮箱",
+}
+
+
+def _text(value: object) -> str:
+    return "—" if value in (None, "") else str(value)
 
 
 def _status_change(ctx: ServiceContext, app: dict[str, Any]) -> tuple[str, str]:

@@ -11,6 +11,9 @@ from counter_app.domain.fees import format_yuan, yuan_in_capitals
 from tests.integration.services.conftest import Counter, example
 from tests.unit.documents import pdftools
 
+# The example individual's resident ID card, shown at the counter.
+IDENTITY = ("--identity", "140105198506122318")
+
 
 def _print(counter: Counter, kind: str, key: str, out: Path) -> Path:
     result = counter.run("print", kind, key, "--out", str(out))
@@ -82,7 +85,7 @@ def test_change_form_of_a_revocation_shows_reason_and_status(
     counter: Counter, tmp_path: Path
 ) -> None:
     facts = counter.enrolled("individual")
-    result = counter.run("cert", "revoke", facts["serial"], "--reason", "key-compromise")
+    result = counter.run("cert", "revoke", facts["serial"], "--reason", "key-compromise", *IDENTITY)
     assert result.returncode == 0, result.stderr
     revocation = counter.db(
         "SELECT id FROM applications WHERE service = 'revoke' ORDER BY id DESC LIMIT 1"
@@ -100,10 +103,50 @@ def test_change_form_of_a_suspension_shows_the_status_change(
     counter: Counter, tmp_path: Path
 ) -> None:
     facts = counter.enrolled("individual")
-    assert counter.run("cert", "suspend", facts["serial"]).returncode == 0
+    assert counter.run("cert", "suspend", facts["serial"], *IDENTITY).returncode == 0
     suspension = counter.db("SELECT id FROM applications WHERE service = 'suspend'")[0][0]
     pdf = _print(counter, "change-form", suspension, tmp_path / "change.pdf")
     assert re.search(r"证书状态\s+有效\s+已挂起", pdftools.text(pdf))
+
+
+def _change_mobile(counter: Counter, serial: str, mobile: str) -> dict:
+    changes = counter.tmp / "changes.json"
+    changes.write_text(
+        json.dumps(
+            {
+                "subscriber": {"mobile": mobile},
+                "documents": [{"type": "resident_id_card", "number": IDENTITY[1]}],
+            }
+        )
+    )
+    result = counter.run("change", serial, str(changes), "--method", "card")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_change_form_shows_each_changed_field_before_and_after(
+    counter: Counter, tmp_path: Path
+) -> None:
+    facts = counter.enrolled("individual")
+    change = _change_mobile(counter, facts["serial"], "13911112222")
+    # The mobile is not in the certificate: the records change, the certificate stays.
+    assert change["new_certificate"] is False
+    pdf = _print(counter, "change-form", change["application_id"], tmp_path / "change.pdf")
+    text = pdftools.text(pdf)
+    assert re.search(r"手机号码\s+13800138000\s+13911112222", text), text
+
+
+def test_reprinted_suspension_form_shows_the_mobile_of_its_day(
+    counter: Counter, tmp_path: Path
+) -> None:
+    facts = counter.enrolled("individual")
+    assert counter.run("cert", "suspend", facts["serial"], *IDENTITY).returncode == 0
+    suspension = counter.db("SELECT id FROM applications WHERE service = 'suspend'")[0][0]
+    assert counter.run("cert", "resume", facts["serial"], *IDENTITY).returncode == 0
+    _change_mobile(counter, facts["serial"], "13911112222")
+    pdf = _print(counter, "change-form", suspension, tmp_path / "again.pdf")
+    text = pdftools.text(pdf)
+    assert "13800138000" in text and "13911112222" not in text
 
 
 def test_unknown_ids_are_refused_in_one_line_without_a_file(

@@ -1,0 +1,246 @@
+"""A whole counter in-process for the service tests: a SQLite store per test, a real signing
+module (P-256 CA made in memory), fake tokens (see ``fakes.py``) and real operators.
+
+The operators are made (and signed in) once in a template database that every test copies, so
+Argon2 runs a handful of times per session instead of per test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import func, select
+
+from counter_app.ca import CAKeys, CASettings, CAUrls, CertificateAuthority, load_profiles
+from counter_app.ca.hierarchy import make_hierarchy
+from counter_app.config import load_config, resource_path
+from counter_app.domain.operators import Role
+from counter_app.services import operators
+from counter_app.services.context import ServiceContext
+from counter_app.services.enroll import EnrollmentResult, EnrollRequest, enroll
+from counter_app.services.operators import OperatorInfo
+from counter_app.services.pipeline import Operators
+from counter_app.services.signing import LocalSigning
+from counter_app.services.tokens import TokenChoice
+from counter_app.store.certificates import Certificate, SQLCertificateRepository
+from counter_app.store.counter import (
+    AgreementRecord,
+    ApplicationRow,
+    JournalEntry,
+    PaymentRow,
+    RefundRow,
+    SubscriberRow,
+)
+from counter_app.store.db import Store, open_store
+from tests.unit.services.fakes import USER_PIN, FakeTokens
+
+EXAMPLES = Path(resource_path("examples"))
+ADMIN_PASSWORD = "Adm1n-pass"
+STAFF: dict[str, tuple[Role, str]] = {
+    "clerk1": (Role.CLERK, "Clerk-pass1"),
+    "clerk2": (Role.CLERK, "Clerk-pass2"),
+    "rev1": (Role.REVIEWER, "Review-pass1"),
+    "rev2": (Role.REVIEWER, "Review-pass2"),
+    "sup1": (Role.SUPERVISOR, "Super-pass1"),
+    "sup2": (Role.SUPERVISOR, "Super-pass2"),
+}
+
+
+def example(kind: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
+        (EXAMPLES / f"enroll-{kind}.json").read_text(encoding="utf-8")
+    )
+    return data
+
+
+@dataclass(frozen=True)
+class Template:
+    db: Path
+    people: dict[str, OperatorInfo]
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    db = tmp_path_factory.mktemp("template") / "counter.db"
+    store = open_store(f"sqlite:///{db}", create=True)
+    # Argon2 at the product's cost takes most of a second per hash here; what these tests prove
+    # does not rest on the hash's cost, so the template's operators get cheap (real) hashes.
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(operators, "_hasher", cheap)
+        try:
+            admin = operators.create_first_admin(store, "admin", ADMIN_PASSWORD)
+            for name, (role, password) in STAFF.items():
+                operators.add_operator(store, admin, name, role, password)
+            people = {"admin": operators.authenticate(store, "admin", ADMIN_PASSWORD)}
+            for name, (_role, password) in STAFF.items():
+                people[name] = operators.authenticate(store, name, password)
+        finally:
+            store.close()
+    return Template(db, people)
+
+
+@pytest.fixture(scope="session")
+def ca_keys() -> CAKeys:
+    settings = CASettings(
+        root_name="CN=Unit Test Root,O=Test,C=CN",
+        issuing_name="CN=Unit Test Issuing,O=Test,C=CN",
+        responder_name="CN=Unit Test OCSP,O=Test,C=CN",
+        algorithm="p256",
+        key_storage="pkcs8",
+        base_url="http://127.0.0.1:9",
+        identifier_salt=b"unit-test-salt!!",
+    )
+    keys = {role: ec.generate_private_key(ec.SECP256R1()) for role in ("root", "issuing", "ocsp")}
+    certs = make_hierarchy(settings, dict(keys), dt.datetime.now(dt.UTC))
+    return CAKeys(
+        root=certs["root"],
+        issuing=certs["issuing"],
+        issuing_key=keys["issuing"],
+        responder=certs["ocsp"],
+        responder_key=keys["ocsp"],
+    )
+
+
+@dataclass
+class Clock:
+    """The services' clock; the signing module keeps the real time."""
+
+    offset: dt.timedelta = field(default_factory=dt.timedelta)
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += dt.timedelta(**delta)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Rows of every table a service writes, and key pairs ever made on the fake tokens."""
+
+    subscribers: int
+    applications: int
+    agreements: int
+    payments: int
+    refunds: int
+    journal: int
+    certificates: int
+    keys_generated: int
+
+
+@dataclass
+class Counter:
+    ctx: ServiceContext
+    ca: CertificateAuthority
+    tokens: FakeTokens
+    clock: Clock
+    people: dict[str, OperatorInfo]
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
+
+    def acting(
+        self, maker: str = "clerk1", second: str | None = "rev1", supervisor: str | None = None
+    ) -> Operators:
+        return Operators(
+            maker=self.people[maker],
+            second=self.people[second] if second else None,
+            supervisor=self.people[supervisor] if supervisor else None,
+        )
+
+    def token(self, label: str) -> TokenChoice:
+        if not any(d.label == label for d in self.tokens.devices.values()):
+            self.tokens.add(label)
+        return TokenChoice(label=label)
+
+    def enroll_request(
+        self,
+        data: dict[str, Any] | None = None,
+        label: str = "SUB1",
+        *,
+        pin: str = USER_PIN,
+        additional_certificate: bool = False,
+    ) -> EnrollRequest:
+        return EnrollRequest.parse(
+            self.ctx,
+            example("individual") if data is None else data,
+            token=self.token(label),
+            pin=pin,
+            additional_certificate=additional_certificate,
+        )
+
+    def enroll(
+        self,
+        data: dict[str, Any] | None = None,
+        label: str = "SUB1",
+        operators: Operators | None = None,
+        **kw: Any,
+    ) -> EnrollmentResult:
+        request = self.enroll_request(data, label, **kw)
+        return enroll(self.ctx, request, operators or self.acting())
+
+    def counts(self) -> Counts:
+        with self.store.session() as session:
+
+            def n(model: Any) -> int:
+                return int(session.execute(select(func.count()).select_from(model)).scalar_one())
+
+            return Counts(
+                subscribers=n(SubscriberRow),
+                applications=n(ApplicationRow),
+                agreements=n(AgreementRecord),
+                payments=n(PaymentRow),
+                refunds=n(RefundRow),
+                journal=n(JournalEntry),
+                certificates=n(Certificate),
+                keys_generated=self.tokens.keys_generated,
+            )
+
+    def certificate(self, serial: str) -> x509.Certificate:
+        record = self.ca.status(serial)
+        assert record.der is not None
+        return x509.load_der_x509_certificate(record.der)
+
+    def status(self, serial: str) -> str:
+        return self.ca.status(serial).status.value
+
+
+@pytest.fixture
+def counter(tmp_path: Path, template: Template, ca_keys: CAKeys) -> Iterator[Counter]:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    shutil.copyfile(template.db, data_dir / "counter.db")
+    config = load_config(data_dir=data_dir, environ={})
+    store = open_store(config.db_url)
+    ca = CertificateAuthority(
+        keys=ca_keys,
+        repository=SQLCertificateRepository(store),
+        profiles=load_profiles(resource_path("profiles.toml")),
+        urls=CAUrls.from_base("http://127.0.0.1:9"),
+        identifier_salt=b"unit-test-salt!!",
+    )
+    clock = Clock()
+    tokens = FakeTokens()
+    ctx = ServiceContext(
+        config=config,
+        store=store,
+        signing_factory=lambda: LocalSigning(ca),
+        clock=clock,
+        token_access=tokens,
+    )
+    try:
+        yield Counter(ctx, ca, tokens, clock, dict(template.people))
+    finally:
+        store.close()
