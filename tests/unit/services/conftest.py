@@ -24,8 +24,12 @@ from sqlalchemy import func, select
 from counter_app.ca import CAKeys, CASettings, CAUrls, CertificateAuthority, load_profiles
 from counter_app.ca.hierarchy import make_hierarchy
 from counter_app.config import load_config, resource_path
+from counter_app.domain.fees import SettlementForm
+from counter_app.domain.lifecycle import RevocationReason
 from counter_app.domain.operators import Role
-from counter_app.services import operators
+from counter_app.domain.subscribers import DocumentSeen, DocumentType
+from counter_app.services import certificates, operators, replace, unlock
+from counter_app.services.certificates import StatusChanged, StatusRequest
 from counter_app.services.context import ServiceContext
 from counter_app.services.enroll import EnrollmentResult, EnrollRequest, enroll
 from counter_app.services.operators import OperatorInfo
@@ -42,7 +46,7 @@ from counter_app.store.counter import (
     SubscriberRow,
 )
 from counter_app.store.db import Store, open_store
-from tests.unit.services.fakes import USER_PIN, FakeTokens
+from tests.unit.services.fakes import SO_PIN, USER_PIN, FakeTokens
 
 EXAMPLES = Path(resource_path("examples"))
 ADMIN_PASSWORD = "Adm1n-pass"
@@ -54,6 +58,53 @@ STAFF: dict[str, tuple[Role, str]] = {
     "sup1": (Role.SUPERVISOR, "Super-pass1"),
     "sup2": (Role.SUPERVISOR, "Super-pass2"),
 }
+
+
+# The individual of resources/examples/enroll-individual.json (张三) and another person.
+ID_A = "140105198506122318"
+ID_B = "140105199203151238"
+# The unit example's handling agent (李四) and the agent who takes over from them.
+AGENT_OLD_ID = "140102199003071526"
+AGENT_NEW_ID = "110101198001010027"
+CARD = SettlementForm(method="card")
+
+
+def id_card(number: str) -> DocumentSeen:
+    return DocumentSeen(DocumentType.RESIDENT_ID_CARD, number)
+
+
+def person_b() -> dict[str, Any]:
+    """Another individual than the example's, for a token that must not serve two people."""
+    data = example("individual")
+    data["subscriber"].update(
+        name="王小明", id_number=ID_B, social_insurance_number=ID_B, email="wxm@example.cn"
+    )
+    data["documents"] = [{"type": "resident_id_card", "number": ID_B}]
+    return data
+
+
+def unit(name: str | None = None, agent_id: str = AGENT_OLD_ID) -> dict[str, Any]:
+    """The unit example with an EC key (fast on the fake), optionally renamed or with another
+    handling agent."""
+    data = example("unit")
+    data["key_algorithm"] = "ec-p256"
+    if name is not None:
+        data["subscriber"]["name"] = name
+    if agent_id != AGENT_OLD_ID:
+        data["subscriber"]["agent"].update(name="赵六", id_number=agent_id)
+        for doc in data["documents"]:
+            if doc["type"] == "resident_id_card":
+                doc["number"] = agent_id
+    return data
+
+
+def waived_device(approved_by: str | None = "sup1") -> dict[str, Any]:
+    data = example("device")
+    if approved_by is None:
+        del data["payment"]["waiver"]["approved_by"]
+    else:
+        data["payment"]["waiver"]["approved_by"] = approved_by
+    return data
 
 
 def example(kind: str) -> dict[str, Any]:
@@ -190,6 +241,72 @@ class Counter:
     ) -> EnrollmentResult:
         request = self.enroll_request(data, label, **kw)
         return enroll(self.ctx, request, operators or self.acting())
+
+    # -- the other services, with the defaults a plain case needs ------------------------------
+
+    def renew(
+        self, serial: str, operators: Operators | None = None, label: str = "SUB1"
+    ) -> EnrollmentResult:
+        request = replace.ReplaceRequest(serial, self.token(label), USER_PIN, CARD)
+        return replace.renew(self.ctx, request, operators or self.acting())
+
+    def reissue(
+        self, serial: str, operators: Operators | None = None, label: str = "SUB2"
+    ) -> EnrollmentResult:
+        request = replace.ReplaceRequest(serial, self.token(label), USER_PIN, CARD)
+        return replace.reissue(self.ctx, request, operators or self.acting())
+
+    def change(
+        self,
+        serial: str,
+        subscriber: dict[str, Any],
+        documents: tuple[DocumentSeen, ...] = (id_card(ID_A),),
+        operators: Operators | None = None,
+        label: str | None = None,
+    ) -> EnrollmentResult | replace.ChangeRecorded:
+        request = replace.ChangeRequest(
+            serial,
+            {"subscriber": subscriber},
+            documents,
+            self.token(label) if label else None,
+            USER_PIN if label else None,
+            CARD,
+        )
+        return replace.change(self.ctx, request, operators or self.acting())
+
+    def add_item(
+        self, serial: str, item: str = "si-online", operators: Operators | None = None
+    ) -> EnrollmentResult | replace.ItemRecorded:
+        request = replace.AddItemRequest(serial, item, settlement=CARD)
+        return replace.add_item(self.ctx, request, operators or self.acting())
+
+    def unlock(
+        self, identity: str = ID_A, operators: Operators | None = None, label: str = "SUB1"
+    ) -> unlock.UnlockResult:
+        request = unlock.UnlockRequest(self.token(label), identity, SO_PIN, "135792", CARD)
+        return unlock.unlock(self.ctx, request, operators or self.acting())
+
+    def suspend(
+        self,
+        serial: str,
+        identity: str | None = ID_A,
+        operators: Operators | None = None,
+        emergency_reason: str | None = None,
+    ) -> StatusChanged:
+        request = StatusRequest(serial, identity=identity, emergency_reason=emergency_reason)
+        return certificates.suspend(self.ctx, request, operators or self.acting(second=None))
+
+    def resume(
+        self, serial: str, identity: str | None = ID_A, operators: Operators | None = None
+    ) -> StatusChanged:
+        request = StatusRequest(serial, identity=identity)
+        return certificates.resume(self.ctx, request, operators or self.acting())
+
+    def revoke(
+        self, serial: str, identity: str | None = ID_A, operators: Operators | None = None
+    ) -> StatusChanged:
+        request = StatusRequest(serial, identity=identity, reason=RevocationReason.KEY_COMPROMISE)
+        return certificates.revoke(self.ctx, request, operators or self.acting())
 
     def counts(self) -> Counts:
         with self.store.session() as session:
