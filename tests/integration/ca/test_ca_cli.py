@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from counter_app.ca import CAFiles
 from tests.conftest import CLI
-from tests.integration.ca.conftest import BIN, CA_ENV, issue_via_cli, run
+from tests.integration.ca.conftest import BIN, CA_ENV, issue_via_cli, make_csr, run
 
 
 def lint_cert(path: Path) -> str:
@@ -130,3 +130,43 @@ def test_csr_with_a_mangled_public_key_is_refused_in_one_line(ca_cli: CLI, tmp_p
     assert result.stderr.strip() == (
         "error: the certificate request is not valid: its public key cannot be parsed"
     )
+
+
+def test_ca_issue_with_only_the_ca_passphrase_is_refused(ca_cli: CLI, tmp_path: Path) -> None:
+    _, csr = make_csr()
+    path = tmp_path / "any.csr"
+    path.write_bytes(csr)
+    result = ca_cli(
+        "--lang", "en", "ca", "issue", "--csr", str(path), "--profile", "unit",
+        "--cn", "Any Company", "--org", "Any Company",
+        env={"COUNTER_APP_CA_PASSPHRASE": CA_ENV["COUNTER_APP_CA_PASSPHRASE"]},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "supervisor" in result.stderr and "COUNTER_APP_SUPERVISOR" in result.stderr
+    import sqlite3
+
+    with sqlite3.connect(ca_cli.data_dir / "counter.db") as conn:
+        assert conn.execute("SELECT count(*) FROM ca_certificates").fetchall() == [(0,)]
+
+
+def test_ca_issue_needs_a_second_person(ca_cli: CLI, tmp_path: Path) -> None:
+    _, csr = make_csr()
+    path = tmp_path / "any.csr"
+    path.write_bytes(csr)
+    env = {k: v for k, v in CA_ENV.items() if not k.startswith("COUNTER_APP_REVIEWER")}
+    result = ca_cli(
+        "--lang", "en", "ca", "issue", "--csr", str(path), "--profile", "unit",
+        "--cn", "Any Company", "--org", "Any Company", env=env,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: ca issue needs a second person (reviewer or supervisor) to approve: "
+        "ask a reviewer to sign in"
+    )
+
+
+def test_ca_issue_is_audited_under_the_officers_names(ca_cli: CLI, tmp_path: Path) -> None:
+    issue_via_cli(ca_cli, tmp_path)
+    listed = ca_cli("audit", "list", "--action", "certificate.issue", "--json", env=CA_ENV)
+    assert listed.returncode == 0, listed.stderr
+    assert "sup1+rev1" in listed.stdout and "ca-cli" not in listed.stdout

@@ -223,3 +223,71 @@ def test_unknown_token_is_refused_before_anything_is_written(counter: Counter) -
     result = counter.enroll(copy.deepcopy(example("individual")), "NOPE")
     assert result.returncode == 2
     assert counter.db("SELECT COUNT(*) FROM applications") == [(0,)]
+
+
+LONG_UNIT = "山西省太原市晋阳湖数字经济产业园区管理委员会"  # 22 characters, 66 bytes in UTF-8
+
+
+def test_a_long_chinese_unit_name_is_issued_in_full_and_lints_clean(
+    counter: Counter, tmp_path: Path
+) -> None:
+    data = example("unit")
+    data["subscriber"]["name"] = LONG_UNIT
+    counter.token("SUB1")
+    result = counter.enroll(data, "SUB1")
+    assert result.returncode == 0, result.stderr
+    leaf = _read_token_certificate(counter, "SUB1", tmp_path)
+    subject = subprocess.run(
+        [
+            "openssl",
+            "x509",
+            "-in",
+            str(leaf),
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "utf8,sep_multiline",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"CN={LONG_UNIT}" in subject and f"O={LONG_UNIT}" in subject
+    lint = subprocess.run(
+        [str(BIN / "lint_pkix_cert"), "lint", "-s", "WARNING", str(leaf)],
+        capture_output=True,
+        text=True,
+    )
+    assert lint.stdout.strip() == "" and lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_a_name_over_64_characters_is_refused_before_payment_or_key(counter: Counter) -> None:
+    data = example("unit")
+    data["subscriber"]["name"] = "山" * 65
+    counter.token("SUB1")
+    result = counter.run("--lang", "en", "enroll", *_app_file(counter, data), "--module",
+                         counter.softhsm.module, "--token-label", "SUB1")  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "must have at most 64 characters (it has 65)" in result.stderr, result.stderr
+    assert counter.db("SELECT count(*) FROM applications") == [(0,)]
+    assert counter.db("SELECT count(*) FROM payments") == [(0,)]
+    assert "Private Key Object" not in counter.token_objects("SUB1")
+
+
+def test_a_token_holding_another_subscribers_live_certificate_is_refused(
+    counter: Counter,
+) -> None:
+    counter.enrolled("individual", label="SUB1")
+    other = example("unit")
+    result = counter.run("--lang", "en", "enroll", *_app_file(counter, other), "--module",
+                         counter.softhsm.module, "--token-label", "SUB1")  # fmt: skip
+    assert result.returncode == 2
+    assert "holds another subscriber's live certificate" in result.stderr, result.stderr
+    assert counter.db("SELECT count(*) FROM applications WHERE certificate_type = 'unit'") == [(0,)]
+    assert counter.token_objects("SUB1").count("Private Key Object") == 1
+
+
+def _app_file(counter: Counter, data: dict) -> tuple[str]:
+    path = counter.tmp / "app-extra.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return (str(path),)
