@@ -62,10 +62,10 @@ STAFF: dict[str, tuple[Role, str]] = {
 
 # The individual of resources/examples/enroll-individual.json (张三) and another person.
 ID_A = "140105198506122318"
-ID_B = "140105199203151238"
+ID_B = "140102199003071534"
 # The unit example's handling agent (李四) and the agent who takes over from them.
 AGENT_OLD_ID = "140102199003071526"
-AGENT_NEW_ID = "110101198001010027"
+AGENT_NEW_ID = "140102199105011014"
 CARD = SettlementForm(method="card")
 
 

@@ -1,0 +1,94 @@
+"""Recovery never takes a journal entry whose owner is alive (another process still working on
+it), and takes one whose owner is dead.
+
+The other owner is a real process (``sleep``) whose ``host:pid:start`` is written as the entry's
+owner, exactly as :func:`counter_app.services.journal.me` would write it in that process.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from counter_app.services import journal, recovery
+from counter_app.services.pipeline import ServiceInterrupted
+from counter_app.store.counter import JournalEntry
+from counter_app.token.errors import TokenRemoved
+from tests.unit.services.conftest import Counter
+from tests.unit.services.fakes import USER_PIN
+
+
+@pytest.fixture
+def other_process() -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(["sleep", "30"])
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+
+
+def owner_of(proc: subprocess.Popen[bytes]) -> str:
+    host = journal.me().rsplit(":", 2)[0]
+    return f"{host}:{proc.pid}:{journal._process_start(proc.pid)}"
+
+
+def interrupted(counter: Counter, owner: str) -> str:
+    """An enrollment cut off after issuing (the token pulled at the write), handed to ``owner``."""
+    device = counter.tokens.add("SUB1")
+    device.fail_write = TokenRemoved()
+    with pytest.raises(ServiceInterrupted) as info:
+        counter.enroll(label="SUB1")
+    device.fail_write = None  # re-inserted
+    app_id = str(info.value.data["application"])
+    with counter.store.session() as session:
+        entry = session.execute(
+            select(JournalEntry).where(JournalEntry.application_id == app_id)
+        ).scalar_one()
+        assert (entry.state, entry.step) == ("open", "issued")
+        entry.owner = owner
+    return app_id
+
+
+def journal_entry(counter: Counter, app_id: str) -> tuple[str, str | None]:
+    with counter.store.session() as session:
+        entry = journal.entry_for(session, app_id)
+        return entry.state, entry.owner
+
+
+def test_entry_of_a_live_owner_is_not_taken(
+    counter: Counter, other_process: subprocess.Popen[bytes]
+) -> None:
+    owner = owner_of(other_process)
+    app_id = interrupted(counter, owner)
+    [outcome] = recovery.recover(counter.ctx, USER_PIN)
+    assert (outcome.application_id, outcome.result) == (app_id, "busy")
+    assert journal_entry(counter, app_id) == ("open", owner)
+    assert counter.tokens.by_label("SUB1").certificates == []
+
+
+def test_entry_of_a_live_owner_is_listed_as_busy(
+    counter: Counter, other_process: subprocess.Popen[bytes]
+) -> None:
+    app_id = interrupted(counter, owner_of(other_process))
+    [item] = recovery.list_interrupted(counter.ctx)
+    assert (item.application_id, item.busy) == (app_id, True)
+
+
+def test_entry_of_a_dead_owner_is_taken(
+    counter: Counter, other_process: subprocess.Popen[bytes]
+) -> None:
+    owner = owner_of(other_process)
+    app_id = interrupted(counter, owner)
+    other_process.kill()
+    other_process.wait(timeout=10)
+    [outcome] = recovery.recover(counter.ctx, USER_PIN)
+    assert (outcome.application_id, outcome.result) == (app_id, "finished")
+    assert journal_entry(counter, app_id) == ("done", journal.me())
+    [held] = counter.tokens.by_label("SUB1").certificates
+    serial = counter.ca.serial_for_application(app_id)
+    assert serial is not None and held.certificate.serial_number == int(serial, 16)
