@@ -1,5 +1,5 @@
 """Recovery never takes a journal entry whose owner is alive (another process still working on
-it), and takes one whose owner is dead.
+it), and takes one whose owner is dead; it closes what an interrupted service left open.
 
 The other owner is a real process (``sleep``) whose ``host:pid:start`` is written as the entry's
 owner, exactly as :func:`counter_app.services.journal.me` would write it in that process.
@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from counter_app.services import journal, recovery
+from counter_app.services.certificates import show_application
 from counter_app.services.pipeline import ServiceInterrupted
 from counter_app.store.counter import JournalEntry
 from counter_app.token.errors import TokenRemoved
@@ -92,3 +93,52 @@ def test_entry_of_a_dead_owner_is_taken(
     [held] = counter.tokens.by_label("SUB1").certificates
     serial = counter.ca.serial_for_application(app_id)
     assert serial is not None and held.certificate.serial_number == int(serial, 16)
+
+
+class Crash(Exception):
+    """The process ends right after the application was recorded (in-process stand-in for the
+    ``COUNTER_APP_TEST_CRASH_AFTER=recorded`` hook, which calls ``os._exit``)."""
+
+
+def interrupted_change_on_the_records(counter: Counter, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A change of the mobile (no token involved), cut off after it was recorded and paid."""
+    enrolled = counter.enroll()
+
+    def crash(step: str) -> None:
+        if step == "recorded":
+            raise Crash(step)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(counter.ctx, "step_done", crash)
+        with pytest.raises(Crash):
+            counter.change(enrolled.serial, {"mobile": "13900139000"})
+    [item] = recovery.list_interrupted(counter.ctx)
+    assert (item.service, item.step, item.token_serial, item.token_label) == (
+        "change",
+        "recorded",
+        None,
+        None,
+    )
+    return item.application_id
+
+
+def test_interrupted_change_on_the_records_is_recovered(
+    counter: Counter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app_id = interrupted_change_on_the_records(counter, monkeypatch)
+    [outcome] = recovery.recover(counter.ctx, None)
+    assert (outcome.application_id, outcome.result) in {
+        (app_id, "finished"),
+        (app_id, "rolled_back"),
+    }, outcome
+    assert journal_entry(counter, app_id)[0] != "open"
+
+
+def test_interrupted_change_on_the_records_rolls_back_with_a_refund(
+    counter: Counter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app_id = interrupted_change_on_the_records(counter, monkeypatch)
+    [outcome] = recovery.recover(counter.ctx, None, rollback=True)
+    assert (outcome.application_id, outcome.result) == (app_id, "rolled_back"), outcome
+    [refund] = show_application(counter.ctx, app_id)["refunds"]
+    assert refund["amount_fen"] == 5000
