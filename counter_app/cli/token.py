@@ -78,7 +78,7 @@ def token_init(
     user_pin = read_secret("COUNTER_APP_USER_PIN")
     check_pin_policy(so_pin, field="so_pin")
     check_pin_policy(user_pin, field="user_pin")
-    who = _acting_operator(app)
+    who = _acting_operator(app, "token_format")
     info = init_token(
         _module(app, module),
         new_label=new_label,
@@ -127,7 +127,7 @@ def token_unblock(
     so_pin = read_secret("COUNTER_APP_SO_PIN")
     new = read_secret("COUNTER_APP_NEW_USER_PIN")
     check_pin_policy(new, field="new_pin")
-    who = _acting_operator(app)
+    who = _acting_operator(app, "token_unblock")
     info = unblock_pin(_module(app, module), so_pin=so_pin, new_pin=new, label=label, serial=serial)
     _audit(app, who, "token.unblock", info.serial, {"label": info.label})
     click.echo("user PIN reset")
@@ -160,7 +160,7 @@ def token_objects(
         )
 
 
-def _acting_operator(app: AppContext) -> str | None:
+def _acting_operator(app: AppContext, action: str | None = None) -> str | None:
     """Who is acting, asked before the token is touched: None without a store (a bare token
     tool, nothing to audit), the signed-in operator when COUNTER_APP_OPERATOR names one, else
     the anonymous "token-cli" (the token itself still demands its PIN or SO PIN)."""
@@ -174,7 +174,14 @@ def _acting_operator(app: AppContext) -> str | None:
     except StoreNotInitialised:
         return None
     if os.environ.get("COUNTER_APP_OPERATOR"):
-        return sign_in(app).name
+        operator = sign_in(app)
+        if action is not None:
+            # The counter's own token work follows the policy like every service.
+            from counter_app.domain.policy import Action, authorise
+            from counter_app.services.pipeline import Operators, current_actors
+
+            authorise(Action(action), current_actors(app.store(), Operators(operator)))
+        return operator.name
     return "token-cli"
 
 

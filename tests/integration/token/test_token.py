@@ -488,3 +488,16 @@ def test_token_verbs_are_audited_under_the_signed_in_operator(
     events = [json.loads(line) for line in listed.stdout.splitlines()]
     assert [(e["operator"], e["object"]) for e in events] == [("admin", f"token:{serial}")]
     assert PIN not in listed.stdout and "975310" not in listed.stdout
+
+
+def test_an_admin_may_not_format_a_subscriber_token(token: SoftHSM, initialised_cli: CLI) -> None:
+    # Admins manage operators and settings; tokens are the makers' work (the policy).
+    operator = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
+    result = initialised_cli(
+        "--lang", "en", "token", "init", "--module", token.module, "--token-label", "SUB1",
+        "--label", "OTHER", "--yes",
+        env={**operator, "COUNTER_APP_SO_PIN": SO, "COUNTER_APP_USER_PIN": "135790"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error: permission denied: token format needs")
+    assert "SUB1" in token.pkcs11_tool("-L").stdout
