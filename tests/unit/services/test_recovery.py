@@ -7,6 +7,7 @@ owner, exactly as :func:`counter_app.services.journal.me` would write it in that
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 from collections.abc import Iterator
 
@@ -38,7 +39,7 @@ def owner_of(proc: subprocess.Popen[bytes]) -> str:
     return f"{host}:{proc.pid}:{journal._process_start(proc.pid)}"
 
 
-def interrupted(counter: Counter, owner: str) -> str:
+def interrupted(counter: Counter, owner: str, lease_until: dt.datetime | None = None) -> str:
     """An enrollment cut off after issuing (the token pulled at the write), handed to ``owner``."""
     device = counter.tokens.add("SUB1")
     device.fail_write = TokenRemoved()
@@ -52,6 +53,8 @@ def interrupted(counter: Counter, owner: str) -> str:
         ).scalar_one()
         assert (entry.state, entry.step) == ("open", "issued")
         entry.owner = owner
+        if lease_until is not None:
+            entry.lease_until = lease_until
     return app_id
 
 
@@ -93,6 +96,17 @@ def test_entry_of_a_dead_owner_is_taken(
     [held] = counter.tokens.by_label("SUB1").certificates
     serial = counter.ca.serial_for_application(app_id)
     assert serial is not None and held.certificate.serial_number == int(serial, 16)
+
+
+@pytest.mark.parametrize(("lease_minutes", "taken"), [(5, False), (-5, True)])
+def test_entry_of_another_host_is_taken_only_when_its_lease_has_run_out(
+    counter: Counter, lease_minutes: int, taken: bool
+) -> None:
+    lease_until = counter.clock() + dt.timedelta(minutes=lease_minutes)
+    app_id = interrupted(counter, "counter-b.example:4242:99", lease_until)
+    [outcome] = recovery.recover(counter.ctx, USER_PIN)
+    assert outcome.application_id == app_id
+    assert outcome.result == ("finished" if taken else "busy")
 
 
 class Crash(Exception):
