@@ -7,6 +7,7 @@ import hashlib
 import re
 import tomllib
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -170,6 +171,17 @@ def check_subject(profile: Profile, subject: SubjectInfo) -> None:
         )
 
 
+def name_attribute(oid: ObjectIdentifier, value: str) -> x509.NameAttribute:
+    """A name attribute bounded by :func:`check_subject` in characters, as X.520 counts.
+
+    cryptography counts UTF-8 bytes and refuses (or, unvalidated, warns about) a 22-character
+    Chinese unit name of 66 bytes; the bound here is the standard's, so its warning is moot.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Attribute's length", category=UserWarning)
+        return x509.NameAttribute(oid, value, _validate=False)
+
+
 def subject_name(profile: Profile, subject: SubjectInfo) -> x509.Name:
     check_subject(profile, subject)
     attributes = []
@@ -179,7 +191,7 @@ def subject_name(profile: Profile, subject: SubjectInfo) -> x509.Name:
         if value:
             # check_subject counted characters, as X.520 does; cryptography's own check counts
             # UTF-8 bytes and would refuse a 22-character Chinese unit name (66 bytes).
-            attributes.append(x509.NameAttribute(oid, value, _validate=False))
+            attributes.append(name_attribute(oid, value))
     return x509.Name(attributes)
 
 

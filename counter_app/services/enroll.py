@@ -100,7 +100,8 @@ class EnrollRequest:
         return cls(request, token, pin, replace, additional_certificate)
 
 
-def _owner_name(ctx: ServiceContext, subscriber: object) -> str | None:
+def owner_name(ctx: ServiceContext, subscriber: object) -> str | None:
+    """A device's owning unit's name, as the RA holds it (the subject's O)."""
     if not isinstance(subscriber, Device):
         return None
     with ctx.store.session() as session:
@@ -118,7 +119,7 @@ def enrollment_subject(
     return subject_for(
         request.subscriber,
         subscriber_ref=subscriber_ref,
-        owner_name=_owner_name(ctx, request.subscriber),
+        owner_name=owner_name(ctx, request.subscriber),
     )
 
 
@@ -176,7 +177,7 @@ class EnrollService:
         subject = subject_for(
             plan.subscriber,
             subscriber_ref=job.subscriber_ref,
-            owner_name=_owner_name(ctx, plan.subscriber),
+            owner_name=owner_name(ctx, plan.subscriber),
         )
         assert plan.key_algorithm is not None and job.token is not None
         issued = fulfil(

@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 
 from counter_app.ca import CertificateNotFound, IssuedCertificate, RevocationReason, SubjectInfo
 from counter_app.ca.ocsp import serial_hex
-from counter_app.ca.profiles import check_subject, get_profile
+from counter_app.ca.profiles import check_subject, get_profile, name_attribute
 from counter_app.services.context import ServiceContext
 from counter_app.services.journal import entry_for
 from counter_app.services.pipeline import Job
@@ -31,9 +31,7 @@ log = logging.getLogger(__name__)
 def csr_subject(subject: SubjectInfo) -> x509.Name:
     # The signing module ignores the CSR's subject; this one only helps a human reading the CSR.
     # Characters are counted (X.520), not UTF-8 bytes: check_subject has bounded the name.
-    return x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, subject.common_name, _validate=False)]
-    )
+    return x509.Name([name_attribute(NameOID.COMMON_NAME, subject.common_name)])
 
 
 def build_csr(key: KeyOnToken, subject: SubjectInfo) -> x509.CertificateSigningRequest:

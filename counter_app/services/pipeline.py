@@ -46,6 +46,7 @@ from counter_app.services.records import (
     dumps,
     record_agreement,
     record_payment,
+    subscriber_row_of,
     upsert_subscriber,
 )
 from counter_app.services.tokens import SubscriberToken, TokenChoice
@@ -135,6 +136,9 @@ class Plan:
     token: TokenChoice | None = None
     # Service facts recorded in the application's data (items, changes, reasons ...).
     details: Mapping[str, Any] = field(default_factory=dict)
+    # Whether the subscriber's row takes these details as the latest (enroll, change); the
+    # application's snapshot always holds them.
+    update_subscriber: bool = True
 
 
 @dataclass(frozen=True)
@@ -292,7 +296,11 @@ def record(
     token_serial = token.token_serial if token is not None else None
     token_label = token.token_label if token is not None else None
     with ctx.store.session() as session:
-        subscriber_row = upsert_subscriber(session, plan.subscriber, now, auth.maker)
+        subscriber_row = (
+            upsert_subscriber(session, plan.subscriber, now, auth.maker)
+            if plan.update_subscriber
+            else subscriber_row_of(session, plan.subscriber)
+        )
         details = {
             **plan.details,
             "documents": [d.to_mapping() for d in plan.documents],

@@ -71,6 +71,19 @@ def upsert_subscriber(
     return row
 
 
+def subscriber_row_of(session: Session, subscriber: Subscriber) -> SubscriberRow:
+    """The subscriber's row as it stands (a service on an existing certificate)."""
+    row = session.execute(
+        select(SubscriberRow).where(
+            SubscriberRow.kind == subscriber.kind.value,
+            SubscriberRow.identity == subscriber.identity_key,
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(what_zh="订户", what_en="subscriber", key=subscriber.identity_key)
+    return row
+
+
 @dataclass(frozen=True)
 class NewApplication:
     service: str

@@ -122,6 +122,11 @@ def _recover_one(
     if item.step == "written" and not rollback:
         _complete(ctx, item, operator)
         return Outcome(item.application_id, "finished")
+    if not item.token_serial and not item.token_label:
+        # A change or an item on the records only: nothing was done outside the database, so
+        # it is rolled back (with its refund); the subscriber's request is taken again.
+        close_rolled_back(ctx, item.application_id, operator, f"recovered from step {item.step}")
+        return Outcome(item.application_id, "rolled_back")
     choice = TokenChoice(
         serial=item.token_serial, label=None if item.token_serial else item.token_label
     )

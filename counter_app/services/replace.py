@@ -34,7 +34,7 @@ from counter_app.domain.subscribers import (
     parse_subscriber,
 )
 from counter_app.services.context import ServiceContext
-from counter_app.services.enroll import EnrollmentResult
+from counter_app.services.enroll import EnrollmentResult, owner_name
 from counter_app.services.issuance import check_issuable, drop_old_key, fulfil, supersede, undo
 from counter_app.services.pipeline import Job, Operators, Plan, run
 from counter_app.services.records import (
@@ -170,6 +170,7 @@ class Existing:
     subscriber: Subscriber
     token_serial: str | None
     items: tuple[str, ...]
+    key_algorithm: str | None = None
 
 
 def existing(ctx: ServiceContext, serial: str, transition: Transition) -> Existing:
@@ -196,6 +197,7 @@ def existing(ctx: ServiceContext, serial: str, transition: Transition) -> Existi
             subscriber_as_recorded(session, current),
             origin.token_serial,
             items,
+            origin.key_algorithm,
         )
 
 
@@ -243,16 +245,24 @@ class _Replacing:
         items = old.items if items is None else items
         algorithm = None
         if token is not None:
+            # Unless the clerk chooses, the new key is of the old one's kind: the token is the
+            # same (or of the same model), and it may offer only that algorithm.
             algorithm = cert_type.check_key_algorithm(
-                key_algorithm or cert_type.default_key_algorithm.value
+                key_algorithm or old.key_algorithm or cert_type.default_key_algorithm.value
             ).value
             subject = subject_for(
-                subscriber, subscriber_ref="RA00000000", items=_in_certificate(ctx, items)
+                subscriber,
+                subscriber_ref="RA00000000",
+                owner_name=owner_name(ctx, subscriber),
+                items=_in_certificate(ctx, items),
             )
             check_issuable(ctx, subject, cert_type.profile)
         return Plan(
             certificate_type=cert_type.code,
             subscriber=subscriber,
+            # Only a change updates what the RA holds of the subscriber now; a renewal of an
+            # older certificate must not put its older details (an earlier agent) back.
+            update_subscriber=self.action is Action.CHANGE,
             fee=fee,
             settlement=settlement.settle(fee),
             documents=documents,
@@ -288,7 +298,10 @@ class _Replacing:
         cert_type = ctx.fee_table.certificate_type(plan.certificate_type)
         items = tuple(plan.details.get("items", ()))
         subject = subject_for(
-            plan.subscriber, subscriber_ref=job.subscriber_ref, items=_in_certificate(ctx, items)
+            plan.subscriber,
+            subscriber_ref=job.subscriber_ref,
+            owner_name=owner_name(ctx, plan.subscriber),
+            items=_in_certificate(ctx, items),
         )
         ends = dt.datetime.fromisoformat(plan.details["old_not_after"]) if keep_term else None
         issued = fulfil(
