@@ -4,6 +4,7 @@ outside by OpenSC's pkcs11-tool and openssl."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -216,3 +217,12 @@ def test_rsa_pkcs_over_a_host_digest_info_gives_the_signature_of_sha256_rsa_pkcs
     # PKCS#1 v1.5 is deterministic: both routes must give the very same bytes.
     assert host_digest == on_token
     key.public_key.verify(host_digest, b"hello", padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_token_capabilities_on_the_cli_list_what_the_token_can_make(token: Impl, cli: CLI) -> None:
+    result = cli("token", "capabilities", "--module", token.module, "--label", "SUB1", "--json")
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    listed = token.pkcs11_tool("--token-label", "SUB1", "-M").stdout
+    assert ("ec-p256" in shown["key_algorithms"]) == ("ECDSA-KEY-PAIR-GEN" in listed)
+    assert "rsa-2048" in shown["key_algorithms"]
