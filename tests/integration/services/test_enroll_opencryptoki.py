@@ -73,3 +73,32 @@ def test_ec_enrollment_on_a_token_without_ec_is_refused_before_payment(
             "--token-label", "SUB1", "--login", "--pin", USER_PIN, "-O"
         ).stdout
     )
+
+
+def test_renewal_to_ec_on_a_token_without_ec_is_refused_before_payment(
+    short_lived: Counter, opencryptoki: OpenCryptoki
+) -> None:
+    counter = Counter(short_lived.cli, opencryptoki, short_lived.tmp)  # type: ignore[arg-type]
+    data = example("individual")
+    data["key_algorithm"] = "rsa-2048"
+    counter.token("SUB1")
+    enrolled = counter.enroll(data, "SUB1")
+    assert enrolled.returncode == 0, enrolled.stderr
+    serial = json.loads(enrolled.stdout)["serial"]
+    result = counter.run(
+        "renew",
+        serial,
+        "--module",
+        opencryptoki.module,
+        "--token-label",
+        "SUB1",
+        "--key-algorithm",
+        "ec-p256",
+        "--method",
+        "cash",
+        "--tendered",
+        "80.00",
+    )
+    assert result.returncode == 2 and "该介质仅支持 RSA 2048" in result.stderr
+    assert counter.db("SELECT COUNT(*) FROM applications") == [(1,)]
+    assert counter.db("SELECT COUNT(*) FROM payments") == [(1,)]
