@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,6 +77,8 @@ class SoftHSM:
     module: str
     conf: Path
     tokendir: Path
+    name = "softhsm"
+    so_pin = "12345678"
 
     def init_token(self, label: str, so_pin: str = "12345678", pin: str = "123456") -> None:
         # Test set-up only: softhsm2-util takes PINs on argv; product code never does.
@@ -118,6 +122,85 @@ def softhsm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SoftHSM
     )
     monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
     yield SoftHSM(default_pkcs11_module(), conf, tokendir)
+
+
+OPENCRYPTOKI_MODULE = "/usr/lib/x86_64-linux-gnu/pkcs11/libopencryptoki.so"
+OPENCRYPTOKI_SLOT = 3  # the soft token (libpkcs11_sw.so) in Debian's opencryptoki.conf
+OPENCRYPTOKI_LOCK = Path(tempfile.gettempdir()) / "counter-app-opencryptoki.lock"
+
+
+@dataclass
+class OpenCryptoki:
+    """opencryptoki's soft token (IBM SoftTok), a second PKCS#11 implementation.
+
+    Unlike SoftHSM its token is machine state shared by every process (the pkcsslotd daemon and
+    /var/lib/opencryptoki/swtok), so the fixture holds a file lock for the whole test (two test
+    runs on one machine take turns) and every test formats the token afresh: no test sees what
+    another left. Its SO PIN stays the factory one (C_InitToken needs the current SO PIN), and
+    its PINs are 4 to 8 characters long."""
+
+    module: str = OPENCRYPTOKI_MODULE
+    slot: int = OPENCRYPTOKI_SLOT
+    name = "opencryptoki"
+    so_pin = "87654321"
+
+    def init_token(self, label: str, so_pin: str | None = None, pin: str = "123456") -> None:
+        # Test set-up only: pkcs11-tool takes PINs on argv; product code never does.
+        assert so_pin in (None, self.so_pin), "opencryptoki's SO PIN is its factory one"
+        self.pkcs11_tool(
+            "--slot", str(self.slot), "--init-token", "--label", label, "--so-pin", self.so_pin
+        )
+        self.pkcs11_tool(
+            "--slot",
+            str(self.slot),
+            "--login",
+            "--login-type",
+            "so",
+            "--so-pin",
+            self.so_pin,
+            "--init-pin",
+            "--new-pin",
+            pin,
+        )
+
+    def pkcs11_tool(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["pkcs11-tool", "--module", self.module, *args],
+            capture_output=True,
+            text=True,
+            check=check,
+        )
+
+
+def _pkcsslotd_running() -> bool:
+    try:
+        pid = int(Path("/run/pkcsslotd.pid").read_text().strip())
+    except (OSError, ValueError):
+        return False
+    return Path(f"/proc/{pid}").exists()
+
+
+@pytest.fixture
+def opencryptoki() -> Iterator[OpenCryptoki]:
+    """opencryptoki's soft token, formatted blank-labelled "OCK-FREE" for this test alone."""
+    if not Path(OPENCRYPTOKI_MODULE).exists() or not _pkcsslotd_running():
+        pytest.fail(
+            "opencryptoki is not installed or pkcsslotd is not running: run the README's test "
+            "command (scripts/setup-env --test installs and starts it)"
+        )
+    with OPENCRYPTOKI_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ock = OpenCryptoki()
+        # Erase what an earlier test left; tests format it again under the label they use.
+        ock.init_token("OCK-FREE")
+        yield ock
+
+
+@pytest.fixture(params=["softhsm", "opencryptoki"])
+def pkcs11_impl(request: pytest.FixtureRequest) -> SoftHSM | OpenCryptoki:
+    """Each PKCS#11 implementation the token layer is run on, one after the other."""
+    impl: SoftHSM | OpenCryptoki = request.getfixturevalue(request.param)
+    return impl
 
 
 @pytest.fixture

@@ -42,7 +42,13 @@ def token_list(app: AppContext, module: str | None, as_json: bool) -> None:
     for t in tokens:
         flags = [
             name
-            for name in ("pin_count_low", "pin_final_try", "pin_locked", "pin_to_be_changed")
+            for name in (
+                "pin_count_low",
+                "pin_final_try",
+                "pin_locked",
+                "pin_to_be_changed",
+                "so_pin_to_be_changed",
+            )
             if getattr(t, name)
         ]
         state = "initialised" if t.initialised else "not initialised"
@@ -50,6 +56,32 @@ def token_list(app: AppContext, module: str | None, as_json: bool) -> None:
             f"slot {t.slot_id}\t{t.label or '-'}\t{t.manufacturer}\t{t.model}\t{t.serial}\t{state}"
             f"\t{','.join(flags) or 'pin ok'}"
         )
+
+
+@token_group.command("capabilities")
+@click.option("--module", default=None)
+@click.option("--label", default=None)
+@click.option("--serial", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def token_capabilities(
+    app: AppContext, module: str | None, label: str | None, serial: str | None, as_json: bool
+) -> None:
+    """What the token can do: key algorithms, PIN length limits, PIN flags (no PIN needed)."""
+    from counter_app.token import read_capabilities
+
+    caps = read_capabilities(_module(app, module), label=label, serial=serial)
+    data = caps.to_json()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    low, high = data["pin_length"]
+    click.echo(f"{caps.label}\t{caps.model}\t{caps.serial}")
+    click.echo(f"key algorithms\t{', '.join(data['key_algorithms']) or '-'}")
+    click.echo(f"PIN length\t{low}-{high}")
+    for flag in ("user_pin_to_be_changed", "so_pin_to_be_changed"):
+        if data[flag]:
+            click.echo(flag)
 
 
 @token_group.command("init")

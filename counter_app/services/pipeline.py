@@ -208,6 +208,7 @@ def run(
     settled = _settle(plan, auth)
     with _token(ctx, plan, service.pin(request)) as token:
         if token is not None:
+            _check_key_algorithm(ctx, plan, token)
             plan = service.check_token(ctx, plan, token)
         # Once more at the moment of acting: the PIN and the token checks took time.
         auth = _authorise(service.action, current_actors(ctx.store, operators), plan)
@@ -220,6 +221,14 @@ def run(
             raise
         close_done(ctx, recorded.application_id, auth.maker, new_serial=_new_serial(result))
     return result
+
+
+def _check_key_algorithm(ctx: ServiceContext, plan: Plan, token: SubscriberToken) -> None:
+    """The token must be able to make the chosen key before anything is recorded or paid; the
+    refusal names what it can make among the certificate type's choices."""
+    if plan.key_algorithm is not None:
+        offered = ctx.fee_table.certificate_type(plan.certificate_type).key_algorithms
+        token.capabilities.check_key_algorithm(plan.key_algorithm, tuple(a.value for a in offered))
 
 
 def _new_serial(result: object) -> str | None:

@@ -18,7 +18,14 @@ from cryptography import x509
 from counter_app.ca import CertificateNotFound
 from counter_app.ca.ocsp import serial_hex
 from counter_app.domain.errors import CounterError, ValidationError
-from counter_app.token import KeySpec, check_pin_policy, find_token, open_token, unblock_pin
+from counter_app.token import (
+    KeySpec,
+    TokenCapabilities,
+    check_pin_policy,
+    find_token,
+    open_token,
+    unblock_pin,
+)
 
 
 class TokenNotChosen(ValidationError):
@@ -65,6 +72,9 @@ class SubscriberToken(Protocol):
 
     @property
     def token_label(self) -> str: ...
+
+    @property
+    def capabilities(self) -> TokenCapabilities: ...
 
     def generate_key_pair(self, spec: KeySpec, label: str) -> KeyOnToken: ...
 

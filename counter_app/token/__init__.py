@@ -2,6 +2,7 @@
 that never leave the token, sign CSRs on it, store certificates beside their keys."""
 
 from counter_app.token.admin import change_pin, check_pin_policy, init_token, unblock_pin
+from counter_app.token.capabilities import TokenCapabilities, read_capabilities
 from counter_app.token.keyspec import KeySpec, key_spec, register_key_spec
 from counter_app.token.session import (
     Token,
@@ -20,6 +21,7 @@ from counter_app.token.watcher import TokenEvent, TokenWatcher
 __all__ = [
     "KeySpec",
     "Token",
+    "TokenCapabilities",
     "TokenCertificate",
     "TokenEvent",
     "TokenInfo",
@@ -35,6 +37,7 @@ __all__ = [
     "key_spec",
     "list_tokens",
     "open_token",
+    "read_capabilities",
     "register_key_spec",
     "unblock_pin",
 ]

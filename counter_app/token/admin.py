@@ -15,6 +15,7 @@ from typing import Any
 
 from pkcs11 import exceptions as p11
 
+from counter_app.token.capabilities import capabilities_of
 from counter_app.token.errors import (
     PinPolicy,
     SOPinWrong,
@@ -98,15 +99,16 @@ def _public_object_count(module: str, token: Any) -> int:
 
 def _target_slot(
     module: str, slot: int | None, label: str | None, serial: str | None, force: bool
-) -> tuple[int, str | None]:
-    """The slot to format and the serial of the token now in it (None for a blank one)."""
+) -> tuple[int, str | None, Any]:
+    """The slot to format, the serial of the token now in it (None for a blank one) and the
+    token itself (to read its PIN limits)."""
     if label is None and serial is None:
         candidates = [(s, t) for s, t in _slots(module) if slot is None or s == slot]
         free = [(s, t) for s, t in candidates if not TokenInfo.of(s, t).initialised]
         if slot is not None and candidates and not free:
             slot_id, token = candidates[0]
         elif free:
-            return free[0][0], None
+            return free[0][0], None, free[0][1]
         else:
             raise TokenNotFound(which=f"slot {slot}" if slot is not None else "a free slot")
     else:
@@ -114,7 +116,7 @@ def _target_slot(
     count = _public_object_count(module, token)
     if count and not force:
         raise TokenHoldsObjects(count=count)
-    return slot_id, TokenInfo.of(slot_id, token).serial
+    return slot_id, TokenInfo.of(slot_id, token).serial, token
 
 
 def init_token(
@@ -137,7 +139,10 @@ def init_token(
         raise PinPolicy(
             "label", reason_zh="标签须为1至32字节", reason_en="the label must be 1 to 32 bytes"
         )
-    slot_id, old_serial = _target_slot(module, slot, label, serial, force)
+    slot_id, old_serial, target = _target_slot(module, slot, label, serial, force)
+    limits = capabilities_of(module, target)
+    limits.check_new_pin(so_pin, field="so_pin")
+    limits.check_new_pin(user_pin, field="user_pin")
     before = {i.serial for i in list_tokens(module) if i.initialised}
     reinitialise(module)  # no session of ours may be open on the token
     log.debug("C_InitToken on slot %s", slot_id)
@@ -185,12 +190,21 @@ def _so_session_set_user_pin(module: str, info: TokenInfo, so_pin: str, new_pin:
 def change_pin(
     module: str, *, old_pin: str, new_pin: str, label: str | None = None, serial: str | None = None
 ) -> TokenInfo:
-    """The subscriber changes their own PIN (old PIN needed); returns the token changed."""
+    """The subscriber changes their own PIN (old PIN needed); returns the token changed. The
+    new PIN must suit the token's length limits and differ from the old one (a token that asks
+    for its PIN to be changed is satisfied only by a new one)."""
     check_pin_policy(new_pin, field="new_pin")
+    if new_pin == old_pin:
+        raise PinPolicy(
+            "new_pin",
+            reason_zh="新PIN码不能与原PIN码相同",
+            reason_en="the new PIN must differ from the old one",
+        )
     from counter_app.token.session import open_token
 
     token = open_token(module, label=label, serial=serial)
-    with token.login(old_pin) as ts, translated(present=token.present):
+    token.capabilities().check_new_pin(new_pin, field="new_pin")
+    with token.login(old_pin, changing_pin=True) as ts, translated(present=token.present):
         ts._s.set_pin(old_pin, new_pin)
     log.info("user PIN changed on token serial=%s", token.info.serial)
     return token.info
@@ -201,7 +215,11 @@ def unblock_pin(
 ) -> TokenInfo:
     """The SO PIN sets a new user PIN (a locked PIN is unblocked); returns the token."""
     check_pin_policy(new_pin, field="new_pin")
-    info = find_token(module, label=label, serial=serial)
+    from counter_app.token.session import open_token
+
+    token = open_token(module, label=label, serial=serial)
+    token.capabilities().check_new_pin(new_pin, field="new_pin")
+    info = token.info
     _so_session_set_user_pin(module, info, so_pin, new_pin)
     log.info("user PIN reset with the SO PIN on token serial=%s", info.serial)
     return info

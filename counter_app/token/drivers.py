@@ -13,11 +13,16 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from pkcs11 import Attribute, KeyType
+from pkcs11 import Attribute, KeyType, Mechanism
 from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 
 from counter_app.token.errors import TokenError
 from counter_app.token.keyspec import KeySpec
+from counter_app.token.mechanisms import (
+    Mechanisms,
+    ecdsa_signing_routes,
+    rsa_signing_routes,
+)
 from counter_app.token.signer import TokenECPrivateKey, TokenRSAPrivateKey
 
 Template = Mapping[Attribute, Any]
@@ -42,8 +47,23 @@ class KeyDriver(Protocol):
     def public_key(self, public_object: Any) -> Any:
         """The public key as a ``cryptography`` object, from the token's public key object."""
 
-    def private_key(self, handle: Any, public: Any, present: Callable[[], bool] | None) -> Any:
-        """A ``cryptography``-shaped private key whose ``sign`` runs on the token."""
+    def private_key(
+        self,
+        handle: Any,
+        public: Any,
+        present: Callable[[], bool] | None,
+        mechanisms: Mechanisms | None = None,
+    ) -> Any:
+        """A ``cryptography``-shaped private key whose ``sign`` runs on the token, with the
+        mechanisms the token offers (None: not known, try each)."""
+
+    def supported_by(self, mechanisms: Mechanisms, spec: KeySpec) -> bool:
+        """Whether a token offering ``mechanisms`` can make this key and sign with it."""
+
+
+def _generates(mechanisms: Mechanisms, mechanism: int, bits: int | None) -> bool:
+    limits = mechanisms.get(int(mechanism))
+    return limits is not None and (bits is None or limits.fits(bits))
 
 
 class ECDriver:
@@ -74,9 +94,20 @@ class ECDriver:
         return key
 
     def private_key(
-        self, handle: Any, public: Any, present: Callable[[], bool] | None
+        self,
+        handle: Any,
+        public: Any,
+        present: Callable[[], bool] | None,
+        mechanisms: Mechanisms | None = None,
     ) -> TokenECPrivateKey:
-        return TokenECPrivateKey(handle, public, present)
+        return TokenECPrivateKey(handle, public, present, mechanisms)
+
+    def supported_by(self, mechanisms: Mechanisms, spec: KeySpec) -> bool:
+        bits = spec.key_bits
+        signs = ecdsa_signing_routes("sha256", mechanisms)
+        return _generates(mechanisms, Mechanism.EC_KEY_PAIR_GEN, bits) and any(
+            bits is None or mechanisms[int(r.mechanism)].fits(bits) for r in signs
+        )
 
 
 class RSADriver:
@@ -108,9 +139,20 @@ class RSADriver:
         return rsa.RSAPublicNumbers(e, n).public_key()
 
     def private_key(
-        self, handle: Any, public: Any, present: Callable[[], bool] | None
+        self,
+        handle: Any,
+        public: Any,
+        present: Callable[[], bool] | None,
+        mechanisms: Mechanisms | None = None,
     ) -> TokenRSAPrivateKey:
-        return TokenRSAPrivateKey(handle, public, present)
+        return TokenRSAPrivateKey(handle, public, present, mechanisms)
+
+    def supported_by(self, mechanisms: Mechanisms, spec: KeySpec) -> bool:
+        bits = spec.key_bits
+        signs = rsa_signing_routes("sha256", mechanisms)
+        return _generates(mechanisms, Mechanism.RSA_PKCS_KEY_PAIR_GEN, bits) and any(
+            bits is None or mechanisms[int(r.mechanism)].fits(bits) for r in signs
+        )
 
 
 _DRIVERS: dict[str, KeyDriver] = {"ec": ECDriver(), "rsa": RSADriver()}

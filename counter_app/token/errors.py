@@ -88,3 +88,33 @@ class TokenHoldsObjects(TokenError):
     code = "token_holds_objects"
     zh = "介质上已有{count}个对象，格式化会全部删除；请确认后重试"
     en = "the token holds {count} objects that formatting would erase; confirm to go on"
+
+
+class MechanismUnavailable(TokenError):
+    code = "mechanism_unavailable"
+    zh = "该介质没有可用的签名机制（{what}）"
+    en = "the token offers no mechanism for {what}"
+
+
+class KeyAlgorithmNotSupported(TokenError):
+    """The token cannot make or use keys of the algorithm chosen; ``allowed`` names what it can."""
+
+    code = "key_algorithm_not_supported"
+    zh = "该介质不支持 {wanted} 密钥；{allowed_zh}"
+    en = "this token cannot hold {wanted} keys; {allowed_en}"
+
+    def __init__(self, wanted: str, allowed: tuple[str, ...]) -> None:
+        self.wanted, self.allowed = wanted, allowed
+        if allowed:
+            allowed_zh = f"该介质仅支持 {'、'.join(allowed)}"
+            allowed_en = f"this token supports {', '.join(allowed)} only"
+        else:
+            allowed_zh = "该介质不支持本柜台提供的任何密钥算法"
+            allowed_en = "this token supports none of the key algorithms this counter offers"
+        super().__init__(wanted=wanted, allowed_zh=allowed_zh, allowed_en=allowed_en)
+
+
+class PinMustBeChanged(TokenError):
+    code = "pin_must_be_changed"
+    zh = "该介质的用户PIN码须先修改（介质要求更换PIN码）；请先办理修改PIN码"
+    en = "the token's user PIN must be changed first (the token says so); change the PIN"

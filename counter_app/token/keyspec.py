@@ -24,6 +24,26 @@ class KeySpec:
     curve: str | None = None  # named curve for EC
     bits: int | None = None  # modulus length for RSA
 
+    @property
+    def title(self) -> str:
+        """How the clerk reads it: "RSA 2048", "ECC P-256"."""
+        if self.family == "rsa" and self.bits:
+            return f"RSA {self.bits}"
+        if self.family == "ec" and self.curve in _CURVE_TITLES:
+            return _CURVE_TITLES[self.curve]
+        return self.name.upper()
+
+    @property
+    def key_bits(self) -> int | None:
+        """The size a token's C_GetMechanismInfo limits are compared with."""
+        if self.family == "ec" and self.curve:
+            return _CURVE_BITS.get(self.curve)
+        return self.bits
+
+
+_CURVE_TITLES = {"secp256r1": "ECC P-256", "secp384r1": "ECC P-384"}
+_CURVE_BITS = {"secp256r1": 256, "secp384r1": 384}
+
 
 _SPECS = {
     "ec-p256": KeySpec("ec-p256", "ec", curve="secp256r1"),
@@ -40,6 +60,11 @@ def key_spec(name: str) -> KeySpec:
         raise UnknownKeyAlgorithm(
             "key_algorithm", value=str(name)[:40], allowed=", ".join(_SPECS)
         ) from None
+
+
+def key_specs() -> tuple[KeySpec, ...]:
+    """Every registered spec, in registration order."""
+    return tuple(_SPECS.values())
 
 
 def register_key_spec(spec: KeySpec) -> None:

@@ -77,6 +77,44 @@ def raw_module(module: str) -> ctypes.CDLL:
     return ctypes.CDLL(module)
 
 
+class _CKTokenInfo(ctypes.Structure):
+    """CK_TOKEN_INFO (PKCS#11 2.40, section 3.2), for the PIN limits python-pkcs11 drops."""
+
+    _fields_ = [
+        ("label", ctypes.c_char * 32),
+        ("manufacturerID", ctypes.c_char * 32),
+        ("model", ctypes.c_char * 16),
+        ("serialNumber", ctypes.c_char * 16),
+        ("flags", ctypes.c_ulong),
+        ("ulMaxSessionCount", ctypes.c_ulong),
+        ("ulSessionCount", ctypes.c_ulong),
+        ("ulMaxRwSessionCount", ctypes.c_ulong),
+        ("ulRwSessionCount", ctypes.c_ulong),
+        ("ulMaxPinLen", ctypes.c_ulong),
+        ("ulMinPinLen", ctypes.c_ulong),
+        ("ulTotalPublicMemory", ctypes.c_ulong),
+        ("ulFreePublicMemory", ctypes.c_ulong),
+        ("ulTotalPrivateMemory", ctypes.c_ulong),
+        ("ulFreePrivateMemory", ctypes.c_ulong),
+        ("hardwareVersion", ctypes.c_ubyte * 2),
+        ("firmwareVersion", ctypes.c_ubyte * 2),
+        ("utcTime", ctypes.c_char * 16),
+    ]
+
+
+def pin_length_limits(module: str, slot_id: int) -> tuple[int, int]:
+    """The token's (ulMinPinLen, ulMaxPinLen) from C_GetTokenInfo, called through ctypes
+    because python-pkcs11 0.10 does not expose them."""
+    fn = raw_module(module).C_GetTokenInfo
+    fn.argtypes = [ctypes.c_ulong, ctypes.POINTER(_CKTokenInfo)]
+    fn.restype = ctypes.c_ulong
+    info = _CKTokenInfo()
+    rv = int(fn(slot_id, ctypes.byref(info)))
+    if rv != 0:
+        raise TokenError(detail=f"C_GetTokenInfo returned 0x{rv:x}")
+    return int(info.ulMinPinLen), int(info.ulMaxPinLen)
+
+
 @contextmanager
 def session_counted(module: str, slot_id: int) -> Iterator[None]:
     """Counts our open sessions, so nothing re-initialises the module under them."""

@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pkcs11
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from pkcs11 import Attribute, ObjectClass, TokenFlag
+from pkcs11 import DEFAULT, Attribute, ObjectClass, TokenFlag
 from pkcs11 import exceptions as p11
 from pkcs11.util.x509 import decode_x509_certificate
 
+from counter_app.token.capabilities import TokenCapabilities, capabilities_of
 from counter_app.token.drivers import KeyDriver, driver_for, driver_of
 from counter_app.token.errors import (
     CertificateMismatch,
     KeyNotFound,
     KeyNotProtected,
     PinLocked,
+    PinMustBeChanged,
     TokenError,
     TokenNotFound,
     TokenRemoved,
@@ -41,6 +44,7 @@ from counter_app.token.library import (
     session_counted,
     translated,
 )
+from counter_app.token.mechanisms import Mechanisms
 from counter_app.token.signer import TokenECPrivateKey, TokenRSAPrivateKey
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,7 @@ class TokenInfo:
     pin_final_try: bool
     pin_locked: bool
     pin_to_be_changed: bool
+    so_pin_to_be_changed: bool = False
 
     @classmethod
     def of(cls, slot_id: int, token: pkcs11.Token) -> TokenInfo:
@@ -75,6 +80,7 @@ class TokenInfo:
             pin_final_try=bool(flags & TokenFlag.USER_PIN_FINAL_TRY),
             pin_locked=bool(flags & TokenFlag.USER_PIN_LOCKED),
             pin_to_be_changed=bool(flags & TokenFlag.USER_PIN_TO_BE_CHANGED),
+            so_pin_to_be_changed=bool(flags & TokenFlag.SO_PIN_TO_BE_CHANGED),
         )
 
 
@@ -122,11 +128,13 @@ def pin_error(info: TokenInfo) -> WrongPin | PinLocked:
 
 
 def login_error(exc: p11.PKCS11Error, after: TokenInfo | None) -> TokenError:
-    """The error for a refused C_Login: CKR_PIN_LOCKED says so itself; otherwise the flags the
-    token reports after the refusal (count low, final try, locked) decide. ``after`` is None when
-    the token could no longer be read, i.e. it was pulled."""
+    """The error for a refused C_Login: CKR_PIN_LOCKED and CKR_PIN_EXPIRED say so themselves;
+    otherwise the flags the token reports after the refusal (count low, final try, locked)
+    decide. ``after`` is None when the token could no longer be read, i.e. it was pulled."""
     if isinstance(exc, p11.PinLocked):
         return PinLocked()
+    if isinstance(exc, p11.PinExpired):
+        return PinMustBeChanged()
     if after is None:
         return TokenRemoved()
     return pin_error(after)
@@ -151,12 +159,20 @@ class Token:
         except p11.PKCS11Error:
             return False
 
+    def capabilities(self) -> TokenCapabilities:
+        """Mechanisms, key sizes, PIN limits and flags, read without a PIN."""
+        return capabilities_of(self.module, self._token)
+
     @contextmanager
-    def login(self, pin: str) -> Iterator[TokenSession]:
-        """A signed-in read-write session, closed (and so logged out) on exit."""
+    def login(self, pin: str, *, changing_pin: bool = False) -> Iterator[TokenSession]:
+        """A signed-in read-write session, closed (and so logged out) on exit. A token whose
+        user PIN is flagged to be changed is refused (:class:`PinMustBeChanged`) unless the
+        session is for changing it: a service would otherwise fail half-way on such a token."""
         log.debug("login to token serial=%s", self.info.serial)
         if self.info.pin_locked:
             raise PinLocked()
+        if self.info.pin_to_be_changed and not changing_pin:
+            raise PinMustBeChanged()
         refused: p11.PKCS11Error | None = None
         with translated(present=self.present):
             try:
@@ -197,6 +213,7 @@ class TokenKey:
     _handle: Any = field(repr=False, compare=False)
     _present: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
     _driver: KeyDriver | None = field(default=None, repr=False, compare=False)
+    _mechanisms: Mechanisms | None = field(default=None, repr=False, compare=False)
 
     @property
     def algorithm(self) -> str:
@@ -211,12 +228,12 @@ class TokenKey:
         """A ``cryptography`` private key whose ``sign`` runs on the token."""
         if self._driver is not None:
             signer: TokenECPrivateKey | TokenRSAPrivateKey = self._driver.private_key(
-                self._handle, self.public_key, self._present
+                self._handle, self.public_key, self._present, self._mechanisms
             )
             return signer
         if isinstance(self.public_key, ec.EllipticCurvePublicKey):
-            return TokenECPrivateKey(self._handle, self.public_key, self._present)
-        return TokenRSAPrivateKey(self._handle, self.public_key, self._present)
+            return TokenECPrivateKey(self._handle, self.public_key, self._present, self._mechanisms)
+        return TokenRSAPrivateKey(self._handle, self.public_key, self._present, self._mechanisms)
 
 
 @dataclass(frozen=True)
@@ -251,6 +268,37 @@ def missing_protection(read: Callable[[Attribute], Any]) -> list[str]:
     return missing
 
 
+# Attributes a key pair made here can do without: a token that rejects one of them in a key
+# generation template (e.g. CKA_DERIVE on an EC key of a token without ECDH) gets the template
+# again without it. The protection attributes (SENSITIVE, EXTRACTABLE, PRIVATE) and SIGN are never
+# dropped, and the key is checked afterwards as always.
+OPTIONAL_PUBLIC = (Attribute.ENCRYPT, Attribute.WRAP, Attribute.VERIFY_RECOVER)
+OPTIONAL_PRIVATE = (Attribute.DECRYPT, Attribute.UNWRAP, Attribute.DERIVE, Attribute.SIGN_RECOVER)
+TEMPLATE_REFUSED = (
+    p11.AttributeTypeInvalid,
+    p11.AttributeValueInvalid,
+    p11.TemplateInconsistent,
+    p11.TemplateIncomplete,
+)
+
+
+def template_variants(
+    public: Mapping[Attribute, Any], private: Mapping[Attribute, Any]
+) -> Iterator[tuple[str, dict[Attribute, Any], dict[Attribute, Any]]]:
+    """The templates to try, in order: as given, then without each optional attribute in turn,
+    then without all of them. ``DEFAULT`` removes an attribute python-pkcs11 would add."""
+    yield "", dict(public), dict(private)
+    for attr in OPTIONAL_PUBLIC:
+        yield attr.name, {**public, attr: DEFAULT}, dict(private)
+    for attr in OPTIONAL_PRIVATE:
+        yield attr.name, dict(public), {**private, attr: DEFAULT}
+    yield (
+        "all optional attributes",
+        {**public, **dict.fromkeys(OPTIONAL_PUBLIC, DEFAULT)},
+        {**private, **dict.fromkeys(OPTIONAL_PRIVATE, DEFAULT)},
+    )
+
+
 class TokenSession:
     """A signed-in, read-write session on one token."""
 
@@ -263,6 +311,20 @@ class TokenSession:
     ) -> None:
         self.module, self.info, self._s = module, info, handle
         self._present = present
+
+    @cached_property
+    def capabilities(self) -> TokenCapabilities:
+        """What this token can do, read once per session."""
+        with self._guard():
+            return capabilities_of(self.module, self._s.token)
+
+    def _offered(self) -> Mechanisms | None:
+        """The token's mechanisms for the signers; None (try each) when they cannot be read."""
+        try:
+            return self.capabilities.mechanisms
+        except TokenError as exc:
+            log.debug("mechanism list unreadable: %s", exc.message("en"))
+            return None
 
     @property
     def token_serial(self) -> str:
@@ -289,16 +351,43 @@ class TokenSession:
         }
         public = {Attribute.VERIFY: True, Attribute.TOKEN: True}
         driver = driver_for(spec)
+        if self._offered() is not None:
+            self.capabilities.check_key_algorithm(spec.name)
         with self._guard():
-            pub, priv = driver.generate(
-                self._s, spec, key_id=key_id, label=label, public=public, private=private
-            )
+            pub, priv = self._generate(driver, spec, key_id, label, public, private)
             missing = missing_protection(lambda a: priv[a])
             if missing:
                 priv.destroy()
                 pub.destroy()
                 raise KeyNotProtected(missing=", ".join(missing))
-            return TokenKey(key_id, label, driver.public_key(pub), priv, self._present, driver)
+            return TokenKey(
+                key_id, label, driver.public_key(pub), priv, self._present, driver, self._offered()
+            )
+
+    def _generate(
+        self,
+        driver: KeyDriver,
+        spec: KeySpec,
+        key_id: bytes,
+        label: str,
+        public: dict[Attribute, Any],
+        private: dict[Attribute, Any],
+    ) -> tuple[Any, Any]:
+        """C_GenerateKeyPair, retried without an optional attribute the token rejects."""
+        refused: p11.PKCS11Error | None = None
+        for dropped, pub_t, priv_t in template_variants(public, private):
+            if refused is not None:
+                log.debug(
+                    "template refused (%s), retry without %s", type(refused).__name__, dropped
+                )
+            try:
+                return driver.generate(
+                    self._s, spec, key_id=key_id, label=label, public=pub_t, private=priv_t
+                )
+            except TEMPLATE_REFUSED as exc:
+                refused = exc
+        assert refused is not None
+        raise refused
 
     def list_keys(self) -> list[TokenKey]:
         """Every key pair (private key with its public key of the same CKA_ID)."""
@@ -317,7 +406,11 @@ class TokenSession:
                     continue  # not a key pair this application made
                 public_key = driver.public_key(pubs[0])
                 label = priv[Attribute.LABEL]
-                keys.append(TokenKey(key_id, label, public_key, priv, self._present, driver))
+                keys.append(
+                    TokenKey(
+                        key_id, label, public_key, priv, self._present, driver, self._offered()
+                    )
+                )
         return keys
 
     def find_key(self, key_id: bytes) -> TokenKey:

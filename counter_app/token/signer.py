@@ -4,27 +4,35 @@
 are given as long as it is an instance of its key interfaces, so these classes let the ordinary
 ``CertificateSigningRequestBuilder`` sign on the token. Nothing here can export the key.
 
-SoftHSM 2.6 has no CKM_ECDSA_SHA256: the data is hashed on the host, signed with CKM_ECDSA and
-the raw (r, s) is DER-encoded as X.509 expects.
+Each ``sign`` picks its mechanism from what the token offers (:mod:`.mechanisms`): RSA with
+CKM_SHA256_RSA_PKCS, else CKM_RSA_PKCS over a DigestInfo built here; ECDSA with CKM_ECDSA_SHA256,
+else CKM_ECDSA over a hash made here (SoftHSM 2.6 has no CKM_ECDSA_SHA256). A mechanism listed
+but refused with CKR_MECHANISM_INVALID is passed over for the next. The raw ECDSA (r, s) is
+DER-encoded as X.509 expects.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric import utils as asym_utils
-from pkcs11 import Mechanism
+from pkcs11 import exceptions as p11
 
+from counter_app.token.errors import MechanismUnavailable
 from counter_app.token.library import translated
+from counter_app.token.mechanisms import (
+    DIGEST_INFO_PREFIX,
+    Mechanisms,
+    SigningRoute,
+    ecdsa_signing_routes,
+    rsa_signing_routes,
+)
 
-_RSA_MECHANISMS = {
-    "sha256": Mechanism.SHA256_RSA_PKCS,
-    "sha384": Mechanism.SHA384_RSA_PKCS,
-    "sha512": Mechanism.SHA512_RSA_PKCS,
-}
+log = logging.getLogger(__name__)
 
 
 def _no_export(*_args: Any, **_kwargs: Any) -> NoReturn:
@@ -39,21 +47,58 @@ def _digest(data: bytes, algorithm: Any) -> bytes:
     return h.finalize()
 
 
+def _hash_name(algorithm: Any) -> str:
+    """The hash's name, also for data hashed already (``Prehashed`` has no name of its own)."""
+    inner = algorithm._algorithm if isinstance(algorithm, asym_utils.Prehashed) else algorithm
+    return str(inner.name)
+
+
+def _sign(
+    handle: Any,
+    routes: list[SigningRoute],
+    payload: Callable[[SigningRoute], bytes],
+    present: Callable[[], bool] | None,
+    what: str,
+) -> bytes:
+    """Sign with the first route the token accepts; CKR_MECHANISM_INVALID moves to the next."""
+    if not routes:
+        raise MechanismUnavailable(what=what)
+    with translated(present=present):
+        for route in routes[:-1]:
+            try:
+                return bytes(handle.sign(payload(route), mechanism=route.mechanism))
+            except p11.MechanismInvalid:
+                log.debug("token refused %s, trying the next mechanism", route.mechanism.name)
+        last = routes[-1]
+        log.debug("sign with %s", last.mechanism.name)
+        return bytes(handle.sign(payload(last), mechanism=last.mechanism))
+
+
 class TokenECPrivateKey(ec.EllipticCurvePrivateKey):
     def __init__(
         self,
         handle: Any,
         public: ec.EllipticCurvePublicKey,
         present: Callable[[], bool] | None = None,
+        mechanisms: Mechanisms | None = None,
     ) -> None:
         self._handle, self._public, self._present = handle, public, present
+        self._mechanisms = mechanisms
 
     def sign(self, data: Any, signature_algorithm: ec.EllipticCurveSignatureAlgorithm) -> bytes:
         if not isinstance(signature_algorithm, ec.ECDSA):
             raise TypeError("only ECDSA is supported")
-        digest = _digest(data, signature_algorithm.algorithm)
-        with translated(present=self._present):
-            raw = self._handle.sign(digest, mechanism=Mechanism.ECDSA)
+        algorithm = signature_algorithm.algorithm
+        name = _hash_name(algorithm)
+        prehashed = isinstance(algorithm, asym_utils.Prehashed)
+        routes = ecdsa_signing_routes(name, self._mechanisms, prehashed=prehashed)
+        raw = _sign(
+            self._handle,
+            routes,
+            lambda r: _digest(data, algorithm) if r.host_hash else bytes(data),
+            self._present,
+            f"ECDSA with {name}",
+        )
         half = len(raw) // 2
         return asym_utils.encode_dss_signature(
             int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big")
@@ -83,20 +128,30 @@ class TokenECPrivateKey(ec.EllipticCurvePrivateKey):
 
 class TokenRSAPrivateKey(rsa.RSAPrivateKey):
     def __init__(
-        self, handle: Any, public: rsa.RSAPublicKey, present: Callable[[], bool] | None = None
+        self,
+        handle: Any,
+        public: rsa.RSAPublicKey,
+        present: Callable[[], bool] | None = None,
+        mechanisms: Mechanisms | None = None,
     ) -> None:
         self._handle, self._public, self._present = handle, public, present
+        self._mechanisms = mechanisms
 
     def sign(self, data: Any, padding_: padding.AsymmetricPadding, algorithm: Any) -> bytes:
-        if not isinstance(padding_, padding.PKCS1v15) or isinstance(
-            algorithm, asym_utils.Prehashed
-        ):
-            raise TypeError("only PKCS#1 v1.5 over unhashed data is supported on the token")
-        mechanism = _RSA_MECHANISMS.get(algorithm.name)
-        if mechanism is None:
-            raise TypeError(f"hash {algorithm.name} is not supported on the token")
-        with translated(present=self._present):
-            return bytes(self._handle.sign(data, mechanism=mechanism))
+        if not isinstance(padding_, padding.PKCS1v15):
+            raise TypeError("only PKCS#1 v1.5 is supported on the token")
+        name = _hash_name(algorithm)
+        if name not in DIGEST_INFO_PREFIX:
+            raise TypeError(f"hash {name} is not supported on the token")
+        prehashed = isinstance(algorithm, asym_utils.Prehashed)
+        routes = rsa_signing_routes(name, self._mechanisms, prehashed=prehashed)
+
+        def payload(route: SigningRoute) -> bytes:
+            if not route.host_hash:
+                return bytes(data)
+            return DIGEST_INFO_PREFIX[name] + _digest(data, algorithm)
+
+        return _sign(self._handle, routes, payload, self._present, f"RSA PKCS#1 v1.5 with {name}")
 
     def public_key(self) -> rsa.RSAPublicKey:
         return self._public

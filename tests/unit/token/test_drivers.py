@@ -23,8 +23,11 @@ class FakeSM2Driver:
     def public_key(self, public_object: Any) -> Any:
         return public_object
 
-    def private_key(self, handle: Any, public: Any, present: Any) -> Any:
+    def private_key(self, handle: Any, public: Any, present: Any, mechanisms: Any = None) -> Any:
         return handle
+
+    def supported_by(self, mechanisms: Any, spec: KeySpec) -> bool:
+        return True
 
 
 def test_shipped_specs_get_the_ec_and_rsa_drivers() -> None:
