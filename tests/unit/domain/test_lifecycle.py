@@ -9,6 +9,7 @@ import pytest
 from counter_app.domain.fields import UnknownChoice
 from counter_app.domain.lifecycle import (
     CertificateStatus,
+    RenewalOfExpired,
     RenewalTooEarly,
     RevocationReason,
     Transition,
@@ -78,9 +79,17 @@ def test_renew_allowed_up_to_not_after_inclusive() -> None:
 
 def test_expired_certificate_accepts_no_transition() -> None:
     for move in Transition:
+        if move is Transition.RENEW:
+            continue  # its own refusal, below: it says to apply anew
         with pytest.raises(TransitionRefused) as caught:
             check(ACTIVE, move, AFTER)
         assert caught.value.data["status"] == "expired"
+
+
+def test_renewing_an_expired_certificate_says_to_apply_anew() -> None:
+    with pytest.raises(RenewalOfExpired) as caught:
+        check(ACTIVE, Transition.RENEW, AFTER)
+    assert "enroll" in caught.value.message("en") and "重新申请" in caught.value.message("zh")
 
 
 def test_renew_of_a_held_certificate_is_refused() -> None:

@@ -20,11 +20,14 @@ from dataclasses import dataclass, field
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from pkcs11 import Mechanism, MechanismFlag
 
 from counter_app.domain.errors import CounterError
 from counter_app.services.tokens import TokenChoice, TokenIdentity
 from counter_app.token import KeySpec, check_pin_policy
+from counter_app.token.capabilities import TokenCapabilities
 from counter_app.token.errors import SOPinWrong, TokenError, TokenNotFound, WrongPin
+from counter_app.token.mechanisms import MechanismLimits
 
 USER_PIN = "246813"
 SO_PIN = "87654321"
@@ -87,6 +90,24 @@ class FakeTokenSession:
     @property
     def token_label(self) -> str:
         return self.device.label
+
+    @property
+    def capabilities(self) -> TokenCapabilities:
+        """What a SoftHSM-like token offers: RSA 1024–4096 and EC P-256/P-384."""
+        gen, sign = int(MechanismFlag.GENERATE_KEY_PAIR), int(MechanismFlag.SIGN)
+        return TokenCapabilities(
+            serial=self.device.serial,
+            label=self.device.label,
+            model="fake",
+            mechanisms={
+                int(Mechanism.RSA_PKCS_KEY_PAIR_GEN): MechanismLimits(1024, 4096, gen),
+                int(Mechanism.SHA256_RSA_PKCS): MechanismLimits(1024, 4096, sign),
+                int(Mechanism.EC_KEY_PAIR_GEN): MechanismLimits(256, 384, gen),
+                int(Mechanism.ECDSA): MechanismLimits(256, 384, sign),
+            },
+            min_pin=4,
+            max_pin=255,
+        )
 
     def generate_key_pair(self, spec: KeySpec, label: str) -> FakeKey:
         private: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
