@@ -293,7 +293,11 @@ def cert_show(app: AppContext, serial: str) -> None:
     """What a clerk needs to answer a subscriber about one certificate."""
     from counter_app.services import certificates
 
-    _emit(certificates.show_certificate(service_context(app), serial).to_json())
+    reader = sign_in(app)
+    ctx = service_context(app)
+    view = certificates.show_certificate(ctx, serial)
+    certificates.record_read(ctx, reader.name, "certificate", f"certificate:{view.serial}")
+    _emit(view.to_json())
 
 
 @cert_group.command("list")
@@ -316,8 +320,20 @@ def cert_list(
     """List certificates with filters."""
     from counter_app.services import certificates
 
+    reader = sign_in(app)
+    ctx = service_context(app)
     views = certificates.list_certificates(
-        service_context(app), subscriber=subscriber, status=status, expiring_within_days=expiring
+        ctx, subscriber=subscriber, status=status, expiring_within_days=expiring
+    )
+    certificates.record_read(
+        ctx,
+        reader.name,
+        "certificate_list",
+        "certificates",
+        subscriber=subscriber,
+        status=status,
+        expiring=expiring,
+        serials=[v.serial for v in views],
     )
     if as_json:
         _emit([v.to_json() for v in views])
@@ -338,9 +354,13 @@ def application_group() -> None:
 @pass_app
 def application_show(app: AppContext, application_id: str) -> None:
     """Everything recorded about one application."""
-    from counter_app.services.certificates import show_application
+    from counter_app.services.certificates import record_read, show_application
 
-    _emit(show_application(service_context(app), application_id))
+    reader = sign_in(app)
+    ctx = service_context(app)
+    shown = show_application(ctx, application_id)
+    record_read(ctx, reader.name, "application", f"application:{shown['application_id']}")
+    _emit(shown)
 
 
 @click.command("recover")

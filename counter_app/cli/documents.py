@@ -11,8 +11,10 @@ from pathlib import Path
 
 import click
 
+from counter_app.cli.admin import sign_in
 from counter_app.cli.context import AppContext
 from counter_app.domain.errors import CounterError
+from counter_app.services.certificates import record_read
 from counter_app.services.context import ServiceContext
 from counter_app.services.documents import DocumentKind, render
 from counter_app.services.signing import SigningClient
@@ -81,8 +83,10 @@ def print_cmd(app: AppContext, kind: str, key: str, out: Path) -> None:
     change-form  证书变更、挂起、解挂、吊销表
     """
     _check_out(out)
+    reader = sign_in(app)
     ctx = ServiceContext(config=app.config, store=app.store(), signing_factory=_no_signing)
     data = render(ctx, kind, key)
+    record_read(ctx, reader.name, "document", f"{kind}:{key}")
     _write(out, data)
     click.echo(str(out))
 

@@ -137,9 +137,20 @@ class LookupScreen(QWidget):
         status = self.status_combo.currentData()
         self._say("")
         ctx = self.context.service_context()
+        reader = self.context.clerk().name
 
         def run() -> list[CertificateView]:
-            return certificates.list_certificates(ctx, subscriber=text, status=status)
+            views = certificates.list_certificates(ctx, subscriber=text, status=status)
+            certificates.record_read(
+                ctx,
+                reader,
+                "certificate_list",
+                "certificates",
+                subscriber=text,
+                status=status,
+                serials=[v.serial for v in views],
+            )
+            return views
 
         self._call(run, on_done=self._found)
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QWidget
 
 from counter_app.documents import rasterise
 from counter_app.services import documents
+from counter_app.services.certificates import record_read
 from counter_app.services.context import ServiceContext
 
 PRINT_DPI = 300
@@ -31,9 +32,10 @@ class Printable:
     pages: tuple[bytes, ...]
 
 
-def prepare(ctx: ServiceContext, kind: str, key: str) -> Printable:
+def prepare(ctx: ServiceContext, kind: str, key: str, reader: str) -> Printable:
     """Worker side: render, keep the PDF under ``<data dir>/printouts``, rasterise for paper."""
     pdf = documents.render(ctx, kind, key)
+    record_read(ctx, reader, "document", f"{kind}:{key}")
     folder = Path(ctx.config.data_dir) / "printouts"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{kind}-{key}.pdf"

@@ -56,8 +56,11 @@ def _say(label: QLabel, text: str) -> None:
     label.setVisible(bool(text))
 
 
-def find_certificate(ctx: ServiceContext, serial: str) -> tuple[CertificateView, dict[str, Any]]:
+def find_certificate(
+    ctx: ServiceContext, serial: str, reader: str
+) -> tuple[CertificateView, dict[str, Any]]:
     view = certificates.show_certificate(ctx, serial)
+    certificates.record_read(ctx, reader, "certificate", f"certificate:{view.serial}")
     subscriber: dict[str, Any] = {}
     if view.application_id:
         subscriber = dict(certificates.show_application(ctx, view.application_id)["subscriber"])
@@ -92,7 +95,11 @@ class CertificatePage(WizardPage):
         serial = self.serial_edit.text().strip()
         if serial:
             self.call_service(
-                find_certificate, self.context.service_context(), serial, on_done=self._found
+                find_certificate,
+                self.context.service_context(),
+                serial,
+                self.context.clerk().name,
+                on_done=self._found,
             )
 
     def _found(self, found: object) -> None:

@@ -36,6 +36,7 @@ from counter_app.services.records import (
 )
 from counter_app.services.replace import NotIssuedHere
 from counter_app.services.tokens import SubscriberToken
+from counter_app.store import audit
 from counter_app.store.certificates import Certificate
 from counter_app.store.counter import ApplicationRow, CertificateItem, SubscriberRow
 
@@ -114,6 +115,12 @@ def _view(session: Any, cert: Certificate, now: dt.datetime) -> CertificateView:
         token_serial=app.token_serial if app else None,
         items=items,
     )
+
+
+def record_read(ctx: ServiceContext, reader: str, what: str, key: str, **details: Any) -> None:
+    """Reading subscriber data is audited: who looked at whom, and when (the event's time)."""
+    with ctx.store.session() as session:
+        audit.append(session, operator=reader, action=f"read.{what}", obj=key, details=details)
 
 
 def show_certificate(ctx: ServiceContext, serial: str) -> CertificateView:

@@ -16,6 +16,7 @@ def test_demo_prepares_and_enrolls_headless_twice(cli: CLI) -> None:
     assert second.returncode == 0, second.stderr
     assert "prepared:" not in second.stdout
     facts = json.loads(second.stdout[second.stdout.index("{") :])
-    shown = json.loads(cli("cert", "show", facts["serial"]).stdout)
+    clerk = {"COUNTER_APP_OPERATOR": "clerk", "COUNTER_APP_PASSWORD": "Demo-clerk1"}
+    shown = json.loads(cli("cert", "show", facts["serial"], env=clerk).stdout)
     assert shown["status"] == "active"
     assert cli("audit", "verify").returncode == 0

@@ -25,7 +25,9 @@ def _printed(tmp_path: Path, pages: tuple[bytes, ...]) -> str:
 
 def test_agreement_record_prints_every_page_on_a4(counter_context, counter, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     facts = counter.enrolled()
-    printable = prepare(counter_context.service_context(), "agreement", facts["application_id"])
+    printable = prepare(
+        counter_context.service_context(), "agreement", facts["application_id"], "clerk1"
+    )
     assert printable.path.exists() and len(printable.pages) == 2
     info = _printed(tmp_path, printable.pages)
     assert "Pages:           2" in info
@@ -34,7 +36,9 @@ def test_agreement_record_prints_every_page_on_a4(counter_context, counter, tmp_
 
 def test_receipt_preview_dialog_is_offered(counter_context, counter, qtbot) -> None:  # type: ignore[no-untyped-def]
     facts = counter.enrolled()
-    printable = prepare(counter_context.service_context(), "receipt", facts["receipt_number"])
+    printable = prepare(
+        counter_context.service_context(), "receipt", facts["receipt_number"], "clerk1"
+    )
     dialog = preview_dialog(printable)
     qtbot.addWidget(dialog)
     assert printable.path.name in dialog.windowTitle()

@@ -105,7 +105,12 @@ class ResultPage(WizardPage):
         if not key:
             return
         self.call_service(
-            prepare, self.context.service_context(), kind, str(key), on_done=self._prepared
+            prepare,
+            self.context.service_context(),
+            kind,
+            str(key),
+            self.context.clerk().name,
+            on_done=self._prepared,
         )
 
     def _prepared(self, printable: object) -> None:

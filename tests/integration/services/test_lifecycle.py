@@ -160,3 +160,31 @@ def test_cert_list_filters_by_subscriber_status_and_expiry(counter: Counter) -> 
     assert json.loads(counter.run("cert", "list", "--json", "--status", "revoked").stdout) == []
     assert json.loads(counter.run("cert", "list", "--json", "--expiring", "30").stdout) == []
     assert len(json.loads(counter.run("cert", "list", "--json", "--expiring", "400").stdout)) == 1
+
+
+def test_reading_a_certificate_needs_a_sign_in(counter: Counter) -> None:
+    facts = counter.enrolled()
+    anonymous = {"COUNTER_APP_OPERATOR": "", "COUNTER_APP_PASSWORD": ""}
+    shown = counter.run("--lang", "en", "cert", "show", facts["serial"], env=anonymous)
+    assert shown.returncode == 2 and "Traceback" not in shown.stderr
+    assert "COUNTER_APP_OPERATOR" in shown.stderr and facts["serial"] not in shown.stdout
+
+
+def test_reading_subscriber_data_is_audited_with_who_looked(counter: Counter) -> None:
+    facts = counter.enrolled()
+    assert counter.run("cert", "show", facts["serial"]).returncode == 0
+    assert counter.run("application", "show", facts["application_id"]).returncode == 0
+    assert counter.run("cert", "list", "--subscriber", "张三").returncode == 0
+    listed = counter.run("audit", "list", "--limit", "1000", "--json").stdout
+    reads = [json.loads(line) for line in listed.splitlines() if '"read.' in line]
+    assert [(e["operator"], e["action"], e["object"]) for e in reads] == [
+        ("clerk1", "read.certificate", f"certificate:{facts['serial']}"),
+        ("clerk1", "read.application", f"application:{facts['application_id']}"),
+        ("clerk1", "read.certificate_list", "certificates"),
+    ]
+
+
+def test_a_subscriber_filter_of_a_percent_sign_matches_no_one(counter: Counter) -> None:
+    counter.enrolled()
+    listed = json.loads(counter.run("cert", "list", "--json", "--subscriber", "%").stdout)
+    assert listed == []
