@@ -165,7 +165,7 @@ def ca_keys() -> CAKeys:
 
 @dataclass
 class Clock:
-    """The services' clock; the signing module keeps the real time."""
+    """The counter's clock, shared by the services and the in-process signing module."""
 
     offset: dt.timedelta = field(default_factory=dt.timedelta)
 
@@ -341,14 +341,15 @@ def counter(tmp_path: Path, template: Template, ca_keys: CAKeys) -> Iterator[Cou
     shutil.copyfile(template.db, data_dir / "counter.db")
     config = load_config(data_dir=data_dir, environ={})
     store = open_store(config.db_url)
+    clock = Clock()
     ca = CertificateAuthority(
         keys=ca_keys,
         repository=SQLCertificateRepository(store),
         profiles=load_profiles(resource_path("profiles.toml")),
         urls=CAUrls.from_base("http://127.0.0.1:9"),
         identifier_salt=b"unit-test-salt!!",
+        clock=clock,
     )
-    clock = Clock()
     tokens = FakeTokens()
     ctx = ServiceContext(
         config=config,
