@@ -360,6 +360,14 @@ class RecordPage(WizardPage):
         self.result: Any = None
         self.form = load_form("replace_record.ui", self)
         self.run_button = self.form.get(QPushButton, "record_button")
+        if action is record_change:
+            self.form.get(QLabel, "record_hint").setText(
+                self.tr(
+                    "The certificate does not carry what changes: the change is recorded at "
+                    "the RA only, no token is needed and the certificate stays as it is."
+                )
+            )
+            self.run_button.setText(self.tr("&Record the change"))
         self.run_button.clicked.connect(self.run)
 
     def title(self) -> str:

@@ -624,6 +624,14 @@
 <context>
     <name>RecordPage</name>
     <message>
+        <source>The certificate does not carry what changes: the change is recorded at the RA only, no token is needed and the certificate stays as it is.</source>
+        <translation>证书不含所变更的信息：本次变更只在注册中心登记，无需证书介质，证书保持不变。</translation>
+    </message>
+    <message>
+        <source>&amp;Record the change</source>
+        <translation>登记变更(&amp;R)</translation>
+    </message>
+    <message>
         <source>Record</source>
         <translation>登记</translation>
     </message>
@@ -784,6 +792,18 @@
     <message>
         <source>counter-app: reviewer approval</source>
         <translation>counter-app：审核</translation>
+    </message>
+    <message>
+        <source>Supervisor approval</source>
+        <translation>主管审批</translation>
+    </message>
+    <message>
+        <source>A fee waiver rests on a written notice and a supervisor, who signs in here to approve it. The clerk who took the application cannot approve it.</source>
+        <translation>费用减免须有书面通知，并由主管在此登录批准。受理该申请的受理员不能批准。</translation>
+    </message>
+    <message>
+        <source>Supervisor &amp;name:</source>
+        <translation>主管(&amp;N)：</translation>
     </message>
     <message>
         <source>Enter the reviewer&apos;s password.</source>

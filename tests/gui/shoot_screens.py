@@ -67,7 +67,9 @@ def main(out: Path) -> int:
         view = window.open_service("enroll")
         page = view.page  # type: ignore[union-attr]
         drive.type_text(page.field("ind_name"), "张三")
-        drive.type_text(page.field("ind_id_number"), drive.VALID_ID)
+        # One subscriber per language: a second live certificate for one person is refused.
+        person = drive.VALID_ID if lang == "zh_CN" else "140105198506122318"
+        drive.type_text(page.field("ind_id_number"), person)
         drive.type_text(page.field("ind_mobile"), "1380013800")
         shot(window, "04-enroll-identity-error", lang)
         drive.type_text(page.field("ind_mobile"), "0")
@@ -85,9 +87,11 @@ def main(out: Path) -> int:
         drive.click(fee.method_buttons["waiver"])
         drive.type_text(fee.reference_edit, "JM-01")
         drive.type_text(fee.approver_edit, "clerk1")
-        fee.approver_edit.editingFinished.emit()
-        drive.wait_until(lambda: fee.approver_msg.text() != "")
-        shot(window, "08-enroll-fee-waiver-refused", lang)
+        fee.revalidate()
+        shot(window, "08-enroll-fee-waiver-needs-supervisor", lang)
+        fee.ask_supervisor()
+        shot(fee.dialog, "08b-supervisor-dialog-self", lang)
+        fee.dialog.reject()
         drive.click(fee.method_buttons["cash"])
         drive.click(view.next_button)  # type: ignore[union-attr]
         review = view.page  # type: ignore[union-attr]
@@ -132,15 +136,24 @@ def main(out: Path) -> int:
             if key in ("change", "add_item"):
                 drive.click(wizard.next_button)  # type: ignore[union-attr]
                 shot(window, f"{name}-details", lang)
-            if key == "add_item":  # an item the certificate does not carry: recorded, no token
+            if key == "change":  # a new mobile: the ID card proves it, the records change
+                details = wizard.page  # type: ignore[union-attr]
+                details.edits["mobile"].clear()
+                drive.type_text(details.edits["mobile"], "13911112222")
+                shot(window, f"{name}-documents", lang)
+                for box in details.document_checks.values():
+                    drive.tick(box)
+            if key in ("change", "add_item"):  # not carried by the certificate: no token
                 drive.click(wizard.next_button)  # type: ignore[union-attr]
                 drive.type_text(wizard.page.tendered_edit, "50")  # type: ignore[union-attr]
                 drive.click(wizard.next_button)  # type: ignore[union-attr]
+                drive.approve(wizard, *REVIEWER)  # type: ignore[arg-type]
                 shot(window, f"{name}-record", lang)
         unlock_view = window.open_service("unlock")
         shot(window, "19-unlock-fee", lang)
         unlock_view.page.tendered_edit.setText("20")  # type: ignore[union-attr]
         drive.click(unlock_view.next_button)  # type: ignore[union-attr]
+        drive.approve(unlock_view, *REVIEWER)  # type: ignore[arg-type]
         shot(window, "20-unlock-token", lang)
         import datetime as dt
 

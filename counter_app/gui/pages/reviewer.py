@@ -74,6 +74,16 @@ class ReviewerDialog(QDialog):
             if supervisor
             else self.tr("counter-app: reviewer approval")
         )
+        if supervisor:
+            # The same sign-in, said for the supervisor who approves a waiver.
+            self.form.get(QLabel, "title_label").setText(self.tr("Supervisor approval"))
+            self.form.get(QLabel, "explain_label").setText(
+                self.tr(
+                    "A fee waiver rests on a written notice and a supervisor, who signs in "
+                    "here to approve it. The clerk who took the application cannot approve it."
+                )
+            )
+            self.form.get(QLabel, "name_label").setText(self.tr("Supervisor &name:"))
         self.name_edit = self.form.get(QLineEdit, "name_edit")
         self.password_edit = self.form.get(QLineEdit, "password_edit")
         self.name_msg = self.form.get(QLabel, "name_msg")
