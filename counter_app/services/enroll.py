@@ -41,12 +41,12 @@ class SecondLiveCertificate(CounterError):
     code = "second_live_certificate"
     zh = (
         "该订户已有一张有效的同类证书（序列号 {serial}）：请办理更新、变更或补办；"
-        "确需另发一张时，须由审核人明确批准“增发证书”（--additional-certificate）"
+        "确需另发一张时，须由审核人明确批准“增发证书”"
     )
     en = (
         "the subscriber already holds a live certificate of this type (serial {serial}): renew, "
         "change or reissue it; to issue another, the reviewer must approve an additional "
-        "certificate explicitly (--additional-certificate)"
+        "certificate explicitly"
     )
 
 

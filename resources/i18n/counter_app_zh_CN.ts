@@ -868,6 +868,10 @@
         <translation>减免通知 %1，批准人 %2</translation>
     </message>
     <message>
+        <source>The reviewer approves an &amp;additional certificate for this subscriber</source>
+        <translation>审核人批准为该订户增发一张同类证书(&amp;A)</translation>
+    </message>
+    <message>
         <source>Reviewer &amp;sign-in…</source>
         <translation>审核员登录(&amp;S)…</translation>
     </message>

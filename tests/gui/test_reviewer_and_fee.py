@@ -6,7 +6,7 @@ from counter_app.gui.enroll.wizard import build
 from counter_app.gui.pages.fee import FeePage
 from counter_app.gui.pages.reviewer import ReviewerPage
 from tests.gui.conftest import OPERATORS
-from tests.gui.drive import accept_agreement, click, fill_identity, type_text, wait_until
+from tests.gui.drive import accept_agreement, click, fill_identity, tick, type_text, wait_until
 
 
 def _to_fee(qtbot, context) -> tuple:  # type: ignore[no-untyped-def]
@@ -175,4 +175,21 @@ def test_changing_the_fee_after_approval_asks_for_approval_again(
     wait_until(lambda: view.next_button.isEnabled(), 10000)
     click(view.next_button)
     assert view.page is page
+    assert page.reviewer is None and not view.next_button.isEnabled()
+
+
+def test_reviewer_approves_an_additional_certificate_explicitly(qtbot, counter_context, en) -> None:  # type: ignore[no-untyped-def]
+    view, page = _to_review(qtbot, counter_context)
+    assert page.additional_check.isVisible() and not page.additional_check.isChecked()
+    tick(page.additional_check)
+    click(page.sign_button)
+    dialog = page.dialog
+    assert dialog is not None
+    type_text(dialog.name_edit, "rev1")
+    type_text(dialog.password_edit, OPERATORS["rev1"][1])
+    click(dialog.approve_button)
+    wait_until(lambda: page.reviewer is not None)
+    assert page.apply()["additional_certificate"] is True
+    # Changing what was approved asks for the approval again.
+    tick(page.additional_check)
     assert page.reviewer is None and not view.next_button.isEnabled()

@@ -77,7 +77,13 @@ def run_enrollment(
 ) -> EnrollmentResult:
     reviewer = data["reviewer"]
     assert isinstance(reviewer, OperatorInfo)
-    request = EnrollRequest.parse(ctx, application_data(data), token=token, pin=pin)
+    request = EnrollRequest.parse(
+        ctx,
+        application_data(data),
+        token=token,
+        pin=pin,
+        additional_certificate=bool(data.get("additional_certificate")),
+    )
     return enroll(ctx, request, acting(data, clerk))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -211,10 +212,18 @@ class ReviewerPage(WizardPage):
         self.status_label = QLabel(self)
         self.status_label.setObjectName("approval_status")
         self.status_label.setStyleSheet("font-size: 14pt;")
+        # A second live certificate of the type for one subscriber is issued only when the
+        # reviewer approves it explicitly (the pipeline refuses it otherwise).
+        self.additional_check = QCheckBox(
+            self.tr("The reviewer approves an &additional certificate for this subscriber"), self
+        )
+        self.additional_check.setObjectName("additional_certificate")
+        self.additional_check.toggled.connect(self._additional_toggled)
         self.sign_button = QPushButton(self.tr("Reviewer &sign-in…"), self)
         self.sign_button.setObjectName("reviewer_sign_in")
         self.sign_button.clicked.connect(self.ask)
         layout.addWidget(self.summary_label)
+        layout.addWidget(self.additional_check)
         layout.addSpacing(12)
         layout.addWidget(self.status_label)
         button_row = QHBoxLayout()
@@ -227,7 +236,13 @@ class ReviewerPage(WizardPage):
     def title(self) -> str:
         return self.tr("Review")
 
+    def _additional_toggled(self, _on: bool) -> None:
+        # What the reviewer approves changed: they sign in again for it.
+        self.reviewer = None
+        self._show_status()
+
     def enter(self, data: Mapping[str, Any]) -> None:
+        self.additional_check.setVisible("agreement" in data)  # an enrollment
         summary = "\n".join(summary_lines(data))
         if self.reviewer is not None and summary != self._approved_summary:
             self.reviewer = None  # the clerk went back and changed what was approved
@@ -256,4 +271,5 @@ class ReviewerPage(WizardPage):
 
     def apply(self) -> dict[str, Any]:
         assert self.reviewer is not None
-        return {"reviewer": self.reviewer}
+        additional = self.additional_check.isVisible() and self.additional_check.isChecked()
+        return {"reviewer": self.reviewer, "additional_certificate": additional}
