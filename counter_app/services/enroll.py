@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from counter_app.ca import SubjectInfo
+from counter_app.ca import IssuedCertificate, SubjectInfo
 from counter_app.domain.applications import ApplicationRequest, parse_application
 from counter_app.domain.errors import CounterError
 from counter_app.domain.policy import Action
@@ -65,6 +65,22 @@ class EnrollmentResult:
     @property
     def new_serial(self) -> str:
         return self.serial
+
+    @classmethod
+    def of(cls, job: Job, issued: IssuedCertificate) -> EnrollmentResult:
+        """The facts of a service that put a new certificate on the token."""
+        assert job.token is not None
+        return cls(
+            application_id=job.application_id,
+            serial=issued.serial_hex,
+            receipt_number=job.recorded.receipt_number or "",
+            not_before=issued.not_before,
+            not_after=issued.not_after,
+            fee_fen=job.plan.fee or 0,
+            change_fen=job.recorded.change_due,
+            token_serial=job.token.token_serial,
+            token_label=job.token.token_label,
+        )
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -186,18 +202,7 @@ class EnrollService:
         supersede(ctx, plan.old_serial, job.operator)
         if plan.old_serial:
             drop_old_key(job.token, plan.old_serial)
-        settled = job.recorded.settled
-        return EnrollmentResult(
-            application_id=job.application_id,
-            serial=issued.serial_hex,
-            receipt_number=job.recorded.receipt_number or "",
-            not_before=issued.not_before,
-            not_after=issued.not_after,
-            fee_fen=plan.fee or 0,
-            change_fen=getattr(settled, "change_due", 0),
-            token_serial=job.token.token_serial,
-            token_label=job.token.token_label,
-        )
+        return EnrollmentResult.of(job, issued)
 
     def undo(self, job: Job) -> bool:
         return undo(job.ctx, job.application_id, job.token, job.operator)

@@ -150,6 +150,11 @@ class Recorded:
     token_serial: str | None
     token_label: str | None
 
+    @property
+    def change_due(self) -> int:
+        """Change handed back for cash, in fen."""
+        return self.settled.change_due if isinstance(self.settled, Payment) else 0
+
 
 @dataclass
 class Job:

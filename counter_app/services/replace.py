@@ -315,17 +315,7 @@ class _Replacing:
         _carry_items(ctx, job.application_id, issued.serial_hex, items)
         if self.action is not Action.REISSUE and plan.old_serial:
             drop_old_key(job.token, plan.old_serial)
-        return EnrollmentResult(
-            application_id=job.application_id,
-            serial=issued.serial_hex,
-            receipt_number=job.recorded.receipt_number or "",
-            not_before=issued.not_before,
-            not_after=issued.not_after,
-            fee_fen=plan.fee or 0,
-            change_fen=getattr(job.recorded.settled, "change_due", 0),
-            token_serial=job.token.token_serial,
-            token_label=job.token.token_label,
-        )
+        return EnrollmentResult.of(job, issued)
 
     def undo(self, job: Job) -> bool:
         return undo(job.ctx, job.application_id, job.token, job.operator)
@@ -335,9 +325,10 @@ class RenewService(_Replacing):
     """证书密钥更新: from 30 days before expiry until expiry; a new one-year certificate."""
 
     action = Action.RENEW
+    transition = Transition.RENEW
 
     def plan(self, ctx: ServiceContext, request: ReplaceRequest) -> Plan:
-        old = existing(ctx, request.serial, Transition.RENEW)
+        old = existing(ctx, request.serial, self.transition)
         return self._plan(
             ctx,
             old,
@@ -357,16 +348,7 @@ class ReissueService(RenewService):
     """补办: a lost or broken token; new key on a new token, the old certificate revoked."""
 
     action = Action.REISSUE
-
-    def plan(self, ctx: ServiceContext, request: ReplaceRequest) -> Plan:
-        old = existing(ctx, request.serial, Transition.REISSUE)
-        return self._plan(
-            ctx,
-            old,
-            token=request.token,
-            settlement=request.settlement,
-            key_algorithm=request.key_algorithm,
-        )
+    transition = Transition.REISSUE
 
 
 # ---------------------------------------------------------------------------------------------
@@ -491,7 +473,7 @@ class ChangeService(_Replacing):
             changes=tuple(job.plan.details["changes"]),
             receipt_number=job.recorded.receipt_number or "",
             fee_fen=job.plan.fee or 0,
-            change_fen=getattr(job.recorded.settled, "change_due", 0),
+            change_fen=job.recorded.change_due,
         )
 
     def undo(self, job: Job) -> bool:
@@ -540,7 +522,7 @@ class AddItemService(_Replacing):
             item=code,
             receipt_number=job.recorded.receipt_number or "",
             fee_fen=job.plan.fee or 0,
-            change_fen=getattr(job.recorded.settled, "change_due", 0),
+            change_fen=job.recorded.change_due,
         )
 
     def undo(self, job: Job) -> bool:

@@ -100,7 +100,7 @@ class UnlockService:
             token_serial=serial,
             receipt_number=job.recorded.receipt_number or "",
             fee_fen=job.plan.fee or 0,
-            change_fen=getattr(job.recorded.settled, "change_due", 0),
+            change_fen=job.recorded.change_due,
         )
 
     def undo(self, job: Job) -> bool:
