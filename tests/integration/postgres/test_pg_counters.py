@@ -28,14 +28,20 @@ def another_individual(first17: str, name: str) -> dict[str, Any]:
     return data
 
 
-def start_enrollment(counter: PgCounter, data: dict[str, Any], label: str) -> subprocess.Popen[str]:
+def start_enrollment(
+    counter: PgCounter, data: dict[str, Any], label: str, *, additional: bool = False
+) -> subprocess.Popen[str]:
     path = counter.tmp / f"app-{label}.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     exe = Path(sys.executable).with_name("counter-app")
     args = ["enroll", str(path), "--module", counter.softhsm.module, "--token-label", label]
+    # A returning subscriber's second live certificate is approved explicitly by the reviewer.
+    args += ["--additional-certificate"] * additional
+    # A waiver rests on a supervisor who signs in for it.
+    supervisor = counter.supervisor_env if "waiver" in data.get("payment", {}) else {}
     return subprocess.Popen(
         [str(exe), "--data-dir", str(counter.cli.data_dir), *args],
-        env={**counter.cli.env, **counter.env},
+        env={**counter.cli.env, **counter.env, **supervisor},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -58,7 +64,10 @@ def test_counters_enrolling_at_once_share_no_number_or_serial_and_keep_one_chain
     # Tokens are formatted first so that the processes overlap in their database work.
     for label in applications:
         pg_counter.token(label)
-    procs = [start_enrollment(pg_counter, data, label) for label, data in applications.items()]
+    procs = [
+        start_enrollment(pg_counter, data, label, additional=label == "SUB4")
+        for label, data in applications.items()
+    ]
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=180)
