@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -10,6 +11,7 @@ from counter_app.cli.context import AppContext, read_name, read_secret
 from counter_app.domain.operators import Role
 from counter_app.services import operators
 from counter_app.store import audit
+from counter_app.store.anchor import CHECKPOINT_ACTION, adopt
 from counter_app.store.models import AuditEvent
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -105,17 +107,66 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option(
+    "--witness",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Check against this copy of the witness file (e.g. the one kept off the machine).",
+)
+@click.option(
+    "--public-key",
+    "public_keys",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="Also trust checkpoints signed by this Ed25519 public key (PEM); repeatable.",
+)
 @pass_app
-def audit_verify(app: AppContext) -> None:
-    """Check the whole hash chain; exit non-zero naming the first bad event."""
+def audit_verify(app: AppContext, witness: Path | None, public_keys: tuple[Path, ...]) -> None:
+    """Check the chain, its signed checkpoints, the witness file and the rows it describes.
+
+    Exits 1 naming the first thing wrong: an edited, inserted, deleted or reordered event, a
+    truncated, rewritten or emptied chain, or a tracked row (payment, refund, certificate,
+    application, operator, agreement record) changed behind the application's back.
+    """
+    anchor = app.anchor()
+    if witness is not None:
+        anchor.witness_path = witness
+    anchor.extra_public.extend(public_keys)
     with app.store().session() as session:
-        result = audit.verify(session)
+        result = audit.verify(session, anchor)
     if not result.ok:
-        raise click.ClickException(
-            f"audit chain broken at event {result.bad_seq}: {result.problem} "
-            f"({result.count} events verified before it)"
-        )
-    click.echo(f"audit chain intact: {result.count} events, head {result.head_hash[:16]}")
+        raise click.ClickException(result.message())
+    click.echo(result.message())
+
+
+@audit_group.command("checkpoint")
+@pass_app
+def audit_checkpoint(app: AppContext) -> None:
+    """Sign the chain's head now, into the chain and the witness file.
+
+    The first checkpoint of a chain makes the audit key (audit-key.pem, 0600, encrypted when
+    COUNTER_APP_AUDIT_PASSPHRASE is set).
+    """
+    entry = app.anchor().checkpoint(app.store(), force=True)
+    assert entry is not None
+    click.echo(
+        f"checkpoint of event {entry.checkpoint.head_seq} recorded as event {entry.event}, "
+        f"key {entry.checkpoint.key}, witness {app.anchor().witness_path}"
+    )
+
+
+@audit_group.command("adopt")
+@pass_app
+def audit_adopt(app: AppContext) -> None:
+    """Record the digests of rows written before the anchor existed (admin; once, after upgrading).
+
+    Only rows with no record at all are adopted: a row whose record differs stays reported.
+    """
+    actor = sign_in(app)
+    if actor.role is not Role.ADMIN:
+        raise click.ClickException("only an admin may adopt unrecorded rows")
+    count = adopt(app.store(), actor.name)
+    click.echo(f"adopted {count} rows without an audit record")
 
 
 @audit_group.command("list")
@@ -123,16 +174,24 @@ def audit_verify(app: AppContext) -> None:
 @click.option("--action", default=None, help="Only events of this action (e.g. operator.add).")
 @click.option("--object", "obj", default=None, help="Only events about this object.")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--checkpoints", is_flag=True, help="Also show the chain's signed checkpoints.")
 @pass_app
 def audit_list(
-    app: AppContext, limit: int, action: str | None, obj: str | None, as_json: bool
+    app: AppContext,
+    limit: int,
+    action: str | None,
+    obj: str | None,
+    as_json: bool,
+    checkpoints: bool,
 ) -> None:
-    """Show the newest events, oldest first."""
+    """Show the newest events, oldest first (checkpoints only with --checkpoints)."""
     from sqlalchemy import select
 
     query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
     if action:
         query = query.where(AuditEvent.action == action)
+    elif not checkpoints:
+        query = query.where(AuditEvent.action != CHECKPOINT_ACTION)
     if obj:
         query = query.where(AuditEvent.object == obj)
     with app.store().session() as session:

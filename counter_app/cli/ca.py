@@ -315,6 +315,10 @@ def serve_cmd(app: AppContext, host: str, port: int, workers: int) -> None:
     ca = open_ca(app)
     ca.current_crl()
     store = app.store()
+    # In the parent only (fork() keeps one thread): issuance and CRLs get checkpoints meanwhile.
+    from counter_app.store.anchor import PeriodicCheckpointer
+
+    PeriodicCheckpointer(app.anchor(), store).start()
 
     def after_fork() -> None:
         # SQLAlchemy's advice for forked workers: new connections, leave the parent's alone.

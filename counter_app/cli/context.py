@@ -8,6 +8,7 @@ import sys
 
 from counter_app.config import Config
 from counter_app.domain.errors import MissingSecret
+from counter_app.store.anchor import Anchor, checkpoint_quietly
 from counter_app.store.db import Store, open_store
 
 SECRET_NAMES = {
@@ -58,6 +59,7 @@ class AppContext:
     def __init__(self, config: Config) -> None:
         self.config = config
         self._store: Store | None = None
+        self._anchor: Anchor | None = None
 
     @property
     def lang(self) -> str:
@@ -68,7 +70,16 @@ class AppContext:
             self._store = open_store(self.config.db_url, create=create)
         return self._store
 
+    def anchor(self) -> Anchor:
+        """The audit key and witness file of this data dir."""
+        if self._anchor is None:
+            self._anchor = Anchor.for_config(self.config.data_dir, self.config.extra)
+        return self._anchor
+
     def close(self) -> None:
         if self._store is not None:
+            # Every command that wrote ends with a signed checkpoint of the head, so the events
+            # a database writer could cut from the tail undetected are at most one command's.
+            checkpoint_quietly(self.anchor(), self._store)
             self._store.close()
             self._store = None

@@ -20,6 +20,7 @@ from counter_app.cli.context import AppContext, read_secret
 from counter_app.server.counter_ca import CounterCA
 from counter_app.services.signing import SigningClient
 from counter_app.store import audit
+from counter_app.store.anchor import PeriodicCheckpointer
 
 CLI_OPERATOR = "est-cli"
 CLIENT_KEY_ENV = "COUNTER_APP_CLIENT_KEY_PASSPHRASE"
@@ -111,6 +112,7 @@ def est_serve(
 
     ca = open_ca(app)
     ca.current_crl()
+    PeriodicCheckpointer(app.anchor(), app.store()).start()
     files = CAFiles.in_data_dir(app.config.data_dir)
     tls = TLSSettings(
         cert=tls_cert,

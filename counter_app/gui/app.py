@@ -124,6 +124,11 @@ def run(config: Config, lang: str | None = None, argv: Sequence[str] = ()) -> in
     i18n.install(lang or config.lang)
     store = open_store(config.db_url)
     context = GuiContext(config=config, store=store)
+    from counter_app.store.anchor import Anchor, PeriodicCheckpointer
+
+    # A day's session is long: its events are signed every minute, and once more at close.
+    checkpointer = PeriodicCheckpointer(Anchor.for_config(config.data_dir, config.extra), store)
+    checkpointer.start()
     try:
         login = LoginDialog(context)
         if login.exec() != LoginDialog.DialogCode.Accepted or login.operator is None:
@@ -136,4 +141,5 @@ def run(config: Config, lang: str | None = None, argv: Sequence[str] = ()) -> in
         window.check_recovery()
         return app.exec()
     finally:
+        checkpointer.stop()
         context.close()

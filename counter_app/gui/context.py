@@ -53,4 +53,8 @@ class GuiContext:
 
     def close(self) -> None:
         self.runner.shutdown()
+        # The session's events end with a signed checkpoint (see counter_app.store.anchor).
+        from counter_app.store.anchor import Anchor, checkpoint_quietly
+
+        checkpoint_quietly(Anchor.for_config(self.config.data_dir, self.config.extra), self.store)
         self.store.close()

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,8 +20,13 @@ from sqlalchemy.orm import Session
 from counter_app.store.models import AuditEvent, AuditHead
 from counter_app.store.types import utcnow
 
+if TYPE_CHECKING:
+    from counter_app.store.anchor import Anchor
+
 GENESIS_HASH = "0" * 64
 SYSTEM = "system"
+# session.info key of the newest event a transaction appended (row digests join it at commit).
+LAST_EVENT = "audit.last_event"
 
 
 def canonical_content(
@@ -93,6 +98,7 @@ def append(
     session.add(event)
     head.seq, head.hash = seq, digest
     session.flush()
+    session.info[LAST_EVENT] = event
     return event
 
 
@@ -104,6 +110,16 @@ class VerifyResult:
     bad_seq: int | None = None
     problem: str = ""
 
+    def message(self) -> str:
+        if self.ok:
+            return f"audit chain intact: {self.count} events, head {self.head_hash[:16]}"
+        if self.bad_seq is None:
+            return f"audit check failed: {self.problem}"
+        return (
+            f"audit chain broken at event {self.bad_seq}: {self.problem} "
+            f"({self.count} events verified before it)"
+        )
+
 
 def iter_events(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
     result = session.execute(
@@ -112,8 +128,24 @@ def iter_events(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
     yield from result.scalars()
 
 
-def verify(session: Session) -> VerifyResult:
-    """Walk the chain from the first event; report the first event that breaks it."""
+def verify(session: Session, anchor: Anchor | None = None) -> VerifyResult:
+    """Walk the chain from the first event; report the first thing wrong.
+
+    The chain itself (every event links to the one before, nothing changed, the head agrees),
+    then, in the same walk, each checkpoint event against the chain and, with an ``anchor``, its
+    signature and the witness file's checkpoints; then the tracked rows against the newest
+    digest the chain records for them (:mod:`counter_app.store.state`).
+    """
+    from counter_app.store import anchor as anchoring
+    from counter_app.store import state
+
+    witness: dict[int, anchoring.WitnessEntry] = {}
+    if anchor is not None:
+        loaded = anchor.load_witness()
+        if isinstance(loaded, str):
+            return VerifyResult(False, 0, GENESIS_HASH, None, loaded)
+        witness = loaded
+    recorded = state.RecordedState()
     prev, expected_seq, count = GENESIS_HASH, 1, 0
     for event in iter_events(session):
         if event.seq != expected_seq:
@@ -132,6 +164,10 @@ def verify(session: Session) -> VerifyResult:
             return VerifyResult(
                 False, count, prev, event.seq, "content was changed after it was written"
             )
+        problem = anchoring.check_event(event, anchor, witness.get(event.seq))
+        if problem:
+            return VerifyResult(False, count, prev, event.seq, problem)
+        recorded.take(event.seq, event.details)
         prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
     head = session.get(AuditHead, 1)
     if head is None or head.seq != count or head.hash != prev:
@@ -142,5 +178,19 @@ def verify(session: Session) -> VerifyResult:
             prev,
             count + 1 if head_seq > count else head_seq,
             f"the chain ends at event {count} but its head says {head_seq}: events were removed or added",
+        )
+    if witness and max(witness) > count:
+        return VerifyResult(
+            False,
+            count,
+            prev,
+            count + 1,
+            f"the chain ends at event {count} but the witness file holds a signed checkpoint "
+            f"at event {max(witness)}: the chain was truncated",
+        )
+    changed = state.check(session, recorded)
+    if changed is not None:
+        return VerifyResult(
+            False, count, prev, None, f"state does not match the audit chain: {changed}"
         )
     return VerifyResult(True, count, prev)

@@ -55,7 +55,7 @@ from counter_app.ca.model import (
 )
 from counter_app.ca.profiles import CAUrls, load_profiles
 from counter_app.config import Config, resource_path
-from counter_app.store import audit
+from counter_app.store import audit, state
 from counter_app.store.db import Store, store_error
 from counter_app.store.models import AuditEvent, AuditHead, Base
 from counter_app.store.types import UTCDateTime, utcnow
@@ -188,6 +188,8 @@ _REVOKED = select(_CERTS.c.serial_hex, _CERTS.c.revoked_epoch, _CERTS.c.reason).
 )
 _GET = select(*_RECORD_COLUMNS).where(_CERTS.c.serial_hex == bindparam("b_serial"))
 
+
+_CERT_COLUMNS = state.columns_of(_CERTS)
 
 WAL_AUTOCHECKPOINT = 10_000  # pages (40 MB of WAL at most between checkpoints)
 
@@ -360,6 +362,8 @@ class SQLCertificateRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._hot_path: _HotPath | None = None
+        # When each reserved record was made, until it is completed: its digest covers it.
+        self._reserved_at: dict[str, dt.datetime] = {}
 
     @property
     def _hot(self) -> _HotPath:
@@ -374,7 +378,8 @@ class SQLCertificateRepository:
         hot = self._hot
         try:
             with hot.transaction() as cursor:
-                created = hot.time(utcnow())
+                now = utcnow()
+                created = hot.time(now)
                 for pending in pendings:
                     hot.insert_pending.run(
                         cursor,
@@ -393,6 +398,8 @@ class SQLCertificateRepository:
         except hot.integrity_error:
             serials = ", ".join(p.serial_hex for p in pendings)
             raise CAError(detail=f"serial already recorded: {serials}") from None
+        for pending in pendings:
+            self._reserved_at[pending.serial_hex] = now
 
     def complete(self, pending: PendingCertificate, der: bytes) -> None:
         self.complete_many(((pending, der),))
@@ -418,8 +425,38 @@ class SQLCertificateRepository:
                         "application_id": pending.application_id,
                         "not_after": pending.not_after.astimezone(dt.UTC).isoformat(),
                         "sha256": hashlib.sha256(der).hexdigest(),
+                        state.DETAILS_KEY: self._issued_digest(pending, der),
                     },
                 )
+
+    def _issued_digest(self, pending: PendingCertificate, der: bytes) -> dict[str, Any]:
+        """The row digest of a record just completed (the hot path bypasses the session events)."""
+        created = self._reserved_at.pop(pending.serial_hex, None)
+        if created is None:  # reserved by another repository object: read when it was
+            with self._store.engine.connect() as conn:
+                created = conn.execute(
+                    select(Certificate.created_at).where(
+                        Certificate.serial_hex == pending.serial_hex
+                    )
+                ).scalar_one()
+        values = {
+            "serial_hex": pending.serial_hex,
+            "subject": pending.subject,
+            "profile": pending.profile,
+            "application_id": pending.application_id,
+            "status": CertificateStatus.GOOD.value,
+            "not_before": pending.not_before,
+            "not_after": pending.not_after,
+            "tbs_der": pending.tbs_der,
+            "der": der,
+            "created_at": created,
+            "revoked_at": None,
+            "revoked_epoch": None,
+            "reason": None,
+        }
+        digests = state.Digests()
+        digests.add(_CERTS.name, pending.serial_hex, state.row_digest(_CERT_COLUMNS, values))
+        return digests.details()
 
     def get(self, serial_hex: str) -> CertificateRecord | None:
         try:

@@ -119,6 +119,10 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # Every change to a tracked row records the row's digest in the audit chain.
+        from counter_app.store import state
+
+        state.install(self._sessions)
 
     @property
     def url(self) -> str:

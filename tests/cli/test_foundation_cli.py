@@ -130,7 +130,8 @@ def test_audit_verify_passes_on_an_intact_log(initialised_cli: CLI) -> None:
     add(initialised_cli, "clerk1", "clerk")
     result = initialised_cli("audit", "verify")
     assert result.returncode == 0
-    assert result.stdout.strip().count("\n") == 0 and "2 events" in result.stdout
+    # init and operator add, each followed by the signed checkpoint its command ends with
+    assert result.stdout.strip().count("\n") == 0 and "4 events" in result.stdout
 
 
 def test_audit_list_shows_every_change(initialised_cli: CLI) -> None:
@@ -165,8 +166,8 @@ def test_audit_verify_names_a_deleted_event(initialised_cli: CLI) -> None:
 
 
 def test_audit_verify_notices_the_newest_event_deleted(initialised_cli: CLI) -> None:
-    err = _tampered(initialised_cli, "DELETE FROM audit_events WHERE seq=4")
-    assert "event 4" in err
+    err = _tampered(initialised_cli, "DELETE FROM audit_events WHERE seq=8")
+    assert "event 8" in err
 
 
 def test_audit_verify_names_reordered_events(initialised_cli: CLI) -> None:
