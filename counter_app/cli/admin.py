@@ -128,6 +128,7 @@ def audit_verify(app: AppContext, witness: Path | None, public_keys: tuple[Path,
     truncated, rewritten or emptied chain, or a tracked row (payment, refund, certificate,
     application, operator, agreement record) changed behind the application's back.
     """
+    app.checkpoint_on_close = False
     anchor = app.anchor()
     if witness is not None:
         anchor.witness_path = witness

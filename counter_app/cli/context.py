@@ -60,6 +60,8 @@ class AppContext:
         self.config = config
         self._store: Store | None = None
         self._anchor: Anchor | None = None
+        # Off for commands that only check (audit verify): they must never sign what they read.
+        self.checkpoint_on_close = True
 
     @property
     def lang(self) -> str:
@@ -77,9 +79,10 @@ class AppContext:
         return self._anchor
 
     def close(self) -> None:
-        if self._store is not None:
+        if self._store is not None and self.checkpoint_on_close:
             # Every command that wrote ends with a signed checkpoint of the head, so the events
             # a database writer could cut from the tail undetected are at most one command's.
             checkpoint_quietly(self.anchor(), self._store)
+        if self._store is not None:
             self._store.close()
             self._store = None

@@ -70,6 +70,15 @@ class AuditKeyMissing(CounterError):
     )
 
 
+class ChainContradictsWitness(CounterError):
+    code = "chain_contradicts_witness"
+    zh = "审计链与见证文件不符（{detail}），不予签署检查点：请运行 counter-app audit verify"
+    en = (
+        "the audit chain contradicts the witness file ({detail}); no checkpoint is signed: "
+        "run counter-app audit verify"
+    )
+
+
 class AuditKeyLocked(CounterError):
     code = "audit_key_locked"
     zh = "审计签名密钥已加密：请设置环境变量 {env}"
@@ -257,6 +266,7 @@ class Anchor:
             head = audit.lock_head(session)
             if not force and self._head_is_checkpoint(session, head):
                 return None
+            self._check_tail(session, head)
             key = self.signing_key(session)
             kid = key_id(key.public_key())
             when = utcnow()
@@ -292,6 +302,50 @@ class Anchor:
             select(AuditEvent.action).where(AuditEvent.seq == head.seq)
         ).scalar()
         return action == CHECKPOINT_ACTION
+
+    def _check_tail(self, session: Session, head: AuditHead) -> None:
+        """Refuse to sign a chain that no longer holds this data dir's newest checkpoint.
+
+        The events since then must still start from that checkpoint's event and link up to the
+        head; otherwise a cut or rewritten chain would be signed as if it were the real one.
+        """
+        last = self.last_witnessed()
+        if last is None:
+            return
+        prev: str | None = None
+        for event in session.execute(
+            select(AuditEvent).where(AuditEvent.seq >= last.event).order_by(AuditEvent.seq)
+        ).scalars():
+            if prev is None:
+                if event.seq != last.event or event.hash != last.event_hash:
+                    raise ChainContradictsWitness(detail=f"event {last.event} differs")
+            else:
+                content = audit.canonical_content(
+                    event.seq, event.time, event.operator, event.action, event.object, event.details
+                )
+                if event.prev_hash != prev or audit.chain_hash(prev, content) != event.hash:
+                    raise ChainContradictsWitness(detail=f"event {event.seq} does not link")
+            prev = event.hash
+        if prev is None:
+            raise ChainContradictsWitness(detail=f"event {last.event} is gone")
+        if prev != head.hash:
+            raise ChainContradictsWitness(detail="the head is not the newest event")
+
+    def last_witnessed(self) -> WitnessEntry | None:
+        """The witness file's newest line (read from its end: the file only grows)."""
+        try:
+            with self.witness_path.open("rb") as fh:
+                size = fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, size - 4096))
+                lines = fh.read().splitlines()
+        except FileNotFoundError:
+            return None
+        if not lines:
+            return None
+        data = json.loads(lines[-1])
+        return WitnessEntry(
+            int(data["event"]), str(data["event_hash"]), Checkpoint.from_details(data)
+        )
 
     def _append_witness(self, entry: WitnessEntry) -> None:
         self.witness_path.parent.mkdir(parents=True, exist_ok=True)
@@ -339,10 +393,16 @@ class Anchor:
 
 def check_event(event: AuditEvent, anchor: Anchor | None, witnessed: WitnessEntry | None) -> str:
     """What is wrong with one event as a checkpoint or against the witness file ("" if nothing)."""
+    if event.action == CHECKPOINT_ACTION:
+        problem = _check_checkpoint_event(event, anchor)
+        if problem:
+            return problem
     if witnessed is not None and witnessed.event_hash != event.hash:
         return "differs from the checkpoint the witness file holds for it: the chain was rewritten"
-    if event.action != CHECKPOINT_ACTION:
-        return ""
+    return ""
+
+
+def _check_checkpoint_event(event: AuditEvent, anchor: Anchor | None) -> str:
     try:
         signed = Checkpoint.from_details(json.loads(event.details))
     except (ValueError, KeyError, TypeError):

@@ -1,0 +1,360 @@
+"""The tamper matrix (issue 15, item 1): on SQLite and on PostgreSQL, someone who can write the
+database but does not hold the audit key edits, inserts, deletes, reorders, truncates, rewrites or
+empties the chain, or edits the rows it describes; the real ``audit verify`` names each attack
+and exits 1. The untouched store verifies.
+
+The store is a real counter's: operators added, an individual enrolled on SoftHSM (application,
+agreement record, payment, certificate), the certificate revoked, and a refund recorded the way
+the services record one. It is made once per backend and copied for each attack.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Table, delete, insert, select, text, update
+from sqlalchemy.engine import Connection
+
+from counter_app.config import default_pkcs11_module
+from counter_app.store import audit
+from counter_app.store.counter import RefundRow
+from counter_app.store.db import make_engine, open_store
+from counter_app.store.models import AuditEvent, AuditHead
+from tests.conftest import CLI, CLIResult, SoftHSM, base_env
+from tests.integration.postgres.conftest import PostgresServer
+from tests.integration.services.conftest import (
+    Counter,
+    template_data_dir,  # noqa: F401  (the services' session fixture, used by name below)
+)
+
+EVENTS = cast(Table, AuditEvent.__table__)
+HEAD = cast(Table, AuditHead.__table__)
+
+
+@dataclass
+class Business:
+    """A copy of the prepared store: where it lives and what was done in it."""
+
+    cli: CLI
+    url: str
+    facts: dict[str, Any]
+
+    def verify(self) -> CLIResult:
+        return self.cli("--lang", "en", "audit", "verify")
+
+    def sql(self, *statements: str) -> None:
+        engine = make_engine(self.url, create=False)
+        try:
+            with engine.begin() as conn:
+                for statement in statements:
+                    conn.execute(text(statement))
+        finally:
+            engine.dispose()
+
+    def rewrite(self, change: Callable[[Connection], None]) -> None:
+        engine = make_engine(self.url, create=False)
+        try:
+            with engine.begin() as conn:
+                change(conn)
+        finally:
+            engine.dispose()
+
+
+def _softhsm(root: Path) -> SoftHSM:
+    tokendir = root / "tokens"
+    tokendir.mkdir()
+    conf = root / "softhsm2.conf"
+    conf.write_text(
+        f"directories.tokendir = {tokendir}\nobjectstore.backend = file\nlog.level = ERROR\n"
+    )
+    return SoftHSM(default_pkcs11_module(), conf, tokendir)
+
+
+def _do_business(counter: Counter, url: str) -> dict[str, Any]:
+    facts = counter.enrolled("individual", "SUB1")
+    revoked = counter.run("cert", "revoke", facts["serial"], "--reason", "key-compromise")
+    assert revoked.returncode == 0, revoked.stderr
+    # A refund as the service pipeline records one: a row of its own and an event, one commit.
+    store = open_store(url)
+    try:
+        with store.session() as session:
+            session.add(
+                RefundRow(
+                    refund_number="T0000000000001",
+                    receipt_number=facts["receipt_number"],
+                    application_id=facts["application_id"],
+                    amount_fen=5000,
+                    method="cash",
+                    reason="test refund",
+                    clerk="clerk1",
+                    time=dt.datetime.now(dt.UTC),
+                )
+            )
+            audit.append(
+                session, operator="clerk1", action="payment.refund", obj="refund:T0000000000001"
+            )
+    finally:
+        store.close()
+    checkpoint = counter.run("audit", "checkpoint")
+    assert checkpoint.returncode == 0, checkpoint.stderr
+    return facts
+
+
+@pytest.fixture(scope="module")
+def sqlite_golden(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, Any]]:
+    template: Path = request.getfixturevalue("template_data_dir")
+    root = tmp_path_factory.mktemp("tamper-sqlite")
+    shutil.copytree(template, root / "data")
+    softhsm = _softhsm(root)
+    cli = CLI(root / "data", {**base_env(root), "SOFTHSM2_CONF": str(softhsm.conf)})
+    url = f"sqlite:///{root / 'data' / 'counter.db'}"
+    return root / "data", _do_business(Counter(cli, softhsm, root), url)
+
+
+@pytest.fixture(scope="module")
+def pg_golden(
+    postgres: PostgresServer,
+    pg_counter_template: tuple[Path, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, str, dict[str, Any]]]:
+    template_dir, template_db = pg_counter_template
+    root = tmp_path_factory.mktemp("tamper-pg")
+    database = postgres.create_database(template=template_db)
+    shutil.copytree(template_dir, root / "data")
+    softhsm = _softhsm(root)
+    env = {
+        **base_env(root),
+        "SOFTHSM2_CONF": str(softhsm.conf),
+        "COUNTER_APP_DB_URL": postgres.url(database),
+    }
+    facts = _do_business(Counter(CLI(root / "data", env), softhsm, root), postgres.url(database))
+    yield root / "data", database, facts
+    postgres.drop_database(database)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def business(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Business]:
+    if request.param == "sqlite":
+        golden, facts = request.getfixturevalue("sqlite_golden")
+        shutil.copytree(golden, tmp_path / "data")
+        cli = CLI(tmp_path / "data", base_env(tmp_path))
+        yield Business(cli, f"sqlite:///{tmp_path / 'data' / 'counter.db'}", facts)
+        return
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    golden_dir, golden_db, facts = request.getfixturevalue("pg_golden")
+    database = postgres.create_database(template=golden_db)
+    shutil.copytree(golden_dir, tmp_path / "data")
+    url = postgres.url(database)
+    cli = CLI(tmp_path / "data", {**base_env(tmp_path), "COUNTER_APP_DB_URL": url})
+    yield Business(cli, url, facts)
+    postgres.drop_database(database)
+
+
+def _refused(business: Business) -> str:
+    result = business.verify()
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    return result.stderr
+
+
+def _last_seq(conn: Connection) -> int:
+    return int(conn.execute(select(HEAD.c.seq)).scalar_one())
+
+
+def _rechain(conn: Connection, rows: list[Any]) -> None:
+    """Write ``rows`` as the whole chain with correct hashes and head: no key is needed."""
+    conn.execute(delete(EVENTS))
+    prev = audit.GENESIS_HASH
+    for seq, row in enumerate(rows, start=1):
+        content = audit.canonical_content(
+            seq, row["time"], row["operator"], row["action"], row["object"], row["details"]
+        )
+        digest = audit.chain_hash(prev, content)
+        conn.execute(insert(EVENTS).values({**row, "seq": seq, "prev_hash": prev, "hash": digest}))
+        prev = digest
+    conn.execute(update(HEAD).values(seq=len(rows), hash=prev))
+
+
+def _events(conn: Connection) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(select(EVENTS).order_by(EVENTS.c.seq)).mappings()]
+
+
+# --- the untouched store ------------------------------------------------------------------
+
+
+def test_the_untouched_store_verifies(business: Business) -> None:
+    result = business.verify()
+    assert result.returncode == 0, result.stderr
+    assert "audit chain intact" in result.stdout
+
+
+# --- the chain ----------------------------------------------------------------------------
+
+
+def test_an_edited_event_is_named(business: Business) -> None:
+    business.sql("UPDATE audit_events SET operator = 'mallory' WHERE seq = 3")
+    err = _refused(business)
+    assert "event 3" in err and "changed after it was written" in err
+
+
+def test_an_inserted_event_is_named(business: Business) -> None:
+    def insert_second(conn: Connection) -> None:
+        first = conn.execute(select(EVENTS).where(EVENTS.c.seq == 1)).mappings().one()
+        conn.execute(update(EVENTS).where(EVENTS.c.seq >= 2).values(seq=-EVENTS.c.seq))
+        conn.execute(update(EVENTS).where(EVENTS.c.seq < 0).values(seq=1 - EVENTS.c.seq))
+        content = audit.canonical_content(
+            2, first["time"], "admin", "operator.add", "operator:evil", "{}"
+        )
+        conn.execute(
+            insert(EVENTS).values(
+                seq=2,
+                time=first["time"],
+                operator="admin",
+                action="operator.add",
+                object="operator:evil",
+                details="{}",
+                prev_hash=first["hash"],
+                hash=audit.chain_hash(first["hash"], content),
+            )
+        )
+
+    business.rewrite(insert_second)
+    # The forged event links and hashes well; it is not what the witness file signed there.
+    err = _refused(business)
+    assert "event 2" in err and "witness file" in err
+
+
+def test_a_deleted_event_is_named(business: Business) -> None:
+    business.sql("DELETE FROM audit_events WHERE seq = 2")
+    assert "event 2 is missing" in _refused(business)
+
+
+def test_reordered_events_are_named(business: Business) -> None:
+    business.sql(
+        "UPDATE audit_events SET seq = -2 WHERE seq = 2",
+        "UPDATE audit_events SET seq = 2 WHERE seq = 3",
+        "UPDATE audit_events SET seq = 3 WHERE seq = -2",
+    )
+    err = _refused(business)
+    assert "event 2" in err and "does not link" in err
+
+
+def test_a_truncated_tail_with_its_head_moved_back_is_named(business: Business) -> None:
+    def cut(conn: Connection) -> None:
+        keep = _last_seq(conn) - 3
+        last = conn.execute(select(EVENTS.c.hash).where(EVENTS.c.seq == keep)).scalar_one()
+        conn.execute(delete(EVENTS).where(EVENTS.c.seq > keep))
+        conn.execute(update(HEAD).values(seq=keep, hash=last))
+
+    business.rewrite(cut)
+    assert "truncated" in _refused(business)
+
+
+def test_an_emptied_chain_is_named(business: Business) -> None:
+    business.sql(
+        "DELETE FROM audit_events",
+        f"UPDATE audit_head SET seq = 0, hash = '{audit.GENESIS_HASH}'",
+    )
+    err = _refused(business)
+    assert "ends at event 0" in err and "truncated" in err
+
+
+def test_a_chain_rewritten_with_fresh_hashes_fails_its_signed_checkpoints(
+    business: Business,
+) -> None:
+    def rewrite(conn: Connection) -> None:
+        rows = _events(conn)
+        rows[2]["operator"] = "mallory"  # event 3, then every hash after it recomputed
+        _rechain(conn, rows)
+
+    business.rewrite(rewrite)
+    err = _refused(business)
+    assert "no longer matches the chain" in err
+
+
+def test_a_chain_rewritten_without_its_checkpoints_fails_the_witness_file(
+    business: Business,
+) -> None:
+    def rewrite(conn: Connection) -> None:
+        rows = [r for r in _events(conn) if r["action"] != "audit.checkpoint"]
+        rows[2]["operator"] = "mallory"
+        _rechain(conn, rows)
+
+    business.rewrite(rewrite)
+    assert "witness file" in _refused(business)
+
+
+# --- the state the chain describes --------------------------------------------------------
+
+
+def test_a_payment_edited_to_one_yuan_is_named(business: Business) -> None:
+    receipt = business.facts["receipt_number"]
+    business.sql(f"UPDATE payments SET fee_fen = 100 WHERE receipt_number = '{receipt}'")
+    err = _refused(business)
+    assert "payments row" in err and "changed after its audit record" in err
+
+
+def test_a_revoked_certificate_set_back_to_good_is_named(business: Business) -> None:
+    serial = business.facts["serial"]
+    business.sql(
+        "UPDATE ca_certificates SET status = 'good', revoked_at = NULL, revoked_epoch = NULL, "
+        f"reason = NULL WHERE serial_hex = '{serial}'"
+    )
+    err = _refused(business)
+    assert f"ca_certificates row {serial} was changed" in err
+
+
+def test_an_application_status_edited_is_named(business: Business) -> None:
+    application = business.facts["application_id"]
+    business.sql(f"UPDATE applications SET status = 'refused' WHERE id = '{application}'")
+    assert f"applications row {application} was changed" in _refused(business)
+
+
+def test_an_operator_made_admin_is_named(business: Business) -> None:
+    business.sql("UPDATE operators SET role = 'admin' WHERE name = 'clerk1'")
+    err = _refused(business)
+    assert "operators row" in err and "was changed" in err
+
+
+def test_an_agreement_record_edited_is_named(business: Business) -> None:
+    business.sql("UPDATE agreement_records SET reviewer = 'clerk1'")
+    assert "agreement_records row" in _refused(business)
+
+
+def test_a_refund_edited_is_named(business: Business) -> None:
+    business.sql("UPDATE refunds SET amount_fen = 1")
+    assert "refunds row" in _refused(business)
+
+
+def test_a_deleted_refund_is_named(business: Business) -> None:
+    business.sql("DELETE FROM refunds")
+    err = _refused(business)
+    assert "refunds row" in err and "was deleted" in err
+
+
+def test_an_operator_inserted_behind_the_application_is_named(business: Business) -> None:
+    business.sql(
+        "INSERT INTO operators (id, name, role, password_hash, active, created_at, "
+        "password_changed_at) SELECT 99, 'mallory', 'admin', password_hash, active, created_at, "
+        "password_changed_at FROM operators WHERE name = 'admin'"
+    )
+    err = _refused(business)
+    assert "operators row 99 has no audit record" in err
+
+
+def test_a_certificate_record_inserted_as_good_is_named(business: Business) -> None:
+    serial = business.facts["serial"]
+    business.sql(
+        "INSERT INTO ca_certificates (serial_hex, subject, profile, application_id, status, "
+        "not_before, not_after, tbs_der, der, created_at) SELECT 'ABCDEF', subject, profile, "
+        "application_id, 'good', not_before, not_after, tbs_der, der, created_at "
+        f"FROM ca_certificates WHERE serial_hex = '{serial}'"
+    )
+    assert "ca_certificates row ABCDEF has no audit record" in _refused(business)
