@@ -156,9 +156,10 @@ def _digests(objects: Iterable[Any]) -> Digests:
 
 
 def _record(session: Session) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # whatever the transaction still holds, so its rows are final
     if not session.info.get(_PENDING):
         return
-    session.flush()  # whatever the transaction still holds, so its rows are final
     digests = _digests(session.info.pop(_PENDING).values())
     if digests.tables:
         attach(session, digests)

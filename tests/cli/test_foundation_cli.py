@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from tests.conftest import ADMIN_PASSWORD, CLI
@@ -132,6 +133,22 @@ def test_audit_verify_passes_on_an_intact_log(initialised_cli: CLI) -> None:
     assert result.returncode == 0
     # init and operator add, each followed by the signed checkpoint its command ends with
     assert result.stdout.strip().count("\n") == 0 and "4 events" in result.stdout
+
+
+def test_a_writing_command_ends_with_a_signed_checkpoint(initialised_cli: CLI) -> None:
+    add(initialised_cli, "clerk1", "clerk")
+    listed = initialised_cli("audit", "list", "--checkpoints").stdout.splitlines()
+    assert [line.split("\t")[3] for line in listed][-2:] == ["operator.add", "audit.checkpoint"]
+    witness = (initialised_cli.data_dir / "audit-witness.log").read_text().splitlines()
+    assert json.loads(witness[-1])["event"] == int(listed[-1].split("\t")[0])
+
+
+def test_a_reading_command_adds_no_checkpoint(initialised_cli: CLI) -> None:
+    witness = initialised_cli.data_dir / "audit-witness.log"
+    before = witness.read_text()
+    assert initialised_cli("operator", "list", env=ADMIN).returncode == 0
+    assert initialised_cli("audit", "verify").returncode == 0
+    assert witness.read_text() == before
 
 
 def test_audit_list_shows_every_change(initialised_cli: CLI) -> None:
