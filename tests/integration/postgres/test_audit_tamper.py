@@ -30,6 +30,7 @@ from tests.conftest import CLI, CLIResult, SoftHSM, base_env
 from tests.integration.postgres.conftest import PostgresServer
 from tests.integration.services.conftest import (
     Counter,
+    example,
     template_data_dir,  # noqa: F401  (the services' session fixture, used by name below)
 )
 
@@ -78,7 +79,10 @@ def _softhsm(root: Path) -> SoftHSM:
 
 def _do_business(counter: Counter, url: str) -> dict[str, Any]:
     facts = counter.enrolled("individual", "SUB1")
-    revoked = counter.run("cert", "revoke", facts["serial"], "--reason", "key-compromise")
+    identity = example("individual")["subscriber"]["id_number"]
+    revoked = counter.run(
+        "cert", "revoke", facts["serial"], "--reason", "key-compromise", "--identity", identity
+    )
     assert revoked.returncode == 0, revoked.stderr
     # A refund as the service pipeline records one: a row of its own and an event, one commit.
     store = open_store(url)
