@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -65,14 +66,20 @@ class BulkWriteRefused(CounterError):
     en = "bulk statements on the audited table {table} are refused (their new state would not be recorded)"
 
 
+_PLAIN = frozenset((str, int, bool, type(None)))
+
+
 def _value(value: Any) -> Any:
     """A column value as JSON: times in microsecond UTC, bytes by their SHA-256."""
-    if value is None or isinstance(value, bool | int | str):
+    kind = type(value)
+    if kind in _PLAIN:
         return value
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
     if isinstance(value, bytes | bytearray | memoryview):
         return ["sha256", hashlib.sha256(bytes(value)).hexdigest()]
+    if isinstance(value, int | str):  # enums of ours
+        return value
     if isinstance(value, dt.date | decimal.Decimal):
         return str(value)
     raise TypeError(f"no canonical form for a {type(value).__name__} column value")
@@ -87,6 +94,11 @@ def row_digest(columns: Iterable[str], values: Mapping[str, Any]) -> str:
 
 def columns_of(table: Table) -> tuple[str, ...]:
     return tuple(sorted(c.name for c in table.columns))
+
+
+@functools.cache
+def _columns_text(name: str) -> str:
+    return ",".join(columns_of(table(name)))
 
 
 def primary_key(table: Table, values: Mapping[str, Any]) -> str:
@@ -108,7 +120,7 @@ class Digests:
 
     def details(self) -> dict[str, Any]:
         return {
-            name: {"columns": ",".join(columns_of(table(name))), "rows": rows}
+            name: {"columns": _columns_text(name), "rows": rows}
             for name, rows in sorted(self.tables.items())
         }
 
