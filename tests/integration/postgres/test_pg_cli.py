@@ -18,8 +18,10 @@ def test_init_with_db_url_makes_the_schema_on_the_server_and_no_sqlite_file(
 ) -> None:
     _init(cli, postgres.url(empty_db))
     assert not (cli.data_dir / "counter.db").exists()
-    assert postgres.sql(empty_db, "SELECT operator, action FROM audit_events") == [
-        ("admin", "store.init")
+    # init's event, then the signed checkpoint every writing command ends with
+    assert postgres.sql(empty_db, "SELECT operator, action FROM audit_events ORDER BY seq") == [
+        ("admin", "store.init"),
+        ("system", "audit.checkpoint"),
     ]
 
 
@@ -47,7 +49,8 @@ def test_operator_added_through_the_environment_url_is_listed_and_audited(
         "active",
     ]
     verified = cli("audit", "verify", env=env)
-    assert verified.returncode == 0 and "2 events" in verified.stdout
+    # init and operator add, each followed by its checkpoint
+    assert verified.returncode == 0 and "4 events" in verified.stdout
 
 
 def test_init_twice_on_one_server_is_refused(
