@@ -155,3 +155,15 @@ def read_capabilities(
 
     _slot_id, token = _match(module, label, serial)
     return capabilities_of(module, token)
+
+
+def inserted_capabilities(module: str) -> list[TokenCapabilities]:
+    """The capabilities of every formatted token in a reader now (no PIN), for a counter screen
+    to offer only what the inserted token can make."""
+    from counter_app.token.session import _slots
+
+    return [
+        capabilities_of(module, token)
+        for _slot_id, token in _slots(module)
+        if token.flags & TokenFlag.TOKEN_INITIALIZED
+    ]

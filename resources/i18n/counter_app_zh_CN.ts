@@ -226,6 +226,10 @@
         <translation>收费</translation>
     </message>
     <message>
+        <source>The token in the reader (%1) cannot make: %2.</source>
+        <translation>读卡器中的介质（%1）不支持：%2。</translation>
+    </message>
+    <message>
         <source>Enter the amount received.</source>
         <translation>请输入实收金额。</translation>
     </message>

@@ -193,3 +193,37 @@ def test_reviewer_approves_an_additional_certificate_explicitly(qtbot, counter_c
     # Changing what was approved asks for the approval again.
     tick(page.additional_check)
     assert page.reviewer is None and not view.next_button.isEnabled()
+
+
+def test_fee_page_offers_only_what_the_inserted_token_can_make(qtbot, counter_context, en) -> None:  # type: ignore[no-untyped-def]
+    from pkcs11 import Mechanism, MechanismFlag
+
+    from counter_app.token.capabilities import TokenCapabilities
+    from counter_app.token.mechanisms import MechanismLimits
+
+    _view, page = _to_fee(qtbot, counter_context)
+    rsa_only = TokenCapabilities(
+        serial="1",
+        label="RSA-ONLY",
+        model="m",
+        mechanisms={
+            int(Mechanism.RSA_PKCS_KEY_PAIR_GEN): MechanismLimits(
+                1024, 2048, int(MechanismFlag.GENERATE_KEY_PAIR)
+            ),
+            int(Mechanism.RSA_PKCS): MechanismLimits(1024, 2048, int(MechanismFlag.SIGN)),
+        },
+        min_pin=4,
+        max_pin=8,
+    )
+    page._token_read([rsa_only])
+    model = page.algorithm_combo.model()
+    enabled = {
+        page.algorithm_combo.itemData(i): model.item(i).isEnabled()
+        for i in range(page.algorithm_combo.count())
+    }
+    assert enabled == {"ec-p256": False, "rsa-2048": True, "rsa-3072": False}
+    assert page.algorithm_combo.currentData() == "rsa-2048"
+    assert (
+        page.algorithm_note.text()
+        == "The token in the reader (RSA-ONLY) cannot make: ec-p256, rsa-3072."
+    )

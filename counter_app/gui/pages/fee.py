@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -39,6 +40,7 @@ from counter_app.gui.forms import load_form
 from counter_app.gui.pages.reviewer import ReviewerDialog
 from counter_app.gui.wizard.page import WizardPage
 from counter_app.services.operators import OperatorInfo
+from counter_app.token.capabilities import inserted_capabilities
 
 WAIVER = "waiver"
 # The payment buttons in ui/fee.ui, in the order shown (each named ``method_<value>``).
@@ -63,6 +65,7 @@ class FeePage(WizardPage):
         self._kind: str | None = None
         # The supervisor who signed in for the waiver (the pipeline checks them again).
         self.supervisor: OperatorInfo | None = None
+        self.label_of_token = ""
         self.dialog: ReviewerDialog | None = None
         self._touched: set[str] = set()
         self.payment: dict[str, Any] | None = None
@@ -91,6 +94,15 @@ class FeePage(WizardPage):
         self.approver_msg = form.get(QLabel, "waiver_approver_msg")
         self.approver_label = form.get(QLabel, "approver_label")
         self._rows = form.layout(QFormLayout, "fields")
+        # What the inserted token can make, said under the key algorithm when it limits it.
+        self.algorithm_note = QLabel(self)
+        self.algorithm_note.setObjectName("algorithm_note")
+        self.algorithm_note.setWordWrap(True)
+        position = self._rows.getWidgetPosition(self.algorithm_combo)
+        row = position[0] if isinstance(position, tuple) else 1
+        self._rows.insertRow(row + 1, "", self.algorithm_note)
+        self.algorithm_note.hide()
+        self.token_algorithms: tuple[str, ...] | None = None
         self.supervisor_button = QPushButton(self.tr("Supervisor &sign-in…"), self)
         self.supervisor_button.setObjectName("supervisor_sign_in")
         self.supervisor_button.clicked.connect(self.ask_supervisor)
@@ -145,7 +157,59 @@ class FeePage(WizardPage):
         self.type_combo.setEnabled(fixed is None and len(codes) > 1)
         choose_key = fixed is None and self.service == "enroll"
         self._rows.setRowVisible(self.algorithm_label, choose_key)
+        self._rows.setRowVisible(
+            self.algorithm_note, choose_key and bool(self.algorithm_note.text())
+        )
+        if choose_key:
+            self._ask_token()
         self.revalidate()
+
+    def _ask_token(self) -> None:
+        """Read, on the token lane, what the inserted token can make (no PIN needed)."""
+        module = self.context.service_context().pkcs11_module
+        self.context.runner.run_token(
+            inserted_capabilities,
+            module,
+            on_done=self._token_read,
+            on_error=lambda _exc: None,  # the pipeline checks the token again before payment
+        )
+
+    def _token_read(self, found: object) -> None:
+        assert isinstance(found, list)
+        # Only one token in the readers tells which one the subscriber will use.
+        self.token_algorithms = found[0].key_algorithms() if len(found) == 1 else None
+        self.label_of_token = found[0].label if len(found) == 1 else ""
+        self._limit_algorithms()
+        self.revalidate()
+
+    def _limit_algorithms(self) -> None:
+        """Offer only what both the fee table and the inserted token allow, and say why."""
+        model = self.algorithm_combo.model()
+        allowed = self.token_algorithms
+        missing = []
+        for index in range(self.algorithm_combo.count()):
+            name = str(self.algorithm_combo.itemData(index))
+            ok = allowed is None or name in allowed
+            item = model.item(index) if isinstance(model, QStandardItemModel) else None
+            if item is not None:
+                item.setEnabled(ok)
+            if not ok:
+                missing.append(self.algorithm_combo.itemText(index))
+        current = str(self.algorithm_combo.currentData() or "")
+        if allowed is not None and current not in allowed:
+            for index in range(self.algorithm_combo.count()):
+                if str(self.algorithm_combo.itemData(index)) in allowed:
+                    self.algorithm_combo.setCurrentIndex(index)
+                    break
+        text = ""
+        if missing:
+            text = (
+                self.tr("The token in the reader (%1) cannot make: %2.")
+                .replace("%1", self.label_of_token)
+                .replace("%2", ", ".join(missing))
+            )
+        self.algorithm_note.setText(text)
+        self._rows.setRowVisible(self.algorithm_note, bool(text))
 
     def _type_changed(self, *_: object) -> None:
         code = self.type_combo.currentData()
@@ -162,6 +226,7 @@ class FeePage(WizardPage):
         self.algorithm_combo.setCurrentIndex(
             self.cert_type.key_algorithms.index(self.cert_type.default_key_algorithm)
         )
+        self._limit_algorithms()
         self.algorithm_combo.blockSignals(False)
         self.fee_value.setText(f"¥{format_yuan(self.fee)}")
         self.fee_capitals.setText(f"（{yuan_in_capitals(self.fee)}）")
