@@ -82,6 +82,7 @@ class CertificateAuthority:
         identifier_salt: bytes,
         clock: Callable[[], dt.datetime] = _utcnow,
         on_crl: Callable[[PublishedCRL], None] | None = None,
+        on_status_change: Callable[[str], None] | None = None,
     ) -> None:
         self.keys = keys
         self._repo = repository
@@ -90,6 +91,7 @@ class CertificateAuthority:
         self._salt = identifier_salt
         self._clock = clock
         self._on_crl = on_crl
+        self._on_status_change = on_status_change
         self._hash = signature_hash(keys.issuing_key)
         self.responder = OCSPResponder(
             issuer=keys.issuing,
@@ -317,7 +319,11 @@ class CertificateAuthority:
         self, serial_hex: str, decide: Callable[[CertificateRecord], StatusChange], operator: str
     ) -> CertificateRecord:
         record = self._repo.change_status(serial_hex.upper(), decide)
-        self.responder.invalidate()
+        # Committed: tell OCSP before the CRL is signed (seconds for a million entries), so a
+        # revocation is answered at once here and by responders in other processes.
+        self.responder.invalidate([int(record.serial_hex, 16)])
+        if self._on_status_change is not None:
+            self._on_status_change(record.serial_hex)
         self.publish_crl(operator=operator)
         return record
 
@@ -343,6 +349,10 @@ class CertificateAuthority:
         if latest is None or self._clock() - latest.this_update >= CRL_REFRESH:
             latest = self.publish_crl()
         return latest.der
+
+    def status_changes_since(self, seq: int) -> tuple[int, list[str]]:
+        """Serials whose status changed after audit event ``seq``, and the newest seq."""
+        return self._repo.status_changes_since(seq)
 
     def ocsp_response(self, request_der: bytes) -> bytes:
         return self.responder.respond(request_der)

@@ -182,6 +182,9 @@ class CertificateRepository(Protocol):
     ) -> CertificateRecord:
         """Lock the record, call ``decide(record)`` and apply the change it returns, audited."""
 
+    def status_changes_since(self, seq: int) -> tuple[int, list[str]]:
+        """(newest audit seq, serials put on hold, released or revoked after ``seq``)."""
+
     def crl_snapshot(self) -> CRLSnapshot:
         """Allocate the next CRL number and read every entry on hold or revoked."""
 

@@ -186,6 +186,7 @@ _RECORD_COLUMNS = (
 _REVOKED = select(_CERTS.c.serial_hex, _CERTS.c.revoked_epoch, _CERTS.c.reason).where(
     _CERTS.c.status.in_(REVOKED_STATUSES)
 )
+_STATUS_ACTIONS = ("certificate.hold", "certificate.release", "certificate.revoke")
 _GET = select(*_RECORD_COLUMNS).where(_CERTS.c.serial_hex == bindparam("b_serial"))
 
 
@@ -470,6 +471,23 @@ class SQLCertificateRepository:
             )
             return _record(row)
 
+    def status_changes_since(self, seq: int) -> tuple[int, list[str]]:
+        # The head is read first: events up to it are committed (seqs are taken under its row
+        # lock, so none below it can still appear). Only the events since ``seq`` are read.
+        try:
+            with self._store.engine.connect() as conn:
+                head = conn.execute(select(_HEAD.c.seq).where(_HEAD.c.id == 1)).scalar() or 0
+                if head <= seq:
+                    return head, []
+                rows = conn.execute(
+                    select(_EVENTS.c.object)
+                    .where(_EVENTS.c.seq > seq, _EVENTS.c.seq <= head)
+                    .where(_EVENTS.c.action.in_(_STATUS_ACTIONS))
+                ).scalars()
+                return head, [obj.removeprefix("certificate:") for obj in rows]
+        except OperationalError as exc:
+            raise store_error(exc) from exc
+
     def crl_snapshot(self) -> CRLSnapshot:
         with self._store.session() as session:
             state = session.execute(
@@ -574,4 +592,5 @@ def open_signing_module(
         urls=CAUrls.from_base(settings.base_url),
         identifier_salt=settings.identifier_salt,
         on_crl=lambda crl: files.publish_crl(crl.der),
+        on_status_change=lambda serial: files.mark_status_change(),
     )
