@@ -33,16 +33,27 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_one(make_app: Callable[[], OCSPApp], sock: socket.socket) -> None:
-    """Serve on ``sock`` in this process until SIGTERM or SIGINT."""
+def run_one(
+    make_app: Callable[[], OCSPApp], sock: socket.socket, *, parent: int | None = None
+) -> None:
+    """Serve on ``sock`` in this process until SIGTERM or SIGINT (or ``parent`` is gone)."""
+
+    async def orphaned(task: asyncio.Future[None]) -> None:
+        # A worker whose parent died (killed outright) must not keep the port.
+        while os.getppid() == parent:
+            await asyncio.sleep(1.0)
+        task.cancel()
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(serve_socket(make_app(), sock))
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, task.cancel)
+        watcher = asyncio.ensure_future(orphaned(task)) if parent is not None else None
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        if watcher is not None:
+            watcher.cancel()
 
     if sys.platform == "win32":
         asyncio.run(main())
@@ -52,12 +63,14 @@ def run_one(make_app: Callable[[], OCSPApp], sock: socket.socket) -> None:
         uvloop.run(main())
 
 
-def _fork_workers(
+def start_workers(
     make_app: Callable[[], OCSPApp],
     sock: socket.socket,
     workers: int,
     after_fork: Callable[[], None] | None,
-) -> None:
+) -> list[int]:
+    """Fork ``workers`` processes serving ``sock``; each stops with SIGTERM or its parent."""
+    parent = os.getpid()
     children: list[int] = []
     for _ in range(workers):
         pid = os.fork()
@@ -65,15 +78,35 @@ def _fork_workers(
             code = 0
             try:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 if after_fork is not None:
                     after_fork()
-                run_one(make_app, sock)
+                run_one(make_app, sock, parent=parent)
             except BaseException:
                 log.exception("worker failed")
                 code = 1
             finally:
                 os._exit(code)
         children.append(pid)
+    return children
+
+
+def stop_workers(children: list[int]) -> None:
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGTERM)
+    for child in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(child, 0)
+
+
+def _serve_forked(
+    make_app: Callable[[], OCSPApp],
+    sock: socket.socket,
+    workers: int,
+    after_fork: Callable[[], None] | None,
+) -> None:
+    children = start_workers(make_app, sock, workers, after_fork)
 
     def stop(signum: int, frame: object) -> None:
         for child in children:
@@ -83,14 +116,8 @@ def _fork_workers(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     for child in children:
-        while True:
-            try:
-                os.waitpid(child, 0)
-                break
-            except ChildProcessError:
-                break
-            except InterruptedError:
-                continue
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(child, 0)
 
 
 def serve(
@@ -108,6 +135,6 @@ def serve(
     if on_ready is not None:  # listening already: connections wait in the backlog
         on_ready(f"http://{host}:{sock.getsockname()[1]}")
     if fork and workers > 1 and sys.platform != "win32":
-        _fork_workers(make_app, sock, workers, after_fork)
+        _serve_forked(make_app, sock, workers, after_fork)
     else:
         run_one(make_app, sock)
