@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
-from counter_app.ca.crl import CRL_REFRESH, build_crl
+from counter_app.ca.crl import CRL_REFRESH, DeltaNotApplicable, build_crl
 from counter_app.ca.errors import BadCSR, CAError, CertificateNotFound, InvalidTransition
 from counter_app.ca.hierarchy import new_serial, signature_hash
 from counter_app.ca.keys import (
@@ -30,6 +30,7 @@ from counter_app.ca.model import (
     CertificateRecord,
     CertificateRepository,
     CertificateStatus,
+    CRLSnapshot,
     IssuedCertificate,
     IssueRequest,
     PendingCertificate,
@@ -332,16 +333,25 @@ class CertificateAuthority:
     def publish_crl(self, *, operator: str = "system") -> PublishedCRL:
         """Sign a full CRL with a new, higher CRL number and store it."""
         snapshot = self._repo.crl_snapshot()
+        try:
+            crl = self._build_crl(snapshot)
+        except DeltaNotApplicable:
+            crl = self._build_crl(self._repo.crl_snapshot(full=True))
+        if self._repo.save_crl(crl, operator) and self._on_crl is not None:
+            self._on_crl(crl)
+        return crl
+
+    def _build_crl(self, snapshot: CRLSnapshot) -> PublishedCRL:
         crl = build_crl(
             issuer=self.keys.issuing,
             key=self.keys.issuing_key,
             number=snapshot.number,
             entries=snapshot.entries,
             this_update=self._clock().replace(microsecond=0),
+            base=snapshot.base,
+            removed=snapshot.removed,
         )
-        if self._repo.save_crl(crl, operator) and self._on_crl is not None:
-            self._on_crl(crl)
-        return crl
+        return replace(crl, status_seq=snapshot.status_seq)
 
     def current_crl(self) -> bytes:
         """The newest CRL (DER); a fresh one is signed when the stored one is a day old."""
