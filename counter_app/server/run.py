@@ -18,7 +18,6 @@ import sys
 from collections.abc import Callable
 
 from counter_app.server.app import OCSPApp
-from counter_app.server.http import serve_socket
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +44,8 @@ def run_one(
         task.cancel()
 
     async def main() -> None:
+        from counter_app.server.http import serve_socket  # httptools: not on Windows
+
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(serve_socket(make_app(), sock))
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -55,12 +56,15 @@ def run_one(
         if watcher is not None:
             watcher.cancel()
 
-    if sys.platform == "win32":
-        asyncio.run(main())
-    else:
-        import uvloop
+    if sys.platform == "win32":  # no httptools or uvloop wheels: the same app under uvicorn
+        import uvicorn
 
-        uvloop.run(main())
+        config = uvicorn.Config(make_app(), lifespan="off", log_level="warning")
+        uvicorn.Server(config).run(sockets=[sock])
+        return
+    import uvloop
+
+    uvloop.run(main())
 
 
 def start_workers(
