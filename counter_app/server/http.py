@@ -163,6 +163,7 @@ class HTTPProtocol(asyncio.Protocol):
             method, path, body, self._if_none_match
         )
         self._send(status, headers, content, keep_alive, parser.get_http_version() == "1.0")
+        self._url, self._size = b"", 0  # idle until the next request begins
 
     # Responses ----------------------------------------------------------------------------
 
@@ -173,6 +174,8 @@ class HTTPProtocol(asyncio.Protocol):
         content: bytes,
         keep_alive: bool,
         http10: bool = False,
+        *,
+        close: bool = True,
     ) -> None:
         transport = self._transport
         if transport is None:
@@ -192,14 +195,16 @@ class HTTPProtocol(asyncio.Protocol):
             self.deadline = self._shared.loop.time() + KEEP_ALIVE
         else:
             self._done = True
-            transport.close()
+            if close:
+                transport.close()
 
     def _fail(self, status: int, text: bytes) -> None:
         """Answer an error, then read and drop what the client still sends until it closes."""
         if self._done or self._transport is None:
             return
-        self._send(status, [(b"content-type", b"text/plain; charset=utf-8")], text, True)
-        self._done = True
+        headers = [(b"content-type", b"text/plain; charset=utf-8")]
+        self._send(status, headers, text, keep_alive=False, close=False)
+        self.deadline = self._shared.loop.time() + KEEP_ALIVE
         if self._transport.can_write_eof():
             self._transport.write_eof()
         else:

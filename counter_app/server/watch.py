@@ -69,10 +69,12 @@ class StatusWatch:
             self.sync()
 
     def sync(self) -> None:
-        if self._stamp is not None:
-            self._seen = self._stamp.value()  # read before the database is asked
-        self._next_poll = time.monotonic() + self._poll
+        # The stamp is read before the database is asked, and kept only once it answered: a
+        # database error fails this request and the next one asks again.
+        seen = self._stamp.value() if self._stamp is not None else b""
         self._seq, serials = self._changes(self._seq)
+        self._seen = seen
+        self._next_poll = time.monotonic() + self._poll
         if serials:
             log.debug("status changed for %d certificates", len(serials))
             self._on_changed([int(s, 16) for s in set(serials)])

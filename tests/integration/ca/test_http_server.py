@@ -53,3 +53,25 @@ def test_oversized_headers_are_refused(server: Server) -> None:
 
 def test_every_answer_carries_a_date(server: Server) -> None:
     assert b"\r\ndate: " in exchange(server, b"GET /healthz HTTP/1.0\r\n\r\n").lower()
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_idle_keep_alive_connection_is_closed_without_an_answer(server: Server) -> None:
+    address = urlsplit(server.url)
+    with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = read_until_closed(sock)  # returns once the server gives up on the idle line
+    assert answer.count(b"HTTP/1.1") == 1 and answer.startswith(b"HTTP/1.1 200")
+
+
+def test_request_that_never_completes_gets_request_timeout(server: Server) -> None:
+    address = urlsplit(server.url)
+    with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
+        sock.sendall(b"POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n\x30")
+        assert read_until_closed(sock).startswith(b"HTTP/1.1 408")
