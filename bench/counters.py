@@ -60,6 +60,7 @@ sys.path.insert(0, str(REPO))  # the PostgreSQL server helper of the tests is re
 BIN = Path(sys.executable).parent
 ADMIN_PASS = "Adm1n-bench-pass"
 CLERK, CLERK_PASS = "clerk1", "Clerk-pass1"
+SUPERVISOR, SUPERVISOR_PASS = "sup1", "Super-pass1"  # `ca issue` needs a supervisor's sign-in
 REVIEWER, REVIEWER_PASS = "rev1", "Review-pass1"
 CA_PASS = "bench-CA-pass1"
 TLS_PASS = "bench-TLS-pass1"
@@ -121,6 +122,7 @@ def make_site(root: Path, max_counters: int, durable: bool) -> Site:
     for name, role, password in (
         (CLERK, "clerk", CLERK_PASS),
         (REVIEWER, "reviewer", REVIEWER_PASS),
+        (SUPERVISOR, "supervisor", SUPERVISOR_PASS),
     ):
         cli(
             env,
@@ -224,7 +226,9 @@ def ocsp_request(site: Site, out: Path) -> None:
     cli(
         base_env(site.root, site.db_url), site.data_dir, "ca", "issue", "--csr", str(csr_path),
         "--profile", "individual", "--cn", "OCSP Bench", "--out", str(leaf),
-        COUNTER_APP_CA_PASSPHRASE=CA_PASS,
+        COUNTER_APP_CA_PASSPHRASE=CA_PASS, COUNTER_APP_SUPERVISOR=SUPERVISOR,
+        COUNTER_APP_SUPERVISOR_PASSWORD=SUPERVISOR_PASS, COUNTER_APP_REVIEWER=REVIEWER,
+        COUNTER_APP_REVIEWER_PASSWORD=REVIEWER_PASS,
     )  # fmt: skip
     issuing = CAFiles.in_data_dir(site.data_dir).cert("issuing")
     subprocess.run(

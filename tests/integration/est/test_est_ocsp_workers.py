@@ -12,6 +12,7 @@ import pytest
 from cryptography import x509
 
 from counter_app.ca import CAFiles
+from tests.conftest import OFFICERS_ENV, add_officers
 from tests.integration.ca.conftest import make_csr
 from tests.integration.est.conftest import (
     CA_PASSPHRASE,
@@ -22,11 +23,12 @@ from tests.integration.est.conftest import (
     stop,
 )
 
-CA_ENV = {"COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE}
+CA_ENV = {"COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE, **OFFICERS_ENV}
 
 
 @pytest.fixture
 def service_with_ocsp(est_counter: Counter, est_template: Pki) -> Iterator[Service]:
+    add_officers(est_counter.cli)  # `ca issue` and `ca revoke` below need a supervisor
     svc = start_service(
         est_counter.cli.data_dir, est_template, est_counter.cli.env, ("--ocsp-port", "0")
     )
