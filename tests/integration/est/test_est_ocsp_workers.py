@@ -12,7 +12,6 @@ import pytest
 from cryptography import x509
 
 from counter_app.ca import CAFiles
-from tests.conftest import OFFICERS_ENV, add_officers
 from tests.integration.ca.conftest import make_csr
 from tests.integration.est.conftest import (
     CA_PASSPHRASE,
@@ -22,13 +21,20 @@ from tests.integration.est.conftest import (
     start_service,
     stop,
 )
+from tests.integration.services.conftest import OPERATORS
 
-CA_ENV = {"COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE, **OFFICERS_ENV}
+# The template data dir's own officers sign in for `ca issue` and `ca revoke`.
+CA_ENV = {
+    "COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE,
+    "COUNTER_APP_SUPERVISOR": "supervisor",
+    "COUNTER_APP_SUPERVISOR_PASSWORD": OPERATORS["supervisor"][1],
+    "COUNTER_APP_REVIEWER": "rev1",
+    "COUNTER_APP_REVIEWER_PASSWORD": OPERATORS["rev1"][1],
+}
 
 
 @pytest.fixture
 def service_with_ocsp(est_counter: Counter, est_template: Pki) -> Iterator[Service]:
-    add_officers(est_counter.cli)  # `ca issue` and `ca revoke` below need a supervisor
     svc = start_service(
         est_counter.cli.data_dir, est_template, est_counter.cli.env, ("--ocsp-port", "0")
     )
