@@ -16,8 +16,10 @@ Set-up (not timed), all on this machine:
 
 Each phase runs for ``--duration`` seconds: the N counters enroll back to back (a new individual
 subscriber each time, EC P-256 key made on the token), while ``ab`` (apache2-utils) POSTs one
-OCSP request at ``-c --ocsp-concurrency`` to the same service (``--ocsp-via est``: the same
-process, over TLS with a client certificate, a new connection per request; ``--ocsp-via serve``:
+OCSP request at ``-c --ocsp-concurrency`` to the same service, a new connection per request
+(``--ocsp-via est``: ``est serve --ocsp-port``'s own OCSP worker process, plain HTTP as relying
+parties ask; ``--ocsp-via est-tls``: the EST process itself, over TLS with a client certificate;
+``--ocsp-via serve``:
 a ``counter-app serve`` beside it on the same data dir and database, plain HTTP, as
 ``docs/deployment.md`` deploys OCSP). Two peer rows measured in the same run: OCSP alone (no
 counter) and one counter alone (no OCSP load).
@@ -29,7 +31,7 @@ EST round trip (TLS request to the service, which signs and commits) and the cou
 database transactions; "other" is the rest (validation, PKCS#11 session and login, Python).
 
     .venv/bin/python bench/counters.py [--counters 1,2,4,8] [--duration 20]
-        [--ocsp-concurrency 4] [--ocsp-via est|serve] [--fast-db] [--no-peers]
+        [--ocsp-concurrency 4] [--ocsp-via est|est-tls|serve] [--fast-db] [--no-peers]
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ sys.path.insert(0, str(REPO))  # the PostgreSQL server helper of the tests is re
 BIN = Path(sys.executable).parent
 ADMIN_PASS = "Adm1n-bench-pass"
 CLERK, CLERK_PASS = "clerk1", "Clerk-pass1"
+SUPERVISOR, SUPERVISOR_PASS = "sup1", "Super-pass1"  # `ca issue` needs a supervisor's sign-in
 REVIEWER, REVIEWER_PASS = "rev1", "Review-pass1"
 CA_PASS = "bench-CA-pass1"
 TLS_PASS = "bench-TLS-pass1"
@@ -119,6 +122,7 @@ def make_site(root: Path, max_counters: int, durable: bool) -> Site:
     for name, role, password in (
         (CLERK, "clerk", CLERK_PASS),
         (REVIEWER, "reviewer", REVIEWER_PASS),
+        (SUPERVISOR, "supervisor", SUPERVISOR_PASS),
     ):
         cli(
             env,
@@ -153,25 +157,40 @@ def make_site(root: Path, max_counters: int, durable: bool) -> Site:
     return Site(root, data, db_url, pg, tls, clients[:-1], clients[-1])
 
 
-def start_service(site: Site) -> str:
+def start_service(site: Site, ocsp_workers: bool) -> tuple[str, str | None]:
+    """(EST URL, URL of its own OCSP workers or None): `est serve` started."""
     env = base_env(site.root, site.db_url) | {
         "COUNTER_APP_CA_PASSPHRASE": CA_PASS,
         "COUNTER_APP_TLS_KEY_PASSPHRASE": TLS_PASS,
     }
+    extra = ["--ocsp-port", "0"] if ocsp_workers else []
     proc = subprocess.Popen(
         [
             str(BIN / "counter-app"), "--data-dir", str(site.data_dir), "est", "serve",
-            "--port", "0", "--tls-cert", site.tls["cert"], "--tls-key", site.tls["key"],
+            "--port", "0", "--tls-cert", site.tls["cert"], "--tls-key", site.tls["key"], *extra,
         ],
         env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     site.procs.append(proc)
     assert proc.stderr is not None
+    ocsp_url = None
+    if ocsp_workers:
+        line = proc.stderr.readline()
+        found = re.search(r"serving OCSP on (http://\S+)", line)
+        if not found:
+            raise SystemExit("est serve did not start its OCSP workers: " + line)
+        ocsp_url = found.group(1)
     line = proc.stderr.readline()
     match = re.search(r"serving EST on (https://\S+)", line)
     if not match:
         raise SystemExit("est serve did not start: " + line + proc.stderr.read())
-    return match.group(1)
+    return match.group(1), ocsp_url
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes `pid` forked (est serve's OCSP workers), for the CPU accounting."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in children.read_text().split()] if children.exists() else []
 
 
 def start_plain_serve(site: Site) -> str:
@@ -207,7 +226,9 @@ def ocsp_request(site: Site, out: Path) -> None:
     cli(
         base_env(site.root, site.db_url), site.data_dir, "ca", "issue", "--csr", str(csr_path),
         "--profile", "individual", "--cn", "OCSP Bench", "--out", str(leaf),
-        COUNTER_APP_CA_PASSPHRASE=CA_PASS,
+        COUNTER_APP_CA_PASSPHRASE=CA_PASS, COUNTER_APP_SUPERVISOR=SUPERVISOR,
+        COUNTER_APP_SUPERVISOR_PASSWORD=SUPERVISOR_PASS, COUNTER_APP_REVIEWER=REVIEWER,
+        COUNTER_APP_REVIEWER_PASSWORD=REVIEWER_PASS,
     )  # fmt: skip
     issuing = CAFiles.in_data_dir(site.data_dir).cert("issuing")
     subprocess.run(
@@ -690,7 +711,7 @@ def main() -> None:
     parser.add_argument("--counters", default="1,2,4,8", help="comma-separated N values")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase")
     parser.add_argument("--ocsp-concurrency", type=int, default=4)
-    parser.add_argument("--ocsp-via", choices=("est", "serve"), default="est")
+    parser.add_argument("--ocsp-via", choices=("est", "est-tls", "serve"), default="est")
     parser.add_argument("--fast-db", action="store_true", help="PostgreSQL without fsync")
     parser.add_argument("--no-peers", action="store_true", help="skip the two peer rows")
     parser.add_argument("--module", default=None, help="PKCS#11 module (default: SoftHSM2's)")
@@ -707,31 +728,35 @@ def main() -> None:
     started = time.perf_counter()
     site = make_site(root, max(counts), durable=not opts.fast_db)
     try:
-        ca_url = start_service(site)
-        server_pids = [site.procs[0].pid]
+        ca_url, est_ocsp_url = start_service(site, ocsp_workers=opts.ocsp_via == "est")
+        server_pids = [site.procs[0].pid, *child_pids(site.procs[0].pid)]
         request = root / "ocsp-req.der"
         ocsp_request(site, request)
         ab_args = ["ab", "-q", "-t", str(opts.duration), "-n", "10000000",
                    "-c", str(opts.ocsp_concurrency), "-p", str(request),
                    "-T", "application/ocsp-request"]  # fmt: skip
         if opts.ocsp_via == "est":
+            assert est_ocsp_url is not None
+            ocsp_url = est_ocsp_url + "/ocsp"
+            ab_args.append(ocsp_url)
+        elif opts.ocsp_via == "est-tls":
             ocsp_url = ca_url + "/ocsp"
             ab_args += ["-E", str(ab_client_pem(site)), ocsp_url]
         else:
             ocsp_url = start_plain_serve(site) + "/ocsp"
             server_pids.append(site.procs[-1].pid)
             ab_args.append(ocsp_url)
-        check_ocsp_answer(ocsp_url, site, request, tls=opts.ocsp_via == "est")
+        check_ocsp_answer(ocsp_url, site, request, tls=opts.ocsp_via == "est-tls")
         fsync_rate = raw_fdatasync_rate(site.pg.datadir.parent)
         print(
             f"{len(counts)} phases of {opts.duration:.0f} s; {os.cpu_count()} cores; PostgreSQL "
             f"{'without fsync' if opts.fast_db else 'durable (fsync on)'}; OCSP by "
             f"`ab -c {opts.ocsp_concurrency}` (new connection per request) to "
-            + (
-                "the same `est serve` over TLS + client cert"
-                if opts.ocsp_via == "est"
-                else "`counter-app serve` beside `est serve` (plain HTTP)"
-            )
+            + {
+                "est": "`est serve`'s own OCSP workers (--ocsp-port, plain HTTP)",
+                "est-tls": "the EST process itself over TLS + client cert",
+                "serve": "`counter-app serve` beside `est serve` (plain HTTP)",
+            }[opts.ocsp_via]
             + f"; set-up took {time.perf_counter() - started:.0f} s"
         )
         print(

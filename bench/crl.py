@@ -1,8 +1,11 @@
-"""CRL of 1,000,000 revoked entries: read from the database, build and sign (target < 5 s).
+"""CRL of 1,000,000 revoked entries: read from the database, build and sign (target < 2 s).
 
 The rows are inserted first with Core bulk inserts (not timed). Then, timed: the repository's
 snapshot (CRL number + every entry on hold or revoked, read in one transaction) and
 ``build_crl`` (template signed by cryptography, entries encoded and spliced, TBS signed).
+Then the steady state: after a few status changes (10 releases and revocations), the next CRL
+is made from the newest stored one (its list less the changed serials, plus their current
+entries) without reading the million rows: ``publish_crl`` timed end to end.
 Beside it, in the same run: cryptography's own builder on the same entries (one
 RevokedCertificate object each, the whole list passed to the constructor), the peer figure.
 
@@ -30,7 +33,8 @@ from counter_app.store.certificates import (
 )
 from counter_app.store.db import open_store
 
-TARGET_SECONDS = 5.0
+TARGET_SECONDS = 2.0
+CHANGES = 10
 REASONS = [r.value for r in RevocationReason if r is not RevocationReason.CERTIFICATE_HOLD]
 
 
@@ -81,7 +85,7 @@ def main(n: int) -> None:
 
         repo = SQLCertificateRepository(store)
         t0 = time.perf_counter()
-        snapshot = repo.crl_snapshot()
+        snapshot = repo.crl_snapshot(full=True)
         t1 = time.perf_counter()
         crl = build_crl(
             issuer=ca.keys.issuing,
@@ -96,6 +100,24 @@ def main(n: int) -> None:
         t3 = time.perf_counter()
         ca.publish_crl(operator="bench")  # the whole path once more, stored and published
         t4 = time.perf_counter()
+        # A few status changes, then the next CRL from this one (not timed: the changes).
+        with store.engine.connect() as conn:
+            held = list(
+                conn.exec_driver_sql(
+                    f"SELECT serial_hex FROM ca_certificates WHERE status = 'hold' LIMIT {CHANGES}"
+                ).scalars()
+            )
+        for serial in held:
+            ca.release(serial, operator="bench")
+        i0 = time.perf_counter()
+        delta = repo.crl_snapshot()
+        i1 = time.perf_counter()
+        assert delta.base is not None, "the delta path was not taken"
+        ca._build_crl(delta)
+        i2 = time.perf_counter()
+        incremental = ca.publish_crl(operator="bench")
+        i3 = time.perf_counter()
+        assert len(x509.load_der_x509_crl(incremental.der)) == n - CHANGES
 
         # Peer: cryptography's builder on the same entries, whole list to the constructor.
         build = x509.RevokedCertificateBuilder
@@ -137,6 +159,14 @@ def main(n: int) -> None:
     print(
         f"  publish_crl end to end (read, build, sign, store in DB + file, audit): {t4 - t3:.2f} s"
     )
+    print(f"next CRL after {CHANGES} releases, made from the newest stored CRL:")
+    print(f"  read newest CRL + changes: {i1 - i0:6.2f} s")
+    print(f"  build + sign:              {i2 - i1:6.2f} s")
+    print(
+        f"  total (read+build+sign):   {i2 - i0:6.2f} s   target < {TARGET_SECONDS:.0f} s: "
+        f"{'met' if i2 - i0 < TARGET_SECONDS else 'NOT met'}"
+    )
+    print(f"  publish_crl end to end (incl. store in DB + file, audit): {i3 - i2:.2f} s")
     print("peer, same run: cryptography's builder, whole list to the constructor:")
     print(
         f"  RevokedCertificate objects: {p1 - p0:6.2f} s, sign: {p2 - p1:6.2f} s, "

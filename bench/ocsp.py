@@ -4,7 +4,9 @@ Both answer the same certificates (issued by ca/, a few revoked) from the same i
 the same delegated responder key; `ab` (apache2-utils, a compiled client in its own process)
 POSTs the same DER request (no nonce, as browsers and most clients send) to each, in the same
 run, alternately, and the best round of each is printed with its p99 latency. ab opens a new
-connection per request (no -k), as OpenSSL's responder closes after each answer.
+connection per request (no -k), as OpenSSL's responder closes after each answer; a second pair of
+line repeats ours with keep-alive (ab -k; ab gives up on OpenSSL's responder with -k: it answers
+HTTP/1.0 and closes, which ab's keep-alive mode counts as errors and stops at).
 (ab counts responses of differing length as "Failed requests"; they are not failures: the
 producedAt/thisUpdate times differ between signatures.)
 
@@ -34,7 +36,7 @@ from counter_app.store.db import open_store
 
 PASSPHRASE = "bench-Passphrase-1"
 BIN = Path(sys.executable).parent
-OPENSSL_PEER_RATE = 9_300  # what the lead measured here with ab -c 8
+TARGET_RATIO = 1.5  # issue 19: at least 1.5x OpenSSL's responder in the same run (goal 2x)
 
 
 def free_port() -> int:
@@ -115,11 +117,15 @@ def ocsp_request(files: CAFiles, leaf: Path, out: Path) -> None:
     )
 
 
-def ab(url: str, body: Path, n: int, concurrency: int) -> tuple[float, float, int]:
+def ab(
+    url: str, body: Path, n: int, concurrency: int, keep_alive: bool = False
+) -> tuple[float, float, int]:
     """(requests/s, p99 ms, non-2xx responses) from one ab run."""
     out = subprocess.run(
         [
             "ab",
+            *(["-k"] if keep_alive else []),
+            "-r",  # count a reset connection instead of stopping (OpenSSL's, on a busy machine)
             "-q",
             "-n",
             str(n),
@@ -133,12 +139,17 @@ def ab(url: str, body: Path, n: int, concurrency: int) -> tuple[float, float, in
         ],
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
-    rps = float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = float(re.search(r"^\s+99%\s+(\d+)", out, re.M).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx responses:\s+(\d+)", out)
-    return rps, p99, int(non2xx.group(1)) if non2xx else 0
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"ab {url}: {out.stderr.strip()[-300:]}")
+    text = out.stdout
+    rps = float(re.search(r"Requests per second:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
+    p99 = float(re.search(r"^\s+99%\s+(\d+)", text, re.M).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx responses:\s+(\d+)", text)
+    # Length mismatches are not failures (see above); connect/receive errors and exceptions are.
+    errors = re.search(r"\(Connect: (\d+), Receive: (\d+), Length: \d+, Exceptions: (\d+)\)", text)
+    failed = sum(int(g) for g in errors.groups()) if errors else 0
+    return rps, p99, (int(non2xx.group(1)) if non2xx else 0) + failed
 
 
 def check_answer(url: str, files: CAFiles, leaf: Path, expect: str) -> None:
@@ -215,10 +226,14 @@ def main(n: int, concurrency: int, workers: int, rounds: int) -> None:
             for url in (ours_url, peer_url):
                 check_answer(url, files, leaves[0], "good")
                 check_answer(url, files, leaves[4], "revoked")
-            results: dict[str, list[tuple[float, float, int]]] = {"ours": [], "openssl": []}
+            results: dict[str, list[tuple[float, float, int]]] = {
+                "ours": [], "openssl": [], "ours-k": []
+            }  # fmt: skip
             for _ in range(rounds):
                 results["ours"].append(ab(ours_url, good_req, n, concurrency))
                 results["openssl"].append(ab(peer_url, good_req, n, concurrency))
+            for _ in range(rounds):
+                results["ours-k"].append(ab(ours_url, good_req, n, concurrency, True))
             revoked_run = ab(ours_url, revoked_req, n, concurrency)
         finally:
             for proc in (ours, peer):
@@ -228,17 +243,18 @@ def main(n: int, concurrency: int, workers: int, rounds: int) -> None:
     for name, label in (
         ("ours", f"counter-app serve --workers {workers}"),
         ("openssl", "openssl ocsp -index -port (1 process)"),
+        ("ours-k", f"counter-app serve --workers {workers}, ab -k"),
     ):
         rps, p99, non2xx = max(results[name])
-        print(f"  {label:40s} {rps:9,.0f} requests/s  p99 {p99:4.0f} ms  non-2xx {non2xx}")
+        print(f"  {label:40s} {rps:9,.0f} requests/s  p99 {p99:4.0f} ms  errors {non2xx}")
     best, peer_best = max(results["ours"])[0], max(results["openssl"])[0]
     print(
         f"  counter-app, a revoked certificate        {revoked_run[0]:9,.0f} requests/s  "
         f"p99 {revoked_run[1]:4.0f} ms"
     )
     print(
-        f"ratio ours/openssl (same run): {best / peer_best:.2f}; "
-        f"target: at least OpenSSL's rate (~{OPENSSL_PEER_RATE:,}/s measured here before)"
+        f"ratio ours/openssl (same run, new connections): {best / peer_best:.2f}; "
+        f"target: at least {TARGET_RATIO}, p99 under 5 ms"
     )
 
 

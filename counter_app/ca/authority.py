@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
-from counter_app.ca.crl import CRL_REFRESH, build_crl
+from counter_app.ca.crl import CRL_REFRESH, DeltaNotApplicable, build_crl
 from counter_app.ca.errors import BadCSR, CAError, CertificateNotFound, InvalidTransition
 from counter_app.ca.hierarchy import new_serial, signature_hash
 from counter_app.ca.keys import (
@@ -30,6 +30,7 @@ from counter_app.ca.model import (
     CertificateRecord,
     CertificateRepository,
     CertificateStatus,
+    CRLSnapshot,
     IssuedCertificate,
     IssueRequest,
     PendingCertificate,
@@ -82,6 +83,7 @@ class CertificateAuthority:
         identifier_salt: bytes,
         clock: Callable[[], dt.datetime] = _utcnow,
         on_crl: Callable[[PublishedCRL], None] | None = None,
+        on_status_change: Callable[[str], None] | None = None,
     ) -> None:
         self.keys = keys
         self._repo = repository
@@ -90,6 +92,7 @@ class CertificateAuthority:
         self._salt = identifier_salt
         self._clock = clock
         self._on_crl = on_crl
+        self._on_status_change = on_status_change
         self._hash = signature_hash(keys.issuing_key)
         self.responder = OCSPResponder(
             issuer=keys.issuing,
@@ -317,7 +320,11 @@ class CertificateAuthority:
         self, serial_hex: str, decide: Callable[[CertificateRecord], StatusChange], operator: str
     ) -> CertificateRecord:
         record = self._repo.change_status(serial_hex.upper(), decide)
-        self.responder.invalidate()
+        # Committed: tell OCSP before the CRL is signed (seconds for a million entries), so a
+        # revocation is answered at once here and by responders in other processes.
+        self.responder.invalidate([int(record.serial_hex, 16)])
+        if self._on_status_change is not None:
+            self._on_status_change(record.serial_hex)
         self.publish_crl(operator=operator)
         return record
 
@@ -326,16 +333,25 @@ class CertificateAuthority:
     def publish_crl(self, *, operator: str = "system") -> PublishedCRL:
         """Sign a full CRL with a new, higher CRL number and store it."""
         snapshot = self._repo.crl_snapshot()
+        try:
+            crl = self._build_crl(snapshot)
+        except DeltaNotApplicable:
+            crl = self._build_crl(self._repo.crl_snapshot(full=True))
+        if self._repo.save_crl(crl, operator) and self._on_crl is not None:
+            self._on_crl(crl)
+        return crl
+
+    def _build_crl(self, snapshot: CRLSnapshot) -> PublishedCRL:
         crl = build_crl(
             issuer=self.keys.issuing,
             key=self.keys.issuing_key,
             number=snapshot.number,
             entries=snapshot.entries,
             this_update=self._clock().replace(microsecond=0),
+            base=snapshot.base,
+            removed=snapshot.removed,
         )
-        if self._repo.save_crl(crl, operator) and self._on_crl is not None:
-            self._on_crl(crl)
-        return crl
+        return replace(crl, status_seq=snapshot.status_seq)
 
     def current_crl(self) -> bytes:
         """The newest CRL (DER); a fresh one is signed when the stored one is a day old."""
@@ -343,6 +359,10 @@ class CertificateAuthority:
         if latest is None or self._clock() - latest.this_update >= CRL_REFRESH:
             latest = self.publish_crl()
         return latest.der
+
+    def status_changes_since(self, seq: int) -> tuple[int, list[str]]:
+        """Serials whose status changed after audit event ``seq``, and the newest seq."""
+        return self._repo.status_changes_since(seq)
 
     def ocsp_response(self, request_der: bytes) -> bytes:
         return self.responder.respond(request_der)

@@ -162,6 +162,57 @@ def splice_entries(
     return _tlv(0x30, tbs + algorithm + _tlv(0x03, b"\x00" + signature))
 
 
+class DeltaNotApplicable(CAError):
+    """The newest CRL cannot be brought up to date in place; read every entry instead."""
+
+
+def revoked_contents(crl_der: bytes) -> bytes:
+    """The contents of a CRL's revokedCertificates (empty when it has none)."""
+    _, outer_start, _ = _read_tlv(crl_der, 0)
+    _, pos, tbs_end = _read_tlv(crl_der, outer_start)
+    # version INTEGER, signature, issuer, thisUpdate, [nextUpdate], [revokedCertificates], ...
+    for expected in (0x02, 0x30, 0x30):
+        tag, _, end = _read_tlv(crl_der, pos)
+        if tag != expected:
+            raise DeltaNotApplicable(detail="unexpected CRL layout")
+        pos = end
+    while pos < tbs_end:
+        tag, start, end = _read_tlv(crl_der, pos)
+        if tag == 0x30:
+            return crl_der[start:end]
+        if tag not in (0x17, 0x18):
+            break
+        pos = end
+    return b""
+
+
+def remove_entries(revoked: bytes, serials: Iterable[str]) -> bytes:
+    """``revoked`` (the contents of a revokedCertificates) without the entries of ``serials``.
+
+    Each entry is found by its serial's encoding right after a short SEQUENCE header; a serial
+    is 16 random octets, so its 18-octet INTEGER occurs nowhere else in the list.
+    """
+    cuts: list[tuple[int, int]] = []
+    for serial in serials:
+        pattern = _serial(serial)
+        if len(pattern) < 10:  # too short to be unique in a list of a million entries
+            raise DeltaNotApplicable(detail=f"serial {serial} is too short to search for")
+        pos = revoked.find(pattern)
+        while pos != -1:
+            if pos >= 2 and revoked[pos - 2] == 0x30 and revoked[pos - 1] < 0x80:
+                cuts.append((pos - 2, pos + revoked[pos - 1]))
+                break
+            pos = revoked.find(pattern, pos + 1)
+    if not cuts:
+        return revoked
+    parts, last = [], 0
+    for start, end in sorted(cuts):
+        parts.append(revoked[last:start])
+        last = end
+    parts.append(revoked[last:])
+    return b"".join(parts)
+
+
 def build_crl(
     *,
     issuer: x509.Certificate,
@@ -169,8 +220,14 @@ def build_crl(
     number: int,
     entries: Sequence[RevokedRow],
     this_update: dt.datetime,
+    base: bytes | None = None,
+    removed: Iterable[str] = (),
 ) -> PublishedCRL:
-    """A full CRL listing ``entries`` (serial hex, revocation epoch seconds, reason value)."""
+    """A full CRL listing ``entries`` (serial hex, revocation epoch seconds, reason value).
+
+    With ``base`` (a CRL of this issuer, DER) the list is base's, less the entries of
+    ``removed``, plus ``entries``: a million-entry CRL brought up to date without re-reading it.
+    """
     ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     next_update = this_update + CRL_VALIDITY
     template = x509.CertificateRevocationListBuilder(
@@ -187,6 +244,9 @@ def build_crl(
         ],
     ).sign(key, signature_hash(key))
     der = template.public_bytes(serialization.Encoding.DER)
-    if entries:  # RFC 5280 5.1.2.6: an empty list is absent, which the template already is
-        der = splice_entries(der, encode_revoked(entries), key)
+    revoked = encode_revoked(entries)
+    if base is not None:
+        revoked = remove_entries(revoked_contents(base), removed) + revoked
+    if revoked:  # RFC 5280 5.1.2.6: an empty list is absent, which the template already is
+        der = splice_entries(der, revoked, key)
     return PublishedCRL(number, this_update, next_update, der)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import secrets
 import tomllib
 from collections.abc import Callable
@@ -118,6 +119,19 @@ class CAFiles:
     def load_key(self, role: str, passphrase: str) -> CertificateIssuerPrivateKeyTypes:
         self.require()
         return read_encrypted_key(self.key(role), passphrase)
+
+    @property
+    def status_stamp(self) -> Path:
+        """8 bytes rewritten after every committed status change: responders on this host
+        map the file and compare it on each request (see ``server/watch.py``)."""
+        return self.directory / "status.stamp"
+
+    def mark_status_change(self) -> None:
+        fd = os.open(self.status_stamp, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, secrets.token_bytes(8))  # any new value; the reader asks the database
+        finally:
+            os.close(fd)
 
     def publish_crl(self, der: bytes) -> None:
         """Replace the published CRL atomically, so the server sees whole files only."""

@@ -144,10 +144,19 @@ RevokedRow = tuple[str, int, str | None]
 
 @dataclass(frozen=True)
 class CRLSnapshot:
-    """A freshly allocated CRL number and the entries that CRL must list."""
+    """A freshly allocated CRL number and the entries that CRL must list.
+
+    Full (``base`` None): ``entries`` are every certificate on hold or revoked. Incremental:
+    the list is ``base``'s (the newest stored CRL, DER) without the entries of ``removed`` (the
+    serials whose status changed since it was made), plus ``entries`` (the current rows of those
+    that are on hold or revoked now). ``status_seq`` is the audit event the list reflects.
+    """
 
     number: int
     entries: Sequence[RevokedRow]
+    status_seq: int = 0
+    base: bytes | None = None
+    removed: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -156,6 +165,7 @@ class PublishedCRL:
     this_update: dt.datetime
     next_update: dt.datetime
     der: bytes
+    status_seq: int | None = None  # the audit event its list reflects, when known
 
 
 class CertificateRepository(Protocol):
@@ -182,8 +192,12 @@ class CertificateRepository(Protocol):
     ) -> CertificateRecord:
         """Lock the record, call ``decide(record)`` and apply the change it returns, audited."""
 
-    def crl_snapshot(self) -> CRLSnapshot:
-        """Allocate the next CRL number and read every entry on hold or revoked."""
+    def status_changes_since(self, seq: int) -> tuple[int, list[str]]:
+        """(newest audit seq, serials put on hold, released or revoked after ``seq``)."""
+
+    def crl_snapshot(self, *, full: bool = False) -> CRLSnapshot:
+        """Allocate the next CRL number and read the entries: every entry on hold or revoked,
+        or (unless ``full``) only what changed since the newest stored CRL when that is less."""
 
     def save_crl(self, crl: PublishedCRL, operator: str) -> bool:
         """Store a signed CRL unless a newer one was stored meanwhile; True when stored."""

@@ -1,14 +1,20 @@
 """OCSP responder logic (RFC 6960), no HTTP here: request bytes in, response bytes out.
 
-Responses without a nonce are signed once and kept until half their life has passed or a status
-changes (:meth:`OCSPResponder.invalidate`), so a busy responder serves bytes instead of signing.
+Responses without a nonce are pre-produced: signed once per (hash algorithm, serial), kept until
+half their life has passed, and re-signed at once for the certificates whose status changed
+(:meth:`OCSPResponder.resign`). A request in the canonical encoding (one CertID, no extensions,
+no requestor name: what ``openssl ocsp -no_nonce``, browsers and most clients send) is also
+remembered by its exact bytes, so the hot path is one dictionary lookup without parsing
+(:meth:`OCSPResponder.prepared`). Nonce requests are always signed fresh.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -31,6 +37,7 @@ _HASHES: tuple[type[hashes.HashAlgorithm], ...] = (
     hashes.SHA384,
     hashes.SHA512,
 )
+_HASH_NAMES = tuple(alg().name for alg in _HASHES)
 
 Lookup = Callable[[str], CertificateRecord | None]
 Clock = Callable[[], dt.datetime]
@@ -41,10 +48,27 @@ def serial_hex(serial: int) -> str:
     return serial.to_bytes(max(1, (serial.bit_length() + 7) // 8), "big").hex().upper()
 
 
-@dataclass
-class _Cached:
+@dataclass(frozen=True)
+class Answer:
+    """One signed response and what an HTTP cache needs to know about it."""
+
     der: bytes
-    refresh_at: dt.datetime
+    produced_at: dt.datetime
+    refresh_at: float  # epoch seconds: re-signed after this (half the validity)
+    cacheable: bool  # False for nonce answers, unknown serials and errors
+    etag: bytes  # a strong HTTP entity tag, quotes included
+
+
+@dataclass
+class _Entry:
+    """A pre-produced answer for one (hash algorithm, serial) and how to sign it again."""
+
+    answer: Answer
+    algorithm: hashes.HashAlgorithm
+    name_hash: bytes
+    key_hash: bytes
+    serial: int
+    request_key: bytes | None  # the canonical request bytes it is also filed under
 
 
 def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
@@ -56,6 +80,28 @@ def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
 MALFORMED = _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
 UNAUTHORIZED = _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
 INTERNAL_ERROR = _unsuccessful(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
+
+
+def _fixed(der: bytes) -> Answer:
+    return Answer(der, dt.datetime.fromtimestamp(0, dt.UTC), 0.0, False, _etag(der))
+
+
+def _etag(der: bytes) -> bytes:
+    return b'"' + hashlib.sha256(der).hexdigest()[:32].encode() + b'"'
+
+
+_MALFORMED_ANSWER = _fixed(MALFORMED)
+_UNAUTHORIZED_ANSWER = _fixed(UNAUTHORIZED)
+
+
+def _canonical(
+    algorithm: hashes.HashAlgorithm, name_hash: bytes, key_hash: bytes, serial: int
+) -> bytes:
+    """The DER of a request for this one CertID with nothing else in it."""
+    builder = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
+        name_hash, key_hash, serial, algorithm
+    )
+    return builder.build().public_bytes(serialization.Encoding.DER)
 
 
 class OCSPResponder:
@@ -74,7 +120,9 @@ class OCSPResponder:
         self._lookup = lookup
         self._clock = clock
         self._hash = signature_hash(responder_key)
-        self._cache: dict[tuple[str, int], _Cached] = {}
+        self._entries: dict[tuple[str, int], _Entry] = {}
+        # Canonical request bytes -> answer: the hot path, looked up without parsing.
+        self._by_request: dict[bytes, Answer] = {}
         self._issuer_hashes: dict[str, tuple[bytes, bytes]] = {
             alg().name: self._hashes_for(alg()) for alg in _HASHES
         }
@@ -98,11 +146,47 @@ class OCSPResponder:
 
         return digest(self._issuer.subject.public_bytes()), digest(key_bits)
 
-    def invalidate(self) -> None:
-        """Forget every signed response: a status changed."""
-        self._cache.clear()
+    # Cache ----------------------------------------------------------------------------------
+
+    def invalidate(self, serials: Iterable[int] | None = None) -> None:
+        """Forget the signed responses of ``serials`` (every response when None)."""
+        if serials is None:
+            self._entries.clear()
+            self._by_request.clear()
+            return
+        for serial in serials:
+            for name in _HASH_NAMES:
+                entry = self._entries.pop((name, serial), None)
+                if entry is not None and entry.request_key is not None:
+                    self._by_request.pop(entry.request_key, None)
+
+    def resign(self, serials: Iterable[int]) -> int:
+        """Sign again, now, the kept responses of ``serials`` (their status changed)."""
+        changed = set(serials)
+        stale = [e for key, e in list(self._entries.items()) if key[1] in changed]
+        self.invalidate(changed)
+        now = self._clock()
+        for entry in stale:
+            self._produce(entry.algorithm, entry.name_hash, entry.key_hash, entry.serial, now)
+        log.debug("re-signed %d responses for %d serials", len(stale), len(changed))
+        return len(stale)
+
+    def prepared(self, request_der: bytes) -> Answer | None:
+        """The kept answer to exactly these request bytes, if one is fresh: no parsing."""
+        answer = self._by_request.get(request_der)
+        if answer is not None and time.time() < answer.refresh_at:
+            return answer
+        return None
+
+    # Answering ------------------------------------------------------------------------------
 
     def respond(self, request_der: bytes) -> bytes:
+        return self.answer(request_der).der
+
+    def answer(self, request_der: bytes) -> Answer:
+        prepared = self.prepared(request_der)
+        if prepared is not None:
+            return prepared
         try:
             request = ocsp.load_der_ocsp_request(request_der)
             algorithm = request.hash_algorithm
@@ -113,25 +197,52 @@ class OCSPResponder:
             )
             nonce = self._nonce(request)
         except (ValueError, TypeError, x509.UnsupportedGeneralNameType):
-            return MALFORMED
+            return _MALFORMED_ANSWER
         except Exception:  # cryptography raises its own types for unsupported hashes
-            return MALFORMED
+            return _MALFORMED_ANSWER
         if serial < 0:  # RFC 5280 serials are positive; serial_hex cannot encode a negative one
-            return MALFORMED
+            return _MALFORMED_ANSWER
         if self._issuer_hashes.get(str(algorithm.name)) != (name_hash, key_hash):
-            return UNAUTHORIZED
+            return _UNAUTHORIZED_ANSWER
         now = self._clock()
+        if nonce is not None:
+            return self._sign(algorithm, name_hash, key_hash, serial, nonce, now)
+        entry = self._entries.get((algorithm.name, serial))
+        if entry is None or now.timestamp() >= entry.answer.refresh_at:
+            entry = self._produce(algorithm, name_hash, key_hash, serial, now)
+            if entry is None:  # not kept (unknown): answered, never filed
+                return self._sign(algorithm, name_hash, key_hash, serial, None, now)
+        if (
+            entry.request_key is None
+            and len(request_der) < 128
+            and request_der == _canonical(algorithm, name_hash, key_hash, serial)
+        ):
+            entry.request_key = request_der
+            self._by_request[request_der] = entry.answer
+        return entry.answer
+
+    def _produce(
+        self,
+        algorithm: hashes.HashAlgorithm,
+        name_hash: bytes,
+        key_hash: bytes,
+        serial: int,
+        now: dt.datetime,
+    ) -> _Entry | None:
+        """Sign and keep the no-nonce answer for one CertID; None when it is not to be kept."""
+        answer = self._sign(algorithm, name_hash, key_hash, serial, None, now)
+        if not answer.cacheable:
+            return None
+        if len(self._entries) >= MAX_CACHE:
+            self.invalidate()
         key = (algorithm.name, serial)
-        if nonce is None:
-            cached = self._cache.get(key)
-            if cached is not None and now < cached.refresh_at:
-                return cached.der
-        der, cacheable = self._sign(algorithm, name_hash, key_hash, serial, nonce, now)
-        if nonce is None and cacheable:
-            if len(self._cache) >= MAX_CACHE:
-                self._cache.clear()
-            self._cache[key] = _Cached(der, now + REFRESH_AFTER)
-        return der
+        old = self._entries.get(key)
+        request_key = old.request_key if old is not None else None
+        entry = _Entry(answer, algorithm, name_hash, key_hash, serial, request_key)
+        self._entries[key] = entry
+        if request_key is not None:
+            self._by_request[request_key] = answer
+        return entry
 
     @staticmethod
     def _nonce(request: ocsp.OCSPRequest) -> x509.OCSPNonce | None:
@@ -139,6 +250,21 @@ class OCSPResponder:
             return request.extensions.get_extension_for_class(x509.OCSPNonce).value
         except x509.ExtensionNotFound:
             return None
+
+    def _status(
+        self, serial: int
+    ) -> tuple[ocsp.OCSPCertStatus, dt.datetime | None, x509.ReasonFlags | None]:
+        record = self._lookup(serial_hex(serial))
+        # Never "good" for a serial that was not issued: a pending record answers unknown.
+        if record is not None and record.status is CertificateStatus.GOOD:
+            return ocsp.OCSPCertStatus.GOOD, None, None
+        if record is not None and record.status in (
+            CertificateStatus.HOLD,
+            CertificateStatus.REVOKED,
+        ):
+            reason = (record.reason or RevocationReason.UNSPECIFIED).flag
+            return ocsp.OCSPCertStatus.REVOKED, record.revoked_at, reason
+        return ocsp.OCSPCertStatus.UNKNOWN, None, None
 
     def _sign(
         self,
@@ -148,18 +274,8 @@ class OCSPResponder:
         serial: int,
         nonce: x509.OCSPNonce | None,
         now: dt.datetime,
-    ) -> tuple[bytes, bool]:
-        record = self._lookup(serial_hex(serial))
-        status, revoked_at, reason = ocsp.OCSPCertStatus.UNKNOWN, None, None
-        # Never "good" for a serial that was not issued: a pending record answers unknown.
-        if record is not None and record.status is CertificateStatus.GOOD:
-            status = ocsp.OCSPCertStatus.GOOD
-        elif record is not None and record.status in (
-            CertificateStatus.HOLD,
-            CertificateStatus.REVOKED,
-        ):
-            status, revoked_at = ocsp.OCSPCertStatus.REVOKED, record.revoked_at
-            reason = (record.reason or RevocationReason.UNSPECIFIED).flag
+    ) -> Answer:
+        status, revoked_at, reason = self._status(serial)
         builder = (
             ocsp.OCSPResponseBuilder()
             .add_response_by_hash(
@@ -178,7 +294,6 @@ class OCSPResponder:
         )
         if nonce is not None:
             builder = builder.add_extension(nonce, critical=False)
-        response = builder.sign(self._key, self._hash)
-        return response.public_bytes(
-            serialization.Encoding.DER
-        ), status is not ocsp.OCSPCertStatus.UNKNOWN
+        der = builder.sign(self._key, self._hash).public_bytes(serialization.Encoding.DER)
+        cacheable = nonce is None and status is not ocsp.OCSPCertStatus.UNKNOWN
+        return Answer(der, now, (now + REFRESH_AFTER).timestamp(), cacheable, _etag(der))

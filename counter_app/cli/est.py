@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,6 +22,9 @@ from counter_app.server.counter_ca import CounterCA
 from counter_app.services.signing import SigningClient
 from counter_app.store import audit
 from counter_app.store.anchor import PeriodicCheckpointer
+
+if TYPE_CHECKING:
+    from counter_app.ca import CAFiles, CertificateAuthority
 
 CLI_OPERATOR = "est-cli"
 CLIENT_KEY_ENV = "COUNTER_APP_CLIENT_KEY_PASSPHRASE"
@@ -97,9 +101,24 @@ def est_server_cert(app: AppContext, name: str, hosts: tuple[str, ...], out: Pat
     default=None,
     help="CA of the counters' client certificates (default: this data dir's counter-client CA).",
 )
+@click.option(
+    "--ocsp-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Also serve OCSP, CRL and chain over plain HTTP on this port, from worker processes "
+    "of their own (issuance cannot starve them); 0 picks a free port.",
+)
+@click.option("--ocsp-workers", type=click.IntRange(1, 64), default=1, show_default=True)
 @pass_app
 def est_serve(
-    app: AppContext, host: str, port: int, tls_cert: Path, tls_key: Path, client_ca: Path | None
+    app: AppContext,
+    host: str,
+    port: int,
+    tls_cert: Path,
+    tls_key: Path,
+    client_ca: Path | None,
+    ocsp_port: int | None,
+    ocsp_workers: int,
 ) -> None:
     """Serve EST and /ra/status to counters over mutual TLS (plus CRL, OCSP, chain)."""
     if tls_cert is None or tls_key is None:
@@ -120,13 +139,50 @@ def est_serve(
         client_ca=client_ca or CounterCA.in_data_dir(app.config.data_dir).cert_path,
         key_passphrase=read_secret(TLS_KEY_ENV),
     )
-    serve_est(
-        create_est_app(ca, create_app(ca, files.crl)),
-        host,
-        port,
-        tls,
-        on_ready=lambda url: click.echo(f"serving EST on {url}", err=True),
+    workers: list[int] = []
+    if ocsp_port is not None:
+        workers = _start_ocsp_workers(app, ca, files, host, ocsp_port, ocsp_workers)
+    try:
+        serve_est(
+            create_est_app(ca, create_app(ca, files.crl)),
+            host,
+            port,
+            tls,
+            on_ready=lambda url: click.echo(f"serving EST on {url}", err=True),
+        )
+    finally:
+        from counter_app.server.run import stop_workers
+
+        stop_workers(workers)
+
+
+def _start_ocsp_workers(
+    app: AppContext,
+    ca: CertificateAuthority,
+    files: CAFiles,
+    host: str,
+    port: int,
+    workers: int,
+) -> list[int]:
+    """Fork the plain-HTTP OCSP workers before the EST service starts any thread."""
+    from counter_app.server import create_app
+    from counter_app.server.run import bind, start_workers
+
+    if files.load_settings().key_storage == "hsm":
+        # A PKCS#11 session does not survive fork(): OCSP stays in the EST process.
+        raise click.UsageError("--ocsp-port needs CA keys at rest (PKCS#8), not in an HSM")
+    sock = bind(host, port)
+    store = app.store()
+    children = start_workers(
+        lambda: create_app(ca, files.crl),
+        sock,
+        workers,
+        lambda: store.engine.dispose(close=False),
     )
+    bound = sock.getsockname()[1]
+    sock.close()  # the workers hold it
+    click.echo(f"serving OCSP on http://{host}:{bound}", err=True)
+    return children
 
 
 def register(group: click.Group) -> None:

@@ -1,9 +1,12 @@
-"""A lean ASGI application: a handful of fixed routes, no framework between request and bytes.
+"""The signing module's HTTP face: a handful of fixed routes, no framework between request and
+bytes. ``OCSPApp.dispatch`` is synchronous (everything it does is memory or a short database
+read); ``server/http.py`` calls it per request, and ``__call__`` offers it as ASGI (the EST
+service mounts it under uvicorn).
 
-OCSP is the hot path (pre-signed responses are served from memory), so routing is one dict
-lookup. Status changes made by any process reach this one through the published CRL file: when
-it changes, every cached OCSP response is dropped; the database is also consulted every
-``POLL_SECONDS`` for counters that share a database but not a disk.
+OCSP is the hot path: a no-nonce request in its usual encoding is answered by one dictionary
+lookup of its bytes (pre-produced responses, ``ca/ocsp.py``). Status changes made by any process
+reach this one through ``server/watch.py`` before the next answer. GET answers carry HTTP
+caching headers (RFC 5019 6.2) so a CDN or nginx in front can multiply the rate.
 """
 
 from __future__ import annotations
@@ -14,115 +17,141 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from counter_app.ca.authority import CertificateAuthority
-from counter_app.ca.ocsp import MALFORMED
+from counter_app.ca.hierarchy import CAFiles
+from counter_app.ca.ocsp import MALFORMED, Answer
+from counter_app.server.watch import StatusStamp, StatusWatch
 
 log = logging.getLogger(__name__)
 MAX_BODY = 16 * 1024  # an OCSP request for one certificate is about 100 bytes
-POLL_SECONDS = 30.0
+POLL_SECONDS = 1.0  # the database is asked this often for changes made on other hosts
+CRL_POLL_SECONDS = 30.0
+# How long an HTTP cache may reuse a GET answer: short, so a revocation is seen through a CDN
+# within a minute, while a hot certificate is still fetched from us once a minute at most.
+HTTP_MAX_AGE = 60
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-ReadBody = Callable[[], Awaitable[bytes]]  # the whole body, or BodyTooLarge
+Headers = list[tuple[bytes, bytes]]
+Response = tuple[int, Headers, bytes]
 OCSP_TYPE = b"application/ocsp-response"
+_OCSP_HEADERS: Headers = [(b"content-type", OCSP_TYPE)]
+_NO_STORE: Headers = [(b"content-type", OCSP_TYPE), (b"cache-control", b"no-store")]
+TEXT = b"text/plain; charset=utf-8"
 
 
-class BodyTooLarge(Exception):
-    pass
+def _plain(status: int, text: bytes) -> Response:
+    return status, [(b"content-type", TEXT)], text
 
 
 class OCSPApp:
     def __init__(self, ca: CertificateAuthority, crl_file: Path) -> None:
         self._ca = ca
+        self._responder = ca.responder
         self._crl_file = crl_file
         self._crl_stamp: tuple[int, int, int] | None = None
         self._crl = b""
-        self._polled = 0.0
+        self._crl_polled = 0.0
         self._chain = ca.chain_pem()
         from cryptography.hazmat.primitives import serialization
 
         self._issuing_der = ca.keys.issuing.public_bytes(serialization.Encoding.DER)
-        self._routes: dict[tuple[str, str], Callable[[ReadBody], Awaitable[Response]]] = {
-            ("GET", "/healthz"): self._healthz,
-            ("GET", "/ca/chain.pem"): self._chain_pem,
-            ("GET", "/ca/issuing.cer"): self._issuing,
+        try:
+            stamp: StatusStamp | None = StatusStamp(CAFiles(crl_file.parent).status_stamp)
+        except OSError:  # a read-only data dir: the database poll alone keeps answers fresh
+            log.warning("cannot map the status stamp; relying on the database poll")
+            stamp = None
+        self.watch = StatusWatch(ca.status_changes_since, self._changed, stamp, POLL_SECONDS)
+        self._routes: dict[tuple[str, str], Callable[[], Response]] = {
+            ("GET", "/healthz"): lambda: (200, [(b"content-type", TEXT)], b"ok\n"),
+            ("GET", "/ca/chain.pem"): lambda: (
+                200,
+                [(b"content-type", b"application/pem-certificate-chain")],
+                self._chain,
+            ),
+            ("GET", "/ca/issuing.cer"): lambda: (
+                200,
+                [(b"content-type", b"application/pkix-cert")],
+                self._issuing_der,
+            ),
             ("GET", "/crl"): self._crl_route,
-            ("POST", "/ocsp"): self._ocsp_post,
         }
+        self._paths = {path for _, path in self._routes} | {"/ocsp"}
 
-    # Freshness ------------------------------------------------------------------------------
+    def _changed(self, serials: list[int]) -> None:
+        self._responder.resign(serials)
 
-    def _refresh(self) -> None:
-        """Drop pre-signed responses when the published CRL changed (cheap: one stat)."""
+    # CRL ------------------------------------------------------------------------------------
+
+    def _crl_route(self) -> Response:
+        """The published CRL: re-read when its file changes, or from the database now and then."""
         try:
             st = os.stat(self._crl_file)
-            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+            stamp: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
         except OSError:
             stamp = None
         now = time.monotonic()
-        if stamp != self._crl_stamp or now - self._polled > POLL_SECONDS:
-            self._polled = now
-            der = self._ca.current_crl()
-            if stamp != self._crl_stamp or der != self._crl:
-                self._ca.responder.invalidate()
-            self._crl, self._crl_stamp = der, stamp
+        if stamp != self._crl_stamp or now - self._crl_polled > CRL_POLL_SECONDS:
+            self._crl_polled = now
+            self._crl, self._crl_stamp = self._ca.current_crl(), stamp
+        return 200, [(b"content-type", b"application/pkix-crl")], self._crl
 
-    # Routes ---------------------------------------------------------------------------------
+    # OCSP -----------------------------------------------------------------------------------
 
-    async def _healthz(self, read_body: ReadBody) -> Response:
-        return 200, b"text/plain; charset=utf-8", b"ok\n"
+    def ocsp_post(self, body: bytes) -> bytes:
+        """The hot path: a kept answer to these exact bytes, else the responder's answer."""
+        self.watch.check()
+        answer = self._responder.prepared(body)
+        if answer is None:
+            answer = self._responder.answer(body)
+        return answer.der
 
-    async def _chain_pem(self, read_body: ReadBody) -> Response:
-        return 200, b"application/pem-certificate-chain", self._chain
-
-    async def _issuing(self, read_body: ReadBody) -> Response:
-        return 200, b"application/pkix-cert", self._issuing_der
-
-    async def _crl_route(self, read_body: ReadBody) -> Response:
-        self._refresh()
-        return 200, b"application/pkix-crl", self._crl
-
-    async def _ocsp_post(self, read_body: ReadBody) -> Response:
-        try:
-            body = await read_body()
-        except BodyTooLarge:
-            return 413, b"text/plain; charset=utf-8", b"request body too large\n"
-        self._refresh()
-        return 200, OCSP_TYPE, self._ca.ocsp_response(body)
-
-    async def _ocsp_get(self, encoded: str) -> Response:
+    def _ocsp_get(self, encoded: str, if_none_match: bytes | None) -> Response:
         # RFC 6960 A.1: the DER request, base64, then URL-encoded; the path may contain "/".
         if len(encoded) > MAX_BODY * 2:
-            return 414, b"text/plain; charset=utf-8", b"request too long\n"
+            return _plain(414, b"request too long\n")
         try:
             der = base64.b64decode(unquote(encoded), validate=True)
         except (binascii.Error, ValueError):
-            return 200, OCSP_TYPE, MALFORMED
-        self._refresh()
-        return 200, OCSP_TYPE, self._ca.ocsp_response(der)
+            return 200, _NO_STORE, MALFORMED
+        self.watch.check()
+        answer = self._responder.answer(der)
+        if not answer.cacheable:
+            return 200, _NO_STORE, answer.der
+        headers = _caching_headers(answer)
+        if if_none_match is not None and answer.etag in if_none_match.split(b","):
+            return 304, headers, b""
+        return 200, [(b"content-type", OCSP_TYPE), *headers], answer.der
 
-    # Both server interfaces --------------------------------------------------------------
+    # Dispatch -------------------------------------------------------------------------------
 
-    async def handle(self, method: str, path: str, raw_path: str, read_body: ReadBody) -> Response:
-        route = self._routes.get((method, path))
+    def dispatch(
+        self, method: str, raw_path: str, body: bytes, if_none_match: bytes | None = None
+    ) -> Response:
+        """One request in, one response out; never an exception (a 500 is logged)."""
         try:
-            if route is not None:
-                return await route(read_body)
+            if method == "POST" and raw_path == "/ocsp":
+                return 200, _OCSP_HEADERS, self.ocsp_post(body)
             if method == "GET" and raw_path.startswith("/ocsp/"):
-                return await self._ocsp_get(raw_path[len("/ocsp/") :])
-            if any(p == path for _, p in self._routes):
-                return 405, b"text/plain; charset=utf-8", b"method not allowed\n"
-            return 404, b"text/plain; charset=utf-8", b"not found\n"
+                return self._ocsp_get(raw_path[len("/ocsp/") :], if_none_match)
+            path = unquote(raw_path) if "%" in raw_path else raw_path
+            route = self._routes.get((method, path))
+            if route is not None:
+                return route()
+            if path in self._paths:
+                return _plain(405, b"method not allowed\n")
+            return _plain(404, b"not found\n")
         except Exception:
             # Never a bare 500 with a traceback to a relying party; the log has the details.
-            log.exception("request %s %s failed", method, path)
-            return 500, b"text/plain; charset=utf-8", b"internal error\n"
+            log.exception("request %s %s failed", method, raw_path[:200])
+            return _plain(500, b"internal error\n")
 
-    # ASGI (uvicorn) -------------------------------------------------------------------------
+    # ASGI (uvicorn, under the EST service) ---------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -130,48 +159,40 @@ class OCSPApp:
             return
         if scope["type"] != "http":
             return
-        path = scope["path"]
-        raw = scope.get("raw_path") or path.encode()
-        status, content_type, body = await self.handle(
-            scope["method"], path, raw.decode("latin-1"), lambda: _read_body(receive)
-        )
+        raw = scope.get("raw_path") or scope["path"].encode()
+        if_none_match = None
+        for name, value in scope.get("headers", []):
+            if name.lower() == b"if-none-match":
+                if_none_match = bytes(value)
+        try:
+            body = await _read_body(receive)
+        except BodyTooLarge:
+            status, headers, body = _plain(413, b"request body too large\n")
+        else:
+            status, headers, body = self.dispatch(
+                scope["method"], raw.decode("latin-1").split("?", 1)[0], body, if_none_match
+            )
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [
-                    (b"content-type", content_type),
-                    (b"content-length", str(len(body)).encode()),
-                ],
+                "headers": [*headers, (b"content-length", str(len(body)).encode())],
             }
         )
         await send({"type": "http.response.body", "body": body})
 
-    # RSGI (granian): the server's HTTP work is done in Rust, the app is called with the request
 
-    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
-        if scope.proto != "http":
-            return
-        raw_path = scope.path
-        path = unquote(raw_path) if "%" in raw_path else raw_path
-
-        async def read_body() -> bytes:
-            declared = scope.headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-                raise BodyTooLarge()
-            chunks, size = [], 0
-            async for chunk in protocol:
-                size += len(chunk)
-                if size > MAX_BODY:
-                    raise BodyTooLarge()
-                chunks.append(chunk)
-            return b"".join(chunks)
-
-        status, content_type, body = await self.handle(scope.method, path, raw_path, read_body)
-        protocol.response_bytes(status, [("content-type", content_type.decode())], body)
+def _caching_headers(answer: Answer) -> Headers:
+    max_age = max(0, min(HTTP_MAX_AGE, int(answer.refresh_at - time.time())))
+    return [
+        (b"cache-control", b"max-age=%d, public, no-transform, must-revalidate" % max_age),
+        (b"etag", answer.etag),
+        (b"last-modified", formatdate(answer.produced_at.timestamp(), usegmt=True).encode()),
+    ]
 
 
-Response = tuple[int, bytes, bytes]
+class BodyTooLarge(Exception):
+    pass
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -1,113 +1,127 @@
-"""Serve the app: granian (HTTP in Rust, the app called by RSGI) in forked worker processes, or
-uvicorn in this process when the keys cannot cross a fork (a PKCS#11 session).
+"""Serve the app: ``server/http.py`` on uvloop, in forked worker processes or in this one.
 
 Keys are decrypted once in the parent; workers are forked from it, so the passphrase is asked
-once and never passed on through the environment or argv. OCSP answers are served from memory,
-so the server's own cost per connection is most of an answer's cost: granian's is a third of
-uvicorn's (bench/ocsp.py measures both beside OpenSSL's responder).
+once and never passed on through the environment or argv. With the keys in a PKCS#11 HSM (a
+session does not survive fork) one process serves. The listening socket is made before the
+fork and shared: the kernel hands each connection to one worker.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
+import signal
 import socket
 import sys
-import threading
-import time
 from collections.abc import Callable
-from typing import Any
-
-import uvicorn
 
 from counter_app.server.app import OCSPApp
 
 log = logging.getLogger(__name__)
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
-    sock.set_inheritable(True)
+    sock.setblocking(False)
     return sock
 
 
-def _run_one(app: OCSPApp, sock: socket.socket) -> None:
-    config = uvicorn.Config(
-        app,
-        lifespan="off",
-        log_level="warning",
-        access_log=False,
-        http="httptools",  # the C parser and libuv loop: OCSP is answered per connection,
-        loop="uvloop",  # so the per-request cost of the server is most of the answer's cost
-        timeout_keep_alive=5,
-        server_header=False,
-        backlog=2048,
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+def run_one(
+    make_app: Callable[[], OCSPApp], sock: socket.socket, *, parent: int | None = None
+) -> None:
+    """Serve on ``sock`` in this process until SIGTERM or SIGINT (or ``parent`` is gone)."""
+
+    async def orphaned(task: asyncio.Future[None]) -> None:
+        # A worker whose parent died (killed outright) must not keep the port.
+        while os.getppid() == parent:
+            await asyncio.sleep(1.0)
+        task.cancel()
+
+    async def main() -> None:
+        from counter_app.server.http import serve_socket  # httptools: not on Windows
+
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(serve_socket(make_app(), sock))
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, task.cancel)
+        watcher = asyncio.ensure_future(orphaned(task)) if parent is not None else None
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        if watcher is not None:
+            watcher.cancel()
+
+    if sys.platform == "win32":  # no httptools or uvloop wheels: the same app under uvicorn
+        import uvicorn
+
+        config = uvicorn.Config(make_app(), lifespan="off", log_level="warning")
+        uvicorn.Server(config).run(sockets=[sock])
+        return
+    import uvloop
+
+    uvloop.run(main())
 
 
-def _free_port(host: str) -> int:
-    with _bind(host, 0) as sock:
-        return int(sock.getsockname()[1])
-
-
-def _announce_when_listening(host: str, port: int, announce: Callable[[], None]) -> None:
-    """Call ``announce`` once a connection to the port succeeds (granian's workers listen)."""
-
-    def probe() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection((host, port), timeout=0.5).close()
-            except OSError:
-                time.sleep(0.02)
-                continue
-            announce()
-            return
-        log.error("the server did not start listening on %s:%s", host, port)
-
-    threading.Thread(target=probe, name="serve-ready", daemon=True).start()
-
-
-def _serve_granian(
+def start_workers(
     make_app: Callable[[], OCSPApp],
-    host: str,
-    port: int,
+    sock: socket.socket,
     workers: int,
     after_fork: Callable[[], None] | None,
-    on_ready: Callable[[str], None] | None,
+) -> list[int]:
+    """Fork ``workers`` processes serving ``sock``; each stops with SIGTERM or its parent."""
+    parent = os.getpid()
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: serve until told to stop, never return into the parent's code
+            code = 0
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                if after_fork is not None:
+                    after_fork()
+                run_one(make_app, sock, parent=parent)
+            except BaseException:
+                log.exception("worker failed")
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    return children
+
+
+def stop_workers(children: list[int]) -> None:
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGTERM)
+    for child in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(child, 0)
+
+
+def _serve_forked(
+    make_app: Callable[[], OCSPApp],
+    sock: socket.socket,
+    workers: int,
+    after_fork: Callable[[], None] | None,
 ) -> None:
-    from granian.constants import Interfaces, Loops
-    from granian.log import LogLevels
-    from granian.server import Server
+    children = start_workers(make_app, sock, workers, after_fork)
 
-    port = port or _free_port(host)
-    server = Server(
-        "counter_app.server:create_app",  # a label only: the app comes from the loader below
-        address=host,
-        port=port,
-        interface=Interfaces.RSGI,
-        workers=workers,
-        loop=Loops.uvloop,
-        backlog=2048,
-        log_level=LogLevels.warning,
-        log_access=False,
-        websockets=False,
-    )
+    def stop(signum: int, frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
 
-    def load(_target: str) -> Any:
-        # Runs in each forked worker: the parent's decrypted keys come along, no secret is
-        # passed on; database connections are made anew (SQLAlchemy's advice after fork).
-        if after_fork is not None:
-            after_fork()
-        return make_app()
-
-    if on_ready is not None:
-        _announce_when_listening(host, port, lambda: on_ready(f"http://{host}:{port}"))
-    server.serve(target_loader=load)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for child in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(child, 0)
 
 
 def serve(
@@ -121,10 +135,10 @@ def serve(
     fork: bool = True,
 ) -> None:
     """Serve until SIGTERM/SIGINT; ``fork=False`` keeps one process (keys in a PKCS#11 HSM)."""
-    if fork and sys.platform != "win32":
-        _serve_granian(make_app, host, port, workers, after_fork, on_ready)
-        return
-    sock = _bind(host, port)
-    if on_ready is not None:
+    sock = bind(host, port)
+    if on_ready is not None:  # listening already: connections wait in the backlog
         on_ready(f"http://{host}:{sock.getsockname()[1]}")
-    _run_one(make_app(), sock)
+    if fork and workers > 1 and sys.platform != "win32":
+        _serve_forked(make_app, sock, workers, after_fork)
+    else:
+        run_one(make_app, sock)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -186,6 +187,8 @@ _RECORD_COLUMNS = (
 _REVOKED = select(_CERTS.c.serial_hex, _CERTS.c.revoked_epoch, _CERTS.c.reason).where(
     _CERTS.c.status.in_(REVOKED_STATUSES)
 )
+CRL_DELTA_LIMIT = 64  # status changes since the newest CRL applied to it; more: read all
+_STATUS_ACTIONS = ("certificate.hold", "certificate.release", "certificate.revoke")
 _GET = select(*_RECORD_COLUMNS).where(_CERTS.c.serial_hex == bindparam("b_serial"))
 
 
@@ -507,13 +510,36 @@ class SQLCertificateRepository:
             )
             return _record(row)
 
-    def crl_snapshot(self) -> CRLSnapshot:
+    def status_changes_since(self, seq: int) -> tuple[int, list[str]]:
+        # The head is read first: events up to it are committed (seqs are taken under its row
+        # lock, so none below it can still appear). Only the events since ``seq`` are read.
+        try:
+            with self._store.engine.connect() as conn:
+                head = conn.execute(select(_HEAD.c.seq).where(_HEAD.c.id == 1)).scalar() or 0
+                if head <= seq:
+                    return head, []
+                rows = conn.execute(
+                    select(_EVENTS.c.object)
+                    .where(_EVENTS.c.seq > seq, _EVENTS.c.seq <= head)
+                    .where(_EVENTS.c.action.in_(_STATUS_ACTIONS))
+                ).scalars()
+                return head, [obj.removeprefix("certificate:") for obj in rows]
+        except OperationalError as exc:
+            raise store_error(exc) from exc
+
+    def crl_snapshot(self, *, full: bool = False) -> CRLSnapshot:
         with self._store.session() as session:
             state = session.execute(
                 select(CAState).where(CAState.id == 1).with_for_update()
             ).scalar_one()
             state.crl_number += 1
             number = state.crl_number
+            # The head first: the rows read after it reflect at least every change up to it.
+            head = session.execute(select(_HEAD.c.seq).where(_HEAD.c.id == 1)).scalar() or 0
+            if not full:
+                delta = self._crl_delta(session, number, head)
+                if delta is not None:
+                    return delta
             # A million rows: read on the driver's cursor in this transaction, as plain tuples.
             cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
@@ -522,7 +548,48 @@ class SQLCertificateRepository:
                 rows = cursor.fetchall()
             finally:
                 cursor.close()
-            return CRLSnapshot(number, rows)
+            return CRLSnapshot(number, rows, head)
+
+    def _crl_delta(self, session: Any, number: int, head: int) -> CRLSnapshot | None:
+        """The newest stored CRL and what changed since it; None when a full read is better."""
+        base = session.execute(
+            select(CRLRecord.number, CRLRecord.der).order_by(CRLRecord.number.desc()).limit(1)
+        ).one_or_none()
+        if base is None:
+            return None
+        details = session.execute(
+            select(_EVENTS.c.details)
+            .where(_EVENTS.c.object == f"crl:{base.number}")
+            .where(_EVENTS.c.action == "crl.publish")
+            .order_by(_EVENTS.c.seq.desc())
+            .limit(1)
+        ).scalar()
+        since = json.loads(details).get("status_seq") if details else None
+        if not isinstance(since, int):
+            return None  # made before CRLs recorded it: read everything once
+        changed = sorted(
+            {
+                obj.removeprefix("certificate:")
+                for obj in session.execute(
+                    select(_EVENTS.c.object)
+                    .where(_EVENTS.c.seq > since, _EVENTS.c.seq <= head)
+                    .where(_EVENTS.c.action.in_(_STATUS_ACTIONS))
+                ).scalars()
+            }
+        )
+        if len(changed) > CRL_DELTA_LIMIT:
+            return None  # each removal searches the list once: past this, reading it is cheaper
+        rows: list[tuple[str, int, str | None]] = []
+        if changed:
+            rows = [
+                (r.serial_hex, r.revoked_epoch, r.reason)
+                for r in session.execute(
+                    select(_CERTS.c.serial_hex, _CERTS.c.revoked_epoch, _CERTS.c.reason)
+                    .where(_CERTS.c.serial_hex.in_(changed))
+                    .where(_CERTS.c.status.in_(REVOKED_STATUSES))
+                )
+            ]
+        return CRLSnapshot(number, rows, head, base.der, changed)
 
     def save_crl(self, crl: PublishedCRL, operator: str) -> bool:
         with self._store.session() as session:
@@ -548,6 +615,8 @@ class SQLCertificateRepository:
                     "this_update": crl.this_update.isoformat(),
                     "next_update": crl.next_update.isoformat(),
                     "sha256": hashlib.sha256(crl.der).hexdigest(),
+                    # The audit event its list reflects: the next CRL starts from this one.
+                    **({} if crl.status_seq is None else {"status_seq": crl.status_seq}),
                 },
             )
             return True
@@ -611,4 +680,5 @@ def open_signing_module(
         urls=CAUrls.from_base(settings.base_url),
         identifier_salt=settings.identifier_salt,
         on_crl=lambda crl: files.publish_crl(crl.der),
+        on_status_change=lambda serial: files.mark_status_change(),
     )

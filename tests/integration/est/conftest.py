@@ -89,6 +89,7 @@ class Service:
     url: str
     proc: subprocess.Popen[str]
     pki: Pki
+    ocsp_url: str | None = None  # est serve --ocsp-port: its own OCSP workers
 
     @property
     def counter_env(self) -> dict[str, str]:
@@ -106,7 +107,9 @@ class Service:
         return int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
 
 
-def start_service(data_dir: Path, pki: Pki, env: dict[str, str]) -> Service:
+def start_service(
+    data_dir: Path, pki: Pki, env: dict[str, str], extra: tuple[str, ...] = ()
+) -> Service:
     proc = subprocess.Popen(
         [
             str(BIN / "counter-app"),
@@ -120,6 +123,7 @@ def start_service(data_dir: Path, pki: Pki, env: dict[str, str]) -> Service:
             str(pki.tls_cert),
             "--tls-key",
             str(pki.tls_key),
+            *extra,
         ],
         env={
             **env,
@@ -131,12 +135,17 @@ def start_service(data_dir: Path, pki: Pki, env: dict[str, str]) -> Service:
         text=True,
     )
     assert proc.stderr is not None
+    ocsp_url = None
+    if "--ocsp-port" in extra:
+        found = re.search(r"serving OCSP on (http://\S+)", proc.stderr.readline())
+        assert found, proc.stderr.read()
+        ocsp_url = found.group(1)
     line = proc.stderr.readline()
     match = re.search(r"serving EST on (https://\S+)", line)
     if not match:
         proc.kill()
         raise AssertionError(line + proc.stderr.read())
-    return Service(match.group(1), proc, pki)
+    return Service(match.group(1), proc, pki, ocsp_url)
 
 
 def stop(service: Service) -> str:
