@@ -434,8 +434,9 @@ def _counter(job: dict[str, Any], start: Any) -> dict[str, Any]:
     from counter_app.config import load_config
     from counter_app.services import issuance, operators
     from counter_app.services.context import ServiceContext
-    from counter_app.services.enroll import enroll
+    from counter_app.services.enroll import EnrollRequest, enroll
     from counter_app.services.est_client import ESTSettings, ESTSigning
+    from counter_app.services.pipeline import Operators
     from counter_app.services.tokens import TokenChoice
     from counter_app.store.db import open_store
     from counter_app.token import TokenSession, open_token
@@ -490,10 +491,10 @@ def _counter(job: dict[str, Any], start: Any) -> dict[str, Any]:
     prefix = "110101" + birth.strftime("%Y%m%d")
 
     def one(seq: int) -> None:
-        enroll(
-            ctx, individual(f"{prefix}{seq:03d}"), clerk=clerk, reviewer=reviewer,
-            token=TokenChoice(label), pin=USER_PIN,
-        )  # fmt: skip
+        request = EnrollRequest.parse(
+            ctx, individual(f"{prefix}{seq:03d}"), token=TokenChoice(label), pin=USER_PIN
+        )
+        enroll(ctx, request, Operators(maker=clerk, second=reviewer))
 
     def hand_over() -> float:
         """The subscriber leaves with the token; the next brings an empty one (not timed)."""

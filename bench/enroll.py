@@ -38,7 +38,8 @@ def main() -> None:
     from counter_app.domain.operators import Role
     from counter_app.services import operators
     from counter_app.services.context import ServiceContext
-    from counter_app.services.enroll import enroll
+    from counter_app.services.enroll import EnrollRequest, enroll
+    from counter_app.services.pipeline import Operators
     from counter_app.services.signing import LocalSigning
     from counter_app.services.tokens import TokenChoice
     from counter_app.store.certificates import open_signing_module
@@ -103,9 +104,11 @@ def main() -> None:
             )
             marks.clear()
             start = time.perf_counter()
-            enroll(
-                ctx, data, clerk=clerk, reviewer=reviewer, token=TokenChoice(label), pin="123456"
+            # One example subscriber enrolled again and again: each is an approved extra one.
+            request = EnrollRequest.parse(
+                ctx, data, token=TokenChoice(label), pin="123456", additional_certificate=True
             )
+            enroll(ctx, request, Operators(maker=clerk, second=reviewer))
             end = time.perf_counter()
             totals.append(end - start)
             previous = start
