@@ -35,12 +35,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from counter_app.domain.errors import CounterError
 from counter_app.store import audit
-from counter_app.store.db import Store
+from counter_app.store.db import Store, store_error
 from counter_app.store.models import AuditEvent, AuditHead
 from counter_app.store.types import utcnow
 
@@ -445,7 +445,11 @@ def checkpoint_quietly(anchor: Anchor, store: Store) -> WitnessEntry | None:
     try:
         return anchor.checkpoint(store)
     except (CounterError, OSError, SQLAlchemyError) as exc:
-        log.warning("no audit checkpoint was made: %s", exc)
+        # One line: a driver's message spans several, and the clerk's own message comes last.
+        if isinstance(exc, OperationalError):
+            exc = store_error(exc)
+        text = exc.message("en") if isinstance(exc, CounterError) else str(exc)
+        log.warning("no audit checkpoint was made: %s", " ".join(text.split()))
         return None
 
 
