@@ -71,13 +71,24 @@ def operator_list(app: AppContext, as_json: bool) -> None:
     if as_json:
         click.echo(
             json.dumps(
-                [{"name": r.name, "role": r.role.value, "active": r.active} for r in rows],
+                [
+                    {
+                        "name": r.name,
+                        "role": r.role.value,
+                        "active": r.active,
+                        "locked_until": r.locked_until.isoformat() if r.locked_until else None,
+                    }
+                    for r in rows
+                ],
                 ensure_ascii=False,
             )
         )
         return
     for r in rows:
-        click.echo(f"{r.name}\t{r.role.value}\t{'active' if r.active else 'disabled'}")
+        state = "active" if r.active else "disabled"
+        if r.locked_until is not None:
+            state += f" locked until {r.locked_until:%Y-%m-%d %H:%M} UTC"
+        click.echo(f"{r.name}\t{r.role.value}\t{state}")
 
 
 @operator_group.command("disable")
@@ -88,6 +99,16 @@ def operator_disable(app: AppContext, name: str) -> None:
     actor = sign_in(app)
     operators.disable_operator(app.store(), actor, name)
     click.echo(f"disabled operator {name}")
+
+
+@operator_group.command("unlock")
+@click.argument("name")
+@pass_app
+def operator_unlock(app: AppContext, name: str) -> None:
+    """Lift a sign-in lock (admin only) and reset the count of failed sign-ins."""
+    actor = sign_in(app)
+    operators.unlock_operator(app.store(), actor, name)
+    click.echo(f"unlocked operator {name}")
 
 
 @operator_group.command("passwd")
