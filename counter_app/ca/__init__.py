@@ -3,6 +3,7 @@
 from counter_app.ca.authority import CAKeys, CertificateAuthority
 from counter_app.ca.errors import (
     BadCSR,
+    BadSubject,
     CAAlreadyInitialised,
     CAError,
     CANotInitialised,
@@ -29,6 +30,7 @@ from counter_app.ca.profiles import CAUrls, Profile, load_profiles
 
 __all__ = [
     "BadCSR",
+    "BadSubject",
     "CAAlreadyInitialised",
     "CAError",
     "CAFiles",

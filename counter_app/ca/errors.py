@@ -69,3 +69,11 @@ class HSMError(CAError):
     code = "hsm_error"
     zh = "密码设备错误：{detail}"
     en = "HSM error: {detail}"
+
+
+class BadSubject(CAError):
+    """A subject, operator or reference the CA will not write; refused before anything is signed."""
+
+    code = "bad_subject"
+    zh = "签发请求无效（{field}）：{reason_zh}"
+    en = "the issue request is not acceptable ({field}): {reason_en}"
