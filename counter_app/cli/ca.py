@@ -28,11 +28,41 @@ from counter_app.ca import (
 )
 from counter_app.cli.admin import pass_app
 from counter_app.cli.context import AppContext, read_secret
+from counter_app.domain.errors import CounterError
 from counter_app.domain.policy import Action, authorise
 from counter_app.store import audit
 from counter_app.store.certificates import open_signing_module
 
 CLI_OPERATOR = "ca-cli"
+
+
+class MissingOption(CounterError):
+    code = "missing_option"
+    zh = "缺少选项 {option}：{what_zh}"
+    en = "missing option {option}: {what_en}"
+
+
+class OutputNotWritable(CounterError):
+    code = "output_not_writable"
+    zh = "无法写入输出文件 {path}：{reason}（未签发任何证书）"
+    en = "cannot write the output file {path}: {reason} (nothing was issued)"
+
+
+def _reserve_output(out: Path) -> Path:
+    """Prove ``out`` can be written before anything is signed, by creating its temporary twin.
+
+    A certificate issued and then lost to an unwritable path would exist at the CA with nobody
+    holding it; creating the file beside ``out`` first turns that into a refusal.
+    """
+    tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except OSError as exc:
+        raise OutputNotWritable(path=str(out), reason=exc.strerror or type(exc).__name__) from None
+    os.close(fd)
+    return tmp
+
+
 ALGORITHMS = ("p256", "p384", "rsa2048", "rsa3072", "rsa4096")
 
 
@@ -226,6 +256,10 @@ def ca_issue(
     out: Path | None,
 ) -> None:
     """Low-level issuance (tests, recovery); the counter's services call the CA directly."""
+    if csr_path is None:
+        raise MissingOption(
+            option="--csr", what_zh="需要证书请求文件", what_en="the certificate request file"
+        )
     officer = authorised_officer(app, Action.CA_ISSUE)
     ids = dict(item.split("=", 1) for item in identifiers if "=" in item)
     subject = SubjectInfo(
@@ -236,16 +270,26 @@ def ca_issue(
         email=email,
         identifiers=ids,
     )
-    issued = open_ca(app).issue(
-        _load_csr(csr_path),
-        subject,
-        profile,
-        application_id=application_id,
-        operator=officer,
-    )
+    csr = _load_csr(csr_path)
+    tmp = _reserve_output(out) if out is not None else None
+    try:
+        issued = open_ca(app).issue(
+            csr, subject, profile, application_id=application_id, operator=officer
+        )
+    except BaseException:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise
     pem = issued.certificate.public_bytes(serialization.Encoding.PEM)
-    if out is not None:
-        out.write_bytes(pem)
+    if out is not None and tmp is not None:
+        try:
+            tmp.write_bytes(pem)
+            tmp.replace(out)
+        except OSError:
+            # Issued but not stored where asked: the PEM must still reach the operator.
+            tmp.unlink(missing_ok=True)
+            sys.stdout.write(pem.decode())
+            raise
     else:
         sys.stdout.write(pem.decode())
     click.echo(issued.serial_hex, err=out is None)
