@@ -27,6 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from counter_app.ca.errors import CAAlreadyInitialised, CAError, CANotInitialised
 from counter_app.ca.keys import generate_key, read_encrypted_key, write_encrypted_key
+from counter_app.filemodes import make_private_dir
 
 ROOT_YEARS, ISSUING_YEARS = 20, 10
 RESPONDER_DAYS = 365
@@ -275,7 +276,7 @@ def init_hierarchy(
     else:
         keys = {role: key_factory(role) for role in ROLES}
     certs = make_hierarchy(settings, keys, now)
-    files.directory.mkdir(parents=True, exist_ok=True)
+    make_private_dir(files.directory)
     for role in ROLES:
         files.cert(role).write_bytes(certs[role].public_bytes(serialization.Encoding.PEM))
         if key_factory is None:

@@ -9,6 +9,7 @@ import click
 
 from counter_app.cli.context import AppContext, read_name, read_secret
 from counter_app.domain.operators import Role
+from counter_app.filemodes import make_private_dir
 from counter_app.services import operators
 from counter_app.store import audit
 from counter_app.store.anchor import CHECKPOINT_ACTION, adopt
@@ -37,7 +38,7 @@ def init_cmd(app: AppContext, admin_name: str) -> None:
     # Refuse bad input before anything is created on disk.
     check_operator_name(admin_name)
     check_password_policy(password)
-    app.config.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(app.config.data_dir)
     info = operators.create_first_admin(app.store(create=True), admin_name, password)
     click.echo(
         f"initialised {app.config.data_dir} ({app.store().url}); admin operator: {info.name}"

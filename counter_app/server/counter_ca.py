@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from counter_app.domain.errors import AlreadyExists, ConfigError, CounterError, NotFound
+from counter_app.filemodes import make_private_dir
 
 log = logging.getLogger(__name__)
 CA_VALIDITY = dt.timedelta(days=3650)
@@ -86,7 +87,7 @@ class CounterCA:
             )
             .sign(key, hashes.SHA256())
         )
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.directory)
         _write(self.key_path, _encrypted(key, passphrase), private=True)
         _write(self.cert_path, cert.public_bytes(serialization.Encoding.PEM))
 
