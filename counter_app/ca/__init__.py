@@ -13,6 +13,7 @@ from counter_app.ca.errors import (
     ProfileError,
     UnknownProfile,
     WeakKey,
+    WeakPassphrase,
     WrongPassphrase,
 )
 from counter_app.ca.hierarchy import CAFiles, CASettings, init_hierarchy
@@ -54,6 +55,7 @@ __all__ = [
     "SubjectInfo",
     "UnknownProfile",
     "WeakKey",
+    "WeakPassphrase",
     "WrongPassphrase",
     "init_hierarchy",
     "load_profiles",

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
 from counter_app.ca import (
     BadCSR,
@@ -26,6 +27,7 @@ from counter_app.ca import (
     SubjectInfo,
     init_hierarchy,
 )
+from counter_app.ca.root import open_root_key, recertify_issuing, root_key_path, sign_root_crl
 from counter_app.cli.admin import pass_app
 from counter_app.cli.context import AppContext, read_secret
 from counter_app.domain.errors import CounterError
@@ -126,6 +128,13 @@ def ca_group() -> None:
 )
 @click.option("--hsm-module", default=None, help="PKCS#11 module of an HSM to keep the CA keys.")
 @click.option("--hsm-label", default=None, help="Token label in that HSM.")
+@click.option(
+    "--offline-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the root key only to this directory (removable media), under "
+    "COUNTER_APP_ROOT_PASSPHRASE; the issuing key stays online.",
+)
 @pass_app
 def ca_init(
     app: AppContext,
@@ -136,8 +145,12 @@ def ca_init(
     base_url: str,
     hsm_module: str | None,
     hsm_label: str | None,
+    offline_root: Path | None,
 ) -> None:
-    """Create the root CA, the issuing CA and the OCSP responder, then publish a first CRL."""
+    """Create the root CA, the issuing CA and the OCSP responder, then publish a first CRL.
+
+    The CA passphrase (COUNTER_APP_CA_PASSPHRASE) needs at least 12 characters.
+    """
     store = app.store()  # the data dir must be initialised first (counter-app init)
     files = CAFiles.in_data_dir(app.config.data_dir)
     settings = CASettings(
@@ -164,7 +177,17 @@ def ca_init(
         )
     else:
         passphrase = read_secret("COUNTER_APP_CA_PASSPHRASE", confirm=True)
-        certs = init_hierarchy(files, settings, passphrase=passphrase, now=now)
+        root_passphrase = None
+        if offline_root is not None:
+            root_passphrase = read_secret("COUNTER_APP_ROOT_PASSPHRASE", confirm=True)
+        certs = init_hierarchy(
+            files,
+            settings,
+            passphrase=passphrase,
+            now=now,
+            offline_root=offline_root,
+            root_passphrase=root_passphrase,
+        )
     with store.session() as session:
         audit.append(
             session,
@@ -172,7 +195,11 @@ def ca_init(
             action="ca.init",
             obj="ca",
             details={role: cert.fingerprint(hashes.SHA256()).hex() for role, cert in certs.items()}
-            | {"algorithm": algorithm, "key_storage": settings.key_storage},
+            | {
+                "algorithm": algorithm,
+                "key_storage": settings.key_storage,
+                "root_key": "offline" if offline_root else "online",
+            },
         )
     crl = open_ca(app).publish_crl(operator=CLI_OPERATOR)
     click.echo(f"CA initialised in {files.directory} ({algorithm}); CRL number {crl.number}")
@@ -329,12 +356,59 @@ def ca_revoke(app: AppContext, serial: str, reason: str) -> None:
     click.echo(f"{serial.upper()} revoked ({reason})")
 
 
+_OFFLINE_ROOT = click.option(
+    "--offline-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory of the removable media holding the root key (ca init --offline-root).",
+)
+
+
+def _root_key(app: AppContext, offline_root: Path | None) -> CertificateIssuerPrivateKeyTypes:
+    """The root key: from the media given back, else ca/; its own passphrase when offline."""
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    root_key_path(files, offline_root)  # says "give --offline-root" before asking a passphrase
+    offline = files.load_settings().root_key == "offline"
+    secret = read_secret("COUNTER_APP_ROOT_PASSPHRASE" if offline else "COUNTER_APP_CA_PASSPHRASE")
+    return open_root_key(files, offline_root, secret)
+
+
+@ca_group.command("issue-ca")
+@_OFFLINE_ROOT
+@pass_app
+def ca_issue_ca(app: AppContext, offline_root: Path | None) -> None:
+    """Re-certify the issuing CA's key with the root key (a root operation)."""
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    root_key = _root_key(app, offline_root)
+    cert = recertify_issuing(files, root_key, dt.datetime.now(dt.UTC).replace(microsecond=0))
+    with app.store().session() as session:
+        audit.append(
+            session,
+            operator=CLI_OPERATOR,
+            action="ca.issue_ca",
+            obj="ca:issuing",
+            details={"fingerprint": cert.fingerprint(hashes.SHA256()).hex()},
+        )
+    click.echo(f"issuing CA re-certified until {cert.not_valid_after_utc:%Y-%m-%d}")
+
+
 @ca_group.command("crl")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--new", "fresh", is_flag=True, help="Sign a new CRL first.")
+@click.option("--root", "root", is_flag=True, help="Sign the root's CRL (a root operation).")
+@_OFFLINE_ROOT
 @pass_app
-def ca_crl(app: AppContext, out: Path, fresh: bool) -> None:
-    """Write the current CRL (DER)."""
+def ca_crl(app: AppContext, out: Path, fresh: bool, root: bool, offline_root: Path | None) -> None:
+    """Write the current CRL (DER); with --root, sign and write the root's CRL."""
+    if root:
+        files = CAFiles.in_data_dir(app.config.data_dir)
+        root_crl = sign_root_crl(
+            files, _root_key(app, offline_root), dt.datetime.now(dt.UTC).replace(microsecond=0)
+        )
+        with app.store().session() as session:
+            audit.append(session, operator=CLI_OPERATOR, action="ca.root_crl", obj="ca:root")
+        out.write_bytes(root_crl.public_bytes(serialization.Encoding.DER))
+        return
     ca = open_ca(app)
     der = ca.publish_crl(operator=CLI_OPERATOR).der if fresh else ca.current_crl()
     out.write_bytes(der)

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from counter_app.ca.keys import check_ca_passphrase, encrypt_pkcs8
 from counter_app.domain.errors import AlreadyExists, ConfigError, CounterError, NotFound
 from counter_app.filemodes import make_private_dir
 
@@ -71,6 +72,7 @@ class CounterCA:
         return self.directory / "issued"
 
     def init(self, passphrase: str, name: str = "CN=Counter Client CA,O=Counter RA,C=CN") -> None:
+        check_ca_passphrase(passphrase)
         if self.cert_path.exists():
             raise AlreadyExists(
                 what_zh="柜台客户端CA", what_en="counter-client CA", key=str(self.cert_path)
@@ -305,11 +307,7 @@ def _general_name(host: str) -> x509.GeneralName:
 
 
 def _encrypted(key: ec.EllipticCurvePrivateKey, passphrase: str) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase.encode()),
-    )
+    return encrypt_pkcs8(key, passphrase)
 
 
 def _write(path: Path, data: bytes, *, private: bool = False) -> None:
