@@ -1,14 +1,17 @@
 """The CA hierarchy on disk: root, issuing CA and delegated OCSP responder (``ca init``).
 
-Layout of ``<data dir>/ca/``: ``settings.toml`` (names, algorithm, key storage, base URL,
-identifier salt), ``root.pem``, ``issuing.pem``, ``ocsp.pem``, and for keys kept at rest
-``*.key.pem`` (PKCS#8, encrypted with the CA passphrase). An unencrypted key is never written.
+Layout of ``<data dir>/ca/`` (0700): ``settings.toml`` (names, algorithm, key storage, base
+URL), ``identifier.salt`` (0600: the secret salt of hashed personal identifiers, see
+``docs/identifiers.md``), ``root.pem``, ``issuing.pem``, ``ocsp.pem``, and for keys kept at
+rest ``*.key.pem`` (PKCS#8, encrypted with the CA passphrase; the root key is elsewhere after
+``ca init --offline-root``). An unencrypted key is never written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import secrets
 import tomllib
@@ -39,6 +42,7 @@ from counter_app.ca.keys import (
 )
 from counter_app.filemodes import make_private_dir
 
+log = logging.getLogger(__name__)
 ROOT_YEARS, ISSUING_YEARS = 20, 10
 RESPONDER_DAYS = 365
 ROLES = ("root", "issuing", "ocsp")
@@ -70,15 +74,17 @@ class CASettings:
             ("algorithm", self.algorithm),
             ("key_storage", self.key_storage),
             ("base_url", self.base_url),
-            ("identifier_salt", self.identifier_salt.hex()),
             ("hsm_module", self.hsm_module),
             ("hsm_label", self.hsm_label),
             ("root_key", self.root_key if self.root_key != "online" else None),
         ]
 
     @classmethod
-    def from_toml(cls, text: str) -> CASettings:
+    def from_toml(cls, text: str, identifier_salt: bytes | None = None) -> CASettings:
+        """Settings from ``settings.toml``; the salt comes from its own file when given."""
         data = tomllib.loads(text)
+        if identifier_salt is None:
+            identifier_salt = bytes.fromhex(data["identifier_salt"])
         return cls(
             root_name=data["root_name"],
             issuing_name=data["issuing_name"],
@@ -86,7 +92,7 @@ class CASettings:
             algorithm=data["algorithm"],
             key_storage=data["key_storage"],
             base_url=data["base_url"],
-            identifier_salt=bytes.fromhex(data["identifier_salt"]),
+            identifier_salt=identifier_salt,
             hsm_module=data.get("hsm_module"),
             hsm_label=data.get("hsm_label"),
             root_key=data.get("root_key", "online"),
@@ -115,6 +121,10 @@ class CAFiles:
     def crl(self) -> Path:
         return self.directory / "current.crl"
 
+    @property
+    def salt(self) -> Path:
+        return self.directory / "identifier.salt"
+
     def exists(self) -> bool:
         return self.settings.exists()
 
@@ -124,7 +134,23 @@ class CAFiles:
 
     def load_settings(self) -> CASettings:
         self.require()
-        return CASettings.from_toml(self.settings.read_text(encoding="utf-8"))
+        text = self.settings.read_text(encoding="utf-8")
+        if not self.salt.exists():
+            # A CA made before the salt had its own file kept it in settings.toml: move it.
+            settings = CASettings.from_toml(text)
+            self.write_salt(settings.identifier_salt)
+            _write_atomic(self.settings, (settings.to_toml() + "\n").encode())
+            log.warning("moved the identifier salt out of %s into %s", self.settings, self.salt)
+            return settings
+        return CASettings.from_toml(text, bytes.fromhex(self.salt.read_text().strip()))
+
+    def write_salt(self, salt: bytes) -> None:
+        """The salt file, 0600 from its creation: whoever reads it can test guesses of IDs."""
+        tmp = self.salt.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(salt.hex() + "\n")
+        tmp.replace(self.salt)
 
     def load_cert(self, role: str) -> x509.Certificate:
         self.require()
@@ -152,6 +178,12 @@ class CAFiles:
         tmp = self.crl.with_suffix(".tmp")
         tmp.write_bytes(der)
         tmp.replace(self.crl)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
 
 
 def signature_hash(key: CertificateIssuerPrivateKeyTypes) -> hashes.SHA256 | hashes.SHA384:
@@ -311,6 +343,7 @@ def init_hierarchy(
         if key_factory is None and not (role == "root" and offline_root is not None):
             assert passphrase is not None
             write_encrypted_key(files.key(role), keys[role], passphrase)
+    files.write_salt(settings.identifier_salt)
     # settings.toml last: its presence is what "initialised" means, so a crash leaves no half CA.
     files.settings.write_text(settings.to_toml() + "\n", encoding="utf-8")
     return certs

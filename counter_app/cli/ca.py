@@ -27,6 +27,7 @@ from counter_app.ca import (
     SubjectInfo,
     init_hierarchy,
 )
+from counter_app.ca.profiles import matching_identifiers
 from counter_app.ca.root import open_root_key, recertify_issuing, root_key_path, sign_root_crl
 from counter_app.cli.admin import pass_app
 from counter_app.cli.context import AppContext, read_secret
@@ -320,6 +321,34 @@ def ca_issue(
     else:
         sys.stdout.write(pem.decode())
     click.echo(issued.serial_hex, err=out is None)
+
+
+@ca_group.command("verify-id")
+@click.argument("cert_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_app
+def ca_verify_id(app: AppContext, cert_path: Path) -> None:
+    """Check a claimed ID number against a certificate's hashed identifiers (exit 1: no match).
+
+    The claimed number is read from standard input, never from the command line (it is
+    personal data). Only who holds the secret salt (this data dir) can check; it is audited.
+    """
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    salt = files.load_settings().identifier_salt
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    claimed = sys.stdin.readline().strip()
+    matched = matching_identifiers(cert, claimed, salt)
+    with app.store().session() as session:
+        audit.append(
+            session,
+            operator=CLI_OPERATOR,
+            action="ca.verify_id",
+            obj=f"certificate:{cert.serial_number:X}",
+            details={"matched": matched},
+        )
+    if not matched:
+        click.echo("no match", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo("match: " + ", ".join(matched))
 
 
 @ca_group.command("hold")
