@@ -93,7 +93,7 @@ class HSMError(CAError):
 
 
 class BadSubject(CAError):
-    """A subject, operator or reference the CA will not write; refused before anything is signed."""
+    """An identifier, operator or reference the CA will not store; refused before signing."""
 
     code = "bad_subject"
     zh = "签发请求无效（{field}）：{reason_zh}"

@@ -95,6 +95,27 @@ def authorised_officer(app: AppContext, action: Action) -> str:
     return auth.maker if auth.second is None else f"{auth.maker}+{auth.second}"
 
 
+def _supervisor(app: AppContext) -> str:
+    """A supervisor or admin signed in (COUNTER_APP_SUPERVISOR): who answers a right-to-know
+    request is named in the audit."""
+    from counter_app.cli.context import read_name
+    from counter_app.domain.operators import Role, require_role
+    from counter_app.services import operators
+
+    who = operators.authenticate(
+        app.store(),
+        read_name("COUNTER_APP_SUPERVISOR", "主管", "supervisor"),
+        read_secret("COUNTER_APP_SUPERVISOR_PASSWORD"),
+    )
+    require_role(
+        who.role,
+        (Role.SUPERVISOR, Role.ADMIN),
+        action_zh="核验身份证件号码",
+        action_en="checking a claimed ID number",
+    )
+    return who.name
+
+
 def open_ca(app: AppContext) -> CertificateAuthority:
     """The CA of this data dir with its keys opened (passphrase or HSM)."""
     files = CAFiles.in_data_dir(app.config.data_dir)
@@ -335,12 +356,13 @@ def ca_verify_id(app: AppContext, cert_path: Path) -> None:
     files = CAFiles.in_data_dir(app.config.data_dir)
     salt = files.load_settings().identifier_salt
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    officer = _supervisor(app)
     claimed = sys.stdin.readline().strip()
     matched = matching_identifiers(cert, claimed, salt)
     with app.store().session() as session:
         audit.append(
             session,
-            operator=CLI_OPERATOR,
+            operator=officer,
             action="ca.verify_id",
             obj=f"certificate:{cert.serial_number:X}",
             details={"matched": matched},
@@ -408,12 +430,14 @@ def _root_key(app: AppContext, offline_root: Path | None) -> CertificateIssuerPr
 def ca_issue_ca(app: AppContext, offline_root: Path | None) -> None:
     """Re-certify the issuing CA's key with the root key (a root operation)."""
     files = CAFiles.in_data_dir(app.config.data_dir)
+    root_key_path(files, offline_root)  # no media: say so before any sign-in
+    officer = authorised_officer(app, Action.CA_ISSUE)
     root_key = _root_key(app, offline_root)
     cert = recertify_issuing(files, root_key, dt.datetime.now(dt.UTC).replace(microsecond=0))
     with app.store().session() as session:
         audit.append(
             session,
-            operator=CLI_OPERATOR,
+            operator=officer,
             action="ca.issue_ca",
             obj="ca:issuing",
             details={"fingerprint": cert.fingerprint(hashes.SHA256()).hex()},
@@ -431,11 +455,13 @@ def ca_crl(app: AppContext, out: Path, fresh: bool, root: bool, offline_root: Pa
     """Write the current CRL (DER); with --root, sign and write the root's CRL."""
     if root:
         files = CAFiles.in_data_dir(app.config.data_dir)
+        root_key_path(files, offline_root)  # no media: say so before any sign-in
+        officer = authorised_officer(app, Action.CA_ISSUE)
         root_crl = sign_root_crl(
             files, _root_key(app, offline_root), dt.datetime.now(dt.UTC).replace(microsecond=0)
         )
         with app.store().session() as session:
-            audit.append(session, operator=CLI_OPERATOR, action="ca.root_crl", obj="ca:root")
+            audit.append(session, operator=officer, action="ca.root_crl", obj="ca:root")
         out.write_bytes(root_crl.public_bytes(serialization.Encoding.DER))
         return
     ca = open_ca(app)

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from counter_app.ca.keys import KDF_ITERATIONS, read_encrypted_key
-from tests.conftest import CLI
+from tests.conftest import CLI, add_officers
 from tests.integration.ca.conftest import CA_ENV, PASSPHRASE, make_csr
 
 ROOT_PASSPHRASE = "root-Passphrase-9"
@@ -42,6 +42,7 @@ def media(tmp_path: Path) -> Path:
 def offline_cli(initialised_cli: CLI, media: Path) -> CLI:
     result = initialised_cli("ca", "init", "--offline-root", str(media), env=OFFLINE_ENV)
     assert result.returncode == 0, result.stderr
+    add_officers(initialised_cli)
     return initialised_cli
 
 

@@ -116,13 +116,21 @@ def _issue_individual(cli: CLI, tmp_path: Path, number: str) -> Path:
 
 def test_right_to_know_check_matches_the_true_number(ca_cli: CLI, tmp_path: Path) -> None:
     leaf = _issue_individual(ca_cli, tmp_path, ID_NUMBER)
-    result = ca_cli("ca", "verify-id", str(leaf), input=ID_NUMBER + "\n")
+    result = ca_cli("ca", "verify-id", str(leaf), input=ID_NUMBER + "\n", env=CA_ENV)
     assert result.returncode == 0, result.stderr
     assert "1.2.156.10260.4.1.1" in result.stdout
 
 
 def test_right_to_know_check_refuses_another_number(ca_cli: CLI, tmp_path: Path) -> None:
     leaf = _issue_individual(ca_cli, tmp_path, ID_NUMBER)
-    result = ca_cli("ca", "verify-id", str(leaf), input="110105194912310021\n")
+    result = ca_cli("ca", "verify-id", str(leaf), input="110105194912310021\n", env=CA_ENV)
     assert result.returncode == 1
     assert "no match" in result.stderr
+
+
+def test_right_to_know_check_needs_a_supervisor(ca_cli: CLI, tmp_path: Path) -> None:
+    leaf = _issue_individual(ca_cli, tmp_path, ID_NUMBER)
+    clerk = {**CA_ENV, "COUNTER_APP_SUPERVISOR": "rev1"}
+    clerk["COUNTER_APP_SUPERVISOR_PASSWORD"] = CA_ENV["COUNTER_APP_REVIEWER_PASSWORD"]
+    result = ca_cli("--lang", "en", "ca", "verify-id", str(leaf), input=ID_NUMBER + "\n", env=clerk)
+    assert result.returncode == 2 and "permission denied" in result.stderr
