@@ -154,8 +154,9 @@ def authenticate(store: Store, name: str, password: str, *, clock: Clock = utcno
             )
             failure = OperatorDisabled(name=name)
         else:
-            row.failed_signins = 0
-            row.locked_until = None
+            if row.failed_signins or row.locked_until is not None:
+                row.failed_signins = 0
+                row.locked_until = None
             if _hasher.check_needs_rehash(row.password_hash):
                 row.password_hash = _hasher.hash(password)
             return OperatorInfo.of(row, now)
