@@ -53,7 +53,7 @@ def main(n: int) -> None:
             "p256", "pkcs8", "http://127.0.0.1:8080", b"bench-salt",
         )  # fmt: skip
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        init_hierarchy(files, settings, passphrase="bench", now=now)
+        init_hierarchy(files, settings, passphrase="bench-Passphrase-1", now=now)
         ca = open_signing_module(config, store, lambda: "bench")
         start = time.perf_counter()
         base = int(now.timestamp()) - 86_400 * 30

@@ -66,7 +66,7 @@ def main() -> None:
     init_hierarchy(
         CAFiles.in_data_dir(config.data_dir),
         settings,
-        passphrase="bench-Pass1",
+        passphrase="bench-Passphrase-1",
         now=dt.datetime.now(dt.UTC),
     )
     ca = open_signing_module(config, store, lambda: "bench-Pass1")

@@ -113,7 +113,9 @@ def main(n: int, rounds: int) -> None:
             "CN=Bench Root,C=CN", "CN=Bench Issuing,C=CN", "CN=Bench OCSP,C=CN",
             "p256", "pkcs8", "http://127.0.0.1:8080", b"bench-salt",
         )  # fmt: skip
-        init_hierarchy(files, settings, passphrase="bench", now=dt.datetime.now(dt.UTC))
+        init_hierarchy(
+            files, settings, passphrase="bench-Passphrase-1", now=dt.datetime.now(dt.UTC)
+        )
         ca = open_signing_module(config, store, lambda: "bench")
         bare = CertificateAuthority(
             keys=ca.keys,

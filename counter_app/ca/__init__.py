@@ -3,6 +3,7 @@
 from counter_app.ca.authority import CAKeys, CertificateAuthority
 from counter_app.ca.errors import (
     BadCSR,
+    BadSubject,
     CAAlreadyInitialised,
     CAError,
     CANotInitialised,
@@ -12,6 +13,7 @@ from counter_app.ca.errors import (
     ProfileError,
     UnknownProfile,
     WeakKey,
+    WeakPassphrase,
     WrongPassphrase,
 )
 from counter_app.ca.hierarchy import CAFiles, CASettings, init_hierarchy
@@ -29,6 +31,7 @@ from counter_app.ca.profiles import CAUrls, Profile, load_profiles
 
 __all__ = [
     "BadCSR",
+    "BadSubject",
     "CAAlreadyInitialised",
     "CAError",
     "CAFiles",
@@ -52,6 +55,7 @@ __all__ = [
     "SubjectInfo",
     "UnknownProfile",
     "WeakKey",
+    "WeakPassphrase",
     "WrongPassphrase",
     "init_hierarchy",
     "load_profiles",

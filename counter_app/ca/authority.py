@@ -41,6 +41,7 @@ from counter_app.ca.model import (
 )
 from counter_app.ca.ocsp import OCSPResponder, serial_hex
 from counter_app.ca.profiles import CAUrls, Profile, get_profile, leaf_builder, subject_name
+from counter_app.ca.subject_rules import check_request
 
 log = logging.getLogger(__name__)
 BACKDATE = dt.timedelta(minutes=1)  # tolerate relying parties whose clocks run a little slow
@@ -115,6 +116,7 @@ class CertificateAuthority:
     ) -> tuple[x509.CertificateBuilder, PendingCertificate]:
         """Check the request and build the leaf; the pending record still lacks its TBS."""
         chosen = get_profile(self.profiles, profile)
+        check_request(subject, operator, application_id)
         public_key = csr_public_key(csr)
         check_public_key(public_key)
         verify_csr_signature(csr, public_key)

@@ -65,7 +65,36 @@ class WrongPassphrase(CAError):
     en = "wrong CA key passphrase"
 
 
+class WeakPassphrase(CAError):
+    code = "weak_ca_passphrase"
+    zh = "CA私钥口令太短：至少需要{minimum}个字符"
+    en = "the CA key passphrase is too short: it needs at least {minimum} characters"
+
+
+class RootKeyOffline(CAError):
+    code = "root_key_offline"
+    zh = "根CA私钥离线保存：请插入保存根私钥的介质，并用 --offline-root DIR 指定其目录"
+    en = (
+        "the root CA key is kept offline: insert the media that holds it and give its "
+        "directory with --offline-root DIR"
+    )
+
+
+class OfflineRootUnusable(CAError):
+    code = "offline_root_unusable"
+    zh = "离线根目录 {where} 不可用：{reason_zh}"
+    en = "the offline root directory {where} cannot be used: {reason_en}"
+
+
 class HSMError(CAError):
     code = "hsm_error"
     zh = "密码设备错误：{detail}"
     en = "HSM error: {detail}"
+
+
+class BadSubject(CAError):
+    """An identifier, operator or reference the CA will not store; refused before signing."""
+
+    code = "bad_subject"
+    zh = "签发请求无效（{field}）：{reason_zh}"
+    en = "the issue request is not acceptable ({field}): {reason_en}"

@@ -1,19 +1,22 @@
 """The CA hierarchy on disk: root, issuing CA and delegated OCSP responder (``ca init``).
 
-Layout of ``<data dir>/ca/``: ``settings.toml`` (names, algorithm, key storage, base URL,
-identifier salt), ``root.pem``, ``issuing.pem``, ``ocsp.pem``, and for keys kept at rest
-``*.key.pem`` (PKCS#8, encrypted with the CA passphrase). An unencrypted key is never written.
+Layout of ``<data dir>/ca/`` (0700): ``settings.toml`` (names, algorithm, key storage, base
+URL), ``identifier.salt`` (0600: the secret salt of hashed personal identifiers, see
+``docs/identifiers.md``), ``root.pem``, ``issuing.pem``, ``ocsp.pem``, and for keys kept at
+rest ``*.key.pem`` (PKCS#8, encrypted with the CA passphrase; the root key is elsewhere after
+``ca init --offline-root``). An unencrypted key is never written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import secrets
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cryptography import x509
@@ -25,9 +28,21 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 )
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from counter_app.ca.errors import CAAlreadyInitialised, CAError, CANotInitialised
-from counter_app.ca.keys import generate_key, read_encrypted_key, write_encrypted_key
+from counter_app.ca.errors import (
+    CAAlreadyInitialised,
+    CAError,
+    CANotInitialised,
+    OfflineRootUnusable,
+)
+from counter_app.ca.keys import (
+    check_ca_passphrase,
+    generate_key,
+    read_encrypted_key,
+    write_encrypted_key,
+)
+from counter_app.filemodes import make_private_dir
 
+log = logging.getLogger(__name__)
 ROOT_YEARS, ISSUING_YEARS = 20, 10
 RESPONDER_DAYS = 365
 ROLES = ("root", "issuing", "ocsp")
@@ -45,6 +60,7 @@ class CASettings:
     identifier_salt: bytes
     hsm_module: str | None = None
     hsm_label: str | None = None
+    root_key: str = "online"  # "online" (ca/root.key.pem) or "offline" (``--offline-root``)
 
     def to_toml(self) -> str:
         lines = [f"{k} = {json.dumps(v)}" for k, v in self._items() if v is not None]
@@ -58,14 +74,17 @@ class CASettings:
             ("algorithm", self.algorithm),
             ("key_storage", self.key_storage),
             ("base_url", self.base_url),
-            ("identifier_salt", self.identifier_salt.hex()),
             ("hsm_module", self.hsm_module),
             ("hsm_label", self.hsm_label),
+            ("root_key", self.root_key if self.root_key != "online" else None),
         ]
 
     @classmethod
-    def from_toml(cls, text: str) -> CASettings:
+    def from_toml(cls, text: str, identifier_salt: bytes | None = None) -> CASettings:
+        """Settings from ``settings.toml``; the salt comes from its own file when given."""
         data = tomllib.loads(text)
+        if identifier_salt is None:
+            identifier_salt = bytes.fromhex(data["identifier_salt"])
         return cls(
             root_name=data["root_name"],
             issuing_name=data["issuing_name"],
@@ -73,9 +92,10 @@ class CASettings:
             algorithm=data["algorithm"],
             key_storage=data["key_storage"],
             base_url=data["base_url"],
-            identifier_salt=bytes.fromhex(data["identifier_salt"]),
+            identifier_salt=identifier_salt,
             hsm_module=data.get("hsm_module"),
             hsm_label=data.get("hsm_label"),
+            root_key=data.get("root_key", "online"),
         )
 
 
@@ -101,6 +121,10 @@ class CAFiles:
     def crl(self) -> Path:
         return self.directory / "current.crl"
 
+    @property
+    def salt(self) -> Path:
+        return self.directory / "identifier.salt"
+
     def exists(self) -> bool:
         return self.settings.exists()
 
@@ -110,7 +134,23 @@ class CAFiles:
 
     def load_settings(self) -> CASettings:
         self.require()
-        return CASettings.from_toml(self.settings.read_text(encoding="utf-8"))
+        text = self.settings.read_text(encoding="utf-8")
+        if not self.salt.exists():
+            # A CA made before the salt had its own file kept it in settings.toml: move it.
+            settings = CASettings.from_toml(text)
+            self.write_salt(settings.identifier_salt)
+            _write_atomic(self.settings, (settings.to_toml() + "\n").encode())
+            log.warning("moved the identifier salt out of %s into %s", self.settings, self.salt)
+            return settings
+        return CASettings.from_toml(text, bytes.fromhex(self.salt.read_text().strip()))
+
+    def write_salt(self, salt: bytes) -> None:
+        """The salt file, 0600 from its creation: whoever reads it can test guesses of IDs."""
+        tmp = self.salt.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(salt.hex() + "\n")
+        tmp.replace(self.salt)
 
     def load_cert(self, role: str) -> x509.Certificate:
         self.require()
@@ -138,6 +178,12 @@ class CAFiles:
         tmp = self.crl.with_suffix(".tmp")
         tmp.write_bytes(der)
         tmp.replace(self.crl)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
 
 
 def signature_hash(key: CertificateIssuerPrivateKeyTypes) -> hashes.SHA256 | hashes.SHA384:
@@ -257,8 +303,14 @@ def init_hierarchy(
     passphrase: str | None,
     key_factory: KeyFactory | None = None,
     now: dt.datetime,
+    offline_root: Path | None = None,
+    root_passphrase: str | None = None,
 ) -> dict[str, x509.Certificate]:
-    """Create keys and certificates. Keys are written encrypted, or made by ``key_factory``."""
+    """Create keys and certificates. Keys are written encrypted, or made by ``key_factory``.
+
+    With ``offline_root`` the root key is written only there (removable media), under a
+    passphrase of its own; the issuing and responder keys stay online in ``ca/``.
+    """
     if files.exists():
         raise CAAlreadyInitialised(where=str(files.directory))
     for name in (settings.root_name, settings.issuing_name, settings.responder_name):
@@ -269,18 +321,66 @@ def init_hierarchy(
     if key_factory is None:
         if not passphrase:
             raise CAError(detail="a passphrase is needed to encrypt the CA keys")
+        check_ca_passphrase(passphrase)
         keys: dict[str, CertificateIssuerPrivateKeyTypes] = {
             role: generate_key(settings.algorithm) for role in ROLES
         }
     else:
         keys = {role: key_factory(role) for role in ROLES}
+    if offline_root is not None:
+        _check_offline_root(offline_root, root_passphrase, key_factory is not None)
+        settings = replace(settings, root_key="offline")
     certs = make_hierarchy(settings, keys, now)
-    files.directory.mkdir(parents=True, exist_ok=True)
+    if offline_root is not None:
+        # The root key goes to the removable media first and only there.
+        assert root_passphrase is not None
+        offline = OfflineRoot(offline_root)
+        write_encrypted_key(offline.key, keys["root"], root_passphrase)
+        offline.cert.write_bytes(certs["root"].public_bytes(serialization.Encoding.PEM))
+    make_private_dir(files.directory)
     for role in ROLES:
         files.cert(role).write_bytes(certs[role].public_bytes(serialization.Encoding.PEM))
-        if key_factory is None:
+        if key_factory is None and not (role == "root" and offline_root is not None):
             assert passphrase is not None
             write_encrypted_key(files.key(role), keys[role], passphrase)
+    files.write_salt(settings.identifier_salt)
     # settings.toml last: its presence is what "initialised" means, so a crash leaves no half CA.
     files.settings.write_text(settings.to_toml() + "\n", encoding="utf-8")
     return certs
+
+
+@dataclass(frozen=True)
+class OfflineRoot:
+    """The removable media that holds the root key (``ca init --offline-root DIR``)."""
+
+    directory: Path
+
+    @property
+    def key(self) -> Path:
+        return self.directory / "root.key.pem"
+
+    @property
+    def cert(self) -> Path:
+        return self.directory / "root.pem"
+
+
+def _check_offline_root(directory: Path, root_passphrase: str | None, in_hsm: bool) -> None:
+    if in_hsm:
+        raise OfflineRootUnusable(
+            where=str(directory),
+            reason_zh="CA私钥保存在密码机中时不能使用离线根",
+            reason_en="an offline root cannot be combined with CA keys in an HSM",
+        )
+    if not directory.is_dir():
+        raise OfflineRootUnusable(
+            where=str(directory), reason_zh="目录不存在", reason_en="no such directory"
+        )
+    if OfflineRoot(directory).key.exists():
+        raise OfflineRootUnusable(
+            where=str(directory),
+            reason_zh="其中已有根CA私钥",
+            reason_en="it already holds a root key",
+        )
+    if not root_passphrase:
+        raise CAError(detail="a passphrase is needed to encrypt the offline root key")
+    check_ca_passphrase(root_passphrase)

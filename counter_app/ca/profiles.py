@@ -210,6 +210,23 @@ def _der_string(value: str) -> bytes:
     return bytes([tag]) + length + body
 
 
+def identifier_hash(value: str, salt: bytes) -> str:
+    """The value a "hash" identifier extension carries: upper-case hex SHA-256(salt || value)."""
+    return hashlib.sha256(salt + value.encode()).hexdigest().upper()
+
+
+def matching_identifiers(cert: x509.Certificate, claimed: str, salt: bytes) -> list[str]:
+    """OIDs of the GM/T 0015 extensions of ``cert`` whose hash is the claimed value's."""
+    wanted = _der_string(identifier_hash(claimed.strip().upper(), salt))
+    return [
+        ext.oid.dotted_string
+        for ext in cert.extensions
+        if ext.oid.dotted_string.startswith(GMT0015_ARC)
+        and isinstance(ext.value, x509.UnrecognizedExtension)
+        and ext.value.value == wanted
+    ]
+
+
 def identifier_extensions(
     profile: Profile, subject: SubjectInfo, salt: bytes
 ) -> list[x509.UnrecognizedExtension]:
@@ -221,7 +238,7 @@ def identifier_extensions(
         if mode == "hash":
             # A salted hash lets a relying party who knows the value check it, but nobody can
             # read the personal identifier out of the certificate.
-            value = hashlib.sha256(salt + value.encode()).hexdigest().upper()
+            value = identifier_hash(value, salt)
         extensions.append(x509.UnrecognizedExtension(ObjectIdentifier(oid), _der_string(value)))
     return extensions
 

@@ -7,6 +7,7 @@ stderr and exits non-zero; a bug prints one line and the path of the log with th
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -14,8 +15,9 @@ from pathlib import Path
 import click
 
 from counter_app.cli.context import AppContext
-from counter_app.config import load_config
+from counter_app.config import Config, load_config
 from counter_app.domain.errors import CounterError
+from counter_app.filemodes import FILE_MODE, permission_problems, set_private_umask
 
 EXIT_REFUSED = 2
 EXIT_BUG = 70
@@ -50,8 +52,15 @@ def cli(
         stream=sys.stderr,
     )
     config = load_config(data_dir=data_dir, db_url=db_url, lang=lang, ca_url=ca_url)
+    _warn_if_open(config)
     ctx.obj = AppContext(config)
     ctx.call_on_close(ctx.obj.close)
+
+
+def _warn_if_open(config: Config) -> None:
+    """One line on stderr for each private file or directory that others could read."""
+    for problem in permission_problems(config.data_dir, sqlite=config.db_is_default_sqlite):
+        click.echo(problem.message(config.lang), err=True)
 
 
 def _register() -> None:
@@ -94,18 +103,47 @@ def _lang_from_argv(argv: list[str]) -> str:
     return os.environ.get("COUNTER_APP_LANG", "zh_CN")
 
 
-def _write_bug_report(exc: BaseException) -> Path | None:
-    try:
-        import tempfile
+def _data_dir_from_argv(argv: list[str]) -> Path | None:
+    for i, arg in enumerate(argv):
+        if arg == "--data-dir" and i + 1 < len(argv):
+            return Path(argv[i + 1])
+        if arg.startswith("--data-dir="):
+            return Path(arg.split("=", 1)[1])
+    return None
 
-        path = Path(tempfile.gettempdir()) / "counter-app-error.log"
-        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+
+def write_bug_report(exc: BaseException, data_dir: Path | None) -> Path | None:
+    """The traceback, private (0600), in the data dir; never under a fixed name in /tmp.
+
+    A traceback may show subscriber data, so it goes where that data already lives. Without a
+    data dir (not yet initialised) a file of a fresh, unguessable name is made instead.
+    """
+    text = "".join(traceback.format_exception(exc)).encode("utf-8")
+    try:
+        if data_dir is not None and data_dir.is_dir():
+            path = data_dir / "error.log"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        else:
+            import tempfile
+
+            fd, name = tempfile.mkstemp(prefix="counter-app-error-", suffix=".log")
+            path = Path(name)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text)
         return path
     except OSError:
         return None
 
 
+def _bug_report_dir(argv: list[str]) -> Path | None:
+    try:
+        return load_config(data_dir=_data_dir_from_argv(argv)).data_dir
+    except CounterError:
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    set_private_umask()
     args = sys.argv[1:] if argv is None else argv
     lang = _lang_from_argv(args)
     try:
@@ -125,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        where = _write_bug_report(exc)
+        where = write_bug_report(exc, _bug_report_dir(args))
         click.echo(f"internal error: {type(exc).__name__}: {exc} (details: {where})", err=True)
         return EXIT_BUG
     # With standalone_mode off, click returns a requested exit code instead of raising Exit.

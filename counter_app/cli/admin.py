@@ -9,6 +9,7 @@ import click
 
 from counter_app.cli.context import AppContext, read_name, read_secret
 from counter_app.domain.operators import Role
+from counter_app.filemodes import make_private_dir
 from counter_app.services import operators
 from counter_app.store import audit
 from counter_app.store.anchor import CHECKPOINT_ACTION, adopt
@@ -37,7 +38,7 @@ def init_cmd(app: AppContext, admin_name: str) -> None:
     # Refuse bad input before anything is created on disk.
     check_operator_name(admin_name)
     check_password_policy(password)
-    app.config.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(app.config.data_dir)
     info = operators.create_first_admin(app.store(create=True), admin_name, password)
     click.echo(
         f"initialised {app.config.data_dir} ({app.store().url}); admin operator: {info.name}"
@@ -71,13 +72,24 @@ def operator_list(app: AppContext, as_json: bool) -> None:
     if as_json:
         click.echo(
             json.dumps(
-                [{"name": r.name, "role": r.role.value, "active": r.active} for r in rows],
+                [
+                    {
+                        "name": r.name,
+                        "role": r.role.value,
+                        "active": r.active,
+                        "locked_until": r.locked_until.isoformat() if r.locked_until else None,
+                    }
+                    for r in rows
+                ],
                 ensure_ascii=False,
             )
         )
         return
     for r in rows:
-        click.echo(f"{r.name}\t{r.role.value}\t{'active' if r.active else 'disabled'}")
+        state = "active" if r.active else "disabled"
+        if r.locked_until is not None:
+            state += f" locked until {r.locked_until:%Y-%m-%d %H:%M} UTC"
+        click.echo(f"{r.name}\t{r.role.value}\t{state}")
 
 
 @operator_group.command("disable")
@@ -88,6 +100,16 @@ def operator_disable(app: AppContext, name: str) -> None:
     actor = sign_in(app)
     operators.disable_operator(app.store(), actor, name)
     click.echo(f"disabled operator {name}")
+
+
+@operator_group.command("unlock")
+@click.argument("name")
+@pass_app
+def operator_unlock(app: AppContext, name: str) -> None:
+    """Lift a sign-in lock (admin only) and reset the count of failed sign-ins."""
+    actor = sign_in(app)
+    operators.unlock_operator(app.store(), actor, name)
+    click.echo(f"unlocked operator {name}")
 
 
 @operator_group.command("passwd")

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
 from counter_app.ca import (
     BadCSR,
@@ -26,13 +27,45 @@ from counter_app.ca import (
     SubjectInfo,
     init_hierarchy,
 )
+from counter_app.ca.profiles import matching_identifiers
+from counter_app.ca.root import open_root_key, recertify_issuing, root_key_path, sign_root_crl
 from counter_app.cli.admin import pass_app
 from counter_app.cli.context import AppContext, read_secret
+from counter_app.domain.errors import CounterError
 from counter_app.domain.policy import Action, authorise
 from counter_app.store import audit
 from counter_app.store.certificates import open_signing_module
 
 CLI_OPERATOR = "ca-cli"
+
+
+class MissingOption(CounterError):
+    code = "missing_option"
+    zh = "缺少选项 {option}：{what_zh}"
+    en = "missing option {option}: {what_en}"
+
+
+class OutputNotWritable(CounterError):
+    code = "output_not_writable"
+    zh = "无法写入输出文件 {path}：{reason}（未签发任何证书）"
+    en = "cannot write the output file {path}: {reason} (nothing was issued)"
+
+
+def _reserve_output(out: Path) -> Path:
+    """Prove ``out`` can be written before anything is signed, by creating its temporary twin.
+
+    A certificate issued and then lost to an unwritable path would exist at the CA with nobody
+    holding it; creating the file beside ``out`` first turns that into a refusal.
+    """
+    tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except OSError as exc:
+        raise OutputNotWritable(path=str(out), reason=exc.strerror or type(exc).__name__) from None
+    os.close(fd)
+    return tmp
+
+
 ALGORITHMS = ("p256", "p384", "rsa2048", "rsa3072", "rsa4096")
 
 
@@ -60,6 +93,27 @@ def authorised_officer(app: AppContext, action: Action) -> str:
         )
     auth = authorise(action, current_actors(store, Operators(maker, second)))
     return auth.maker if auth.second is None else f"{auth.maker}+{auth.second}"
+
+
+def _supervisor(app: AppContext) -> str:
+    """A supervisor or admin signed in (COUNTER_APP_SUPERVISOR): who answers a right-to-know
+    request is named in the audit."""
+    from counter_app.cli.context import read_name
+    from counter_app.domain.operators import Role, require_role
+    from counter_app.services import operators
+
+    who = operators.authenticate(
+        app.store(),
+        read_name("COUNTER_APP_SUPERVISOR", "主管", "supervisor"),
+        read_secret("COUNTER_APP_SUPERVISOR_PASSWORD"),
+    )
+    require_role(
+        who.role,
+        (Role.SUPERVISOR, Role.ADMIN),
+        action_zh="核验身份证件号码",
+        action_en="checking a claimed ID number",
+    )
+    return who.name
 
 
 def open_ca(app: AppContext) -> CertificateAuthority:
@@ -96,6 +150,13 @@ def ca_group() -> None:
 )
 @click.option("--hsm-module", default=None, help="PKCS#11 module of an HSM to keep the CA keys.")
 @click.option("--hsm-label", default=None, help="Token label in that HSM.")
+@click.option(
+    "--offline-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the root key only to this directory (removable media), under "
+    "COUNTER_APP_ROOT_PASSPHRASE; the issuing key stays online.",
+)
 @pass_app
 def ca_init(
     app: AppContext,
@@ -106,8 +167,12 @@ def ca_init(
     base_url: str,
     hsm_module: str | None,
     hsm_label: str | None,
+    offline_root: Path | None,
 ) -> None:
-    """Create the root CA, the issuing CA and the OCSP responder, then publish a first CRL."""
+    """Create the root CA, the issuing CA and the OCSP responder, then publish a first CRL.
+
+    The CA passphrase (COUNTER_APP_CA_PASSPHRASE) needs at least 12 characters.
+    """
     store = app.store()  # the data dir must be initialised first (counter-app init)
     files = CAFiles.in_data_dir(app.config.data_dir)
     settings = CASettings(
@@ -134,7 +199,17 @@ def ca_init(
         )
     else:
         passphrase = read_secret("COUNTER_APP_CA_PASSPHRASE", confirm=True)
-        certs = init_hierarchy(files, settings, passphrase=passphrase, now=now)
+        root_passphrase = None
+        if offline_root is not None:
+            root_passphrase = read_secret("COUNTER_APP_ROOT_PASSPHRASE", confirm=True)
+        certs = init_hierarchy(
+            files,
+            settings,
+            passphrase=passphrase,
+            now=now,
+            offline_root=offline_root,
+            root_passphrase=root_passphrase,
+        )
     with store.session() as session:
         audit.append(
             session,
@@ -142,7 +217,11 @@ def ca_init(
             action="ca.init",
             obj="ca",
             details={role: cert.fingerprint(hashes.SHA256()).hex() for role, cert in certs.items()}
-            | {"algorithm": algorithm, "key_storage": settings.key_storage},
+            | {
+                "algorithm": algorithm,
+                "key_storage": settings.key_storage,
+                "root_key": "offline" if offline_root else "online",
+            },
         )
     crl = open_ca(app).publish_crl(operator=CLI_OPERATOR)
     click.echo(f"CA initialised in {files.directory} ({algorithm}); CRL number {crl.number}")
@@ -226,6 +305,10 @@ def ca_issue(
     out: Path | None,
 ) -> None:
     """Low-level issuance (tests, recovery); the counter's services call the CA directly."""
+    if csr_path is None:
+        raise MissingOption(
+            option="--csr", what_zh="需要证书请求文件", what_en="the certificate request file"
+        )
     officer = authorised_officer(app, Action.CA_ISSUE)
     ids = dict(item.split("=", 1) for item in identifiers if "=" in item)
     subject = SubjectInfo(
@@ -236,19 +319,58 @@ def ca_issue(
         email=email,
         identifiers=ids,
     )
-    issued = open_ca(app).issue(
-        _load_csr(csr_path),
-        subject,
-        profile,
-        application_id=application_id,
-        operator=officer,
-    )
+    csr = _load_csr(csr_path)
+    tmp = _reserve_output(out) if out is not None else None
+    try:
+        issued = open_ca(app).issue(
+            csr, subject, profile, application_id=application_id, operator=officer
+        )
+    except BaseException:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise
     pem = issued.certificate.public_bytes(serialization.Encoding.PEM)
-    if out is not None:
-        out.write_bytes(pem)
+    if out is not None and tmp is not None:
+        try:
+            tmp.write_bytes(pem)
+            tmp.replace(out)
+        except OSError:
+            # Issued but not stored where asked: the PEM must still reach the operator.
+            tmp.unlink(missing_ok=True)
+            sys.stdout.write(pem.decode())
+            raise
     else:
         sys.stdout.write(pem.decode())
     click.echo(issued.serial_hex, err=out is None)
+
+
+@ca_group.command("verify-id")
+@click.argument("cert_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_app
+def ca_verify_id(app: AppContext, cert_path: Path) -> None:
+    """Check a claimed ID number against a certificate's hashed identifiers (exit 1: no match).
+
+    The claimed number is read from standard input, never from the command line (it is
+    personal data). Only who holds the secret salt (this data dir) can check; it is audited.
+    """
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    salt = files.load_settings().identifier_salt
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    officer = _supervisor(app)
+    claimed = sys.stdin.readline().strip()
+    matched = matching_identifiers(cert, claimed, salt)
+    with app.store().session() as session:
+        audit.append(
+            session,
+            operator=officer,
+            action="ca.verify_id",
+            obj=f"certificate:{cert.serial_number:X}",
+            details={"matched": matched},
+        )
+    if not matched:
+        click.echo("no match", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo("match: " + ", ".join(matched))
 
 
 @ca_group.command("hold")
@@ -285,12 +407,63 @@ def ca_revoke(app: AppContext, serial: str, reason: str) -> None:
     click.echo(f"{serial.upper()} revoked ({reason})")
 
 
+_OFFLINE_ROOT = click.option(
+    "--offline-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory of the removable media holding the root key (ca init --offline-root).",
+)
+
+
+def _root_key(app: AppContext, offline_root: Path | None) -> CertificateIssuerPrivateKeyTypes:
+    """The root key: from the media given back, else ca/; its own passphrase when offline."""
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    root_key_path(files, offline_root)  # says "give --offline-root" before asking a passphrase
+    offline = files.load_settings().root_key == "offline"
+    secret = read_secret("COUNTER_APP_ROOT_PASSPHRASE" if offline else "COUNTER_APP_CA_PASSPHRASE")
+    return open_root_key(files, offline_root, secret)
+
+
+@ca_group.command("issue-ca")
+@_OFFLINE_ROOT
+@pass_app
+def ca_issue_ca(app: AppContext, offline_root: Path | None) -> None:
+    """Re-certify the issuing CA's key with the root key (a root operation)."""
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    root_key_path(files, offline_root)  # no media: say so before any sign-in
+    officer = authorised_officer(app, Action.CA_ISSUE)
+    root_key = _root_key(app, offline_root)
+    cert = recertify_issuing(files, root_key, dt.datetime.now(dt.UTC).replace(microsecond=0))
+    with app.store().session() as session:
+        audit.append(
+            session,
+            operator=officer,
+            action="ca.issue_ca",
+            obj="ca:issuing",
+            details={"fingerprint": cert.fingerprint(hashes.SHA256()).hex()},
+        )
+    click.echo(f"issuing CA re-certified until {cert.not_valid_after_utc:%Y-%m-%d}")
+
+
 @ca_group.command("crl")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--new", "fresh", is_flag=True, help="Sign a new CRL first.")
+@click.option("--root", "root", is_flag=True, help="Sign the root's CRL (a root operation).")
+@_OFFLINE_ROOT
 @pass_app
-def ca_crl(app: AppContext, out: Path, fresh: bool) -> None:
-    """Write the current CRL (DER)."""
+def ca_crl(app: AppContext, out: Path, fresh: bool, root: bool, offline_root: Path | None) -> None:
+    """Write the current CRL (DER); with --root, sign and write the root's CRL."""
+    if root:
+        files = CAFiles.in_data_dir(app.config.data_dir)
+        root_key_path(files, offline_root)  # no media: say so before any sign-in
+        officer = authorised_officer(app, Action.CA_ISSUE)
+        root_crl = sign_root_crl(
+            files, _root_key(app, offline_root), dt.datetime.now(dt.UTC).replace(microsecond=0)
+        )
+        with app.store().session() as session:
+            audit.append(session, operator=officer, action="ca.root_crl", obj="ca:root")
+        out.write_bytes(root_crl.public_bytes(serialization.Encoding.DER))
+        return
     ca = open_ca(app)
     der = ca.publish_crl(operator=CLI_OPERATOR).der if fresh else ca.current_crl()
     out.write_bytes(der)

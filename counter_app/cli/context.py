@@ -20,6 +20,7 @@ SECRET_NAMES = {
     "COUNTER_APP_NEW_USER_PIN": ("新用户PIN码", "new user PIN"),
     "COUNTER_APP_SO_PIN": ("管理员PIN码（SO PIN）", "SO PIN"),
     "COUNTER_APP_CA_PASSPHRASE": ("CA私钥口令", "CA key passphrase"),
+    "COUNTER_APP_ROOT_PASSPHRASE": ("离线根CA私钥口令", "offline root key passphrase"),
     "COUNTER_APP_HSM_PIN": ("CA密码机用户PIN码", "HSM user PIN"),
 }
 

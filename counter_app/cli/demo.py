@@ -19,6 +19,7 @@ import click
 from counter_app.cli.context import AppContext
 from counter_app.config import resource_path
 from counter_app.domain.operators import Role
+from counter_app.filemodes import make_private_dir
 from counter_app.services import operators
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -97,7 +98,7 @@ def _token_store(app: AppContext) -> list[str]:
 
 def prepare_demo(app: AppContext) -> list[str]:
     """Create what is missing (idempotent); return lines describing what was made."""
-    app.config.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(app.config.data_dir)
     return _operators(app) + _signing_module(app) + _token_store(app)
 
 

@@ -1,4 +1,4 @@
-"""Verbs of the shared signing service: ``est init|counter-cert|server-cert|serve``.
+"""Verbs of the shared signing service: ``est init|counter-cert|server-cert|revoke-counter|serve``.
 
 ``est serve`` runs EST (RFC 7030) and ``/ra/status`` on TLS that requires a client certificate
 from the counter-client CA, with the plain signing-module routes (CRL, OCSP, chain) beside them.
@@ -90,6 +90,28 @@ def est_server_cert(app: AppContext, name: str, hosts: tuple[str, ...], out: Pat
     _issue(app, name, out, hosts, TLS_KEY_ENV)
 
 
+@est_group.command("revoke-counter")
+@click.argument("name")
+@pass_app
+def est_revoke_counter(app: AppContext, name: str) -> None:
+    """Revoke every client certificate of counter NAME; a running `est serve` refuses it at once.
+
+    Signs a new counter-client CRL with the counter-client CA key (COUNTER_APP_CA_PASSPHRASE).
+    """
+    ca = CounterCA.in_data_dir(app.config.data_dir)
+    store = app.store()
+    serials = ca.revoke(name, ca_passphrase=read_secret("COUNTER_APP_CA_PASSPHRASE"))
+    with store.session() as session:
+        audit.append(
+            session,
+            operator=CLI_OPERATOR,
+            action="est.revoke_counter",
+            obj=f"counter:{name}",
+            details={"serials": [f"{s:X}" for s in serials]},
+        )
+    click.echo(f"revoked {len(serials)} certificate(s) of counter {name}")
+
+
 @est_group.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8443, show_default=True)
@@ -126,6 +148,7 @@ def est_serve(
     from counter_app.ca import CAFiles
     from counter_app.cli.ca import open_ca
     from counter_app.server import create_app
+    from counter_app.server.counter_ca import RevokedCounters
     from counter_app.server.est import create_est_app
     from counter_app.server.tls import TLSSettings, serve_est
 
@@ -133,18 +156,20 @@ def est_serve(
     ca.current_crl()
     PeriodicCheckpointer(app.anchor(), app.store()).start()
     files = CAFiles.in_data_dir(app.config.data_dir)
+    counters = CounterCA.in_data_dir(app.config.data_dir)
     tls = TLSSettings(
         cert=tls_cert,
         key=tls_key,
-        client_ca=client_ca or CounterCA.in_data_dir(app.config.data_dir).cert_path,
+        client_ca=client_ca or counters.cert_path,
         key_passphrase=read_secret(TLS_KEY_ENV),
     )
+    revoked = RevokedCounters(counters.crl_path, tls.client_ca)
     workers: list[int] = []
     if ocsp_port is not None:
         workers = _start_ocsp_workers(app, ca, files, host, ocsp_port, ocsp_workers)
     try:
         serve_est(
-            create_est_app(ca, create_app(ca, files.crl)),
+            create_est_app(ca, create_app(ca, files.crl), revoked=revoked.is_revoked),
             host,
             port,
             tls,

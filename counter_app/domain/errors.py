@@ -95,6 +95,20 @@ class OperatorDisabled(CounterError):
     en = "operator is disabled: {name}"
 
 
+class OperatorLocked(CounterError):
+    """Too many failed sign-ins in a row; the same answer whatever password was given."""
+
+    code = "operator_locked"
+    zh = (
+        "操作员 {name} 因连续{failures}次登录失败已被锁定，{until} (UTC) 后可再试，"
+        "或请管理员运行 counter-app operator unlock {name}"
+    )
+    en = (
+        "operator {name} is locked after {failures} failed sign-ins in a row: try again after "
+        "{until} (UTC), or ask an admin to run counter-app operator unlock {name}"
+    )
+
+
 class PermissionDenied(CounterError):
     code = "permission_denied"
     zh = "权限不足：{action_zh}需要{roles_zh}角色"

@@ -70,6 +70,15 @@ def check_operator_name(name: str) -> str:
     return name
 
 
+def check_sign_in_name(name: str) -> str:
+    """A name typed at sign-in, refused if it could not be an operator's or would forge a log line.
+
+    Control, format and invisible characters (a new line, a bidi mark) are refused here, before
+    the name reaches the log or the audit chain.
+    """
+    return validate_name(name, field="operator", label="操作员名", label_en="the operator name")
+
+
 def require_role(actual: str, allowed: tuple[Role, ...], *, action_zh: str, action_en: str) -> None:
     if actual not in {r.value for r in allowed}:
         raise PermissionDenied(

@@ -4,14 +4,20 @@ A small CA of its own, apart from the subscriber CA, so that only certificates m
 (and for the service's own TLS endpoint) are trusted there; a subscriber's certificate from the
 issuing CA is never a key to the signing service. Its key is PKCS#8 encrypted at rest with the
 CA passphrase; each counter's key is encrypted with a passphrase of its own.
+
+Every certificate it issues is kept in ``est/issued/`` so a counter can be revoked by name
+(``est revoke-counter``): the revocation is a CRL signed by this CA (``est/client-ca.crl``),
+which ``est serve`` re-reads whenever it changes and checks on every request
+(:class:`RevokedCounters`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
@@ -19,8 +25,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from counter_app.domain.errors import AlreadyExists, ConfigError, CounterError
+from counter_app.ca.keys import check_ca_passphrase, encrypt_pkcs8
+from counter_app.domain.errors import AlreadyExists, ConfigError, CounterError, NotFound
+from counter_app.filemodes import make_private_dir
 
+log = logging.getLogger(__name__)
 CA_VALIDITY = dt.timedelta(days=3650)
 LEAF_VALIDITY = dt.timedelta(days=730)
 
@@ -54,7 +63,16 @@ class CounterCA:
     def key_path(self) -> Path:
         return self.directory / "client-ca.key"
 
+    @property
+    def crl_path(self) -> Path:
+        return self.directory / "client-ca.crl"
+
+    @property
+    def issued_dir(self) -> Path:
+        return self.directory / "issued"
+
     def init(self, passphrase: str, name: str = "CN=Counter Client CA,O=Counter RA,C=CN") -> None:
+        check_ca_passphrase(passphrase)
         if self.cert_path.exists():
             raise AlreadyExists(
                 what_zh="柜台客户端CA", what_en="counter-client CA", key=str(self.cert_path)
@@ -71,7 +89,7 @@ class CounterCA:
             )
             .sign(key, hashes.SHA256())
         )
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.directory)
         _write(self.key_path, _encrypted(key, passphrase), private=True)
         _write(self.cert_path, cert.public_bytes(serialization.Encoding.PEM))
 
@@ -129,12 +147,124 @@ class CounterCA:
                 critical=False,
             )
         cert = builder.sign(ca_key, hashes.SHA256())
+        # Kept so that ``revoke`` can find a counter's certificates by name.
+        self.issued_dir.mkdir(parents=True, exist_ok=True)
+        pem = cert.public_bytes(serialization.Encoding.PEM)
+        _write(self.issued_dir / f"{cert.serial_number:040X}.pem", pem)
         out_dir.mkdir(parents=True, exist_ok=True)
         pair = IssuedPair(out_dir / f"{name}.crt", out_dir / f"{name}.key", out_dir / "ca.pem")
         _write(pair.key, _encrypted(key, key_passphrase), private=True)
         _write(pair.cert, cert.public_bytes(serialization.Encoding.PEM))
         _write(pair.trust, ca_cert.public_bytes(serialization.Encoding.PEM))
         return pair
+
+    def certificates_of(self, name: str) -> list[x509.Certificate]:
+        """Client certificates this CA issued to counter ``name`` (server ones excluded)."""
+        found = []
+        for path in sorted(self.issued_dir.glob("*.pem")) if self.issued_dir.exists() else []:
+            cert = x509.load_pem_x509_certificate(path.read_bytes())
+            names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+            if names and names[0].value == name and _is_client(cert):
+                found.append(cert)
+        return found
+
+    def revoke(self, name: str, *, ca_passphrase: str) -> list[int]:
+        """Revoke every client certificate of counter ``name``; return the serials revoked now.
+
+        A new CRL replaces the old one with every earlier entry kept and a higher CRL number.
+        """
+        ca_cert, ca_key = self._load(ca_passphrase)
+        certs = self.certificates_of(name)
+        if not certs:
+            raise NotFound(what_zh="柜台客户端证书", what_en="counter client certificate", key=name)
+        previous = self._current_crl(ca_cert)
+        entries = {e.serial_number: e for e in previous} if previous is not None else {}
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        fresh = [c.serial_number for c in certs if c.serial_number not in entries]
+        for serial in fresh:
+            entries[serial] = (
+                x509.RevokedCertificateBuilder()
+                .serial_number(serial)
+                .revocation_date(now)
+                .add_extension(x509.CRLReason(x509.ReasonFlags.cessation_of_operation), False)
+                .build()
+            )
+        number = _crl_number(previous) + 1 if previous is not None else 1
+        crl = x509.CertificateRevocationListBuilder(
+            issuer_name=ca_cert.subject,
+            last_update=now,
+            next_update=now + CA_VALIDITY,
+            revoked_certificates=list(entries.values()),
+            extensions=[x509.Extension(x509.CRLNumber.oid, False, x509.CRLNumber(number))],
+        ).sign(ca_key, hashes.SHA256())
+        _write(self.crl_path, crl.public_bytes(serialization.Encoding.PEM))
+        return fresh
+
+    def _current_crl(self, ca_cert: x509.Certificate) -> x509.CertificateRevocationList | None:
+        if not self.crl_path.exists():
+            return None
+        crl = x509.load_pem_x509_crl(self.crl_path.read_bytes())
+        if not crl.is_signature_valid(ca_cert.public_key()):  # type: ignore[arg-type]
+            raise ConfigError(detail=f"{self.crl_path} is not signed by the counter-client CA")
+        return crl
+
+
+def _is_client(cert: x509.Certificate) -> bool:
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return False
+    return ExtendedKeyUsageOID.CLIENT_AUTH in usage
+
+
+def _crl_number(crl: x509.CertificateRevocationList) -> int:
+    try:
+        return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    except x509.ExtensionNotFound:
+        return 0
+
+
+@dataclass
+class RevokedCounters:
+    """The serials on the counter-client CA's CRL, re-read whenever the file changes.
+
+    Asked on every request, so a counter revoked while the service runs is refused at its next
+    request, even on a connection it opened before. A CRL that is there but does not verify
+    against the CA is treated as "every counter revoked": failing open would let a forged or
+    truncated file undo revocations.
+    """
+
+    crl_path: Path
+    ca_cert_path: Path
+    _stamp: tuple[int, int] | None = None
+    _serials: frozenset[int] | None = field(default=frozenset())
+
+    def is_revoked(self, serial: int) -> bool:
+        serials = self._current()
+        return serials is None or serial in serials
+
+    def _current(self) -> frozenset[int] | None:
+        try:
+            st = self.crl_path.stat()
+        except FileNotFoundError:
+            self._stamp, self._serials = None, frozenset()
+            return self._serials
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp != self._stamp:
+            self._serials = self._load()
+            self._stamp = stamp
+        return self._serials
+
+    def _load(self) -> frozenset[int] | None:
+        try:
+            ca = x509.load_pem_x509_certificate(self.ca_cert_path.read_bytes())
+            crl = x509.load_pem_x509_crl(self.crl_path.read_bytes())
+            if crl.issuer != ca.subject or not crl.is_signature_valid(ca.public_key()):  # type: ignore[arg-type]
+                raise ValueError("signature")
+        except (OSError, ValueError, TypeError):
+            log.error("the counter revocation list %s does not verify: refusing", self.crl_path)
+            return None
+        return frozenset(entry.serial_number for entry in crl)
 
 
 def _base(
@@ -177,11 +307,7 @@ def _general_name(host: str) -> x509.GeneralName:
 
 
 def _encrypted(key: ec.EllipticCurvePrivateKey, passphrase: str) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase.encode()),
-    )
+    return encrypt_pkcs8(key, passphrase)
 
 
 def _write(path: Path, data: bytes, *, private: bool = False) -> None:

@@ -38,7 +38,7 @@ from counter_app.ca import (
     InvalidTransition,
     IssueRequest,
 )
-from counter_app.ca.errors import BadCSR, UnknownProfile, WeakKey
+from counter_app.ca.errors import BadCSR, BadSubject, UnknownProfile, WeakKey
 from counter_app.domain.errors import CounterError, ValidationError
 from counter_app.server.batch import IssueBatcher
 from counter_app.services.est_wire import (
@@ -72,6 +72,7 @@ _CLIENT_ERRORS: tuple[tuple[type[CounterError], int], ...] = (
     (InvalidTransition, 409),
     (BadRARequest, 400),
     (BadCSR, 400),
+    (BadSubject, 400),
     (WeakKey, 400),
     (UnknownProfile, 400),
     (ValidationError, 400),
@@ -112,8 +113,8 @@ def _header(scope: Scope, name: str) -> str | None:
     return None
 
 
-def client_name(scope: Scope) -> str | None:
-    """The verified client certificate's common name, as ``server/tls.py`` puts it in the scope.
+def client_certificate(scope: Scope) -> x509.Certificate | None:
+    """The verified client certificate, as ``server/tls.py`` puts it in the scope.
 
     The TLS layer already refused anyone without a certificate from the counter-client CA; this
     check keeps the app safe if it is ever mounted behind a server that does not.
@@ -122,7 +123,16 @@ def client_name(scope: Scope) -> str | None:
     chain = tls.get("client_cert_chain") or []
     if not chain:
         return None
-    cert = x509.load_pem_x509_certificate(chain[0].encode())
+    return x509.load_pem_x509_certificate(chain[0].encode())
+
+
+def client_name(scope: Scope) -> str | None:
+    """The verified client certificate's common name."""
+    cert = client_certificate(scope)
+    return _common_name(cert) if cert is not None else None
+
+
+def _common_name(cert: x509.Certificate) -> str | None:
     names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     return str(names[0].value) if names else None
 
@@ -173,9 +183,17 @@ def _decode_csr(body: bytes) -> tuple[x509.CertificateSigningRequest, bytes]:
 class ESTApp:
     """EST and RA status endpoints over a :class:`CertificateAuthority`; the rest to ``inner``."""
 
-    def __init__(self, ca: CertificateAuthority, inner: ASGIApp | None = None) -> None:
+    def __init__(
+        self,
+        ca: CertificateAuthority,
+        inner: ASGIApp | None = None,
+        *,
+        revoked: Callable[[int], bool] | None = None,
+    ) -> None:
         self._ca = ca
         self._inner = inner
+        # Asked on every request: a counter revoked while connected is refused at its next one.
+        self._revoked = revoked or (lambda serial: False)
         self._cacerts = _pkcs7([ca.keys.issuing, ca.keys.root])
         self._worker = ThreadPoolExecutor(1, "est-ca")
         # Enrollments that arrive while the worker is busy are issued together (server/batch.py).
@@ -262,9 +280,13 @@ class ESTApp:
             if any(p == path for _, p in self._routes):
                 return _plain(405, "method not allowed")
             return _plain(404, "not found")
-        counter = client_name(scope)
-        if counter is None:
+        cert = client_certificate(scope)
+        counter = _common_name(cert) if cert is not None else None
+        if cert is None or counter is None:
             return _plain(403, "a counter client certificate is required")
+        if self._revoked(cert.serial_number):
+            log.warning("refused counter %s: its client certificate is revoked", counter)
+            return _plain(403, "this counter's client certificate has been revoked")
         try:
             return await route(scope, receive, counter)
         except _Refused as exc:
@@ -294,5 +316,10 @@ class ESTApp:
         await send({"type": "http.response.body", "body": body})
 
 
-def create_est_app(ca: CertificateAuthority, inner: ASGIApp | None = None) -> ESTApp:
-    return ESTApp(ca, inner)
+def create_est_app(
+    ca: CertificateAuthority,
+    inner: ASGIApp | None = None,
+    *,
+    revoked: Callable[[int], bool] | None = None,
+) -> ESTApp:
+    return ESTApp(ca, inner, revoked=revoked)

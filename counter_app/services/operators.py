@@ -1,12 +1,17 @@
-"""Operators: create the first admin, add, list, disable, change passwords, sign in.
+"""Operators: create the first admin, add, list, disable, unlock, change passwords, sign in.
 
 Passwords are Argon2id hashes (argon2-cffi); a password itself is never stored or audited.
-Every change and every failed sign-in is audited.
+Every change, every failed sign-in and every lock is audited. After
+:data:`MAX_FAILED_SIGNINS` failures in a row an operator is locked for :data:`LOCK_DURATION`
+or until an admin unlocks them; while locked every attempt gets the same answer, so a guess
+made during the lock learns nothing about the password.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -20,11 +25,13 @@ from counter_app.domain.errors import (
     CounterError,
     NotFound,
     OperatorDisabled,
+    OperatorLocked,
 )
 from counter_app.domain.operators import (
     Role,
     check_operator_name,
     check_password_policy,
+    check_sign_in_name,
     require_role,
 )
 from counter_app.store import audit
@@ -36,6 +43,9 @@ log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
 # Compared against when the operator does not exist, so a wrong name costs the same time.
 _DUMMY_HASH = _hasher.hash("counter-app dummy password")
+MAX_FAILED_SIGNINS = 5
+LOCK_DURATION = dt.timedelta(minutes=15)
+Clock = Callable[[], dt.datetime]
 
 
 class LastAdmin(CounterError):
@@ -58,10 +68,14 @@ class OperatorInfo:
     name: str
     role: Role
     active: bool
+    locked_until: dt.datetime | None = None
 
     @classmethod
-    def of(cls, row: Operator) -> OperatorInfo:
-        return cls(row.id, row.name, Role(row.role), row.active)
+    def of(cls, row: Operator, now: dt.datetime | None = None) -> OperatorInfo:
+        until = row.locked_until
+        if until is not None and until <= (now or utcnow()):
+            until = None
+        return cls(row.id, row.name, Role(row.role), row.active, until)
 
 
 def _find(session: Session, name: str) -> Operator | None:
@@ -100,17 +114,37 @@ def _new_operator(session: Session, name: str, role: Role, password: str) -> Ope
     return row
 
 
-def authenticate(store: Store, name: str, password: str) -> OperatorInfo:
-    """Check a sign-in; a failure is audited and says nothing about which part was wrong."""
+def authenticate(store: Store, name: str, password: str, *, clock: Clock = utcnow) -> OperatorInfo:
+    """Check a sign-in; a failure is audited and says nothing about which part was wrong.
+
+    A name with control characters is refused before it reaches the log or the audit chain.
+    """
+    name = check_sign_in_name(name)
     log.debug("sign-in attempt for operator %s", name)
+    now = clock()
     with store.session() as session:
         row = _find(session, name)
         try:
+            # Verified even for a locked operator, so the answer takes the same time either way.
             _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
             ok = row is not None
         except (VerificationError, InvalidHashError):
             ok = False
-        if ok and row is not None and not row.active:
+        if row is None:
+            _audit_failure(session, name, {})
+            failure: CounterError = AuthenticationFailed()
+        elif row.locked_until is not None and row.locked_until > now:
+            audit.append(
+                session,
+                operator=name,
+                action="operator.login_refused",
+                obj=f"operator:{name}",
+                details={"reason": "locked"},
+            )
+            failure = _locked(row)
+        elif not ok:
+            failure = _count_failure(session, row, now)
+        elif not row.active:
             audit.append(
                 session,
                 operator=name,
@@ -118,21 +152,81 @@ def authenticate(store: Store, name: str, password: str) -> OperatorInfo:
                 obj=f"operator:{name}",
                 details={"reason": "disabled"},
             )
-            failure: CounterError = OperatorDisabled(name=name)
-        elif ok and row is not None:
+            failure = OperatorDisabled(name=name)
+        else:
+            if row.failed_signins or row.locked_until is not None:
+                row.failed_signins = 0
+                row.locked_until = None
             if _hasher.check_needs_rehash(row.password_hash):
                 row.password_hash = _hasher.hash(password)
-            return OperatorInfo.of(row)
-        else:
-            audit.append(
-                session,
-                operator=name[:64],
-                action="operator.login_failed",
-                obj=f"operator:{name[:200]}",
-                details={},
-            )
-            failure = AuthenticationFailed()
+            return OperatorInfo.of(row, now)
     raise failure
+
+
+def _audit_failure(session: Session, name: str, details: dict[str, object]) -> None:
+    audit.append(
+        session,
+        operator=name[:64],
+        action="operator.login_failed",
+        obj=f"operator:{name[:200]}",
+        details=details,
+    )
+
+
+def _count_failure(session: Session, row: Operator, now: dt.datetime) -> CounterError:
+    """One more failure in a row; the fifth locks the operator (an expired lock starts afresh)."""
+    if row.locked_until is not None:
+        row.failed_signins = 0
+        row.locked_until = None
+        session.flush()
+    # Incremented in SQL so two counters failing at the same moment both count.
+    row.failed_signins = Operator.failed_signins + 1  # type: ignore[assignment]
+    session.flush()
+    session.refresh(row, ["failed_signins"])
+    _audit_failure(session, row.name, {"failures": row.failed_signins})
+    if row.failed_signins < MAX_FAILED_SIGNINS:
+        return AuthenticationFailed()
+    row.locked_until = now + LOCK_DURATION
+    log.info("operator %s locked after %d failed sign-ins", row.name, row.failed_signins)
+    audit.append(
+        session,
+        operator=row.name,
+        action="operator.locked",
+        obj=f"operator:{row.name}",
+        details={"failures": row.failed_signins, "until": row.locked_until.isoformat()},
+    )
+    return _locked(row)
+
+
+def _locked(row: Operator) -> OperatorLocked:
+    assert row.locked_until is not None
+    return OperatorLocked(
+        name=row.name,
+        failures=MAX_FAILED_SIGNINS,
+        until=row.locked_until.strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+def unlock_operator(store: Store, actor: OperatorInfo, name: str) -> OperatorInfo:
+    """An admin lifts a sign-in lock before its time and resets the failure count."""
+    require_role(
+        actor.role, (Role.ADMIN,), action_zh="解锁操作员", action_en="unlocking an operator"
+    )
+    with store.session() as session:
+        row = _find(session, name)
+        if row is None:
+            raise NotFound(what_zh="操作员", what_en="operator", key=name)
+        was = {"failures": row.failed_signins, "was_locked": row.locked_until is not None}
+        row.failed_signins = 0
+        row.locked_until = None
+        audit.append(
+            session,
+            operator=actor.name,
+            action="operator.unlock",
+            obj=f"operator:{name}",
+            details=was,
+        )
+        return OperatorInfo.of(row)
 
 
 def add_operator(

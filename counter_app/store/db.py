@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from counter_app.domain.errors import (
     StoreNotInitialised,
     StoreUnavailable,
 )
+from counter_app.filemodes import FILE_MODE, make_private_dir
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -67,6 +69,14 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite does; its -wal and -shm files copy the mode."""
+    if not path.parent.exists():
+        make_private_dir(path.parent)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+
+
 def make_engine(url: str, *, create: bool = True) -> Engine:
     """An engine for ``url``; for SQLite without ``create`` the file must exist already."""
     try:
@@ -78,7 +88,7 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
             path = Path(parsed.database)
             if not create and not path.exists():
                 raise StoreNotInitialised(where=str(path))
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(path)
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

@@ -54,3 +54,16 @@ def test_failure_message_is_english_when_the_language_is_english(qtbot, context,
     with qtbot.waitSignal(dialog.failed, timeout=10000):
         _sign_in(qtbot, dialog, "nobody", "Wrong-pass1")
     assert dialog.message_label.text() == "wrong operator name or password"
+
+
+def test_locked_operator_is_told_so_even_with_the_right_password(qtbot, context, en) -> None:  # type: ignore[no-untyped-def]
+    dialog = LoginDialog(context)
+    qtbot.addWidget(dialog)
+    for _ in range(5):
+        with qtbot.waitSignal(dialog.failed, timeout=10000):
+            _sign_in(qtbot, dialog, "admin", "Wrong-pass1")
+        dialog.name_edit.clear()
+    with qtbot.waitSignal(dialog.failed, timeout=10000):
+        _sign_in(qtbot, dialog, "admin", ADMIN_PASSWORD)
+    assert "admin is locked after 5 failed sign-ins" in dialog.message_label.text()
+    assert dialog.operator is None

@@ -1,0 +1,112 @@
+"""Operations that need the root CA key: re-certifying the issuing CA and the root's CRL.
+
+They are rare and deliberate (a key ceremony), so the root key is opened only for them: from
+``ca/root.key.pem`` when the root is online, or from the removable media given back with
+``--offline-root DIR`` when ``ca init --offline-root`` put it there. The issuing CA never needs
+it for daily work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+
+from counter_app.ca.errors import OfflineRootUnusable, RootKeyOffline
+from counter_app.ca.hierarchy import (
+    ISSUING_YEARS,
+    CAFiles,
+    OfflineRoot,
+    _aki,
+    _ca_builder,
+    _ca_usage,
+    signature_hash,
+)
+from counter_app.ca.keys import read_encrypted_key
+
+ROOT_CRL_DAYS = 365  # an offline root signs its CRL rarely: relying parties must not go stale
+
+
+def root_key_path(files: CAFiles, offline_root: Path | None) -> Path:
+    """Where the root key is, or :class:`RootKeyOffline` when the media was not given back."""
+    settings = files.load_settings()
+    if settings.root_key != "offline":
+        return files.key("root")
+    if offline_root is None:
+        raise RootKeyOffline()
+    path = OfflineRoot(offline_root).key
+    if not path.exists():
+        raise OfflineRootUnusable(
+            where=str(offline_root), reason_zh="其中没有根CA私钥", reason_en="it holds no root key"
+        )
+    return path
+
+
+def open_root_key(
+    files: CAFiles, offline_root: Path | None, passphrase: str
+) -> CertificateIssuerPrivateKeyTypes:
+    """The root key, checked against ``ca/root.pem`` (media from another CA is refused)."""
+    key = read_encrypted_key(root_key_path(files, offline_root), passphrase)
+    expected = files.load_cert("root").public_key()
+    raw = serialization.PublicFormat.SubjectPublicKeyInfo
+    der = serialization.Encoding.DER
+    if key.public_key().public_bytes(der, raw) != expected.public_bytes(der, raw):
+        raise OfflineRootUnusable(
+            where=str(offline_root),
+            reason_zh="其中的私钥不是本CA的根私钥",
+            reason_en="the key there is not this CA's root key",
+        )
+    return key
+
+
+def recertify_issuing(
+    files: CAFiles, root_key: CertificateIssuerPrivateKeyTypes, now: dt.datetime
+) -> x509.Certificate:
+    """A new certificate for the issuing CA's key, valid from now; the old one is kept aside."""
+    root, old = files.load_cert("root"), files.load_cert("issuing")
+    cert = (
+        _ca_builder(
+            old.subject,
+            root.subject,
+            old.public_key(),
+            now,
+            now + dt.timedelta(days=365 * ISSUING_YEARS),
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_ca_usage(), critical=True)
+        .add_extension(_aki(root), critical=False)
+        .sign(root_key, signature_hash(root_key))
+    )
+    files.cert("issuing").rename(files.directory / f"issuing.{old.serial_number:X}.pem")
+    files.cert("issuing").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert
+
+
+def root_crl_path(files: CAFiles) -> Path:
+    return files.directory / "root.crl"
+
+
+def sign_root_crl(
+    files: CAFiles, root_key: CertificateIssuerPrivateKeyTypes, now: dt.datetime
+) -> x509.CertificateRevocationList:
+    """The root's CRL (no CA it certified is revoked), with a CRL number above the last one."""
+    root = files.load_cert("root")
+    path = root_crl_path(files)
+    number = 1
+    if path.exists():
+        previous = x509.load_der_x509_crl(path.read_bytes())
+        number = previous.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number + 1
+    crl = x509.CertificateRevocationListBuilder(
+        issuer_name=root.subject,
+        last_update=now,
+        next_update=now + dt.timedelta(days=ROOT_CRL_DAYS),
+        extensions=[
+            x509.Extension(x509.CRLNumber.oid, False, x509.CRLNumber(number)),
+            x509.Extension(x509.AuthorityKeyIdentifier.oid, False, _aki(root)),
+        ],
+    ).sign(root_key, signature_hash(root_key))
+    path.write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    return crl
