@@ -23,8 +23,6 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-import cn2an
-
 from counter_app.domain.errors import CounterError, ValidationError
 from counter_app.domain.fields import UnknownChoice, check_plain_text, shown
 from counter_app.domain.identifiers import validate_name
@@ -310,6 +308,8 @@ def yuan_in_capitals(fen: int) -> str:
     The caller prints the ``人民币`` prefix where the form wants it.
     """
     _check_fen(fen)
+    import cn2an  # on first use: its import takes about 70 ms, and most commands print no receipt
+
     return str(cn2an.an2cn(f"{fen // 100}.{fen % 100:02d}", "rmb"))
 
 
