@@ -67,6 +67,9 @@ def base_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COUNTER_APP_")}
     env["HOME"] = str(tmp_path / "home")
     env["PYTHONUNBUFFERED"] = "1"
+    # Throw-away CAs: keys written at fewer PBKDF2 iterations (tests/integration/ca/test_ca_keys.py
+    # checks the production count with this unset).
+    env["COUNTER_APP_TEST_KDF_ITERATIONS"] = "2000"
     return env
 
 

@@ -36,6 +36,17 @@ MIN_RSA_BITS = 2048
 MIN_CA_PASSPHRASE = 12
 # OWASP's figure for PBKDF2-HMAC-SHA256 (2023); about 0.2 s per key on one core here.
 KDF_ITERATIONS = 600_000
+# Test-only: the suite makes hundreds of throw-away CAs, each key costing about 0.2 s to write
+# and again to open at 600,000 iterations; with this set (never in production) the keys it writes
+# use fewer. The file records its own count, so reading needs nothing. The KDF tests unset it.
+TEST_KDF_ENV = "COUNTER_APP_TEST_KDF_ITERATIONS"
+
+
+def kdf_iterations() -> int:
+    raw = os.environ.get(TEST_KDF_ENV, "")
+    return int(raw) if raw.isdigit() and int(raw) >= 1000 else KDF_ITERATIONS
+
+
 ALLOWED_CURVES = (ec.SECP256R1, ec.SECP384R1, ec.SECP521R1)
 # The ROCA fingerprint: RSALib moduli are congruent to a power of 65537 modulo each of these.
 ROCA_PRIMES = (
@@ -196,7 +207,8 @@ def encrypt_pkcs8(key: Any, passphrase: str) -> bytes:
     assembled here with asn1crypto; OpenSSL and ``cryptography`` read it like any PKCS#8 file.
     """
     salt, iv = os.urandom(16), os.urandom(16)
-    derived = PBKDF2HMAC(hashes.SHA256(), 32, salt, KDF_ITERATIONS).derive(passphrase.encode())
+    iterations = kdf_iterations()
+    derived = PBKDF2HMAC(hashes.SHA256(), 32, salt, iterations).derive(passphrase.encode())
     plain = key.private_bytes(
         serialization.Encoding.DER,
         serialization.PrivateFormat.PKCS8,
@@ -211,7 +223,7 @@ def encrypt_pkcs8(key: Any, passphrase: str) -> bytes:
             "parameters": algos.Pbkdf2Params(
                 {
                     "salt": algos.Pbkdf2Salt(name="specified", value=salt),
-                    "iteration_count": KDF_ITERATIONS,
+                    "iteration_count": iterations,
                     "prf": algos.HmacAlgorithm({"algorithm": "sha256"}),
                 }
             ),

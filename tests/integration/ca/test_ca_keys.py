@@ -69,8 +69,12 @@ def test_short_counter_client_ca_passphrase_is_refused(ca_cli: CLI) -> None:
     assert not (ca_cli.data_dir / "est" / "client-ca.key").exists()
 
 
-def test_ca_keys_are_encrypted_with_pbkdf2_at_600000_iterations(ca_cli: CLI) -> None:
-    for key in (ca_cli.data_dir / "ca").glob("*.key.pem"):
+def test_ca_keys_are_encrypted_with_pbkdf2_at_600000_iterations(initialised_cli: CLI) -> None:
+    production = {**CA_ENV, "COUNTER_APP_TEST_KDF_ITERATIONS": ""}
+    assert initialised_cli("ca", "init", env=production).returncode == 0
+    keys = list((initialised_cli.data_dir / "ca").glob("*.key.pem"))
+    assert len(keys) == 3
+    for key in keys:
         assert pbkdf2_iterations(key) >= 600_000 == KDF_ITERATIONS
 
 
@@ -107,6 +111,14 @@ def test_offline_root_key_is_written_only_to_the_media(offline_cli: CLI, media: 
     assert not (ca_dir / "root.key.pem").exists()
     assert (ca_dir / "issuing.key.pem").exists()
     assert (media / "root.key.pem").exists()
+
+
+def test_offline_root_key_is_written_at_the_production_kdf_count(
+    initialised_cli: CLI, media: Path
+) -> None:
+    production = {**OFFLINE_ENV, "COUNTER_APP_TEST_KDF_ITERATIONS": ""}
+    result = initialised_cli("ca", "init", "--offline-root", str(media), env=production)
+    assert result.returncode == 0, result.stderr
     assert pbkdf2_iterations(media / "root.key.pem") >= 600_000
 
 
