@@ -318,7 +318,8 @@ def record(
         details = {
             **plan.details,
             "documents": [d.to_mapping() for d in plan.documents],
-            "identity_checked": plan.identity_shown,
+            # The subscriber's identity was checked by the number shown or the documents seen.
+            "identity_checked": plan.identity_shown or bool(plan.documents),
             "emergency_reason": auth.emergency_reason,
         }
         app = create_application(
