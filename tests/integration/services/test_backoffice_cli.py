@@ -1,0 +1,125 @@
+"""The supervisor's desk through the real CLI on a real counter (SoftHSM token, SQLite): the day
+report, the close with the supervisor's sign-in, the freeze, the printed close report and the
+period report as Excel."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+from pathlib import Path
+
+import openpyxl
+
+from tests.integration.services.conftest import Counter, example
+
+
+def _enrolled_and_closed(counter: Counter, counted: str = "100.00") -> dict[str, object]:
+    counter.enrolled()  # 张三 pays 100.00 cash
+    result = counter.run("day", "close", "--counted-cash", counted, env=counter.supervisor_env)
+    assert result.returncode == 0, result.stderr
+    closed: dict[str, object] = json.loads(result.stdout)
+    return closed
+
+
+def test_report_day_json_has_the_contract_keys(counter: Counter) -> None:
+    counter.enrolled()
+    result = counter.run("report", "day", "--counter", "main", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    for key in ("date", "counter", "collected_fen", "refunded_fen", "waived_fen", "net_fen"):
+        assert key in report
+    assert report["collected_fen"] == {"cash": 10000, "card": 0, "transfer": 0}
+    assert (report["net_fen"], report["services"], report["closed"]) == (
+        10000,
+        {"enroll": 1},
+        False,
+    )
+
+
+def test_day_close_needs_the_supervisors_sign_in(counter: Counter) -> None:
+    counter.enrolled()
+    result = counter.run("day", "close", "--counted-cash", "100.00")
+    assert result.returncode == 2
+    assert "COUNTER_APP_SUPERVISOR" in result.stderr
+
+
+def test_day_close_records_the_difference(counter: Counter) -> None:
+    closed = _enrolled_and_closed(counter, "98.50")
+    assert closed["expected_cash_fen"] == 10000
+    assert (closed["counted_cash_fen"], closed["difference_fen"]) == (9850, -150)
+    assert closed["supervisor"] == "supervisor"
+
+
+def test_a_closed_day_refuses_the_next_paid_service(counter: Counter) -> None:
+    _enrolled_and_closed(counter)
+    data = example("unit")
+    counter.token("UNIT1")
+    result = counter.enroll(data, "UNIT1", env={"COUNTER_APP_LANG": "en"})
+    assert result.returncode == 2
+    assert "is closed at counter main" in result.stderr
+    assert "reopen" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert counter.db("SELECT count(*) FROM payments") == [(1,)]
+
+
+def test_reopen_lets_the_counter_take_money_again(counter: Counter) -> None:
+    closed = _enrolled_and_closed(counter)
+    result = counter.run(
+        "day",
+        "reopen",
+        "--date",
+        str(closed["date"]),
+        "--note",
+        "迟到的缴费",
+        env=counter.supervisor_env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["closed"] is False
+    report = json.loads(counter.run("report", "day", "--json").stdout)
+    assert report["closed"] is False
+
+
+def test_print_day_close_has_the_totals(counter: Counter, tmp_path: Path) -> None:
+    closed = _enrolled_and_closed(counter, "100.00")
+    out = tmp_path / "close.pdf"
+    result = counter.run(
+        "print", "day-close", str(closed["date"]), "--counter", "main", "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "柜台日结报表" in text and "已日结" in text
+    assert "¥ 100.00" in text and "¥ 0.00" in text  # collected and expected; the difference
+
+
+def test_report_period_xlsx_sums_match_the_json(counter: Counter, tmp_path: Path) -> None:
+    counter.enrolled()
+    today = json.loads(counter.run("report", "day", "--json").stdout)["date"]
+    out = tmp_path / "period.xlsx"
+    args = ("report", "period", "--from", today, "--to", today, "--by", "service")
+    result = counter.run(*args, "--format", "xlsx", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(counter.run(*args, "--format", "json").stdout)
+    book = openpyxl.load_workbook(io.BytesIO(out.read_bytes()))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    total = [c.value for c in sheet[sheet.max_row]]
+    assert total[0] == "合计"
+    assert total[header.index("净收入")] * 100 == data["total"]["net_fen"] == 10000
+
+
+def test_audit_verify_covers_the_close(counter: Counter) -> None:
+    _enrolled_and_closed(counter)
+    assert counter.run("audit", "verify").returncode == 0
+    counter.db("UPDATE day_closes SET counted_cash_fen = 99999")
+    result = counter.run("audit", "verify")
+    assert result.returncode == 1
+    assert "day_closes row 1" in result.stderr
+
+
+def test_a_bad_amount_is_one_line_and_exit_2(counter: Counter) -> None:
+    result = counter.run("day", "close", "--counted-cash", "12.345", env=counter.supervisor_env)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
