@@ -195,6 +195,24 @@ def day_reopen(app: AppContext, date: str, counter: str | None, note: str | None
     _emit(reopen_day(ctx, supervisor, day, counter=counter, note=note).to_json())
 
 
+@click.group("notify")
+def notify_group() -> None:
+    """Reminders (提醒) to subscribers."""
+
+
+@notify_group.command("expiring")
+@click.option("--days", type=click.IntRange(1, 3660), required=True, help="Window in days.")
+@click.option("--dry-run", is_flag=True, help="List what would be sent; send and record nothing.")
+@pass_app
+def notify_expiring(app: AppContext, days: int, dry_run: bool) -> None:
+    """到期提醒: one e-mail per subscriber (a unit's agent) for certificates expiring within
+    DAYS, through COUNTER_APP_SMTP_URL; never twice for a certificate and window."""
+    from counter_app.services.reminders import notify_expiring as run
+
+    operator = sign_in(app)
+    _emit(run(desk_context(app), operator, days, dry_run=dry_run).to_json())
+
+
 def register(group: click.Group) -> None:
-    for command in (report_group, day_group):
+    for command in (report_group, day_group, notify_group):
         group.add_command(command)

@@ -313,13 +313,32 @@ def cert_show(app: AppContext, serial: str) -> None:
     help="Only certificates expiring within N days.",
 )
 @click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx"]),
+    default=None,
+    help="With --expiring: the list with contacts for an SMS campaign.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File to write."
+)
 @pass_app
 def cert_list(
-    app: AppContext, subscriber: str | None, status: str | None, expiring: int | None, as_json: bool
+    app: AppContext,
+    subscriber: str | None,
+    status: str | None,
+    expiring: int | None,
+    as_json: bool,
+    fmt: str | None,
+    out: Path | None,
 ) -> None:
     """List certificates with filters."""
     from counter_app.services import certificates
 
+    if fmt is not None:
+        _export_expiring(app, expiring, fmt, out)
+        return
     reader = sign_in(app)
     ctx = service_context(app)
     views = certificates.list_certificates(
@@ -342,6 +361,37 @@ def cert_list(
         click.echo(
             f"{v.serial}\t{v.status}\t{v.not_after.date()}\t{v.subscriber_name or ''}\t{v.subject}"
         )
+
+
+def _export_expiring(app: AppContext, days: int | None, fmt: str, out: Path | None) -> None:
+    from counter_app.cli.documents import _check_out, _write
+    from counter_app.services import certificates, reminders
+
+    if days is None:
+        raise click.UsageError("--format needs --expiring DAYS")
+    if out is None and fmt == "xlsx":
+        raise click.UsageError("--format xlsx needs --out FILE")
+    if out is not None:
+        _check_out(out)
+    reader = sign_in(app)
+    ctx = service_context(app)
+    items = reminders.expiring(ctx, days)
+    data = (reminders.export_csv if fmt == "csv" else reminders.export_xlsx)(ctx, items)
+    # The export holds contacts (mobile, e-mail): who took it is recorded like any read.
+    certificates.record_read(
+        ctx,
+        reader.name,
+        "certificate_export",
+        "certificates",
+        expiring=days,
+        format=fmt,
+        serials=[i.certificate.serial for i in items],
+    )
+    if out is None:
+        click.echo(data.decode("utf-8-sig"), nl=False)
+        return
+    _write(out, data)
+    click.echo(str(out))
 
 
 @click.group("application")

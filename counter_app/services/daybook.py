@@ -305,7 +305,7 @@ class CloseResult:
         }
 
 
-def _acting_supervisor(session: Session, who: OperatorInfo, action: Action) -> Person:
+def acting_person(session: Session, who: OperatorInfo, action: Action) -> Person:
     # Re-read at the moment of acting, as the pipeline does: a role changed a second ago counts.
     row = session.get(Operator, who.id)
     if row is None or row.name != who.name or not row.active:
@@ -352,7 +352,7 @@ def close_day(
         raise DayInFuture("date", day=day.isoformat())
     with ctx.store.session() as session:
         audit.lock_head(session)
-        person = _acting_supervisor(session, supervisor, Action.DAY_CLOSE)
+        person = acting_person(session, supervisor, Action.DAY_CLOSE)
         last = latest_close(session, day, name)
         if last is not None and last.action == "close":
             raise DayAlreadyClosed(
@@ -422,7 +422,7 @@ def reopen_day(
     now = ctx.clock()
     with ctx.store.session() as session:
         audit.lock_head(session)
-        person = _acting_supervisor(session, supervisor, Action.DAY_REOPEN)
+        person = acting_person(session, supervisor, Action.DAY_REOPEN)
         if not is_closed(session, day, name):
             raise DayNotClosed(day=day.isoformat(), counter=name)
         session.add(

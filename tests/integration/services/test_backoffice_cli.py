@@ -4,6 +4,7 @@ period report as Excel."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import openpyxl
 
 from tests.integration.services.conftest import Counter, example
+from tests.smtp_server import SMTPServer, smtp_server  # noqa: F401  (fixture)
 
 
 def _enrolled_and_closed(counter: Counter, counted: str = "100.00") -> dict[str, object]:
@@ -123,3 +125,60 @@ def test_a_bad_amount_is_one_line_and_exit_2(counter: Counter) -> None:
     result = counter.run("day", "close", "--counted-cash", "12.345", env=counter.supervisor_env)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# --- expiry reminders ------------------------------------------------------------------------
+
+
+def _mail_env(server: SMTPServer) -> dict[str, str]:
+    return {"COUNTER_APP_SMTP_URL": server.url, "COUNTER_APP_SMTP_FROM": "ra@example.cn"}
+
+
+def test_notify_expiring_sends_once_through_the_smtp_server(
+    short_lived: Counter,
+    smtp_server: SMTPServer,  # noqa: F811
+) -> None:
+    enrolled = short_lived.enrolled()
+    args = ("notify", "expiring", "--days", "30")
+    first = short_lived.run(*args, env=_mail_env(smtp_server))
+    assert first.returncode == 0, first.stderr
+    second = short_lived.run(*args, env=_mail_env(smtp_server))
+    assert second.returncode == 0, second.stderr
+    [(rcpt, message)] = smtp_server.inbox.messages
+    assert rcpt == ["zhangsan@example.cn"]
+    assert enrolled["serial"] in message.get_content()
+    assert json.loads(second.stdout)["sent"] == []
+    assert short_lived.db("SELECT count(*) FROM expiry_notices") == [(1,)]
+
+
+def test_notify_expiring_dry_run_sends_nothing(
+    short_lived: Counter,
+    smtp_server: SMTPServer,  # noqa: F811
+) -> None:
+    short_lived.enrolled()
+    result = short_lived.run(
+        "notify", "expiring", "--days", "30", "--dry-run", env=_mail_env(smtp_server)
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["sent"][0]["recipient"] == "zhangsan@example.cn"
+    assert smtp_server.inbox.messages == []
+    assert short_lived.db("SELECT count(*) FROM expiry_notices") == [(0,)]
+
+
+def test_cert_list_expiring_exports_xlsx(short_lived: Counter, tmp_path: Path) -> None:
+    enrolled = short_lived.enrolled()
+    out = tmp_path / "expiring.xlsx"
+    result = short_lived.run(
+        "cert", "list", "--expiring", "30", "--format", "xlsx", "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[1][0] == enrolled["serial"] and rows[1][8] == "13800138000"
+
+
+def test_cert_list_expiring_exports_csv_to_stdout(short_lived: Counter) -> None:
+    enrolled = short_lived.enrolled()
+    result = short_lived.run("cert", "list", "--expiring", "30", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["serial"] for r in rows] == [enrolled["serial"]]
