@@ -213,6 +213,87 @@ def notify_expiring(app: AppContext, days: int, dry_run: bool) -> None:
     _emit(run(desk_context(app), operator, days, dry_run=dry_run).to_json())
 
 
+@click.group("stock")
+def stock_group() -> None:
+    """Token stock (介质库存): receive, list, mark."""
+
+
+@stock_group.command("receive")
+@click.option(
+    "--serials",
+    "serials_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File of token serials, one a line.",
+)
+@click.option("--batch", required=True, help="Delivery or batch reference.")
+@pass_app
+def stock_receive(app: AppContext, serials_file: Path, batch: str) -> None:
+    """入库: the supervisor (COUNTER_APP_SUPERVISOR) takes a batch of blank tokens into stock."""
+    from counter_app.cli.counter import BadInputFile
+    from counter_app.services import stock
+
+    try:
+        text = serials_file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInputFile("serials", path=str(serials_file), detail=str(exc)) from None
+    serials = stock.parse_serials(text)
+    supervisor = supervisor_sign_in(app)
+    ctx = desk_context(app)
+    received = stock.receive(ctx, supervisor, serials, batch)
+    _emit({"batch": batch, "received": len(received), "levels": stock.levels(ctx)})
+
+
+@stock_group.command("list")
+@click.option("--status", type=click.Choice(["in-stock", "issued", "returned", "faulty", "lost"]))
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def stock_list(app: AppContext, status: str | None, as_json: bool) -> None:
+    """The tokens on record, with the levels per status and the low-stock warning."""
+    from counter_app.services import stock
+
+    sign_in(app)
+    ctx = desk_context(app)
+    tokens = stock.list_stock(ctx, status)
+    levels = stock.levels(ctx)
+    threshold = stock.low_threshold(ctx)
+    low = levels["in-stock"] < threshold
+    if as_json:
+        _emit(
+            {
+                "tokens": [t.to_json() for t in tokens],
+                "levels": levels,
+                "low_threshold": threshold,
+                "low": low,
+            }
+        )
+        return
+    for t in tokens:
+        click.echo(f"{t.serial}\t{t.status}\t{t.batch}\t{t.application_id or ''}")
+    zh = _zh(app)
+    summary = "  ".join(f"{k} {v}" for k, v in levels.items())
+    click.echo(("库存：" if zh else "stock: ") + summary)
+    if low:
+        click.echo(
+            f"在库介质不足 {threshold} 枚，请及时补货"
+            if zh
+            else f"fewer than {threshold} tokens in stock: order more",
+            err=True,
+        )
+
+
+@stock_group.command("mark")
+@click.argument("serial")
+@click.argument("status", type=click.Choice(["faulty", "lost", "returned"]))
+@pass_app
+def stock_mark(app: AppContext, serial: str, status: str) -> None:
+    """登记: a token faulty, lost, or returned."""
+    from counter_app.services import stock
+
+    operator = sign_in(app)
+    _emit(stock.mark(desk_context(app), operator, serial, status).to_json())
+
+
 def register(group: click.Group) -> None:
-    for command in (report_group, day_group, notify_group):
+    for command in (report_group, day_group, notify_group, stock_group):
         group.add_command(command)

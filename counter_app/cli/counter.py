@@ -127,6 +127,11 @@ def _token_choice(label: str | None, serial: str | None) -> TokenChoice | None:
     is_flag=True,
     help="The reviewer approves a second live certificate of this type for the subscriber.",
 )
+@click.option(
+    "--own-token",
+    is_flag=True,
+    help="The subscriber's own token, not one from the RA's stock (no media fee).",
+)
 @pass_app
 def enroll_cmd(
     app: AppContext,
@@ -136,6 +141,7 @@ def enroll_cmd(
     token_serial: str | None,
     replace: bool,
     additional_certificate: bool,
+    own_token: bool,
 ) -> None:
     """证书申请: enroll from APP.json onto the subscriber's token."""
     from counter_app.services.enroll import EnrollRequest, enroll
@@ -150,6 +156,7 @@ def enroll_cmd(
         pin=read_secret("COUNTER_APP_USER_PIN"),
         replace=replace,
         additional_certificate=additional_certificate,
+        own_token=own_token,
     )
     _emit(enroll(ctx, request, acting(app)).to_json())
 
@@ -205,7 +212,9 @@ def _replacing(name: str, help_text: str) -> Callable[..., Any]:
         else:
             if choice is None or pin is None:
                 raise TokenNotChosen("token")
-            request = replace.ReplaceRequest(serial, choice, pin, settlement, key_algorithm)
+            request = replace.ReplaceRequest(
+                serial, choice, pin, settlement, key_algorithm, bool(extra.get("own_token"))
+            )
             result = getattr(replace, name)(ctx, request, operators_)
         _emit(result.to_json())
 
@@ -237,6 +246,13 @@ add_item_cmd = _replacing_command(
     "add-item", "增加应用项: register an application item.", click.Argument(["item"])
 )
 reissue_cmd = _replacing_command("reissue", "补办: lost or broken token; new key on a new token.")
+reissue_cmd.params.append(
+    click.Option(
+        ["--own-token"],
+        is_flag=True,
+        help="The subscriber's own token, not one from the RA's stock (no media fee).",
+    )
+)
 
 
 @click.group("cert")

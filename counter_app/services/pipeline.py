@@ -35,7 +35,7 @@ from counter_app.domain.errors import CounterError, OperatorDisabled
 from counter_app.domain.fees import Payment, Waiver, WaiverRequest
 from counter_app.domain.policy import Action, Actors, Authorisation, Person, authorise, check_maker
 from counter_app.domain.subscribers import DocumentSeen, Subscriber
-from counter_app.services import daybook, journal
+from counter_app.services import daybook, journal, stock
 from counter_app.services.context import ServiceContext
 from counter_app.services.numbers import next_number
 from counter_app.services.operators import OperatorInfo
@@ -218,8 +218,17 @@ def run(
         if token is not None:
             _check_key_algorithm(ctx, plan, token)
             plan = service.check_token(ctx, plan, token)
+            # From the RA's stock (media fee added) or the subscriber's own token (介质库存).
+            plan = stock.plan_token_source(
+                ctx,
+                service.action,
+                plan,
+                token.token_serial,
+                bool(getattr(request, "own_token", False)),
+            )
         # Once more at the moment of acting: the PIN and the token checks took time.
         auth = _authorise(service.action, current_actors(ctx.store, operators), plan)
+        settled = _settle(plan, auth)
         recorded = record(ctx, service.action, plan, auth, settled, token)
         job = Job(ctx, plan, auth, recorded, token, request)
         try:
@@ -374,6 +383,7 @@ def record(
                 counter=ctx.counter,
             )
             receipt = payment.receipt_number
+        stock.take(session, plan, app.id, auth.maker, now)
         journal.open_entry(session, app, now)
         recorded = Recorded(
             app.id, receipt, subscriber_row.id, settled, app.token_serial, app.token_label
@@ -419,6 +429,7 @@ def close_rolled_back(
         app = application(session, application_id)
         app.status, app.closed_at = "rolled_back", now
         refund = refund_payments(session, app.id, operator, cause, now, counter=ctx.counter)
+        stock.put_back(session, app.id, operator, now)
         audit.append(
             session,
             operator=operator,

@@ -182,3 +182,57 @@ def test_cert_list_expiring_exports_csv_to_stdout(short_lived: Counter) -> None:
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [r["serial"] for r in rows] == [enrolled["serial"]]
+
+
+# --- token stock -----------------------------------------------------------------------------
+
+
+def _token_serial(counter: Counter, label: str) -> str:
+    listing = counter.softhsm.pkcs11_tool("-L").stdout
+    block = listing.split(f"token label        : {label}")[1]
+    return block.split("serial num         : ")[1].split()[0]
+
+
+def _receive(counter: Counter, *serials: str) -> None:
+    path = counter.tmp / "serials.txt"
+    path.write_text("\n".join(serials) + "\n", encoding="utf-8")
+    result = counter.run(
+        "stock", "receive", "--serials", str(path), "--batch", "B1", env=counter.supervisor_env
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_stock_receive_list_and_mark(counter: Counter) -> None:
+    _receive(counter, "SN-A", "SN-B")
+    result = counter.run("stock", "mark", "SN-B", "faulty")
+    assert result.returncode == 0, result.stderr
+    listing = json.loads(counter.run("stock", "list", "--json").stdout)
+    assert listing["levels"]["in-stock"] == 1 and listing["levels"]["faulty"] == 1
+    assert listing["low"] is True
+    only = json.loads(counter.run("stock", "list", "--status", "faulty", "--json").stdout)
+    assert [t["serial"] for t in only["tokens"]] == ["SN-B"]
+
+
+def test_enroll_takes_the_token_from_stock_with_the_media_fee(counter: Counter) -> None:
+    label = counter.token("SUB1")
+    _receive(counter, _token_serial(counter, label))
+    data = example("individual")
+    data["payment"]["tendered"] = "200.00"
+    result = counter.enroll(data, label)
+    assert result.returncode == 0, result.stderr
+    enrolled = json.loads(result.stdout)
+    assert (enrolled["fee_fen"], enrolled["change_fen"]) == (16000, 4000)
+    listing = json.loads(counter.run("stock", "list", "--json").stdout)
+    assert listing["tokens"][0]["status"] == "issued"
+    assert listing["tokens"][0]["application_id"] == enrolled["application_id"]
+
+
+def test_enroll_on_a_token_not_in_stock_is_refused(counter: Counter) -> None:
+    _receive(counter, "SN-OTHER")
+    label = counter.token("SUB1")
+    result = counter.enroll(example("individual"), label, env={"COUNTER_APP_LANG": "en"})
+    assert result.returncode == 2
+    assert "is not in stock" in result.stderr and "--own-token" in result.stderr
+    own = counter.enroll(example("individual"), label, "--own-token")
+    assert own.returncode == 0, own.stderr
+    assert json.loads(own.stdout)["fee_fen"] == 10000
