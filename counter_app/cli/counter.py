@@ -177,6 +177,17 @@ def _replacing(name: str, help_text: str) -> Callable[..., Any]:
     ) -> None:
         from counter_app.services import replace
 
+        if extra.get("batch") is not None:
+            _renew_batch(
+                app,
+                extra["batch"],
+                (method, tendered, waiver_reference, waiver_approver),
+                key_algorithm,
+                module,
+            )
+            return
+        if serial is None:
+            raise click.UsageError("give a SERIAL, or --batch BATCH.json")
         choice = _token_choice(token_label, token_serial)
         settlement = _settlement(method, tendered, waiver_reference, waiver_approver)
         ctx = service_context(app, module)
@@ -234,8 +245,42 @@ def _replacing_command(name: str, help_text: str, *extra_args: click.Argument) -
 
 
 renew_cmd = _replacing_command(
-    "renew", "证书密钥更新: new key on the same token, new one-year certificate."
+    "renew",
+    "证书密钥更新: new key on the same token, new one-year certificate. With --batch "
+    'BATCH.json ([{"serial": ..., "token_label": ...}, ...]) a unit renews several '
+    "certificates in one sitting: one review, one payment of the total, one receipt.",
 )
+renew_cmd.params[0] = click.Argument(["serial"], required=False)
+renew_cmd.params.append(
+    click.Option(
+        ["--batch"],
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="批量更新: the certificates and their tokens, as JSON.",
+    )
+)
+
+
+def _renew_batch(
+    app: AppContext,
+    path: Path,
+    payment: tuple[str | None, str | None, str | None, str | None],
+    key_algorithm: str | None,
+    module: str | None,
+) -> None:
+    from counter_app.services.batch import BatchRequest, renew_batch
+
+    ctx = service_context(app, module)
+    request = BatchRequest.parse(
+        _load_json(path), read_secret("COUNTER_APP_USER_PIN"), _settlement(*payment), key_algorithm
+    )
+    result = renew_batch(ctx, request, acting(app))
+    _emit(result.to_json())
+    if not result.complete:
+        # Some certificates failed (their shares refunded) or wait for recovery.
+        raise click.exceptions.Exit(3)
+
+
 change_cmd = _replacing_command(
     "change",
     '变更: corrected details from CHANGES.json ({"subscriber": {...}, "documents": [...]}); '

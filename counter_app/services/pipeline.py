@@ -463,7 +463,7 @@ def refund_payments(
         )
     ).scalar_one_or_none()
     if paid is None:
-        return None
+        return _refund_batch_share(session, application_id, operator, reason, now, counter)
     already = session.execute(
         select(RefundRow).where(RefundRow.receipt_number == paid.receipt_number)
     ).scalar_one_or_none()
@@ -495,6 +495,31 @@ def refund_payments(
         },
     )
     return refund
+
+
+def _refund_batch_share(
+    session: Session,
+    application_id: str,
+    operator: str,
+    reason: str,
+    now: dt.datetime,
+    counter: str | None,
+) -> RefundRow | None:
+    """A certificate of a batch renewal paid nothing itself: its share of the batch's payment
+    is given back (once), whether it is rolled back now or later by recovery."""
+    from counter_app.services import batch
+
+    link = batch.batch_share(application(session, application_id).data)
+    if link is None:
+        return None
+    already = session.execute(
+        select(RefundRow).where(RefundRow.application_id == application_id)
+    ).scalar_one_or_none()
+    if already is not None:
+        return already
+    return batch.share_refund(
+        session, link[0], application_id, link[1], reason, operator, now, counter
+    )
 
 
 def _undo_or_keep(service: CounterService[Any, Any], job: Job, exc: CounterError) -> None:

@@ -236,3 +236,69 @@ def test_enroll_on_a_token_not_in_stock_is_refused(counter: Counter) -> None:
     own = counter.enroll(example("individual"), label, "--own-token")
     assert own.returncode == 0, own.stderr
     assert json.loads(own.stdout)["fee_fen"] == 10000
+
+
+# --- batch renewal ---------------------------------------------------------------------------
+
+
+def _unit_and_device(counter: Counter) -> dict[str, str]:
+    serials = {}
+    for kind, label in (("unit", "UNIT1"), ("device", "DEV1")):
+        counter.token(label)
+        data = example(kind)
+        data["key_algorithm"] = "ec-p256"
+        result = counter.enroll(data, label)
+        assert result.returncode == 0, result.stderr
+        serials[label] = json.loads(result.stdout)["serial"]
+    return serials
+
+
+def _batch_file(counter: Counter, entries: list[dict[str, str]]) -> str:
+    path = counter.tmp / "batch.json"
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    return str(path)
+
+
+def test_renew_batch_takes_one_payment_and_renews_each(short_lived: Counter) -> None:
+    serials = _unit_and_device(short_lived)
+    batch = _batch_file(
+        short_lived, [{"serial": s, "token_label": label} for label, s in serials.items()]
+    )
+    module = short_lived.softhsm.module
+    result = short_lived.run("renew", "--batch", batch, "--module", module, "--method", "card")
+    assert result.returncode == 0, result.stderr
+    done = json.loads(result.stdout)
+    assert done["fee_fen"] == 25000 + 40000 and done["refunded_fen"] == 0
+    assert [c["result"] for c in done["certificates"]] == ["renewed", "renewed"]
+    receipts = short_lived.db("SELECT count(*) FROM payments WHERE service = 'batch_renew'")
+    assert receipts == [(1,)]
+    for old in serials.values():
+        shown = json.loads(short_lived.run("cert", "show", old).stdout)
+        assert shown["reason"] == "superseded"
+
+
+def test_renew_batch_refunds_only_the_failed_share(short_lived: Counter) -> None:
+    serials = _unit_and_device(short_lived)
+    entries = [
+        {"serial": serials["UNIT1"], "token_label": "UNIT1"},
+        {"serial": serials["DEV1"], "token_label": "NOT-INSERTED"},
+    ]
+    module = short_lived.softhsm.module
+    result = short_lived.run(
+        "renew",
+        "--batch",
+        _batch_file(short_lived, entries),
+        "--module",
+        module,
+        "--method",
+        "cash",
+        "--tendered",
+        "700.00",
+    )
+    assert result.returncode == 3, result.stderr
+    done = json.loads(result.stdout)
+    assert [c["result"] for c in done["certificates"]] == ["renewed", "failed"]
+    assert done["refunded_fen"] == 40000 and done["change_fen"] == 5000
+    assert short_lived.db("SELECT amount_fen, method FROM refunds") == [(40000, "cash")]
+    report = json.loads(short_lived.run("report", "day", "--json").stdout)
+    assert report["expected_cash_fen"] == 65000 - 40000
