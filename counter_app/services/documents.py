@@ -40,7 +40,7 @@ from counter_app.domain.subscribers import DocumentType, IdType
 from counter_app.services.certificates import show_application
 from counter_app.services.context import ServiceContext
 from counter_app.store.certificates import Certificate
-from counter_app.store.counter import PaymentRow, SubscriberRow
+from counter_app.store.counter import ApplicationRow, PaymentRow, SubscriberRow
 from counter_app.store.models import AuditEvent
 
 
@@ -199,7 +199,16 @@ def receipt_facts(ctx: ServiceContext, receipt_number: str) -> ReceiptFacts:
             waiver_reference=row.waiver_reference,
             waiver_approved_by=row.waiver_approved_by,
             ra_name=_ra_name(ctx),
+            lines=_receipt_lines(session, row.application_id),
         )
+
+
+def _receipt_lines(session: Any, application_id: str) -> tuple[tuple[str, int], ...]:
+    """The fee's lines the service recorded with the application (media fee, a batch)."""
+    app = session.get(ApplicationRow, application_id)
+    data = json.loads(app.data) if app is not None and app.data else {}
+    lines = data.get("receipt_lines") or ()
+    return tuple((str(line["item"]), int(line["fee_fen"])) for line in lines)
 
 
 def _check_form(app: dict[str, Any], wanted: DocumentKind) -> None:

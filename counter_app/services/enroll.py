@@ -100,6 +100,8 @@ class EnrollRequest:
     replace: bool = False
     # The reviewer approves a second live certificate of the type for the subscriber.
     additional_certificate: bool = False
+    # The subscriber's own token rather than one from the RA's stock (no media fee).
+    own_token: bool = False
 
     @classmethod
     def parse(
@@ -111,9 +113,10 @@ class EnrollRequest:
         pin: str,
         replace: bool = False,
         additional_certificate: bool = False,
+        own_token: bool = False,
     ) -> EnrollRequest:
         request = parse_application(data, ctx.fee_table, ctx.agreements, today=ctx.clock().date())
-        return cls(request, token, pin, replace, additional_certificate)
+        return cls(request, token, pin, replace, additional_certificate, own_token)
 
 
 def owner_name(ctx: ServiceContext, subscriber: object) -> str | None:

@@ -133,6 +133,8 @@ class ReplaceRequest:
     pin: str = field(repr=False)
     settlement: SettlementForm = field(default_factory=SettlementForm)
     key_algorithm: str | None = None
+    # A reissue onto the subscriber's own token rather than one from the RA's stock.
+    own_token: bool = False
 
 
 @dataclass(frozen=True)
