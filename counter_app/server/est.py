@@ -45,13 +45,19 @@ from counter_app.services.est_wire import (
     EST_PREFIX,
     PKCS7_TYPE,
     RA_HEADER,
+    VERSION_HEADER,
+    VERSION_PATH,
     BadRARequest,
+    IncompatibleVersion,
     RARequest,
     StatusRequest,
+    check_peer_protocol,
     decode_ra_request,
     decode_status_request,
     error_to_json,
+    parse_protocol,
     record_to_json,
+    version_json,
 )
 
 log = logging.getLogger(__name__)
@@ -76,6 +82,7 @@ _CLIENT_ERRORS: tuple[tuple[type[CounterError], int], ...] = (
     (WeakKey, 400),
     (UnknownProfile, 400),
     (ValidationError, 400),
+    (IncompatibleVersion, 426),
 )
 
 
@@ -204,7 +211,13 @@ class ESTApp:
             ("POST", EST_PREFIX + "/simpleenroll"): self._simpleenroll,
             ("POST", EST_PREFIX + "/simplereenroll"): self._simplereenroll,
             ("POST", "/ra/status"): self._status,
+            ("GET", VERSION_PATH): self._version,
         }
+
+    async def _version(self, scope: Scope, receive: Receive, counter: str) -> Response:
+        from counter_app import __version__
+
+        return 200, [(b"content-type", JSON)], version_json(__version__)
 
     async def _cacerts_route(self, scope: Scope, receive: Receive, counter: str) -> Response:
         return self._cacerts
@@ -288,6 +301,9 @@ class ESTApp:
             log.warning("refused counter %s: its client certificate is revoked", counter)
             return _plain(403, "this counter's client certificate has been revoked")
         try:
+            # Counters from before the handshake send no header: they speak protocol 1.
+            protocol = parse_protocol(_header(scope, VERSION_HEADER))
+            check_peer_protocol(1 if protocol is None else protocol, "?", peer_is="counter")
             return await route(scope, receive, counter)
         except _Refused as exc:
             return _plain(exc.status, exc.text)
