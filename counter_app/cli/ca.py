@@ -486,6 +486,9 @@ def serve_cmd(app: AppContext, host: str, port: int, workers: int) -> None:
         click.echo("CA keys are in an HSM: serving with one worker process", err=True)
         workers = 1
     ca = open_ca(app)
+    from counter_app.cli.ops import keep_responder_fresh
+
+    keep_responder_fresh(app, ca)  # before the fork: the workers answer with the renewed one
     ca.current_crl()
     store = app.store()
     # In the parent only (fork() keeps one thread): issuance and CRLs get checkpoints meanwhile.

@@ -153,6 +153,9 @@ def est_serve(
     from counter_app.server.tls import TLSSettings, serve_est
 
     ca = open_ca(app)
+    from counter_app.cli.ops import keep_responder_fresh
+
+    keep_responder_fresh(app, ca)
     ca.current_crl()
     PeriodicCheckpointer(app.anchor(), app.store()).start()
     files = CAFiles.in_data_dir(app.config.data_dir)
@@ -164,12 +167,20 @@ def est_serve(
         key_passphrase=read_secret(TLS_KEY_ENV),
     )
     revoked = RevokedCounters(counters.crl_path, tls.client_ca)
+    from counter_app.cli.ops import counter_renewal
+
+    renew_counter = counter_renewal(app, counters)
     workers: list[int] = []
     if ocsp_port is not None:
         workers = _start_ocsp_workers(app, ca, files, host, ocsp_port, ocsp_workers)
     try:
         serve_est(
-            create_est_app(ca, create_app(ca, files.crl), revoked=revoked.is_revoked),
+            create_est_app(
+                ca,
+                create_app(ca, files.crl),
+                revoked=revoked.is_revoked,
+                renew_counter=renew_counter,
+            ),
             host,
             port,
             tls,

@@ -42,6 +42,7 @@ from counter_app.ca.ocsp import serial_hex
 from counter_app.config import Config
 from counter_app.domain.errors import ConfigError, CounterError
 from counter_app.services.est_wire import (
+    COUNTER_CERT_PATH,
     EST_PREFIX,
     PKCS10_TYPE,
     PROTOCOL_VERSION,
@@ -193,6 +194,17 @@ class ESTSigning:
         if version.min_protocol > PROTOCOL_VERSION:
             raise counter_too_old(PROTOCOL_VERSION, version.min_protocol)
         return version
+
+    def renew_own_certificate(self, csr: x509.CertificateSigningRequest) -> x509.Certificate:
+        """This counter's client certificate on the CSR's key (``services/counter_cert.py``)."""
+        der = csr.public_bytes(serialization.Encoding.DER)
+        response = self._send(
+            "POST",
+            COUNTER_CERT_PATH,
+            content=base64.encodebytes(der),
+            headers={"content-type": PKCS10_TYPE},
+        )
+        return _certs_only(response)[0]
 
     def preflight(self) -> None:
         """What the pipeline asks before a receipt: the service answers and speaks our protocol."""

@@ -275,6 +275,7 @@ PROTOCOL_VERSION = 1
 MIN_PEER_PROTOCOL = 1
 VERSION_HEADER = "counter-app-protocol"
 VERSION_PATH = "/ra/version"
+COUNTER_CERT_PATH = "/ra/counter-cert"
 
 
 class IncompatibleVersion(CounterError):
