@@ -23,6 +23,7 @@ SECRET_NAMES = {
     "COUNTER_APP_CA_PASSPHRASE": ("CA私钥口令", "CA key passphrase"),
     "COUNTER_APP_ROOT_PASSPHRASE": ("离线根CA私钥口令", "offline root key passphrase"),
     "COUNTER_APP_HSM_PIN": ("CA密码机用户PIN码", "HSM user PIN"),
+    "COUNTER_APP_BACKUP_PASSPHRASE": ("备份口令", "backup passphrase"),
 }
 
 

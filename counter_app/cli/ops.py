@@ -243,11 +243,54 @@ def est_renew_server_cert(app: AppContext, name: str, hosts: tuple[str, ...], ou
     _issue(app, name, out, hosts, TLS_KEY_ENV)
 
 
+# Backup and restore ----------------------------------------------------------------------------
+
+BACKUP_ENV = "COUNTER_APP_BACKUP_PASSPHRASE"
+
+
+@click.command("backup")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@pass_app
+def backup_cmd(app: AppContext, out: Path) -> None:
+    """Back up the database and the data dir (keys, salts, settings, witness), encrypted with
+    COUNTER_APP_BACKUP_PASSPHRASE (or a prompt), into the new directory OUT."""
+    from counter_app.services.backup import check_passphrase, create_backup
+
+    secret = read_secret(BACKUP_ENV, confirm=True)
+    check_passphrase(secret)
+    store = app.store()
+    result = create_backup(app.config, out, secret, store.current_revision())
+    with store.session() as session:
+        audit.append(
+            session,
+            operator="ops-cli",
+            action="backup.create",
+            obj=f"backup:{out.name}",
+            details={"database": result.database, "files": result.files},
+        )
+    click.echo(f"backed up {result.database} database and {result.files} data dir files into {out}")
+
+
+@click.command("restore")
+@click.argument("backup", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@pass_app
+def restore_cmd(app: AppContext, backup: Path) -> None:
+    """Restore BACKUP into the (new or empty) --data-dir; a PostgreSQL backup into the empty
+    database of --db-url. Then run `counter-app audit verify` and `counter-app doctor`."""
+    from counter_app.services.backup import restore_backup
+
+    app.checkpoint_on_close = False  # the restored chain is verified, not extended, here
+    result = restore_backup(app.config, backup, read_secret(BACKUP_ENV))
+    click.echo(f"restored {result.database} backup into {app.config.data_dir}")
+
+
 def register(group: click.Group) -> None:
     from counter_app.cli.ca import ca_group
     from counter_app.cli.est import est_group
 
     group.add_command(doctor_cmd)
+    group.add_command(backup_cmd)
+    group.add_command(restore_cmd)
     ca_group.add_command(ca_renew_responder)
     est_group.add_command(est_renew_counter_cert)
     est_group.add_command(est_renew_server_cert)
