@@ -284,6 +284,38 @@ def restore_cmd(app: AppContext, backup: Path) -> None:
     click.echo(f"restored {result.database} backup into {app.config.data_dir}")
 
 
+# Schema migrations -----------------------------------------------------------------------------
+
+
+@click.command("upgrade")
+@pass_app
+def upgrade_cmd(app: AppContext) -> None:
+    """Migrate the database schema to this release's newest revision (any command does it too)."""
+    app.checkpoint_on_close = False
+    store = app.store()  # opening migrates forward, under the migration lock
+    click.echo(f"schema at {store.current_revision()}")
+
+
+@click.command("downgrade")
+@pass_app
+def downgrade_cmd(app: AppContext) -> None:
+    """Undo the newest migration, one step, before going back to the previous release.
+
+    Run it with the release that made the migration (it holds the downgrade), then install the
+    older release; any command of this release migrates forward again. Back up first.
+    """
+    from alembic import command
+
+    from counter_app.store.db import _alembic_config
+
+    app.checkpoint_on_close = False  # the previous release's schema may not take a checkpoint
+    store = app.store()
+    before = store.current_revision()
+    with store._migration_lock():
+        command.downgrade(_alembic_config(store.engine), "-1")
+    click.echo(f"schema downgraded from {before} to {store.current_revision()}")
+
+
 def register(group: click.Group) -> None:
     from counter_app.cli.ca import ca_group
     from counter_app.cli.est import est_group
@@ -291,6 +323,8 @@ def register(group: click.Group) -> None:
     group.add_command(doctor_cmd)
     group.add_command(backup_cmd)
     group.add_command(restore_cmd)
+    group.add_command(upgrade_cmd)
+    group.add_command(downgrade_cmd)
     ca_group.add_command(ca_renew_responder)
     est_group.add_command(est_renew_counter_cert)
     est_group.add_command(est_renew_server_cert)

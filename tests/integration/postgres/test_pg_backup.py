@@ -36,3 +36,20 @@ def test_postgres_backup_restores_into_an_empty_database_and_verifies(
     query = "SELECT serial_hex, status FROM ca_certificates ORDER BY 1"
     assert postgres.sql(fresh, query) == postgres.sql(empty_db, query) != []
     postgres.drop_database(fresh)
+
+
+def test_postgres_downgrade_is_one_step_and_upgrade_returns(
+    cli: CLI, postgres: PostgresServer, empty_db: str
+) -> None:
+    from tests.integration.ops.test_migrations import newest_and_previous
+
+    head, previous = newest_and_previous()
+    env = {**cli.env, "COUNTER_APP_DB_URL": postgres.url(empty_db)}
+    on_pg = CLI(cli.data_dir, env)
+    assert on_pg("init", env={"COUNTER_APP_PASSWORD": ADMIN_PASSWORD}).returncode == 0
+    result = on_pg("--lang", "en", "downgrade")
+    assert result.returncode == 0, result.stderr
+    assert postgres.sql(empty_db, "SELECT version_num FROM alembic_version") == [(previous,)]
+    assert on_pg("upgrade").returncode == 0
+    assert postgres.sql(empty_db, "SELECT version_num FROM alembic_version") == [(head,)]
+    assert on_pg("audit", "verify").returncode == 0
