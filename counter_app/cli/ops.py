@@ -58,6 +58,19 @@ def doctor_cmd(app: AppContext, as_json: bool) -> None:
         raise click.exceptions.Exit(1)
 
 
+def enable_access_log() -> None:
+    """One line per request on stdout (``serve``/``est serve --access-log``; the journal)."""
+    import sys
+
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    for name in ("counter_app.access", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
 # Responder rollover ----------------------------------------------------------------------------
 
 
