@@ -103,6 +103,19 @@ class CertificateAuthority:
             clock=clock,
         )
 
+    def replace_responder(
+        self, certificate: x509.Certificate, key: CertificateIssuerPrivateKeyTypes
+    ) -> None:
+        """Answer with a renewed responder certificate from now on (``ca/rollover.py``)."""
+        self.keys = replace(self.keys, responder=certificate, responder_key=key)
+        self.responder = OCSPResponder(
+            issuer=self.keys.issuing,
+            responder=certificate,
+            responder_key=key,
+            lookup=self._repo.get,
+            clock=self._clock,
+        )
+
     # Issuance -------------------------------------------------------------------------------
 
     def _prepare(

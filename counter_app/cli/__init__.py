@@ -90,6 +90,9 @@ def _register() -> None:
     from counter_app.cli import backoffice
 
     backoffice.register(cli)
+    from counter_app.cli import ops
+
+    ops.register(cli)
 
 
 _register()

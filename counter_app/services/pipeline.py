@@ -37,6 +37,7 @@ from counter_app.domain.policy import Action, Actors, Authorisation, Person, aut
 from counter_app.domain.subscribers import DocumentSeen, Subscriber
 from counter_app.services import daybook, journal, stock
 from counter_app.services.context import ServiceContext
+from counter_app.services.doctor import preflight_signing
 from counter_app.services.numbers import next_number
 from counter_app.services.operators import OperatorInfo
 from counter_app.services.records import (
@@ -214,6 +215,10 @@ def run(
         daybook.check_open_now(ctx)
     auth = _authorise(service.action, actors, plan)
     settled = _settle(plan, auth)
+    if getattr(service, "needs_signing", True):
+        # The signing client opens now (its secrets, the remote service's answer and version):
+        # a counter that cannot sign takes no fee and makes no key (issue 21).
+        preflight_signing(lambda: ctx.signing)
     with _token(ctx, plan, service.pin(request)) as token:
         if token is not None:
             _check_key_algorithm(ctx, plan, token)
