@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 
 from counter_app.ca import CertificateRecord
-from counter_app.ca import RevocationReason as CAReason
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.lifecycle import (
     CertificateStatus,
+    RecordStatus,
     RevocationReason,
     Transition,
     check_transition,
@@ -39,17 +39,6 @@ from counter_app.services.tokens import SubscriberToken
 from counter_app.store import audit
 from counter_app.store.certificates import Certificate
 from counter_app.store.counter import ApplicationRow, CertificateItem, SubscriberRow
-
-_CA_TO_DOMAIN = {
-    "good": CertificateStatus.ACTIVE,
-    "hold": CertificateStatus.ON_HOLD,
-    "revoked": CertificateStatus.REVOKED,
-}
-
-
-def stored_status(ca_status: str) -> CertificateStatus:
-    """The lifecycle status of a signing-module record; one still being signed counts as on hold."""
-    return _CA_TO_DOMAIN.get(ca_status, CertificateStatus.ON_HOLD)
 
 
 @dataclass(frozen=True)
@@ -79,15 +68,6 @@ class CertificateView:
         return out
 
 
-def _status(record_status: str, not_after: dt.datetime, now: dt.datetime) -> CertificateStatus:
-    stored = _CA_TO_DOMAIN.get(record_status)
-    if stored is None:  # pending: signing never completed
-        return (
-            CertificateStatus.REVOKED if record_status == "revoked" else CertificateStatus.ON_HOLD
-        )
-    return effective_status(stored, not_after, now)
-
-
 def _view(session: Any, cert: Certificate, now: dt.datetime) -> CertificateView:
     app = session.get(ApplicationRow, cert.application_id) if cert.application_id else None
     sub = session.get(SubscriberRow, app.subscriber_id) if app else None
@@ -96,11 +76,16 @@ def _view(session: Any, cert: Certificate, now: dt.datetime) -> CertificateView:
             select(CertificateItem.item_code).where(CertificateItem.serial == cert.serial_hex)
         ).scalars()
     )
-    status = _status(cert.status, cert.not_after, now) if cert.status != "pending" else None
+    stored = RecordStatus(cert.status)
+    status: CertificateStatus | RecordStatus = (
+        stored
+        if stored is RecordStatus.PENDING
+        else effective_status(stored.lifecycle, cert.not_after, now)
+    )
     return CertificateView(
         serial=cert.serial_hex,
-        status=status.value if status else "pending",
-        status_zh=status.zh if status else "签发中",
+        status=status,
+        status_zh=status.zh,
         subject=cert.subject.replace("2.5.4.5=", "serialNumber="),
         profile=cert.profile,
         not_before=cert.not_before,
@@ -146,7 +131,7 @@ def list_certificates(
     with ctx.store.session() as session:
         query = (
             select(Certificate)
-            .where(Certificate.status != "pending")
+            .where(Certificate.status != RecordStatus.PENDING)
             .order_by(Certificate.not_after)
         )
         if subscriber:
@@ -165,7 +150,7 @@ def list_certificates(
         views = [
             v
             for v in views
-            if v.status in ("active", "on_hold")
+            if v.status in (CertificateStatus.ACTIVE, CertificateStatus.ON_HOLD)
             and expires_within(v.not_after, now, expiring_within_days)
         ]
     return views[:limit]
@@ -201,7 +186,7 @@ class _StatusService:
         if record.application_id is None:
             raise NotIssuedHere(serial=serial)
         check_transition(
-            stored_status(record.status.value),
+            record.status.lifecycle,
             self.transition,
             not_after=record.not_after,
             now=ctx.clock(),
@@ -252,7 +237,7 @@ def apply_status(
         ctx.signing.release(serial, operator=operator)
     else:
         assert reason is not None
-        ctx.signing.revoke(serial, CAReason(reason), operator=operator)
+        ctx.signing.revoke(serial, RevocationReason(reason), operator=operator)
 
 
 class SuspendService(_StatusService):

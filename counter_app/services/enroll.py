@@ -181,7 +181,7 @@ class EnrollService:
             if serial in on_token:
                 continue
             record = ctx.signing.status(serial)
-            live = record.status.value in ("good", "hold") and record.not_after > now
+            live = record.status.issued and record.not_after > now
             if live and not plan.details.get("additional_certificate"):
                 raise SecondLiveCertificate(serial=serial)
         return dataclasses.replace(plan, old_serial=on_token[0] if on_token else None)

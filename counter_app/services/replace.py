@@ -178,7 +178,7 @@ def existing(ctx: ServiceContext, serial: str, transition: Transition) -> Existi
     if record.application_id is None:
         raise NotIssuedHere(serial=serial)
     check_transition(
-        _lifecycle_status(record.status.value),
+        record.status.lifecycle,
         transition,
         not_after=record.not_after,
         now=ctx.clock(),
@@ -199,11 +199,6 @@ def existing(ctx: ServiceContext, serial: str, transition: Transition) -> Existi
             items,
             origin.key_algorithm,
         )
-
-
-def _lifecycle_status(ca_status: str) -> str:
-    # A record still being signed counts as on hold: nothing but recovery acts on it.
-    return {"good": "active", "hold": "on_hold", "revoked": "revoked"}.get(ca_status, "on_hold")
 
 
 def _in_certificate(ctx: ServiceContext, items: tuple[str, ...]) -> tuple[str, ...]:

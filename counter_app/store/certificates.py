@@ -47,10 +47,10 @@ from counter_app.ca.errors import CAError, CertificateNotFound
 from counter_app.ca.hierarchy import CAFiles, CASettings
 from counter_app.ca.model import (
     CertificateRecord,
-    CertificateStatus,
     CRLSnapshot,
     PendingCertificate,
     PublishedCRL,
+    RecordStatus,
     RevocationReason,
     StatusChange,
 )
@@ -61,8 +61,8 @@ from counter_app.store.db import Store, store_error
 from counter_app.store.models import AuditEvent, AuditHead, Base
 from counter_app.store.types import UTCDateTime, utcnow
 
-STATUSES = tuple(s.value for s in CertificateStatus)
-REVOKED_STATUSES = (CertificateStatus.HOLD.value, CertificateStatus.REVOKED.value)
+STATUSES = tuple(s.value for s in RecordStatus)
+REVOKED_STATUSES = (RecordStatus.HOLD.value, RecordStatus.REVOKED.value)
 
 
 class Certificate(Base):
@@ -119,7 +119,7 @@ def _record(row: Any) -> CertificateRecord:
         serial_hex=row.serial_hex,
         subject=row.subject,
         profile=row.profile,
-        status=CertificateStatus(row.status),
+        status=RecordStatus(row.status),
         not_before=row.not_before,
         not_after=row.not_after,
         application_id=row.application_id,
@@ -159,8 +159,8 @@ _INSERT_PENDING = insert(_CERTS).values(
 _COMPLETE = (
     update(_CERTS)
     .where(_CERTS.c.serial_hex == bindparam("b_serial"))
-    .where(_CERTS.c.status == CertificateStatus.PENDING.value)
-    .values(der=bindparam("b_der"), status=CertificateStatus.GOOD.value)
+    .where(_CERTS.c.status == RecordStatus.PENDING.value)
+    .values(der=bindparam("b_der"), status=RecordStatus.GOOD.value)
 )
 _LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
 _INSERT_EVENT = insert(_EVENTS).values(
@@ -391,7 +391,7 @@ class SQLCertificateRepository:
                             "subject": pending.subject,
                             "profile": pending.profile,
                             "application_id": pending.application_id,
-                            "status": CertificateStatus.PENDING.value,
+                            "status": RecordStatus.PENDING.value,
                             "not_before": hot.time(pending.not_before),
                             "not_after": hot.time(pending.not_after),
                             "tbs_der": pending.tbs_der,
@@ -447,7 +447,7 @@ class SQLCertificateRepository:
             "subject": pending.subject,
             "profile": pending.profile,
             "application_id": pending.application_id,
-            "status": CertificateStatus.GOOD.value,
+            "status": RecordStatus.GOOD.value,
             "not_before": pending.not_before,
             "not_after": pending.not_after,
             "tbs_der": pending.tbs_der,
