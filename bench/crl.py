@@ -27,11 +27,9 @@ from cryptography.hazmat.primitives import hashes
 from counter_app.ca import CAFiles, CASettings, RevocationReason, init_hierarchy
 from counter_app.ca.crl import build_crl
 from counter_app.config import load_config
-from counter_app.store.certificates import (
-    SQLCertificateRepository,
-    open_signing_module,
-)
+from counter_app.store.certificates import SQLCertificateRepository
 from counter_app.store.db import open_store
+from counter_app.store.signing_module import open_signing_module
 
 TARGET_SECONDS = 2.0
 CHANGES = 10

@@ -42,8 +42,8 @@ def main() -> None:
     from counter_app.services.pipeline import Operators
     from counter_app.services.signing import LocalSigning
     from counter_app.services.tokens import TokenChoice
-    from counter_app.store.certificates import open_signing_module
     from counter_app.store.db import open_store
+    from counter_app.store.signing_module import open_signing_module
 
     config = load_config(data_dir=tmp / "data", environ={})
     config.data_dir.mkdir(parents=True)

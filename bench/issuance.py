@@ -36,8 +36,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from counter_app.ca import CAFiles, CASettings, CertificateAuthority, SubjectInfo, init_hierarchy
 from counter_app.ca.model import IssuedCertificate, IssueRequest, PendingCertificate
 from counter_app.config import load_config
-from counter_app.store.certificates import open_signing_module
 from counter_app.store.db import open_store
+from counter_app.store.signing_module import open_signing_module
 
 TARGET = 2_000
 BATCH = 64  # as many as the signing service takes in one batch (server/est.py)

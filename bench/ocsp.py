@@ -31,8 +31,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from counter_app.ca import CAFiles, CASettings, RevocationReason, SubjectInfo, init_hierarchy
 from counter_app.config import load_config
-from counter_app.store.certificates import open_signing_module
 from counter_app.store.db import open_store
+from counter_app.store.signing_module import open_signing_module
 
 PASSPHRASE = "bench-Passphrase-1"
 BIN = Path(sys.executable).parent

@@ -37,7 +37,7 @@ from counter_app.services.records import (
 from counter_app.services.replace import NotIssuedHere
 from counter_app.services.tokens import SubscriberToken
 from counter_app.store import audit
-from counter_app.store.certificates import Certificate
+from counter_app.store.ca_tables import Certificate
 from counter_app.store.counter import ApplicationRow, CertificateItem, SubscriberRow
 
 

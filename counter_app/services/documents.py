@@ -44,7 +44,7 @@ from counter_app.domain.lifecycle import (
 from counter_app.domain.subscribers import DocumentType, IdType
 from counter_app.services.certificates import show_application
 from counter_app.services.context import ServiceContext
-from counter_app.store.certificates import Certificate
+from counter_app.store.ca_tables import Certificate
 from counter_app.store.counter import PaymentRow, SubscriberRow
 from counter_app.store.models import AuditEvent
 

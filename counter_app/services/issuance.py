@@ -127,7 +127,7 @@ def _serial_issued_for(ctx: ServiceContext, application_id: str) -> str | None:
         # database (the documented deployment) find the record there.
         from sqlalchemy import select
 
-        from counter_app.store.certificates import Certificate
+        from counter_app.store.ca_tables import Certificate
 
         with ctx.store.session() as session:
             serial = session.execute(

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from counter_app.ca import CAFiles, CASettings, CertificateAuthority, init_hierarchy
 from counter_app.config import load_config
-from counter_app.store.certificates import open_signing_module
 from counter_app.store.db import Store, open_store
+from counter_app.store.signing_module import open_signing_module
 from tests.conftest import CLI, OFFICERS_ENV, add_officers
 
 PASSPHRASE = "ca-Passphrase-1"

@@ -15,8 +15,9 @@ import httpx
 from counter_app.ca import CAFiles, CASettings, RevocationReason, init_hierarchy
 from counter_app.ca.model import PendingCertificate
 from counter_app.config import load_config
-from counter_app.store.certificates import SQLCertificateRepository, open_signing_module
+from counter_app.store.certificates import SQLCertificateRepository
 from counter_app.store.db import open_store
+from counter_app.store.signing_module import open_signing_module
 from tests.conftest import CLI
 from tests.integration.ca.conftest import CA_ENV, PASSPHRASE, Server, issue_via_cli, run
 from tests.integration.ca.test_ca_server import serial_of
