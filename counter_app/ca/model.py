@@ -37,6 +37,17 @@ class SubjectInfo:
 CertificateStatus = RecordStatus
 
 
+# Attribute types a subject's RFC 4514 text shows by number; a clerk reads names.
+_SUBJECT_NAMES = {"2.5.4.5": "serialNumber", "2.5.4.97": "organizationIdentifier"}
+
+
+def subject_text(rfc4514: str) -> str:
+    """A recorded subject as a clerk reads it, the same on the look-up screen and on paper."""
+    for oid, name in _SUBJECT_NAMES.items():
+        rfc4514 = rfc4514.replace(f"{oid}=", f"{name}=")
+    return rfc4514
+
+
 @dataclass(frozen=True)
 class IssuedCertificate:
     serial_hex: str  # upper-case hex, as `openssl x509 -serial` prints it

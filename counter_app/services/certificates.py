@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from counter_app.ca import CertificateRecord
+from counter_app.ca.model import subject_text
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.lifecycle import (
     CertificateStatus,
@@ -38,7 +39,8 @@ from counter_app.services.replace import NotIssuedHere
 from counter_app.services.tokens import SubscriberToken
 from counter_app.store import audit
 from counter_app.store.ca_tables import Certificate
-from counter_app.store.counter import ApplicationRow, CertificateItem, SubscriberRow
+from counter_app.store.counter import ApplicationRow, SubscriberRow
+from counter_app.store.counter_repo import CounterRows
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,7 @@ class CertificateView:
 def _view(session: Any, cert: Certificate, now: dt.datetime) -> CertificateView:
     app = session.get(ApplicationRow, cert.application_id) if cert.application_id else None
     sub = session.get(SubscriberRow, app.subscriber_id) if app else None
-    items = tuple(
-        session.execute(
-            select(CertificateItem.item_code).where(CertificateItem.serial == cert.serial_hex)
-        ).scalars()
-    )
+    items = CounterRows(session).certificate_items(cert.serial_hex)
     stored = RecordStatus(cert.status)
     status: CertificateStatus | RecordStatus = (
         stored
@@ -86,7 +84,7 @@ def _view(session: Any, cert: Certificate, now: dt.datetime) -> CertificateView:
         serial=cert.serial_hex,
         status=status,
         status_zh=status.zh,
-        subject=cert.subject.replace("2.5.4.5=", "serialNumber="),
+        subject=subject_text(cert.subject),
         profile=cert.profile,
         not_before=cert.not_before,
         not_after=cert.not_after,

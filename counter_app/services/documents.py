@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from counter_app.ca.model import subject_text
 from counter_app.documents import (
     AgreementFacts,
     ApplicationFormFacts,
@@ -45,7 +46,8 @@ from counter_app.domain.subscribers import DocumentType, IdType
 from counter_app.services.certificates import show_application
 from counter_app.services.context import ServiceContext
 from counter_app.store.ca_tables import Certificate
-from counter_app.store.counter import PaymentRow, SubscriberRow
+from counter_app.store.counter import PaymentRow
+from counter_app.store.counter_repo import CounterRows
 from counter_app.store.models import AuditEvent
 
 
@@ -144,23 +146,11 @@ def _subscriber(ctx: ServiceContext, data: dict[str, Any]) -> SubscriberFacts:
 
 def _unit_name(ctx: ServiceContext, uscc: str) -> str | None:
     with ctx.store.session() as session:
-        return session.execute(
-            select(SubscriberRow.name).where(
-                SubscriberRow.kind == "unit", SubscriberRow.identity == f"uscc:{uscc}"
-            )
-        ).scalar_one_or_none()
-
-
-# Attribute types the certificate subject text shows by number; a clerk reads names.
-_SUBJECT_NAMES = {"2.5.4.5": "serialNumber", "2.5.4.97": "organizationIdentifier"}
+        return CounterRows(session).unit_name(uscc)
 
 
 def _subject(text: str | None) -> str | None:
-    if text is None:
-        return None
-    for oid, name in _SUBJECT_NAMES.items():
-        text = text.replace(f"{oid}=", f"{name}=")
-    return text
+    return None if text is None else subject_text(text)
 
 
 def _certificate(ctx: ServiceContext, serial: str | None) -> Certificate | None:

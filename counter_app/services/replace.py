@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
 from counter_app.ca import CertificateRecord
 from counter_app.domain.applications import ApplicationItem, check_application_item
 from counter_app.domain.errors import CounterError, ValidationError
@@ -51,6 +49,7 @@ from counter_app.services.tokens import (
     check_token_belongs,
 )
 from counter_app.store.counter import CertificateItem
+from counter_app.store.counter_repo import CounterRows
 from counter_app.token import key_spec
 
 
@@ -186,11 +185,7 @@ def existing(ctx: ServiceContext, serial: str, transition: Transition) -> Existi
     with ctx.store.session() as session:
         origin = application(session, record.application_id)
         current = current_record(session, record.serial_hex, origin.id)
-        items = tuple(
-            session.execute(
-                select(CertificateItem.item_code).where(CertificateItem.serial == record.serial_hex)
-            ).scalars()
-        )
+        items = CounterRows(session).certificate_items(record.serial_hex)
         return Existing(
             record,
             origin.certificate_type,
