@@ -54,14 +54,8 @@ def main() -> None:
     import datetime as dt
     import secrets
 
-    settings = CASettings(
-        root_name="CN=Bench Root,C=CN",
-        issuing_name="CN=Bench Issuing,C=CN",
-        responder_name="CN=Bench OCSP,C=CN",
-        algorithm="p256",
-        key_storage="pkcs8",
-        base_url="http://127.0.0.1:9",
-        identifier_salt=secrets.token_bytes(16),
+    settings = CASettings.software(
+        "Bench", base_url="http://127.0.0.1:9", identifier_salt=secrets.token_bytes(16)
     )
     init_hierarchy(
         CAFiles.in_data_dir(config.data_dir),

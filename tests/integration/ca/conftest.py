@@ -105,12 +105,9 @@ def library_ca(tmp_path: Path) -> Iterator[LibraryCA]:
     config.data_dir.mkdir(parents=True)
     store = open_store(config.db_url, create=True)
     files = CAFiles.in_data_dir(config.data_dir)
-    settings = CASettings(
-        root_name="CN=Test Root,O=Test,C=CN",
-        issuing_name="CN=Test Issuing,O=Test,C=CN",
-        responder_name="CN=Test OCSP,O=Test,C=CN",
-        algorithm="p256",
-        key_storage="pkcs8",
+    settings = CASettings.software(
+        "Test",
+        organization="Test",
         base_url="http://127.0.0.1:9",
         identifier_salt=b"salt-for-tests!!",
     )
