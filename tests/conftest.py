@@ -226,10 +226,14 @@ def initialised_cli(cli: CLI) -> CLI:
     return cli
 
 
-def add_officers(cli: CLI, officers: Mapping[str, tuple[str, str]] | None = None) -> None:
+def add_officers(
+    cli: CLI,
+    officers: Mapping[str, tuple[str, str]] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> None:
     """Operators added by the admin: ``officers`` (name → role, password), by default the
-    supervisor and reviewer of OFFICERS_ENV."""
-    admin = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
+    supervisor and reviewer of OFFICERS_ENV; ``env`` adds to the command's environment."""
+    admin = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD, **(env or {})}
     for name, (role, password) in (OFFICERS if officers is None else officers).items():
         result = cli(
             "operator",
