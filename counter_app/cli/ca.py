@@ -34,7 +34,7 @@ from counter_app.cli.context import AppContext, read_secret
 from counter_app.domain.errors import CounterError
 from counter_app.domain.policy import Action, authorise
 from counter_app.store import audit
-from counter_app.store.certificates import open_signing_module
+from counter_app.store.signing_module import open_signing_module
 
 CLI_OPERATOR = "ca-cli"
 
@@ -395,7 +395,9 @@ def ca_release(app: AppContext, serial: str) -> None:
 @click.argument("serial")
 @click.option(
     "--reason",
-    type=click.Choice([r.value for r in RevocationReason if r.value != "certificate-hold"]),
+    type=click.Choice(
+        [r.value for r in RevocationReason if r is not RevocationReason.CERTIFICATE_HOLD]
+    ),
     default="unspecified",
     show_default=True,
 )

@@ -19,7 +19,7 @@ from counter_app.cli.admin import sign_in
 from counter_app.cli.context import AppContext, read_secret
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.fees import SettlementForm
-from counter_app.domain.lifecycle import RevocationReason
+from counter_app.domain.lifecycle import CLERK_REASONS, CertificateStatus, RevocationReason
 from counter_app.domain.subscribers import parse_documents
 from counter_app.services import operators
 from counter_app.services.context import ServiceContext
@@ -335,7 +335,7 @@ _status_verb("resume", "解挂: release a certificate from hold (identity and a 
 
 @cert_group.command("revoke")
 @click.argument("serial")
-@click.option("--reason", required=True, type=click.Choice([r.value for r in RevocationReason]))
+@click.option("--reason", required=True, type=click.Choice([r.value for r in CLERK_REASONS]))
 @click.option("--identity", default=None, help="ID number or USCC shown by the subscriber.")
 @pass_app
 def cert_revoke(app: AppContext, serial: str, reason: str, identity: str | None) -> None:
@@ -363,9 +363,7 @@ def cert_show(app: AppContext, serial: str) -> None:
 
 @cert_group.command("list")
 @click.option("--subscriber", default=None, help="Name (part of) or ID number / USCC.")
-@click.option(
-    "--status", type=click.Choice(["active", "on_hold", "revoked", "expired"]), default=None
-)
+@click.option("--status", type=click.Choice([s.value for s in CertificateStatus]), default=None)
 @click.option(
     "--expiring",
     "expiring",

@@ -25,7 +25,8 @@ from counter_app.gui.errors import describe
 from counter_app.gui.forms import load_form
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
 from counter_app.gui.recovery import RecoveryDialog, offer_recovery
-from counter_app.gui.token_status import TokenMonitor, describe_token, token_snapshot_source
+from counter_app.gui.token_status import TokenMonitor, describe_token, token_watcher
+from counter_app.token.session import TokenInfo
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
 ROLE_LABELS = {
@@ -161,11 +162,8 @@ class MainWindow(QMainWindow):
         self.token_label.setText(self.tr("Token: checking…"))
 
     def _watch_tokens(self) -> None:
-        snapshot = token_snapshot_source(self._context.config)
-        if snapshot is None:
-            self.token_label.setText(self.tr("Token: support not installed"))
-            return
-        self.token_monitor = TokenMonitor(self._context.runner, snapshot, self)
+        watcher = token_watcher(self._context.config)
+        self.token_monitor = TokenMonitor(self._context.runner, watcher, self)
         self.token_monitor.changed.connect(self.show_tokens)
         self.token_monitor.failed.connect(
             lambda exc: self.token_label.setText(
@@ -174,9 +172,8 @@ class MainWindow(QMainWindow):
         )
         self.token_monitor.start()
 
-    def show_tokens(self, tokens: list[object]) -> None:
-        # A free (unformatted) slot is not a token a clerk inserted: SoftHSM always offers one.
-        tokens = [t for t in tokens if getattr(t, "initialised", True)]
+    def show_tokens(self, tokens: list[TokenInfo]) -> None:
+        # Only initialised tokens (the watcher leaves out free slots).
         if not tokens:
             self.token_label.setText(self.tr("Token: none inserted"))
         else:
