@@ -56,7 +56,7 @@ class UnknownGrouping(ValidationError):
 
 
 def service_names(ctx: ServiceContext) -> dict[str, str]:
-    return {s.value: s.zh for s in Service}
+    return {**{s.value: s.zh for s in Service}, "batch_renew": "批量更新（收费）"}
 
 
 def type_names(ctx: ServiceContext) -> dict[str, str]:
