@@ -55,8 +55,8 @@ class UnknownGrouping(ValidationError):
     en = "unknown grouping: {value} (operator, service, certificate-type or counter)"
 
 
-def service_names(ctx: ServiceContext) -> dict[str, str]:
-    return {s.value: s.zh for s in Service}
+def service_names(ctx: ServiceContext | None = None) -> dict[str, str]:
+    return {**{s.value: s.zh for s in Service}, "batch_renew": "批量更新（收费）"}
 
 
 def type_names(ctx: ServiceContext) -> dict[str, str]:

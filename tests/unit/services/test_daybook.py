@@ -203,3 +203,16 @@ def test_business_day_turns_at_midnight_in_shanghai() -> None:
     # 16:30 UTC on 1 March is 00:30 on 2 March in Shanghai.
     moment = dt.datetime(2026, 3, 1, 16, 30, tzinfo=dt.UTC)
     assert business_day(moment, SHANGHAI) == dt.date(2026, 3, 2)
+
+
+def test_a_day_with_a_service_in_progress_cannot_be_closed(counter: Counter) -> None:
+    from counter_app.services.pipeline import ServiceInterrupted
+    from counter_app.token.errors import TokenRemoved
+
+    day = at_ten_in_shanghai(counter)
+    counter.tokens.add("SUB1").fail_write = TokenRemoved()
+    with pytest.raises(ServiceInterrupted):
+        counter.enroll(label="SUB1")
+    with pytest.raises(daybook.ServicesInProgress) as info:
+        daybook.close_day(counter.ctx, counter.people["sup1"], day, 10000)
+    assert "recover" in info.value.message("en")

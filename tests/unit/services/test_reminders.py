@@ -16,7 +16,7 @@ from counter_app.domain.errors import PermissionDenied
 from counter_app.services import reminders
 from counter_app.store import audit
 from counter_app.store.backoffice import ExpiryNoticeRow
-from tests.smtp_server import SMTPServer, smtp_server  # noqa: F401  (fixture)
+from tests.smtp_server import SMTPServer, smtp_server, smtp_tls_server  # noqa: F401  (fixtures)
 from tests.unit.services.conftest import Counter, unit, waived_device
 
 AGENT_EMAIL = "lisi@example.cn"
@@ -151,3 +151,29 @@ def test_export_xlsx_reads_back(counter: Counter) -> None:
     assert {r[0] for r in rows[1:]} == set(serials.values())
     assert all(isinstance(r[3], int) for r in rows[1:])
     assert all(isinstance(r[8], str) for r in rows[1:])
+
+
+def test_starttls_is_used_when_the_url_asks_for_it(
+    counter: Counter,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_tls_server: SMTPServer,  # noqa: F811
+) -> None:
+    business(counter)
+    monkeypatch.setenv("COUNTER_APP_SMTP_URL", smtp_tls_server.url)
+    monkeypatch.setenv("COUNTER_APP_SMTP_FROM", "ra@example.cn")
+    monkeypatch.setenv("COUNTER_APP_SMTP_CAFILE", str(smtp_tls_server.cafile))
+    reminders.notify_expiring(counter.ctx, counter.people["clerk1"], 30)
+    assert len(smtp_tls_server.inbox.messages) == 2
+
+
+def test_plain_smtp_to_a_server_that_demands_starttls_fails_cleanly(
+    counter: Counter,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_tls_server: SMTPServer,  # noqa: F811
+) -> None:
+    business(counter)
+    monkeypatch.setenv("COUNTER_APP_SMTP_URL", f"smtp://127.0.0.1:{smtp_tls_server.port}")
+    monkeypatch.setenv("COUNTER_APP_SMTP_FROM", "ra@example.cn")
+    with pytest.raises(reminders.SMTPFailed):
+        reminders.notify_expiring(counter.ctx, counter.people["clerk1"], 30)
+    assert notices(counter) == 0
