@@ -225,5 +225,5 @@ def test_fee_page_offers_only_what_the_inserted_token_can_make(qtbot, counter_co
     assert page.algorithm_combo.currentData() == "rsa-2048"
     assert (
         page.algorithm_note.text()
-        == "The token in the reader (RSA-ONLY) cannot make: ec-p256, rsa-3072."
+        == "The token in the reader (RSA-ONLY) cannot make: ECC P-256, RSA 3072."
     )
