@@ -305,7 +305,9 @@ class HomePage(QWidget):
                 for i in waiting
             ]
             self.interrupted_label.setText(
-                self.tr("%n service(s) wait to be finished or rolled back:", "", len(waiting))
+                self.tr("Services waiting to be finished or rolled back: %1").replace(
+                    "%1", str(len(waiting))
+                )
                 + "\n"
                 + "\n".join(lines)
             )
