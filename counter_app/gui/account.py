@@ -107,7 +107,7 @@ class ChangePasswordDialog(QDialog):
             self._show(self.tr("Enter your current password and the new one."))
             return
         if new != repeat:
-            self._show(PasswordsDiffer().message())
+            self._show(describe(PasswordsDiffer()))
             self.new_edit.setFocus()
             return
         self._busy(True)

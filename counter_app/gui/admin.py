@@ -249,7 +249,7 @@ class OperatorsPage(AdminPage):
             self.say(self.tr("Type the password twice."), error=True)
             return None
         if password != repeat:
-            self.say(PasswordsDiffer().message(), error=True)
+            self.say(describe(PasswordsDiffer()), error=True)
             return None
         return password
 

@@ -91,6 +91,7 @@ class SubscribersScreen(QWidget):
         self.page: SubscriberPage | None = None
         self.preview: Any = None
         self._tasks: list[TaskHandle] = []
+        self._loading: int | None = None
         self.busy = False
 
         self.title_label = QLabel(self)
@@ -278,6 +279,7 @@ class SubscribersScreen(QWidget):
 
         def failed(exc: BaseException) -> None:
             self.busy = False
+            self._loading = None
             self._say(describe(exc), error=True)
             self._update()
 
@@ -340,8 +342,9 @@ class SubscribersScreen(QWidget):
         if not (0 <= row < len(self.hits)):
             return
         hit = self.hits[row]
-        if self.page is not None and self.page.id == hit.id:
-            return
+        if self._loading == hit.id or (self.page is not None and self.page.id == hit.id):
+            return  # already shown, or on its way (selecting a row also reports it)
+        self._loading = hit.id
         self._call(
             subscriber_page,
             self.context.service_context(),
@@ -353,6 +356,7 @@ class SubscribersScreen(QWidget):
     # -- the page --------------------------------------------------------------------------------
     def show_page(self, page: object) -> None:
         assert page is None or isinstance(page, SubscriberPage)
+        self._loading = None
         self.page = page
         self._fill_page()
 

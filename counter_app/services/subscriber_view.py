@@ -101,8 +101,13 @@ class SubscriberPage:
     agents: list[AgentLine] = field(default_factory=list)
 
 
+def shown_identity(identity_key: str) -> str:
+    """``resident_id:1401…`` -> ``1401…``; ``device:<uscc>:<id>`` -> ``<uscc> <id>``."""
+    return identity_key.split(":", 1)[-1].replace(":", " ")
+
+
 def _hit(row: SubscriberRow, matched: str) -> SubscriberHit:
-    return SubscriberHit(row.id, row.kind, row.name, row.identity, matched)
+    return SubscriberHit(row.id, row.kind, row.name, shown_identity(row.identity), matched)
 
 
 def search_subscribers(ctx: ServiceContext, reader: str, text: str) -> list[SubscriberHit]:
@@ -120,8 +125,13 @@ def search_subscribers(ctx: ServiceContext, reader: str, text: str) -> list[Subs
 
         add(
             session.execute(
+                # The identity key is "resident_id:<number>", "uscc:<code>", "device:<uscc>:<id>".
                 select(SubscriberRow).where(
-                    or_(SubscriberRow.identity == text, SubscriberRow.identity == upper)
+                    or_(
+                        SubscriberRow.identity == text,
+                        SubscriberRow.identity.endswith(":" + text, autoescape=True),
+                        SubscriberRow.identity.endswith(":" + upper, autoescape=True),
+                    )
                 )
             ).scalars(),
             "identity",
@@ -271,7 +281,7 @@ def subscriber_page(ctx: ServiceContext, reader: str, subscriber_id: int) -> Sub
             row.id,
             row.kind,
             row.name,
-            row.identity,
+            shown_identity(row.identity),
             json.loads(row.data),
             views,
             [
