@@ -24,6 +24,12 @@ _KEY_ALGORITHM_TITLES = {
     "rsa-2048": "RSA 2048",
     "rsa-3072": "RSA 3072",
     "sm2": "SM2",
+    # The signing module's own key names (``counter-app ca init --algorithm``).
+    "p256": "ECC P-256",
+    "p384": "ECC P-384",
+    "rsa2048": "RSA 2048",
+    "rsa3072": "RSA 3072",
+    "rsa4096": "RSA 4096",
 }
 
 # Zones an RA in mainland China, Hong Kong or Macao runs in, by the name people say.

@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from counter_app.domain.display import key_algorithm_title, shown_time, zone_label
 from counter_app.domain.operators import Role
 from counter_app.gui import registry
 from counter_app.gui.account import PasswordsDiffer
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
-from counter_app.gui.i18n import QT_TRANSLATE_NOOP
+from counter_app.gui.i18n import QT_TRANSLATE_NOOP, current_lang
 from counter_app.gui.tasks import TaskHandle
 from counter_app.services import operators
 from counter_app.services.operators import OperatorInfo
@@ -416,7 +417,9 @@ class SigningPage(AdminPage):
         self.summary_label.setObjectName("signing_summary")
         self.summary_label.setWordWrap(True)
         self.table = _table(self, "chain_table", 4)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        for column in (0, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.crl_label = QLabel(self)
         self.crl_label.setObjectName("crl_label")
         self.crl_label.setWordWrap(True)
@@ -460,10 +463,16 @@ class SigningPage(AdminPage):
             self.summary_label.setText(self.tr("Reading the signing module…"))
             self.crl_label.setText("")
             return
+        storage = {
+            "pkcs8": self.tr("passphrase-encrypted files (PKCS#8)"),
+            "hsm": self.tr("a hardware security module"),
+            "pkcs11": self.tr("a hardware security module"),
+        }.get(s.key_storage, s.key_storage)
         self.summary_label.setText(
-            self.tr("Key algorithm %1, keys kept in %2.")
-            .replace("%1", s.algorithm)
-            .replace("%2", s.key_storage)
+            self.tr("Key algorithm %1, keys kept in %2; times are %3.")
+            .replace("%1", key_algorithm_title(s.algorithm))
+            .replace("%2", storage)
+            .replace("%3", zone_label(self.context.time_zone, current_lang()))
         )
         self.table.setRowCount(len(s.chain))
         for row, entry in enumerate(s.chain):
@@ -471,11 +480,12 @@ class SigningPage(AdminPage):
             cells = (
                 QCoreApplication.translate("SigningPage", CHAIN_LABELS.get(entry.role, entry.role)),
                 entry.subject,
-                self.context.shown_time(entry.not_after),
+                shown_time(entry.not_after, self.context.time_zone, seconds=False, label=False),
                 str(days),
             )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                item.setToolTip(text)
                 if column == 3 and days < WARN_DAYS:
                     item.setForeground(Qt.GlobalColor.red)
                 self.table.setItem(row, column, item)

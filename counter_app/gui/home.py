@@ -170,6 +170,10 @@ class HomePage(QWidget):
         self._pending = None
         self.figures = figures
         self.error = ""
+        # A blank token may have been written to since: ask again for tokens nobody owned.
+        for serial in [k for k, v in self.owners.items() if v.subscriber_name is None]:
+            del self.owners[serial]
+        self.show_tokens(self.tokens)
         self._render()
         self.refreshed.emit()
 

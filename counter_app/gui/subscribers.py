@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from counter_app.domain.display import key_algorithm_title
 from counter_app.domain.fees import format_yuan
-from counter_app.gui import registry
+from counter_app.gui import i18n, registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.home import method_title, service_title
@@ -101,7 +101,7 @@ class SubscribersScreen(QWidget):
         self.search_edit.setClearButtonEnabled(True)
         self.search_button = QPushButton(self)
         self.search_button.setObjectName("subscriber_search_button")
-        self.hits_table = _table(self, "subscriber_hits_table", 4)
+        self.hits_table = _table(self, "subscriber_hits_table", 3)
         self.message_label = QLabel(self)
         self.message_label.setObjectName("subscribers_message")
         self.message_label.setWordWrap(True)
@@ -176,8 +176,9 @@ class SubscribersScreen(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([420, 640])
         layout = QVBoxLayout(self)
         layout.addWidget(self.title_label)
         layout.addWidget(splitter, 1)
@@ -200,7 +201,7 @@ class SubscribersScreen(QWidget):
         )
         self.search_button.setText(self.tr("&Search"))
         self.hits_table.setHorizontalHeaderLabels(
-            [self.tr("Name"), self.tr("Kind"), self.tr("Identity"), self.tr("Found by")]
+            [self.tr("Name"), self.tr("Identity"), self.tr("Found by")]
         )
         self.certificates_table.setHorizontalHeaderLabels(
             [
@@ -333,10 +334,18 @@ class SubscribersScreen(QWidget):
         _fill(
             self.hits_table,
             [
-                (h.name, kinds.get(h.kind, h.kind), h.identity, found_by[h.matched])
+                (
+                    self._with_kind(h.name, kinds.get(h.kind, h.kind)),
+                    h.identity,
+                    found_by[h.matched],
+                )
                 for h in self.hits
             ],
         )
+
+    @staticmethod
+    def _with_kind(name: str, kind: str) -> str:
+        return f"{name} ({kind})" if i18n.current_lang() == "en" else f"{name}（{kind}）"
 
     def _hit_chosen(self, row: int) -> None:
         if not (0 <= row < len(self.hits)):
@@ -382,7 +391,7 @@ class SubscribersScreen(QWidget):
                     v.serial,
                     status_text(v.status),
                     self.context.shown_date(v.not_after),
-                    v.certificate_type or "",
+                    self._type_title(v.certificate_type),
                     v.token_serial or "",
                 )
                 for v in p.certificates
@@ -426,6 +435,8 @@ class SubscribersScreen(QWidget):
         from counter_app.domain.subscribers import DocumentType
 
         def document_title(value: str) -> str:
+            if i18n.current_lang() == "en":  # the domain names documents in Chinese only
+                return value.replace("_", " ").capitalize()
             try:
                 return DocumentType(value).zh
             except ValueError:
@@ -448,6 +459,15 @@ class SubscribersScreen(QWidget):
             [(a.name, a.id_number, a.mobile, self.context.shown_date(a.time)) for a in p.agents],
         )
         self._update()
+
+    def _type_title(self, code: str | None) -> str:
+        services = self.context.services
+        if not code or services is None:
+            return code or ""
+        kind = services.fee_table.types.get(code)
+        if kind is None:
+            return code
+        return kind.name_en if i18n.current_lang() == "en" else kind.name_zh
 
     @property
     def chosen_certificate(self) -> Any:

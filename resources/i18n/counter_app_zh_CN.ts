@@ -804,7 +804,7 @@
     </message>
     <message>
         <source>&amp;Change my password…</source>
-        <translation>修改本人密码(&amp;C)…</translation>
+        <translation>修改密码(&amp;C)…</translation>
     </message>
     <message>
         <source>&amp;About counter-app</source>
@@ -1167,34 +1167,6 @@
 <context>
     <name>ReviewerPage</name>
     <message>
-        <source>Subscriber: %1 (%2)</source>
-        <translation>订户：%1（%2）</translation>
-    </message>
-    <message>
-        <source>Certificate: %1</source>
-        <translation>证书：%1</translation>
-    </message>
-    <message>
-        <source>Fee: ¥%1</source>
-        <translation>费用：¥%1</translation>
-    </message>
-    <message>
-        <source>Cash received: ¥%1</source>
-        <translation>现金实收：¥%1</translation>
-    </message>
-    <message>
-        <source>Paid by card</source>
-        <translation>刷卡支付</translation>
-    </message>
-    <message>
-        <source>Paid by transfer</source>
-        <translation>转账支付</translation>
-    </message>
-    <message>
-        <source>Waiver %1, approved by %2</source>
-        <translation>减免通知 %1，批准人 %2</translation>
-    </message>
-    <message>
         <source>The reviewer approves an &amp;additional certificate for this subscriber</source>
         <translation>审核人批准为该订户增发一张同类证书(&amp;A)</translation>
     </message>
@@ -1305,8 +1277,16 @@
         <translation>正在读取签发模块…</translation>
     </message>
     <message>
-        <source>Key algorithm %1, keys kept in %2.</source>
-        <translation>密钥算法 %1，密钥存放于 %2。</translation>
+        <source>passphrase-encrypted files (PKCS#8)</source>
+        <translation>口令加密的文件（PKCS#8）</translation>
+    </message>
+    <message>
+        <source>a hardware security module</source>
+        <translation>硬件密码模块</translation>
+    </message>
+    <message>
+        <source>Key algorithm %1, keys kept in %2; times are %3.</source>
+        <translation>密钥算法 %1，密钥存放于%2；时间均为%3。</translation>
     </message>
     <message>
         <source>No CRL has been published yet.</source>

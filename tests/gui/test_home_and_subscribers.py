@@ -101,8 +101,8 @@ def test_subscriber_found_by_receipt_token_and_application(
     ):
         screen.page = None
         _search(screen, key)
-        assert screen.hits_table.item(0, 0).text() == "张三", key
-        assert screen.hits_table.item(0, 3).text() == found_by
+        assert screen.hits_table.item(0, 0).text() == "张三 (Individual)", key
+        assert screen.hits_table.item(0, 2).text() == found_by
 
 
 def test_reading_a_subscriber_is_audited(qtbot, counter_context, counter, en) -> None:  # type: ignore[no-untyped-def]
