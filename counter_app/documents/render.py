@@ -32,6 +32,7 @@ from counter_app.documents.layout import (
     spacer,
     styles,
 )
+from counter_app.domain.display import key_algorithm_title
 from counter_app.domain.fees import PaymentMethod, format_yuan, yuan_in_capitals
 
 RECEIPT_TITLE = "收费凭证"
@@ -45,12 +46,6 @@ DECLARATION = (
     "申请人声明：本人（本单位）承诺本表所填信息及提供的相关证明材料完全真实、准确、合法、有效，"
     "已阅读并同意《数字证书电子认证服务协议》，并愿意承担由此带来的法律责任。"
 )
-
-_KEY_ALGORITHM_ZH = {
-    "ec-p256": "ECC P-256",
-    "rsa-2048": "RSA 2048 位",
-    "rsa-3072": "RSA 3072 位",
-}
 
 
 def _method_zh(method: str) -> str:
@@ -212,7 +207,7 @@ def render_application_form(facts: ApplicationFormFacts) -> bytes:
         ("受理时间", china_time(facts.created_at) + TIME_NOTE),
         ("办理状态", facts.status_zh),
         ("证书种类", facts.certificate_type_zh),
-        ("密钥算法", _KEY_ALGORITHM_ZH.get(facts.key_algorithm or "", facts.key_algorithm or "—")),
+        ("密钥算法", key_algorithm_title(facts.key_algorithm)),
         ("介质序列号", facts.token_serial or "—"),
         ("介质标签", facts.token_label or "—"),
     ]

@@ -169,7 +169,7 @@ class LookupScreen(QWidget):
                 view.serial,
                 view.subscriber_name or "",
                 status_text(view.status),
-                view.not_after.astimezone().strftime("%Y-%m-%d"),
+                self.context.shown_date(view.not_after),
             )
             for column, text in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(text))
@@ -196,7 +196,7 @@ class LookupScreen(QWidget):
                 (self.tr("Subject"), view.subject),
                 (
                     self.tr("Valid"),
-                    f"{view.not_before.astimezone():%Y-%m-%d} — {view.not_after.astimezone():%Y-%m-%d}",
+                    f"{self.context.shown_date(view.not_before)} — {self.context.shown_date(view.not_after)}",
                 ),
                 (self.tr("Token"), view.token_serial or ""),
                 (self.tr("Application"), view.application_id or ""),

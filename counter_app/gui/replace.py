@@ -112,7 +112,7 @@ class CertificatePage(WizardPage):
                     self.tr("Subscriber: %1").replace("%1", view.subscriber_name or ""),
                     self.tr("Status: %1").replace("%1", status_text(view.status)),
                     self.tr("Valid until: %1").replace(
-                        "%1", f"{view.not_after.astimezone():%Y-%m-%d}"
+                        "%1", self.context.shown_date(view.not_after)
                     ),
                     self.tr("Token: %1").replace("%1", view.token_serial or ""),
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 
+from counter_app.gui import registry
 from counter_app.gui.main_window import MainWindow
 from counter_app.gui.tasks import TaskRunner
 from counter_app.gui.token_status import TokenMonitor
@@ -13,18 +14,22 @@ from counter_app.token.session import TokenInfo
 from counter_app.token.watcher import TokenWatcher
 
 
-def test_every_counter_service_is_enabled_in_the_list(qtbot, signed_in, en) -> None:  # type: ignore[no-untyped-def]
-    window = MainWindow(signed_in, watch_tokens=False)
+def test_every_counter_service_is_enabled_in_a_clerks_list(qtbot, sign_in_as, en) -> None:  # type: ignore[no-untyped-def]
+    window = MainWindow(sign_in_as("clerk"), watch_tokens=False)
     qtbot.addWidget(window)
     items = [window.services_list.item(i) for i in range(window.services_list.count())]
-    assert len(items) == 10
+    assert [str(item.data(Qt.ItemDataRole.UserRole)) for item in items] == [
+        "home",
+        *(spec.key for spec in registry.SERVICES),
+        "subscribers",
+    ]
     assert all(item.flags() & Qt.ItemFlag.ItemIsEnabled for item in items)
 
 
-def test_ctrl_1_shortcut_opens_the_enrollment_wizard(qtbot, signed_in, zh) -> None:  # type: ignore[no-untyped-def]
+def test_ctrl_1_shortcut_opens_the_enrollment_wizard(qtbot, sign_in_as, zh) -> None:  # type: ignore[no-untyped-def]
     # The offscreen platform never makes a window active, so a key press cannot reach the
     # shortcut map; the test finds the shortcut bound to Ctrl+1 and activates it as Qt would.
-    window = MainWindow(signed_in, watch_tokens=False)
+    window = MainWindow(sign_in_as("clerk"), watch_tokens=False)
     qtbot.addWidget(window)
     (shortcut,) = [s for s in window.findChildren(QShortcut) if s.key() == QKeySequence("Ctrl+1")]
     shortcut.activated.emit()
