@@ -221,6 +221,19 @@ def ca_init(
             offline_root=offline_root,
             root_passphrase=root_passphrase,
         )
+        if algorithm == "sm2":
+            # The key management centre of dual certificates, its key under the same passphrase.
+            from counter_app.kmc import KMCFiles, init_kmc
+
+            kmc_key = init_kmc(KMCFiles.in_data_dir(app.config.data_dir), passphrase)
+            with store.session() as session:
+                audit.append(
+                    session,
+                    operator=CLI_OPERATOR,
+                    action="kmc.init",
+                    obj="kmc",
+                    details={"key_id": kmc_key.key_identifier().hex()},
+                )
     with store.session() as session:
         audit.append(
             session,
