@@ -87,6 +87,9 @@ def _register() -> None:
     from counter_app.cli import est
 
     est.register(cli)
+    from counter_app.cli import kmc
+
+    kmc.register(cli)
 
 
 _register()

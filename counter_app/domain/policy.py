@@ -45,6 +45,7 @@ class Action(StrEnum):
     CA_REVOKE = "ca_revoke"
     CA_HOLD = "ca_hold"
     CA_RELEASE = "ca_release"
+    KMC_RECOVER = "kmc_recover"
 
     @property
     def zh(self) -> str:
@@ -67,6 +68,7 @@ _ACTION_ZH = {
     "ca_revoke": "签发模块直接吊销",
     "ca_hold": "签发模块直接挂起",
     "ca_release": "签发模块直接解挂",
+    "kmc_recover": "加密密钥恢复",
 }
 
 
@@ -125,6 +127,9 @@ POLICY: Mapping[Action, Rule] = MappingProxyType(
         Action.CA_REVOKE: Rule(_SUPERVISOR, _CHECKERS),
         Action.CA_HOLD: Rule(_SUPERVISOR),
         Action.CA_RELEASE: Rule(_SUPERVISOR, _CHECKERS),
+        # An escrowed encryption key leaves the KMC only for its subscriber, shown in person,
+        # on a supervisor's initiative and a second person's approval (GM/T 0014 key recovery).
+        Action.KMC_RECOVER: Rule(_SUPERVISOR, _CHECKERS, Identity.REQUIRED),
     }
 )
 

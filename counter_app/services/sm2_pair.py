@@ -1,0 +1,116 @@
+"""The token half of an SM2 dual-certificate enrollment (双证书), journaled like ``issuance``.
+
+Steps: ``key_generated`` (the SM2 signing key made on the token) → ``issued`` (both serials:
+the signing certificate from the CSR signed on the token, the KMC's encryption certificate) →
+``written`` (the envelope imported with SKF_ImportECCKeyPair, both certificates written back and
+matched) → done. The token is reached through :class:`SM2Token`, which the SKF driver provides
+(and a fake in the logic tests); the signing module through the pair-aware signing client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Protocol
+
+from cryptography import x509
+
+from counter_app.ca import SubjectInfo
+from counter_app.ca.der import bit_string, tlv
+from counter_app.ca.sm2 import SM2_SM3_ALGORITHM, SM2PublicKey
+from counter_app.kmc.pair import IssuedPair
+
+
+def build_sm2_csr(
+    public_key: SM2PublicKey, sign: Callable[[bytes], bytes], subject: x509.Name
+) -> x509.CertificateSigningRequest:
+    """A PKCS#10 request for an SM2 key, signed by ``sign`` (the token: SM2 with SM3 over
+    Z || M with the default ID, DER r, s). cryptography's CSR builder refuses SM2 keys, and the
+    structure is three fields, so it is assembled here."""
+    info = tlv(
+        0x30,
+        b"\x02\x01\x00"  # version v1(0)
+        + subject.public_bytes()
+        + public_key.spki_der()
+        + b"\xa0\x00",  # attributes: none
+    )
+    der = tlv(0x30, info + SM2_SM3_ALGORITHM + bit_string(sign(info)))
+    return x509.load_der_x509_csr(der)
+
+
+class SM2KeyOnToken(Protocol):
+    key_id: bytes
+    public_key: SM2PublicKey
+
+    def sign(self, data: bytes) -> bytes:
+        """SM2 signature with SM3 and the default ID, made on the token (DER r, s)."""
+
+
+class SM2Token(Protocol):
+    """What an SM2 token (SKF container) does for a dual enrollment."""
+
+    def generate_sm2_signing_key(self, label: str) -> SM2KeyOnToken: ...
+
+    def import_encryption_key(self, key_id: bytes, envelope: bytes) -> None:
+        """SKF_ImportECCKeyPair into the container of the signing key ``key_id``."""
+
+    def write_certificate(
+        self, certificate: x509.Certificate, key_id: bytes, *, signing: bool
+    ) -> None: ...
+
+    def check_certificate_matches(self, certificate: x509.Certificate, key_id: bytes) -> None: ...
+
+
+class PairSigning(Protocol):
+    def issue_pair(
+        self,
+        csr: x509.CertificateSigningRequest,
+        subject: SubjectInfo,
+        profile: str,
+        *,
+        application_id: str | None,
+        operator: str,
+        not_after: dt.datetime | None = None,
+    ) -> IssuedPair: ...
+
+
+class Steps(Protocol):
+    def step(self, name: str, **data: str) -> None: ...
+
+
+def fulfil_pair(
+    token: SM2Token,
+    signing: PairSigning,
+    steps: Steps,
+    *,
+    subject: SubjectInfo,
+    csr_subject: x509.Name,
+    profile: str,
+    application_id: str,
+    operator: str,
+    not_after: dt.datetime | None = None,
+) -> IssuedPair:
+    """Signing key on the token → CSR signed there → pair issued → envelope imported →
+    both certificates written and read back."""
+    key = token.generate_sm2_signing_key(application_id)
+    steps.step("key_generated", key_id=key.key_id.hex())
+    csr = build_sm2_csr(key.public_key, key.sign, csr_subject)
+    pair = signing.issue_pair(
+        csr,
+        subject,
+        profile,
+        application_id=application_id,
+        operator=operator,
+        not_after=not_after,
+    )
+    steps.step(
+        "issued",
+        cert_serial=pair.signing.serial_hex,
+        encryption_serial=pair.encryption.serial_hex,
+    )
+    token.import_encryption_key(key.key_id, pair.envelope)
+    token.write_certificate(pair.signing.certificate, key.key_id, signing=True)
+    token.write_certificate(pair.encryption.certificate, key.key_id, signing=False)
+    token.check_certificate_matches(pair.signing.certificate, key.key_id)
+    steps.step("written")
+    return pair
