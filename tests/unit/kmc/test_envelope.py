@@ -50,7 +50,9 @@ def test_gmssl_opens_the_envelope_independently(keys: tuple[SM2PrivateKey, SM2Pr
     cipher = blob[12 + 64 + 132 :]
     c1c3c2 = cipher[32:64] + cipher[96:128] + cipher[128:160] + cipher[164:180]
     token = gm_sm2.CryptSM2(
-        private_key=f"{signing.scalar():064x}", public_key=signing.public_key().point[1:].hex(), mode=1
+        private_key=f"{signing.scalar():064x}",
+        public_key=signing.public_key().point[1:].hex(),
+        mode=1,
     )
     session_key = token.decrypt(c1c3c2)
     assert len(session_key) == 16
