@@ -50,6 +50,7 @@ _KEY_ALGORITHM_ZH = {
     "ec-p256": "ECC P-256",
     "rsa-2048": "RSA 2048 位",
     "rsa-3072": "RSA 3072 位",
+    "sm2": "SM2",
 }
 
 

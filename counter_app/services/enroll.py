@@ -148,6 +148,10 @@ class EnrollService:
         check_issuable(
             ctx, enrollment_subject(ctx, app, "RA00000000"), app.certificate_type.profile
         )
+        if app.key_algorithm.is_dual:
+            from counter_app.services.sm2_pair import check_dual_ready
+
+            check_dual_ready(ctx.signing, ctx.tokens)
         return Plan(
             certificate_type=app.certificate_type.code,
             subscriber=app.subscriber,

@@ -83,6 +83,11 @@ class LocalSigning:
             not_after=not_after,
         )
 
+    @property
+    def issues_pairs(self) -> bool:
+        """Whether SM2 dual certificates can be issued (an SM2 signing module with its KMC)."""
+        return self._kmc is not None
+
     def partner(self, serial_hex: str) -> str | None:
         """The other certificate of a dual pair, if ``serial_hex`` belongs to one."""
         return self._kmc.partner(serial_hex) if self._kmc is not None else None

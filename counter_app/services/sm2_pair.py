@@ -18,7 +18,29 @@ from cryptography import x509
 from counter_app.ca import SubjectInfo
 from counter_app.ca.der import bit_string, tlv
 from counter_app.ca.sm2 import SM2_SM3_ALGORITHM, SM2PublicKey
+from counter_app.domain.errors import CounterError
 from counter_app.kmc.pair import IssuedPair
+
+
+class DualCertificatesUnavailable(CounterError):
+    code = "dual_certificates_unavailable"
+    zh = "SM2双证书暂不能办理：{reason_zh}（未收费、未生成密钥）"
+    en = "SM2 dual certificates cannot be issued here: {reason_en} (nothing was charged or made)"
+
+
+def check_dual_ready(signing: object, tokens: object) -> None:
+    """Refuse an SM2 enrollment before any side effect unless both halves are there: a signing
+    module with a KMC (``ca init --algorithm sm2``) and an SM2 token driver (SKF)."""
+    if not getattr(signing, "issues_pairs", False):
+        raise DualCertificatesUnavailable(
+            reason_zh="签发模块不是SM2签发模块（请用 ca init --algorithm sm2 建立）",
+            reason_en="the signing module is not an SM2 one (set it up with ca init --algorithm sm2)",
+        )
+    if not callable(getattr(tokens, "open_sm2", None)):
+        raise DualCertificatesUnavailable(
+            reason_zh="未配置SKF介质驱动（--driver skf）",
+            reason_en="no SKF token driver is configured (--driver skf)",
+        )
 
 
 def build_sm2_csr(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import shiboken6
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -176,6 +177,8 @@ class FeePage(WizardPage):
 
     def _token_read(self, found: object) -> None:
         assert isinstance(found, list)
+        if not shiboken6.isValid(self.algorithm_combo):
+            return  # the page was closed while the readers were being read
         # Only one token in the readers tells which one the subscriber will use.
         self.token_algorithms = found[0].key_algorithms() if len(found) == 1 else None
         self.label_of_token = found[0].label if len(found) == 1 else ""
@@ -222,7 +225,7 @@ class FeePage(WizardPage):
         self.algorithm_combo.blockSignals(True)
         self.algorithm_combo.clear()
         for algorithm in self.cert_type.key_algorithms:
-            self.algorithm_combo.addItem(algorithm.value, algorithm.value)
+            self.algorithm_combo.addItem(algorithm.display_name, algorithm.value)
         self.algorithm_combo.setCurrentIndex(
             self.cert_type.key_algorithms.index(self.cert_type.default_key_algorithm)
         )

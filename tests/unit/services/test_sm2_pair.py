@@ -281,3 +281,27 @@ def test_escrow_holds_no_key_in_clear(pair: Pair) -> None:
     for path in files:  # the store (counter.db and its WAL) and the KMC's files
         content = path.read_bytes()
         assert not any(n in content for n in needles), path
+
+
+def test_sm2_enrollment_without_an_sm2_token_driver_is_refused_before_anything(
+    pair: Pair,
+) -> None:
+    from counter_app.services.sm2_pair import DualCertificatesUnavailable
+    from tests.unit.services.conftest import example
+
+    before = pair.counter.counts()
+    data = example("individual")
+    data["key_algorithm"] = "sm2"
+    with pytest.raises(DualCertificatesUnavailable):
+        pair.counter.enroll(data, label="SUB9")
+    assert pair.counter.counts() == before
+
+
+def test_sm2_enrollment_against_a_p256_signing_module_is_refused(counter: Counter) -> None:
+    from counter_app.services.sm2_pair import DualCertificatesUnavailable
+    from tests.unit.services.conftest import example
+
+    data = example("individual")
+    data["key_algorithm"] = "sm2"
+    with pytest.raises(DualCertificatesUnavailable, match="ca init --algorithm sm2"):
+        counter.enroll(data)
