@@ -268,3 +268,24 @@ def test_sm2_ca_cannot_be_put_in_a_pkcs11_hsm(initialised_cli: CLI) -> None:
     )
     assert result.returncode == 2
     assert "SM2" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ca_init_sm2_sets_up_the_kmc_with_its_key_encrypted(sm2_cli: CLI) -> None:
+    kmc = sm2_cli.data_dir / "kmc"
+    assert (kmc / "kmc.key.pem").read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY")
+    assert (kmc / "kmc.pub.pem").exists()
+    assert (kmc.stat().st_mode & 0o777) == 0o700
+
+
+def test_kmc_recover_of_a_serial_without_escrow_says_so_in_one_line(
+    sm2_cli: CLI, tmp_path: Path
+) -> None:
+    csr = openssl_sm2_csr(tmp_path)
+    out = tmp_path / "envelope.bin"
+    result = sm2_cli(
+        "--lang", "en", "kmc", "recover", "0A0B0C", "--csr", str(csr), "--identity", ID_NUMBER,
+        "--out", str(out), env=CA_ENV,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "no escrowed encryption key" in result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()
