@@ -41,7 +41,7 @@ from counter_app.ca.profiles import (
     leaf_builder,
     subject_name,
 )
-from counter_app.ca.signing import IssuerKey, SubjectKey, signer_for
+from counter_app.ca.signing import IssuerKey, Signer, SubjectKey, signer_for
 from counter_app.ca.subject_rules import check_request
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class CertificateAuthority:
         self._clock = clock
         self._on_crl = on_crl
         self._on_status_change = on_status_change
-        self.signer = signer_for(keys.issuing_key)
+        self._signer = signer_for(keys.issuing_key)
         self.responder = OCSPResponder(
             issuer=keys.issuing,
             responder=keys.responder,
@@ -103,6 +103,13 @@ class CertificateAuthority:
             lookup=repository.get,
             clock=clock,
         )
+
+    @property
+    def signer(self) -> Signer:
+        """The issuing key as a :class:`Signer` (made again if ``keys`` was replaced)."""
+        if self._signer.key is not self.keys.issuing_key:
+            self._signer = signer_for(self.keys.issuing_key)
+        return self._signer
 
     # Issuance -------------------------------------------------------------------------------
 

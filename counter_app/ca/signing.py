@@ -137,6 +137,7 @@ class Signer(ABC):
     """An issuing key as the CA uses it: certificates, CRLs and OCSP answers."""
 
     algorithm: str  # "sm2", or "cryptography" for P-256/P-384/RSA (and HSM keys like them)
+    key: IssuerKey
 
     @property
     @abstractmethod
@@ -247,7 +248,7 @@ class CryptographySigner(Signer):
     algorithm = "cryptography"
 
     def __init__(self, key: CertificateIssuerPrivateKeyTypes) -> None:
-        self._key = key
+        self.key = self._key = key
         self._hash = signature_hash(key)
 
     @property
@@ -277,7 +278,7 @@ class SM2Signer(Signer):
     algorithm = "sm2"
 
     def __init__(self, key: SM2PrivateKey) -> None:
-        self._key = key
+        self.key = self._key = key
 
     @property
     def builder_key(self) -> CertificateIssuerPrivateKeyTypes:

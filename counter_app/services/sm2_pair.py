@@ -61,8 +61,14 @@ def build_sm2_csr(
 
 
 class SM2KeyOnToken(Protocol):
-    key_id: bytes
-    public_key: SM2PublicKey
+    """The SKF driver's ``SKFKey``: a container's signing key pair."""
+
+    @property
+    def key_id(self) -> bytes: ...
+
+    @property
+    def point(self) -> bytes:
+        """The public key, 04 || X || Y."""
 
     def sign(self, data: bytes) -> bytes:
         """SM2 signature with SM3 and the default ID, made on the token (DER r, s)."""
@@ -116,7 +122,7 @@ def fulfil_pair(
     both certificates written and read back."""
     key = token.generate_sm2_signing_key(application_id)
     steps.step("key_generated", key_id=key.key_id.hex())
-    csr = build_sm2_csr(key.public_key, key.sign, csr_subject)
+    csr = build_sm2_csr(SM2PublicKey(key.point), key.sign, csr_subject)
     pair = signing.issue_pair(
         csr,
         subject,

@@ -61,6 +61,10 @@ class FakeSM2Key:
     def public_key(self) -> SM2PublicKey:
         return self.private.public_key()
 
+    @property
+    def point(self) -> bytes:
+        return self.public_key.point
+
     def sign(self, data: bytes) -> bytes:
         return self.private.sign(data)
 
