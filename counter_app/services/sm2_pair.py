@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from cryptography import x509
 
@@ -20,6 +20,9 @@ from counter_app.ca.der import bit_string, tlv
 from counter_app.ca.sm2 import SM2_SM3_ALGORITHM, SM2PublicKey
 from counter_app.domain.errors import CounterError
 from counter_app.kmc.pair import IssuedPair
+
+if TYPE_CHECKING:
+    from counter_app.services.pipeline import Job
 
 
 class DualCertificatesUnavailable(CounterError):
@@ -30,13 +33,14 @@ class DualCertificatesUnavailable(CounterError):
 
 def check_dual_ready(signing: object, tokens: object) -> None:
     """Refuse an SM2 enrollment before any side effect unless both halves are there: a signing
-    module with a KMC (``ca init --algorithm sm2``) and an SM2 token driver (SKF)."""
+    module with a KMC (``ca init --algorithm sm2``) and a token access whose sessions are SM2
+    tokens (it says so with ``provides_sm2 = True``: the SKF driver's)."""
     if not getattr(signing, "issues_pairs", False):
         raise DualCertificatesUnavailable(
             reason_zh="签发模块不是SM2签发模块（请用 ca init --algorithm sm2 建立）",
             reason_en="the signing module is not an SM2 one (set it up with ca init --algorithm sm2)",
         )
-    if not callable(getattr(tokens, "open_sm2", None)):
+    if not getattr(tokens, "provides_sm2", False):
         raise DualCertificatesUnavailable(
             reason_zh="未配置SKF介质驱动（--driver skf）",
             reason_en="no SKF token driver is configured (--driver skf)",
@@ -131,14 +135,37 @@ def fulfil_pair(
         operator=operator,
         not_after=not_after,
     )
-    steps.step(
-        "issued",
-        cert_serial=pair.signing.serial_hex,
-        encryption_serial=pair.encryption.serial_hex,
-    )
+    # The journal keeps the signing serial; a roll-back revokes it, and the signing client
+    # revokes its encryption partner with it (the KMC links the two).
+    steps.step("issued", cert_serial=pair.signing.serial_hex)
     token.import_encryption_key(key.key_id, pair.envelope)
     token.write_certificate(pair.signing.certificate, key.key_id, signing=True)
     token.write_certificate(pair.encryption.certificate, key.key_id, signing=False)
     token.check_certificate_matches(pair.signing.certificate, key.key_id)
     steps.step("written")
     return pair
+
+
+def fulfil_pair_job(job: Job, *, subject: SubjectInfo, profile: str) -> IssuedPair:
+    """:func:`fulfil_pair` for an enrollment's job: its token, signing client and journal."""
+    from counter_app.services.issuance import csr_subject
+
+    token, signing = job.token, job.ctx.signing
+    if not callable(getattr(token, "generate_sm2_signing_key", None)):
+        raise DualCertificatesUnavailable(
+            reason_zh="该介质不是SM2（SKF）介质", reason_en="the token is not an SM2 (SKF) token"
+        )
+    if not getattr(signing, "issues_pairs", False):
+        raise DualCertificatesUnavailable(
+            reason_zh="签发模块不是SM2签发模块", reason_en="the signing module is not an SM2 one"
+        )
+    return fulfil_pair(
+        cast(SM2Token, token),
+        cast(PairSigning, signing),
+        job,
+        subject=subject,
+        csr_subject=csr_subject(subject),
+        profile=profile,
+        application_id=job.application_id,
+        operator=job.operator,
+    )

@@ -5,6 +5,9 @@ is a fake (pure logic); the SKF tests prove the real token."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,9 +35,14 @@ from counter_app.services.key_recovery import RecoveryRequest, recover_key
 from counter_app.services.records import IdentityMismatch
 from counter_app.services.signing import LocalSigning
 from counter_app.services.sm2_pair import build_sm2_csr, fulfil_pair
+from counter_app.services.tokens import TokenChoice
 from counter_app.store import audit
 from counter_app.store.certificates import SQLCertificateRepository
-from tests.unit.services.conftest import ID_A, ID_B, Counter
+from counter_app.token import KeySpec
+from counter_app.token.capabilities import TokenCapabilities
+from counter_app.token.keyspec import UnknownKeyAlgorithm, key_spec, register_key_spec
+from tests.unit.services.conftest import ID_A, ID_B, Counter, example
+from tests.unit.services.fakes import FakeCertificate, FakeTokens, FakeTokenSession
 
 KMC_PASSPHRASE = "kmc-Passphrase-1"
 NAME = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "张三")])
@@ -291,7 +299,6 @@ def test_sm2_enrollment_without_an_sm2_token_driver_is_refused_before_anything(
     pair: Pair,
 ) -> None:
     from counter_app.services.sm2_pair import DualCertificatesUnavailable
-    from tests.unit.services.conftest import example
 
     before = pair.counter.counts()
     data = example("individual")
@@ -303,9 +310,103 @@ def test_sm2_enrollment_without_an_sm2_token_driver_is_refused_before_anything(
 
 def test_sm2_enrollment_against_a_p256_signing_module_is_refused(counter: Counter) -> None:
     from counter_app.services.sm2_pair import DualCertificatesUnavailable
-    from tests.unit.services.conftest import example
 
     data = example("individual")
     data["key_algorithm"] = "sm2"
     with pytest.raises(DualCertificatesUnavailable, match="ca init --algorithm sm2"):
         counter.enroll(data)
+
+
+# -- a whole SM2 enrollment through the pipeline, on a fake SM2 token ------------------------
+
+
+@dataclass(frozen=True)
+class DeviceSM2Key:
+    key_id: bytes
+    label: str
+    private: SM2PrivateKey
+
+    @property
+    def point(self) -> bytes:
+        return self.private.public_key().point
+
+    def sign(self, data: bytes) -> bytes:
+        return self.private.sign(data)
+
+
+SM2_SPEC = KeySpec("sm2", "sm2", curve="sm2p256v1")  # as the SKF driver registers it
+try:
+    key_spec("sm2")
+except UnknownKeyAlgorithm:
+    register_key_spec(SM2_SPEC)
+
+
+@dataclass(frozen=True)
+class SM2Capabilities(TokenCapabilities):
+    def supports(self, spec: KeySpec) -> bool:
+        return spec.family == "sm2"
+
+
+class FakeSM2Session(FakeTokenSession):
+    """A fake SKF session: an SM2 signing key per container, the KMC's key imported beside it."""
+
+    @property
+    def capabilities(self) -> TokenCapabilities:
+        return SM2Capabilities(self.device.serial, self.device.label, "fake-skf", {}, 6, 16)
+
+    def generate_sm2_signing_key(self, label: str) -> DeviceSM2Key:
+        key = DeviceSM2Key(os.urandom(8), label, SM2PrivateKey.generate())
+        self.device.keys[key.key_id] = key  # type: ignore[assignment]
+        self.device.generated += 1
+        return key
+
+    def import_encryption_key(self, key_id: bytes, envelope: bytes) -> None:
+        signing = self.device.keys[key_id]
+        assert isinstance(signing, DeviceSM2Key)
+        IMPORTED[key_id] = open_envelope(envelope, signing.private)
+
+    def write_certificate(  # type: ignore[override]
+        self, cert: x509.Certificate, key_id: bytes, label: str = "", *, signing: bool = True
+    ) -> None:
+        self.device.certificates.append(FakeCertificate(key_id, label, cert))
+
+    def check_certificate_matches(self, cert: x509.Certificate, key_id: bytes) -> None:
+        key = self.device.keys[key_id]
+        assert isinstance(key, DeviceSM2Key)
+        assert certificate_key(cert) == key.private.public_key()
+
+
+IMPORTED: dict[bytes, SM2PrivateKey] = {}
+
+
+class FakeSM2Tokens(FakeTokens):
+    provides_sm2 = True
+
+    @contextmanager
+    def session(self, choice: TokenChoice, pin: str) -> Iterator[FakeSM2Session]:
+        with super().session(choice, pin) as plain:
+            yield FakeSM2Session(plain.device)
+
+
+def test_sm2_enrollment_issues_a_pair_and_delivers_the_encryption_key(pair: Pair) -> None:
+    tokens = FakeSM2Tokens()
+    pair.counter.ctx.token_access = tokens
+    pair.counter.tokens = tokens
+    data = example("individual")
+    data["key_algorithm"] = "sm2"
+    result = pair.counter.enroll(data, label="SM2TOKEN", additional_certificate=True)
+    assert result.encryption_serial is not None
+    assert pair.kmc.partner(result.serial) == result.encryption_serial
+    device = tokens.by_label("SM2TOKEN")
+    written = {c.certificate.serial_number for c in device.certificates}
+    assert written == {int(result.serial, 16), int(result.encryption_serial, 16)}
+    (key_id,) = device.keys
+    encryption_cert = next(
+        c.certificate
+        for c in device.certificates
+        if c.certificate.serial_number == int(result.encryption_serial, 16)
+    )
+    public = certificate_key(encryption_cert)
+    assert isinstance(public, SM2PublicKey)
+    assert IMPORTED[key_id].decrypt(public.encrypt(b"for the token")) == b"for the token"
+    assert result.to_json()["encryption_serial"] == result.encryption_serial
