@@ -146,7 +146,9 @@ def fulfil_pair(
     return pair
 
 
-def fulfil_pair_job(job: Job, *, subject: SubjectInfo, profile: str) -> IssuedPair:
+def fulfil_pair_job(
+    job: Job, *, subject: SubjectInfo, profile: str, not_after: dt.datetime | None = None
+) -> IssuedPair:
     """:func:`fulfil_pair` for an enrollment's job: its token, signing client and journal."""
     from counter_app.services.issuance import csr_subject
 
@@ -168,4 +170,5 @@ def fulfil_pair_job(job: Job, *, subject: SubjectInfo, profile: str) -> IssuedPa
         profile=profile,
         application_id=job.application_id,
         operator=job.operator,
+        not_after=not_after,
     )

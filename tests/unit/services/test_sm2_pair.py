@@ -410,3 +410,32 @@ def test_sm2_enrollment_issues_a_pair_and_delivers_the_encryption_key(pair: Pair
     assert isinstance(public, SM2PublicKey)
     assert IMPORTED[key_id].decrypt(public.encrypt(b"for the token")) == b"for the token"
     assert result.to_json()["encryption_serial"] == result.encryption_serial
+
+
+def _enroll_sm2(pair: Pair, label: str = "SM2TOKEN") -> tuple[FakeSM2Tokens, str, str]:
+    tokens = FakeSM2Tokens()
+    pair.counter.ctx.token_access = tokens
+    pair.counter.tokens = tokens
+    data = example("individual")
+    data["key_algorithm"] = "sm2"
+    result = pair.counter.enroll(data, label=label, additional_certificate=True)
+    assert result.encryption_serial is not None
+    return tokens, result.serial, result.encryption_serial
+
+
+def test_renewing_an_sm2_pair_issues_a_new_pair_and_revokes_the_old_one(pair: Pair) -> None:
+    _tokens, sign, enc = _enroll_sm2(pair)
+    pair.counter.clock.advance(days=340)
+    renewed = pair.counter.renew(sign, label="SM2TOKEN")
+    assert renewed.encryption_serial is not None
+    assert pair.kmc.partner(renewed.serial) == renewed.encryption_serial
+    assert (pair.status(sign), pair.status(enc)) == ("revoked", "revoked")
+    assert pair.status(renewed.encryption_serial) == "good"
+
+
+def test_reissuing_an_sm2_pair_onto_a_new_token_issues_a_new_pair(pair: Pair) -> None:
+    tokens, sign, enc = _enroll_sm2(pair)
+    reissued = pair.counter.reissue(sign, label="SM2NEW")
+    assert reissued.encryption_serial is not None
+    assert len(tokens.by_label("SM2NEW").certificates) == 2
+    assert (pair.status(sign), pair.status(enc)) == ("revoked", "revoked")
