@@ -289,3 +289,49 @@ def test_kmc_recover_of_a_serial_without_escrow_says_so_in_one_line(
     assert result.returncode == 2, result.stderr
     assert "no escrowed encryption key" in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()
+
+
+def test_sm2_root_recertifies_the_issuing_ca_and_signs_its_crl(sm2_ca: LibraryCA) -> None:
+    from counter_app.ca.root import open_root_key, recertify_issuing, sign_root_crl
+
+    files = sm2_ca.files
+    root_key = open_root_key(files, None, PASSPHRASE)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    issuing = recertify_issuing(files, root_key, now)
+    root = files.load_cert("root")
+    assert gmssl_verifies_signed(cert_point(root), issuing.public_bytes(serialization.Encoding.DER))
+    assert cert_point(issuing) == cert_point(sm2_ca.ca.keys.issuing)  # the same key
+    crl = sign_root_crl(files, root_key, now)
+    assert crl.signature_algorithm_oid.dotted_string == SM2_SM3
+    assert gmssl_verifies_signed(cert_point(root), crl.public_bytes(serialization.Encoding.DER))
+
+
+def test_both_certificates_of_a_pair_pass_openssl_and_pkilint(
+    sm2_ca: LibraryCA, tmp_path: Path
+) -> None:
+    from counter_app.kmc import KeyManagementCentre, KMCFiles, init_kmc, issue_pair
+
+    files = KMCFiles(tmp_path / "kmc")
+    init_kmc(files, PASSPHRASE)
+    csr = x509.load_pem_x509_csr(openssl_sm2_csr(tmp_path).read_bytes())
+    subject = SubjectInfo("张三", identifiers={"1.2.156.10260.4.1.1": ID_NUMBER})
+    issued = issue_pair(
+        sm2_ca.ca, KeyManagementCentre(files), csr, subject, "individual",
+        application_id="A-2", operator="t",
+    )  # fmt: skip
+    issuing = str(sm2_ca.files.cert("issuing"))
+    for name, cert in (("sign", issued.signing), ("enc", issued.encryption)):
+        path = _pem(tmp_path / f"{name}.pem", cert.certificate)
+        verified = openssl_verify(
+            "-vfyopt", DISTID, "-partial_chain", "-CAfile", issuing, str(path)
+        )
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        report = lint_cert(path)
+        errors = [line for line in report.splitlines() if "ERROR" in line or "FATAL" in line]
+        if name == "enc":
+            # RFC 5480 forbids key/data encipherment for id-ecPublicKey (ECDSA/ECDH keys); an
+            # SM2 key is also a public-key encryption key (GM/T 0003.4) and GM/T practice sets
+            # both on the encryption certificate. pkilint cannot tell SM2 from ECDSA: that one
+            # finding is expected, and nothing else.
+            errors = [e for e in errors if "key_usage_value_prohibited_for_ec" not in e]
+        assert errors == [], report
