@@ -93,6 +93,9 @@ def _register() -> None:
     from counter_app.cli import ops
 
     ops.register(cli)
+    from counter_app.cli import kmc
+
+    kmc.register(cli)
 
 
 _register()

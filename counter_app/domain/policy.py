@@ -51,6 +51,7 @@ class Action(StrEnum):
     STOCK_RECEIVE = "stock_receive"
     STOCK_MARK = "stock_mark"
     NOTIFY_EXPIRING = "notify_expiring"
+    KMC_RECOVER = "kmc_recover"
 
     @property
     def zh(self) -> str:
@@ -78,6 +79,7 @@ _ACTION_ZH = {
     "stock_receive": "介质入库",
     "stock_mark": "介质状态登记",
     "notify_expiring": "到期提醒发送",
+    "kmc_recover": "加密密钥恢复",
 }
 
 
@@ -143,6 +145,9 @@ POLICY: Mapping[Action, Rule] = MappingProxyType(
         Action.STOCK_RECEIVE: Rule(_SUPERVISOR),
         Action.STOCK_MARK: Rule(_MAKERS),
         Action.NOTIFY_EXPIRING: Rule(_MAKERS),
+        # An escrowed encryption key leaves the KMC only for its subscriber, shown in person,
+        # on a supervisor's initiative and a second person's approval (GM/T 0014 key recovery).
+        Action.KMC_RECOVER: Rule(_SUPERVISOR, _CHECKERS, Identity.REQUIRED),
     }
 )
 

@@ -17,6 +17,7 @@ from typing import Any
 from counter_app.ca import IssuedCertificate, SubjectInfo
 from counter_app.domain.applications import ApplicationRequest, parse_application
 from counter_app.domain.errors import CounterError
+from counter_app.domain.fees import KeyAlgorithm
 from counter_app.domain.policy import Action
 from counter_app.domain.subscribers import Device
 from counter_app.services.context import ServiceContext
@@ -59,6 +60,8 @@ class EnrollmentResult:
     change_fen: int
     token_serial: str
     token_label: str
+    # An SM2 dual pair: the KMC's encryption certificate beside the signing one (``serial``).
+    encryption_serial: str | None = None
 
     @property
     def new_serial(self) -> str:
@@ -84,6 +87,8 @@ class EnrollmentResult:
         data = dataclasses.asdict(self)
         data["not_before"] = self.not_before.isoformat()
         data["not_after"] = self.not_after.isoformat()
+        if self.encryption_serial is None:
+            del data["encryption_serial"]
         return data
 
 
@@ -144,6 +149,10 @@ class EnrollService:
         check_issuable(
             ctx, enrollment_subject(ctx, app, "RA00000000"), app.certificate_type.profile
         )
+        if app.key_algorithm.is_dual:
+            from counter_app.services.sm2_pair import check_dual_ready
+
+            check_dual_ready(ctx.signing, ctx.tokens)
         return Plan(
             certificate_type=app.certificate_type.code,
             subscriber=app.subscriber,
@@ -192,13 +201,24 @@ class EnrollService:
             owner_name=owner_name(ctx, plan.subscriber),
         )
         assert plan.key_algorithm is not None and job.token is not None
-        issued = fulfil(
-            job, spec=key_spec(plan.key_algorithm), subject=subject, profile=request_type.profile
-        )
+        encryption_serial = None
+        if KeyAlgorithm(plan.key_algorithm).is_dual:
+            from counter_app.services.sm2_pair import fulfil_pair_job
+
+            pair = fulfil_pair_job(job, subject=subject, profile=request_type.profile)
+            issued, encryption_serial = pair.signing, pair.encryption.serial_hex
+        else:
+            issued = fulfil(
+                job,
+                spec=key_spec(plan.key_algorithm),
+                subject=subject,
+                profile=request_type.profile,
+            )
         supersede(ctx, plan.old_serial, job.operator)
         if plan.old_serial:
             drop_old_key(job.token, plan.old_serial)
-        return EnrollmentResult.of(job, issued)
+        result = EnrollmentResult.of(job, issued)
+        return dataclasses.replace(result, encryption_serial=encryption_serial)
 
     def undo(self, job: Job) -> bool:
         return undo(job.ctx, job.application_id, job.token, job.operator)

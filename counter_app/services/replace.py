@@ -19,7 +19,7 @@ from typing import Any
 from counter_app.ca import CertificateRecord
 from counter_app.domain.applications import ApplicationItem, check_application_item
 from counter_app.domain.errors import CounterError, ValidationError
-from counter_app.domain.fees import SettlementForm
+from counter_app.domain.fees import KeyAlgorithm, SettlementForm
 from counter_app.domain.lifecycle import Transition, check_transition
 from counter_app.domain.policy import Action
 from counter_app.domain.subscribers import (
@@ -249,6 +249,10 @@ class _Replacing:
                 items=_in_certificate(ctx, items),
             )
             check_issuable(ctx, subject, cert_type.profile)
+            if KeyAlgorithm(algorithm).is_dual:
+                from counter_app.services.sm2_pair import check_dual_ready
+
+                check_dual_ready(ctx.signing, ctx.tokens)
         return Plan(
             certificate_type=cert_type.code,
             subscriber=subscriber,
@@ -296,18 +300,28 @@ class _Replacing:
             items=_in_certificate(ctx, items),
         )
         ends = dt.datetime.fromisoformat(plan.details["old_not_after"]) if keep_term else None
-        issued = fulfil(
-            job,
-            spec=key_spec(plan.key_algorithm),
-            subject=subject,
-            profile=cert_type.profile,
-            not_after=ends,
-        )
+        if KeyAlgorithm(plan.key_algorithm).is_dual:
+            # An SM2 pair is replaced by a pair; superseding the old signing certificate below
+            # revokes its encryption partner too (the KMC keeps the old key for recovery).
+            from counter_app.services.sm2_pair import fulfil_pair_job
+
+            pair = fulfil_pair_job(job, subject=subject, profile=cert_type.profile, not_after=ends)
+            issued, encryption_serial = pair.signing, pair.encryption.serial_hex
+        else:
+            encryption_serial = None
+            issued = fulfil(
+                job,
+                spec=key_spec(plan.key_algorithm),
+                subject=subject,
+                profile=cert_type.profile,
+                not_after=ends,
+            )
         supersede(ctx, plan.old_serial, job.operator)
         _carry_items(ctx, job.application_id, issued.serial_hex, items)
         if self.action is not Action.REISSUE and plan.old_serial:
             drop_old_key(job.token, plan.old_serial)
-        return EnrollmentResult.of(job, issued)
+        result = EnrollmentResult.of(job, issued)
+        return dataclasses.replace(result, encryption_serial=encryption_serial)
 
     def undo(self, job: Job) -> bool:
         return undo(job.ctx, job.application_id, job.token, job.operator)

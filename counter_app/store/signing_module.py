@@ -11,6 +11,7 @@ from counter_app.ca.authority import CAKeys, CertificateAuthority
 from counter_app.ca.errors import CAError
 from counter_app.ca.hierarchy import CAFiles, CASettings
 from counter_app.ca.profiles import CAUrls, load_profiles
+from counter_app.ca.signing import IssuerKey
 from counter_app.config import Config, resource_path
 from counter_app.store.certificates import SQLCertificateRepository
 from counter_app.store.db import Store
@@ -35,6 +36,8 @@ def open_signing_module(
     """
     files = CAFiles.in_data_dir(config.data_dir)
     settings = files.load_settings()
+    issuing_key: IssuerKey
+    responder_key: IssuerKey
     if settings.key_storage == "hsm":
         if hsm_keys is None:
             raise CAError(detail="the CA keys are in an HSM but no HSM access was given")

@@ -67,13 +67,24 @@ def test_ca_imports_neither_token_nor_store() -> None:
     assert offenders == []
 
 
+def test_kmc_imports_neither_token_nor_store_nor_services() -> None:
+    # The KMC is the signing side's, like ca/: handed its files, it reaches nothing above.
+    offenders = [
+        f"{p.relative_to(PACKAGE)}: {m}"
+        for p in _modules("kmc")
+        for m in _imports(p)
+        if m.startswith(("counter_app.token", "counter_app.store", "counter_app.services"))
+    ]
+    assert offenders == []
+
+
 def test_lower_layers_never_import_front_ends() -> None:
     front = ("counter_app.gui", "counter_app.cli", "counter_app.server")
     lower = [
         p
         for p in _modules()
         if p.relative_to(PACKAGE).parts[0]
-        in ("domain", "store", "token", "ca", "services", "documents")
+        in ("domain", "store", "token", "ca", "kmc", "services", "documents")
     ]
     offenders = [
         f"{p.relative_to(PACKAGE)}: {m}" for p in lower for m in _imports(p) if m.startswith(front)
