@@ -32,6 +32,7 @@ from counter_app.domain.errors import CounterError, ValidationError
 from counter_app.domain.fees import Payment, SettlementForm, Waiver
 from counter_app.domain.policy import Action
 from counter_app.services import daybook
+from counter_app.services.certificates import CertificateView, list_certificates
 from counter_app.services.context import ServiceContext
 from counter_app.services.numbers import next_number
 from counter_app.services.pipeline import (
@@ -56,7 +57,7 @@ from counter_app.services.records import (
 from counter_app.services.replace import RenewService, ReplaceRequest
 from counter_app.services.tokens import TokenChoice
 from counter_app.store import audit
-from counter_app.store.counter import ApplicationRow, PaymentRow, RefundRow
+from counter_app.store.counter import ApplicationRow, PaymentRow, RefundRow, SubscriberRow
 
 BATCH_SERVICE = "batch_renew"
 MAX_BATCH = 50
@@ -136,6 +137,48 @@ class BatchRequest:
         if len(set(serials)) != len(serials):
             raise BadBatch("batch", reason_zh="证书重复", reason_en="a certificate is repeated")
         return cls(tuple(items), {i.serial: pin for i in items}, settlement, key_algorithm)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a subscriber may renew
+
+
+RENEWAL_WINDOW_DAYS = 30
+
+
+def renewable_for(ctx: ServiceContext, text: str) -> list[CertificateView]:
+    """The live certificates in the renewal window of the subscribers matching ``text`` (a name
+    or the end of an identity number) and, for a unit, of its devices."""
+    views = list_certificates(ctx, subscriber=text, expiring_within_days=RENEWAL_WINDOW_DAYS)
+    with ctx.store.session() as session:
+        usccs = [
+            identity.removeprefix("uscc:")
+            for identity in session.execute(
+                select(SubscriberRow.identity).where(
+                    SubscriberRow.kind == "unit",
+                    SubscriberRow.name.contains(text, autoescape=True)
+                    | SubscriberRow.identity.endswith(text.upper(), autoescape=True),
+                )
+            ).scalars()
+        ]
+        devices = {
+            row_id
+            for uscc in usccs
+            for row_id in session.execute(
+                select(SubscriberRow.id).where(
+                    SubscriberRow.kind == "device",
+                    SubscriberRow.identity.startswith(f"device:{uscc}:", autoescape=True),
+                )
+            ).scalars()
+        }
+    if devices:
+        seen = {v.serial for v in views}
+        views += [
+            v
+            for v in list_certificates(ctx, expiring_within_days=RENEWAL_WINDOW_DAYS)
+            if v.subscriber_id in devices and v.serial not in seen
+        ]
+    return views
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,6 +342,13 @@ def renew_item(
     own failure (it is the outcome, with its share refunded)."""
     share = dict((i.serial, fee) for i, fee in batch.shares)[item.serial]
     return _renew_one(ctx, batch, operators, item, pin, share)
+
+
+def skip_item(ctx: ServiceContext, batch: OpenBatch, item: BatchItem, reason: str) -> ItemOutcome:
+    """The subscriber did not bring this certificate's token after all: its share back."""
+    share = dict((i.serial, fee) for i, fee in batch.shares)[item.serial]
+    refund = refund_share(ctx, batch.batch_id, batch.batch_id, share, f"{item.serial}: {reason}")
+    return ItemOutcome(item.serial, "failed", share, refund_number=refund, error=reason)
 
 
 def finish_batch(
