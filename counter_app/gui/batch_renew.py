@@ -73,6 +73,10 @@ class BatchRenewPage(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(
             0, QHeaderView.ResizeMode.ResizeToContents
         )
+        # Ticking a certificate in or out of the batch changes the total shown.
+        self.table.itemChanged.connect(
+            lambda item: self._quote() if item.column() == 0 and self.open_batch is None else None
+        )
         layout.addWidget(self.table)
 
         pay = QHBoxLayout()
@@ -85,6 +89,8 @@ class BatchRenewPage(QWidget):
         ):
             self.method_combo.addItem(text, key)
         pay.addWidget(self.method_combo)
+        self.total_label = QLabel()
+        pay.addWidget(self.total_label)
         pay.addWidget(QLabel(self.tr("Tendered (yuan)")))
         self.tendered_edit = QLineEdit()
         pay.addWidget(self.tendered_edit)
@@ -202,6 +208,7 @@ class BatchRenewPage(QWidget):
 
     def _found(self, views: list[CertificateView]) -> None:
         self.found = views
+        self.table.blockSignals(True)
         self.table.setRowCount(len(views))
         for row, view in enumerate(views):
             serial = QTableWidgetItem(view.serial)
@@ -211,9 +218,27 @@ class BatchRenewPage(QWidget):
             self.table.setItem(row, 1, QTableWidgetItem(view.subscriber_name or ""))
             self.table.setItem(row, 2, QTableWidgetItem(f"{view.not_after.astimezone():%Y-%m-%d}"))
             self.table.setItem(row, 3, QTableWidgetItem(view.token_serial or ""))
+        self.table.blockSignals(False)
         if not views:
             self._say(self.tr("No certificate of this subscriber is due for renewal."))
+        else:
+            self._quote()
         self._update()
+
+    def _items(self) -> list[BatchItem]:
+        return [
+            BatchItem(v.serial, TokenChoice(serial=v.token_serial, label=None))
+            for v in self._chosen()
+            if v.token_serial
+        ]
+
+    def _quote(self) -> None:
+        ctx = self.context.service_context()
+
+        def shown(total: int) -> None:
+            self.total_label.setText(self.tr("Total ¥ %1").replace("%1", signed_yuan(total)))
+
+        self._call(batch.quote, ctx, self._items(), on_done=shown, token=False)
 
     def approve(self) -> None:
         """One review for the whole batch: a reviewer signs in, then the payment is taken."""
@@ -224,11 +249,7 @@ class BatchRenewPage(QWidget):
     def _take_payment(self) -> None:
         assert self.dialog is not None
         ctx = self.context.service_context()
-        items = [
-            BatchItem(v.serial, TokenChoice(serial=v.token_serial, label=None))
-            for v in self._chosen()
-            if v.token_serial
-        ]
+        items = self._items()
         method = str(self.method_combo.currentData())
         settlement = SettlementForm(method=method, tendered=self.tendered_edit.text() or None)
         operators = Operators(maker=self.context.clerk(), second=self.dialog.reviewer)

@@ -291,6 +291,15 @@ class OpenBatch:
     key_algorithm: str | None = None
 
 
+def quote(ctx: ServiceContext, items: Sequence[BatchItem]) -> int:
+    """The total the batch will charge, with every certificate's checks (nothing written)."""
+    if not items:
+        return 0
+    plans = [(item, _item_plan(ctx, item, None)) for item in items]
+    _payer(ctx, plans)
+    return sum(plan.fee or 0 for _, plan in plans)
+
+
 def start_batch(
     ctx: ServiceContext,
     items: Sequence[BatchItem],

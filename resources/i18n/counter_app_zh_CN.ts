@@ -128,6 +128,10 @@
         <translation>该订户没有处于更新期内的证书。</translation>
     </message>
     <message>
+        <source>Total ¥ %1</source>
+        <translation>合计 ¥ %1</translation>
+    </message>
+    <message>
         <source>Paid ¥ %1 (receipt %2, change ¥ %3).</source>
         <translation>已收费 ¥ %1（收据 %2，找零 ¥ %3）。</translation>
     </message>

@@ -52,6 +52,8 @@ def test_batch_page_renews_one_and_refunds_the_skipped_share(
     type_text(page.search_edit, "太原市某某科技有限公司")
     click(page.search_button)
     wait_until(lambda: len(page.found) == 2)
+    wait_until(lambda: page.total_label.text() != "")
+    assert page.total_label.text() == "Total ¥ 650.00"
     page.method_combo.setCurrentIndex(page.method_combo.findData("card"))
     _approved_and_paid(page)
     assert page.open_batch is not None and page.open_batch.fee_fen == 25000 + 40000
