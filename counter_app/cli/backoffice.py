@@ -257,7 +257,8 @@ def stock_list(app: AppContext, status: str | None, as_json: bool) -> None:
     tokens = stock.list_stock(ctx, status)
     levels = stock.levels(ctx)
     threshold = stock.low_threshold(ctx)
-    low = levels["in-stock"] < threshold
+    # Only an RA that keeps stock (any token received) is warned.
+    low = sum(levels.values()) > 0 and levels["in-stock"] < threshold
     if as_json:
         _emit(
             {
@@ -271,7 +272,8 @@ def stock_list(app: AppContext, status: str | None, as_json: bool) -> None:
     for t in tokens:
         click.echo(f"{t.serial}\t{t.status}\t{t.batch}\t{t.application_id or ''}")
     zh = _zh(app)
-    summary = "  ".join(f"{k} {v}" for k, v in levels.items())
+    names = _STOCK_ZH if zh else {}
+    summary = "  ".join(f"{names.get(k, k)} {v}" for k, v in levels.items())
     click.echo(("库存：" if zh else "stock: ") + summary)
     if low:
         click.echo(
@@ -280,6 +282,15 @@ def stock_list(app: AppContext, status: str | None, as_json: bool) -> None:
             else f"fewer than {threshold} tokens in stock: order more",
             err=True,
         )
+
+
+_STOCK_ZH = {
+    "in-stock": "在库",
+    "issued": "已发放",
+    "returned": "已退回",
+    "faulty": "故障",
+    "lost": "遗失",
+}
 
 
 @stock_group.command("mark")

@@ -32,6 +32,7 @@ from counter_app.domain.errors import CounterError, ValidationError
 from counter_app.domain.fees import Payment, SettlementForm, Waiver
 from counter_app.domain.policy import Action
 from counter_app.services import daybook
+from counter_app.services.certificates import CertificateView, list_certificates
 from counter_app.services.context import ServiceContext
 from counter_app.services.numbers import next_number
 from counter_app.services.pipeline import (
@@ -56,7 +57,7 @@ from counter_app.services.records import (
 from counter_app.services.replace import RenewService, ReplaceRequest
 from counter_app.services.tokens import TokenChoice
 from counter_app.store import audit
-from counter_app.store.counter import ApplicationRow, PaymentRow, RefundRow
+from counter_app.store.counter import ApplicationRow, PaymentRow, RefundRow, SubscriberRow
 
 BATCH_SERVICE = "batch_renew"
 MAX_BATCH = 50
@@ -136,6 +137,48 @@ class BatchRequest:
         if len(set(serials)) != len(serials):
             raise BadBatch("batch", reason_zh="证书重复", reason_en="a certificate is repeated")
         return cls(tuple(items), {i.serial: pin for i in items}, settlement, key_algorithm)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a subscriber may renew
+
+
+RENEWAL_WINDOW_DAYS = 30
+
+
+def renewable_for(ctx: ServiceContext, text: str) -> list[CertificateView]:
+    """The live certificates in the renewal window of the subscribers matching ``text`` (a name
+    or the end of an identity number) and, for a unit, of its devices."""
+    views = list_certificates(ctx, subscriber=text, expiring_within_days=RENEWAL_WINDOW_DAYS)
+    with ctx.store.session() as session:
+        usccs = [
+            identity.removeprefix("uscc:")
+            for identity in session.execute(
+                select(SubscriberRow.identity).where(
+                    SubscriberRow.kind == "unit",
+                    SubscriberRow.name.contains(text, autoescape=True)
+                    | SubscriberRow.identity.endswith(text.upper(), autoescape=True),
+                )
+            ).scalars()
+        ]
+        devices = {
+            row_id
+            for uscc in usccs
+            for row_id in session.execute(
+                select(SubscriberRow.id).where(
+                    SubscriberRow.kind == "device",
+                    SubscriberRow.identity.startswith(f"device:{uscc}:", autoescape=True),
+                )
+            ).scalars()
+        }
+    if devices:
+        seen = {v.serial for v in views}
+        views += [
+            v
+            for v in list_certificates(ctx, expiring_within_days=RENEWAL_WINDOW_DAYS)
+            if v.subscriber_id in devices and v.serial not in seen
+        ]
+    return views
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,18 +277,47 @@ def _lines(ctx: ServiceContext, plans: Sequence[tuple[BatchItem, Plan]]) -> list
     return lines
 
 
-def renew_batch(ctx: ServiceContext, request: BatchRequest, operators: Operators) -> BatchResult:
-    """Plan all, take one payment, then renew each certificate in turn."""
-    plans = [(item, _item_plan(ctx, item, request.key_algorithm)) for item in request.items]
+@dataclass(frozen=True)
+class OpenBatch:
+    """A batch whose payment is recorded; its certificates are renewed one by one (the GUI
+    asks for each token in turn between two calls of :func:`renew_item`)."""
+
+    batch_id: str
+    receipt_number: str | None
+    fee_fen: int
+    change_fen: int
+    maker: str
+    shares: tuple[tuple[BatchItem, int], ...]
+    key_algorithm: str | None = None
+
+
+def quote(ctx: ServiceContext, items: Sequence[BatchItem]) -> int:
+    """The total the batch will charge, with every certificate's checks (nothing written)."""
+    if not items:
+        return 0
+    plans = [(item, _item_plan(ctx, item, None)) for item in items]
+    _payer(ctx, plans)
+    return sum(plan.fee or 0 for _, plan in plans)
+
+
+def start_batch(
+    ctx: ServiceContext,
+    items: Sequence[BatchItem],
+    settlement: SettlementForm,
+    operators: Operators,
+    key_algorithm: str | None = None,
+) -> OpenBatch:
+    """Plan every certificate, authorise once, settle and record the one payment of the total.
+    Raises before anything is written on any refusal."""
+    plans = [(item, _item_plan(ctx, item, key_algorithm)) for item in items]
     payer = _payer(ctx, plans)
     total = sum(plan.fee or 0 for _, plan in plans)
-    settlement = request.settlement.settle(total)
     types = {plan.certificate_type for _, plan in plans}
     batch_plan = dataclasses.replace(
         payer,
         certificate_type=types.pop() if len(types) == 1 else "mixed",
         fee=total,
-        settlement=settlement,
+        settlement=settlement.settle(total),
         token=None,
         old_serial=None,
         key_algorithm=None,
@@ -260,12 +332,51 @@ def renew_batch(ctx: ServiceContext, request: BatchRequest, operators: Operators
     auth = _authorise(Action.RENEW, current_actors(ctx.store, operators), batch_plan)
     settled = _settle(batch_plan, auth)
     batch_id, receipt = _record_batch(ctx, batch_plan, auth.maker, auth.second, settled)
-    outcomes = []
-    for item, plan in plans:
-        outcomes.append(_renew_one(ctx, request, operators, batch_id, item, plan.fee or 0))
-    _close_batch(ctx, batch_id, auth.maker, outcomes)
     change = settled.change_due if isinstance(settled, Payment) else 0
-    return BatchResult(batch_id, receipt, total, change, tuple(outcomes))
+    return OpenBatch(
+        batch_id,
+        receipt,
+        total,
+        change,
+        auth.maker,
+        tuple((item, plan.fee or 0) for item, plan in plans),
+        key_algorithm,
+    )
+
+
+def renew_item(
+    ctx: ServiceContext, batch: OpenBatch, item: BatchItem, pin: str, operators: Operators
+) -> ItemOutcome:
+    """Renew one certificate of an open batch on its token; never raises for the certificate's
+    own failure (it is the outcome, with its share refunded)."""
+    share = dict((i.serial, fee) for i, fee in batch.shares)[item.serial]
+    return _renew_one(ctx, batch, operators, item, pin, share)
+
+
+def skip_item(ctx: ServiceContext, batch: OpenBatch, item: BatchItem, reason: str) -> ItemOutcome:
+    """The subscriber did not bring this certificate's token after all: its share back."""
+    share = dict((i.serial, fee) for i, fee in batch.shares)[item.serial]
+    refund = refund_share(ctx, batch.batch_id, batch.batch_id, share, f"{item.serial}: {reason}")
+    return ItemOutcome(item.serial, "failed", share, refund_number=refund, error=reason)
+
+
+def finish_batch(
+    ctx: ServiceContext, batch: OpenBatch, outcomes: Sequence[ItemOutcome]
+) -> BatchResult:
+    _close_batch(ctx, batch.batch_id, batch.maker, outcomes)
+    return BatchResult(
+        batch.batch_id, batch.receipt_number, batch.fee_fen, batch.change_fen, tuple(outcomes)
+    )
+
+
+def renew_batch(ctx: ServiceContext, request: BatchRequest, operators: Operators) -> BatchResult:
+    """Plan all, take one payment, then renew each certificate in turn."""
+    batch = start_batch(ctx, request.items, request.settlement, operators, request.key_algorithm)
+    outcomes = [
+        renew_item(ctx, batch, item, request.pins[item.serial], operators)
+        for item, _ in batch.shares
+    ]
+    return finish_batch(ctx, batch, outcomes)
 
 
 def _record_batch(
@@ -313,19 +424,14 @@ def _record_batch(
 
 def _renew_one(
     ctx: ServiceContext,
-    request: BatchRequest,
+    batch: OpenBatch,
     operators: Operators,
-    batch_id: str,
     item: BatchItem,
+    pin: str,
     share: int,
 ) -> ItemOutcome:
-    child = ReplaceRequest(
-        item.serial,
-        item.token,
-        request.pins[item.serial],
-        SettlementForm(),
-        request.key_algorithm,
-    )
+    batch_id = batch.batch_id
+    child = ReplaceRequest(item.serial, item.token, pin, SettlementForm(), batch.key_algorithm)
     try:
         result = run(ctx, BatchRenewService(batch_id, share), child, operators)
     except ServiceInterrupted as exc:

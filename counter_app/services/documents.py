@@ -93,11 +93,14 @@ def _service_zh(service: str) -> str:
     try:
         return Service(service).zh
     except ValueError:
-        return service
+        # A batch renewal's payment (services/batch.py): its lines name each certificate.
+        return {"batch_renew": "批量证书密钥更新"}.get(service, service)
 
 
 def _type_zh(ctx: ServiceContext, code: str) -> str:
     cert_type = ctx.fee_table.types.get(code)
+    if cert_type is None and code == "mixed":
+        return "多种（见收费明细）"  # a batch renewal of several certificate types
     return cert_type.name_zh if cert_type else code
 
 

@@ -89,6 +89,101 @@
     </message>
 </context>
 <context>
+    <name>BatchRenewPage</name>
+    <message>
+        <source>Batch renewal</source>
+        <translation>批量更新</translation>
+    </message>
+    <message>
+        <source>Unit name or USCC</source>
+        <translation>单位名称或统一社会信用代码</translation>
+    </message>
+    <message>
+        <source>&amp;Find</source>
+        <translation>查找(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Serial</source>
+        <translation>序列号</translation>
+    </message>
+    <message>
+        <source>Subscriber</source>
+        <translation>订户</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>到期日</translation>
+    </message>
+    <message>
+        <source>Token</source>
+        <translation>证书介质</translation>
+    </message>
+    <message>
+        <source>Payment</source>
+        <translation>收费方式</translation>
+    </message>
+    <message>
+        <source>Cash</source>
+        <translation>现金</translation>
+    </message>
+    <message>
+        <source>Card</source>
+        <translation>刷卡</translation>
+    </message>
+    <message>
+        <source>Transfer</source>
+        <translation>转账</translation>
+    </message>
+    <message>
+        <source>Tendered (yuan)</source>
+        <translation>实收（元）</translation>
+    </message>
+    <message>
+        <source>Approve and &amp;take payment</source>
+        <translation>审核并收费(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Token PIN</source>
+        <translation>介质PIN码</translation>
+    </message>
+    <message>
+        <source>&amp;Renew this one</source>
+        <translation>更新此张(&amp;R)</translation>
+    </message>
+    <message>
+        <source>S&amp;kip (refund its share)</source>
+        <translation>跳过并退还该张费用(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Insert token %1 for certificate %2 (¥ %3).</source>
+        <translation>请插入介质 %1，更新证书 %2（¥ %3）。</translation>
+    </message>
+    <message>
+        <source>No certificate of this subscriber is due for renewal.</source>
+        <translation>该订户没有处于更新期内的证书。</translation>
+    </message>
+    <message>
+        <source>Total ¥ %1</source>
+        <translation>合计 ¥ %1</translation>
+    </message>
+    <message>
+        <source>Paid ¥ %1 (receipt %2, change ¥ %3).</source>
+        <translation>已收费 ¥ %1（收据 %2，找零 ¥ %3）。</translation>
+    </message>
+    <message>
+        <source>Renewed: %1.</source>
+        <translation>已更新：%1。</translation>
+    </message>
+    <message>
+        <source>Not renewed: %1 (refund %2). %3</source>
+        <translation>未更新：%1（退款 %2）。%3</translation>
+    </message>
+    <message>
+        <source>Batch done: %1 of %2 renewed, ¥ %3 refunded.</source>
+        <translation>批量更新完成：共 %2 张，已更新 %1 张，退款 ¥ %3。</translation>
+    </message>
+</context>
+<context>
     <name>CertificateForm</name>
     <message>
         <source>Certificate &amp;serial:</source>

@@ -216,3 +216,30 @@ def test_a_day_with_a_service_in_progress_cannot_be_closed(counter: Counter) -> 
     with pytest.raises(daybook.ServicesInProgress) as info:
         daybook.close_day(counter.ctx, counter.people["sup1"], day, 10000)
     assert "recover" in info.value.message("en")
+
+
+def test_a_refund_after_midnight_belongs_to_the_next_day(counter: Counter) -> None:
+    """Paid at 23:30 Shanghai time, interrupted, rolled back by recovery at 00:30: the receipt
+    is the first day's, the refund the second's, and the period adds up over both."""
+    from counter_app.services import recovery, reports
+    from counter_app.services.pipeline import ServiceInterrupted
+    from counter_app.token.errors import TokenRemoved
+    from tests.unit.services.fakes import USER_PIN
+
+    day = at_ten_in_shanghai(counter)
+    counter.clock.advance(hours=13, minutes=30)  # 23:30
+    device = counter.tokens.add("SUB1")
+    device.fail_write = TokenRemoved()
+    with pytest.raises(ServiceInterrupted):
+        counter.enroll(label="SUB1")
+    device.fail_write = None
+    counter.clock.advance(hours=1)  # 00:30 the next day
+    recovery.recover(counter.ctx, USER_PIN, rollback=True, operator="clerk1")
+    first = daybook.day_report(counter.ctx, day).to_json()
+    second = daybook.day_report(counter.ctx, day + dt.timedelta(days=1)).to_json()
+    assert (first["collected_fen"]["cash"], first["refunded_fen"]) == (10000, 0)
+    assert (second["collected_fen"]["cash"], second["refunded_fen"]) == (0, 10000)
+    assert second["expected_cash_fen"] == -10000  # cash left the till that day
+    period = reports.period_report(counter.ctx, day, day + dt.timedelta(days=1)).to_json()
+    assert period["total"]["net_fen"] == 0
+    assert [d["net_fen"] for d in period["days"]] == [10000, -10000]

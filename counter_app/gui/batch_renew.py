@@ -1,0 +1,341 @@
+"""批量更新 — the batch renewal page: a unit's certificates in the renewal window are listed, the
+clerk ticks those to renew, a reviewer approves once, the total is paid once, then each token is
+inserted in turn and renewed (or skipped, its share refunded).
+
+The page only collects and shows; :mod:`counter_app.services.batch` plans, checks, records and
+refunds. Database work runs on the pool, token work on the token lane. Not registered in the
+main window here; the window's navigation adds it with :func:`make_batch_page`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter_app.domain.daybook import signed_yuan
+from counter_app.domain.fees import SettlementForm
+from counter_app.gui.context import GuiContext
+from counter_app.gui.errors import describe
+from counter_app.gui.pages.reviewer import ReviewerDialog
+from counter_app.services import batch, certificates
+from counter_app.services.batch import BatchItem, ItemOutcome, OpenBatch
+from counter_app.services.certificates import CertificateView
+from counter_app.services.pipeline import Operators
+from counter_app.services.tokens import TokenChoice
+
+ERROR_STYLE = "color: #b00020;"
+OK_STYLE = "color: #1b5e20;"
+
+
+class BatchRenewPage(QWidget):
+    def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.found: list[CertificateView] = []
+        self.open_batch: OpenBatch | None = None
+        self.outcomes: list[ItemOutcome] = []
+        self.dialog: ReviewerDialog | None = None
+        self._busy = False
+        layout = QVBoxLayout(self)
+        title = QLabel(self.tr("Batch renewal"))
+        title.setStyleSheet("font-size: 20pt;")
+        layout.addWidget(title)
+
+        search = QHBoxLayout()
+        search.addWidget(QLabel(self.tr("Unit name or USCC")))
+        self.search_edit = QLineEdit()
+        self.search_edit.returnPressed.connect(self.search)
+        search.addWidget(self.search_edit)
+        self.search_button = QPushButton(self.tr("&Find"))
+        self.search_button.clicked.connect(self.search)
+        search.addWidget(self.search_button)
+        layout.addLayout(search)
+
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("Serial"), self.tr("Subscriber"), self.tr("Expires"), self.tr("Token")]
+        )
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents
+        )
+        # Ticking a certificate in or out of the batch changes the total shown.
+        self.table.itemChanged.connect(
+            lambda item: self._quote() if item.column() == 0 and self.open_batch is None else None
+        )
+        layout.addWidget(self.table)
+
+        pay = QHBoxLayout()
+        pay.addWidget(QLabel(self.tr("Payment")))
+        self.method_combo = QComboBox()
+        for key, text in (
+            ("cash", self.tr("Cash")),
+            ("card", self.tr("Card")),
+            ("transfer", self.tr("Transfer")),
+        ):
+            self.method_combo.addItem(text, key)
+        pay.addWidget(self.method_combo)
+        self.total_label = QLabel()
+        pay.addWidget(self.total_label)
+        pay.addWidget(QLabel(self.tr("Tendered (yuan)")))
+        self.tendered_edit = QLineEdit()
+        pay.addWidget(self.tendered_edit)
+        self.start_button = QPushButton(self.tr("Approve and &take payment"))
+        self.start_button.clicked.connect(self.approve)
+        pay.addWidget(self.start_button)
+        layout.addLayout(pay)
+
+        turn = QHBoxLayout()
+        self.turn_label = QLabel()
+        self.turn_label.setWordWrap(True)
+        turn.addWidget(self.turn_label, 1)
+        self.pin_edit = QLineEdit()
+        self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin_edit.setPlaceholderText(self.tr("Token PIN"))
+        turn.addWidget(self.pin_edit)
+        self.renew_button = QPushButton(self.tr("&Renew this one"))
+        self.renew_button.clicked.connect(self.renew_current)
+        turn.addWidget(self.renew_button)
+        self.skip_button = QPushButton(self.tr("S&kip (refund its share)"))
+        self.skip_button.clicked.connect(self.skip_current)
+        turn.addWidget(self.skip_button)
+        layout.addLayout(turn)
+
+        self.message_label = QLabel()
+        self.message_label.setWordWrap(True)
+        layout.addWidget(self.message_label)
+        self._update()
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.message_label.setStyleSheet(ERROR_STYLE if error else OK_STYLE)
+        self.message_label.setText(text)
+
+    def _call(
+        self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None], token: bool
+    ) -> None:
+        self._busy = True
+        self._update()
+
+        def done(result: Any) -> None:
+            self._busy = False
+            on_done(result)
+            self._update()
+
+        def failed(exc: BaseException) -> None:
+            self._busy = False
+            self._say(describe(exc), error=True)
+            self._update()
+
+        runner = self.context.runner
+        submit = runner.run_token if token else runner.run
+        submit(fn, *args, on_done=done, on_error=failed)
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def _chosen(self) -> list[CertificateView]:
+        return [
+            view
+            for row, view in enumerate(self.found)
+            if (item := self.table.item(row, 0)) is not None
+            and item.checkState() == Qt.CheckState.Checked
+        ]
+
+    def _pending(self) -> list[tuple[BatchItem, int]]:
+        if self.open_batch is None:
+            return []
+        done = {o.serial for o in self.outcomes}
+        return [(i, fee) for i, fee in self.open_batch.shares if i.serial not in done]
+
+    def _update(self) -> None:
+        idle = not self._busy
+        started = self.open_batch is not None
+        pending = self._pending()
+        self.search_button.setEnabled(idle and not started)
+        self.start_button.setEnabled(idle and not started and bool(self.found))
+        self.renew_button.setEnabled(idle and bool(pending))
+        self.skip_button.setEnabled(idle and bool(pending))
+        self.pin_edit.setEnabled(idle and bool(pending))
+        if pending:
+            item, fee = pending[0]
+            token = item.token.serial or item.token.label or ""
+            self.turn_label.setText(
+                self.tr("Insert token %1 for certificate %2 (¥ %3).")
+                .replace("%1", token)
+                .replace("%2", item.serial)
+                .replace("%3", signed_yuan(fee))
+            )
+        elif not started:
+            self.turn_label.setText("")
+
+    # -- steps ----------------------------------------------------------------------------------
+    def search(self) -> None:
+        text = self.search_edit.text().strip()
+        if not text:
+            return
+        ctx = self.context.service_context()
+        reader = self.context.clerk().name
+
+        def run() -> list[CertificateView]:
+            views = batch.renewable_for(ctx, text)
+            certificates.record_read(
+                ctx,
+                reader,
+                "certificate_list",
+                "certificates",
+                subscriber=text,
+                serials=[v.serial for v in views],
+            )
+            return views
+
+        self._call(run, on_done=self._found, token=False)
+
+    def _found(self, views: list[CertificateView]) -> None:
+        self.found = views
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(views))
+        for row, view in enumerate(views):
+            serial = QTableWidgetItem(view.serial)
+            serial.setFlags(serial.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            serial.setCheckState(Qt.CheckState.Checked)
+            self.table.setItem(row, 0, serial)
+            self.table.setItem(row, 1, QTableWidgetItem(view.subscriber_name or ""))
+            self.table.setItem(row, 2, QTableWidgetItem(f"{view.not_after.astimezone():%Y-%m-%d}"))
+            self.table.setItem(row, 3, QTableWidgetItem(view.token_serial or ""))
+        self.table.blockSignals(False)
+        if not views:
+            self._say(self.tr("No certificate of this subscriber is due for renewal."))
+        else:
+            self._quote()
+        self._update()
+
+    def _items(self) -> list[BatchItem]:
+        return [
+            BatchItem(v.serial, TokenChoice(serial=v.token_serial, label=None))
+            for v in self._chosen()
+            if v.token_serial
+        ]
+
+    def _quote(self) -> None:
+        ctx = self.context.service_context()
+
+        def shown(total: int) -> None:
+            self.total_label.setText(self.tr("Total ¥ %1").replace("%1", signed_yuan(total)))
+
+        self._call(batch.quote, ctx, self._items(), on_done=shown, token=False)
+
+    def approve(self) -> None:
+        """One review for the whole batch: a reviewer signs in, then the payment is taken."""
+        self.dialog = ReviewerDialog(self.context, self.context.clerk().name, self)
+        self.dialog.accepted.connect(self._take_payment)
+        self.dialog.open()
+
+    def _take_payment(self) -> None:
+        assert self.dialog is not None
+        ctx = self.context.service_context()
+        items = self._items()
+        method = str(self.method_combo.currentData())
+        settlement = SettlementForm(method=method, tendered=self.tendered_edit.text() or None)
+        operators = Operators(maker=self.context.clerk(), second=self.dialog.reviewer)
+        self._operators = operators
+
+        def started(open_batch: OpenBatch) -> None:
+            self.open_batch = open_batch
+            self._say(
+                self.tr("Paid ¥ %1 (receipt %2, change ¥ %3).")
+                .replace("%1", signed_yuan(open_batch.fee_fen))
+                .replace("%2", open_batch.receipt_number or "—")
+                .replace("%3", signed_yuan(open_batch.change_fen))
+            )
+
+        self._call(
+            batch.start_batch, ctx, items, settlement, operators, on_done=started, token=False
+        )
+
+    def renew_current(self) -> None:
+        pending = self._pending()
+        if not pending or self.open_batch is None:
+            return
+        item = pending[0][0]
+        pin = self.pin_edit.text()
+        # The PIN leaves its field before the worker starts and is never kept.
+        self.pin_edit.clear()
+        ctx = self.context.service_context()
+        self._call(
+            batch.renew_item,
+            ctx,
+            self.open_batch,
+            item,
+            pin,
+            self._operators,
+            on_done=self._item_done,
+            token=True,
+        )
+
+    def skip_current(self) -> None:
+        pending = self._pending()
+        if not pending or self.open_batch is None:
+            return
+        ctx = self.context.service_context()
+        self._call(
+            batch.skip_item,
+            ctx,
+            self.open_batch,
+            pending[0][0],
+            "skipped at the counter",
+            on_done=self._item_done,
+            token=False,
+        )
+
+    def _item_done(self, outcome: ItemOutcome) -> None:
+        self.outcomes.append(outcome)
+        if outcome.result == "renewed":
+            self._say(self.tr("Renewed: %1.").replace("%1", outcome.serial))
+        else:
+            self._say(
+                self.tr("Not renewed: %1 (refund %2). %3")
+                .replace("%1", outcome.serial)
+                .replace("%2", outcome.refund_number or "—")
+                .replace("%3", outcome.error or ""),
+                error=True,
+            )
+        if not self._pending() and self.open_batch is not None:
+            ctx = self.context.service_context()
+            self._call(
+                batch.finish_batch,
+                ctx,
+                self.open_batch,
+                list(self.outcomes),
+                on_done=self._finished,
+                token=False,
+            )
+
+    def _finished(self, result: batch.BatchResult) -> None:
+        self.result = result
+        renewed = sum(1 for o in result.outcomes if o.result == "renewed")
+        self.turn_label.setText(
+            self.tr("Batch done: %1 of %2 renewed, ¥ %3 refunded.")
+            .replace("%1", str(renewed))
+            .replace("%2", str(len(result.outcomes)))
+            .replace("%3", signed_yuan(result.refunded_fen))
+        )
+
+
+def make_batch_page(context: GuiContext) -> QWidget:
+    return BatchRenewPage(context)
