@@ -22,12 +22,12 @@ from counter_app.ca.keys import check_public_key, csr_public_key, verify_csr_sig
 from counter_app.ca.model import (
     CertificateRecord,
     CertificateRepository,
-    CertificateStatus,
     CRLSnapshot,
     IssuedCertificate,
     IssueRequest,
     PendingCertificate,
     PublishedCRL,
+    RecordStatus,
     RevocationReason,
     StatusChange,
     SubjectInfo,
@@ -47,10 +47,10 @@ from counter_app.ca.subject_rules import check_request
 log = logging.getLogger(__name__)
 BACKDATE = dt.timedelta(minutes=1)  # tolerate relying parties whose clocks run a little slow
 _STATE = {
-    CertificateStatus.PENDING: ("待签发", "pending"),
-    CertificateStatus.GOOD: ("有效", "valid"),
-    CertificateStatus.HOLD: ("挂起", "on hold"),
-    CertificateStatus.REVOKED: ("已吊销", "revoked"),
+    RecordStatus.PENDING: ("待签发", "pending"),
+    RecordStatus.GOOD: ("有效", "valid"),
+    RecordStatus.HOLD: ("挂起", "on hold"),
+    RecordStatus.REVOKED: ("已吊销", "revoked"),
 }
 _ACTION = {
     "hold": ("挂起", "put on hold"),
@@ -102,6 +102,19 @@ class CertificateAuthority:
             responder_key=keys.responder_key,
             lookup=repository.get,
             clock=clock,
+        )
+
+    def replace_responder(
+        self, certificate: x509.Certificate, key: CertificateIssuerPrivateKeyTypes
+    ) -> None:
+        """Answer with a renewed responder certificate from now on (``ca/rollover.py``)."""
+        self.keys = replace(self.keys, responder=certificate, responder_key=key)
+        self.responder = OCSPResponder(
+            issuer=self.keys.issuing,
+            responder=certificate,
+            responder_key=key,
+            lookup=self._repo.get,
+            clock=self._clock,
         )
 
     @property
@@ -302,11 +315,11 @@ class CertificateAuthority:
 
     def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord:
         def decide(record: CertificateRecord) -> StatusChange:
-            self._require(record, "hold", CertificateStatus.GOOD)
+            self._require(record, "hold", RecordStatus.GOOD)
             return StatusChange(
                 record.serial_hex,
                 "certificate.hold",
-                CertificateStatus.HOLD,
+                RecordStatus.HOLD,
                 self._clock(),
                 RevocationReason.CERTIFICATE_HOLD,
                 operator,
@@ -316,11 +329,11 @@ class CertificateAuthority:
 
     def release(self, serial_hex: str, *, operator: str) -> CertificateRecord:
         def decide(record: CertificateRecord) -> StatusChange:
-            self._require(record, "release", CertificateStatus.HOLD)
+            self._require(record, "release", RecordStatus.HOLD)
             return StatusChange(
                 record.serial_hex,
                 "certificate.release",
-                CertificateStatus.GOOD,
+                RecordStatus.GOOD,
                 None,
                 None,
                 operator,
@@ -350,15 +363,15 @@ class CertificateAuthority:
             self._require(
                 record,
                 "revoke",
-                CertificateStatus.GOOD,
-                CertificateStatus.HOLD,
-                CertificateStatus.PENDING,
+                RecordStatus.GOOD,
+                RecordStatus.HOLD,
+                RecordStatus.PENDING,
             )
             when = (time or self._clock()).astimezone(dt.UTC)
             return StatusChange(
                 record.serial_hex,
                 "certificate.revoke",
-                CertificateStatus.REVOKED,
+                RecordStatus.REVOKED,
                 when,
                 reason,
                 operator,
@@ -367,7 +380,7 @@ class CertificateAuthority:
         return self._change(serial_hex, decide, operator)
 
     @staticmethod
-    def _require(record: CertificateRecord, action: str, *allowed: CertificateStatus) -> None:
+    def _require(record: CertificateRecord, action: str, *allowed: RecordStatus) -> None:
         if record.status not in allowed:
             state_zh, state_en = _STATE[record.status]
             action_zh, action_en = _ACTION[action]

@@ -21,7 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
-from counter_app.ca.model import CertificateRecord, CertificateStatus, RevocationReason
+from counter_app.ca.model import CertificateRecord, RecordStatus, RevocationReason
 from counter_app.ca.signing import IssuerKey, Signer, signer_for, subject_public_key_bits
 
 log = logging.getLogger(__name__)
@@ -245,11 +245,11 @@ class OCSPResponder:
     ) -> tuple[ocsp.OCSPCertStatus, dt.datetime | None, x509.ReasonFlags | None]:
         record = self._lookup(serial_hex(serial))
         # Never "good" for a serial that was not issued: a pending record answers unknown.
-        if record is not None and record.status is CertificateStatus.GOOD:
+        if record is not None and record.status is RecordStatus.GOOD:
             return ocsp.OCSPCertStatus.GOOD, None, None
         if record is not None and record.status in (
-            CertificateStatus.HOLD,
-            CertificateStatus.REVOKED,
+            RecordStatus.HOLD,
+            RecordStatus.REVOKED,
         ):
             reason = (record.reason or RevocationReason.UNSPECIFIED).flag
             return ocsp.OCSPCertStatus.REVOKED, record.revoked_at, reason

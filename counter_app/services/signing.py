@@ -57,6 +57,9 @@ class LocalSigning:
         self._ca = ca
         self._kmc = kmc
         self._status = PairedStatus(ca, kmc)
+        self.issue = ca.issue
+        self.status = ca.status
+        self.serial_for_application = ca.serial_for_application
 
     def issue_pair(
         self,
@@ -91,31 +94,6 @@ class LocalSigning:
     def partner(self, serial_hex: str) -> str | None:
         """The other certificate of a dual pair, if ``serial_hex`` belongs to one."""
         return self._kmc.partner(serial_hex) if self._kmc is not None else None
-
-    def issue(
-        self,
-        csr: x509.CertificateSigningRequest,
-        subject: SubjectInfo,
-        profile: str,
-        *,
-        application_id: str | None,
-        operator: str,
-        not_after: dt.datetime | None = None,
-    ) -> IssuedCertificate:
-        return self._ca.issue(
-            csr,
-            subject,
-            profile,
-            application_id=application_id,
-            operator=operator,
-            not_after=not_after,
-        )
-
-    def status(self, serial_hex: str) -> CertificateRecord:
-        return self._ca.status(serial_hex)
-
-    def serial_for_application(self, application_id: str) -> str | None:
-        return self._ca.serial_for_application(application_id)
 
     def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord:
         return self._status.hold(serial_hex, operator=operator)

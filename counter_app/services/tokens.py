@@ -191,7 +191,7 @@ def certificates_on(
             live = item.certificate.not_valid_after_utc > now
             held.append(HeldCertificate(serial, live, None))
             continue
-        live = record.status.value in ("good", "hold") and record.not_after > now
+        live = record.status.issued and record.not_after > now
         # The encryption certificate of an SM2 pair belongs to its signing one's application.
         application_id = record.application_id
         if application_id is not None:
