@@ -402,3 +402,22 @@ def test_a_deleted_application_reads_as_not_formatted(token: SKFStore) -> None:
         _application(lib, dev, "COUNTER_APP"),
     ):
         pass
+
+
+def test_the_library_itself_refuses_a_private_key_that_does_not_match_the_public_key(
+    token: SKFStore,
+) -> None:
+    # The driver reads the public key back as well; this is the token's own check, called raw.
+    import ctypes
+
+    enc_d, _ = kmc.new_key_pair()
+    _, wrong_point = kmc.new_key_pair()
+    with skf_login(token.module, PIN, label="SUB1") as ts:
+        key = ts.generate_key_pair(SM2_SPEC, "APP-1")
+        with ts._container(key.key_id) as con:
+            rv = ts._lib.call(
+                "SKF_ImportECCKeyPair",
+                ctypes.c_void_p(con),
+                kmc.envelope(key.point, enc_d, wrong_point),
+            )
+    assert rv == 0x0A000011  # SAR_INDATAERR
