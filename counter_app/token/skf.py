@@ -1047,6 +1047,20 @@ def skf_login(
         yield SKFSession(lib, info, dev, app)
 
 
+def configured_driver(extra: Any, environ: Any = None) -> tuple[str, str | None]:
+    """The token driver the counter is set up for and, for SKF, its library and application:
+    COUNTER_APP_TOKEN_DRIVER / ``token_driver`` ("pkcs11" by default, or "skf"),
+    COUNTER_APP_SKF_MODULE / ``skf_module``. Returns (driver, SKF library path or None)."""
+    env = os.environ if environ is None else environ
+    driver = str(env.get("COUNTER_APP_TOKEN_DRIVER") or extra.get("token_driver") or "pkcs11")
+    module = env.get("COUNTER_APP_SKF_MODULE") or extra.get("skf_module")
+    return driver, (str(module) if module else None)
+
+
+def configured_application(extra: Any) -> str:
+    return str(extra.get("skf_application") or DEFAULT_APPLICATION)
+
+
 class SKFTokens:
     """:class:`counter_app.services.tokens.TokenAccess` over an SKF library."""
 

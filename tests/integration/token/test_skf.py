@@ -421,3 +421,19 @@ def test_the_library_itself_refuses_a_private_key_that_does_not_match_the_public
                 kmc.envelope(key.point, enc_d, wrong_point),
             )
     assert rv == 0x0A000011  # SAR_INDATAERR
+
+
+def test_the_services_csr_for_an_skf_key_is_sm2_signed_on_the_token(
+    token: SKFStore, tmp_path: Path
+) -> None:
+    from counter_app.ca import SubjectInfo
+    from counter_app.services.issuance import build_csr
+
+    with skf_login(token.module, PIN, label="SUB1") as ts:
+        key = ts.generate_key_pair(SM2_SPEC, "APP-1")
+        request = build_csr(key, SubjectInfo(common_name="某某市人力资源和社会保障局"))
+    (tmp_path / "req.pem").write_bytes(request.public_bytes(serialization.Encoding.PEM))
+    checked = _openssl(
+        "req", "-in", "req.pem", "-noout", "-verify", "-vfyopt", DISTID, cwd=tmp_path
+    )
+    assert "verify OK" in checked.stdout + checked.stderr
