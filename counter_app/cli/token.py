@@ -249,24 +249,37 @@ def token_unblock(
 @click.option("--label", default=None)
 @click.option("--serial", default=None)
 @click.option("--json", "as_json", is_flag=True)
+@driver_option
 @pass_app
 def token_objects(
-    app: AppContext, module: str | None, label: str | None, serial: str | None, as_json: bool
+    app: AppContext,
+    module: str | None,
+    label: str | None,
+    serial: str | None,
+    as_json: bool,
+    driver: str,
 ) -> None:
     """Key pairs and certificates on the token (user PIN: COUNTER_APP_USER_PIN)."""
     from counter_app.token import describe_objects, open_token
 
     pin = read_secret("COUNTER_APP_USER_PIN")
-    with open_token(_module(app, module), label=label, serial=serial).login(pin) as ts:
-        objects = describe_objects(ts)
+    if driver == "skf":
+        from counter_app.token.skf import describe_skf_objects, skf_login
+
+        with skf_login(_skf_module(app, module), pin, label=label, serial=serial) as skf_ts:
+            objects = describe_skf_objects(skf_ts)
+    else:
+        with open_token(_module(app, module), label=label, serial=serial).login(pin) as ts:
+            objects = describe_objects(ts)
     if as_json:
         click.echo(json.dumps(objects, ensure_ascii=False))
         return
     for key in objects["keys"]:
         click.echo(f"key\t{key['id']}\t{key['label']}\t{key['algorithm']}\t{key['protection']}")
     for cert in objects["certificates"]:
+        usage = f"\t{cert['usage']}" if "usage" in cert else ""
         click.echo(
-            f"certificate\t{cert['id']}\t{cert['label']}\t{cert['subject']}"
+            f"certificate\t{cert['id']}\t{cert['label']}{usage}\t{cert['subject']}"
             f"\tserial {cert['serial']}\tuntil {cert['not_after']}"
         )
 

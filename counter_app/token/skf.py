@@ -1026,6 +1026,35 @@ class SKFSession:
             raise _error("SKF_DeleteContainer", rv)
 
 
+def describe_skf_objects(ts: SKFSession) -> dict[str, list[dict[str, str]]]:
+    """What is in the counter's application, shaped as ``describe_objects`` for PKCS#11 (plus
+    the container name, whether it holds an encryption key, and each certificate's usage)."""
+    keys = [
+        {
+            "id": key.key_id.hex(),
+            "container": key.key_id.decode("utf-8", "replace"),
+            "label": key.label,
+            "algorithm": key.algorithm,
+            "protection": "protected",  # SKF offers no private-key export at all
+            "encryption_key": "yes" if ts.encryption_public_key(key.key_id) else "no",
+        }
+        for key in ts.list_keys()
+    ]
+    certificates = [
+        {
+            "id": c.key_id.hex(),
+            "container": c.key_id.decode("utf-8", "replace"),
+            "label": c.label,
+            "usage": c.usage,
+            "subject": c.certificate.subject.rfc4514_string(),
+            "serial": f"{c.certificate.serial_number:x}",
+            "not_after": c.certificate.not_valid_after_utc.isoformat(),
+        }
+        for c in ts.read_certificates()
+    ]
+    return {"keys": keys, "certificates": certificates}
+
+
 @contextmanager
 def skf_login(
     module: str,

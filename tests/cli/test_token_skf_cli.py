@@ -89,3 +89,18 @@ def test_the_skf_driver_without_a_library_says_how_to_name_one(skf_cli: CLI) -> 
     assert refused.returncode == 2
     assert refused.stderr.count("\n") == 1
     assert "--module PATH" in refused.stderr
+
+
+def test_token_objects_lists_the_containers_keys(skf_cli: CLI, skf: SKFStore) -> None:
+    from counter_app.token.skf import SM2_SPEC
+
+    _init(skf_cli, skf)
+    with skf_login(skf.module, PIN, label="SUB1") as ts:
+        ts.generate_key_pair(SM2_SPEC, "APP-1")
+    listed = skf_cli(
+        "token", "objects", "--driver", "skf", "--module", skf.module, "--label", "SUB1", "--json",
+        env={"COUNTER_APP_USER_PIN": PIN},
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    [key] = json.loads(listed.stdout)["keys"]
+    assert (key["container"], key["algorithm"], key["encryption_key"]) == ("APP-1", "sm2", "no")

@@ -437,3 +437,17 @@ def test_the_services_csr_for_an_skf_key_is_sm2_signed_on_the_token(
         "req", "-in", "req.pem", "-noout", "-verify", "-vfyopt", DISTID, cwd=tmp_path
     )
     assert "verify OK" in checked.stdout + checked.stderr
+
+
+def test_the_test_library_exports_no_way_to_read_a_private_key(token: SKFStore) -> None:
+    # Judged by the dynamic symbol table (nm): only the GM/T 0016 calls the driver uses.
+    listed = subprocess.run(
+        ["nm", "-D", "--defined-only", token.module], capture_output=True, text=True, check=True
+    )
+    exported = {line.split()[-1] for line in listed.stdout.splitlines() if " T " in line}
+    assert all(name.startswith("SKF_") for name in exported)
+    assert not {n for n in exported if "Export" in n} - {
+        "SKF_ExportPublicKey",
+        "SKF_ExportCertificate",
+    }
+    assert not {n for n in exported if n.startswith("SKF_Ext")}
