@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import algos as a_algos
 from asn1crypto import core as a_core
@@ -1154,3 +1154,10 @@ def build_sm2_csr(key: SKFKey, subject: x509.Name) -> bytes:
         }
     )
     return bytes(request.dump())
+
+
+if TYPE_CHECKING:  # mypy proves the SKF classes fit the services' token interfaces
+    from counter_app.services.tokens import SubscriberToken, TokenAccess
+
+    def _fits(session: SKFSession, tokens: SKFTokens) -> tuple[SubscriberToken, TokenAccess]:
+        return session, tokens

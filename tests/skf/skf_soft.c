@@ -1062,7 +1062,7 @@ EXPORT ULONG SKF_ExportCertificate(HCONTAINER hContainer, BOOL bSignFlag, BYTE *
                                    ULONG *pulCertLen) {
     Con *c = as_con(hContainer);
     char p[PATHLEN];
-    static BYTE buf[16385];
+    BYTE buf[16385];
     size_t n = 0;
     ULONG rv = con_ok(c, 0);
     if (rv) return rv;
