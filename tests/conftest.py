@@ -276,6 +276,14 @@ def skf_library(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(build_library(tmp_path_factory.mktemp("skf-lib")))
 
 
+@pytest.fixture(scope="session")
+def skf_quirky_library(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The SKF test library built to behave as some vendors' do (tests/skf/build.py, QUIRKY)."""
+    from tests.skf.build import QUIRKY, build_library
+
+    return str(build_library(tmp_path_factory.mktemp("skf-quirky"), QUIRKY))
+
+
 @pytest.fixture
 def skf(tmp_path: Path, skf_library: str, monkeypatch: pytest.MonkeyPatch) -> SKFStore:
     """A fresh SKF key store for this test (SKF_SOFT_STORE), no key inserted yet."""

@@ -228,6 +228,21 @@ def _pin_error(rv: int, retries: int, *, admin: bool = False) -> CounterError | 
     return None
 
 
+def _refusal(
+    lib: SKFLibrary, app: int, function: str, rv: int, reported: int, pin_type: int
+) -> CounterError:
+    """The error for a refused PIN. The retries left are read back with SKF_GetPINInfo: some
+    libraries leave the call's pulRetryCount unset; its value counts only when that read fails."""
+    left = reported
+    if rv in (SAR_PIN_INCORRECT, SAR_PIN_LOCKED):
+        try:
+            left = _pin_info(lib, app, pin_type)[1]
+        except TokenError:
+            log.debug("SKF_GetPINInfo unreadable after %s", function)
+    error = _pin_error(rv, left, admin=pin_type == ADMIN_TYPE)
+    return error if error is not None else _error(function, rv)
+
+
 def _error(function: str, rv: int) -> TokenError:
     if rv == SAR_DEVICE_REMOVED:
         return TokenRemoved()
@@ -694,8 +709,7 @@ def _verify(lib: SKFLibrary, app: int, pin_type: int, pin: str) -> None:
     retries = ULONG(0)
     rv = lib.call("SKF_VerifyPIN", HANDLE(app), pin_type, pin.encode(), ctypes.byref(retries))
     if rv != SAR_OK:
-        error = _pin_error(rv, retries.value, admin=pin_type == ADMIN_TYPE)
-        raise error if error is not None else _error("SKF_VerifyPIN", rv)
+        raise _refusal(lib, app, "SKF_VerifyPIN", rv, retries.value, pin_type)
 
 
 def change_skf_pin(
@@ -729,8 +743,7 @@ def change_skf_pin(
             ctypes.byref(retries),
         )
         if rv != SAR_OK:
-            error = _pin_error(rv, retries.value)
-            raise error if error is not None else _error("SKF_ChangePIN", rv)
+            raise _refusal(lib, app, "SKF_ChangePIN", rv, retries.value, USER_TYPE)
     log.info("user PIN changed on SKF token serial=%s", info.serial)
     return info
 
@@ -754,8 +767,7 @@ def unblock_skf_pin(
             "SKF_UnblockPIN", HANDLE(app), so_pin.encode(), new_pin.encode(), ctypes.byref(retries)
         )
         if rv != SAR_OK:
-            error = _pin_error(rv, retries.value, admin=True)
-            raise error if error is not None else _error("SKF_UnblockPIN", rv)
+            raise _refusal(lib, app, "SKF_UnblockPIN", rv, retries.value, ADMIN_TYPE)
     log.info("user PIN reset with the admin PIN on SKF token serial=%s", info.serial)
     return info
 

@@ -14,7 +14,11 @@ STORE_ENV = "SKF_SOFT_STORE"
 FACTORY_DEVAUTH_KEY = b"1234567812345678"
 
 
-def build_library(out_dir: Path) -> Path:
+# The behaviours of some vendors' libraries the driver must cope with (see skf_soft.c).
+QUIRKY = ("QUIRK_NO_RETRY_OUT", "QUIRK_INCORRECT_AT_ZERO", "QUIRK_PRVKEYDECRYPT_ONLY")
+
+
+def build_library(out_dir: Path, defines: tuple[str, ...] = ()) -> Path:
     """``libskf_soft.so`` in ``out_dir``, compiled from the source in this folder."""
     gcc = shutil.which("gcc") or shutil.which("cc")
     if gcc is None:
@@ -30,6 +34,7 @@ def build_library(out_dir: Path) -> Path:
             "-Wextra",
             "-Werror",
             "-fvisibility=hidden",
+            *(f"-D{d}" for d in defines),
             "-o",
             str(target),
             str(SOURCE),

@@ -20,6 +20,11 @@
  * authentication key, SM4-ECB); private keys have no export function. The key files hold the
  * private scalar in hex: this is a test double, not a secure store.
  *
+ * Built with -DQUIRK_NO_RETRY_OUT, -DQUIRK_INCORRECT_AT_ZERO and -DQUIRK_PRVKEYDECRYPT_ONLY it
+ * behaves as some vendors' libraries do: a refused PIN leaves pulRetryCount unset, a PIN at zero
+ * retries still answers SAR_PIN_INCORRECT, and decryption is exported only as
+ * SKF_ECCPrvKeyDecrypt (tests/skf/build.py, QUIRKY).
+ *
  * Private-key decryption is not in GM/T 0016-2012. Vendors add it under two names with the same
  * arguments: SKF_ECCDecrypt (GmSSL's skf.h, under SKF_HAS_ECCDECRYPT, and several vendors) and
  * SKF_ECCPrvKeyDecrypt (Longmai mToken GM3000). Both are exported here; both use the container's
@@ -499,10 +504,16 @@ static ULONG check_pin(App *a, Pins *p, ULONG type, const char *pin, ULONG *retr
     if (strcmp(h, p->hash[type]) != 0) {
         p->remain[type]--;
         if (pins_save(a->path, p)) return SAR_WRITEFILEERR;
+#ifndef QUIRK_NO_RETRY_OUT
         if (retry) *retry = p->remain[type];
+#endif
         if (type == USER_TYPE) a->user_in = 0;
         else a->admin_in = 0;
+#ifdef QUIRK_INCORRECT_AT_ZERO
+        return SAR_PIN_INCORRECT;
+#else
         return p->remain[type] == 0 ? SAR_PIN_LOCKED : SAR_PIN_INCORRECT;
+#endif
     }
     if (p->remain[type] != p->max[type]) {
         p->remain[type] = p->max[type];
@@ -1033,11 +1044,14 @@ static ULONG decrypt_with_enc_key(HCONTAINER hContainer, const BYTE *blob, BYTE 
     return rv;
 }
 
+#ifndef QUIRK_PRVKEYDECRYPT_ONLY
 EXPORT ULONG SKF_ECCDecrypt(HCONTAINER hContainer, ECCCIPHERBLOB *pCipherText, BYTE *pbPlainText,
                             ULONG *pulPlainTextLen) {
     return decrypt_with_enc_key(hContainer, (const BYTE *)pCipherText, pbPlainText,
                                 pulPlainTextLen);
 }
+
+#endif
 
 EXPORT ULONG SKF_ECCPrvKeyDecrypt(HCONTAINER hContainer, ECCCIPHERBLOB *pCipherText,
                                   BYTE *pbPlainText, ULONG *pulPlainTextLen) {

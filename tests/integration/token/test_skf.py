@@ -451,3 +451,42 @@ def test_the_test_library_exports_no_way_to_read_a_private_key(token: SKFStore) 
         "SKF_ExportCertificate",
     }
     assert not {n for n in exported if n.startswith("SKF_Ext")}
+
+
+# ---------------------------------------------------------------------------- vendor variations
+
+
+@pytest.fixture
+def quirky(skf: SKFStore, skf_quirky_library: str) -> SKFStore:
+    """A formatted key behind a library that leaves pulRetryCount unset, answers
+    SAR_PIN_INCORRECT at zero retries and exports only SKF_ECCPrvKeyDecrypt."""
+    variant = SKFStore(skf_quirky_library, skf.store)
+    variant.insert(serial="SKF-Q1")
+    init_skf_token(variant.module, new_label="SUB1", so_pin=SO, user_pin=PIN)
+    return variant
+
+
+def test_tries_left_are_read_back_when_the_library_does_not_report_them(quirky: SKFStore) -> None:
+    with pytest.raises(WrongPin) as exc, skf_login(quirky.module, "wrong-000", label="SUB1"):
+        pass
+    assert exc.value.tries_left == USER_PIN_RETRIES - 1
+
+
+def test_a_pin_at_zero_retries_is_locked_even_when_the_library_says_incorrect(
+    quirky: SKFStore,
+) -> None:
+    for _ in range(USER_PIN_RETRIES - 1):
+        with pytest.raises(WrongPin), skf_login(quirky.module, "wrong-000", label="SUB1"):
+            pass
+    with pytest.raises(PinLocked), skf_login(quirky.module, "wrong-000", label="SUB1"):
+        pass
+
+
+def test_decryption_through_skf_eccprvkeydecrypt(quirky: SKFStore) -> None:
+    enc_d, enc_point = kmc.new_key_pair()
+    with skf_login(quirky.module, PIN, label="SUB1") as ts:
+        assert ts._lib.fn("SKF_ECCDecrypt") is None
+        key = ts.generate_key_pair(SM2_SPEC, "APP-1")
+        ts.import_encryption_key(key.key_id, kmc.envelope(key.point, enc_d))
+        c1, c3, c2 = kmc.sm2_encrypt(enc_point, b"via the Longmai name")
+        assert ts.decrypt(key.key_id, cipher_blob(c1, c3, c2)) == b"via the Longmai name"
