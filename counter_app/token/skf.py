@@ -957,10 +957,10 @@ class SKFSession:
         with self._container(key_id) as con:
             return self._public_point(con, sign=False)
 
-    def import_encryption_key(self, key_id: bytes, envelope: bytes) -> bytes:
+    def import_encryption_key(self, key_id: bytes, envelope: bytes) -> None:
         """``SKF_ImportECCKeyPair``: the KMC's encryption key pair, in its ENVELOPEDKEYBLOB
-        (SM4 key encrypted to this container's signing key), into the container. Returns the
-        encryption public key the token now holds."""
+        (SM4 key encrypted to this container's signing key), into the container; the public key
+        the token then holds is read back and must be the envelope's."""
         if len(envelope) != ENVELOPED_KEY_BLOB_SIZE:
             raise EnvelopeRefused()
         with self._container(key_id) as con:
@@ -973,7 +973,6 @@ class SKFSession:
         expected = b"\x04" + envelope[80 + 32 : 144] + envelope[144 + 32 : 208]
         if point != expected:
             raise EnvelopeRefused()
-        return point
 
     def decrypt(self, key_id: bytes, blob: bytes) -> bytes:
         """Decrypt an ECCCIPHERBLOB (see :func:`cipher_blob`) with the container's encryption
@@ -986,8 +985,20 @@ class SKFSession:
         with self._container(key_id) as con:
             return self._lib.sized(name, HANDLE(con), blob)
 
-    def write_certificate(self, cert: x509.Certificate, key_id: bytes, label: str = "") -> None:
-        """Store the certificate in the container whose signing or encryption key it certifies."""
+    def generate_sm2_signing_key(self, label: str) -> SKFKey:
+        """The SM2 token verb of a dual enrollment (``services.sm2_pair.SM2Token``)."""
+        return self.generate_key_pair(SM2_SPEC, label)
+
+    def write_certificate(
+        self,
+        cert: x509.Certificate,
+        key_id: bytes,
+        label: str = "",
+        *,
+        signing: bool | None = None,
+    ) -> None:
+        """Store the certificate in the container, as the signing or the encryption certificate
+        by the key it certifies (``signing``, when given, must agree)."""
         point = certificate_point(cert)
         der = cert.public_bytes(serialization.Encoding.DER)
         with self._container(key_id) as con:
@@ -996,6 +1007,8 @@ class SKFSession:
             elif point is not None and point == self._public_point(con, sign=False):
                 sign = False
             else:
+                raise CertificateMismatch()
+            if signing is not None and signing != sign:
                 raise CertificateMismatch()
             self._lib.check("SKF_ImportCertificate", HANDLE(con), 1 if sign else 0, der, len(der))
 

@@ -268,8 +268,7 @@ def test_an_enveloped_encryption_key_is_imported_and_decrypts_on_the_token(
     enc_d, enc_point = kmc.new_key_pair()
     with skf_login(token.module, PIN, label="SUB1") as ts:
         key = ts.generate_key_pair(SM2_SPEC, "APP-1")
-        held = ts.import_encryption_key(key.key_id, kmc.envelope(key.point, enc_d))
-        assert held == enc_point
+        ts.import_encryption_key(key.key_id, kmc.envelope(key.point, enc_d))
         assert ts.encryption_public_key(key.key_id) == enc_point
         secret = "档案密钥 archive key".encode()
         c1, c3, c2 = kmc.sm2_encrypt(enc_point, secret)
@@ -351,8 +350,10 @@ def test_signing_and_encryption_certificates_go_to_their_keys(
         csr = build_sm2_csr(key, _subject())
         sign_cert = _issue(tmp_path, csr)
         enc_cert = _issue(tmp_path, csr, force_pubkey=kmc.public_pem(enc_point))
+        with pytest.raises(CertificateMismatch):
+            ts.write_certificate(enc_cert, key.key_id, "APP-1", signing=True)
         ts.write_certificate(enc_cert, key.key_id, "APP-1")
-        ts.write_certificate(sign_cert, key.key_id, "APP-1")
+        ts.write_certificate(sign_cert, key.key_id, "APP-1", signing=True)
         ts.check_certificate_matches(sign_cert, key.key_id)
         ts.check_certificate_matches(enc_cert, key.key_id)
         read_back = ts.read_certificates()
