@@ -29,12 +29,12 @@ from counter_app.ca.keys import (
 from counter_app.ca.model import (
     CertificateRecord,
     CertificateRepository,
-    CertificateStatus,
     CRLSnapshot,
     IssuedCertificate,
     IssueRequest,
     PendingCertificate,
     PublishedCRL,
+    RecordStatus,
     RevocationReason,
     StatusChange,
     SubjectInfo,
@@ -46,10 +46,10 @@ from counter_app.ca.subject_rules import check_request
 log = logging.getLogger(__name__)
 BACKDATE = dt.timedelta(minutes=1)  # tolerate relying parties whose clocks run a little slow
 _STATE = {
-    CertificateStatus.PENDING: ("待签发", "pending"),
-    CertificateStatus.GOOD: ("有效", "valid"),
-    CertificateStatus.HOLD: ("挂起", "on hold"),
-    CertificateStatus.REVOKED: ("已吊销", "revoked"),
+    RecordStatus.PENDING: ("待签发", "pending"),
+    RecordStatus.GOOD: ("有效", "valid"),
+    RecordStatus.HOLD: ("挂起", "on hold"),
+    RecordStatus.REVOKED: ("已吊销", "revoked"),
 }
 _ACTION = {
     "hold": ("挂起", "put on hold"),
@@ -101,6 +101,19 @@ class CertificateAuthority:
             responder_key=keys.responder_key,
             lookup=repository.get,
             clock=clock,
+        )
+
+    def replace_responder(
+        self, certificate: x509.Certificate, key: CertificateIssuerPrivateKeyTypes
+    ) -> None:
+        """Answer with a renewed responder certificate from now on (``ca/rollover.py``)."""
+        self.keys = replace(self.keys, responder=certificate, responder_key=key)
+        self.responder = OCSPResponder(
+            issuer=self.keys.issuing,
+            responder=certificate,
+            responder_key=key,
+            lookup=self._repo.get,
+            clock=self._clock,
         )
 
     # Issuance -------------------------------------------------------------------------------
@@ -241,11 +254,11 @@ class CertificateAuthority:
 
     def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord:
         def decide(record: CertificateRecord) -> StatusChange:
-            self._require(record, "hold", CertificateStatus.GOOD)
+            self._require(record, "hold", RecordStatus.GOOD)
             return StatusChange(
                 record.serial_hex,
                 "certificate.hold",
-                CertificateStatus.HOLD,
+                RecordStatus.HOLD,
                 self._clock(),
                 RevocationReason.CERTIFICATE_HOLD,
                 operator,
@@ -255,11 +268,11 @@ class CertificateAuthority:
 
     def release(self, serial_hex: str, *, operator: str) -> CertificateRecord:
         def decide(record: CertificateRecord) -> StatusChange:
-            self._require(record, "release", CertificateStatus.HOLD)
+            self._require(record, "release", RecordStatus.HOLD)
             return StatusChange(
                 record.serial_hex,
                 "certificate.release",
-                CertificateStatus.GOOD,
+                RecordStatus.GOOD,
                 None,
                 None,
                 operator,
@@ -289,15 +302,15 @@ class CertificateAuthority:
             self._require(
                 record,
                 "revoke",
-                CertificateStatus.GOOD,
-                CertificateStatus.HOLD,
-                CertificateStatus.PENDING,
+                RecordStatus.GOOD,
+                RecordStatus.HOLD,
+                RecordStatus.PENDING,
             )
             when = (time or self._clock()).astimezone(dt.UTC)
             return StatusChange(
                 record.serial_hex,
                 "certificate.revoke",
-                CertificateStatus.REVOKED,
+                RecordStatus.REVOKED,
                 when,
                 reason,
                 operator,
@@ -306,7 +319,7 @@ class CertificateAuthority:
         return self._change(serial_hex, decide, operator)
 
     @staticmethod
-    def _require(record: CertificateRecord, action: str, *allowed: CertificateStatus) -> None:
+    def _require(record: CertificateRecord, action: str, *allowed: RecordStatus) -> None:
         if record.status not in allowed:
             state_zh, state_en = _STATE[record.status]
             action_zh, action_en = _ACTION[action]

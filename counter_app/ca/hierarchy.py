@@ -62,6 +62,29 @@ class CASettings:
     hsm_label: str | None = None
     root_key: str = "online"  # "online" (ca/root.key.pem) or "offline" (``--offline-root``)
 
+    @classmethod
+    def software(
+        cls,
+        name: str,
+        *,
+        base_url: str,
+        identifier_salt: bytes,
+        organization: str | None = None,
+    ) -> CASettings:
+        """P-256 keys kept at rest (PKCS#8), the three certificates named ``CN=<name> Root``,
+        ``<name> Issuing`` and ``<name> OCSP`` (with ``O=<organization>``): a throw-away CA for
+        tests, benchmarks and trials."""
+        o = f",O={organization}" if organization else ""
+        return cls(
+            f"CN={name} Root{o},C=CN",
+            f"CN={name} Issuing{o},C=CN",
+            f"CN={name} OCSP{o},C=CN",
+            "p256",
+            "pkcs8",
+            base_url,
+            identifier_salt,
+        )
+
     def to_toml(self) -> str:
         lines = [f"{k} = {json.dumps(v)}" for k, v in self._items() if v is not None]
         return "# Written by `counter-app ca init`; no secret is kept here.\n" + "\n".join(lines)

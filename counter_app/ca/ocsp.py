@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPri
 from cryptography.x509 import ocsp
 
 from counter_app.ca.hierarchy import signature_hash
-from counter_app.ca.model import CertificateRecord, CertificateStatus, RevocationReason
+from counter_app.ca.model import CertificateRecord, RecordStatus, RevocationReason
 
 log = logging.getLogger(__name__)
 # CA/B Forum model: valid 8 hours to 7 days, refreshed before half the validity has passed.
@@ -256,11 +256,11 @@ class OCSPResponder:
     ) -> tuple[ocsp.OCSPCertStatus, dt.datetime | None, x509.ReasonFlags | None]:
         record = self._lookup(serial_hex(serial))
         # Never "good" for a serial that was not issued: a pending record answers unknown.
-        if record is not None and record.status is CertificateStatus.GOOD:
+        if record is not None and record.status is RecordStatus.GOOD:
             return ocsp.OCSPCertStatus.GOOD, None, None
         if record is not None and record.status in (
-            CertificateStatus.HOLD,
-            CertificateStatus.REVOKED,
+            RecordStatus.HOLD,
+            RecordStatus.REVOKED,
         ):
             reason = (record.reason or RevocationReason.UNSPECIFIED).flag
             return ocsp.OCSPCertStatus.REVOKED, record.revoked_at, reason

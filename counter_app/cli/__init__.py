@@ -87,6 +87,12 @@ def _register() -> None:
     from counter_app.cli import est
 
     est.register(cli)
+    from counter_app.cli import backoffice
+
+    backoffice.register(cli)
+    from counter_app.cli import ops
+
+    ops.register(cli)
 
 
 _register()

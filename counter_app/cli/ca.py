@@ -34,7 +34,7 @@ from counter_app.cli.context import AppContext, read_secret
 from counter_app.domain.errors import CounterError
 from counter_app.domain.policy import Action, authorise
 from counter_app.store import audit
-from counter_app.store.certificates import open_signing_module
+from counter_app.store.signing_module import open_signing_module
 
 CLI_OPERATOR = "ca-cli"
 
@@ -395,7 +395,9 @@ def ca_release(app: AppContext, serial: str) -> None:
 @click.argument("serial")
 @click.option(
     "--reason",
-    type=click.Choice([r.value for r in RevocationReason if r.value != "certificate-hold"]),
+    type=click.Choice(
+        [r.value for r in RevocationReason if r is not RevocationReason.CERTIFICATE_HOLD]
+    ),
     default="unspecified",
     show_default=True,
 )
@@ -473,10 +475,16 @@ def ca_crl(app: AppContext, out: Path, fresh: bool, root: bool, offline_root: Pa
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option("--access-log", is_flag=True, help="One line per request on stdout.")
 @pass_app
-def serve_cmd(app: AppContext, host: str, port: int, workers: int) -> None:
+def serve_cmd(app: AppContext, host: str, port: int, workers: int, access_log: bool) -> None:
     """Serve /ca/chain.pem, /crl, /ocsp and /healthz over HTTP."""
     from counter_app.server import create_app, serve
+
+    if access_log:
+        from counter_app.cli.ops import enable_access_log
+
+        enable_access_log()
 
     files = CAFiles.in_data_dir(app.config.data_dir)
     in_hsm = files.load_settings().key_storage == "hsm"
@@ -486,6 +494,9 @@ def serve_cmd(app: AppContext, host: str, port: int, workers: int) -> None:
         click.echo("CA keys are in an HSM: serving with one worker process", err=True)
         workers = 1
     ca = open_ca(app)
+    from counter_app.cli.ops import keep_responder_fresh
+
+    keep_responder_fresh(app, ca)  # before the fork: the workers answer with the renewed one
     ca.current_crl()
     store = app.store()
     # In the parent only (fork() keeps one thread): issuance and CRLs get checkpoints meanwhile.

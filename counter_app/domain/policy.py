@@ -45,6 +45,12 @@ class Action(StrEnum):
     CA_REVOKE = "ca_revoke"
     CA_HOLD = "ca_hold"
     CA_RELEASE = "ca_release"
+    # The supervisor's desk (services/daybook.py, services/stock.py, services/reminders.py).
+    DAY_CLOSE = "day_close"
+    DAY_REOPEN = "day_reopen"
+    STOCK_RECEIVE = "stock_receive"
+    STOCK_MARK = "stock_mark"
+    NOTIFY_EXPIRING = "notify_expiring"
 
     @property
     def zh(self) -> str:
@@ -67,6 +73,11 @@ _ACTION_ZH = {
     "ca_revoke": "签发模块直接吊销",
     "ca_hold": "签发模块直接挂起",
     "ca_release": "签发模块直接解挂",
+    "day_close": "日结",
+    "day_reopen": "日结重开",
+    "stock_receive": "介质入库",
+    "stock_mark": "介质状态登记",
+    "notify_expiring": "到期提醒发送",
 }
 
 
@@ -125,6 +136,13 @@ POLICY: Mapping[Action, Rule] = MappingProxyType(
         Action.CA_REVOKE: Rule(_SUPERVISOR, _CHECKERS),
         Action.CA_HOLD: Rule(_SUPERVISOR),
         Action.CA_RELEASE: Rule(_SUPERVISOR, _CHECKERS),
+        # The back office: closing and reopening a day and taking tokens into stock are the
+        # supervisor's; marking a token faulty or lost and sending reminders are counter work.
+        Action.DAY_CLOSE: Rule(_SUPERVISOR),
+        Action.DAY_REOPEN: Rule(_SUPERVISOR),
+        Action.STOCK_RECEIVE: Rule(_SUPERVISOR),
+        Action.STOCK_MARK: Rule(_MAKERS),
+        Action.NOTIFY_EXPIRING: Rule(_MAKERS),
     }
 )
 

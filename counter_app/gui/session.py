@@ -17,8 +17,8 @@ from counter_app.gui.errors import describe
 from counter_app.gui.forms import load_form
 from counter_app.services.context import ServiceContext
 from counter_app.services.signing import LocalSigning
-from counter_app.store.certificates import open_signing_module
 from counter_app.store.db import Store
+from counter_app.store.signing_module import open_signing_module
 
 PASSPHRASE_ENV = "COUNTER_APP_CA_PASSPHRASE"
 

@@ -14,8 +14,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
 from counter_app.ca import IssuedCertificate, SubjectInfo
 from counter_app.domain.applications import ApplicationRequest, parse_application
 from counter_app.domain.errors import CounterError
@@ -33,7 +31,7 @@ from counter_app.services.tokens import (
     certificates_on,
     check_token_belongs,
 )
-from counter_app.store.counter import SubscriberRow
+from counter_app.store.counter_repo import CounterRows
 from counter_app.token import key_spec
 
 
@@ -100,6 +98,8 @@ class EnrollRequest:
     replace: bool = False
     # The reviewer approves a second live certificate of the type for the subscriber.
     additional_certificate: bool = False
+    # The subscriber's own token rather than one from the RA's stock (no media fee).
+    own_token: bool = False
 
     @classmethod
     def parse(
@@ -111,9 +111,10 @@ class EnrollRequest:
         pin: str,
         replace: bool = False,
         additional_certificate: bool = False,
+        own_token: bool = False,
     ) -> EnrollRequest:
         request = parse_application(data, ctx.fee_table, ctx.agreements, today=ctx.clock().date())
-        return cls(request, token, pin, replace, additional_certificate)
+        return cls(request, token, pin, replace, additional_certificate, own_token)
 
 
 def owner_name(ctx: ServiceContext, subscriber: object) -> str | None:
@@ -121,12 +122,7 @@ def owner_name(ctx: ServiceContext, subscriber: object) -> str | None:
     if not isinstance(subscriber, Device):
         return None
     with ctx.store.session() as session:
-        return session.execute(
-            select(SubscriberRow.name).where(
-                SubscriberRow.kind == "unit",
-                SubscriberRow.identity == f"uscc:{subscriber.owner_uscc}",
-            )
-        ).scalar_one_or_none()
+        return CounterRows(session).unit_name(subscriber.owner_uscc)
 
 
 def enrollment_subject(
@@ -181,7 +177,7 @@ class EnrollService:
             if serial in on_token:
                 continue
             record = ctx.signing.status(serial)
-            live = record.status.value in ("good", "hold") and record.not_after > now
+            live = record.status.issued and record.not_after > now
             if live and not plan.details.get("additional_certificate"):
                 raise SecondLiveCertificate(serial=serial)
         return dataclasses.replace(plan, old_serial=on_token[0] if on_token else None)

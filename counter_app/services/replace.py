@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
 from counter_app.ca import CertificateRecord
 from counter_app.domain.applications import ApplicationItem, check_application_item
 from counter_app.domain.errors import CounterError, ValidationError
@@ -51,6 +49,7 @@ from counter_app.services.tokens import (
     check_token_belongs,
 )
 from counter_app.store.counter import CertificateItem
+from counter_app.store.counter_repo import CounterRows
 from counter_app.token import key_spec
 
 
@@ -133,6 +132,8 @@ class ReplaceRequest:
     pin: str = field(repr=False)
     settlement: SettlementForm = field(default_factory=SettlementForm)
     key_algorithm: str | None = None
+    # A reissue onto the subscriber's own token rather than one from the RA's stock.
+    own_token: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def existing(ctx: ServiceContext, serial: str, transition: Transition) -> Existi
     if record.application_id is None:
         raise NotIssuedHere(serial=serial)
     check_transition(
-        _lifecycle_status(record.status.value),
+        record.status.lifecycle,
         transition,
         not_after=record.not_after,
         now=ctx.clock(),
@@ -186,11 +187,7 @@ def existing(ctx: ServiceContext, serial: str, transition: Transition) -> Existi
     with ctx.store.session() as session:
         origin = application(session, record.application_id)
         current = current_record(session, record.serial_hex, origin.id)
-        items = tuple(
-            session.execute(
-                select(CertificateItem.item_code).where(CertificateItem.serial == record.serial_hex)
-            ).scalars()
-        )
+        items = CounterRows(session).certificate_items(record.serial_hex)
         return Existing(
             record,
             origin.certificate_type,
@@ -199,11 +196,6 @@ def existing(ctx: ServiceContext, serial: str, transition: Transition) -> Existi
             items,
             origin.key_algorithm,
         )
-
-
-def _lifecycle_status(ca_status: str) -> str:
-    # A record still being signed counts as on hold: nothing but recovery acts on it.
-    return {"good": "active", "hold": "on_hold", "revoked": "revoked"}.get(ca_status, "on_hold")
 
 
 def _in_certificate(ctx: ServiceContext, items: tuple[str, ...]) -> tuple[str, ...]:

@@ -183,7 +183,7 @@ def certificates_on(
             live = item.certificate.not_valid_after_utc > now
             held.append(HeldCertificate(serial, live, None))
             continue
-        live = record.status.value in ("good", "hold") and record.not_after > now
+        live = record.status.issued and record.not_after > now
         held.append(HeldCertificate(serial, live, owner_of(record.application_id)))
     return held
 

@@ -31,6 +31,9 @@ Private-key decryption is not in GM/T 0016-2012; vendors add it under ``SKF_ECCD
 skf.h, several vendors) or ``SKF_ECCPrvKeyDecrypt`` (Longmai), with the same arguments. The driver
 uses whichever the library exports.
 
+Every call into the library runs on the process's token thread
+(:func:`counter_app.token.thread.runs_in_token_thread`), as the PKCS#11 verbs do.
+
 PINs go to the library as bytes in this process, never to a command line or a log.
 """
 
@@ -76,6 +79,7 @@ from counter_app.token.errors import (
     WrongPin,
 )
 from counter_app.token.keyspec import KeySpec, UnknownKeyAlgorithm, key_spec, register_key_spec
+from counter_app.token.thread import runs_in_token_thread
 
 log = logging.getLogger(__name__)
 
@@ -580,6 +584,7 @@ def _device_info(lib: SKFLibrary, index: int, device: str, application: str) -> 
     )
 
 
+@runs_in_token_thread
 def list_skf_tokens(module: str, application: str = DEFAULT_APPLICATION) -> list[SKFTokenInfo]:
     """Every device the library reports, formatted for the counter or not."""
     lib = load_library(module)
@@ -593,6 +598,7 @@ def list_skf_tokens(module: str, application: str = DEFAULT_APPLICATION) -> list
     return out
 
 
+@runs_in_token_thread
 def find_skf_token(
     module: str,
     *,
@@ -647,6 +653,7 @@ def _check_pin_length(pin: str, field: str) -> None:
     check_pin_policy(pin, field=field)
 
 
+@runs_in_token_thread
 def init_skf_token(
     module: str,
     *,
@@ -712,6 +719,7 @@ def _verify(lib: SKFLibrary, app: int, pin_type: int, pin: str) -> None:
         raise _refusal(lib, app, "SKF_VerifyPIN", rv, retries.value, pin_type)
 
 
+@runs_in_token_thread
 def change_skf_pin(
     module: str,
     *,
@@ -748,6 +756,7 @@ def change_skf_pin(
     return info
 
 
+@runs_in_token_thread
 def unblock_skf_pin(
     module: str,
     *,
@@ -873,6 +882,7 @@ class SKFSession:
         finally:
             self._lib.call("SKF_CloseContainer", handle)
 
+    @runs_in_token_thread
     def containers(self) -> list[str]:
         return self._lib.names("SKF_EnumContainer", HANDLE(self._app))
 
@@ -892,6 +902,7 @@ class SKFSession:
             raise _error("SKF_ExportPublicKey", rv)
         return blob.point()
 
+    @runs_in_token_thread
     def generate_key_pair(self, spec: KeySpec, label: str) -> SKFKey:
         """A new SM2 signing key pair made on the token, in a new container named ``label``
         (``label#2``... when that name is taken)."""
@@ -923,6 +934,7 @@ class SKFSession:
         log.debug("generated SM2 signing key in container %s", name)
         return SKFKey(name.encode("utf-8"), _label_of(name), blob.point(), self)
 
+    @runs_in_token_thread
     def list_keys(self) -> list[SKFKey]:
         keys = []
         for name in self.containers():
@@ -932,16 +944,19 @@ class SKFSession:
                 keys.append(SKFKey(name.encode("utf-8"), _label_of(name), point, self))
         return keys
 
+    @runs_in_token_thread
     def find_key(self, key_id: bytes) -> SKFKey:
         for key in self.list_keys():
             if key.key_id == key_id:
                 return key
         raise KeyNotFound(key_id=key_id.decode("utf-8", "replace"))
 
+    @runs_in_token_thread
     def check_key_protected(self, key_id: bytes) -> None:
         """An SKF key has no export function for private keys: nothing to read back."""
         self.find_key(key_id)
 
+    @runs_in_token_thread
     def sign(self, key_id: bytes, digest: bytes) -> bytes:
         """``SKF_ECCSignData`` over a 32-byte digest; the signature DER-encoded (r, s)."""
         signature = ECCSIGNATUREBLOB()
@@ -953,10 +968,12 @@ class SKFSession:
         s = int.from_bytes(bytes(signature.s), "big")
         return encode_dss_signature(r, s)
 
+    @runs_in_token_thread
     def encryption_public_key(self, key_id: bytes) -> bytes | None:
         with self._container(key_id) as con:
             return self._public_point(con, sign=False)
 
+    @runs_in_token_thread
     def import_encryption_key(self, key_id: bytes, envelope: bytes) -> None:
         """``SKF_ImportECCKeyPair``: the KMC's encryption key pair, in its ENVELOPEDKEYBLOB
         (SM4 key encrypted to this container's signing key), into the container; the public key
@@ -974,6 +991,7 @@ class SKFSession:
         if point != expected:
             raise EnvelopeRefused()
 
+    @runs_in_token_thread
     def decrypt(self, key_id: bytes, blob: bytes) -> bytes:
         """Decrypt an ECCCIPHERBLOB (see :func:`cipher_blob`) with the container's encryption
         private key, on the token."""
@@ -985,10 +1003,12 @@ class SKFSession:
         with self._container(key_id) as con:
             return self._lib.sized(name, HANDLE(con), blob)
 
+    @runs_in_token_thread
     def generate_sm2_signing_key(self, label: str) -> SKFKey:
         """The SM2 token verb of a dual enrollment (``services.sm2_pair.SM2Token``)."""
         return self.generate_key_pair(SM2_SPEC, label)
 
+    @runs_in_token_thread
     def write_certificate(
         self,
         cert: x509.Certificate,
@@ -1012,6 +1032,7 @@ class SKFSession:
                 raise CertificateMismatch()
             self._lib.check("SKF_ImportCertificate", HANDLE(con), 1 if sign else 0, der, len(der))
 
+    @runs_in_token_thread
     def read_certificates(self) -> list[SKFCertificate]:
         out = []
         for name in self.containers():
@@ -1031,6 +1052,7 @@ class SKFSession:
                     out.append(SKFCertificate(key_id, _label_of(name), cert, usage))
         return out
 
+    @runs_in_token_thread
     def check_certificate_matches(self, cert: x509.Certificate, key_id: bytes) -> None:
         """Read back: the certificate is in this container and certifies one of its keys."""
         stored = [c.certificate for c in self.read_certificates() if c.key_id == key_id]
@@ -1044,6 +1066,7 @@ class SKFSession:
             ):
                 raise CertificateMismatch()
 
+    @runs_in_token_thread
     def delete_key_pair(self, key_id: bytes) -> None:
         """The container: both key pairs and both certificates."""
         rv = self._lib.call("SKF_DeleteContainer", HANDLE(self._app), bytes(key_id))
@@ -1080,6 +1103,43 @@ def describe_skf_objects(ts: SKFSession) -> dict[str, list[dict[str, str]]]:
     return {"keys": keys, "certificates": certificates}
 
 
+@runs_in_token_thread
+def _open_session(
+    module: str, pin: str, label: str | None, serial: str | None, application: str
+) -> SKFSession:
+    info = find_skf_token(module, label=label, serial=serial, application=application)
+    if info.pin_locked:
+        raise PinLocked()
+    if info.pin_to_be_changed:
+        raise PinMustBeChanged()
+    lib = load_library(module)
+    dev = HANDLE()
+    lib.check("SKF_ConnectDev", info.device.encode(), ctypes.byref(dev))
+    app = HANDLE()
+    try:
+        rv = lib.call("SKF_OpenApplication", dev, application.encode(), ctypes.byref(app))
+        if rv == SAR_APPLICATION_NOT_EXISTS:
+            raise NotFormatted(application=application)
+        if rv != SAR_OK:
+            raise _error("SKF_OpenApplication", rv)
+        try:
+            _verify(lib, int(app.value or 0), USER_TYPE, pin)
+        except BaseException:
+            lib.call("SKF_CloseApplication", app)
+            raise
+    except BaseException:
+        lib.call("SKF_DisConnectDev", dev)
+        raise
+    return SKFSession(lib, info, int(dev.value or 0), int(app.value or 0))
+
+
+@runs_in_token_thread
+def _close_session(session: SKFSession) -> None:
+    # Closing the application ends the user's login (the secure state).
+    session._lib.call("SKF_CloseApplication", HANDLE(session._app))
+    session._lib.call("SKF_DisConnectDev", HANDLE(session._dev))
+
+
 @contextmanager
 def skf_login(
     module: str,
@@ -1089,16 +1149,13 @@ def skf_login(
     serial: str | None = None,
     application: str = DEFAULT_APPLICATION,
 ) -> Iterator[SKFSession]:
-    """Connect, open the counter's application and verify the user PIN; closed on exit."""
-    info = find_skf_token(module, label=label, serial=serial, application=application)
-    if info.pin_locked:
-        raise PinLocked()
-    if info.pin_to_be_changed:
-        raise PinMustBeChanged()
-    lib = load_library(module)
-    with _connected(lib, info.device) as dev, _application(lib, dev, application) as app:
-        _verify(lib, app, USER_TYPE, pin)
-        yield SKFSession(lib, info, dev, app)
+    """Connect, open the counter's application and verify the user PIN; closed on exit. The
+    calls run on the token thread (:mod:`counter_app.token.thread`), whoever opens it."""
+    session = _open_session(module, pin, label, serial, application)
+    try:
+        yield session
+    finally:
+        _close_session(session)
 
 
 def configured_driver(extra: Any, environ: Any = None) -> tuple[str, str | None]:
