@@ -1175,6 +1175,10 @@ def configured_application(extra: Any) -> str:
 class SKFTokens:
     """:class:`counter_app.services.tokens.TokenAccess` over an SKF library."""
 
+    # Its sessions are SM2 tokens (``services.sm2_pair.SM2Token``): SM2 dual certificates can be
+    # enrolled on them (``services.sm2_pair.check_dual_ready``).
+    provides_sm2 = True
+
     def __init__(self, module: str, application: str = DEFAULT_APPLICATION) -> None:
         self.module, self.application = module, application
 
