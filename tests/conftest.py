@@ -253,3 +253,46 @@ def wait_for_pause(path: Path, proc: subprocess.Popen[str], limit_s: float = 60)
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the enrollment never reached the step"
         time.sleep(0.05)
+
+
+@dataclass
+class SKFStore:
+    """A private store of the test-only SKF library (tests/skf): one test's USB keys."""
+
+    module: str  # path of the compiled libskf_soft.so
+    store: Path
+
+    def insert(self, name: str = "usbkey0", **kw: object) -> Path:
+        from tests.skf.build import insert_device
+
+        return insert_device(self.store, name, **kw)  # type: ignore[arg-type]
+
+    def pull(self, name: str = "usbkey0") -> None:
+        from tests.skf.build import pull_device
+
+        pull_device(self.store, name)
+
+
+@pytest.fixture(scope="session")
+def skf_library(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The SKF test library, compiled once per test process into a temporary directory."""
+    from tests.skf.build import build_library
+
+    return str(build_library(tmp_path_factory.mktemp("skf-lib")))
+
+
+@pytest.fixture(scope="session")
+def skf_quirky_library(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The SKF test library built to behave as some vendors' do (tests/skf/build.py, QUIRKY)."""
+    from tests.skf.build import QUIRKY, build_library
+
+    return str(build_library(tmp_path_factory.mktemp("skf-quirky"), QUIRKY))
+
+
+@pytest.fixture
+def skf(tmp_path: Path, skf_library: str, monkeypatch: pytest.MonkeyPatch) -> SKFStore:
+    """A fresh SKF key store for this test (SKF_SOFT_STORE), no key inserted yet."""
+    store = tmp_path / "skf-store"
+    store.mkdir()
+    monkeypatch.setenv("SKF_SOFT_STORE", str(store))
+    return SKFStore(skf_library, store)

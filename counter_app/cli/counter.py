@@ -39,8 +39,18 @@ def service_context(app: AppContext, module: str | None = None) -> ServiceContex
     from counter_app.cli.est import signing_client  # in-process, or EST when ca_url is set
 
     config = app.config.with_(pkcs11_module=module) if module else app.config
+    tokens = None
+    if module:
+        from counter_app.token.skf import SKFTokens, configured_application, configured_driver
+
+        if configured_driver(app.config.extra)[0] == "skf":
+            # With token_driver = "skf", --module names the SKF library (docs/skf.md).
+            tokens = SKFTokens(module, configured_application(app.config.extra))
     return ServiceContext(
-        config=config, store=app.store(), signing_factory=lambda: signing_client(app)
+        config=config,
+        store=app.store(),
+        signing_factory=lambda: signing_client(app),
+        token_access=tokens,
     )
 
 

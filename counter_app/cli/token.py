@@ -2,12 +2,17 @@
 
 PINs come from COUNTER_APP_SO_PIN, COUNTER_APP_USER_PIN and COUNTER_APP_NEW_USER_PIN (or a
 prompt on a terminal), never from the command line.
+
+``--driver skf`` works on GM/T 0016 (SKF) keys through the vendor's SKF library (``--module PATH``,
+else the setting ``skf_module`` or COUNTER_APP_SKF_MODULE); PKCS#11 stays the default. On an SKF
+key the SO PIN is the admin PIN of the counter's application.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import click
 
@@ -20,6 +25,32 @@ def _module(app: AppContext, module: str | None) -> str:
     return module or app.config.pkcs11_module
 
 
+DRIVERS = ("pkcs11", "skf")
+driver_option = click.option(
+    "--driver",
+    type=click.Choice(DRIVERS),
+    default="pkcs11",
+    show_default=True,
+    help="pkcs11: a PKCS#11 module; skf: a GM/T 0016 (SKF) library.",
+)
+
+
+def _skf_module(app: AppContext, module: str | None) -> str:
+    """The SKF library: --module, else COUNTER_APP_SKF_MODULE, else ``skf_module`` in config."""
+    import os
+
+    from counter_app.domain.errors import ConfigError
+
+    chosen = (
+        module or os.environ.get("COUNTER_APP_SKF_MODULE") or app.config.extra.get("skf_module")
+    )
+    if not chosen:
+        raise ConfigError(
+            detail="no SKF library: give --module PATH, COUNTER_APP_SKF_MODULE or skf_module"
+        )
+    return str(chosen)
+
+
 @click.group("token")
 def token_group() -> None:
     """The subscriber's USB token (证书介质)."""
@@ -30,12 +61,19 @@ def token_group() -> None:
     "--module", default=None, help="PKCS#11 module (default: configured, SoftHSM on Linux)."
 )
 @click.option("--json", "as_json", is_flag=True)
+@driver_option
 @pass_app
-def token_list(app: AppContext, module: str | None, as_json: bool) -> None:
+def token_list(app: AppContext, module: str | None, as_json: bool, driver: str) -> None:
     """Every slot holding a token, with its PIN flags."""
     from counter_app.token import list_tokens
 
-    tokens = list_tokens(_module(app, module))
+    tokens: list[Any]
+    if driver == "skf":
+        from counter_app.token.skf import list_skf_tokens
+
+        tokens = list(list_skf_tokens(_skf_module(app, module)))
+    else:
+        tokens = list(list_tokens(_module(app, module)))
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(t) for t in tokens], ensure_ascii=False))
         return
@@ -52,8 +90,9 @@ def token_list(app: AppContext, module: str | None, as_json: bool) -> None:
             if getattr(t, name)
         ]
         state = "initialised" if t.initialised else "not initialised"
+        where = f"device {t.device}" if driver == "skf" else f"slot {t.slot_id}"
         click.echo(
-            f"slot {t.slot_id}\t{t.label or '-'}\t{t.manufacturer}\t{t.model}\t{t.serial}\t{state}"
+            f"{where}\t{t.label or '-'}\t{t.manufacturer}\t{t.model}\t{t.serial}\t{state}"
             f"\t{','.join(flags) or 'pin ok'}"
         )
 
@@ -91,6 +130,7 @@ def token_capabilities(
 @click.option("--token-serial", default=None, help="Re-format the token with this serial.")
 @click.option("--slot", type=int, default=None, help="Format the token in this slot number.")
 @click.option("--yes", is_flag=True, help="Confirm erasing a token that holds objects.")
+@driver_option
 @pass_app
 def token_init(
     app: AppContext,
@@ -100,6 +140,7 @@ def token_init(
     token_serial: str | None,
     slot: int | None,
     yes: bool,
+    driver: str,
 ) -> None:
     """Format a token for a new subscriber.
 
@@ -111,17 +152,33 @@ def token_init(
     check_pin_policy(so_pin, field="so_pin")
     check_pin_policy(user_pin, field="user_pin")
     who = _acting_operator(app, "token_format")
-    info = init_token(
-        _module(app, module),
-        new_label=new_label,
-        so_pin=so_pin,
-        user_pin=user_pin,
-        label=token_label,
-        serial=token_serial,
-        slot=slot,
-        force=yes,
-    )
-    _audit(app, who, "token.init", info.serial, {"label": info.label})
+    info: Any
+    if driver == "skf":
+        from counter_app.token.skf import init_skf_token
+
+        if slot is not None:
+            raise click.UsageError("--slot is for PKCS#11; name an SKF key by --token-serial")
+        info = init_skf_token(
+            _skf_module(app, module),
+            new_label=new_label,
+            so_pin=so_pin,
+            user_pin=user_pin,
+            label=token_label,
+            serial=token_serial,
+            force=yes,
+        )
+    else:
+        info = init_token(
+            _module(app, module),
+            new_label=new_label,
+            so_pin=so_pin,
+            user_pin=user_pin,
+            label=token_label,
+            serial=token_serial,
+            slot=slot,
+            force=yes,
+        )
+    _audit(app, who, "token.init", info.serial, {"label": info.label, "driver": driver})
     click.echo(f"formatted token {info.label} (serial {info.serial})")
 
 
@@ -129,9 +186,10 @@ def token_init(
 @click.option("--module", default=None)
 @click.option("--label", default=None)
 @click.option("--serial", default=None)
+@driver_option
 @pass_app
 def token_change_pin(
-    app: AppContext, module: str | None, label: str | None, serial: str | None
+    app: AppContext, module: str | None, label: str | None, serial: str | None, driver: str
 ) -> None:
     """Change the user PIN (old: COUNTER_APP_USER_PIN, new: COUNTER_APP_NEW_USER_PIN)."""
     from counter_app.token import change_pin, check_pin_policy
@@ -140,8 +198,18 @@ def token_change_pin(
     new = read_secret("COUNTER_APP_NEW_USER_PIN")
     check_pin_policy(new, field="new_pin")
     who = _acting_operator(app)
-    info = change_pin(_module(app, module), old_pin=old, new_pin=new, label=label, serial=serial)
-    _audit(app, who, "token.change_pin", info.serial, {"label": info.label})
+    info: Any
+    if driver == "skf":
+        from counter_app.token.skf import change_skf_pin
+
+        info = change_skf_pin(
+            _skf_module(app, module), old_pin=old, new_pin=new, label=label, serial=serial
+        )
+    else:
+        info = change_pin(
+            _module(app, module), old_pin=old, new_pin=new, label=label, serial=serial
+        )
+    _audit(app, who, "token.change_pin", info.serial, {"label": info.label, "driver": driver})
     click.echo("PIN changed")
 
 
@@ -149,9 +217,10 @@ def token_change_pin(
 @click.option("--module", default=None)
 @click.option("--label", default=None)
 @click.option("--serial", default=None)
+@driver_option
 @pass_app
 def token_unblock(
-    app: AppContext, module: str | None, label: str | None, serial: str | None
+    app: AppContext, module: str | None, label: str | None, serial: str | None, driver: str
 ) -> None:
     """Set a new user PIN with the SO PIN (COUNTER_APP_SO_PIN, COUNTER_APP_NEW_USER_PIN)."""
     from counter_app.token import check_pin_policy, unblock_pin
@@ -160,8 +229,18 @@ def token_unblock(
     new = read_secret("COUNTER_APP_NEW_USER_PIN")
     check_pin_policy(new, field="new_pin")
     who = _acting_operator(app, "token_unblock")
-    info = unblock_pin(_module(app, module), so_pin=so_pin, new_pin=new, label=label, serial=serial)
-    _audit(app, who, "token.unblock", info.serial, {"label": info.label})
+    info: Any
+    if driver == "skf":
+        from counter_app.token.skf import unblock_skf_pin
+
+        info = unblock_skf_pin(
+            _skf_module(app, module), so_pin=so_pin, new_pin=new, label=label, serial=serial
+        )
+    else:
+        info = unblock_pin(
+            _module(app, module), so_pin=so_pin, new_pin=new, label=label, serial=serial
+        )
+    _audit(app, who, "token.unblock", info.serial, {"label": info.label, "driver": driver})
     click.echo("user PIN reset")
 
 
@@ -170,24 +249,37 @@ def token_unblock(
 @click.option("--label", default=None)
 @click.option("--serial", default=None)
 @click.option("--json", "as_json", is_flag=True)
+@driver_option
 @pass_app
 def token_objects(
-    app: AppContext, module: str | None, label: str | None, serial: str | None, as_json: bool
+    app: AppContext,
+    module: str | None,
+    label: str | None,
+    serial: str | None,
+    as_json: bool,
+    driver: str,
 ) -> None:
     """Key pairs and certificates on the token (user PIN: COUNTER_APP_USER_PIN)."""
     from counter_app.token import describe_objects, open_token
 
     pin = read_secret("COUNTER_APP_USER_PIN")
-    with open_token(_module(app, module), label=label, serial=serial).login(pin) as ts:
-        objects = describe_objects(ts)
+    if driver == "skf":
+        from counter_app.token.skf import describe_skf_objects, skf_login
+
+        with skf_login(_skf_module(app, module), pin, label=label, serial=serial) as skf_ts:
+            objects = describe_skf_objects(skf_ts)
+    else:
+        with open_token(_module(app, module), label=label, serial=serial).login(pin) as ts:
+            objects = describe_objects(ts)
     if as_json:
         click.echo(json.dumps(objects, ensure_ascii=False))
         return
     for key in objects["keys"]:
         click.echo(f"key\t{key['id']}\t{key['label']}\t{key['algorithm']}\t{key['protection']}")
     for cert in objects["certificates"]:
+        usage = f"\t{cert['usage']}" if "usage" in cert else ""
         click.echo(
-            f"certificate\t{cert['id']}\t{cert['label']}\t{cert['subject']}"
+            f"certificate\t{cert['id']}\t{cert['label']}{usage}\t{cert['subject']}"
             f"\tserial {cert['serial']}\tuntil {cert['not_after']}"
         )
 

@@ -47,6 +47,23 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(detail=f"{path}: {exc}") from None
 
 
+def _configured_tokens(config: Config) -> TokenAccess:
+    """PKCS#11 by default; a GM/T 0016 (SKF) library where ``token_driver = "skf"`` (or
+    COUNTER_APP_TOKEN_DRIVER=skf) and ``skf_module`` name one (docs/skf.md)."""
+    from counter_app.token.skf import configured_application, configured_driver
+
+    driver, skf_module = configured_driver(config.extra)
+    if driver == "pkcs11":
+        return PKCS11Tokens(config.pkcs11_module)
+    if driver != "skf" or not skf_module:
+        raise ConfigError(
+            detail=f"token_driver {driver!r}: use pkcs11, or skf with skf_module naming its library"
+        )
+    from counter_app.token.skf import SKFTokens
+
+    return SKFTokens(skf_module, configured_application(config.extra))
+
+
 @dataclass
 class ServiceContext:
     config: Config
@@ -59,7 +76,7 @@ class ServiceContext:
     @property
     def tokens(self) -> TokenAccess:
         if self.token_access is None:
-            self.token_access = PKCS11Tokens(self.config.pkcs11_module)
+            self.token_access = _configured_tokens(self.config)
         return self.token_access
 
     @cached_property

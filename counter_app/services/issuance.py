@@ -41,7 +41,12 @@ def csr_subject(subject: SubjectInfo) -> x509.Name:
 
 
 def build_csr(key: KeyOnToken, subject: SubjectInfo) -> x509.CertificateSigningRequest:
-    """A PKCS#10 request signed by the key on the token (SHA-256)."""
+    """A PKCS#10 request signed by the key on the token (SHA-256; SM2 with SM3 on an SKF key)."""
+    from counter_app.token.skf import SKFKey, build_sm2_csr
+
+    if isinstance(key, SKFKey):
+        # cryptography builds no SM2 request: the SKF driver assembles it, signed on the token.
+        return x509.load_der_x509_csr(build_sm2_csr(key, csr_subject(subject)))
     return (
         x509.CertificateSigningRequestBuilder()
         .subject_name(csr_subject(subject))

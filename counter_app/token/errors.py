@@ -54,6 +54,12 @@ class SOPinWrong(TokenError):
     en = "wrong SO PIN"
 
 
+class SOPinLocked(TokenError):
+    code = "so_pin_locked"
+    zh = "管理员PIN码（SO PIN）已锁定，该介质须由发行方重置或更换"
+    en = "the SO PIN is locked; the token must be reset by its issuer or replaced"
+
+
 class PinPolicy(ValidationError):
     code = "pin_policy"
     zh = "PIN码不合规：{reason_zh}"

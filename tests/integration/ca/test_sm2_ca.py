@@ -335,3 +335,24 @@ def test_both_certificates_of_a_pair_pass_openssl_and_pkilint(
             # finding is expected, and nothing else.
             errors = [e for e in errors if "key_usage_value_prohibited_for_ec" not in e]
         assert errors == [], report
+
+
+def test_sm2_responder_is_renewed_with_an_sm2_key_and_answers_with_it(
+    sm2_ca: LibraryCA, tmp_path: Path
+) -> None:
+    from counter_app.ca.rollover import renew_responder
+
+    new_key = SM2PrivateKey.generate()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    renewed = renew_responder(
+        sm2_ca.files, sm2_ca.ca.keys.issuing_key, new_key, now, passphrase=PASSPHRASE
+    )
+    issuing = sm2_ca.ca.keys.issuing
+    der = renewed.certificate.public_bytes(serialization.Encoding.DER)
+    assert gmssl_verifies_signed(cert_point(issuing), der)
+    assert cert_point(renewed.certificate) == new_key.public_key().point
+    sm2_ca.ca.replace_responder(
+        renewed.certificate, read_encrypted_key(sm2_ca.files.key("ocsp"), PASSPHRASE)
+    )
+    leaf = _issue(sm2_ca, tmp_path)
+    assert gmssl_verifies_ocsp(new_key.public_key().point, _ocsp(sm2_ca, leaf))
