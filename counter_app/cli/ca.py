@@ -125,7 +125,11 @@ def open_ca(app: AppContext) -> CertificateAuthority:
         from counter_app.cli.ca_hsm import key_loader
 
         hsm_keys = key_loader(files)
-    return open_signing_module(app.config, app.store(), _passphrase, hsm_keys=hsm_keys)
+    from counter_app.cli.custody import module_passphrase  # custodians, when under custody
+
+    return open_signing_module(
+        app.config, app.store(), lambda: module_passphrase(app), hsm_keys=hsm_keys
+    )
 
 
 @click.group("ca")
