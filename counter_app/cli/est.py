@@ -244,7 +244,7 @@ def register(group: click.Group) -> None:
 def signing_client(app: AppContext) -> SigningClient:
     """The signing module a counter uses: the shared service when ``ca_url`` is configured,
     else the in-process one of this data dir."""
-    from counter_app.services.signing import LocalSigning
+    from counter_app.services.signing import LocalSigning, local_kmc
 
     if app.config.ca_url:
         from counter_app.services.est_client import ESTSettings, ESTSigning
@@ -253,4 +253,4 @@ def signing_client(app: AppContext) -> SigningClient:
         return ESTSigning(settings, lambda: read_secret(CLIENT_KEY_ENV))
     from counter_app.cli.ca import open_ca
 
-    return LocalSigning(open_ca(app))
+    return LocalSigning(open_ca(app), local_kmc(app.config.data_dir))

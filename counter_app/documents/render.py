@@ -32,6 +32,7 @@ from counter_app.documents.layout import (
     spacer,
     styles,
 )
+from counter_app.domain.display import key_algorithm_title
 from counter_app.domain.fees import PaymentMethod, format_yuan, yuan_in_capitals
 
 RECEIPT_TITLE = "收费凭证"
@@ -46,12 +47,6 @@ DECLARATION = (
     "已阅读并同意《数字证书电子认证服务协议》，并愿意承担由此带来的法律责任。"
 )
 
-_KEY_ALGORITHM_ZH = {
-    "ec-p256": "ECC P-256",
-    "rsa-2048": "RSA 2048 位",
-    "rsa-3072": "RSA 3072 位",
-}
-
 
 def _method_zh(method: str) -> str:
     if method in {m.value for m in PaymentMethod}:
@@ -65,6 +60,19 @@ def _yuan(fen: int) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # 收费凭证
+
+
+def _receipt_lines(facts: ReceiptFacts) -> list[Flowable]:
+    """收费明细: one line per item when the fee has several (service and media fee, or each
+    certificate of a batch)."""
+    if not facts.lines:
+        return []
+    rows = [[item, _yuan(fen)] for item, fen in facts.lines]
+    rows.append(["合计", _yuan(facts.fee_fen)])
+    return [
+        grid_table(["收费明细", "金额"], rows, [BODY_WIDTH * 0.7, BODY_WIDTH * 0.3]),
+        spacer(4),
+    ]
 
 
 def render_receipt(facts: ReceiptFacts) -> bytes:
@@ -100,6 +108,7 @@ def render_receipt(facts: ReceiptFacts) -> bytes:
     story: list[Flowable] = [
         field_table(rows, columns=1, label_width=36 * mm),
         spacer(4),
+        *_receipt_lines(facts),
         field_table(amounts, columns=1, label_width=36 * mm),
         spacer(4),
         field_table(
@@ -198,7 +207,7 @@ def render_application_form(facts: ApplicationFormFacts) -> bytes:
         ("受理时间", china_time(facts.created_at) + TIME_NOTE),
         ("办理状态", facts.status_zh),
         ("证书种类", facts.certificate_type_zh),
-        ("密钥算法", _KEY_ALGORITHM_ZH.get(facts.key_algorithm or "", facts.key_algorithm or "—")),
+        ("密钥算法", key_algorithm_title(facts.key_algorithm)),
         ("介质序列号", facts.token_serial or "—"),
         ("介质标签", facts.token_label or "—"),
     ]

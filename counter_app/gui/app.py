@@ -141,16 +141,24 @@ def run(config: Config, lang: str | None = None, argv: Sequence[str] = ()) -> in
     checkpointer = PeriodicCheckpointer(Anchor.for_config(config.data_dir, config.extra), store)
     checkpointer.start()
     try:
-        login = LoginDialog(context)
-        if login.exec() != LoginDialog.DialogCode.Accepted or login.operator is None:
-            return 1
-        context.operator = login.operator
-        if not open_counter(context):
-            return 1
-        window = MainWindow(context)
-        window.show()
-        window.check_recovery()
-        return app.exec()
+        # One pass per operator: signing out closes the window and brings the sign-in back; the
+        # signing module stays open for the counter's session (it was opened once, by passphrase).
+        while True:
+            login = LoginDialog(context)
+            if login.exec() != LoginDialog.DialogCode.Accepted or login.operator is None:
+                return 1
+            context.operator = login.operator
+            if context.services is None and not open_counter(context):
+                return 1
+            window = MainWindow(context)
+            signed_out: list[bool] = []
+            window.signed_out.connect(lambda out=signed_out: out.append(True))
+            window.show()
+            window.check_recovery()
+            code = app.exec()
+            window.deleteLater()
+            if not signed_out:
+                return code
     finally:
         checkpointer.stop()
         context.close()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from counter_app.config import Config
+from counter_app.domain.display import ra_time_zone, shown_date, shown_time
 from counter_app.domain.errors import CounterError
 from counter_app.gui.tasks import TaskRunner
 from counter_app.services.context import ServiceContext
@@ -50,6 +53,19 @@ class GuiContext:
         if self.operator is None:
             raise NotSignedIn()
         return self.operator
+
+    # -- times as the clerk reads them (the RA's zone, labelled; the same words as on paper) ----
+    @property
+    def time_zone(self) -> ZoneInfo:
+        return ra_time_zone(self.config.extra)
+
+    def shown_time(self, moment: dt.datetime | None, *, seconds: bool = False) -> str:
+        from counter_app.gui.i18n import current_lang
+
+        return shown_time(moment, self.time_zone, current_lang(), seconds=seconds)
+
+    def shown_date(self, moment: dt.datetime | None) -> str:
+        return shown_date(moment, self.time_zone)
 
     def close(self) -> None:
         self.runner.shutdown()

@@ -60,6 +60,8 @@ def load_form(name: str, host: QWidget) -> Form:
         raise FormError(f"cannot open form {path}")
     try:
         loader = QUiLoader()
+        # The form retranslates its own strings when the language is switched at run time.
+        loader.setLanguageChangeEnabled(True)
         root = loader.load(file, host)
     finally:
         file.close()

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QWidget
 
+from counter_app.domain.operators import Role
+from counter_app.domain.policy import POLICY, Action
 from counter_app.gui.context import GuiContext
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
 
@@ -44,11 +46,38 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("lookup", QT_TRANSLATE_NOOP("services", "Look up"), "Ctrl+0"),
 )
 
+# The pages beside the counter services, and who sees them. Counter services are shown to the
+# roles the policy lets make them (:data:`counter_app.domain.policy.POLICY`); these pages follow
+# the same split: reading subscribers is for whoever serves or checks them, operators and
+# settings are the admin's (the operators service refuses anyone else), the signing module's
+# status is for those who answer for it, the desk is the supervisor's.
+_READERS = frozenset({Role.CLERK, Role.REVIEWER, Role.SUPERVISOR})
+PAGES: tuple[tuple[ServiceSpec, frozenset[Role]], ...] = (
+    (ServiceSpec("home", QT_TRANSLATE_NOOP("services", "Home"), "Alt+Home"), frozenset(Role)),
+    (ServiceSpec("subscribers", QT_TRANSLATE_NOOP("services", "Subscribers"), "Ctrl+F"), _READERS),
+    (
+        ServiceSpec("desk", QT_TRANSLATE_NOOP("services", "Supervisor's desk"), "Ctrl+D"),
+        frozenset({Role.SUPERVISOR}),
+    ),
+    (
+        ServiceSpec("operators", QT_TRANSLATE_NOOP("services", "Operators"), "Ctrl+Shift+O"),
+        frozenset({Role.ADMIN}),
+    ),
+    (
+        ServiceSpec("settings", QT_TRANSLATE_NOOP("services", "Settings"), "Ctrl+Shift+S"),
+        frozenset({Role.ADMIN}),
+    ),
+    (
+        ServiceSpec("signing", QT_TRANSLATE_NOOP("services", "Signing module"), "Ctrl+Shift+K"),
+        frozenset({Role.ADMIN, Role.SUPERVISOR}),
+    ),
+)
+
 _wizards: dict[str, PageFactory] = {}
 
 
 def service(key: str) -> ServiceSpec:
-    for spec in SERVICES:
+    for spec in SERVICES + tuple(p for p, _ in PAGES):
         if spec.key == key:
             return spec
     raise KeyError(key)
@@ -64,9 +93,47 @@ def wizard_factory(key: str) -> PageFactory | None:
     return _wizards.get(key)
 
 
+def may_see(key: str, role: Role) -> bool:
+    """Whether ``role`` sees entry ``key``: a service if the policy lets it make it."""
+    for spec, roles in PAGES:
+        if spec.key == key:
+            return role in roles
+    if key == "lookup":
+        return role in _READERS
+    return role in POLICY[Action(key)].makers
+
+
+def entries_for(role: Role) -> list[ServiceSpec]:
+    """The navigation of one role, in order: home, the services it makes, then its pages."""
+    pages = [spec for spec, roles in PAGES if role in roles]
+    services = [spec for spec in SERVICES if may_see(spec.key, role)]
+    return pages[:1] + services + pages[1:]
+
+
 def load_builtin_wizards() -> None:
     """Import the GUI modules that register wizards (kept here so the window imports one name)."""
+    from counter_app.gui import admin as _admin  # noqa: F401
     from counter_app.gui import lookup as _lookup  # noqa: F401
     from counter_app.gui import replace as _replace  # noqa: F401
+    from counter_app.gui import subscribers as _subscribers  # noqa: F401
     from counter_app.gui import unlock as _unlock  # noqa: F401
     from counter_app.gui.enroll import wizard as _enroll  # noqa: F401
+
+    _register_desk()
+
+
+def _register_desk() -> None:
+    """The supervisor's desk comes from ``counter_app.gui.desk`` (``make_desk(context)``) once
+    that module is installed; without it the entry stays disabled, saying so."""
+    import importlib
+    import importlib.util
+
+    if "desk" in _wizards or importlib.util.find_spec("counter_app.gui.desk") is None:
+        return
+
+    def make(context: GuiContext) -> QWidget:
+        module = importlib.import_module("counter_app.gui.desk")
+        widget: QWidget = module.make_desk(context)
+        return widget
+
+    _wizards["desk"] = make

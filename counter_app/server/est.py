@@ -37,9 +37,9 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from counter_app.ca import (
     CertificateAuthority,
     CertificateNotFound,
-    CertificateStatus,
     InvalidTransition,
     IssueRequest,
+    RecordStatus,
 )
 from counter_app.ca.errors import BadCSR, BadSubject, UnknownProfile, WeakKey
 from counter_app.domain.errors import CounterError, ValidationError
@@ -289,7 +289,7 @@ class ESTApp:
         if request.replaces is None:
             raise BadRARequest(detail="simplereenroll needs the serial it replaces")
         record = self._ca.status(request.replaces.upper())
-        if record.status == CertificateStatus.REVOKED:
+        if record.status == RecordStatus.REVOKED:
             raise BadRARequest(detail="the certificate to renew is revoked")
 
     async def _status(self, scope: Scope, receive: Receive, counter: str) -> Response:

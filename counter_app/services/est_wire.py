@@ -34,7 +34,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from counter_app.ca import CertificateRecord, CertificateStatus, RevocationReason, SubjectInfo
+from counter_app.ca import CertificateRecord, RecordStatus, RevocationReason, SubjectInfo
 from counter_app.domain.errors import CounterError
 
 RA_HEADER = "counter-ra-request"
@@ -246,7 +246,7 @@ def record_from_json(raw: bytes) -> CertificateRecord:
             serial_hex=data["serial_hex"],
             subject=data["subject"],
             profile=data["profile"],
-            status=CertificateStatus(data["status"]),
+            status=RecordStatus(data["status"]),
             not_before=when("not_before") or dt.datetime.min.replace(tzinfo=dt.UTC),
             not_after=when("not_after") or dt.datetime.min.replace(tzinfo=dt.UTC),
             application_id=data.get("application_id"),

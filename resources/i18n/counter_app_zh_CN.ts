@@ -2,6 +2,41 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AboutDialog</name>
+    <message>
+        <source>About counter-app</source>
+        <translation>关于柜台系统</translation>
+    </message>
+    <message>
+        <source>counter-app: RA front counter</source>
+        <translation>数字证书注册中心柜台系统</translation>
+    </message>
+    <message>
+        <source>Version:</source>
+        <translation>版本：</translation>
+    </message>
+    <message>
+        <source>Data directory:</source>
+        <translation>数据目录：</translation>
+    </message>
+    <message>
+        <source>Database:</source>
+        <translation>数据库：</translation>
+    </message>
+    <message>
+        <source>Signing module:</source>
+        <translation>签发模块：</translation>
+    </message>
+    <message>
+        <source>Token module (PKCS#11):</source>
+        <translation>介质驱动（PKCS#11）：</translation>
+    </message>
+    <message>
+        <source>&amp;Close</source>
+        <translation>关闭(&amp;C)</translation>
+    </message>
+</context>
+<context>
     <name>AddItemForm</name>
     <message>
         <source>Application &amp;item:</source>
@@ -161,6 +196,180 @@
     </message>
 </context>
 <context>
+    <name>ChangePasswordDialog</name>
+    <message>
+        <source>Change my password</source>
+        <translation>修改本人密码</translation>
+    </message>
+    <message>
+        <source>&amp;Current password:</source>
+        <translation>当前密码(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>&amp;New password:</source>
+        <translation>新密码(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>&amp;Repeat the new password:</source>
+        <translation>再次输入新密码(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>Enter your current password and the new one.</source>
+        <translation>请输入当前密码和新密码。</translation>
+    </message>
+</context>
+<context>
+    <name>DeskPage</name>
+    <message>
+        <source>Cash</source>
+        <translation>现金</translation>
+    </message>
+    <message>
+        <source>Card</source>
+        <translation>刷卡</translation>
+    </message>
+    <message>
+        <source>Transfer</source>
+        <translation>转账</translation>
+    </message>
+    <message>
+        <source>Refunded</source>
+        <translation>退款</translation>
+    </message>
+    <message>
+        <source>Waived</source>
+        <translation>减免</translation>
+    </message>
+    <message>
+        <source>Net</source>
+        <translation>净收入</translation>
+    </message>
+    <message>
+        <source>Cash expected in the till</source>
+        <translation>应有现金</translation>
+    </message>
+    <message>
+        <source>In stock</source>
+        <translation>在库</translation>
+    </message>
+    <message>
+        <source>Issued</source>
+        <translation>已发放</translation>
+    </message>
+    <message>
+        <source>Returned</source>
+        <translation>已退回</translation>
+    </message>
+    <message>
+        <source>Faulty</source>
+        <translation>故障</translation>
+    </message>
+    <message>
+        <source>Lost</source>
+        <translation>遗失</translation>
+    </message>
+    <message>
+        <source>Supervisor&apos;s desk</source>
+        <translation>主管工作台</translation>
+    </message>
+    <message>
+        <source>Business day</source>
+        <translation>营业日</translation>
+    </message>
+    <message>
+        <source>Counter</source>
+        <translation>柜台</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>刷新(&amp;R)</translation>
+    </message>
+    <message>
+        <source>The day&apos;s figures</source>
+        <translation>当日收支</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Services</source>
+        <translation>业务笔数</translation>
+    </message>
+    <message>
+        <source>Daily close</source>
+        <translation>日结</translation>
+    </message>
+    <message>
+        <source>Cash counted (yuan)</source>
+        <translation>实点现金（元）</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>说明</translation>
+    </message>
+    <message>
+        <source>&amp;Close the day</source>
+        <translation>日结(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Re&amp;open the day</source>
+        <translation>重开(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Collected (blue) and refunded (red), last 7 days, yuan</source>
+        <translation>近 7 日收款（蓝）与退款（红），单位：元</translation>
+    </message>
+    <message>
+        <source>Token stock</source>
+        <translation>介质库存</translation>
+    </message>
+    <message>
+        <source>Expiry reminders (30 days)</source>
+        <translation>到期提醒（30 天内）</translation>
+    </message>
+    <message>
+        <source>&amp;Send reminders</source>
+        <translation>发送提醒(&amp;S)</translation>
+    </message>
+    <message>
+        <source>The day is closed.</source>
+        <translation>已日结。</translation>
+    </message>
+    <message>
+        <source>The day is reopened.</source>
+        <translation>已重开。</translation>
+    </message>
+    <message>
+        <source>Reminders sent: %1.</source>
+        <translation>已发送提醒：%1 封。</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>已日结</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>未日结</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Closed by %1: counted ¥ %2, difference ¥ %3.</source>
+        <translation>%1 已日结：实点 ¥ %2，差额 ¥ %3。</translation>
+    </message>
+    <message>
+        <source>Fewer than %1 tokens in stock: order more.</source>
+        <translation>在库介质不足 %1 枚，请及时补货。</translation>
+    </message>
+    <message>
+        <source>%1 certificate(s) expire within 30 days; %2 not reminded yet.</source>
+        <translation>%1 张证书将在 30 天内到期，其中 %2 张尚未提醒。</translation>
+    </message>
+</context>
+<context>
     <name>EnrollWizard</name>
     <message>
         <source>Make the key and &amp;issue</source>
@@ -259,6 +468,121 @@
     <message>
         <source>The supervisor must sign in for the waiver.</source>
         <translation>费用减免须由主管登录批准。</translation>
+    </message>
+</context>
+<context>
+    <name>HomePage</name>
+    <message>
+        <source>Today at this counter</source>
+        <translation>本柜台今日概况</translation>
+    </message>
+    <message>
+        <source>Welcome, %1</source>
+        <translation>%1，您好</translation>
+    </message>
+    <message>
+        <source>Figures cover every operator working on this counter&apos;s database; times are %1.</source>
+        <translation>统计范围为使用本柜台数据库的全部操作员；时间均为%1。</translation>
+    </message>
+    <message>
+        <source>Services today</source>
+        <translation>今日业务</translation>
+    </message>
+    <message>
+        <source>Money today by method</source>
+        <translation>今日收款（按方式）</translation>
+    </message>
+    <message>
+        <source>Interrupted work</source>
+        <translation>中断的业务</translation>
+    </message>
+    <message>
+        <source>Certificates expiring within 30 days</source>
+        <translation>30 天内到期的证书</translation>
+    </message>
+    <message>
+        <source>Token in the reader</source>
+        <translation>读卡器中的介质</translation>
+    </message>
+    <message>
+        <source>&amp;Recover interrupted services…</source>
+        <translation>恢复中断的业务(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>业务</translation>
+    </message>
+    <message>
+        <source>At this counter</source>
+        <translation>本柜台</translation>
+    </message>
+    <message>
+        <source>By me</source>
+        <translation>本人办理</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方式</translation>
+    </message>
+    <message>
+        <source>Taken</source>
+        <translation>收款</translation>
+    </message>
+    <message>
+        <source>Refunded</source>
+        <translation>退款</translation>
+    </message>
+    <message>
+        <source>In the till</source>
+        <translation>结存</translation>
+    </message>
+    <message>
+        <source>Subscriber</source>
+        <translation>订户</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>到期日</translation>
+    </message>
+    <message>
+        <source>Serial</source>
+        <translation>序列号</translation>
+    </message>
+    <message>
+        <source>Reading today&apos;s figures…</source>
+        <translation>正在读取今日数据…</translation>
+    </message>
+    <message>
+        <source>Total</source>
+        <translation>合计</translation>
+    </message>
+    <message>
+        <source>Services waiting to be finished or rolled back: %1</source>
+        <translation>等待完成或撤销的业务：%1 笔</translation>
+    </message>
+    <message>
+        <source>None: every service was finished.</source>
+        <translation>无：所有业务均已办结。</translation>
+    </message>
+    <message>
+        <source>Day %1; refreshed by itself every %2 s.</source>
+        <translation>%1；每 %2 秒自动刷新。</translation>
+    </message>
+    <message>
+        <source>No token in the reader.</source>
+        <translation>读卡器中没有介质。</translation>
+    </message>
+    <message>
+        <source>looking up whose it is…</source>
+        <translation>正在查询介质归属…</translation>
+    </message>
+    <message>
+        <source>not issued at this counter (blank or foreign)</source>
+        <translation>非本柜台签发（空白介质或外来介质）</translation>
+    </message>
+    <message>
+        <source>%1, application %2</source>
+        <translation>%1，申请编号 %2</translation>
     </message>
 </context>
 <context>
@@ -369,6 +693,33 @@
     <message>
         <source>Required.</source>
         <translation>必填项。</translation>
+    </message>
+</context>
+<context>
+    <name>LockDialog</name>
+    <message>
+        <source>counter-app: locked</source>
+        <translation>柜台系统：已锁定</translation>
+    </message>
+    <message>
+        <source>The counter is locked</source>
+        <translation>柜台已锁定</translation>
+    </message>
+    <message>
+        <source>Operator %1: enter your password to go on.</source>
+        <translation>操作员 %1：请输入密码继续办理。</translation>
+    </message>
+    <message>
+        <source>&amp;Unlock</source>
+        <translation>解锁(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Sign &amp;out</source>
+        <translation>退出登录(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Enter your password.</source>
+        <translation>请输入密码。</translation>
     </message>
 </context>
 <context>
@@ -590,10 +941,6 @@
         <translation>本版本尚未提供“%1”业务。</translation>
     </message>
     <message>
-        <source>Choose a service on the left, or press its shortcut (Ctrl+1 … Ctrl+0).</source>
-        <translation>请在左侧选择业务，或按对应的快捷键（Ctrl+1 … Ctrl+0）。</translation>
-    </message>
-    <message>
         <source>Operator: %1 (%2)</source>
         <translation>操作员：%1（%2）</translation>
     </message>
@@ -604,6 +951,46 @@
     <message>
         <source>Token: support not installed</source>
         <translation>证书介质：未安装介质支持</translation>
+    </message>
+    <message>
+        <source>&amp;Session</source>
+        <translation>会话(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Home</source>
+        <translation>首页(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Lock the counter</source>
+        <translation>锁定柜台(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Sign &amp;out</source>
+        <translation>退出登录(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;Change my password…</source>
+        <translation>修改密码(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>&amp;About counter-app</source>
+        <translation>关于柜台系统(&amp;A)</translation>
+    </message>
+    <message>
+        <source>A service is still working; sign out when it has finished.</source>
+        <translation>仍有业务正在处理，请在其完成后再退出登录。</translation>
+    </message>
+    <message>
+        <source>Your password was changed.</source>
+        <translation>您的密码已修改。</translation>
+    </message>
+    <message>
+        <source>Finish or cancel the open %1 first.</source>
+        <translation>请先完成或取消正在办理的“%1”。</translation>
     </message>
     <message>
         <source>Token: cannot read (%1)</source>
@@ -631,6 +1018,93 @@
     <message>
         <source>Services</source>
         <translation>业务</translation>
+    </message>
+</context>
+<context>
+    <name>OperatorsPage</name>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>账户</translation>
+    </message>
+    <message>
+        <source>Locked until</source>
+        <translation>锁定至</translation>
+    </message>
+    <message>
+        <source>&amp;Disable</source>
+        <translation>停用(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Unlock sign-in</source>
+        <translation>解除登录锁定(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Reset password</source>
+        <translation>重置密码(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Add an operator, or set the chosen one&apos;s password</source>
+        <translation>添加操作员，或为所选操作员设置密码</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>姓名(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>R&amp;ole:</source>
+        <translation>角色(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>&amp;Password:</source>
+        <translation>密码(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Re&amp;peat:</source>
+        <translation>再次输入(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Add operator</source>
+        <translation>添加操作员(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Reset password sets the password typed above for the operator chosen in the list; tell them to change it at their first sign-in.</source>
+        <translation>“重置密码”将上面输入的密码设为列表中所选操作员的密码；请告知其首次登录后自行修改。</translation>
+    </message>
+    <message>
+        <source>active</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <source>disabled</source>
+        <translation>已停用</translation>
+    </message>
+    <message>
+        <source>Type the password twice.</source>
+        <translation>请输入两次密码。</translation>
+    </message>
+    <message>
+        <source>Operator %1 added.</source>
+        <translation>已添加操作员 %1。</translation>
+    </message>
+    <message>
+        <source>Operator %1 disabled.</source>
+        <translation>已停用操作员 %1。</translation>
+    </message>
+    <message>
+        <source>%1 may sign in again.</source>
+        <translation>%1 可以重新登录了。</translation>
+    </message>
+    <message>
+        <source>Password of %1 set.</source>
+        <translation>已设置 %1 的密码。</translation>
     </message>
 </context>
 <context>
@@ -863,34 +1337,6 @@
 <context>
     <name>ReviewerPage</name>
     <message>
-        <source>Subscriber: %1 (%2)</source>
-        <translation>订户：%1（%2）</translation>
-    </message>
-    <message>
-        <source>Certificate: %1</source>
-        <translation>证书：%1</translation>
-    </message>
-    <message>
-        <source>Fee: ¥%1</source>
-        <translation>费用：¥%1</translation>
-    </message>
-    <message>
-        <source>Cash received: ¥%1</source>
-        <translation>现金实收：¥%1</translation>
-    </message>
-    <message>
-        <source>Paid by card</source>
-        <translation>刷卡支付</translation>
-    </message>
-    <message>
-        <source>Paid by transfer</source>
-        <translation>转账支付</translation>
-    </message>
-    <message>
-        <source>Waiver %1, approved by %2</source>
-        <translation>减免通知 %1，批准人 %2</translation>
-    </message>
-    <message>
         <source>The reviewer approves an &amp;additional certificate for this subscriber</source>
         <translation>审核人批准为该订户增发一张同类证书(&amp;A)</translation>
     </message>
@@ -909,6 +1355,339 @@
     <message>
         <source>Approved by %1.</source>
         <translation>已由 %1 审核。</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPage</name>
+    <message>
+        <source>RA name (printed on forms)</source>
+        <translation>注册中心名称（打印在表单上）</translation>
+    </message>
+    <message>
+        <source>Token module (PKCS#11 / SKF)</source>
+        <translation>介质驱动（PKCS#11 / SKF）</translation>
+    </message>
+    <message>
+        <source>Printer</source>
+        <translation>打印机</translation>
+    </message>
+    <message>
+        <source>Idle lock after (minutes, 0 = off)</source>
+        <translation>空闲锁定时间（分钟，0 为不锁定）</translation>
+    </message>
+    <message>
+        <source>Time zone</source>
+        <translation>时区</translation>
+    </message>
+    <message>
+        <source>SMTP server</source>
+        <translation>SMTP 服务器</translation>
+    </message>
+    <message>
+        <source>SMTP port</source>
+        <translation>SMTP 端口</translation>
+    </message>
+    <message>
+        <source>SMTP sender address</source>
+        <translation>SMTP 发件地址</translation>
+    </message>
+    <message>
+        <source>&amp;Save settings</source>
+        <translation>保存设置(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Saved to config.toml in the data directory; the counter uses them from the next sign-in. Passwords (SMTP, PINs) are never settings: they come from the environment.</source>
+        <translation>保存到数据目录中的 config.toml，下次登录起生效。密码（SMTP 密码、PIN 码）不作为设置保存，只从环境变量读取。</translation>
+    </message>
+    <message>
+        <source>Nothing changed.</source>
+        <translation>没有修改。</translation>
+    </message>
+    <message>
+        <source>Settings saved; they apply from the next sign-in.</source>
+        <translation>设置已保存，下次登录起生效。</translation>
+    </message>
+</context>
+<context>
+    <name>SigningPage</name>
+    <message>
+        <source>Root CA</source>
+        <translation>根 CA</translation>
+    </message>
+    <message>
+        <source>Issuing CA</source>
+        <translation>签发 CA</translation>
+    </message>
+    <message>
+        <source>OCSP responder</source>
+        <translation>OCSP 响应器</translation>
+    </message>
+    <message>
+        <source>Certificate</source>
+        <translation>证书</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <source>Valid until</source>
+        <translation>有效期至</translation>
+    </message>
+    <message>
+        <source>Days left</source>
+        <translation>剩余天数</translation>
+    </message>
+    <message>
+        <source>&amp;Check again</source>
+        <translation>重新检查(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Reading the signing module…</source>
+        <translation>正在读取签发模块…</translation>
+    </message>
+    <message>
+        <source>passphrase-encrypted files (PKCS#8)</source>
+        <translation>口令加密的文件（PKCS#8）</translation>
+    </message>
+    <message>
+        <source>a hardware security module</source>
+        <translation>硬件密码模块</translation>
+    </message>
+    <message>
+        <source>Key algorithm %1, keys kept in %2; times are %3.</source>
+        <translation>密钥算法 %1，密钥存放于%2；时间均为%3。</translation>
+    </message>
+    <message>
+        <source>No CRL has been published yet.</source>
+        <translation>尚未发布证书吊销列表（CRL）。</translation>
+    </message>
+    <message>
+        <source>CRL number %1, published %2, next update %3.</source>
+        <translation>CRL 编号 %1，发布于 %2，下次更新 %3。</translation>
+    </message>
+    <message>
+        <source>Overdue: publish a new CRL now (counter-app ca crl).</source>
+        <translation>已过期：请立即发布新的 CRL（counter-app ca crl）。</translation>
+    </message>
+</context>
+<context>
+    <name>SubscribersScreen</name>
+    <message>
+        <source>Name, ID number, USCC, agent&apos;s ID, token serial, receipt or application no.</source>
+        <translation>姓名、证件号、统一社会信用代码、经办人证件号、介质序列号、收据或申请编号</translation>
+    </message>
+    <message>
+        <source>&amp;Search</source>
+        <translation>查询(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Identity</source>
+        <translation>身份信息</translation>
+    </message>
+    <message>
+        <source>Found by</source>
+        <translation>匹配项</translation>
+    </message>
+    <message>
+        <source>Serial</source>
+        <translation>序列号</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>到期日</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>证书种类</translation>
+    </message>
+    <message>
+        <source>Token</source>
+        <translation>证书介质</translation>
+    </message>
+    <message>
+        <source>Application</source>
+        <translation>申请编号</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>业务</translation>
+    </message>
+    <message>
+        <source>Accepted</source>
+        <translation>受理时间</translation>
+    </message>
+    <message>
+        <source>Key algorithm</source>
+        <translation>密钥算法</translation>
+    </message>
+    <message>
+        <source>Clerk</source>
+        <translation>受理员</translation>
+    </message>
+    <message>
+        <source>Reviewer</source>
+        <translation>审核员</translation>
+    </message>
+    <message>
+        <source>Number</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方式</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Document</source>
+        <translation>证件/材料</translation>
+    </message>
+    <message>
+        <source>Seen</source>
+        <translation>查验日期</translation>
+    </message>
+    <message>
+        <source>Agent</source>
+        <translation>经办人</translation>
+    </message>
+    <message>
+        <source>ID number</source>
+        <translation>证件号码</translation>
+    </message>
+    <message>
+        <source>Mobile</source>
+        <translation>手机</translation>
+    </message>
+    <message>
+        <source>Since</source>
+        <translation>起始日期</translation>
+    </message>
+    <message>
+        <source>Documents seen</source>
+        <translation>已查验的证明材料</translation>
+    </message>
+    <message>
+        <source>Agents over time</source>
+        <translation>历任经办人</translation>
+    </message>
+    <message>
+        <source>Certificates</source>
+        <translation>证书</translation>
+    </message>
+    <message>
+        <source>Applications</source>
+        <translation>申请</translation>
+    </message>
+    <message>
+        <source>Payments and refunds</source>
+        <translation>收费与退款</translation>
+    </message>
+    <message>
+        <source>Documents and agents</source>
+        <translation>材料与经办人</translation>
+    </message>
+    <message>
+        <source>Reprint receipt</source>
+        <translation>补打收费凭证</translation>
+    </message>
+    <message>
+        <source>Reprint application form</source>
+        <translation>补打申请表</translation>
+    </message>
+    <message>
+        <source>Reprint agreement record</source>
+        <translation>补打协议签署记录</translation>
+    </message>
+    <message>
+        <source>Reprint change form</source>
+        <translation>补打变更表</translation>
+    </message>
+    <message>
+        <source>No subscriber found.</source>
+        <translation>未找到订户。</translation>
+    </message>
+    <message>
+        <source>name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>ID number / USCC</source>
+        <translation>证件号/统一社会信用代码</translation>
+    </message>
+    <message>
+        <source>agent&apos;s ID</source>
+        <translation>经办人证件号</translation>
+    </message>
+    <message>
+        <source>token serial</source>
+        <translation>介质序列号</translation>
+    </message>
+    <message>
+        <source>receipt</source>
+        <translation>收据编号</translation>
+    </message>
+    <message>
+        <source>application</source>
+        <translation>申请编号</translation>
+    </message>
+    <message>
+        <source>Individual</source>
+        <translation>个人</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Search, then choose a subscriber.</source>
+        <translation>请先查找，再选择订户。</translation>
+    </message>
+    <message>
+        <source>in progress</source>
+        <translation>办理中</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>已办结</translation>
+    </message>
+    <message>
+        <source>rolled back</source>
+        <translation>已撤销</translation>
+    </message>
+    <message>
+        <source>payment</source>
+        <translation>收费</translation>
+    </message>
+    <message>
+        <source>refund</source>
+        <translation>退款</translation>
+    </message>
+    <message>
+        <source>Written to %1</source>
+        <translation>已保存到 %1</translation>
     </message>
 </context>
 <context>
@@ -1082,6 +1861,29 @@
     </message>
 </context>
 <context>
+    <name>methods</name>
+    <message>
+        <source>Cash</source>
+        <translation>现金</translation>
+    </message>
+    <message>
+        <source>Card</source>
+        <translation>刷卡</translation>
+    </message>
+    <message>
+        <source>Transfer</source>
+        <translation>转账</translation>
+    </message>
+    <message>
+        <source>Waiver</source>
+        <translation>费用减免</translation>
+    </message>
+    <message>
+        <source>No fee</source>
+        <translation>免收费用</translation>
+    </message>
+</context>
+<context>
     <name>roles</name>
     <message>
         <source>Clerk</source>
@@ -1141,6 +1943,30 @@
     <message>
         <source>Look up</source>
         <translation>查询</translation>
+    </message>
+    <message>
+        <source>Home</source>
+        <translation>首页</translation>
+    </message>
+    <message>
+        <source>Subscribers</source>
+        <translation>订户</translation>
+    </message>
+    <message>
+        <source>Supervisor&apos;s desk</source>
+        <translation>主管工作台</translation>
+    </message>
+    <message>
+        <source>Operators</source>
+        <translation>操作员</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Signing module</source>
+        <translation>签发模块</translation>
     </message>
 </context>
 </TS>

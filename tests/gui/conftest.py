@@ -119,3 +119,26 @@ def counter_context(counter: Counter, gui_app):  # type: ignore[no-untyped-def]
     ctx.services = open_services(config, store, CA_PASSPHRASE)
     yield ctx
     ctx.close()
+
+
+ROLE_PASSWORD = "Counter-Role-Pass-2026!"
+
+
+@pytest.fixture
+def sign_in_as(context):  # type: ignore[no-untyped-def]
+    """``sign_in_as(role)``: an operator of that role added by the admin and signed in."""
+    from counter_app.domain.operators import Role
+
+    admin = operators.authenticate(context.store, "admin", ADMIN_PASSWORD)
+
+    def sign_in(role: str) -> object:
+        name = f"{role}1"
+        if role == "admin":
+            context.operator = admin
+            return context
+        if operators.find_operator(context.store, name) is None:
+            operators.add_operator(context.store, admin, name, Role(role), ROLE_PASSWORD)
+        context.operator = operators.authenticate(context.store, name, ROLE_PASSWORD)
+        return context
+
+    return sign_in

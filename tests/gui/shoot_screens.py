@@ -14,7 +14,15 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
 
-from bench.gui_responsiveness import CA_PASSPHRASE, CLERK, REVIEWER, USER_PIN, new_token, prepare
+from bench.gui_responsiveness import (
+    ADMIN,
+    CA_PASSPHRASE,
+    CLERK,
+    REVIEWER,
+    USER_PIN,
+    new_token,
+    prepare,
+)
 
 
 def main(out: Path) -> int:
@@ -171,6 +179,72 @@ def main(out: Path) -> int:
         recovery.show()
         shot(recovery, "21-recovery", lang)
         recovery.close()
+        # -- issue 17: home, subscriber view, session dialogs, every role's window ----------
+        refreshed: list[bool] = []
+        window.home.refreshed.connect(lambda: refreshed.append(True))
+        window.open_service("home")
+        drive.wait_until(lambda: bool(refreshed), 10000)
+        QTest.qWait(500)
+        shot(window, "22-home", lang)
+        subscribers = window.open_service("subscribers")
+        drive.type_text(subscribers.search_edit, "张三")  # type: ignore[union-attr]
+        drive.click(subscribers.search_button)  # type: ignore[union-attr]
+        drive.wait_until(lambda: subscribers.page is not None)  # type: ignore[union-attr]
+        subscribers.certificates_table.selectRow(0)  # type: ignore[union-attr]
+        shot(window, "23-subscriber-certificates", lang)
+        for index, name in (
+            (1, "24-subscriber-applications"),
+            (2, "25-subscriber-money"),
+            (3, "26-subscriber-documents"),
+        ):
+            subscribers.tabs.setCurrentIndex(index)  # type: ignore[union-attr]
+            if index == 1:
+                subscribers.applications_table.selectRow(0)  # type: ignore[union-attr]
+            shot(window, name, lang)
+        window.session_menu.popup(window.mapToGlobal(window.menuBar().geometry().bottomLeft()))
+        shot(window.session_menu, "27-session-menu", lang)
+        window.session_menu.hide()
+        password = window.change_password()
+        shot(password, "28-change-password", lang)
+        password.reject()
+        about = window.about()
+        drive.wait_until(lambda: about.facts is not None)
+        shot(about, "29-about", lang)
+        about.accept()
+        lock = window.lock()
+        drive.type_text(lock.password_edit, "wrong")  # type: ignore[union-attr]
+        drive.click(lock.unlock_button)  # type: ignore[union-attr]
+        drive.wait_until(lambda: lock.message_label.isVisible())  # type: ignore[union-attr]
+        shot(window, "30-locked-window", lang)
+        shot(lock, "31-lock-dialog", lang)  # type: ignore[arg-type]
+        drive.type_text(lock.password_edit, CLERK[1])  # type: ignore[union-attr]
+        drive.click(lock.unlock_button)  # type: ignore[union-attr]
+        drive.wait_until(lambda: not window.locked)
+        window.close()
+        window.token_monitor and window.token_monitor.stop()
+        from counter_app.domain.operators import Role
+
+        admin = operators.authenticate(store, *ADMIN)
+        if operators.find_operator(store, "super1") is None:
+            operators.add_operator(store, admin, "super1", Role.SUPERVISOR, "Super-pass-2026!")
+        for who, password_ in (
+            (ADMIN[0], ADMIN[1]),
+            (REVIEWER[0], REVIEWER[1]),
+            ("super1", "Super-pass-2026!"),
+        ):
+            ctx.operator = operators.authenticate(store, who, password_)
+            role_window = MainWindow(ctx, watch_tokens=False)
+            role_window.show()
+            drive.wait_until(lambda: role_window.home.figures is not None, 10000)
+            shot(role_window, f"32-home-{ctx.operator.role.value}", lang)
+            for key in ("operators", "settings", "signing"):
+                if key in role_window.entry_keys:
+                    page_ = role_window.open_service(key)
+                    QTest.qWait(300)
+                    drive.wait_until(lambda: not getattr(page_, "busy", False), 10000)
+                    shot(role_window, f"33-{key}-{ctx.operator.role.value}", lang)
+            role_window.close()
+        ctx.operator = operators.authenticate(store, *CLERK)
         window.close()
         window.token_monitor and window.token_monitor.stop()
         ctx.runner.wait_idle()

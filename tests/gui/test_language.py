@@ -26,11 +26,12 @@ def test_login_shows_english_labels_with_lang_en(qtbot, context, en) -> None:  #
     assert dialog.sign_in_button.text() == "&Sign in"
 
 
-def test_main_window_lists_services_in_chinese(qtbot, signed_in, zh) -> None:  # type: ignore[no-untyped-def]
-    window = MainWindow(signed_in, watch_tokens=False)
+def test_main_window_lists_services_in_chinese(qtbot, sign_in_as, zh) -> None:  # type: ignore[no-untyped-def]
+    window = MainWindow(sign_in_as("clerk"), watch_tokens=False)
     qtbot.addWidget(window)
     labels = [window.services_list.item(i).text() for i in range(window.services_list.count())]
     assert [t.split()[0] for t in labels] == [
+        "首页",
         "新办",
         "更新",
         "变更",
@@ -41,11 +42,12 @@ def test_main_window_lists_services_in_chinese(qtbot, signed_in, zh) -> None:  #
         "补办",
         "解锁",
         "查询",
+        "订户",
     ]
 
 
-def test_wizard_buttons_follow_the_language(qtbot, signed_in, en) -> None:  # type: ignore[no-untyped-def]
-    window = MainWindow(signed_in, watch_tokens=False)
+def test_wizard_buttons_follow_the_language(qtbot, sign_in_as, en) -> None:  # type: ignore[no-untyped-def]
+    window = MainWindow(sign_in_as("clerk"), watch_tokens=False)
     qtbot.addWidget(window)
     wizard = window.open_service("enroll")
     assert wizard is not None

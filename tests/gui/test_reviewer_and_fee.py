@@ -221,9 +221,22 @@ def test_fee_page_offers_only_what_the_inserted_token_can_make(qtbot, counter_co
         page.algorithm_combo.itemData(i): model.item(i).isEnabled()
         for i in range(page.algorithm_combo.count())
     }
-    assert enabled == {"ec-p256": False, "rsa-2048": True, "rsa-3072": False}
+    assert enabled == {"ec-p256": False, "rsa-2048": True, "rsa-3072": False, "sm2": False}
     assert page.algorithm_combo.currentData() == "rsa-2048"
     assert (
         page.algorithm_note.text()
-        == "The token in the reader (RSA-ONLY) cannot make: ec-p256, rsa-3072."
+        == "The token in the reader (RSA-ONLY) cannot make: ECC P-256, RSA 3072, SM2."
     )
+
+
+def test_reviewer_sees_the_whole_application_before_signing_in(qtbot, counter_context, en) -> None:  # type: ignore[no-untyped-def]
+    _, page = _to_review(qtbot, counter_context)
+    text = page.summary_label.text()
+    assert "Subscriber: 张三 (11010519491231002X)" in text
+    assert "Contact: 13800138000" in text
+    assert "Documents seen: Resident id card 11010519491231002X" in text
+    assert "Certificate type: Individual certificate" in text
+    assert "Key algorithm: ECC P-256" in text
+    assert "Agreement accepted: version 1" in text
+    assert "Fee: ¥100.00" in text
+    assert "Cash received: ¥100" in text

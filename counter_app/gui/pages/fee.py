@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import shiboken6
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from counter_app.domain.display import key_algorithm_title
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.fees import (
     CertificateType,
@@ -167,15 +169,19 @@ class FeePage(WizardPage):
     def _ask_token(self) -> None:
         """Read, on the token lane, what the inserted token can make (no PIN needed)."""
         module = self.context.service_context().pkcs11_module
-        self.context.runner.run_token(
+        handle = self.context.runner.run_token(
             inserted_capabilities,
             module,
             on_done=self._token_read,
             on_error=lambda _exc: None,  # the pipeline checks the token again before payment
         )
+        # Discarded with the page's other calls: a late answer must not touch a deleted page.
+        self._tasks.append(handle)
 
     def _token_read(self, found: object) -> None:
         assert isinstance(found, list)
+        if not shiboken6.isValid(self.algorithm_combo):
+            return  # the page was closed while the token was read
         # Only one token in the readers tells which one the subscriber will use.
         self.token_algorithms = found[0].key_algorithms() if len(found) == 1 else None
         self.label_of_token = found[0].label if len(found) == 1 else ""
@@ -222,7 +228,7 @@ class FeePage(WizardPage):
         self.algorithm_combo.blockSignals(True)
         self.algorithm_combo.clear()
         for algorithm in self.cert_type.key_algorithms:
-            self.algorithm_combo.addItem(algorithm.value, algorithm.value)
+            self.algorithm_combo.addItem(key_algorithm_title(algorithm.value), algorithm.value)
         self.algorithm_combo.setCurrentIndex(
             self.cert_type.key_algorithms.index(self.cert_type.default_key_algorithm)
         )

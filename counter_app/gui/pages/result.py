@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
+from counter_app.domain.display import shown_time
 from counter_app.domain.fees import format_yuan, yuan_in_capitals
 from counter_app.gui.context import GuiContext
 from counter_app.gui.forms import load_form
@@ -24,8 +25,10 @@ ROWS = ("serial", "validity", "token", "application_id", "receipt_number", "fee"
 PRINTOUTS = ("receipt", "application", "agreement", "change-form")
 
 
-def _local(moment: dt.datetime) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+def validity_text(context: GuiContext, not_before: dt.datetime, not_after: dt.datetime) -> str:
+    """Both ends in the RA's zone; the zone's label once, at the end (as on the printed form)."""
+    start = shown_time(not_before, context.time_zone, label=False, seconds=False)
+    return f"{start} — {context.shown_time(not_after)}"
 
 
 def facts(result: object) -> dict[str, Any]:
@@ -77,7 +80,7 @@ class ResultPage(WizardPage):
         shown = {
             "serial": f.get("serial") or "",
             "validity": (
-                f"{_local(f['not_before'])} — {_local(f['not_after'])}"
+                validity_text(self.context, f["not_before"], f["not_after"])
                 if isinstance(f.get("not_before"), dt.datetime)
                 and isinstance(f.get("not_after"), dt.datetime)
                 else ""

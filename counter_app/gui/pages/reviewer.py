@@ -8,7 +8,7 @@ starts and is never kept.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.domain.applications import SelfReview, check_reviewer
+from counter_app.domain.display import key_algorithm_title
 from counter_app.domain.errors import CounterError
 from counter_app.domain.fees import format_yuan
 from counter_app.domain.operators import Role
@@ -159,36 +160,99 @@ class ReviewerDialog(QDialog):
             self._say(self.password_msg, "")
 
 
-def summary_lines(data: Mapping[str, Any]) -> list[str]:
-    """What the reviewer checks, from the flow's data, in the current language."""
+def _t(text: str) -> str:
+    return QCoreApplication.translate("ReviewerPage", text)
+
+
+def _document_title(value: str) -> str:
+    from counter_app.domain.subscribers import DocumentType
+    from counter_app.gui.i18n import current_lang
+
+    if current_lang() == "en":  # the domain names documents in Chinese only
+        return value.replace("_", " ").capitalize()
+    try:
+        return DocumentType(value).zh
+    except ValueError:
+        return value
+
+
+def _person_line(template: str, person: Mapping[str, Any]) -> str:
+    parts = [str(person.get("name", ""))]
+    ident = person.get("id_number") or person.get("uscc") or person.get("identifier")
+    if ident:
+        parts.append(str(ident))
+    for key in ("mobile", "email"):
+        if person.get(key):
+            parts.append(str(person[key]))
+    return template.replace("%1", " · ".join(parts))
+
+
+def summary_lines(
+    data: Mapping[str, Any], type_title: Callable[[str], str] | None = None
+) -> list[str]:
+    """What the reviewer checks, from the flow's data, in the current language: the subscriber
+    as verified (and the agent), the documents ticked, the certificate type and key algorithm,
+    the agreement version, the fee and how it was paid or waived."""
     lines = []
     subscriber = data.get("subscriber") or {}
     if subscriber:
         ident = (
             subscriber.get("id_number") or subscriber.get("uscc") or subscriber.get("identifier")
         )
-        text = QCoreApplication.translate("ReviewerPage", "Subscriber: %1 (%2)")
+        text = _t("Subscriber: %1 (%2)")
         lines.append(text.replace("%1", str(subscriber.get("name", ""))).replace("%2", str(ident)))
+        contact = [str(subscriber[k]) for k in ("mobile", "email") if subscriber.get(k)]
+        if contact:
+            lines.append(_t("Contact: %1").replace("%1", " · ".join(contact)))
+        if subscriber.get("legal_representative"):
+            lines.append(
+                _t("Legal representative: %1").replace(
+                    "%1", str(subscriber["legal_representative"])
+                )
+            )
+        agent = subscriber.get("agent")
+        if isinstance(agent, Mapping):
+            lines.append(_person_line(_t("Agent: %1"), agent))
+    documents = data.get("documents")
+    if documents:
+        shown = [
+            f"{_document_title(str(d.get('type', '')))} {d.get('number', '')}".strip()
+            for d in documents
+            if isinstance(d, Mapping)
+        ]
+        lines.append(_t("Documents seen: %1").replace("%1", "; ".join(shown)))
     certificate = data.get("certificate")
     if certificate is not None:
-        text = QCoreApplication.translate("ReviewerPage", "Certificate: %1")
+        text = _t("Certificate: %1")
         lines.append(text.replace("%1", certificate.serial))
+    if data.get("certificate_type"):
+        code = str(data["certificate_type"])
+        lines.append(
+            _t("Certificate type: %1").replace("%1", type_title(code) if type_title else code)
+        )
+    if data.get("key_algorithm"):
+        lines.append(
+            _t("Key algorithm: %1").replace("%1", key_algorithm_title(str(data["key_algorithm"])))
+        )
+    agreement = data.get("agreement")
+    if isinstance(agreement, Mapping) and agreement.get("version"):
+        lines.append(
+            _t("Agreement accepted: version %1").replace(
+                "%1", str(agreement["version"]).removeprefix("v")
+            )
+        )
     if "fee_fen" in data:
-        text = QCoreApplication.translate("ReviewerPage", "Fee: ¥%1")
+        text = _t("Fee: ¥%1")
         lines.append(text.replace("%1", format_yuan(int(data["fee_fen"]))))
     payment = data.get("payment") or {}
     if payment.get("method") == "cash":
-        text = QCoreApplication.translate("ReviewerPage", "Cash received: ¥%1")
+        text = _t("Cash received: ¥%1")
         lines.append(text.replace("%1", str(payment.get("tendered"))))
     elif payment.get("method") in ("card", "transfer"):
-        lines.append(
-            QCoreApplication.translate("ReviewerPage", "Paid by card")
-            if payment["method"] == "card"
-            else QCoreApplication.translate("ReviewerPage", "Paid by transfer")
-        )
+        lines.append(_t("Paid by card") if payment["method"] == "card" else _t("Paid by transfer"))
     if "waiver" in payment:
         waiver = payment["waiver"]
-        text = QCoreApplication.translate("ReviewerPage", "Waiver %1, approved by %2")
+        text = _t("Waiver %1, approved by %2")
         lines.append(
             text.replace("%1", str(waiver.get("reference"))).replace(
                 "%2", str(waiver.get("approved_by"))
@@ -243,11 +307,20 @@ class ReviewerPage(WizardPage):
 
     def enter(self, data: Mapping[str, Any]) -> None:
         self.additional_check.setVisible("agreement" in data)  # an enrollment
-        summary = "\n".join(summary_lines(data))
+        summary = "\n".join(summary_lines(data, self._type_title))
         if self.reviewer is not None and summary != self._approved_summary:
             self.reviewer = None  # the clerk went back and changed what was approved
         self.summary_label.setText(summary)
         self._show_status()
+
+    def _type_title(self, code: str) -> str:
+        from counter_app.gui.i18n import current_lang
+
+        services = self.context.services
+        kind = services.fee_table.types.get(code) if services is not None else None
+        if kind is None:
+            return code
+        return kind.name_en if current_lang() == "en" else kind.name_zh
 
     def ask(self) -> ReviewerDialog:
         """Open the sign-in dialog (window-modal, not a nested event loop)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -107,6 +107,14 @@ class WizardView(QWidget):
         first = page.nextInFocusChain()
         if first is not None:
             first.setFocus(Qt.FocusReason.TabFocusReason)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A language switch: the buttons and the step line in the new language."""
+        if event.type() == QEvent.Type.LanguageChange and self.flow.current.id in self.pages:
+            self.back_button.setText(self.tr("< &Back"))
+            self.cancel_button.setText(self.tr("&Cancel"))
+            self._refresh()
+        super().changeEvent(event)
 
     def _refresh(self) -> None:
         page = self.page

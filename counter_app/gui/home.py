@@ -1,0 +1,349 @@
+"""The home page after sign-in: today's work, the till, interrupted work, expiring certificates,
+and the token in the reader with whose it is.
+
+Figures come from :func:`counter_app.services.home.home_figures` in a worker, on show and every
+``REFRESH_MS``; the token's owner from :func:`counter_app.services.home.token_owner` when the
+main window's token monitor reports a token. Nothing here touches the database on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter_app.domain.fees import format_yuan
+from counter_app.gui import registry
+from counter_app.gui.context import GuiContext
+from counter_app.gui.errors import describe
+from counter_app.gui.i18n import QT_TRANSLATE_NOOP
+from counter_app.gui.tasks import TaskHandle
+from counter_app.services.home import HomeFigures, TokenOwner, home_figures, token_owner
+
+REFRESH_MS = 30_000
+METHOD_LABELS = {
+    "cash": QT_TRANSLATE_NOOP("methods", "Cash"),
+    "card": QT_TRANSLATE_NOOP("methods", "Card"),
+    "transfer": QT_TRANSLATE_NOOP("methods", "Transfer"),
+    "waiver": QT_TRANSLATE_NOOP("methods", "Waiver"),
+    "none": QT_TRANSLATE_NOOP("methods", "No fee"),
+}
+
+
+def method_title(method: str) -> str:
+    label = METHOD_LABELS.get(method)
+    return QCoreApplication.translate("methods", label) if label else method
+
+
+def service_title(key: str) -> str:
+    try:
+        return registry.service(key).title()
+    except KeyError:
+        return key
+
+
+def _table(parent: QWidget, name: str, columns: int) -> QTableWidget:
+    table = QTableWidget(0, columns, parent)
+    table.setObjectName(name)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    return table
+
+
+def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            item = QTableWidgetItem(text)
+            if c and text[:1] in "¥0123456789-":
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            table.setItem(r, c, item)
+
+
+class HomePage(QWidget):
+    """``recover_requested`` asks the window to open the recovery dialog (one click)."""
+
+    recover_requested = Signal()
+    refreshed = Signal()
+    open_subscriber = Signal(str)
+
+    def __init__(
+        self, context: GuiContext, parent: QWidget | None = None, *, refresh_ms: int = REFRESH_MS
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("home_page")
+        self.context = context
+        self.figures: HomeFigures | None = None
+        self.owners: dict[str, TokenOwner] = {}
+        self.tokens: list[object] = []
+        self._pending: TaskHandle | None = None
+        self.error: str = ""
+        self.heading = QLabel(self)
+        self.heading.setObjectName("home_heading")
+        self.heading.setStyleSheet("font-size: 15pt; font-weight: bold;")
+        self.scope_note = QLabel(self)
+        self.scope_note.setWordWrap(True)
+        self.scope_note.setStyleSheet("color: #555;")
+        self.today_box = QGroupBox(self)
+        self.services_table = _table(self.today_box, "home_services_table", 3)
+        self.money_box = QGroupBox(self)
+        self.money_table = _table(self.money_box, "home_money_table", 4)
+        self.interrupted_box = QGroupBox(self)
+        self.interrupted_label = QLabel(self.interrupted_box)
+        self.interrupted_label.setObjectName("home_interrupted_label")
+        self.interrupted_label.setWordWrap(True)
+        self.recover_button = QPushButton(self.interrupted_box)
+        self.recover_button.setObjectName("home_recover_button")
+        self.recover_button.clicked.connect(self.recover_requested)
+        self.expiring_box = QGroupBox(self)
+        self.expiring_table = _table(self.expiring_box, "home_expiring_table", 3)
+        self.token_box = QGroupBox(self)
+        self.token_label = QLabel(self.token_box)
+        self.token_label.setObjectName("home_token_label")
+        self.token_label.setWordWrap(True)
+        self.token_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.updated_label = QLabel(self)
+        self.updated_label.setObjectName("home_updated_label")
+        self.updated_label.setStyleSheet("color: #555;")
+
+        for box, widgets in (
+            (self.today_box, [self.services_table]),
+            (self.money_box, [self.money_table]),
+            (self.interrupted_box, [self.interrupted_label, self.recover_button]),
+            (self.expiring_box, [self.expiring_table]),
+            (self.token_box, [self.token_label]),
+        ):
+            inner = QVBoxLayout(box)
+            for widget in widgets:
+                inner.addWidget(widget)
+        grid = QGridLayout()
+        grid.addWidget(self.today_box, 0, 0)
+        grid.addWidget(self.money_box, 0, 1)
+        grid.addWidget(self.expiring_box, 1, 0)
+        side = QVBoxLayout()
+        side.addWidget(self.token_box)
+        side.addWidget(self.interrupted_box)
+        grid.addLayout(side, 1, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.scope_note)
+        layout.addLayout(grid, 1)
+        layout.addWidget(self.updated_label)
+        self.timer = QTimer(self)
+        self.timer.setInterval(refresh_ms)
+        self.timer.timeout.connect(self.refresh)
+        self.retranslate()
+
+    # -- data -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Ask for fresh figures in a worker (a refresh still running is not doubled)."""
+        if self._pending is not None or self.context.services is None:
+            return
+        operator = self.context.clerk().name
+        self._pending = self.context.runner.run(
+            home_figures,
+            self.context.services,
+            operator,
+            on_done=self._arrived,
+            on_error=self._failed,
+        )
+
+    def _arrived(self, figures: object) -> None:
+        assert isinstance(figures, HomeFigures)
+        self._pending = None
+        self.figures = figures
+        self.error = ""
+        # A blank token may have been written to since: ask again for tokens nobody owned.
+        for serial in [k for k, v in self.owners.items() if v.subscriber_name is None]:
+            del self.owners[serial]
+        self.show_tokens(self.tokens)
+        self._render()
+        self.refreshed.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._pending = None
+        self.error = describe(exc)
+        self._render()
+        self.refreshed.emit()
+
+    def show_tokens(self, tokens: Sequence[object]) -> None:
+        """From the window's token monitor: look up whose each newly seen token is."""
+        self.tokens = [t for t in tokens if getattr(t, "initialised", True)]
+        ctx = self.context
+        for token in self.tokens:
+            serial = getattr(token, "serial", None)
+            if serial and serial not in self.owners and ctx.services is not None:
+                ctx.runner.run(
+                    token_owner,
+                    ctx.services,
+                    ctx.clerk().name,
+                    str(serial),
+                    on_done=self._owner_found,
+                    on_error=lambda exc: None,  # the status bar already names the token
+                )
+        self._render_token()
+
+    def _owner_found(self, owner: object) -> None:
+        assert isinstance(owner, TokenOwner)
+        self.owners[owner.token_serial] = owner
+        self._render_token()
+
+    # -- showing -----------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.refresh()
+        self.timer.start()
+
+    def hideEvent(self, event: QEvent) -> None:  # type: ignore[override]
+        self.timer.stop()
+        super().hideEvent(event)  # type: ignore[arg-type]
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        operator = self.context.operator
+        self.heading.setText(
+            self.tr("Today at this counter")
+            if operator is None
+            else self.tr("Welcome, %1").replace("%1", operator.name)
+        )
+        self.scope_note.setText(
+            self.tr(
+                "Figures cover every operator working on this counter's database; times are %1."
+            ).replace("%1", self._zone_name())
+        )
+        self.today_box.setTitle(self.tr("Services today"))
+        self.money_box.setTitle(self.tr("Money today by method"))
+        self.interrupted_box.setTitle(self.tr("Interrupted work"))
+        self.expiring_box.setTitle(self.tr("Certificates expiring within 30 days"))
+        self.token_box.setTitle(self.tr("Token in the reader"))
+        self.recover_button.setText(self.tr("&Recover interrupted services…"))
+        self.services_table.setHorizontalHeaderLabels(
+            [self.tr("Service"), self.tr("At this counter"), self.tr("By me")]
+        )
+        self.money_table.setHorizontalHeaderLabels(
+            [self.tr("Method"), self.tr("Taken"), self.tr("Refunded"), self.tr("In the till")]
+        )
+        self.expiring_table.setHorizontalHeaderLabels(
+            [self.tr("Subscriber"), self.tr("Expires"), self.tr("Serial")]
+        )
+        self._render()
+
+    def _zone_name(self) -> str:
+        from counter_app.domain.display import zone_label
+        from counter_app.gui.i18n import current_lang
+
+        return zone_label(self.context.time_zone, current_lang())
+
+    def _render(self) -> None:
+        f = self.figures
+        if f is None:
+            self.updated_label.setText(self.error or self.tr("Reading today's figures…"))
+            self.interrupted_label.setText("")
+            self.recover_button.setEnabled(False)
+            self._render_token()
+            return
+        keys = sorted(set(f.services_here) | set(f.services_mine))
+        rows = [
+            (service_title(k), str(f.services_here.get(k, 0)), str(f.services_mine.get(k, 0)))
+            for k in keys
+        ]
+        rows.append(
+            (
+                self.tr("Total"),
+                str(sum(f.services_here.values())),
+                str(sum(f.services_mine.values())),
+            )
+        )
+        _fill(self.services_table, rows)
+        money = [
+            (
+                method_title(m),
+                f"¥{format_yuan(f.taken.get(m, 0))}",
+                f"¥{format_yuan(f.refunded.get(m, 0))}",
+                f"¥{format_yuan(net)}",
+            )
+            for m, net in f.net.items()
+        ]
+        money.append(
+            (
+                self.tr("Total"),
+                f"¥{format_yuan(sum(f.taken.values()))}",
+                f"¥{format_yuan(sum(f.refunded.values()))}",
+                f"¥{format_yuan(sum(f.net.values()))}",
+            )
+        )
+        _fill(self.money_table, money)
+        _fill(
+            self.expiring_table,
+            [
+                (v.subscriber_name or "—", self.context.shown_date(v.not_after), v.serial)
+                for v in f.expiring
+            ],
+        )
+        waiting = [i for i in f.interrupted if not i.busy]
+        if waiting:
+            lines = [
+                f"{service_title(i.service)} {i.application_id}"
+                + (f" · {i.token_label or ''} {i.token_serial}" if i.token_serial else "")
+                for i in waiting
+            ]
+            self.interrupted_label.setText(
+                self.tr("Services waiting to be finished or rolled back: %1").replace(
+                    "%1", str(len(waiting))
+                )
+                + "\n"
+                + "\n".join(lines)
+            )
+        else:
+            self.interrupted_label.setText(self.tr("None: every service was finished."))
+        self.recover_button.setEnabled(bool(waiting))
+        updated = (
+            self.tr("Day %1; refreshed by itself every %2 s.")
+            .replace("%1", f.day.isoformat())
+            .replace("%2", str(self.timer.interval() // 1000))
+        )
+        self.updated_label.setText(f"{self.error}  {updated}" if self.error else updated)
+        self._render_token()
+
+    def _render_token(self) -> None:
+        if not self.tokens:
+            self.token_label.setText(self.tr("No token in the reader."))
+            return
+        lines = []
+        for token in self.tokens:
+            label = getattr(token, "label", "") or ""
+            serial = str(getattr(token, "serial", "") or "")
+            owner = self.owners.get(serial)
+            if owner is None:
+                whose = self.tr("looking up whose it is…")
+            elif owner.subscriber_name is None:
+                whose = self.tr("not issued at this counter (blank or foreign)")
+            else:
+                whose = (
+                    self.tr("%1, application %2")
+                    .replace("%1", owner.subscriber_name)
+                    .replace("%2", owner.application_id or "")
+                )
+            lines.append(f"{label} ({serial}): {whose}")
+        self.token_label.setText("\n".join(lines))

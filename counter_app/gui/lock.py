@@ -1,0 +1,189 @@
+"""Lock the counter (Ctrl+L, or after N idle minutes) until the operator's password is given.
+
+The password is checked by :func:`counter_app.services.operators.authenticate`, in a worker, so
+the lock-out after five failures and the audit of each failure are the same as at sign-in. From
+the lock screen the operator may also sign out (another operator then signs in).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter_app.gui.context import GuiContext
+from counter_app.gui.errors import describe
+from counter_app.services import operators
+from counter_app.services.operators import OperatorInfo
+
+DEFAULT_IDLE_MINUTES = 5
+# What counts as the operator being at the counter: any key, click, wheel or touch.
+_ACTIVITY = frozenset(
+    {
+        QEvent.Type.KeyPress,
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseMove,
+        QEvent.Type.Wheel,
+        QEvent.Type.TouchBegin,
+        QEvent.Type.TabletPress,
+    }
+)
+
+
+def idle_minutes(settings: dict[str, object]) -> int:
+    """``idle_lock_minutes`` of ``config.toml`` (default 5); 0 turns the idle lock off."""
+    value = settings.get("idle_lock_minutes", DEFAULT_IDLE_MINUTES)
+    try:
+        minutes = int(str(value))
+    except ValueError:
+        return DEFAULT_IDLE_MINUTES
+    return max(0, minutes)
+
+
+class IdleWatcher(QObject):
+    """Emits ``idle`` once the application has had no input for ``msecs``."""
+
+    idle = Signal()
+
+    def __init__(self, msecs: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(msecs)
+        self.timer.timeout.connect(self.idle)
+        app = QApplication.instance()
+        if app is not None and msecs > 0:
+            app.installEventFilter(self)
+            self.timer.start()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _ACTIVITY and self.timer.interval() > 0:
+            self.timer.start()
+        return False
+
+    def pause(self) -> None:
+        self.timer.stop()
+
+    def resume(self) -> None:
+        if self.timer.interval() > 0:
+            self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+
+
+class LockDialog(QDialog):
+    """The locked counter: the signed-in operator's name, a password field, unlock or sign out.
+
+    ``result()`` is ``Accepted`` once the password was right, ``SIGN_OUT`` if the operator chose
+    to sign out. Escape does nothing: the lock is left only by one of the two buttons.
+    """
+
+    SIGN_OUT = 2
+    unlocked = Signal()
+    sign_out_requested = Signal()
+
+    def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lock_dialog")
+        self._context = context
+        self.operator: OperatorInfo = context.clerk()
+        self.title_label = QLabel(self)
+        self.title_label.setStyleSheet("font-size: 16pt; font-weight: bold;")
+        self.who_label = QLabel(self)
+        self.password_edit = QLineEdit(self)
+        self.password_edit.setObjectName("lock_password_edit")
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message_label = QLabel(self)
+        self.message_label.setObjectName("lock_message_label")
+        self.message_label.setStyleSheet("color: #b00020;")
+        self.message_label.setWordWrap(True)
+        self.message_label.hide()
+        self.unlock_button = QPushButton(self)
+        self.unlock_button.setObjectName("unlock_button")
+        self.unlock_button.setDefault(True)
+        self.sign_out_button = QPushButton(self)
+        self.sign_out_button.setObjectName("sign_out_button")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.sign_out_button)
+        buttons.addWidget(self.unlock_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 24, 24, 24)
+        for widget in (self.title_label, self.who_label, self.password_edit, self.message_label):
+            layout.addWidget(widget)
+        layout.addLayout(buttons)
+        self.unlock_button.clicked.connect(self.submit)
+        self.password_edit.returnPressed.connect(self.submit)
+        self.sign_out_button.clicked.connect(self._sign_out)
+        self.retranslate()
+        self.resize(460, 220)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("counter-app: locked"))
+        self.title_label.setText(self.tr("The counter is locked"))
+        self.who_label.setText(
+            self.tr("Operator %1: enter your password to go on.").replace("%1", self.operator.name)
+        )
+        self.unlock_button.setText(self.tr("&Unlock"))
+        self.sign_out_button.setText(self.tr("Sign &out"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def reject(self) -> None:
+        """Escape or the window's close button leave the counter locked."""
+
+    def submit(self) -> None:
+        password = self.password_edit.text()
+        self.password_edit.clear()
+        if not password:
+            self._show(self.tr("Enter your password."))
+            return
+        self._busy(True)
+        self._context.runner.run(
+            operators.authenticate,
+            self._context.store,
+            self.operator.name,
+            password,
+            on_done=self._checked,
+            on_error=self._refused,
+        )
+
+    def _checked(self, info: object) -> None:
+        self._busy(False)
+        assert isinstance(info, OperatorInfo)
+        self.unlocked.emit()
+        self.done(QDialog.DialogCode.Accepted)
+
+    def _refused(self, exc: BaseException) -> None:
+        self._busy(False)
+        self._show(describe(exc))
+        self.password_edit.setFocus()
+
+    def _sign_out(self) -> None:
+        self.sign_out_requested.emit()
+        self.done(self.SIGN_OUT)
+
+    def _show(self, text: str) -> None:
+        self.message_label.setText(text)
+        self.message_label.setVisible(bool(text))
+
+    def _busy(self, busy: bool) -> None:
+        for widget in (self.password_edit, self.unlock_button, self.sign_out_button):
+            widget.setEnabled(not busy)
+        if busy:
+            self._show("")

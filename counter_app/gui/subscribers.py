@@ -1,0 +1,542 @@
+"""订户 — find a subscriber by anything the counter knows them by, and see their page.
+
+The page lists the subscriber's certificates (status, expiry), applications, payments and
+refunds, documents and agents over time; it reprints any document of an application and starts
+a service on a chosen certificate with the serial filled in (the main window opens that
+service's screen). Every read runs in a worker and is audited by the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter_app.domain.display import key_algorithm_title
+from counter_app.domain.fees import format_yuan
+from counter_app.gui import i18n, registry
+from counter_app.gui.context import GuiContext
+from counter_app.gui.errors import describe
+from counter_app.gui.home import method_title, service_title
+from counter_app.gui.lookup import status_text
+from counter_app.gui.print_preview import Printable, prepare, preview_dialog
+from counter_app.gui.tasks import TaskHandle
+from counter_app.services.documents import APPLICATION_FORM_SERVICES, CHANGE_FORM_SERVICES
+from counter_app.services.subscriber_view import (
+    SubscriberHit,
+    SubscriberPage,
+    search_subscribers,
+    subscriber_page,
+)
+
+# The services a subscriber page starts on a certificate, in the order of the services list.
+ACTIONS = ("renew", "change", "add_item", "suspend", "resume", "revoke", "reissue", "unlock")
+# Which certificate statuses each service makes sense for (the service checks again).
+ACTION_STATUSES = {
+    "renew": {"active"},
+    "change": {"active"},
+    "add_item": {"active"},
+    "suspend": {"active"},
+    "resume": {"on_hold"},
+    "revoke": {"active", "on_hold"},
+    "reissue": {"active"},
+    "unlock": {"active"},
+}
+PRINTS = ("receipt", "application", "agreement", "change-form")
+
+
+def _table(parent: QWidget, name: str, columns: int) -> QTableWidget:
+    table = QTableWidget(0, columns, parent)
+    table.setObjectName(name)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(text))
+
+
+class SubscribersScreen(QWidget):
+    start_service = Signal(str, str)
+
+    def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("subscribers_screen")
+        self.context = context
+        self.hits: list[SubscriberHit] = []
+        self.page: SubscriberPage | None = None
+        self.preview: Any = None
+        self._tasks: list[TaskHandle] = []
+        self._loading: int | None = None
+        self.busy = False
+
+        self.title_label = QLabel(self)
+        self.title_label.setStyleSheet("font-size: 15pt; font-weight: bold;")
+        self.search_edit = QLineEdit(self)
+        self.search_edit.setObjectName("subscriber_search_edit")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_button = QPushButton(self)
+        self.search_button.setObjectName("subscriber_search_button")
+        self.hits_table = _table(self, "subscriber_hits_table", 3)
+        self.message_label = QLabel(self)
+        self.message_label.setObjectName("subscribers_message")
+        self.message_label.setWordWrap(True)
+
+        self.name_label = QLabel(self)
+        self.name_label.setObjectName("subscriber_name_label")
+        self.name_label.setStyleSheet("font-size: 13pt; font-weight: bold;")
+        self.name_label.setWordWrap(True)
+        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("subscriber_tabs")
+        self.certificates_table = _table(self, "subscriber_certificates", 5)
+        self.applications_table = _table(self, "subscriber_applications", 7)
+        self.money_table = _table(self, "subscriber_money", 6)
+        self.documents_table = _table(self, "subscriber_documents", 4)
+        self.agents_table = _table(self, "subscriber_agents", 4)
+
+        cert_tab = QWidget(self)
+        cert_layout = QVBoxLayout(cert_tab)
+        cert_layout.addWidget(self.certificates_table, 1)
+        grid = QGridLayout()
+        self.action_buttons: dict[str, QPushButton] = {}
+        for index, key in enumerate(ACTIONS):
+            button = QPushButton(cert_tab)
+            button.setObjectName(f"start_{key}")
+            button.clicked.connect(lambda _=False, k=key: self._start(k))
+            self.action_buttons[key] = button
+            grid.addWidget(button, index // 4, index % 4)
+        cert_layout.addLayout(grid)
+        app_tab = QWidget(self)
+        app_layout = QVBoxLayout(app_tab)
+        app_layout.addWidget(self.applications_table, 1)
+        prints = QHBoxLayout()
+        self.print_buttons: dict[str, QPushButton] = {}
+        for kind in PRINTS:
+            button = QPushButton(app_tab)
+            button.setObjectName(f"reprint_{kind.replace('-', '_')}")
+            button.clicked.connect(lambda _=False, k=kind: self.reprint(k))
+            self.print_buttons[kind] = button
+            prints.addWidget(button)
+        prints.addStretch(1)
+        app_layout.addLayout(prints)
+        people_tab = QWidget(self)
+        people_layout = QVBoxLayout(people_tab)
+        self.documents_caption = QLabel(people_tab)
+        self.agents_caption = QLabel(people_tab)
+        for widget in (
+            self.documents_caption,
+            self.documents_table,
+            self.agents_caption,
+            self.agents_table,
+        ):
+            people_layout.addWidget(widget)
+        self.tabs.addTab(cert_tab, "")
+        self.tabs.addTab(app_tab, "")
+        self.tabs.addTab(self.money_table, "")
+        self.tabs.addTab(people_tab, "")
+
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search_edit, 1)
+        search_row.addWidget(self.search_button)
+        left_layout.addLayout(search_row)
+        left_layout.addWidget(self.hits_table, 1)
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.name_label)
+        right_layout.addWidget(self.tabs, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([420, 640])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title_label)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.message_label)
+
+        self.search_edit.returnPressed.connect(self.search)
+        self.search_button.clicked.connect(self.search)
+        self.hits_table.currentCellChanged.connect(lambda row, *_: self._hit_chosen(row))
+        self.hits_table.cellActivated.connect(lambda row, *_: self._hit_chosen(row))
+        self.certificates_table.currentCellChanged.connect(lambda *_: self._update())
+        self.applications_table.currentCellChanged.connect(lambda *_: self._update())
+        self.retranslate()
+        self._update()
+
+    # -- language --------------------------------------------------------------------------------
+    def retranslate(self) -> None:
+        self.title_label.setText(registry.service("subscribers").title())
+        self.search_edit.setPlaceholderText(
+            self.tr("Name, ID number, USCC, agent's ID, token serial, receipt or application no.")
+        )
+        self.search_button.setText(self.tr("&Search"))
+        self.hits_table.setHorizontalHeaderLabels(
+            [self.tr("Name"), self.tr("Identity"), self.tr("Found by")]
+        )
+        self.certificates_table.setHorizontalHeaderLabels(
+            [
+                self.tr("Serial"),
+                self.tr("Status"),
+                self.tr("Expires"),
+                self.tr("Type"),
+                self.tr("Token"),
+            ]
+        )
+        self.applications_table.setHorizontalHeaderLabels(
+            [
+                self.tr("Application"),
+                self.tr("Service"),
+                self.tr("Status"),
+                self.tr("Accepted"),
+                self.tr("Key algorithm"),
+                self.tr("Clerk"),
+                self.tr("Reviewer"),
+            ]
+        )
+        self.money_table.setHorizontalHeaderLabels(
+            [
+                self.tr("Number"),
+                self.tr("Kind"),
+                self.tr("Amount"),
+                self.tr("Method"),
+                self.tr("Time"),
+                self.tr("Application"),
+            ]
+        )
+        self.documents_table.setHorizontalHeaderLabels(
+            [self.tr("Document"), self.tr("Number"), self.tr("Seen"), self.tr("Application")]
+        )
+        self.agents_table.setHorizontalHeaderLabels(
+            [self.tr("Agent"), self.tr("ID number"), self.tr("Mobile"), self.tr("Since")]
+        )
+        self.documents_caption.setText(self.tr("Documents seen"))
+        self.agents_caption.setText(self.tr("Agents over time"))
+        for index, text in enumerate(
+            (
+                self.tr("Certificates"),
+                self.tr("Applications"),
+                self.tr("Payments and refunds"),
+                self.tr("Documents and agents"),
+            )
+        ):
+            self.tabs.setTabText(index, text)
+        for key, button in self.action_buttons.items():
+            button.setText(service_title(key) + "…")
+        print_titles = {
+            "receipt": self.tr("Reprint receipt"),
+            "application": self.tr("Reprint application form"),
+            "agreement": self.tr("Reprint agreement record"),
+            "change-form": self.tr("Reprint change form"),
+        }
+        for kind, button in self.print_buttons.items():
+            button.setText(print_titles[kind])
+        self._fill_hits()
+        self._fill_page()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    # -- workers ---------------------------------------------------------------------------------
+    def _call(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None]) -> None:
+        self.busy = True
+        self._update()
+
+        def done(result: Any) -> None:
+            self.busy = False
+            on_done(result)
+            self._update()
+
+        def failed(exc: BaseException) -> None:
+            self.busy = False
+            self._loading = None
+            self._say(describe(exc), error=True)
+            self._update()
+
+        self._tasks.append(self.context.runner.run(fn, *args, on_done=done, on_error=failed))
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.message_label.setStyleSheet("color: #b00020;" if error else "color: #1b5e20;")
+        self.message_label.setText(text)
+
+    # -- search ----------------------------------------------------------------------------------
+    def prefill(self, text: str) -> bool:
+        self.search_edit.setText(text)
+        self.search()
+        return True
+
+    def search(self) -> None:
+        self._say("")
+        self._call(
+            search_subscribers,
+            self.context.service_context(),
+            self.context.clerk().name,
+            self.search_edit.text(),
+            on_done=self._found,
+        )
+
+    def _found(self, hits: object) -> None:
+        assert isinstance(hits, list)
+        self.hits = hits
+        self._fill_hits()
+        if not hits:
+            self._say(self.tr("No subscriber found."))
+            self.show_page(None)
+        else:
+            self.hits_table.selectRow(0)
+            self._hit_chosen(0)
+
+    def _fill_hits(self) -> None:
+        found_by = {
+            "name": self.tr("name"),
+            "identity": self.tr("ID number / USCC"),
+            "agent": self.tr("agent's ID"),
+            "token": self.tr("token serial"),
+            "receipt": self.tr("receipt"),
+            "application": self.tr("application"),
+        }
+        kinds = {
+            "individual": self.tr("Individual"),
+            "unit": self.tr("Unit"),
+            "device": self.tr("Device"),
+        }
+        _fill(
+            self.hits_table,
+            [
+                (
+                    self._with_kind(h.name, kinds.get(h.kind, h.kind)),
+                    h.identity,
+                    found_by[h.matched],
+                )
+                for h in self.hits
+            ],
+        )
+
+    @staticmethod
+    def _with_kind(name: str, kind: str) -> str:
+        return f"{name} ({kind})" if i18n.current_lang() == "en" else f"{name}（{kind}）"
+
+    def _hit_chosen(self, row: int) -> None:
+        if not (0 <= row < len(self.hits)):
+            return
+        hit = self.hits[row]
+        if self._loading == hit.id or (self.page is not None and self.page.id == hit.id):
+            return  # already shown, or on its way (selecting a row also reports it)
+        self._loading = hit.id
+        self._call(
+            subscriber_page,
+            self.context.service_context(),
+            self.context.clerk().name,
+            hit.id,
+            on_done=self.show_page,
+        )
+
+    # -- the page --------------------------------------------------------------------------------
+    def show_page(self, page: object) -> None:
+        assert page is None or isinstance(page, SubscriberPage)
+        self._loading = None
+        self.page = page
+        self._fill_page()
+
+    def _fill_page(self) -> None:
+        p = self.page
+        if p is None:
+            self.name_label.setText(self.tr("Search, then choose a subscriber."))
+            for table in (
+                self.certificates_table,
+                self.applications_table,
+                self.money_table,
+                self.documents_table,
+                self.agents_table,
+            ):
+                table.setRowCount(0)
+            self._update()
+            return
+        self.name_label.setText(f"{p.name}　{p.identity}")
+        _fill(
+            self.certificates_table,
+            [
+                (
+                    v.serial,
+                    status_text(v.status),
+                    self.context.shown_date(v.not_after),
+                    self._type_title(v.certificate_type),
+                    v.token_serial or "",
+                )
+                for v in p.certificates
+            ],
+        )
+        statuses = {
+            "in_progress": self.tr("in progress"),
+            "done": self.tr("done"),
+            "rolled_back": self.tr("rolled back"),
+        }
+        _fill(
+            self.applications_table,
+            [
+                (
+                    a.id,
+                    service_title(a.service),
+                    statuses.get(a.status, a.status),
+                    self.context.shown_time(a.created_at),
+                    key_algorithm_title(a.key_algorithm),
+                    a.clerk,
+                    a.reviewer or "",
+                )
+                for a in p.applications
+            ],
+        )
+        kinds = {"payment": self.tr("payment"), "refund": self.tr("refund")}
+        _fill(
+            self.money_table,
+            [
+                (
+                    m.number,
+                    kinds[m.kind],
+                    ("-" if m.kind == "refund" else "") + f"¥{format_yuan(m.amount_fen)}",
+                    method_title(m.method),
+                    self.context.shown_time(m.time),
+                    m.application_id,
+                )
+                for m in p.money
+            ],
+        )
+        from counter_app.domain.subscribers import DocumentType
+
+        def document_title(value: str) -> str:
+            if i18n.current_lang() == "en":  # the domain names documents in Chinese only
+                return value.replace("_", " ").capitalize()
+            try:
+                return DocumentType(value).zh
+            except ValueError:
+                return value
+
+        _fill(
+            self.documents_table,
+            [
+                (
+                    document_title(d.type),
+                    d.number,
+                    self.context.shown_date(d.time),
+                    d.application_id,
+                )
+                for d in p.documents
+            ],
+        )
+        _fill(
+            self.agents_table,
+            [(a.name, a.id_number, a.mobile, self.context.shown_date(a.time)) for a in p.agents],
+        )
+        self._update()
+
+    def _type_title(self, code: str | None) -> str:
+        services = self.context.services
+        if not code or services is None:
+            return code or ""
+        kind = services.fee_table.types.get(code)
+        if kind is None:
+            return code
+        return kind.name_en if i18n.current_lang() == "en" else kind.name_zh
+
+    @property
+    def chosen_certificate(self) -> Any:
+        row = self.certificates_table.currentRow()
+        if self.page is None or not (0 <= row < len(self.page.certificates)):
+            return None
+        return self.page.certificates[row]
+
+    @property
+    def chosen_application(self) -> Any:
+        row = self.applications_table.currentRow()
+        if self.page is None or not (0 <= row < len(self.page.applications)):
+            return None
+        return self.page.applications[row]
+
+    def _update(self) -> None:
+        idle = not self.busy
+        self.search_button.setEnabled(idle)
+        cert = self.chosen_certificate
+        operator = self.context.operator
+        for key, button in self.action_buttons.items():
+            allowed = operator is not None and registry.may_see(key, operator.role)
+            button.setVisible(allowed)
+            button.setEnabled(idle and cert is not None and cert.status in ACTION_STATUSES[key])
+        app = self.chosen_application
+        service = app.service if app is not None else None
+        has_receipt = (
+            self.page is not None
+            and app is not None
+            and any(m.kind == "payment" and m.application_id == app.id for m in self.page.money)
+        )
+        self.print_buttons["receipt"].setEnabled(idle and has_receipt)
+        self.print_buttons["application"].setEnabled(idle and service in APPLICATION_FORM_SERVICES)
+        self.print_buttons["agreement"].setEnabled(idle and service in APPLICATION_FORM_SERVICES)
+        self.print_buttons["change-form"].setEnabled(idle and service in CHANGE_FORM_SERVICES)
+
+    def _start(self, key: str) -> None:
+        cert = self.chosen_certificate
+        if cert is not None:
+            self.start_service.emit(key, cert.serial)
+
+    def reprint(self, kind: str) -> None:
+        app = self.chosen_application
+        if app is None or self.page is None:
+            return
+        key = app.id
+        if kind == "receipt":
+            receipts = [
+                m.number
+                for m in self.page.money
+                if m.kind == "payment" and m.application_id == app.id
+            ]
+            if not receipts:
+                return
+            key = receipts[0]
+        self._call(
+            prepare,
+            self.context.service_context(),
+            kind,
+            key,
+            self.context.clerk().name,
+            on_done=self._prepared,
+        )
+
+    def _prepared(self, printable: object) -> None:
+        assert isinstance(printable, Printable)
+        self._say(self.tr("Written to %1").replace("%1", str(printable.path)))
+        self.preview = preview_dialog(printable, self)
+        self.preview.open()
+
+
+registry.register_wizard("subscribers", SubscribersScreen)

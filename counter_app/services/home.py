@@ -1,0 +1,112 @@
+"""What the home page shows after sign-in: today's work, the till, what waits, whose token.
+
+Read-only queries over applications, payments, refunds, the journal and the certificates. "At
+this counter" is this store's rows (a counter's own SQLite database; on a shared PostgreSQL the
+figures cover every counter on it, which the page says); "by me" is the operator's own rows.
+"Today" is the RA's calendar day (``time_zone`` of ``config.toml``, default Asia/Shanghai).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import desc, select
+
+from counter_app.domain.display import ra_time_zone
+from counter_app.services.certificates import CertificateView, list_certificates, record_read
+from counter_app.services.context import ServiceContext
+from counter_app.services.recovery import Interrupted, list_interrupted
+from counter_app.store.counter import ApplicationRow, PaymentRow, RefundRow, SubscriberRow
+
+EXPIRING_WITHIN_DAYS = 30
+
+
+@dataclass(frozen=True)
+class HomeFigures:
+    day: dt.date
+    # Service name -> number of applications taken today.
+    services_here: dict[str, int]
+    services_mine: dict[str, int]
+    # Payment method -> fen taken today (waivers count 0), and refunded today, at this counter.
+    taken: dict[str, int]
+    refunded: dict[str, int]
+    interrupted: list[Interrupted] = field(default_factory=list)
+    expiring: list[CertificateView] = field(default_factory=list)
+
+    @property
+    def net(self) -> dict[str, int]:
+        methods = set(self.taken) | set(self.refunded)
+        return {m: self.taken.get(m, 0) - self.refunded.get(m, 0) for m in sorted(methods)}
+
+
+def day_bounds(ctx: ServiceContext, now: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime]:
+    """The RA's calendar day of ``now`` and its start and end as UTC instants."""
+    zone = ra_time_zone(ctx.config.extra)
+    day = now.astimezone(zone).date()
+    start = dt.datetime.combine(day, dt.time(), zone)
+    end = start + dt.timedelta(days=1)
+    return day, start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def home_figures(ctx: ServiceContext, operator: str) -> HomeFigures:
+    day, start, end = day_bounds(ctx, ctx.clock())
+    with ctx.store.session() as session:
+        apps = session.execute(
+            select(ApplicationRow.service, ApplicationRow.clerk).where(
+                ApplicationRow.created_at >= start, ApplicationRow.created_at < end
+            )
+        ).all()
+        payments = session.execute(
+            select(PaymentRow.method, PaymentRow.fee_fen).where(
+                PaymentRow.time >= start, PaymentRow.time < end
+            )
+        ).all()
+        refunds = session.execute(
+            select(RefundRow.method, RefundRow.amount_fen).where(
+                RefundRow.time >= start, RefundRow.time < end
+            )
+        ).all()
+    here = Counter(service for service, _ in apps)
+    mine = Counter(service for service, clerk in apps if clerk == operator)
+    taken: Counter[str] = Counter()
+    for method, fen in payments:
+        taken[method] += fen
+    refunded: Counter[str] = Counter()
+    for method, fen in refunds:
+        refunded[method] += fen
+    return HomeFigures(
+        day,
+        dict(here),
+        dict(mine),
+        dict(taken),
+        dict(refunded),
+        interrupted=list_interrupted(ctx),
+        expiring=list_certificates(ctx, expiring_within_days=EXPIRING_WITHIN_DAYS, limit=50),
+    )
+
+
+@dataclass(frozen=True)
+class TokenOwner:
+    token_serial: str
+    subscriber_name: str | None
+    application_id: str | None
+    certificate_serial: str | None
+
+
+def token_owner(ctx: ServiceContext, reader: str, token_serial: str) -> TokenOwner:
+    """Whose the token is: the latest application written to a token of that serial (audited)."""
+    with ctx.store.session() as session:
+        row = session.execute(
+            select(ApplicationRow, SubscriberRow.name)
+            .join(SubscriberRow, SubscriberRow.id == ApplicationRow.subscriber_id)
+            .where(ApplicationRow.token_serial == token_serial)
+            .order_by(desc(ApplicationRow.created_at))
+            .limit(1)
+        ).first()
+    if row is None:
+        return TokenOwner(token_serial, None, None, None)
+    app, name = row
+    record_read(ctx, reader, "token_owner", f"token:{token_serial}", application=app.id)
+    return TokenOwner(token_serial, name, app.id, app.new_serial or app.old_serial)
