@@ -104,9 +104,7 @@ class CertificateAuthority:
             clock=clock,
         )
 
-    def replace_responder(
-        self, certificate: x509.Certificate, key: CertificateIssuerPrivateKeyTypes
-    ) -> None:
+    def replace_responder(self, certificate: x509.Certificate, key: IssuerKey) -> None:
         """Answer with a renewed responder certificate from now on (``ca/rollover.py``)."""
         self.keys = replace(self.keys, responder=certificate, responder_key=key)
         self.responder = OCSPResponder(

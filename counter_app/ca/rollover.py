@@ -18,10 +18,10 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
 from counter_app.ca.hierarchy import CAFiles, make_responder
 from counter_app.ca.keys import encrypt_pkcs8
+from counter_app.ca.signing import IssuerKey
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,8 @@ class RenewedResponder:
 
 def renew_responder(
     files: CAFiles,
-    issuing_key: CertificateIssuerPrivateKeyTypes,
-    new_key: CertificateIssuerPrivateKeyTypes,
+    issuing_key: IssuerKey,
+    new_key: IssuerKey,
     now: dt.datetime,
     *,
     passphrase: str | None,
