@@ -134,7 +134,11 @@ def open_ca(app: AppContext) -> CertificateAuthority:
         from counter_app.cli.ca_hsm import key_loader
 
         hsm_keys = key_loader(files)
-    return open_signing_module(app.config, app.store(), _passphrase, hsm_keys=hsm_keys)
+    from counter_app.cli.custody import module_passphrase  # custodians, when under custody
+
+    return open_signing_module(
+        app.config, app.store(), lambda: module_passphrase(app), hsm_keys=hsm_keys
+    )
 
 
 @click.group("ca")
@@ -254,7 +258,14 @@ def ca_init(
 @ca_group.command("chain")
 @pass_app
 def ca_chain(app: AppContext) -> None:
-    """Print the issuing CA and root certificates (PEM)."""
+    """Print the issuing CA and root certificates (PEM); on a counter of a shared signing
+    service (ca_url), as the service sends them over EST."""
+    if app.config.ca_url:
+        from counter_app.cli.est import signing_client
+
+        for cert in signing_client(app).chain():
+            click.echo(cert.public_bytes(serialization.Encoding.PEM).decode(), nl=False)
+        return
     files = CAFiles.in_data_dir(app.config.data_dir)
     for role in ("issuing", "root"):
         click.echo(

@@ -99,7 +99,9 @@ def renew_responder_now(
         make = key_factory(settings.hsm_module or "", settings.hsm_label, settings.algorithm)
         new_key, secret = make("ocsp"), None
     else:
-        secret = passphrase or read_secret("COUNTER_APP_CA_PASSPHRASE")
+        from counter_app.cli.custody import module_passphrase
+
+        secret = passphrase or module_passphrase(app)
         issuing_key = ca.keys.issuing_key if ca else files.load_key("issuing", secret)
         new_key = generate_key(settings.algorithm)
     renewed = renew_responder(files, issuing_key, new_key, now, passphrase=secret)
@@ -138,13 +140,20 @@ def keep_responder_fresh(app: AppContext, ca: CertificateAuthority) -> None:
     def loop() -> None:
         while not stop.wait(RENEW_CHECK_INTERVAL_S):
             try:
-                renew_responder_now(
-                    app, ca, only_if_due=True, passphrase=secret_value("COUNTER_APP_CA_PASSPHRASE")
-                )
+                # Unattended: the passphrase the module was opened with (never a prompt here).
+                renew_responder_now(app, ca, only_if_due=True, passphrase=_unattended(app))
             except Exception:  # the service keeps answering with the current responder
                 log.exception("daily OCSP responder renewal failed")
 
     threading.Thread(target=loop, name="responder-renewal", daemon=True).start()
+
+
+def _unattended(app: AppContext) -> str | None:
+    from counter_app.ca import CAFiles
+    from counter_app.cli.custody import _opened
+
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    return _opened.get(files.directory) or secret_value("COUNTER_APP_CA_PASSPHRASE")
 
 
 @click.command("renew-responder")
@@ -339,5 +348,8 @@ def register(group: click.Group) -> None:
     group.add_command(upgrade_cmd)
     group.add_command(downgrade_cmd)
     ca_group.add_command(ca_renew_responder)
+    from counter_app.cli import custody
+
+    custody.register(ca_group)
     est_group.add_command(est_renew_counter_cert)
     est_group.add_command(est_renew_server_cert)

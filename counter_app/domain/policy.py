@@ -16,7 +16,7 @@ signs in for it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -377,3 +377,49 @@ def policy_table() -> list[dict[str, Any]]:
         }
     )
     return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening the signing module for the day (开启签发模块), issue 15 item 7: a custodian's act.
+#
+# With custody set up (``counter-app ca custody init``), the CA keys open only with the shares of
+# ``threshold`` custodians (M of N), so no clerk, and no single custodian, knows what opens them.
+# A custodian is an active operator with one of CUSTODIAN_ROLES who holds a share.
+
+CUSTODIAN_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
+class NotEnoughCustodians(CounterError):
+    code = "not_enough_custodians"
+    zh = "开启签发模块需要 {need} 名保管人，现有 {have} 名"
+    en = "opening the signing module needs {need} custodians; {have} given"
+
+
+class CustodianRole(CounterError):
+    code = "custodian_role"
+    zh = "{name} 不能作为保管人：需要{roles_zh}角色"
+    en = "{name} cannot act as a custodian: it needs the {roles_en} role"
+
+
+class CustodianTwice(CounterError):
+    code = "custodian_twice"
+    zh = "保管人 {name} 重复出现：每名保管人只算一次"
+    en = "custodian {name} appears twice: each custodian counts once"
+
+
+def check_custodians(people: Sequence[Person], threshold: int) -> None:
+    """``threshold`` distinct, active custodians of a custodian role; raise on the first gap."""
+    _check_active(*people)
+    seen: set[str] = set()
+    for person in people:
+        if person.name.casefold() in seen:
+            raise CustodianTwice(name=person.name)
+        seen.add(person.name.casefold())
+        if person.role not in CUSTODIAN_ROLES:
+            raise CustodianRole(
+                name=person.name,
+                roles_zh=_roles_zh(CUSTODIAN_ROLES),
+                roles_en=_roles_en(CUSTODIAN_ROLES),
+            )
+    if len(people) < threshold:
+        raise NotEnoughCustodians(need=threshold, have=len(people))

@@ -101,8 +101,19 @@ def apply_counter_font(app: QApplication) -> QFont:
 
 
 def open_counter(context: GuiContext) -> bool:
-    """Open the signing module: passphrase from the environment, else the masked dialog."""
+    """Open the signing module: under custody, by the custodians (issue 15 item 7); else the
+    passphrase from the environment, or the masked dialog."""
+    from counter_app.ca import CAFiles
     from counter_app.gui.session import UnlockDialog, passphrase_from_environment
+    from counter_app.services.custody import custody_of
+
+    custody = custody_of(CAFiles.in_data_dir(context.config.data_dir))  # a small file
+    if custody is not None:
+        from counter_app.gui.custody import CustodianDialog
+
+        custodians = CustodianDialog(context, custody.threshold)
+        accepted = custodians.exec() == CustodianDialog.DialogCode.Accepted
+        return accepted and context.services is not None
 
     dialog = UnlockDialog(context)
     secret = passphrase_from_environment()

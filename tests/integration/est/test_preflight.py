@@ -13,6 +13,7 @@ import pytest
 
 from counter_app.services import est_wire
 from counter_app.services.est_wire import VERSION_HEADER, IncompatibleVersion
+from tests.conftest import CLI
 from tests.integration.est.conftest import CLIENT_PASS, Service, run
 from tests.integration.est.test_est import curl, est_client
 from tests.integration.est.test_signing_down import LABEL, _app_file, _private_keys
@@ -96,3 +97,17 @@ def test_version_endpoint_names_the_release_and_protocols(service: Service) -> N
     version = est_client(service).handshake()
     assert (version.protocol, version.min_protocol) == (1, 1)
     assert version.date is not None
+
+
+def test_ca_chain_on_a_counter_comes_from_the_signing_service(
+    est_counter: Counter, service: Service, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    # A counter's own data dir has no ca/ (before, `ca chain` there advised `ca init`).
+    bare = CLI(tmp_path / "counter-only", est_counter.cli.env)
+    result = bare("--ca-url", service.url, "ca", "chain", env=service.counter_env)
+    assert result.returncode == 0, result.stderr
+    chain = tmp_path / "chain.pem"
+    chain.write_text(result.stdout)
+    subjects = run("openssl", "crl2pkcs7", "-nocrl", "-certfile", str(chain))
+    assert subjects.returncode == 0
+    assert result.stdout.count("BEGIN CERTIFICATE") == 2

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from counter_app.ca import CAFiles
 from counter_app.ca.hierarchy import make_responder
-from tests.conftest import CLI
+from tests.conftest import CLI, add_officers
 from tests.integration.ca.conftest import BIN, CA_ENV, PASSPHRASE, issue_via_cli, run
 
 
@@ -110,4 +110,51 @@ def test_serve_renews_a_responder_past_half_its_life_and_answers_with_it(
     assert renewed.not_valid_before_utc > aged.not_valid_before_utc
     # The answer carries the new responder certificate.
     assert f"{renewed.serial_number:X}".lower() in text.replace(":", "").lower()
+    assert "Cert Status: good" in text
+
+
+def test_renew_responder_with_keys_in_an_hsm_makes_the_new_key_there(
+    initialised_cli: CLI,
+    softhsm,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.integration.ca.test_ca_hsm import HSM_ENV, HSM_LABEL, HSM_PIN
+
+    softhsm.init_token(HSM_LABEL, pin=HSM_PIN)
+    made = initialised_cli(
+        "ca", "init", "--hsm-module", softhsm.module, "--hsm-label", HSM_LABEL, env=HSM_ENV
+    )
+    assert made.returncode == 0, made.stderr
+    add_officers(initialised_cli)
+    files = CAFiles.in_data_dir(initialised_cli.data_dir)
+    before = _fingerprint(files.cert("ocsp"))
+    result = initialised_cli("--lang", "en", "ca", "renew-responder", env=HSM_ENV)
+    assert result.returncode == 0, result.stderr
+    assert _fingerprint(files.cert("ocsp")) != before
+    assert not files.key("ocsp").exists()  # no key file: the new key lives in the HSM
+    listed = softhsm.pkcs11_tool("--token-label", HSM_LABEL, "--login", "--pin", HSM_PIN, "-O")
+    assert listed.stdout.count("Private Key Object") == 4  # root, issuing, old and new responder
+    # The renewed responder answers: serve finds its key on the HSM by the certificate.
+    from tests.integration.ca.test_ca_hsm import _issue
+
+    leaf = _issue(initialised_cli, tmp_path)
+    proc = subprocess.Popen(
+        [str(BIN / "counter-app"), "--data-dir", str(initialised_cli.data_dir), "serve",
+         "--port", "0"],
+        env={**initialised_cli.env, **HSM_ENV},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    try:
+        line = proc.stderr.readline()
+        while "serving on" not in line and line:
+            line = proc.stderr.readline()
+        match = re.search(r"serving on (http://\S+)", line)
+        assert match, line
+        text = _ocsp_verify(files, leaf, match.group(1), tmp_path)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
     assert "Cert Status: good" in text
