@@ -559,6 +559,10 @@
         <translation>柜台系统：登录</translation>
     </message>
     <message>
+        <source>Opening the database…</source>
+        <translation>正在打开数据库…</translation>
+    </message>
+    <message>
         <source>Enter your operator name and password.</source>
         <translation>请输入操作员名和密码。</translation>
     </message>
