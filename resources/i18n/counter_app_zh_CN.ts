@@ -819,6 +819,10 @@
         <translation>关于柜台系统(&amp;A)</translation>
     </message>
     <message>
+        <source>The counter is locked</source>
+        <translation>柜台已锁定</translation>
+    </message>
+    <message>
         <source>A service is still working; sign out when it has finished.</source>
         <translation>仍有业务正在处理，请在其完成后再退出登录。</translation>
     </message>
