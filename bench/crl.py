@@ -27,11 +27,9 @@ from cryptography.hazmat.primitives import hashes
 from counter_app.ca import CAFiles, CASettings, RevocationReason, init_hierarchy
 from counter_app.ca.crl import build_crl
 from counter_app.config import load_config
-from counter_app.store.certificates import (
-    SQLCertificateRepository,
-    open_signing_module,
-)
+from counter_app.store.certificates import SQLCertificateRepository
 from counter_app.store.db import open_store
+from counter_app.store.signing_module import open_signing_module
 
 TARGET_SECONDS = 2.0
 CHANGES = 10
@@ -48,10 +46,9 @@ def main(n: int) -> None:
         config = load_config(data_dir=Path(tmp), environ={})
         store = open_store(config.db_url, create=True)
         files = CAFiles.in_data_dir(config.data_dir)
-        settings = CASettings(
-            "CN=Bench Root,C=CN", "CN=Bench Issuing,C=CN", "CN=Bench OCSP,C=CN",
-            "p256", "pkcs8", "http://127.0.0.1:8080", b"bench-salt",
-        )  # fmt: skip
+        settings = CASettings.software(
+            "Bench", base_url="http://127.0.0.1:8080", identifier_salt=b"bench-salt"
+        )
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         init_hierarchy(files, settings, passphrase="bench-Passphrase-1", now=now)
         ca = open_signing_module(config, store, lambda: "bench")

@@ -42,8 +42,8 @@ def main() -> None:
     from counter_app.services.pipeline import Operators
     from counter_app.services.signing import LocalSigning
     from counter_app.services.tokens import TokenChoice
-    from counter_app.store.certificates import open_signing_module
     from counter_app.store.db import open_store
+    from counter_app.store.signing_module import open_signing_module
 
     config = load_config(data_dir=tmp / "data", environ={})
     config.data_dir.mkdir(parents=True)
@@ -54,14 +54,8 @@ def main() -> None:
     import datetime as dt
     import secrets
 
-    settings = CASettings(
-        root_name="CN=Bench Root,C=CN",
-        issuing_name="CN=Bench Issuing,C=CN",
-        responder_name="CN=Bench OCSP,C=CN",
-        algorithm="p256",
-        key_storage="pkcs8",
-        base_url="http://127.0.0.1:9",
-        identifier_salt=secrets.token_bytes(16),
+    settings = CASettings.software(
+        "Bench", base_url="http://127.0.0.1:9", identifier_salt=secrets.token_bytes(16)
     )
     init_hierarchy(
         CAFiles.in_data_dir(config.data_dir),

@@ -36,8 +36,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from counter_app.ca import CAFiles, CASettings, CertificateAuthority, SubjectInfo, init_hierarchy
 from counter_app.ca.model import IssuedCertificate, IssueRequest, PendingCertificate
 from counter_app.config import load_config
-from counter_app.store.certificates import open_signing_module
 from counter_app.store.db import open_store
+from counter_app.store.signing_module import open_signing_module
 
 TARGET = 2_000
 BATCH = 64  # as many as the signing service takes in one batch (server/est.py)
@@ -109,10 +109,9 @@ def main(n: int, rounds: int) -> None:
         config = load_config(data_dir=Path(tmp), environ={})
         store = open_store(config.db_url, create=True)
         files = CAFiles.in_data_dir(config.data_dir)
-        settings = CASettings(
-            "CN=Bench Root,C=CN", "CN=Bench Issuing,C=CN", "CN=Bench OCSP,C=CN",
-            "p256", "pkcs8", "http://127.0.0.1:8080", b"bench-salt",
-        )  # fmt: skip
+        settings = CASettings.software(
+            "Bench", base_url="http://127.0.0.1:8080", identifier_salt=b"bench-salt"
+        )
         init_hierarchy(
             files, settings, passphrase="bench-Passphrase-1", now=dt.datetime.now(dt.UTC)
         )

@@ -31,8 +31,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from counter_app.ca import CAFiles, CASettings, RevocationReason, SubjectInfo, init_hierarchy
 from counter_app.config import load_config
-from counter_app.store.certificates import open_signing_module
 from counter_app.store.db import open_store
+from counter_app.store.signing_module import open_signing_module
 
 PASSPHRASE = "bench-Passphrase-1"
 BIN = Path(sys.executable).parent
@@ -65,10 +65,9 @@ def make_ca(data_dir: Path, count: int) -> tuple[CAFiles, list[Path], str]:
     config = load_config(data_dir=data_dir, environ={})
     store = open_store(config.db_url, create=True)
     files = CAFiles.in_data_dir(data_dir)
-    settings = CASettings(
-        "CN=Bench Root,C=CN", "CN=Bench Issuing,C=CN", "CN=Bench OCSP,C=CN",
-        "p256", "pkcs8", "http://127.0.0.1:8080", b"bench-salt",
-    )  # fmt: skip
+    settings = CASettings.software(
+        "Bench", base_url="http://127.0.0.1:8080", identifier_salt=b"bench-salt"
+    )
     init_hierarchy(files, settings, passphrase=PASSPHRASE, now=dt.datetime.now(dt.UTC))
     ca = open_signing_module(config, store, lambda: PASSPHRASE)
     key = ec.generate_private_key(ec.SECP256R1())

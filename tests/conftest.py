@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -226,10 +226,15 @@ def initialised_cli(cli: CLI) -> CLI:
     return cli
 
 
-def add_officers(cli: CLI) -> None:
-    """The supervisor and reviewer of OFFICERS_ENV, added by the admin."""
-    admin = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
-    for name, (role, password) in OFFICERS.items():
+def add_officers(
+    cli: CLI,
+    officers: Mapping[str, tuple[str, str]] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> None:
+    """Operators added by the admin: ``officers`` (name → role, password), by default the
+    supervisor and reviewer of OFFICERS_ENV; ``env`` adds to the command's environment."""
+    admin = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD, **(env or {})}
+    for name, (role, password) in (OFFICERS if officers is None else officers).items():
         result = cli(
             "operator",
             "add",

@@ -24,6 +24,7 @@ from counter_app.ca.model import (
     IssuedCertificate,
     IssueRequest,
     PublishedCRL,
+    RecordStatus,
     RevocationReason,
     SubjectInfo,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "Profile",
     "ProfileError",
     "PublishedCRL",
+    "RecordStatus",
     "RevocationReason",
     "SubjectInfo",
     "UnknownProfile",

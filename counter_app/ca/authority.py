@@ -14,42 +14,43 @@ from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
 from counter_app.ca.crl import CRL_REFRESH, DeltaNotApplicable, build_crl
 from counter_app.ca.errors import BadCSR, CAError, CertificateNotFound, InvalidTransition
-from counter_app.ca.hierarchy import new_serial, signature_hash
-from counter_app.ca.keys import (
-    capture_tbs,
-    check_public_key,
-    csr_public_key,
-    recording,
-    verify_csr_signature,
-)
+from counter_app.ca.hierarchy import new_serial
+from counter_app.ca.keys import check_public_key, csr_public_key, verify_csr_signature
 from counter_app.ca.model import (
     CertificateRecord,
     CertificateRepository,
-    CertificateStatus,
     CRLSnapshot,
     IssuedCertificate,
     IssueRequest,
     PendingCertificate,
     PublishedCRL,
+    RecordStatus,
     RevocationReason,
     StatusChange,
     SubjectInfo,
 )
 from counter_app.ca.ocsp import OCSPResponder, serial_hex
-from counter_app.ca.profiles import CAUrls, Profile, get_profile, leaf_builder, subject_name
+from counter_app.ca.profiles import (
+    CAUrls,
+    Profile,
+    for_purpose,
+    get_profile,
+    leaf_builder,
+    subject_name,
+)
+from counter_app.ca.signing import IssuerKey, Signer, SubjectKey, signer_for
 from counter_app.ca.subject_rules import check_request
 
 log = logging.getLogger(__name__)
 BACKDATE = dt.timedelta(minutes=1)  # tolerate relying parties whose clocks run a little slow
 _STATE = {
-    CertificateStatus.PENDING: ("待签发", "pending"),
-    CertificateStatus.GOOD: ("有效", "valid"),
-    CertificateStatus.HOLD: ("挂起", "on hold"),
-    CertificateStatus.REVOKED: ("已吊销", "revoked"),
+    RecordStatus.PENDING: ("待签发", "pending"),
+    RecordStatus.GOOD: ("有效", "valid"),
+    RecordStatus.HOLD: ("挂起", "on hold"),
+    RecordStatus.REVOKED: ("已吊销", "revoked"),
 }
 _ACTION = {
     "hold": ("挂起", "put on hold"),
@@ -68,9 +69,9 @@ class CAKeys:
 
     root: x509.Certificate
     issuing: x509.Certificate
-    issuing_key: CertificateIssuerPrivateKeyTypes
+    issuing_key: IssuerKey
     responder: x509.Certificate
-    responder_key: CertificateIssuerPrivateKeyTypes
+    responder_key: IssuerKey
 
 
 class CertificateAuthority:
@@ -94,7 +95,7 @@ class CertificateAuthority:
         self._clock = clock
         self._on_crl = on_crl
         self._on_status_change = on_status_change
-        self._hash = signature_hash(keys.issuing_key)
+        self._signer = signer_for(keys.issuing_key)
         self.responder = OCSPResponder(
             issuer=keys.issuing,
             responder=keys.responder,
@@ -102,6 +103,26 @@ class CertificateAuthority:
             lookup=repository.get,
             clock=clock,
         )
+
+    def replace_responder(
+        self, certificate: x509.Certificate, key: CertificateIssuerPrivateKeyTypes
+    ) -> None:
+        """Answer with a renewed responder certificate from now on (``ca/rollover.py``)."""
+        self.keys = replace(self.keys, responder=certificate, responder_key=key)
+        self.responder = OCSPResponder(
+            issuer=self.keys.issuing,
+            responder=certificate,
+            responder_key=key,
+            lookup=self._repo.get,
+            clock=self._clock,
+        )
+
+    @property
+    def signer(self) -> Signer:
+        """The issuing key as a :class:`Signer` (made again if ``keys`` was replaced)."""
+        if self._signer.key is not self.keys.issuing_key:
+            self._signer = signer_for(self.keys.issuing_key)
+        return self._signer
 
     # Issuance -------------------------------------------------------------------------------
 
@@ -113,13 +134,29 @@ class CertificateAuthority:
         application_id: str | None,
         operator: str,
         ends_by: dt.datetime | None = None,
-    ) -> tuple[x509.CertificateBuilder, PendingCertificate]:
+        purpose: str | None = None,
+    ) -> tuple[x509.CertificateBuilder, PendingCertificate, SubjectKey]:
         """Check the request and build the leaf; the pending record still lacks its TBS."""
         chosen = get_profile(self.profiles, profile)
         check_request(subject, operator, application_id)
         public_key = csr_public_key(csr)
         check_public_key(public_key)
         verify_csr_signature(csr, public_key)
+        builder, pending = self._prepare_key(
+            public_key, chosen, subject, application_id, operator, ends_by, purpose
+        )
+        return builder, pending, public_key
+
+    def _prepare_key(
+        self,
+        public_key: SubjectKey,
+        chosen: Profile,
+        subject: SubjectInfo,
+        application_id: str | None,
+        operator: str,
+        ends_by: dt.datetime | None,
+        purpose: str | None,
+    ) -> tuple[x509.CertificateBuilder, PendingCertificate]:
         serial = new_serial()
         not_before = self._clock() - BACKDATE
         not_after = min(not_before + chosen.validity, self.keys.issuing.not_valid_after_utc)
@@ -131,7 +168,7 @@ class CertificateAuthority:
             not_after = min(not_after, ends_by)
         name = subject_name(chosen, subject)
         builder = leaf_builder(
-            profile=chosen,
+            profile=for_purpose(chosen, purpose),
             subject=subject,
             public_key=public_key,
             issuer=self.keys.issuing,
@@ -145,7 +182,7 @@ class CertificateAuthority:
         pending = PendingCertificate(
             serial_hex=serial_hex(serial),
             subject=name.rfc4514_string(),
-            profile=profile,
+            profile=chosen.name,
             not_before=not_before,
             not_after=not_after,
             tbs_der=b"",
@@ -153,6 +190,22 @@ class CertificateAuthority:
             operator=operator,
         )
         return builder, pending
+
+    def _sign_recorded(
+        self, builder: x509.CertificateBuilder, pending: PendingCertificate, key: SubjectKey
+    ) -> IssuedCertificate:
+        recorded: list[PendingCertificate] = []
+
+        def record_intent(tbs: bytes) -> None:
+            # Committed before the signature exists: a crash after signing leaves a record.
+            recorded.append(replace(pending, tbs_der=tbs))
+            self._repo.reserve(recorded[0])
+
+        certificate = self.signer.certificate(builder, key, record_intent)
+        self._repo.complete(recorded[0], certificate.public_bytes(serialization.Encoding.DER))
+        return IssuedCertificate(
+            pending.serial_hex, certificate, pending.not_before, pending.not_after, pending.profile
+        )
 
     def issue(
         self,
@@ -163,23 +216,42 @@ class CertificateAuthority:
         application_id: str | None = None,
         operator: str = "system",
         not_after: dt.datetime | None = None,
+        purpose: str | None = None,
     ) -> IssuedCertificate:
         """Certify the CSR's key for the RA-verified ``subject`` under ``profile``; the
-        certificate ends at ``not_after`` when that is sooner than the profile's term."""
+        certificate ends at ``not_after`` when that is sooner than the profile's term.
+
+        ``purpose`` ("signing") makes the signing certificate of a GM/T 0014 dual pair."""
         log.debug("issue profile=%s application=%s", profile, application_id)
-        builder, pending = self._prepare(csr, subject, profile, application_id, operator, not_after)
-        recorded: list[PendingCertificate] = []
-
-        def record_intent(tbs: bytes) -> None:
-            # Committed before the signature exists: a crash after signing leaves a record.
-            recorded.append(replace(pending, tbs_der=tbs))
-            self._repo.reserve(recorded[0])
-
-        certificate = builder.sign(recording(self.keys.issuing_key, record_intent), self._hash)
-        self._repo.complete(recorded[0], certificate.public_bytes(serialization.Encoding.DER))
-        return IssuedCertificate(
-            pending.serial_hex, certificate, pending.not_before, pending.not_after, profile
+        builder, pending, key = self._prepare(
+            csr, subject, profile, application_id, operator, not_after, purpose
         )
+        return self._sign_recorded(builder, pending, key)
+
+    def issue_for_key(
+        self,
+        public_key: SubjectKey,
+        subject: SubjectInfo,
+        profile: str,
+        *,
+        purpose: str,
+        application_id: str | None = None,
+        operator: str = "system",
+        not_after: dt.datetime | None = None,
+    ) -> IssuedCertificate:
+        """Certify a key the signing side made itself: the KMC's encryption key of a dual pair.
+
+        There is no CSR: the key pair was generated in this process a moment ago, so proof of
+        possession is not in question; every other check is :meth:`issue`'s.
+        """
+        log.debug("issue %s key profile=%s application=%s", purpose, profile, application_id)
+        chosen = get_profile(self.profiles, profile)
+        check_request(subject, operator, application_id)
+        check_public_key(public_key)
+        builder, pending = self._prepare_key(
+            public_key, chosen, subject, application_id, operator, not_after, purpose
+        )
+        return self._sign_recorded(builder, pending, public_key)
 
     def issue_batch(self, requests: Sequence[IssueRequest]) -> list[IssuedCertificate | CAError]:
         """Issue several certificates with two commits for the lot instead of two each.
@@ -192,11 +264,10 @@ class CertificateAuthority:
         The signing service batches the requests that arrive while it is busy this way.
         """
         results: list[IssuedCertificate | CAError | None] = [None] * len(requests)
-        ready: list[tuple[int, x509.CertificateBuilder, PendingCertificate]] = []
-        key = self.keys.issuing_key
+        ready: list[tuple[int, x509.CertificateBuilder, PendingCertificate, SubjectKey]] = []
         for index, request in enumerate(requests):
             try:
-                builder, pending = self._prepare(
+                builder, pending, key = self._prepare(
                     request.csr,
                     request.subject,
                     request.profile,
@@ -204,18 +275,21 @@ class CertificateAuthority:
                     request.operator,
                     request.not_after,
                 )
-                tbs = capture_tbs(builder, key, self._hash)
+                tbs = self.signer.tbs(builder, key)
             except CAError as exc:
                 results[index] = exc
                 continue
-            ready.append((index, builder, replace(pending, tbs_der=tbs)))
+            ready.append((index, builder, replace(pending, tbs_der=tbs), key))
         if ready:
-            self._repo.reserve_many([pending for _, _, pending in ready])
+            self._repo.reserve_many([pending for _, _, pending, _ in ready])
             signed: list[tuple[PendingCertificate, bytes]] = []
-            for index, builder, pending in ready:
-                certificate = builder.sign(key, self._hash)
-                if certificate.tbs_certificate_bytes != pending.tbs_der:
-                    raise CAError(detail=f"serial {pending.serial_hex}: signed content differs")
+            for index, builder, pending, key in ready:
+                try:
+                    certificate = self.signer.sign_recorded(builder, key, pending.tbs_der)
+                except CAError:
+                    raise CAError(
+                        detail=f"serial {pending.serial_hex}: signed content differs"
+                    ) from None
                 signed.append((pending, certificate.public_bytes(serialization.Encoding.DER)))
                 results[index] = IssuedCertificate(
                     pending.serial_hex,
@@ -241,11 +315,11 @@ class CertificateAuthority:
 
     def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord:
         def decide(record: CertificateRecord) -> StatusChange:
-            self._require(record, "hold", CertificateStatus.GOOD)
+            self._require(record, "hold", RecordStatus.GOOD)
             return StatusChange(
                 record.serial_hex,
                 "certificate.hold",
-                CertificateStatus.HOLD,
+                RecordStatus.HOLD,
                 self._clock(),
                 RevocationReason.CERTIFICATE_HOLD,
                 operator,
@@ -255,11 +329,11 @@ class CertificateAuthority:
 
     def release(self, serial_hex: str, *, operator: str) -> CertificateRecord:
         def decide(record: CertificateRecord) -> StatusChange:
-            self._require(record, "release", CertificateStatus.HOLD)
+            self._require(record, "release", RecordStatus.HOLD)
             return StatusChange(
                 record.serial_hex,
                 "certificate.release",
-                CertificateStatus.GOOD,
+                RecordStatus.GOOD,
                 None,
                 None,
                 operator,
@@ -289,15 +363,15 @@ class CertificateAuthority:
             self._require(
                 record,
                 "revoke",
-                CertificateStatus.GOOD,
-                CertificateStatus.HOLD,
-                CertificateStatus.PENDING,
+                RecordStatus.GOOD,
+                RecordStatus.HOLD,
+                RecordStatus.PENDING,
             )
             when = (time or self._clock()).astimezone(dt.UTC)
             return StatusChange(
                 record.serial_hex,
                 "certificate.revoke",
-                CertificateStatus.REVOKED,
+                RecordStatus.REVOKED,
                 when,
                 reason,
                 operator,
@@ -306,7 +380,7 @@ class CertificateAuthority:
         return self._change(serial_hex, decide, operator)
 
     @staticmethod
-    def _require(record: CertificateRecord, action: str, *allowed: CertificateStatus) -> None:
+    def _require(record: CertificateRecord, action: str, *allowed: RecordStatus) -> None:
         if record.status not in allowed:
             state_zh, state_en = _STATE[record.status]
             action_zh, action_en = _ACTION[action]
@@ -346,7 +420,7 @@ class CertificateAuthority:
     def _build_crl(self, snapshot: CRLSnapshot) -> PublishedCRL:
         crl = build_crl(
             issuer=self.keys.issuing,
-            key=self.keys.issuing_key,
+            key=self.signer,
             number=snapshot.number,
             entries=snapshot.entries,
             this_update=self._clock().replace(microsecond=0),

@@ -6,7 +6,7 @@ cryptography signs a CRL with the same issuer, times and extensions but no entri
 template: its DER fixes every field but the list), the revokedCertificates SEQUENCE is encoded
 directly from the database rows (serial hex, revocation time in epoch seconds, reason), spliced
 into the template's TBSCertList, and the result is signed with the issuing key (any
-cryptography private key, HSM-backed ones included). The tests judge the output with
+cryptography private key, HSM-backed ones included, or SM2 through :mod:`counter_app.ca.signing`). The tests judge the output with
 cryptography, ``openssl crl -CAfile`` and pkilint.
 """
 
@@ -18,29 +18,19 @@ from functools import cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
+from counter_app.ca.der import length as _length
+from counter_app.ca.der import read_tlv as _read_tlv
+from counter_app.ca.der import tlv as _tlv
 from counter_app.ca.errors import CAError
-from counter_app.ca.hierarchy import signature_hash
 from counter_app.ca.model import PublishedCRL, RevocationReason, RevokedRow
+from counter_app.ca.signing import IssuerKey, Signer, signer_for
 
 # CA/B Forum model: nextUpdate at most 7 days out (we allow 10 at most there), fresh daily.
 CRL_VALIDITY = dt.timedelta(days=7)
 CRL_REFRESH = dt.timedelta(days=1)
 
 _CRL_REASON_OID = b"\x06\x03\x55\x1d\x15"  # id-ce-cRLReasons (2.5.29.21)
-
-
-def _length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes((n,))
-    octets = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((0x80 | len(octets),)) + octets
-
-
-def _tlv(tag: int, content: bytes) -> bytes:
-    return bytes((tag,)) + _length(len(content)) + content
 
 
 def _reason_extensions(reason: RevocationReason) -> bytes:
@@ -116,50 +106,9 @@ def encode_revoked(rows: Iterable[RevokedRow]) -> bytes:
     return b"".join(parts)
 
 
-def _read_tlv(data: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, start of contents, end of contents) of the DER element at ``pos``."""
-    tag, first = data[pos], data[pos + 1]
-    pos += 2
-    if first < 0x80:
-        return tag, pos, pos + first
-    count = first & 0x7F
-    length = int.from_bytes(data[pos : pos + count], "big")
-    pos += count
-    return tag, pos, pos + length
-
-
-def _sign(key: CertificateIssuerPrivateKeyTypes, data: bytes) -> bytes:
-    # The same algorithms cryptography's builders use, so the template's AlgorithmIdentifier
-    # (which we keep) describes this signature.
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        return key.sign(data, ec.ECDSA(signature_hash(key)))
-    if isinstance(key, rsa.RSAPrivateKey):
-        return key.sign(data, padding.PKCS1v15(), signature_hash(key))
-    if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
-        return key.sign(data)
-    raise CAError(detail="the issuing key must be EC, RSA or EdDSA")
-
-
-def splice_entries(
-    template_der: bytes, revoked: bytes, key: CertificateIssuerPrivateKeyTypes
-) -> bytes:
+def splice_entries(template_der: bytes, revoked: bytes, key: IssuerKey | Signer) -> bytes:
     """The (entry-less) template CRL with ``revoked`` as its revokedCertificates, signed anew."""
-    _, outer_start, _ = _read_tlv(template_der, 0)
-    _, tbs_start, tbs_end = _read_tlv(template_der, outer_start)
-    _, _, algorithm_end = _read_tlv(template_der, tbs_end)
-    algorithm = template_der[tbs_end:algorithm_end]  # signatureAlgorithm, kept as signed
-    # TBSCertList: version, signature, issuer, thisUpdate, nextUpdate, [revokedCertificates],
-    # [0] crlExtensions. The list goes right before the extensions (or at the end).
-    pos = tbs_start
-    while pos < tbs_end:
-        tag, _, end = _read_tlv(template_der, pos)
-        if tag == 0xA0:
-            break
-        pos = end
-    head, tail = template_der[tbs_start:pos], template_der[pos:tbs_end]
-    tbs = _tlv(0x30, head + _tlv(0x30, revoked) + tail)
-    signature = _sign(key, tbs)
-    return _tlv(0x30, tbs + algorithm + _tlv(0x03, b"\x00" + signature))
+    return signer_for(key).crl(template_der, revoked)
 
 
 class DeltaNotApplicable(CAError):
@@ -216,7 +165,7 @@ def remove_entries(revoked: bytes, serials: Iterable[str]) -> bytes:
 def build_crl(
     *,
     issuer: x509.Certificate,
-    key: CertificateIssuerPrivateKeyTypes,
+    key: IssuerKey | Signer,
     number: int,
     entries: Sequence[RevokedRow],
     this_update: dt.datetime,
@@ -228,6 +177,7 @@ def build_crl(
     With ``base`` (a CRL of this issuer, DER) the list is base's, less the entries of
     ``removed``, plus ``entries``: a million-entry CRL brought up to date without re-reading it.
     """
+    signer = signer_for(key)
     ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     next_update = this_update + CRL_VALIDITY
     template = x509.CertificateRevocationListBuilder(
@@ -242,11 +192,12 @@ def build_crl(
                 x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski),
             ),
         ],
-    ).sign(key, signature_hash(key))
+    ).sign(signer.builder_key, signer.hash)
     der = template.public_bytes(serialization.Encoding.DER)
     revoked = encode_revoked(entries)
     if base is not None:
         revoked = remove_entries(revoked_contents(base), removed) + revoked
-    if revoked:  # RFC 5280 5.1.2.6: an empty list is absent, which the template already is
-        der = splice_entries(der, revoked, key)
+    # RFC 5280 5.1.2.6: an empty list is absent, which the template already is. The signer
+    # keeps a P-256/RSA template as it is then; an SM2 one is given its algorithm and signed.
+    der = signer.crl(der, revoked)
     return PublishedCRL(number, this_update, next_update, der)

@@ -20,12 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.types import (
-    CertificateIssuerPrivateKeyTypes,
-    CertificatePublicKeyTypes,
-)
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from counter_app.ca.errors import (
@@ -40,13 +35,22 @@ from counter_app.ca.keys import (
     read_encrypted_key,
     write_encrypted_key,
 )
+from counter_app.ca.signing import (
+    IssuerKey,
+    SubjectKey,
+    builder_public_key,
+    signature_hash,
+    signer_for,
+    subject_key_identifier,
+)
 from counter_app.filemodes import make_private_dir
 
 log = logging.getLogger(__name__)
 ROOT_YEARS, ISSUING_YEARS = 20, 10
 RESPONDER_DAYS = 365
 ROLES = ("root", "issuing", "ocsp")
-KeyFactory = Callable[[str], CertificateIssuerPrivateKeyTypes]  # role -> new key
+KeyFactory = Callable[[str], IssuerKey]  # role -> new key
+__all__ = ["signature_hash"]  # re-exported: callers imported it from here before signing.py
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,29 @@ class CASettings:
     hsm_module: str | None = None
     hsm_label: str | None = None
     root_key: str = "online"  # "online" (ca/root.key.pem) or "offline" (``--offline-root``)
+
+    @classmethod
+    def software(
+        cls,
+        name: str,
+        *,
+        base_url: str,
+        identifier_salt: bytes,
+        organization: str | None = None,
+    ) -> CASettings:
+        """P-256 keys kept at rest (PKCS#8), the three certificates named ``CN=<name> Root``,
+        ``<name> Issuing`` and ``<name> OCSP`` (with ``O=<organization>``): a throw-away CA for
+        tests, benchmarks and trials."""
+        o = f",O={organization}" if organization else ""
+        return cls(
+            f"CN={name} Root{o},C=CN",
+            f"CN={name} Issuing{o},C=CN",
+            f"CN={name} OCSP{o},C=CN",
+            "p256",
+            "pkcs8",
+            base_url,
+            identifier_salt,
+        )
 
     def to_toml(self) -> str:
         lines = [f"{k} = {json.dumps(v)}" for k, v in self._items() if v is not None]
@@ -156,7 +183,7 @@ class CAFiles:
         self.require()
         return x509.load_pem_x509_certificate(self.cert(role).read_bytes())
 
-    def load_key(self, role: str, passphrase: str) -> CertificateIssuerPrivateKeyTypes:
+    def load_key(self, role: str, passphrase: str) -> IssuerKey:
         self.require()
         return read_encrypted_key(self.key(role), passphrase)
 
@@ -186,12 +213,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-def signature_hash(key: CertificateIssuerPrivateKeyTypes) -> hashes.SHA256 | hashes.SHA384:
-    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size >= 384:
-        return hashes.SHA384()
-    return hashes.SHA256()
-
-
 def _serial() -> int:
     # 16 random bytes, top bit cleared (positive) and the next one set (always 16 octets).
     return (int.from_bytes(secrets.token_bytes(16), "big") & ~(1 << 127)) | (1 << 126)
@@ -204,7 +225,7 @@ def new_serial() -> int:
 def _ca_builder(
     subject: x509.Name,
     issuer: x509.Name,
-    public_key: CertificatePublicKeyTypes,
+    public_key: SubjectKey,
     not_before: dt.datetime,
     not_after: dt.datetime,
 ) -> x509.CertificateBuilder:
@@ -212,11 +233,11 @@ def _ca_builder(
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer)
-        .public_key(public_key)
+        .public_key(builder_public_key(public_key))
         .serial_number(_serial())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(subject_key_identifier(public_key), critical=False)
     )
 
 
@@ -240,14 +261,15 @@ def _aki(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
 
 
 def make_hierarchy(
-    settings: CASettings, keys: dict[str, CertificateIssuerPrivateKeyTypes], now: dt.datetime
+    settings: CASettings, keys: dict[str, IssuerKey], now: dt.datetime
 ) -> dict[str, x509.Certificate]:
     """Root (self-signed), issuing CA (pathLen 0) and OCSP responder certificates."""
     root_name = x509.Name.from_rfc4514_string(settings.root_name)
     issuing_name = x509.Name.from_rfc4514_string(settings.issuing_name)
     responder_name = x509.Name.from_rfc4514_string(settings.responder_name)
     root_key, issuing_key, ocsp_key = keys["root"], keys["issuing"], keys["ocsp"]
-    root = (
+    root_signer = signer_for(root_key)
+    root_builder = (
         _ca_builder(
             root_name,
             root_name,
@@ -257,9 +279,9 @@ def make_hierarchy(
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(_ca_usage(), critical=True)
-        .sign(root_key, signature_hash(root_key))
     )
-    issuing = (
+    root = root_signer.certificate(root_builder, root_key.public_key())
+    issuing_builder = (
         _ca_builder(
             issuing_name,
             root_name,
@@ -270,30 +292,30 @@ def make_hierarchy(
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_ca_usage(), critical=True)
         .add_extension(_aki(root), critical=False)
-        .sign(root_key, signature_hash(root_key))
     )
+    issuing = root_signer.certificate(issuing_builder, issuing_key.public_key())
     responder = make_responder(issuing, issuing_key, responder_name, ocsp_key.public_key(), now)
     return {"root": root, "issuing": issuing, "ocsp": responder}
 
 
 def make_responder(
     issuing: x509.Certificate,
-    issuing_key: CertificateIssuerPrivateKeyTypes,
+    issuing_key: IssuerKey,
     name: x509.Name,
-    public_key: CertificatePublicKeyTypes,
+    public_key: SubjectKey,
     now: dt.datetime,
 ) -> x509.Certificate:
     """A delegated OCSP responder: id-kp-OCSPSigning and ocsp-nocheck (RFC 6960 4.2.2.2.1)."""
     usage = x509.KeyUsage(True, False, False, False, False, False, False, False, False)
-    return (
+    builder = (
         _ca_builder(name, issuing.subject, public_key, now, now + dt.timedelta(RESPONDER_DAYS))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(usage, critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
         .add_extension(x509.OCSPNoCheck(), critical=False)
         .add_extension(_aki(issuing), critical=False)
-        .sign(issuing_key, signature_hash(issuing_key))
     )
+    return signer_for(issuing_key).certificate(builder, public_key)
 
 
 def init_hierarchy(
@@ -322,9 +344,7 @@ def init_hierarchy(
         if not passphrase:
             raise CAError(detail="a passphrase is needed to encrypt the CA keys")
         check_ca_passphrase(passphrase)
-        keys: dict[str, CertificateIssuerPrivateKeyTypes] = {
-            role: generate_key(settings.algorithm) for role in ROLES
-        }
+        keys: dict[str, IssuerKey] = {role: generate_key(settings.algorithm) for role in ROLES}
     else:
         keys = {role: key_factory(role) for role in ROLES}
     if offline_root is not None:

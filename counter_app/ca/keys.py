@@ -31,6 +31,14 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 from counter_app.ca.errors import BadCSR, CAError, WeakKey, WeakPassphrase, WrongPassphrase
+from counter_app.ca.sm2 import (
+    SM2_SM3_OID,
+    InvalidSM2Key,
+    InvalidSM2Signature,
+    SM2PrivateKey,
+    SM2PublicKey,
+    is_sm2_spki,
+)
 
 MIN_RSA_BITS = 2048
 MIN_CA_PASSPHRASE = 12
@@ -125,7 +133,9 @@ def check_rsa_modulus(n: int, e: int) -> None:
         )
 
 
-def check_public_key(key: CertificatePublicKeyTypes) -> None:
+def check_public_key(key: CertificatePublicKeyTypes | SM2PublicKey) -> None:
+    if isinstance(key, SM2PublicKey):
+        return  # the point was checked to be on the curve when the key was read
     if isinstance(key, rsa.RSAPublicKey):
         numbers = key.public_numbers()
         check_rsa_modulus(numbers.n, numbers.e)
@@ -139,19 +149,41 @@ def check_public_key(key: CertificatePublicKeyTypes) -> None:
         raise WeakKey(reason_zh="不支持的公钥类型", reason_en="unsupported public key type")
 
 
-def csr_public_key(csr: x509.CertificateSigningRequest) -> CertificatePublicKeyTypes:
+def _csr_spki(csr: x509.CertificateSigningRequest) -> bytes:
+    """The CertificationRequestInfo's SubjectPublicKeyInfo, DER."""
+    from counter_app.ca.der import sequence_items
+
+    # CertificationRequestInfo: version, subject, subjectPKInfo, [0] attributes
+    return sequence_items(csr.tbs_certrequest_bytes)[2]
+
+
+def csr_public_key(
+    csr: x509.CertificateSigningRequest,
+) -> CertificatePublicKeyTypes | SM2PublicKey:
     """The CSR's public key; one that does not parse (a mangled point, an unknown algorithm) makes
-    a bad CSR, not an internal error."""
+    a bad CSR, not an internal error. An SM2 key (which cryptography refuses) is read here."""
     try:
         return csr.public_key()
     except (ValueError, UnsupportedAlgorithm):
-        raise BadCSR(
-            reason_zh="其中的公钥无法解析", reason_en="its public key cannot be parsed"
-        ) from None
+        pass
+    try:
+        spki = _csr_spki(csr)
+        if is_sm2_spki(spki):
+            return SM2PublicKey.from_spki(spki)
+    except (InvalidSM2Key, IndexError, ValueError):
+        pass
+    raise BadCSR(reason_zh="其中的公钥无法解析", reason_en="its public key cannot be parsed")
+
+
+def _verify_sm2_csr(csr: x509.CertificateSigningRequest, public_key: SM2PublicKey) -> None:
+    # SM2 with SM3 and the GM/T 0009 default distinguishing ID: what a GM/T 0016 token signs.
+    if csr.signature_algorithm_oid.dotted_string != SM2_SM3_OID:
+        raise InvalidSM2Signature()
+    public_key.verify(csr.signature, csr.tbs_certrequest_bytes)
 
 
 def verify_csr_signature(
-    csr: x509.CertificateSigningRequest, public_key: CertificatePublicKeyTypes
+    csr: x509.CertificateSigningRequest, public_key: CertificatePublicKeyTypes | SM2PublicKey
 ) -> None:
     """Proof of possession: the CSR's signature verifies under the key it carries.
 
@@ -159,6 +191,9 @@ def verify_csr_signature(
     check (parsing and validating the point again cost a third of the verification).
     """
     try:
+        if isinstance(public_key, SM2PublicKey):
+            _verify_sm2_csr(csr, public_key)
+            return
         params = csr.signature_algorithm_parameters
         data, signature = csr.tbs_certrequest_bytes, csr.signature
         hash_algorithm = csr.signature_hash_algorithm
@@ -174,15 +209,19 @@ def verify_csr_signature(
             public_key.verify(signature, data)
         else:  # a key type and signature algorithm that do not go together
             raise InvalidSignature()
-    except (InvalidSignature, ValueError, UnsupportedAlgorithm):
+    except (InvalidSignature, InvalidSM2Signature, ValueError, UnsupportedAlgorithm):
         raise BadCSR(
             reason_zh="签名校验失败（无法证明持有私钥）",
             reason_en="its signature does not verify (no proof of possession)",
         ) from None
 
 
-def generate_key(algorithm: str) -> ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey:
-    """A new CA key: ``p256``, ``p384`` or ``rsa2048``/``rsa3072``/``rsa4096``."""
+def generate_key(
+    algorithm: str,
+) -> ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | SM2PrivateKey:
+    """A new CA key: ``p256``, ``p384``, ``rsa2048``/``rsa3072``/``rsa4096`` or ``sm2``."""
+    if algorithm == "sm2":
+        return SM2PrivateKey.generate()
     if algorithm == "p256":
         return ec.generate_private_key(ec.SECP256R1())
     if algorithm == "p384":
@@ -209,11 +248,14 @@ def encrypt_pkcs8(key: Any, passphrase: str) -> bytes:
     salt, iv = os.urandom(16), os.urandom(16)
     iterations = kdf_iterations()
     derived = PBKDF2HMAC(hashes.SHA256(), 32, salt, iterations).derive(passphrase.encode())
-    plain = key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+    if isinstance(key, SM2PrivateKey):
+        plain = key.pkcs8_der()
+    else:
+        plain = key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
     padder = sym_padding.PKCS7(128).padder()
     encryptor = Cipher(algorithms.AES(derived), modes.CBC(iv)).encryptor()
     body = encryptor.update(padder.update(plain) + padder.finalize()) + encryptor.finalize()
@@ -246,7 +288,37 @@ def encrypt_pkcs8(key: Any, passphrase: str) -> bytes:
     return bytes(asn1_pem.armor("ENCRYPTED PRIVATE KEY", info.dump()))
 
 
-def write_encrypted_key(path: Path, key: CertificateIssuerPrivateKeyTypes, passphrase: str) -> None:
+def decrypt_pkcs8(pem: bytes, passphrase: str) -> bytes:
+    """The plain PKCS#8 DER of a file :func:`encrypt_pkcs8` wrote (PBES2, PBKDF2-HMAC-SHA256,
+    AES-256-CBC); :class:`WrongPassphrase` when it does not decrypt.
+
+    Only for SM2 keys, which cryptography decrypts but then refuses (the curve); everything else
+    is read by cryptography itself.
+    """
+    try:
+        _, _, der = asn1_pem.unarmor(pem)
+        info = asn1_keys.EncryptedPrivateKeyInfo.load(der)
+        algorithm = info["encryption_algorithm"]
+        params = algorithm["parameters"]
+        kdf = params["key_derivation_func"]["parameters"]
+        scheme = params["encryption_scheme"]
+        if algorithm["algorithm"].native != "pbes2" or scheme["algorithm"].native != "aes256_cbc":
+            raise CAError(detail="unsupported key encryption (expected PBES2 with AES-256-CBC)")
+        derived = PBKDF2HMAC(
+            hashes.SHA256(), 32, kdf["salt"].native, kdf["iteration_count"].native
+        ).derive(passphrase.encode())
+        decryptor = Cipher(algorithms.AES(derived), modes.CBC(scheme["parameters"].native))
+        dec = decryptor.decryptor()
+        padded = dec.update(info["encrypted_data"].native) + dec.finalize()
+        unpadder = sym_padding.PKCS7(128).unpadder()
+        return unpadder.update(padded) + unpadder.finalize()
+    except (ValueError, TypeError, KeyError):
+        raise WrongPassphrase() from None
+
+
+def write_encrypted_key(
+    path: Path, key: CertificateIssuerPrivateKeyTypes | SM2PrivateKey, passphrase: str
+) -> None:
     """PKCS#8 encrypted with the passphrase (:func:`encrypt_pkcs8`); the file is created 0600."""
     pem = encrypt_pkcs8(key, passphrase)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -254,12 +326,21 @@ def write_encrypted_key(path: Path, key: CertificateIssuerPrivateKeyTypes, passp
         fh.write(pem)
 
 
-def read_encrypted_key(path: Path, passphrase: str) -> CertificateIssuerPrivateKeyTypes:
+def read_encrypted_key(
+    path: Path, passphrase: str
+) -> CertificateIssuerPrivateKeyTypes | SM2PrivateKey:
+    pem = path.read_bytes()
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), passphrase.encode())
+        key = serialization.load_pem_private_key(pem, passphrase.encode())
     except (ValueError, TypeError):
         # cryptography says "Bad decrypt" for a wrong passphrase; never echo what was typed.
         raise WrongPassphrase() from None
+    except UnsupportedAlgorithm:
+        # Decrypted, then refused: the SM2 curve. Read it again with the SM2 module.
+        try:
+            return SM2PrivateKey.from_pkcs8(decrypt_pkcs8(pem, passphrase))
+        except InvalidSM2Key:
+            raise CAError(detail=f"{path.name}: unsupported key type") from None
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise CAError(detail=f"{path.name}: unsupported key type")
     return key

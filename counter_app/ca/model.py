@@ -7,12 +7,15 @@ that satisfies :class:`CertificateRepository` (``counter_app.store.certificates`
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from cryptography import x509
+
+# One vocabulary with the domain: the signing module stores RecordStatus and speaks the same
+# RevocationReason as the lifecycle rules (re-exported here for the CA's callers).
+from counter_app.domain.lifecycle import RecordStatus, RevocationReason
 
 
 @dataclass(frozen=True)
@@ -30,42 +33,19 @@ class SubjectInfo:
     application_items: tuple[str, ...] = ()
 
 
-class CertificateStatus(enum.StrEnum):
-    """Lifecycle: pending → good → hold ⇄ good, or → revoked (final)."""
-
-    PENDING = "pending"  # serial and TBS recorded, signature not yet stored
-    GOOD = "good"
-    HOLD = "hold"  # 挂起 (certificateHold)
-    REVOKED = "revoked"  # 吊销
+# Old name of :class:`RecordStatus` inside ``ca/``; kept while other branches still import it.
+CertificateStatus = RecordStatus
 
 
-class RevocationReason(enum.StrEnum):
-    """RFC 5280 CRLReason values, by their RFC names."""
-
-    UNSPECIFIED = "unspecified"
-    KEY_COMPROMISE = "key-compromise"
-    CA_COMPROMISE = "ca-compromise"
-    AFFILIATION_CHANGED = "affiliation-changed"
-    SUPERSEDED = "superseded"
-    CESSATION_OF_OPERATION = "cessation-of-operation"
-    CERTIFICATE_HOLD = "certificate-hold"
-    PRIVILEGE_WITHDRAWN = "privilege-withdrawn"
-
-    @property
-    def flag(self) -> x509.ReasonFlags:
-        return _FLAGS[self]
+# Attribute types a subject's RFC 4514 text shows by number; a clerk reads names.
+_SUBJECT_NAMES = {"2.5.4.5": "serialNumber", "2.5.4.97": "organizationIdentifier"}
 
 
-_FLAGS = {
-    RevocationReason.UNSPECIFIED: x509.ReasonFlags.unspecified,
-    RevocationReason.KEY_COMPROMISE: x509.ReasonFlags.key_compromise,
-    RevocationReason.CA_COMPROMISE: x509.ReasonFlags.ca_compromise,
-    RevocationReason.AFFILIATION_CHANGED: x509.ReasonFlags.affiliation_changed,
-    RevocationReason.SUPERSEDED: x509.ReasonFlags.superseded,
-    RevocationReason.CESSATION_OF_OPERATION: x509.ReasonFlags.cessation_of_operation,
-    RevocationReason.CERTIFICATE_HOLD: x509.ReasonFlags.certificate_hold,
-    RevocationReason.PRIVILEGE_WITHDRAWN: x509.ReasonFlags.privilege_withdrawn,
-}
+def subject_text(rfc4514: str) -> str:
+    """A recorded subject as a clerk reads it, the same on the look-up screen and on paper."""
+    for oid, name in _SUBJECT_NAMES.items():
+        rfc4514 = rfc4514.replace(f"{oid}=", f"{name}=")
+    return rfc4514
 
 
 @dataclass(frozen=True)
@@ -109,7 +89,7 @@ class CertificateRecord:
     serial_hex: str
     subject: str
     profile: str
-    status: CertificateStatus
+    status: RecordStatus
     not_before: dt.datetime
     not_after: dt.datetime
     application_id: str | None = None
@@ -124,7 +104,7 @@ class StatusChange:
 
     serial_hex: str
     action: str  # certificate.hold | certificate.release | certificate.revoke
-    status: CertificateStatus
+    status: RecordStatus
     revoked_at: dt.datetime | None
     reason: RevocationReason | None
     operator: str

@@ -19,12 +19,10 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509 import ocsp
 
-from counter_app.ca.hierarchy import signature_hash
-from counter_app.ca.model import CertificateRecord, CertificateStatus, RevocationReason
+from counter_app.ca.model import CertificateRecord, RecordStatus, RevocationReason
+from counter_app.ca.signing import IssuerKey, Signer, signer_for, subject_public_key_bits
 
 log = logging.getLogger(__name__)
 # CA/B Forum model: valid 8 hours to 7 days, refreshed before half the validity has passed.
@@ -110,16 +108,15 @@ class OCSPResponder:
         *,
         issuer: x509.Certificate,
         responder: x509.Certificate,
-        responder_key: CertificateIssuerPrivateKeyTypes,
+        responder_key: IssuerKey | Signer,
         lookup: Lookup,
         clock: Clock,
     ) -> None:
         self._issuer = issuer
         self._responder = responder
-        self._key = responder_key
+        self._signer = signer_for(responder_key)
         self._lookup = lookup
         self._clock = clock
-        self._hash = signature_hash(responder_key)
         self._entries: dict[tuple[str, int], _Entry] = {}
         # Canonical request bytes -> answer: the hot path, looked up without parsing.
         self._by_request: dict[bytes, Answer] = {}
@@ -129,15 +126,7 @@ class OCSPResponder:
 
     def _hashes_for(self, algorithm: hashes.HashAlgorithm) -> tuple[bytes, bytes]:
         """CertID hashes of our issuer: its DER subject and its subjectPublicKey bits."""
-        key = self._issuer.public_key()
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            key_bits = key.public_bytes(
-                serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-            )
-        else:
-            key_bits = key.public_bytes(
-                serialization.Encoding.DER, serialization.PublicFormat.PKCS1
-            )
+        key_bits = subject_public_key_bits(self._issuer)  # read from the DER: SM2 too
 
         def digest(data: bytes) -> bytes:
             h = hashes.Hash(algorithm)
@@ -256,11 +245,11 @@ class OCSPResponder:
     ) -> tuple[ocsp.OCSPCertStatus, dt.datetime | None, x509.ReasonFlags | None]:
         record = self._lookup(serial_hex(serial))
         # Never "good" for a serial that was not issued: a pending record answers unknown.
-        if record is not None and record.status is CertificateStatus.GOOD:
+        if record is not None and record.status is RecordStatus.GOOD:
             return ocsp.OCSPCertStatus.GOOD, None, None
         if record is not None and record.status in (
-            CertificateStatus.HOLD,
-            CertificateStatus.REVOKED,
+            RecordStatus.HOLD,
+            RecordStatus.REVOKED,
         ):
             reason = (record.reason or RevocationReason.UNSPECIFIED).flag
             return ocsp.OCSPCertStatus.REVOKED, record.revoked_at, reason
@@ -276,24 +265,19 @@ class OCSPResponder:
         now: dt.datetime,
     ) -> Answer:
         status, revoked_at, reason = self._status(serial)
-        builder = (
-            ocsp.OCSPResponseBuilder()
-            .add_response_by_hash(
-                name_hash,
-                key_hash,
-                serial,
-                algorithm,
-                status,
-                now,
-                now + RESPONSE_VALIDITY,
-                revoked_at,
-                reason,
-            )
-            .responder_id(ocsp.OCSPResponderEncoding.HASH, self._responder)
-            .certificates([self._responder])
+        builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
+            name_hash,
+            key_hash,
+            serial,
+            algorithm,
+            status,
+            now,
+            now + RESPONSE_VALIDITY,
+            revoked_at,
+            reason,
         )
         if nonce is not None:
             builder = builder.add_extension(nonce, critical=False)
-        der = builder.sign(self._key, self._hash).public_bytes(serialization.Encoding.DER)
+        der = self._signer.ocsp_response(builder, self._responder)
         cacheable = nonce is None and status is not ocsp.OCSPCertStatus.UNKNOWN
         return Answer(der, now, (now + REFRESH_AFTER).timestamp(), cacheable, _etag(der))

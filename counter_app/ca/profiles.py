@@ -8,17 +8,18 @@ import re
 import tomllib
 import unicodedata
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from counter_app.ca.errors import BadCSR, ProfileError, UnknownProfile
 from counter_app.ca.model import SubjectInfo
+from counter_app.ca.signing import SubjectKey, builder_public_key, subject_key_identifier
+from counter_app.ca.sm2 import SM2PublicKey
 
 GMT0015_ARC = "1.2.156.10260.4.1."
 DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")  # id-kp-documentSigning, RFC 9336
@@ -28,7 +29,20 @@ EKUS = {
     "email_protection": ExtendedKeyUsageOID.EMAIL_PROTECTION,
     "document_signing": DOCUMENT_SIGNING,
 }
-KEY_USAGES = ("digital_signature", "content_commitment", "key_encipherment", "key_agreement")
+KEY_USAGES = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+)
+# GM/T 0014 dual certificates: the signing certificate of a pair and the encryption certificate
+# (whose key the KMC made) take these usages whatever the type's profile says.
+PURPOSE_USAGES = {
+    "signing": frozenset({"digital_signature", "content_commitment"}),
+    "encryption": frozenset({"key_encipherment", "data_encipherment", "key_agreement"}),
+}
+SIGNING_ONLY_EKUS = frozenset({"client_auth", "server_auth", "document_signing"})
 SUBJECT_ATTRS = {
     "C": (NameOID.COUNTRY_NAME, "country"),
     "O": (NameOID.ORGANIZATION_NAME, "organization"),
@@ -102,6 +116,20 @@ def _profile(name: str, table: dict[str, object], validity_days: int) -> Profile
         identifiers=tuple(sorted(identifiers.items())),
         validity=dt.timedelta(days=days),
     )
+
+
+def for_purpose(profile: Profile, purpose: str | None) -> Profile:
+    """The profile as one certificate of a dual pair uses it ("signing" or "encryption"): the
+    subject and identifier extensions stay, the key usages are the purpose's, and an encryption
+    certificate keeps only the extended key usages that encryption serves (e-mail)."""
+    if purpose is None:
+        return profile
+    if purpose not in PURPOSE_USAGES:
+        raise ProfileError(detail=f"unknown certificate purpose {purpose!r}")
+    ekus = profile.extended_key_usage
+    if purpose == "encryption":
+        ekus = tuple(e for e in ekus if e not in SIGNING_ONLY_EKUS)
+    return replace(profile, key_usage=PURPOSE_USAGES[purpose], extended_key_usage=ekus)
 
 
 def load_profiles(path: Path) -> dict[str, Profile]:
@@ -243,14 +271,18 @@ def identifier_extensions(
     return extensions
 
 
-def _key_usage(profile: Profile, key: CertificatePublicKeyTypes) -> x509.KeyUsage:
+def _key_usage(profile: Profile, key: SubjectKey) -> x509.KeyUsage:
     usage = profile.key_usage
-    is_rsa, is_ec = isinstance(key, rsa.RSAPublicKey), isinstance(key, ec.EllipticCurvePublicKey)
+    is_sm2 = isinstance(key, SM2PublicKey)
+    # SM2 has public-key encryption (GM/T 0003.4) and key agreement (GM/T 0003.3); for other
+    # EC keys encipherment is meaningless, and RSA has no key agreement.
+    is_rsa = isinstance(key, rsa.RSAPublicKey)
+    is_ec = isinstance(key, ec.EllipticCurvePublicKey) or is_sm2
     return x509.KeyUsage(
         digital_signature="digital_signature" in usage,
         content_commitment="content_commitment" in usage,
-        key_encipherment="key_encipherment" in usage and is_rsa,
-        data_encipherment=False,
+        key_encipherment="key_encipherment" in usage and (is_rsa or is_sm2),
+        data_encipherment="data_encipherment" in usage and (is_rsa or is_sm2),
         key_agreement="key_agreement" in usage and is_ec,
         key_cert_sign=False,
         crl_sign=False,
@@ -300,7 +332,7 @@ def leaf_builder(
     *,
     profile: Profile,
     subject: SubjectInfo,
-    public_key: CertificatePublicKeyTypes,
+    public_key: SubjectKey,
     issuer: x509.Certificate,
     urls: CAUrls,
     serial: int,
@@ -317,7 +349,7 @@ def leaf_builder(
         _NOT_CA,
         _ext(_key_usage(profile, public_key), critical=True),
         aki,
-        _ext(x509.SubjectKeyIdentifier.from_public_key(public_key)),
+        _ext(subject_key_identifier(public_key)),
         aia,
         crl_dp,
     ]
@@ -331,7 +363,7 @@ def leaf_builder(
     return x509.CertificateBuilder(
         issuer_name=issuer.subject,
         subject_name=name if name is not None else subject_name(profile, subject),
-        public_key=public_key,
+        public_key=builder_public_key(public_key),
         serial_number=serial,
         not_valid_before=not_before,
         not_valid_after=not_after,

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
 from counter_app.ca.errors import OfflineRootUnusable, RootKeyOffline
 from counter_app.ca.hierarchy import (
@@ -23,9 +22,15 @@ from counter_app.ca.hierarchy import (
     _aki,
     _ca_builder,
     _ca_usage,
-    signature_hash,
 )
 from counter_app.ca.keys import read_encrypted_key
+from counter_app.ca.signing import (
+    IssuerKey,
+    certificate_key,
+    certificate_spki,
+    signer_for,
+    spki_der,
+)
 
 ROOT_CRL_DAYS = 365  # an offline root signs its CRL rarely: relying parties must not go stale
 
@@ -45,15 +50,10 @@ def root_key_path(files: CAFiles, offline_root: Path | None) -> Path:
     return path
 
 
-def open_root_key(
-    files: CAFiles, offline_root: Path | None, passphrase: str
-) -> CertificateIssuerPrivateKeyTypes:
+def open_root_key(files: CAFiles, offline_root: Path | None, passphrase: str) -> IssuerKey:
     """The root key, checked against ``ca/root.pem`` (media from another CA is refused)."""
     key = read_encrypted_key(root_key_path(files, offline_root), passphrase)
-    expected = files.load_cert("root").public_key()
-    raw = serialization.PublicFormat.SubjectPublicKeyInfo
-    der = serialization.Encoding.DER
-    if key.public_key().public_bytes(der, raw) != expected.public_bytes(der, raw):
+    if spki_der(key.public_key()) != certificate_spki(files.load_cert("root")):
         raise OfflineRootUnusable(
             where=str(offline_root),
             reason_zh="其中的私钥不是本CA的根私钥",
@@ -62,24 +62,23 @@ def open_root_key(
     return key
 
 
-def recertify_issuing(
-    files: CAFiles, root_key: CertificateIssuerPrivateKeyTypes, now: dt.datetime
-) -> x509.Certificate:
+def recertify_issuing(files: CAFiles, root_key: IssuerKey, now: dt.datetime) -> x509.Certificate:
     """A new certificate for the issuing CA's key, valid from now; the old one is kept aside."""
     root, old = files.load_cert("root"), files.load_cert("issuing")
-    cert = (
+    public_key = certificate_key(old)
+    builder = (
         _ca_builder(
             old.subject,
             root.subject,
-            old.public_key(),
+            public_key,
             now,
             now + dt.timedelta(days=365 * ISSUING_YEARS),
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_ca_usage(), critical=True)
         .add_extension(_aki(root), critical=False)
-        .sign(root_key, signature_hash(root_key))
     )
+    cert = signer_for(root_key).certificate(builder, public_key)
     files.cert("issuing").rename(files.directory / f"issuing.{old.serial_number:X}.pem")
     files.cert("issuing").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert
@@ -90,7 +89,7 @@ def root_crl_path(files: CAFiles) -> Path:
 
 
 def sign_root_crl(
-    files: CAFiles, root_key: CertificateIssuerPrivateKeyTypes, now: dt.datetime
+    files: CAFiles, root_key: IssuerKey, now: dt.datetime
 ) -> x509.CertificateRevocationList:
     """The root's CRL (no CA it certified is revoked), with a CRL number above the last one."""
     root = files.load_cert("root")
@@ -99,7 +98,8 @@ def sign_root_crl(
     if path.exists():
         previous = x509.load_der_x509_crl(path.read_bytes())
         number = previous.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number + 1
-    crl = x509.CertificateRevocationListBuilder(
+    signer = signer_for(root_key)
+    template = x509.CertificateRevocationListBuilder(
         issuer_name=root.subject,
         last_update=now,
         next_update=now + dt.timedelta(days=ROOT_CRL_DAYS),
@@ -107,6 +107,7 @@ def sign_root_crl(
             x509.Extension(x509.CRLNumber.oid, False, x509.CRLNumber(number)),
             x509.Extension(x509.AuthorityKeyIdentifier.oid, False, _aki(root)),
         ],
-    ).sign(root_key, signature_hash(root_key))
-    path.write_bytes(crl.public_bytes(serialization.Encoding.DER))
-    return crl
+    ).sign(signer.builder_key, signer.hash)
+    der = signer.crl(template.public_bytes(serialization.Encoding.DER), b"")
+    path.write_bytes(der)
+    return x509.load_der_x509_crl(der)

@@ -87,6 +87,15 @@ def _register() -> None:
     from counter_app.cli import est
 
     est.register(cli)
+    from counter_app.cli import backoffice
+
+    backoffice.register(cli)
+    from counter_app.cli import ops
+
+    ops.register(cli)
+    from counter_app.cli import kmc
+
+    kmc.register(cli)
 
 
 _register()

@@ -16,7 +16,6 @@ from pathlib import Path
 import click
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
 from counter_app.ca import (
     BadCSR,
@@ -29,12 +28,13 @@ from counter_app.ca import (
 )
 from counter_app.ca.profiles import matching_identifiers
 from counter_app.ca.root import open_root_key, recertify_issuing, root_key_path, sign_root_crl
+from counter_app.ca.signing import IssuerKey
 from counter_app.cli.admin import pass_app
 from counter_app.cli.context import AppContext, read_secret
 from counter_app.domain.errors import CounterError
 from counter_app.domain.policy import Action, authorise
 from counter_app.store import audit
-from counter_app.store.certificates import open_signing_module
+from counter_app.store.signing_module import open_signing_module
 
 CLI_OPERATOR = "ca-cli"
 
@@ -49,6 +49,15 @@ class OutputNotWritable(CounterError):
     code = "output_not_writable"
     zh = "无法写入输出文件 {path}：{reason}（未签发任何证书）"
     en = "cannot write the output file {path}: {reason} (nothing was issued)"
+
+
+class SM2NotInHSM(CounterError):
+    code = "sm2_not_in_hsm"
+    zh = "SM2 的 CA 私钥不能放在 PKCS#11 密码机中（PKCS#11 没有标准的 SM2 机制）：去掉 --hsm-module，私钥将加密保存"
+    en = (
+        "SM2 CA keys cannot be kept in a PKCS#11 HSM (PKCS#11 has no standard SM2 mechanism): "
+        "leave out --hsm-module and the keys are stored encrypted"
+    )
 
 
 def _reserve_output(out: Path) -> Path:
@@ -66,7 +75,7 @@ def _reserve_output(out: Path) -> Path:
     return tmp
 
 
-ALGORITHMS = ("p256", "p384", "rsa2048", "rsa3072", "rsa4096")
+ALGORITHMS = ("p256", "p384", "rsa2048", "rsa3072", "rsa4096", "sm2")
 
 
 def _passphrase() -> str:
@@ -174,6 +183,8 @@ def ca_init(
     The CA passphrase (COUNTER_APP_CA_PASSPHRASE) needs at least 12 characters.
     """
     store = app.store()  # the data dir must be initialised first (counter-app init)
+    if algorithm == "sm2" and hsm_module:
+        raise SM2NotInHSM()
     files = CAFiles.in_data_dir(app.config.data_dir)
     settings = CASettings(
         root_name=root_name,
@@ -210,6 +221,19 @@ def ca_init(
             offline_root=offline_root,
             root_passphrase=root_passphrase,
         )
+        if algorithm == "sm2":
+            # The key management centre of dual certificates, its key under the same passphrase.
+            from counter_app.kmc import KMCFiles, init_kmc
+
+            kmc_key = init_kmc(KMCFiles.in_data_dir(app.config.data_dir), passphrase)
+            with store.session() as session:
+                audit.append(
+                    session,
+                    operator=CLI_OPERATOR,
+                    action="kmc.init",
+                    obj="kmc",
+                    details={"key_id": kmc_key.key_identifier().hex()},
+                )
     with store.session() as session:
         audit.append(
             session,
@@ -395,7 +419,9 @@ def ca_release(app: AppContext, serial: str) -> None:
 @click.argument("serial")
 @click.option(
     "--reason",
-    type=click.Choice([r.value for r in RevocationReason if r.value != "certificate-hold"]),
+    type=click.Choice(
+        [r.value for r in RevocationReason if r is not RevocationReason.CERTIFICATE_HOLD]
+    ),
     default="unspecified",
     show_default=True,
 )
@@ -415,7 +441,7 @@ _OFFLINE_ROOT = click.option(
 )
 
 
-def _root_key(app: AppContext, offline_root: Path | None) -> CertificateIssuerPrivateKeyTypes:
+def _root_key(app: AppContext, offline_root: Path | None) -> IssuerKey:
     """The root key: from the media given back, else ca/; its own passphrase when offline."""
     files = CAFiles.in_data_dir(app.config.data_dir)
     root_key_path(files, offline_root)  # says "give --offline-root" before asking a passphrase
@@ -473,10 +499,16 @@ def ca_crl(app: AppContext, out: Path, fresh: bool, root: bool, offline_root: Pa
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option("--access-log", is_flag=True, help="One line per request on stdout.")
 @pass_app
-def serve_cmd(app: AppContext, host: str, port: int, workers: int) -> None:
+def serve_cmd(app: AppContext, host: str, port: int, workers: int, access_log: bool) -> None:
     """Serve /ca/chain.pem, /crl, /ocsp and /healthz over HTTP."""
     from counter_app.server import create_app, serve
+
+    if access_log:
+        from counter_app.cli.ops import enable_access_log
+
+        enable_access_log()
 
     files = CAFiles.in_data_dir(app.config.data_dir)
     in_hsm = files.load_settings().key_storage == "hsm"
@@ -486,6 +518,9 @@ def serve_cmd(app: AppContext, host: str, port: int, workers: int) -> None:
         click.echo("CA keys are in an HSM: serving with one worker process", err=True)
         workers = 1
     ca = open_ca(app)
+    from counter_app.cli.ops import keep_responder_fresh
+
+    keep_responder_fresh(app, ca)  # before the fork: the workers answer with the renewed one
     ca.current_crl()
     store = app.store()
     # In the parent only (fork() keeps one thread): issuance and CRLs get checkpoints meanwhile.

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPri
 from counter_app.ca.errors import HSMError
 from counter_app.ca.hierarchy import CAFiles, CASettings, KeyFactory
 from counter_app.cli.context import read_secret
-from counter_app.store.certificates import HSMKeyLoader
+from counter_app.store.signing_module import HSMKeyLoader
 from counter_app.token import TokenSession, key_spec, open_token
 
 PIN_ENV = "COUNTER_APP_HSM_PIN"

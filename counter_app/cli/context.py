@@ -7,6 +7,7 @@ import os
 import sys
 
 from counter_app.config import Config
+from counter_app.credentials import secret_value
 from counter_app.domain.errors import MissingSecret
 from counter_app.store.anchor import Anchor, checkpoint_quietly
 from counter_app.store.db import Store, open_store
@@ -22,12 +23,14 @@ SECRET_NAMES = {
     "COUNTER_APP_CA_PASSPHRASE": ("CA私钥口令", "CA key passphrase"),
     "COUNTER_APP_ROOT_PASSPHRASE": ("离线根CA私钥口令", "offline root key passphrase"),
     "COUNTER_APP_HSM_PIN": ("CA密码机用户PIN码", "HSM user PIN"),
+    "COUNTER_APP_BACKUP_PASSPHRASE": ("备份口令", "backup passphrase"),
 }
 
 
 def read_secret(env_name: str, *, confirm: bool = False) -> str:
-    """A secret from the environment, or a prompt when stdin is a terminal; never from argv."""
-    value = os.environ.get(env_name)
+    """A secret from the environment (or systemd's $CREDENTIALS_DIRECTORY), or a prompt when
+    stdin is a terminal; never from argv."""
+    value = secret_value(env_name)
     if value:
         return value
     what_zh, what_en = SECRET_NAMES.get(env_name, ("口令", "secret"))

@@ -19,7 +19,7 @@ from counter_app.cli.admin import sign_in
 from counter_app.cli.context import AppContext, read_secret
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.fees import SettlementForm
-from counter_app.domain.lifecycle import RevocationReason
+from counter_app.domain.lifecycle import CLERK_REASONS, CertificateStatus, RevocationReason
 from counter_app.domain.subscribers import parse_documents
 from counter_app.services import operators
 from counter_app.services.context import ServiceContext
@@ -127,6 +127,11 @@ def _token_choice(label: str | None, serial: str | None) -> TokenChoice | None:
     is_flag=True,
     help="The reviewer approves a second live certificate of this type for the subscriber.",
 )
+@click.option(
+    "--own-token",
+    is_flag=True,
+    help="The subscriber's own token, not one from the RA's stock (no media fee).",
+)
 @pass_app
 def enroll_cmd(
     app: AppContext,
@@ -136,6 +141,7 @@ def enroll_cmd(
     token_serial: str | None,
     replace: bool,
     additional_certificate: bool,
+    own_token: bool,
 ) -> None:
     """证书申请: enroll from APP.json onto the subscriber's token."""
     from counter_app.services.enroll import EnrollRequest, enroll
@@ -150,6 +156,7 @@ def enroll_cmd(
         pin=read_secret("COUNTER_APP_USER_PIN"),
         replace=replace,
         additional_certificate=additional_certificate,
+        own_token=own_token,
     )
     _emit(enroll(ctx, request, acting(app)).to_json())
 
@@ -170,6 +177,17 @@ def _replacing(name: str, help_text: str) -> Callable[..., Any]:
     ) -> None:
         from counter_app.services import replace
 
+        if extra.get("batch") is not None:
+            _renew_batch(
+                app,
+                extra["batch"],
+                (method, tendered, waiver_reference, waiver_approver),
+                key_algorithm,
+                module,
+            )
+            return
+        if serial is None:
+            raise click.UsageError("give a SERIAL, or --batch BATCH.json")
         choice = _token_choice(token_label, token_serial)
         settlement = _settlement(method, tendered, waiver_reference, waiver_approver)
         ctx = service_context(app, module)
@@ -205,7 +223,9 @@ def _replacing(name: str, help_text: str) -> Callable[..., Any]:
         else:
             if choice is None or pin is None:
                 raise TokenNotChosen("token")
-            request = replace.ReplaceRequest(serial, choice, pin, settlement, key_algorithm)
+            request = replace.ReplaceRequest(
+                serial, choice, pin, settlement, key_algorithm, bool(extra.get("own_token"))
+            )
             result = getattr(replace, name)(ctx, request, operators_)
         _emit(result.to_json())
 
@@ -225,8 +245,42 @@ def _replacing_command(name: str, help_text: str, *extra_args: click.Argument) -
 
 
 renew_cmd = _replacing_command(
-    "renew", "证书密钥更新: new key on the same token, new one-year certificate."
+    "renew",
+    "证书密钥更新: new key on the same token, new one-year certificate. With --batch "
+    'BATCH.json ([{"serial": ..., "token_label": ...}, ...]) a unit renews several '
+    "certificates in one sitting: one review, one payment of the total, one receipt.",
 )
+renew_cmd.params[0] = click.Argument(["serial"], required=False)
+renew_cmd.params.append(
+    click.Option(
+        ["--batch"],
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="批量更新: the certificates and their tokens, as JSON.",
+    )
+)
+
+
+def _renew_batch(
+    app: AppContext,
+    path: Path,
+    payment: tuple[str | None, str | None, str | None, str | None],
+    key_algorithm: str | None,
+    module: str | None,
+) -> None:
+    from counter_app.services.batch import BatchRequest, renew_batch
+
+    ctx = service_context(app, module)
+    request = BatchRequest.parse(
+        _load_json(path), read_secret("COUNTER_APP_USER_PIN"), _settlement(*payment), key_algorithm
+    )
+    result = renew_batch(ctx, request, acting(app))
+    _emit(result.to_json())
+    if not result.complete:
+        # Some certificates failed (their shares refunded) or wait for recovery.
+        raise click.exceptions.Exit(3)
+
+
 change_cmd = _replacing_command(
     "change",
     '变更: corrected details from CHANGES.json ({"subscriber": {...}, "documents": [...]}); '
@@ -237,6 +291,13 @@ add_item_cmd = _replacing_command(
     "add-item", "增加应用项: register an application item.", click.Argument(["item"])
 )
 reissue_cmd = _replacing_command("reissue", "补办: lost or broken token; new key on a new token.")
+reissue_cmd.params.append(
+    click.Option(
+        ["--own-token"],
+        is_flag=True,
+        help="The subscriber's own token, not one from the RA's stock (no media fee).",
+    )
+)
 
 
 @click.group("cert")
@@ -274,7 +335,7 @@ _status_verb("resume", "解挂: release a certificate from hold (identity and a 
 
 @cert_group.command("revoke")
 @click.argument("serial")
-@click.option("--reason", required=True, type=click.Choice([r.value for r in RevocationReason]))
+@click.option("--reason", required=True, type=click.Choice([r.value for r in CLERK_REASONS]))
 @click.option("--identity", default=None, help="ID number or USCC shown by the subscriber.")
 @pass_app
 def cert_revoke(app: AppContext, serial: str, reason: str, identity: str | None) -> None:
@@ -302,9 +363,7 @@ def cert_show(app: AppContext, serial: str) -> None:
 
 @cert_group.command("list")
 @click.option("--subscriber", default=None, help="Name (part of) or ID number / USCC.")
-@click.option(
-    "--status", type=click.Choice(["active", "on_hold", "revoked", "expired"]), default=None
-)
+@click.option("--status", type=click.Choice([s.value for s in CertificateStatus]), default=None)
 @click.option(
     "--expiring",
     "expiring",
@@ -313,13 +372,32 @@ def cert_show(app: AppContext, serial: str) -> None:
     help="Only certificates expiring within N days.",
 )
 @click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx"]),
+    default=None,
+    help="With --expiring: the list with contacts for an SMS campaign.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File to write."
+)
 @pass_app
 def cert_list(
-    app: AppContext, subscriber: str | None, status: str | None, expiring: int | None, as_json: bool
+    app: AppContext,
+    subscriber: str | None,
+    status: str | None,
+    expiring: int | None,
+    as_json: bool,
+    fmt: str | None,
+    out: Path | None,
 ) -> None:
     """List certificates with filters."""
     from counter_app.services import certificates
 
+    if fmt is not None:
+        _export_expiring(app, expiring, fmt, out)
+        return
     reader = sign_in(app)
     ctx = service_context(app)
     views = certificates.list_certificates(
@@ -342,6 +420,37 @@ def cert_list(
         click.echo(
             f"{v.serial}\t{v.status}\t{v.not_after.date()}\t{v.subscriber_name or ''}\t{v.subject}"
         )
+
+
+def _export_expiring(app: AppContext, days: int | None, fmt: str, out: Path | None) -> None:
+    from counter_app.cli.documents import _check_out, _write
+    from counter_app.services import certificates, reminders
+
+    if days is None:
+        raise click.UsageError("--format needs --expiring DAYS")
+    if out is None and fmt == "xlsx":
+        raise click.UsageError("--format xlsx needs --out FILE")
+    if out is not None:
+        _check_out(out)
+    reader = sign_in(app)
+    ctx = service_context(app)
+    items = reminders.expiring(ctx, days)
+    data = (reminders.export_csv if fmt == "csv" else reminders.export_xlsx)(ctx, items)
+    # The export holds contacts (mobile, e-mail): who took it is recorded like any read.
+    certificates.record_read(
+        ctx,
+        reader.name,
+        "certificate_export",
+        "certificates",
+        expiring=days,
+        format=fmt,
+        serials=[i.certificate.serial for i in items],
+    )
+    if out is None:
+        click.echo(data.decode("utf-8-sig"), nl=False)
+        return
+    _write(out, data)
+    click.echo(str(out))
 
 
 @click.group("application")

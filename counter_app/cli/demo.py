@@ -56,7 +56,7 @@ def _signing_module(app: AppContext) -> list[str]:
     import datetime as dt
 
     from counter_app.ca import CAFiles, CASettings, init_hierarchy
-    from counter_app.store.certificates import open_signing_module
+    from counter_app.store.signing_module import open_signing_module
 
     files = CAFiles.in_data_dir(app.config.data_dir)
     if files.settings.exists():

@@ -63,8 +63,12 @@ def _write(out: Path, data: bytes) -> None:
         ) from None
 
 
+# The day close report (日结报表) is printed by business day and counter, not by a number.
+DAY_CLOSE = "day-close"
+
+
 @click.command("print")
-@click.argument("kind", type=click.Choice([k.value for k in DocumentKind]))
+@click.argument("kind", type=click.Choice([*(k.value for k in DocumentKind), DAY_CLOSE]))
 @click.argument("key", metavar="ID")
 @click.option(
     "--out",
@@ -72,8 +76,9 @@ def _write(out: Path, data: bytes) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The PDF to write (A4).",
 )
+@click.option("--counter", default=None, help="day-close: the counter (default: this one).")
 @pass_app
-def print_cmd(app: AppContext, kind: str, key: str, out: Path) -> None:
+def print_cmd(app: AppContext, kind: str, key: str, out: Path, counter: str | None) -> None:
     """Print a document as PDF: a receipt by its receipt number, the others by application id.
 
     \b
@@ -81,10 +86,18 @@ def print_cmd(app: AppContext, kind: str, key: str, out: Path) -> None:
     application  证书申请（更新）表
     agreement    协议签署记录
     change-form  证书变更、挂起、解挂、吊销表
+    day-close    柜台日结报表 (ID: the business day YYYY-MM-DD; --counter)
     """
     _check_out(out)
     reader = sign_in(app)
     ctx = ServiceContext(config=app.config, store=app.store(), signing_factory=_no_signing)
+    if kind == DAY_CLOSE:
+        from counter_app.domain.daybook import parse_day
+        from counter_app.services.reports import day_close_pdf
+
+        _write(out, day_close_pdf(ctx, parse_day(key), counter))
+        click.echo(str(out))
+        return
     data = render(ctx, kind, key)
     record_read(ctx, reader.name, "document", f"{kind}:{key}")
     _write(out, data)

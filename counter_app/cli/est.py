@@ -131,20 +131,30 @@ def est_revoke_counter(app: AppContext, name: str) -> None:
     "of their own (issuance cannot starve them); 0 picks a free port.",
 )
 @click.option("--ocsp-workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option("--access-log", is_flag=True, help="One line per request on stdout.")
 @pass_app
 def est_serve(
     app: AppContext,
     host: str,
     port: int,
-    tls_cert: Path,
-    tls_key: Path,
+    tls_cert: Path | None,
+    tls_key: Path | None,
     client_ca: Path | None,
     ocsp_port: int | None,
     ocsp_workers: int,
+    access_log: bool,
 ) -> None:
-    """Serve EST and /ra/status to counters over mutual TLS (plus CRL, OCSP, chain)."""
+    """Serve EST and /ra/status to counters over mutual TLS (plus CRL, OCSP, chain).
+
+    --tls-cert/--tls-key default to est_tls_cert/est_tls_key of config.toml (as doctor reads)."""
+    tls_cert = tls_cert or _configured(app, "est_tls_cert")
+    tls_key = tls_key or _configured(app, "est_tls_key")
     if tls_cert is None or tls_key is None:
         raise click.UsageError("--tls-cert and --tls-key are required")
+    if access_log:
+        from counter_app.cli.ops import enable_access_log
+
+        enable_access_log()
     from counter_app.ca import CAFiles
     from counter_app.cli.ca import open_ca
     from counter_app.server import create_app
@@ -153,6 +163,9 @@ def est_serve(
     from counter_app.server.tls import TLSSettings, serve_est
 
     ca = open_ca(app)
+    from counter_app.cli.ops import keep_responder_fresh
+
+    keep_responder_fresh(app, ca)
     ca.current_crl()
     PeriodicCheckpointer(app.anchor(), app.store()).start()
     files = CAFiles.in_data_dir(app.config.data_dir)
@@ -164,21 +177,35 @@ def est_serve(
         key_passphrase=read_secret(TLS_KEY_ENV),
     )
     revoked = RevokedCounters(counters.crl_path, tls.client_ca)
+    from counter_app.cli.ops import counter_renewal
+
+    renew_counter = counter_renewal(app, counters)
     workers: list[int] = []
     if ocsp_port is not None:
         workers = _start_ocsp_workers(app, ca, files, host, ocsp_port, ocsp_workers)
     try:
         serve_est(
-            create_est_app(ca, create_app(ca, files.crl), revoked=revoked.is_revoked),
+            create_est_app(
+                ca,
+                create_app(ca, files.crl),
+                revoked=revoked.is_revoked,
+                renew_counter=renew_counter,
+            ),
             host,
             port,
             tls,
             on_ready=lambda url: click.echo(f"serving EST on {url}", err=True),
+            access_log=access_log,
         )
     finally:
         from counter_app.server.run import stop_workers
 
         stop_workers(workers)
+
+
+def _configured(app: AppContext, key: str) -> Path | None:
+    value = app.config.extra.get(key)
+    return Path(str(value)).expanduser() if value else None
 
 
 def _start_ocsp_workers(
@@ -217,7 +244,7 @@ def register(group: click.Group) -> None:
 def signing_client(app: AppContext) -> SigningClient:
     """The signing module a counter uses: the shared service when ``ca_url`` is configured,
     else the in-process one of this data dir."""
-    from counter_app.services.signing import LocalSigning
+    from counter_app.services.signing import LocalSigning, local_kmc
 
     if app.config.ca_url:
         from counter_app.services.est_client import ESTSettings, ESTSigning
@@ -226,4 +253,4 @@ def signing_client(app: AppContext) -> SigningClient:
         return ESTSigning(settings, lambda: read_secret(CLIENT_KEY_ENV))
     from counter_app.cli.ca import open_ca
 
-    return LocalSigning(open_ca(app))
+    return LocalSigning(open_ca(app), local_kmc(app.config.data_dir))

@@ -69,6 +69,9 @@ class ReceiptFacts:
     waiver_reference: str | None = None
     waiver_approved_by: str | None = None
     ra_name: str = DEFAULT_RA_NAME
+    # The fee's lines when it has several (the service and the media fee 介质费; each
+    # certificate of a batch renewal): (item, fen). They add up to ``fee_fen``.
+    lines: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

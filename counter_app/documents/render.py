@@ -62,6 +62,19 @@ def _yuan(fen: int) -> str:
 # 收费凭证
 
 
+def _receipt_lines(facts: ReceiptFacts) -> list[Flowable]:
+    """收费明细: one line per item when the fee has several (service and media fee, or each
+    certificate of a batch)."""
+    if not facts.lines:
+        return []
+    rows = [[item, _yuan(fen)] for item, fen in facts.lines]
+    rows.append(["合计", _yuan(facts.fee_fen)])
+    return [
+        grid_table(["收费明细", "金额"], rows, [BODY_WIDTH * 0.7, BODY_WIDTH * 0.3]),
+        spacer(4),
+    ]
+
+
 def render_receipt(facts: ReceiptFacts) -> bytes:
     """The receipt handed to the payer; a waiver prints its reference and approver instead."""
     st = styles()
@@ -95,6 +108,7 @@ def render_receipt(facts: ReceiptFacts) -> bytes:
     story: list[Flowable] = [
         field_table(rows, columns=1, label_width=36 * mm),
         spacer(4),
+        *_receipt_lines(facts),
         field_table(amounts, columns=1, label_width=36 * mm),
         spacer(4),
         field_table(

@@ -36,6 +36,19 @@ class KeyAlgorithm(StrEnum):
     EC_P256 = "ec-p256"
     RSA_2048 = "rsa-2048"
     RSA_3072 = "rsa-3072"
+    # 国密 SM2 (GM/T 0003): a GM/T 0014 dual pair, the signing key made on an SKF token and the
+    # encryption key by the KMC (docs/sm2.md).
+    SM2 = "sm2"
+
+    @property
+    def display_name(self) -> str:
+        """How the clerk and the forms name it: "ECC P-256", "RSA 2048", "SM2"."""
+        return _KEY_ALGORITHM_NAMES[self.value]
+
+    @property
+    def is_dual(self) -> bool:
+        """Whether it issues a signing and an encryption certificate (SM2)."""
+        return self is KeyAlgorithm.SM2
 
     @property
     def is_rsa(self) -> bool:
@@ -47,6 +60,14 @@ class KeyAlgorithm(StrEnum):
         if not self.is_rsa:
             raise ValueError(f"{self.value} is not RSA")
         return int(self.value.removeprefix("rsa-"))
+
+
+_KEY_ALGORITHM_NAMES = {
+    "ec-p256": "ECC P-256",
+    "rsa-2048": "RSA 2048",
+    "rsa-3072": "RSA 3072",
+    "sm2": "SM2",
+}
 
 
 class Service(StrEnum):

@@ -17,6 +17,10 @@ change     active               → old revoked as superseded
 add_item   active               → old revoked as superseded when a new one is issued
 reissue    active, on_hold      → old revoked (补办: lost or broken token)
 =========  ===================  =====================================================
+
+The signing module keeps its own stored status per record (:class:`RecordStatus`: ``pending``,
+``good``, ``hold``, ``revoked``) and every layer speaks the one :class:`RevocationReason`: this
+module is the single home of that vocabulary (``counter_app.ca`` re-exports it).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+
+from cryptography import x509
 
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.fields import UnknownChoice, shown
@@ -38,10 +44,54 @@ class CertificateStatus(StrEnum):
     EXPIRED = "expired"
 
     @property
+    def stored_as(self) -> RecordStatus:
+        """The signing module's stored status for this lifecycle status (never expired)."""
+        if self is CertificateStatus.EXPIRED:
+            raise ValueError("expired is derived, never stored")
+        return {
+            CertificateStatus.ACTIVE: RecordStatus.GOOD,
+            CertificateStatus.ON_HOLD: RecordStatus.HOLD,
+            CertificateStatus.REVOKED: RecordStatus.REVOKED,
+        }[self]
+
+    @property
     def zh(self) -> str:
         return {"active": "有效", "on_hold": "已挂起", "revoked": "已吊销", "expired": "已过期"}[
             self.value
         ]
+
+
+class RecordStatus(StrEnum):
+    """What the signing module stores per certificate: pending → good → hold ⇄ good, or →
+    revoked (final)."""
+
+    PENDING = "pending"  # serial and TBS recorded, signature not yet stored
+    GOOD = "good"
+    HOLD = "hold"  # 挂起 (certificateHold)
+    REVOKED = "revoked"  # 吊销
+
+    @property
+    def lifecycle(self) -> CertificateStatus:
+        """The lifecycle status this record is in before expiry is considered; a record still
+        being signed counts as on hold: nothing but recovery acts on it."""
+        return _RECORD_TO_LIFECYCLE[self]
+
+    @property
+    def issued(self) -> bool:
+        """Signed and not revoked (good or on hold)."""
+        return self in (RecordStatus.GOOD, RecordStatus.HOLD)
+
+    @property
+    def zh(self) -> str:
+        return "签发中" if self is RecordStatus.PENDING else self.lifecycle.zh
+
+
+_RECORD_TO_LIFECYCLE = {
+    RecordStatus.PENDING: CertificateStatus.ON_HOLD,
+    RecordStatus.GOOD: CertificateStatus.ACTIVE,
+    RecordStatus.HOLD: CertificateStatus.ON_HOLD,
+    RecordStatus.REVOKED: CertificateStatus.REVOKED,
+}
 
 
 class Transition(StrEnum):
@@ -70,13 +120,20 @@ _TRANSITION_ZH = {
 
 
 class RevocationReason(StrEnum):
-    """Reasons a clerk may give, in the CLI's spelling; ``rfc5280`` is the CRLReason name."""
+    """RFC 5280 CRLReason values in the CLI's spelling; ``rfc5280`` is the CRLReason name.
 
-    KEY_COMPROMISE = "key-compromise"
-    AFFILIATION_CHANGED = "affiliation-changed"
-    CESSATION_OF_OPERATION = "cessation-of-operation"
-    SUPERSEDED = "superseded"
+    A clerk chooses among :data:`CLERK_REASONS`; the signing module also knows the others
+    (``certificate-hold`` marks an entry on hold).
+    """
+
     UNSPECIFIED = "unspecified"
+    KEY_COMPROMISE = "key-compromise"
+    CA_COMPROMISE = "ca-compromise"
+    AFFILIATION_CHANGED = "affiliation-changed"
+    SUPERSEDED = "superseded"
+    CESSATION_OF_OPERATION = "cessation-of-operation"
+    CERTIFICATE_HOLD = "certificate-hold"
+    PRIVILEGE_WITHDRAWN = "privilege-withdrawn"
 
     @property
     def rfc5280(self) -> str:
@@ -92,20 +149,36 @@ class RevocationReason(StrEnum):
     def zh(self) -> str:
         return _RFC5280[self.value][2]
 
+    @property
+    def flag(self) -> x509.ReasonFlags:
+        return x509.ReasonFlags(self.rfc5280)
+
 
 _RFC5280 = {
+    "unspecified": ("unspecified", 0, "未指定"),
     "key-compromise": ("keyCompromise", 1, "密钥泄露"),
+    "ca-compromise": ("cACompromise", 2, "CA密钥泄露"),
     "affiliation-changed": ("affiliationChanged", 3, "隶属关系变更"),
     "superseded": ("superseded", 4, "已被取代"),
     "cessation-of-operation": ("cessationOfOperation", 5, "停止使用"),
-    "unspecified": ("unspecified", 0, "未指定"),
+    "certificate-hold": ("certificateHold", 6, "证书挂起"),
+    "privilege-withdrawn": ("privilegeWithdrawn", 9, "权限撤销"),
 }
+
+# The reasons a clerk may give at the counter, in the order they are offered.
+CLERK_REASONS = (
+    RevocationReason.KEY_COMPROMISE,
+    RevocationReason.AFFILIATION_CHANGED,
+    RevocationReason.CESSATION_OF_OPERATION,
+    RevocationReason.SUPERSEDED,
+    RevocationReason.UNSPECIFIED,
+)
 
 CERTIFICATE_HOLD = "certificateHold"  # RFC 5280 CRLReason 6, the reason of an on-hold entry
 
 
 def parse_revocation_reason(value: object, *, field: str = "reason") -> RevocationReason:
-    allowed = [r.value for r in RevocationReason]
+    allowed = [r.value for r in CLERK_REASONS]
     if not isinstance(value, str) or value not in allowed:
         raise UnknownChoice(field, value=shown(value), allowed=", ".join(allowed))
     return RevocationReason(value)
@@ -165,6 +238,24 @@ TRANSITIONS: dict[Transition, TransitionRule] = {
         _ACTIVE_OR_HOLD, CertificateStatus.REVOKED, RevocationReason.SUPERSEDED
     ),
 }
+
+
+# The transitions a clerk starts from the look-up screen on one certificate, by the name of the
+# counter service that makes them.
+STATUS_CHANGES = {
+    "suspend": Transition.HOLD,
+    "resume": Transition.RELEASE,
+    "revoke": Transition.REVOKE,
+}
+
+
+def allowed_transitions(status: CertificateStatus | str) -> frozenset[Transition]:
+    """Which transitions may start from a certificate in this (effective) status; none for a
+    status that is not a lifecycle status (a record still being signed)."""
+    if status not in CertificateStatus.__members__.values():
+        return frozenset()
+    current = CertificateStatus(status)
+    return frozenset(t for t, rule in TRANSITIONS.items() if current in rule.allowed_from)
 
 
 def _aware(moment: dt.datetime, name: str) -> None:

@@ -45,6 +45,13 @@ class Action(StrEnum):
     CA_REVOKE = "ca_revoke"
     CA_HOLD = "ca_hold"
     CA_RELEASE = "ca_release"
+    # The supervisor's desk (services/daybook.py, services/stock.py, services/reminders.py).
+    DAY_CLOSE = "day_close"
+    DAY_REOPEN = "day_reopen"
+    STOCK_RECEIVE = "stock_receive"
+    STOCK_MARK = "stock_mark"
+    NOTIFY_EXPIRING = "notify_expiring"
+    KMC_RECOVER = "kmc_recover"
 
     @property
     def zh(self) -> str:
@@ -67,6 +74,12 @@ _ACTION_ZH = {
     "ca_revoke": "签发模块直接吊销",
     "ca_hold": "签发模块直接挂起",
     "ca_release": "签发模块直接解挂",
+    "day_close": "日结",
+    "day_reopen": "日结重开",
+    "stock_receive": "介质入库",
+    "stock_mark": "介质状态登记",
+    "notify_expiring": "到期提醒发送",
+    "kmc_recover": "加密密钥恢复",
 }
 
 
@@ -125,6 +138,16 @@ POLICY: Mapping[Action, Rule] = MappingProxyType(
         Action.CA_REVOKE: Rule(_SUPERVISOR, _CHECKERS),
         Action.CA_HOLD: Rule(_SUPERVISOR),
         Action.CA_RELEASE: Rule(_SUPERVISOR, _CHECKERS),
+        # The back office: closing and reopening a day and taking tokens into stock are the
+        # supervisor's; marking a token faulty or lost and sending reminders are counter work.
+        Action.DAY_CLOSE: Rule(_SUPERVISOR),
+        Action.DAY_REOPEN: Rule(_SUPERVISOR),
+        Action.STOCK_RECEIVE: Rule(_SUPERVISOR),
+        Action.STOCK_MARK: Rule(_MAKERS),
+        Action.NOTIFY_EXPIRING: Rule(_MAKERS),
+        # An escrowed encryption key leaves the KMC only for its subscriber, shown in person,
+        # on a supervisor's initiative and a second person's approval (GM/T 0014 key recovery).
+        Action.KMC_RECOVER: Rule(_SUPERVISOR, _CHECKERS, Identity.REQUIRED),
     }
 )
 

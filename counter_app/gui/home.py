@@ -183,7 +183,7 @@ class HomePage(QWidget):
         self._render()
         self.refreshed.emit()
 
-    def show_tokens(self, tokens: list[object]) -> None:
+    def show_tokens(self, tokens: Sequence[object]) -> None:
         """From the window's token monitor: look up whose each newly seen token is."""
         self.tokens = [t for t in tokens if getattr(t, "initialised", True)]
         ctx = self.context

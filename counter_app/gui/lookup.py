@@ -23,7 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from counter_app.domain.lifecycle import RevocationReason
+from counter_app.domain.lifecycle import (
+    CertificateStatus,
+    RecordStatus,
+    RevocationReason,
+    Transition,
+    allowed_transitions,
+)
 from counter_app.gui import i18n, registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
@@ -35,12 +41,12 @@ from counter_app.services import certificates
 from counter_app.services.certificates import CertificateView, StatusChanged, StatusRequest
 from counter_app.services.pipeline import Operators
 
-STATUS_LABELS = {
-    "active": QT_TRANSLATE_NOOP("LookupScreen", "Active"),
-    "on_hold": QT_TRANSLATE_NOOP("LookupScreen", "Suspended"),
-    "revoked": QT_TRANSLATE_NOOP("LookupScreen", "Revoked"),
-    "expired": QT_TRANSLATE_NOOP("LookupScreen", "Expired"),
-    "pending": QT_TRANSLATE_NOOP("LookupScreen", "Being issued"),
+STATUS_LABELS: dict[str, str] = {
+    CertificateStatus.ACTIVE: QT_TRANSLATE_NOOP("LookupScreen", "Active"),
+    CertificateStatus.ON_HOLD: QT_TRANSLATE_NOOP("LookupScreen", "Suspended"),
+    CertificateStatus.REVOKED: QT_TRANSLATE_NOOP("LookupScreen", "Revoked"),
+    CertificateStatus.EXPIRED: QT_TRANSLATE_NOOP("LookupScreen", "Expired"),
+    RecordStatus.PENDING: QT_TRANSLATE_NOOP("LookupScreen", "Being issued"),
 }
 REASON_LABELS = {
     RevocationReason.KEY_COMPROMISE: QT_TRANSLATE_NOOP("LookupScreen", "Key compromise"),
@@ -75,8 +81,8 @@ class LookupScreen(QWidget):
         self.search_edit = form.get(QLineEdit, "search_edit")
         self.status_combo = form.get(QComboBox, "status_combo")
         self.status_combo.addItem(self.tr("Any status"), None)
-        for key in ("active", "on_hold", "revoked", "expired"):
-            self.status_combo.addItem(status_text(key), key)
+        for key in CertificateStatus:
+            self.status_combo.addItem(status_text(key), key.value)
         self.search_button = form.get(QPushButton, "search_button")
         self.table = form.get(QTableWidget, "results_table")
         header = self.table.horizontalHeader()
@@ -202,12 +208,13 @@ class LookupScreen(QWidget):
         self._update()
 
     def _update(self, *_: object) -> None:
-        status = self.current.status if self.current is not None else None
+        # The domain says which actions this status allows; the screen only enables them.
+        allowed = allowed_transitions(self.current.status) if self.current else frozenset()
         idle = not self._busy
         self.search_button.setEnabled(idle)
-        self.suspend_button.setEnabled(idle and status == "active")
-        self.resume_button.setEnabled(idle and status == "on_hold")
-        revocable = status in ("active", "on_hold")
+        self.suspend_button.setEnabled(idle and Transition.HOLD in allowed)
+        self.resume_button.setEnabled(idle and Transition.RELEASE in allowed)
+        revocable = Transition.REVOKE in allowed
         self.confirm_revoke.setEnabled(idle and revocable)
         self.revoke_button.setEnabled(idle and revocable and self.confirm_revoke.isChecked())
 

@@ -35,7 +35,8 @@ from counter_app.gui.home import HomePage
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
 from counter_app.gui.lock import IdleWatcher, LockDialog, idle_minutes
 from counter_app.gui.recovery import RecoveryDialog, offer_recovery
-from counter_app.gui.token_status import TokenMonitor, describe_token, token_snapshot_source
+from counter_app.gui.token_status import TokenMonitor, describe_token, token_watcher
+from counter_app.token.session import TokenInfo
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
 ROLE_LABELS = {
@@ -373,7 +374,7 @@ class MainWindow(QMainWindow):
         for widget in (self.busy_label, self.token_label, self.operator_label):
             widget.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(widget)
-        self._tokens: list[object] | None = None
+        self._tokens: list[TokenInfo] | None = None
         self._token_error = ""
 
     def _show_operator(self) -> None:
@@ -398,11 +399,8 @@ class MainWindow(QMainWindow):
         return self.tr("Token: %1").replace("%1", names)
 
     def _watch_tokens(self) -> None:
-        snapshot = token_snapshot_source(self._context.config)
-        if snapshot is None:
-            self._token_error = "missing"
-            return
-        self.token_monitor = TokenMonitor(self._context.runner, snapshot, self)
+        watcher = token_watcher(self._context.config)
+        self.token_monitor = TokenMonitor(self._context.runner, watcher, self)
         self.token_monitor.changed.connect(self.show_tokens)
         self.token_monitor.failed.connect(self._token_failed)
         self.token_monitor.start()
@@ -411,9 +409,9 @@ class MainWindow(QMainWindow):
         self._token_error = describe(exc)
         self.token_label.setText(self._token_text)
 
-    def show_tokens(self, tokens: list[object]) -> None:
-        # A free (unformatted) slot is not a token a clerk inserted: SoftHSM always offers one.
-        self._tokens = [t for t in tokens if getattr(t, "initialised", True)]
+    def show_tokens(self, tokens: list[TokenInfo]) -> None:
+        # Only initialised tokens (the watcher leaves out free slots).
+        self._tokens = list(tokens)
         self._token_error = ""
         self.token_label.setText(self._token_text)
         self.home.show_tokens(self._tokens)

@@ -41,7 +41,7 @@ from counter_app.gui.pages.fee import FeePage
 from counter_app.gui.pages.result import ResultPage
 from counter_app.gui.pages.reviewer import ReviewerPage
 from counter_app.gui.pages.token import TokenStepPage, acting
-from counter_app.gui.wizard.flow import Step, WizardFlow
+from counter_app.gui.wizard.flows import FLOWS
 from counter_app.gui.wizard.page import WizardPage
 from counter_app.gui.wizard.view import PageBuilder, WizardView
 from counter_app.services import certificates, replace
@@ -479,29 +479,6 @@ def _token_page(action: Any) -> PageBuilder:
     return build
 
 
-def _flow(service: str, middle: tuple[Step, ...] = ()) -> Callable[[], WizardFlow]:
-    first_next = middle[0].id if middle else "fee"
-
-    def make() -> WizardFlow:
-        # A change or an item the certificate does not carry is recorded without the token.
-        after_review: Any = "token"
-        if service in ("add_item", "change"):
-            after_review = lambda d: "token" if d.get("new_certificate") else "record"  # noqa: E731
-        return WizardFlow.of(
-            [
-                Step("certificate", next=first_next, provides=("certificate", "serial")),
-                *middle,
-                Step("fee", next="review", needs=("certificate",), provides=("payment",)),
-                Step("review", next=after_review, needs=("payment",), provides=("reviewer",)),
-                Step("token", next="result", needs=("reviewer",), provides=("result",)),
-                Step("record", next="result", needs=("reviewer",), provides=("result",)),
-                Step("result", next=None, needs=("result",)),
-            ]
-        )
-
-    return make
-
-
 def _pages(
     service: str, action: Any, record: Any, extra: Mapping[str, PageBuilder]
 ) -> dict[str, PageBuilder]:
@@ -519,30 +496,18 @@ def _pages(
 def _register(
     service: str,
     action: Any,
-    middle: tuple[Step, ...],
     extra: Mapping[str, PageBuilder],
     record: Any = None,
 ) -> None:
-    make_flow, pages = _flow(service, middle), _pages(service, action, record, extra)
+    make_flow, pages = FLOWS[service], _pages(service, action, record, extra)
     registry.register_wizard(
         service,
         lambda context: WizardView(context, registry.service(service).title(), make_flow, pages),
     )
 
 
-_register("renew", run_renew, (), {})
-_register("reissue", run_reissue, (), {})
-_register(
-    "change",
-    run_change,
-    (Step("changes", next="fee", needs=("certificate",), provides=("changes",)),),
-    {"changes": ChangePage},
-    record_change,
-)
-_register(
-    "add_item",
-    run_add_item,
-    (Step("item", next="fee", needs=("certificate",), provides=("item",)),),
-    {"item": AddItemPage},
-    record_add_item,
-)
+# The flows (which page follows which) are Qt-free in counter_app.gui.wizard.flows.
+_register("renew", run_renew, {})
+_register("reissue", run_reissue, {})
+_register("change", run_change, {"changes": ChangePage}, record_change)
+_register("add_item", run_add_item, {"item": AddItemPage}, record_add_item)

@@ -16,16 +16,18 @@ from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.forms import load_form
 from counter_app.services.context import ServiceContext
-from counter_app.services.signing import LocalSigning
-from counter_app.store.certificates import open_signing_module
+from counter_app.services.signing import LocalSigning, local_kmc
 from counter_app.store.db import Store
+from counter_app.store.signing_module import open_signing_module
 
 PASSPHRASE_ENV = "COUNTER_APP_CA_PASSPHRASE"
 
 
 def open_services(config: Config, store: Store, passphrase: str) -> ServiceContext:
     """Decrypt the CA keys now (slow: a KDF) so no later service call asks for the passphrase."""
-    signing = LocalSigning(open_signing_module(config, store, lambda: passphrase))
+    signing = LocalSigning(
+        open_signing_module(config, store, lambda: passphrase), local_kmc(config.data_dir)
+    )
     # The tables are read here too, in the worker, so the first wizard page never does file I/O.
     ctx = ServiceContext(config=config, store=store, signing_factory=lambda: signing)
     _ = ctx.fee_table, ctx.agreements, ctx.application_items, ctx.signing

@@ -2,9 +2,9 @@
 
 Two lanes (Electrum's ``hw_wallet`` idea):
 
-* the **token lane**: one dedicated thread for every PKCS#11 call, so token I/O is serialised
-  (python-pkcs11 expects one session per process and a token does one thing at a time).
-  Functions that must only run there are decorated with :func:`token_io`, which asserts it;
+* the **token lane**: the process's one token thread (:mod:`counter_app.token.thread`), so token
+  I/O is serialised (python-pkcs11 expects one session per process and a token does one thing
+  at a time); the token layer's verbs run there whoever calls them, and assert it;
 * the **general pool**: a ``QThreadPool`` for database, signing-module and file work.
 
 Either lane delivers the result to ``on_done`` or the exception to ``on_error`` on the GUI
@@ -14,40 +14,30 @@ answer does not touch a deleted widget.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
-log = logging.getLogger(__name__)
+from counter_app.token import thread as token_thread
 
-TOKEN_THREAD_PREFIX = "counter-token"
-P = ParamSpec("P")
-R = TypeVar("R")
+# Old home of the token thread's helpers (moved to counter_app.token.thread); kept for callers
+# on other branches, to be removed once they import from the token layer.
+from counter_app.token.thread import (  # noqa: F401
+    TOKEN_THREAD_PREFIX,
+    on_token_thread,
+    token_io,
+)
+
+log = logging.getLogger(__name__)
 
 DoneCallback = Callable[[Any], None]
 ErrorCallback = Callable[[BaseException], None]
-
-
-def on_token_thread() -> bool:
-    return threading.current_thread().name.startswith(TOKEN_THREAD_PREFIX)
-
-
-def token_io(fn: Callable[P, R]) -> Callable[P, R]:
-    """Mark a function as token I/O: it may run only on the token lane (asserted)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        assert on_token_thread(), f"{fn.__qualname__} must run on the token thread"
-        return fn(*args, **kwargs)
-
-    return wrapper
 
 
 @dataclass
@@ -97,7 +87,7 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(pool_threads)
-        self._token = ThreadPoolExecutor(max_workers=1, thread_name_prefix=TOKEN_THREAD_PREFIX)
+        self._token_calls: set[Future[None]] = set()
         self._bridge = _Bridge(self)
         self._bridge.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._pending: dict[int, TaskHandle] = {}
@@ -133,8 +123,15 @@ class TaskRunner(QObject):
         say it is working.
         """
         handle = self._register("token", on_done, on_error, quiet)
-        self._token.submit(self._job(handle.id, fn, args, kwargs))
+        call = token_thread.submit(self._job(handle.id, fn, args, kwargs))
+        with self._lock:
+            self._token_calls.add(call)
+        call.add_done_callback(self._token_call_done)
         return handle
+
+    def _token_call_done(self, call: Future[None]) -> None:
+        with self._lock:
+            self._token_calls.discard(call)
 
     @property
     def busy(self) -> bool:
@@ -149,7 +146,9 @@ class TaskRunner(QObject):
         for handle in list(self._pending.values()):
             handle.discard()
         self._pool.waitForDone(30000)
-        self._token.shutdown(wait=True)
+        with self._lock:
+            calls = list(self._token_calls)
+        wait(calls)  # the token thread is the process's: only this runner's calls are awaited
 
     # -- internals ----------------------------------------------------------------------------
     def _register(

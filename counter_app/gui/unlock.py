@@ -20,7 +20,7 @@ from counter_app.gui.pages.fee import FeePage
 from counter_app.gui.pages.result import ResultPage
 from counter_app.gui.pages.reviewer import ReviewerPage
 from counter_app.gui.pages.token import TokenStepPage, acting
-from counter_app.gui.wizard.flow import Step, WizardFlow
+from counter_app.gui.wizard.flows import unlock_flow
 from counter_app.gui.wizard.view import PageBuilder, WizardView
 from counter_app.services import unlock
 from counter_app.services.context import ServiceContext
@@ -80,17 +80,6 @@ class UnlockTokenPage(TokenStepPage):
         self.new_pin_edit.clear()
         self.repeat_pin_edit.clear()
         return data
-
-
-def unlock_flow() -> WizardFlow:
-    return WizardFlow.of(
-        [
-            Step("fee", next="review", provides=("payment",)),
-            Step("review", next="token", needs=("payment",), provides=("reviewer",)),
-            Step("token", next="result", needs=("payment", "reviewer"), provides=("result",)),
-            Step("result", next=None, needs=("result",)),
-        ]
-    )
 
 
 PAGES: dict[str, PageBuilder] = {

@@ -158,6 +158,26 @@ class CounterCA:
         _write(pair.trust, ca_cert.public_bytes(serialization.Encoding.PEM))
         return pair
 
+    def load_signer(self, passphrase: str) -> CounterSigner:
+        """The CA's certificate and key, opened once (``est serve`` renews counters with it)."""
+        cert, key = self._load(passphrase)
+        return CounterSigner(self, cert, key)
+
+    def _record(self, cert: x509.Certificate) -> None:
+        self.issued_dir.mkdir(parents=True, exist_ok=True)
+        pem = cert.public_bytes(serialization.Encoding.PEM)
+        _write(self.issued_dir / f"{cert.serial_number:040X}.pem", pem)
+
+    def latest_server_certificate(self, name: str) -> x509.Certificate | None:
+        """The newest server certificate issued under ``name`` (for its host names)."""
+        found = []
+        for path in sorted(self.issued_dir.glob("*.pem")) if self.issued_dir.exists() else []:
+            cert = x509.load_pem_x509_certificate(path.read_bytes())
+            names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+            if names and names[0].value == name and not _is_client(cert):
+                found.append(cert)
+        return max(found, key=lambda c: c.not_valid_before_utc, default=None)
+
     def certificates_of(self, name: str) -> list[x509.Certificate]:
         """Client certificates this CA issued to counter ``name`` (server ones excluded)."""
         found = []
@@ -207,6 +227,45 @@ class CounterCA:
         if not crl.is_signature_valid(ca_cert.public_key()):  # type: ignore[arg-type]
             raise ConfigError(detail=f"{self.crl_path} is not signed by the counter-client CA")
         return crl
+
+
+@dataclass(frozen=True)
+class CounterSigner:
+    """The counter-client CA with its key open: re-certifies a counter over EST (issue 21)."""
+
+    ca: CounterCA
+    cert: x509.Certificate
+    key: ec.EllipticCurvePrivateKey
+
+    def renew_client(self, name: str, csr: x509.CertificateSigningRequest) -> x509.Certificate:
+        """A new client certificate for counter ``name`` (taken from its current, verified
+        certificate, never from the CSR) on the CSR's key."""
+        if not csr.is_signature_valid:
+            raise ConfigError(detail="the CSR's signature does not verify")
+        public_key = csr.public_key()
+        if not isinstance(public_key, ec.EllipticCurvePublicKey) or public_key.curve.key_size < 256:
+            raise ConfigError(detail="a counter key must be EC P-256 or larger")
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Counter RA"),
+                x509.NameAttribute(NameOID.COMMON_NAME, name),
+            ]
+        )
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        cert = (
+            _base(subject, self.cert.subject, public_key, now, LEAF_VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_usage(cert_sign=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
+                critical=False,
+            )
+            .sign(self.key, hashes.SHA256())
+        )
+        self.ca._record(cert)
+        return cert
 
 
 def _is_client(cert: x509.Certificate) -> bool:

@@ -9,6 +9,9 @@ Routes (all behind TLS client-certificate authentication of the counter, see ``s
 - ``POST /.well-known/est/simplereenroll``: the same, for a renewal; the header must name the
   certificate it ``replaces``, which must exist and not be revoked.
 - ``POST /ra/status``: JSON status/hold/release/revoke (not EST; RFC 7030 has no revocation).
+- ``GET  /ra/version``: the release and protocol (the version handshake, issue 21).
+- ``POST /ra/counter-cert``: a counter's own client certificate renewed on a new key (base64
+  PKCS#10 in, base64 PKCS#7 out; the name is the one of the certificate it connects with).
 
 Everything else falls through to the plain signing-module app (CRL, OCSP, chain, healthz).
 Bodies are limited in size and in time; a refusal is a 4xx with a JSON body, never a 500.
@@ -34,24 +37,31 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from counter_app.ca import (
     CertificateAuthority,
     CertificateNotFound,
-    CertificateStatus,
     InvalidTransition,
     IssueRequest,
+    RecordStatus,
 )
 from counter_app.ca.errors import BadCSR, BadSubject, UnknownProfile, WeakKey
 from counter_app.domain.errors import CounterError, ValidationError
 from counter_app.server.batch import IssueBatcher
 from counter_app.services.est_wire import (
+    COUNTER_CERT_PATH,
     EST_PREFIX,
     PKCS7_TYPE,
     RA_HEADER,
+    VERSION_HEADER,
+    VERSION_PATH,
     BadRARequest,
+    IncompatibleVersion,
     RARequest,
     StatusRequest,
+    check_peer_protocol,
     decode_ra_request,
     decode_status_request,
     error_to_json,
+    parse_protocol,
     record_to_json,
+    version_json,
 )
 
 log = logging.getLogger(__name__)
@@ -61,6 +71,8 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Response = tuple[int, list[tuple[bytes, bytes]], bytes]
+# (counter name from its verified certificate, CSR) -> its new client certificate
+CounterRenewal = Callable[[str, x509.CertificateSigningRequest], x509.Certificate]
 
 MAX_BODY = 64 * 1024  # a base64 RSA-4096 CSR is under 3 KiB; JSON status requests are tiny
 BODY_TIMEOUT = 10.0  # seconds to deliver a body: a slow sender cannot hold a request forever
@@ -76,6 +88,7 @@ _CLIENT_ERRORS: tuple[tuple[type[CounterError], int], ...] = (
     (WeakKey, 400),
     (UnknownProfile, 400),
     (ValidationError, 400),
+    (IncompatibleVersion, 426),
 )
 
 
@@ -189,8 +202,10 @@ class ESTApp:
         inner: ASGIApp | None = None,
         *,
         revoked: Callable[[int], bool] | None = None,
+        renew_counter: CounterRenewal | None = None,
     ) -> None:
         self._ca = ca
+        self._renew_counter = renew_counter
         self._inner = inner
         # Asked on every request: a counter revoked while connected is refused at its next one.
         self._revoked = revoked or (lambda serial: False)
@@ -204,7 +219,28 @@ class ESTApp:
             ("POST", EST_PREFIX + "/simpleenroll"): self._simpleenroll,
             ("POST", EST_PREFIX + "/simplereenroll"): self._simplereenroll,
             ("POST", "/ra/status"): self._status,
+            ("GET", VERSION_PATH): self._version,
+            ("POST", COUNTER_CERT_PATH): self._counter_cert,
         }
+
+    async def _counter_cert(self, scope: Scope, receive: Receive, counter: str) -> Response:
+        """A counter re-enrolls its own client certificate (issue 21): same name, new key."""
+        if self._renew_counter is None:
+            return _plain(
+                503,
+                "this service cannot renew counter certificates: start est serve with "
+                "COUNTER_APP_CA_PASSPHRASE (the counter-client CA key)",
+            )
+        if _media_type(scope) != "application/pkcs10":
+            return _plain(415, "expected Content-Type: application/pkcs10")
+        csr, _ = _decode_csr(await read_body(receive))
+        cert = await self._off_loop(self._renew_counter, counter, csr)
+        return _pkcs7([cert])
+
+    async def _version(self, scope: Scope, receive: Receive, counter: str) -> Response:
+        from counter_app import __version__
+
+        return 200, [(b"content-type", JSON)], version_json(__version__)
 
     async def _cacerts_route(self, scope: Scope, receive: Receive, counter: str) -> Response:
         return self._cacerts
@@ -253,7 +289,7 @@ class ESTApp:
         if request.replaces is None:
             raise BadRARequest(detail="simplereenroll needs the serial it replaces")
         record = self._ca.status(request.replaces.upper())
-        if record.status == CertificateStatus.REVOKED:
+        if record.status == RecordStatus.REVOKED:
             raise BadRARequest(detail="the certificate to renew is revoked")
 
     async def _status(self, scope: Scope, receive: Receive, counter: str) -> Response:
@@ -288,6 +324,9 @@ class ESTApp:
             log.warning("refused counter %s: its client certificate is revoked", counter)
             return _plain(403, "this counter's client certificate has been revoked")
         try:
+            # Counters from before the handshake send no header: they speak protocol 1.
+            protocol = parse_protocol(_header(scope, VERSION_HEADER))
+            check_peer_protocol(1 if protocol is None else protocol, "?", peer_is="counter")
             return await route(scope, receive, counter)
         except _Refused as exc:
             return _plain(exc.status, exc.text)
@@ -321,5 +360,6 @@ def create_est_app(
     inner: ASGIApp | None = None,
     *,
     revoked: Callable[[int], bool] | None = None,
+    renew_counter: CounterRenewal | None = None,
 ) -> ESTApp:
-    return ESTApp(ca, inner, revoked=revoked)
+    return ESTApp(ca, inner, revoked=revoked, renew_counter=renew_counter)

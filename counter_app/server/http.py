@@ -67,6 +67,11 @@ class _Shared:
                 conn.timed_out()
 
 
+# ``serve --access-log``: one line per request on stdout (the journal under systemd). Off by
+# default: nginx in front keeps the access log of the cached answers (docs/operations.md).
+access_log = logging.getLogger("counter_app.access")
+
+
 class HTTPProtocol(asyncio.Protocol):
     __slots__ = (
         "_body",
@@ -74,6 +79,7 @@ class HTTPProtocol(asyncio.Protocol):
         "_headers_size",
         "_if_none_match",
         "_parser",
+        "_peer",
         "_shared",
         "_size",
         "_transport",
@@ -84,6 +90,7 @@ class HTTPProtocol(asyncio.Protocol):
     def __init__(self, shared: _Shared) -> None:
         self._shared = shared
         self._transport: asyncio.Transport | None = None
+        self._peer: tuple[str, int] | None = None
         self._parser = httptools.HttpRequestParser(self)
         self._url = b""
         self._body: list[bytes] = []
@@ -98,6 +105,8 @@ class HTTPProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
         self._shared.connections.add(self)
+        if access_log.isEnabledFor(logging.INFO):
+            self._peer = transport.get_extra_info("peername")
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._shared.connections.discard(self)
@@ -163,6 +172,8 @@ class HTTPProtocol(asyncio.Protocol):
             method, path, body, self._if_none_match
         )
         self._send(status, headers, content, keep_alive, parser.get_http_version() == "1.0")
+        if self._peer is not None:
+            access_log.info('%s "%s %s" %d %d', self._peer[0], method, path, status, len(content))
         self._url, self._size = b"", 0  # idle until the next request begins
 
     # Responses ----------------------------------------------------------------------------

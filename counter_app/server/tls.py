@@ -94,6 +94,7 @@ def serve_est(
     tls: TLSSettings,
     *,
     on_ready: Callable[[str], None] | None = None,
+    access_log: bool = False,
 ) -> None:
     check_tls(tls)
     sock = bind(host, port)
@@ -101,7 +102,7 @@ def serve_est(
         app,
         lifespan="off",
         log_level="warning",
-        access_log=False,
+        access_log=access_log,
         http=ClientCertProtocol,
         loop="auto",
         timeout_keep_alive=5,
@@ -115,6 +116,8 @@ def serve_est(
         limit_concurrency=256,
         h11_max_incomplete_event_size=16 * 1024,
     )
+    if access_log:  # uvicorn set its access logger to log_level: one line a request after all
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
     if on_ready is not None:
         on_ready(f"https://{host}:{sock.getsockname()[1]}")
     uvicorn.Server(config).run(sockets=[sock])

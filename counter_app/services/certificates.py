@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import select
 
 from counter_app.ca import CertificateRecord
-from counter_app.ca import RevocationReason as CAReason
+from counter_app.ca.model import subject_text
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.lifecycle import (
     CertificateStatus,
+    RecordStatus,
     RevocationReason,
     Transition,
     check_transition,
@@ -37,19 +38,9 @@ from counter_app.services.records import (
 from counter_app.services.replace import NotIssuedHere
 from counter_app.services.tokens import SubscriberToken
 from counter_app.store import audit
-from counter_app.store.certificates import Certificate
-from counter_app.store.counter import ApplicationRow, CertificateItem, SubscriberRow
-
-_CA_TO_DOMAIN = {
-    "good": CertificateStatus.ACTIVE,
-    "hold": CertificateStatus.ON_HOLD,
-    "revoked": CertificateStatus.REVOKED,
-}
-
-
-def stored_status(ca_status: str) -> CertificateStatus:
-    """The lifecycle status of a signing-module record; one still being signed counts as on hold."""
-    return _CA_TO_DOMAIN.get(ca_status, CertificateStatus.ON_HOLD)
+from counter_app.store.ca_tables import Certificate
+from counter_app.store.counter import ApplicationRow, SubscriberRow
+from counter_app.store.counter_repo import CounterRows
 
 
 @dataclass(frozen=True)
@@ -79,29 +70,21 @@ class CertificateView:
         return out
 
 
-def _status(record_status: str, not_after: dt.datetime, now: dt.datetime) -> CertificateStatus:
-    stored = _CA_TO_DOMAIN.get(record_status)
-    if stored is None:  # pending: signing never completed
-        return (
-            CertificateStatus.REVOKED if record_status == "revoked" else CertificateStatus.ON_HOLD
-        )
-    return effective_status(stored, not_after, now)
-
-
 def _view(session: Any, cert: Certificate, now: dt.datetime) -> CertificateView:
     app = session.get(ApplicationRow, cert.application_id) if cert.application_id else None
     sub = session.get(SubscriberRow, app.subscriber_id) if app else None
-    items = tuple(
-        session.execute(
-            select(CertificateItem.item_code).where(CertificateItem.serial == cert.serial_hex)
-        ).scalars()
+    items = CounterRows(session).certificate_items(cert.serial_hex)
+    stored = RecordStatus(cert.status)
+    status: CertificateStatus | RecordStatus = (
+        stored
+        if stored is RecordStatus.PENDING
+        else effective_status(stored.lifecycle, cert.not_after, now)
     )
-    status = _status(cert.status, cert.not_after, now) if cert.status != "pending" else None
     return CertificateView(
         serial=cert.serial_hex,
-        status=status.value if status else "pending",
-        status_zh=status.zh if status else "签发中",
-        subject=cert.subject.replace("2.5.4.5=", "serialNumber="),
+        status=status,
+        status_zh=status.zh,
+        subject=subject_text(cert.subject),
         profile=cert.profile,
         not_before=cert.not_before,
         not_after=cert.not_after,
@@ -146,7 +129,7 @@ def list_certificates(
     with ctx.store.session() as session:
         query = (
             select(Certificate)
-            .where(Certificate.status != "pending")
+            .where(Certificate.status != RecordStatus.PENDING)
             .order_by(Certificate.not_after)
         )
         if subscriber:
@@ -165,7 +148,7 @@ def list_certificates(
         views = [
             v
             for v in views
-            if v.status in ("active", "on_hold")
+            if v.status in (CertificateStatus.ACTIVE, CertificateStatus.ON_HOLD)
             and expires_within(v.not_after, now, expiring_within_days)
         ]
     return views[:limit]
@@ -201,7 +184,7 @@ class _StatusService:
         if record.application_id is None:
             raise NotIssuedHere(serial=serial)
         check_transition(
-            stored_status(record.status.value),
+            record.status.lifecycle,
             self.transition,
             not_after=record.not_after,
             now=ctx.clock(),
@@ -252,7 +235,7 @@ def apply_status(
         ctx.signing.release(serial, operator=operator)
     else:
         assert reason is not None
-        ctx.signing.revoke(serial, CAReason(reason), operator=operator)
+        ctx.signing.revoke(serial, RevocationReason(reason), operator=operator)
 
 
 class SuspendService(_StatusService):

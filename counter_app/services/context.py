@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from counter_app.ca.profiles import Profile, load_profiles
 from counter_app.config import Config, resource_path
@@ -73,6 +74,24 @@ class ServiceContext:
     def fee_table(self) -> FeeTable:
         path = Path(str(self.config.extra.get("fees") or resource_path("fees.toml")))
         return FeeTable.from_mapping(_read_toml(path))
+
+    @cached_property
+    def counter(self) -> str:
+        """This counter's name (柜台) for the day's books: ``COUNTER_APP_COUNTER``, or
+        ``counter = "..."`` in config.toml, or ``main``."""
+        from counter_app.domain.daybook import check_counter_name
+
+        name = os.environ.get("COUNTER_APP_COUNTER") or self.config.extra.get("counter") or "main"
+        return check_counter_name(str(name))
+
+    @cached_property
+    def time_zone(self) -> ZoneInfo:
+        """The RA's time zone: business days run midnight to midnight there (``time_zone`` in
+        config.toml; Asia/Shanghai by default)."""
+        from counter_app.domain.daybook import time_zone
+
+        value = self.config.extra.get("time_zone")
+        return time_zone(str(value) if value else None)
 
     @cached_property
     def agreements(self) -> dict[str, AgreementVersion]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from counter_app.ca.model import subject_text
 from counter_app.documents import (
     AgreementFacts,
     ApplicationFormFacts,
@@ -35,12 +36,18 @@ from counter_app.documents import (
 from counter_app.documents.facts import DEFAULT_RA_NAME
 from counter_app.domain.errors import CounterError, NotFound
 from counter_app.domain.fees import Service
-from counter_app.domain.lifecycle import CertificateStatus, RevocationReason
+from counter_app.domain.lifecycle import (
+    STATUS_CHANGES,
+    TRANSITIONS,
+    RecordStatus,
+    RevocationReason,
+)
 from counter_app.domain.subscribers import DocumentType, IdType
 from counter_app.services.certificates import show_application
 from counter_app.services.context import ServiceContext
-from counter_app.store.certificates import Certificate
-from counter_app.store.counter import PaymentRow, SubscriberRow
+from counter_app.store.ca_tables import Certificate
+from counter_app.store.counter import ApplicationRow, PaymentRow
+from counter_app.store.counter_repo import CounterRows
 from counter_app.store.models import AuditEvent
 
 
@@ -56,12 +63,6 @@ APPLICATION_FORM_SERVICES = frozenset({"enroll", "renew", "reissue", "add_item"}
 CHANGE_FORM_SERVICES = frozenset({"change", "suspend", "resume", "revoke"})
 
 _STATUS_ZH = {"in_progress": "办理中", "done": "已办结", "rolled_back": "已撤销"}
-_CA_STATUS_ZH = {
-    "good": CertificateStatus.ACTIVE.zh,
-    "hold": CertificateStatus.ON_HOLD.zh,
-    "revoked": CertificateStatus.REVOKED.zh,
-    "pending": "签发中",
-}
 _SIGNED_ZH = {"paper": "纸质签字", "pad": "电子签名板"}
 
 
@@ -145,23 +146,11 @@ def _subscriber(ctx: ServiceContext, data: dict[str, Any]) -> SubscriberFacts:
 
 def _unit_name(ctx: ServiceContext, uscc: str) -> str | None:
     with ctx.store.session() as session:
-        return session.execute(
-            select(SubscriberRow.name).where(
-                SubscriberRow.kind == "unit", SubscriberRow.identity == f"uscc:{uscc}"
-            )
-        ).scalar_one_or_none()
-
-
-# Attribute types the certificate subject text shows by number; a clerk reads names.
-_SUBJECT_NAMES = {"2.5.4.5": "serialNumber", "2.5.4.97": "organizationIdentifier"}
+        return CounterRows(session).unit_name(uscc)
 
 
 def _subject(text: str | None) -> str | None:
-    if text is None:
-        return None
-    for oid, name in _SUBJECT_NAMES.items():
-        text = text.replace(f"{oid}=", f"{name}=")
-    return text
+    return None if text is None else subject_text(text)
 
 
 def _certificate(ctx: ServiceContext, serial: str | None) -> Certificate | None:
@@ -199,7 +188,16 @@ def receipt_facts(ctx: ServiceContext, receipt_number: str) -> ReceiptFacts:
             waiver_reference=row.waiver_reference,
             waiver_approved_by=row.waiver_approved_by,
             ra_name=_ra_name(ctx),
+            lines=_receipt_lines(session, row.application_id),
         )
+
+
+def _receipt_lines(session: Any, application_id: str) -> tuple[tuple[str, int], ...]:
+    """The fee's lines the service recorded with the application (media fee, a batch)."""
+    app = session.get(ApplicationRow, application_id)
+    data = json.loads(app.data) if app is not None and app.data else {}
+    lines = data.get("receipt_lines") or ()
+    return tuple((str(line["item"]), int(line["fee_fen"])) for line in lines)
 
 
 def _check_form(app: dict[str, Any], wanted: DocumentKind) -> None:
@@ -241,7 +239,7 @@ def application_form_facts(ctx: ServiceContext, application_id: str) -> Applicat
     cert = _certificate(ctx, app["serial"])
     issued = (
         None
-        if cert is None or cert.status == "pending"
+        if cert is None or cert.status == RecordStatus.PENDING
         else IssuedFacts(cert.serial_hex, cert.not_before, cert.not_after, _subject(cert.subject))
     )
     items = tuple(str(i) for i in details.get("items") or ())
@@ -353,7 +351,7 @@ def _text(value: object) -> str:
 
 def _status_change(ctx: ServiceContext, app: dict[str, Any]) -> tuple[str, str]:
     """The certificate's status before and after, from the signing module's audit event."""
-    expected = {"suspend": "hold", "resume": "good", "revoke": "revoked"}[app["service"]]
+    expected = TRANSITIONS[STATUS_CHANGES[app["service"]]].result.stored_as
     if app["status"] == "done" and app["old_serial"]:
         with ctx.store.session() as session:
             events = session.execute(
@@ -365,10 +363,10 @@ def _status_change(ctx: ServiceContext, app: dict[str, Any]) -> tuple[str, str]:
             for raw in events:
                 details = json.loads(raw)
                 if details.get("to") == expected and "from" in details:
-                    return _CA_STATUS_ZH.get(details["from"], details["from"]), _CA_STATUS_ZH[
-                        expected
-                    ]
-    return "—", f"{_CA_STATUS_ZH[expected]}（{_STATUS_ZH.get(app['status'], app['status'])}）"
+                    before = details["from"]
+                    known = before in RecordStatus.__members__.values()
+                    return (RecordStatus(before).zh if known else before), expected.zh
+    return "—", f"{expected.zh}（{_STATUS_ZH.get(app['status'], app['status'])}）"
 
 
 def agreement_facts(ctx: ServiceContext, application_id: str) -> AgreementFacts:

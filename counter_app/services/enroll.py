@@ -14,11 +14,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
 from counter_app.ca import IssuedCertificate, SubjectInfo
 from counter_app.domain.applications import ApplicationRequest, parse_application
 from counter_app.domain.errors import CounterError
+from counter_app.domain.fees import KeyAlgorithm
 from counter_app.domain.policy import Action
 from counter_app.domain.subscribers import Device
 from counter_app.services.context import ServiceContext
@@ -33,7 +32,7 @@ from counter_app.services.tokens import (
     certificates_on,
     check_token_belongs,
 )
-from counter_app.store.counter import SubscriberRow
+from counter_app.store.counter_repo import CounterRows
 from counter_app.token import key_spec
 
 
@@ -61,6 +60,8 @@ class EnrollmentResult:
     change_fen: int
     token_serial: str
     token_label: str
+    # An SM2 dual pair: the KMC's encryption certificate beside the signing one (``serial``).
+    encryption_serial: str | None = None
 
     @property
     def new_serial(self) -> str:
@@ -86,6 +87,8 @@ class EnrollmentResult:
         data = dataclasses.asdict(self)
         data["not_before"] = self.not_before.isoformat()
         data["not_after"] = self.not_after.isoformat()
+        if self.encryption_serial is None:
+            del data["encryption_serial"]
         return data
 
 
@@ -100,6 +103,8 @@ class EnrollRequest:
     replace: bool = False
     # The reviewer approves a second live certificate of the type for the subscriber.
     additional_certificate: bool = False
+    # The subscriber's own token rather than one from the RA's stock (no media fee).
+    own_token: bool = False
 
     @classmethod
     def parse(
@@ -111,9 +116,10 @@ class EnrollRequest:
         pin: str,
         replace: bool = False,
         additional_certificate: bool = False,
+        own_token: bool = False,
     ) -> EnrollRequest:
         request = parse_application(data, ctx.fee_table, ctx.agreements, today=ctx.clock().date())
-        return cls(request, token, pin, replace, additional_certificate)
+        return cls(request, token, pin, replace, additional_certificate, own_token)
 
 
 def owner_name(ctx: ServiceContext, subscriber: object) -> str | None:
@@ -121,12 +127,7 @@ def owner_name(ctx: ServiceContext, subscriber: object) -> str | None:
     if not isinstance(subscriber, Device):
         return None
     with ctx.store.session() as session:
-        return session.execute(
-            select(SubscriberRow.name).where(
-                SubscriberRow.kind == "unit",
-                SubscriberRow.identity == f"uscc:{subscriber.owner_uscc}",
-            )
-        ).scalar_one_or_none()
+        return CounterRows(session).unit_name(subscriber.owner_uscc)
 
 
 def enrollment_subject(
@@ -148,6 +149,10 @@ class EnrollService:
         check_issuable(
             ctx, enrollment_subject(ctx, app, "RA00000000"), app.certificate_type.profile
         )
+        if app.key_algorithm.is_dual:
+            from counter_app.services.sm2_pair import check_dual_ready
+
+            check_dual_ready(ctx.signing, ctx.tokens)
         return Plan(
             certificate_type=app.certificate_type.code,
             subscriber=app.subscriber,
@@ -181,7 +186,7 @@ class EnrollService:
             if serial in on_token:
                 continue
             record = ctx.signing.status(serial)
-            live = record.status.value in ("good", "hold") and record.not_after > now
+            live = record.status.issued and record.not_after > now
             if live and not plan.details.get("additional_certificate"):
                 raise SecondLiveCertificate(serial=serial)
         return dataclasses.replace(plan, old_serial=on_token[0] if on_token else None)
@@ -196,13 +201,24 @@ class EnrollService:
             owner_name=owner_name(ctx, plan.subscriber),
         )
         assert plan.key_algorithm is not None and job.token is not None
-        issued = fulfil(
-            job, spec=key_spec(plan.key_algorithm), subject=subject, profile=request_type.profile
-        )
+        encryption_serial = None
+        if KeyAlgorithm(plan.key_algorithm).is_dual:
+            from counter_app.services.sm2_pair import fulfil_pair_job
+
+            pair = fulfil_pair_job(job, subject=subject, profile=request_type.profile)
+            issued, encryption_serial = pair.signing, pair.encryption.serial_hex
+        else:
+            issued = fulfil(
+                job,
+                spec=key_spec(plan.key_algorithm),
+                subject=subject,
+                profile=request_type.profile,
+            )
         supersede(ctx, plan.old_serial, job.operator)
         if plan.old_serial:
             drop_old_key(job.token, plan.old_serial)
-        return EnrollmentResult.of(job, issued)
+        result = EnrollmentResult.of(job, issued)
+        return dataclasses.replace(result, encryption_serial=encryption_serial)
 
     def undo(self, job: Job) -> bool:
         return undo(job.ctx, job.application_id, job.token, job.operator)

@@ -30,6 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
+from counter_app import __version__
 from counter_app.ca import (
     CertificateNotFound,
     CertificateRecord,
@@ -41,13 +42,20 @@ from counter_app.ca.ocsp import serial_hex
 from counter_app.config import Config
 from counter_app.domain.errors import ConfigError, CounterError
 from counter_app.services.est_wire import (
+    COUNTER_CERT_PATH,
     EST_PREFIX,
     PKCS10_TYPE,
+    PROTOCOL_VERSION,
     RA_HEADER,
+    VERSION_HEADER,
+    VERSION_PATH,
     RARequest,
     StatusRequest,
+    check_peer_protocol,
+    counter_too_old,
     encode_ra_request,
     encode_status_request,
+    incompatible_from_words,
     record_from_json,
 )
 
@@ -74,6 +82,14 @@ class WrongClientKeyPassphrase(CounterError):
     code = "wrong_client_key_passphrase"
     zh = "柜台客户端证书私钥口令错误，或证书与私钥不匹配"
     en = "wrong passphrase for the counter's client key, or the key does not match its certificate"
+
+
+@dataclass(frozen=True)
+class ServiceVersion:
+    version: str
+    protocol: int
+    min_protocol: int
+    date: str | None  # the HTTP Date header: the service's clock, for the skew check
 
 
 @dataclass(frozen=True)
@@ -137,6 +153,7 @@ class ESTSigning:
             verify=tls_context(settings, passphrase),
             timeout=TIMEOUT,
             limits=httpx.Limits(max_keepalive_connections=0),
+            headers={VERSION_HEADER: f"{PROTOCOL_VERSION}; version={__version__}"},
         )
 
     def close(self) -> None:
@@ -154,6 +171,44 @@ class ESTSigning:
         if response.status_code >= 400:
             raise _refusal(response)
         return response
+
+    def handshake(self) -> ServiceVersion:
+        """Ask the service its version (over the same mutual TLS) before any side effect.
+
+        Raises :class:`IncompatibleVersion` when the service is too old for this counter (or, by
+        its 426 answer, this counter too old for it), :class:`SigningServiceUnavailable` when it
+        cannot be reached or the client certificate is refused.
+        """
+        response = self._send("GET", VERSION_PATH)
+        try:
+            data = response.json()
+            version = ServiceVersion(str(data["version"]), int(data["protocol"]),
+                                     int(data["min_protocol"]), response.headers.get("date"))  # fmt: skip
+        except (ValueError, KeyError, TypeError):
+            raise SigningServiceRefused(
+                status=response.status_code,
+                reason_zh="版本应答无法解析",
+                reason_en="the version answer cannot be read",
+            ) from None
+        check_peer_protocol(version.protocol, version.version, peer_is="service")
+        if version.min_protocol > PROTOCOL_VERSION:
+            raise counter_too_old(PROTOCOL_VERSION, version.min_protocol)
+        return version
+
+    def renew_own_certificate(self, csr: x509.CertificateSigningRequest) -> x509.Certificate:
+        """This counter's client certificate on the CSR's key (``services/counter_cert.py``)."""
+        der = csr.public_bytes(serialization.Encoding.DER)
+        response = self._send(
+            "POST",
+            COUNTER_CERT_PATH,
+            content=base64.encodebytes(der),
+            headers={"content-type": PKCS10_TYPE},
+        )
+        return _certs_only(response)[0]
+
+    def preflight(self) -> None:
+        """What the pipeline asks before a receipt: the service answers and speaks our protocol."""
+        self.handshake()
 
     # SigningClient --------------------------------------------------------------------------
 
@@ -250,6 +305,8 @@ def _refusal(response: httpx.Response) -> CounterError:
     except (ValueError, KeyError, TypeError):
         text = response.text.strip()[:200] or response.reason_phrase
         return SigningServiceRefused(status=response.status_code, reason_zh=text, reason_en=text)
+    if code == "incompatible_version":
+        return incompatible_from_words(str(zh), str(en))
     if code == "certificate_not_found":
         # Services treat an unknown serial the same whichever signing module answered.
         return CertificateNotFound(serial=str(en).rsplit(" ", 1)[-1])

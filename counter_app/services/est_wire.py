@@ -34,7 +34,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from counter_app.ca import CertificateRecord, CertificateStatus, RevocationReason, SubjectInfo
+from counter_app.ca import CertificateRecord, RecordStatus, RevocationReason, SubjectInfo
 from counter_app.domain.errors import CounterError
 
 RA_HEADER = "counter-ra-request"
@@ -246,7 +246,7 @@ def record_from_json(raw: bytes) -> CertificateRecord:
             serial_hex=data["serial_hex"],
             subject=data["subject"],
             profile=data["profile"],
-            status=CertificateStatus(data["status"]),
+            status=RecordStatus(data["status"]),
             not_before=when("not_before") or dt.datetime.min.replace(tzinfo=dt.UTC),
             not_after=when("not_after") or dt.datetime.min.replace(tzinfo=dt.UTC),
             application_id=data.get("application_id"),
@@ -263,3 +263,76 @@ def error_to_json(error: CounterError) -> bytes:
         {"code": error.code, "zh": error.message("zh_CN"), "en": error.message("en")},
         ensure_ascii=False,
     ).encode("utf-8")
+
+
+# Version handshake (issue 21). Every request of a counter names the protocol it speaks in
+# VERSION_HEADER; the service refuses a counter older than its MIN_PEER_PROTOCOL with 426, and a
+# counter asks VERSION_PATH before its first side effect and refuses a service older than its
+# own MIN_PEER_PROTOCOL. Raise PROTOCOL_VERSION when the wire changes; raise MIN_PEER_PROTOCOL
+# only when the older side can no longer be served (then the signing service is upgraded first,
+# docs/operations.md).
+PROTOCOL_VERSION = 1
+MIN_PEER_PROTOCOL = 1
+VERSION_HEADER = "counter-app-protocol"
+VERSION_PATH = "/ra/version"
+COUNTER_CERT_PATH = "/ra/counter-cert"
+
+
+class IncompatibleVersion(CounterError):
+    """A counter and a signing service that cannot work together; the message says which to
+    upgrade."""
+
+    code = "incompatible_version"
+    zh = "版本不兼容：{detail_zh}"
+    en = "incompatible versions: {detail_en}"
+
+
+def version_json(app_version: str) -> bytes:
+    return json.dumps(
+        {"version": app_version, "protocol": PROTOCOL_VERSION, "min_protocol": MIN_PEER_PROTOCOL}
+    ).encode("utf-8")
+
+
+def check_peer_protocol(peer: int, peer_version: str, *, peer_is: str) -> None:
+    """Raise :class:`IncompatibleVersion` when a peer speaking ``peer`` is too old for us.
+
+    ``peer_is`` is "counter" or "service": the side the message tells to upgrade.
+    """
+    if peer >= MIN_PEER_PROTOCOL:
+        return
+    if peer_is == "service":
+        raise IncompatibleVersion(
+            detail_zh=f"签发服务为 {peer_version}（协议 {peer}），本柜台需要协议 ≥ "
+            f"{MIN_PEER_PROTOCOL}：请先升级签发服务",
+            detail_en=f"the signing service runs {peer_version} (protocol {peer}) and this "
+            f"counter needs protocol {MIN_PEER_PROTOCOL} or later: upgrade the signing service "
+            "first",
+        )
+    raise counter_too_old(peer, MIN_PEER_PROTOCOL)
+
+
+def counter_too_old(speaks: int, needed: int) -> IncompatibleVersion:
+    return IncompatibleVersion(
+        detail_zh=f"柜台使用协议 {speaks}，签发服务需要协议 ≥ {needed}：请升级本柜台",
+        detail_en=f"this counter speaks protocol {speaks} and the signing service needs "
+        f"{needed} or later: upgrade counter-app on this counter",
+    )
+
+
+def incompatible_from_words(zh: str, en: str) -> IncompatibleVersion:
+    """The service's own refusal, without its prefix repeated."""
+    zh_prefix, en_prefix = (
+        IncompatibleVersion.zh.split("{")[0],
+        IncompatibleVersion.en.split("{")[0],
+    )
+    return IncompatibleVersion(
+        detail_zh=zh.removeprefix(zh_prefix), detail_en=en.removeprefix(en_prefix)
+    )
+
+
+def parse_protocol(header: str | None) -> int | None:
+    """The protocol a ``Counter-App-Protocol`` header names ("1" or "1; version=0.1.0")."""
+    if header is None:
+        return None
+    head = header.split(";", 1)[0].strip()
+    return int(head) if head.isdigit() and len(head) < 6 else 0

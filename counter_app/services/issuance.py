@@ -16,7 +16,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
-from counter_app.ca import CertificateNotFound, IssuedCertificate, RevocationReason, SubjectInfo
+from counter_app.ca import (
+    CertificateNotFound,
+    IssuedCertificate,
+    RecordStatus,
+    RevocationReason,
+    SubjectInfo,
+)
 from counter_app.ca.ocsp import serial_hex
 from counter_app.ca.profiles import check_subject, get_profile, name_attribute
 from counter_app.services.context import ServiceContext
@@ -84,7 +90,7 @@ def supersede(ctx: ServiceContext, old_serial: str | None, operator: str) -> Non
     if not old_serial:
         return
     record = ctx.signing.status(old_serial)
-    if record.status.value != "revoked":
+    if record.status is not RecordStatus.REVOKED:
         ctx.signing.revoke(old_serial, RevocationReason.SUPERSEDED, operator=operator)
 
 
@@ -102,7 +108,7 @@ def undo(
             record = ctx.signing.status(serial)
         except CertificateNotFound:
             record = None
-        if record is not None and record.status.value in ("good", "hold", "pending"):
+        if record is not None and record.status is not RecordStatus.REVOKED:
             ctx.signing.revoke(serial, RevocationReason.CESSATION_OF_OPERATION, operator=operator)
     if ts is None:
         return step == "recorded" and not key_id
@@ -121,7 +127,7 @@ def _serial_issued_for(ctx: ServiceContext, application_id: str) -> str | None:
         # database (the documented deployment) find the record there.
         from sqlalchemy import select
 
-        from counter_app.store.certificates import Certificate
+        from counter_app.store.ca_tables import Certificate
 
         with ctx.store.session() as session:
             serial = session.execute(

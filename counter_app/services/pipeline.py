@@ -35,8 +35,9 @@ from counter_app.domain.errors import CounterError, OperatorDisabled
 from counter_app.domain.fees import Payment, Waiver, WaiverRequest
 from counter_app.domain.policy import Action, Actors, Authorisation, Person, authorise, check_maker
 from counter_app.domain.subscribers import DocumentSeen, Subscriber
-from counter_app.services import journal
+from counter_app.services import daybook, journal, stock
 from counter_app.services.context import ServiceContext
+from counter_app.services.doctor import preflight_signing
 from counter_app.services.numbers import next_number
 from counter_app.services.operators import OperatorInfo
 from counter_app.services.records import (
@@ -209,14 +210,30 @@ def run(
     actors = current_actors(ctx.store, operators)
     check_maker(service.action, actors.maker)
     plan = service.plan(ctx, request)
+    if takes_money(plan):
+        # A closed day takes no more money at this counter (日结); checked again at record.
+        daybook.check_open_now(ctx)
     auth = _authorise(service.action, actors, plan)
     settled = _settle(plan, auth)
+    if getattr(service, "needs_signing", True):
+        # The signing client opens now (its secrets, the remote service's answer and version):
+        # a counter that cannot sign takes no fee and makes no key (issue 21).
+        preflight_signing(lambda: ctx.signing)
     with _token(ctx, plan, service.pin(request)) as token:
         if token is not None:
             _check_key_algorithm(ctx, plan, token)
             plan = service.check_token(ctx, plan, token)
+            # From the RA's stock (media fee added) or the subscriber's own token (介质库存).
+            plan = stock.plan_token_source(
+                ctx,
+                service.action,
+                plan,
+                token.token_serial,
+                bool(getattr(request, "own_token", False)),
+            )
         # Once more at the moment of acting: the PIN and the token checks took time.
         auth = _authorise(service.action, current_actors(ctx.store, operators), plan)
+        settled = _settle(plan, auth)
         recorded = record(ctx, service.action, plan, auth, settled, token)
         job = Job(ctx, plan, auth, recorded, token, request)
         try:
@@ -226,6 +243,11 @@ def run(
             raise
         close_done(ctx, recorded.application_id, auth.maker, new_serial=_new_serial(result))
     return result
+
+
+def takes_money(plan: Plan) -> bool:
+    """Whether the service writes a receipt with an amount (paid or waived) into the day."""
+    return bool(plan.fee)
 
 
 def _check_key_algorithm(ctx: ServiceContext, plan: Plan, token: SubscriberToken) -> None:
@@ -310,6 +332,9 @@ def record(
     token_serial = token.token_serial if token is not None else None
     token_label = token.token_label if token is not None else None
     with ctx.store.session() as session:
+        if takes_money(plan):
+            # Under the audit head's lock, which a day close also takes: never both at once.
+            daybook.check_open(session, ctx, now)
         subscriber_row = (
             upsert_subscriber(session, plan.subscriber, now, auth.maker)
             if plan.update_subscriber
@@ -339,6 +364,7 @@ def record(
             now,
         )
         app.supervisor = auth.supervisor
+        app.counter = ctx.counter
         app.snapshot = dumps(snapshot(plan, settled))
         if plan.agreement is not None:
             assert auth.second is not None, "an agreement is approved by the second person"
@@ -359,8 +385,10 @@ def record(
                 settlement=settled,
                 clerk=auth.maker,
                 now=now,
+                counter=ctx.counter,
             )
             receipt = payment.receipt_number
+        stock.take(session, plan, app.id, auth.maker, now)
         journal.open_entry(session, app, now)
         recorded = Recorded(
             app.id, receipt, subscriber_row.id, settled, app.token_serial, app.token_label
@@ -405,7 +433,8 @@ def close_rolled_back(
         journal.finish(session, application_id, "rolled_back", now, {"rollback_cause": cause})
         app = application(session, application_id)
         app.status, app.closed_at = "rolled_back", now
-        refund = refund_payments(session, app.id, operator, cause, now)
+        refund = refund_payments(session, app.id, operator, cause, now, counter=ctx.counter)
+        stock.put_back(session, app.id, operator, now)
         audit.append(
             session,
             operator=operator,
@@ -421,7 +450,13 @@ def close_rolled_back(
 
 
 def refund_payments(
-    session: Session, application_id: str, operator: str, reason: str, now: dt.datetime
+    session: Session,
+    application_id: str,
+    operator: str,
+    reason: str,
+    now: dt.datetime,
+    *,
+    counter: str | None = None,
 ) -> RefundRow | None:
     """A refund of the money collected for the application (a waiver or a free service has
     none to give back); the payment row itself is never touched."""
@@ -433,7 +468,7 @@ def refund_payments(
         )
     ).scalar_one_or_none()
     if paid is None:
-        return None
+        return _refund_batch_share(session, application_id, operator, reason, now, counter)
     already = session.execute(
         select(RefundRow).where(RefundRow.receipt_number == paid.receipt_number)
     ).scalar_one_or_none()
@@ -448,6 +483,7 @@ def refund_payments(
         reason=reason[:500],
         clerk=operator,
         time=now,
+        counter=counter,
     )
     session.add(refund)
     session.flush()
@@ -464,6 +500,31 @@ def refund_payments(
         },
     )
     return refund
+
+
+def _refund_batch_share(
+    session: Session,
+    application_id: str,
+    operator: str,
+    reason: str,
+    now: dt.datetime,
+    counter: str | None,
+) -> RefundRow | None:
+    """A certificate of a batch renewal paid nothing itself: its share of the batch's payment
+    is given back (once), whether it is rolled back now or later by recovery."""
+    from counter_app.services import batch
+
+    link = batch.batch_share(application(session, application_id).data)
+    if link is None:
+        return None
+    already = session.execute(
+        select(RefundRow).where(RefundRow.application_id == application_id)
+    ).scalar_one_or_none()
+    if already is not None:
+        return already
+    return batch.share_refund(
+        session, link[0], application_id, link[1], reason, operator, now, counter
+    )
 
 
 def _undo_or_keep(service: CounterService[Any, Any], job: Job, exc: CounterError) -> None:

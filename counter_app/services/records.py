@@ -165,6 +165,7 @@ def record_payment(
     settlement: Payment | Waiver | None,
     clerk: str,
     now: dt.datetime,
+    counter: str | None = None,
 ) -> PaymentRow:
     """The receipt of a fee (or of a waiver, or of a free service) with its unique number."""
     receipt = next_number(session, NumberKind.RECEIPT, now)
@@ -192,6 +193,7 @@ def record_payment(
         waiver_approved_by=waiver_by,
         clerk=clerk,
         time=now,
+        counter=counter,
     )
     session.add(row)
     session.flush()

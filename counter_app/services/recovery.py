@@ -20,7 +20,7 @@ from cryptography import x509
 from sqlalchemy import select
 
 from counter_app.domain.errors import CounterError
-from counter_app.domain.lifecycle import Transition
+from counter_app.domain.lifecycle import STATUS_CHANGES, TRANSITIONS
 from counter_app.services import journal
 from counter_app.services.certificates import apply_status
 from counter_app.services.context import ServiceContext
@@ -35,9 +35,8 @@ log = logging.getLogger(__name__)
 
 TOKEN_SERVICES = frozenset({"enroll", "renew", "change", "add_item", "reissue"})
 STATUS_SERVICES = {
-    "suspend": (Transition.HOLD, "hold"),
-    "resume": (Transition.RELEASE, "good"),
-    "revoke": (Transition.REVOKE, "revoked"),
+    service: (transition, TRANSITIONS[transition].result.stored_as)
+    for service, transition in STATUS_CHANGES.items()
 }
 
 
@@ -190,7 +189,7 @@ def _recover_status(
         app = application(session, item.application_id)
         serial, reason = app.old_serial, _reason(app.data)
     assert serial is not None
-    if ctx.signing.status(serial).status.value == target:
+    if ctx.signing.status(serial).status is target:
         close_done(ctx, item.application_id, operator)
         return Outcome(item.application_id, "finished", "already applied")
     if rollback:

@@ -16,12 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
 from counter_app.ca import CertificateRecord
 from counter_app.domain.applications import ApplicationItem, check_application_item
 from counter_app.domain.errors import CounterError, ValidationError
-from counter_app.domain.fees import SettlementForm
+from counter_app.domain.fees import KeyAlgorithm, SettlementForm
 from counter_app.domain.lifecycle import Transition, check_transition
 from counter_app.domain.policy import Action
 from counter_app.domain.subscribers import (
@@ -51,6 +49,7 @@ from counter_app.services.tokens import (
     check_token_belongs,
 )
 from counter_app.store.counter import CertificateItem
+from counter_app.store.counter_repo import CounterRows
 from counter_app.token import key_spec
 
 
@@ -133,6 +132,8 @@ class ReplaceRequest:
     pin: str = field(repr=False)
     settlement: SettlementForm = field(default_factory=SettlementForm)
     key_algorithm: str | None = None
+    # A reissue onto the subscriber's own token rather than one from the RA's stock.
+    own_token: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def existing(ctx: ServiceContext, serial: str, transition: Transition) -> Existi
     if record.application_id is None:
         raise NotIssuedHere(serial=serial)
     check_transition(
-        _lifecycle_status(record.status.value),
+        record.status.lifecycle,
         transition,
         not_after=record.not_after,
         now=ctx.clock(),
@@ -186,11 +187,7 @@ def existing(ctx: ServiceContext, serial: str, transition: Transition) -> Existi
     with ctx.store.session() as session:
         origin = application(session, record.application_id)
         current = current_record(session, record.serial_hex, origin.id)
-        items = tuple(
-            session.execute(
-                select(CertificateItem.item_code).where(CertificateItem.serial == record.serial_hex)
-            ).scalars()
-        )
+        items = CounterRows(session).certificate_items(record.serial_hex)
         return Existing(
             record,
             origin.certificate_type,
@@ -199,11 +196,6 @@ def existing(ctx: ServiceContext, serial: str, transition: Transition) -> Existi
             items,
             origin.key_algorithm,
         )
-
-
-def _lifecycle_status(ca_status: str) -> str:
-    # A record still being signed counts as on hold: nothing but recovery acts on it.
-    return {"good": "active", "hold": "on_hold", "revoked": "revoked"}.get(ca_status, "on_hold")
 
 
 def _in_certificate(ctx: ServiceContext, items: tuple[str, ...]) -> tuple[str, ...]:
@@ -257,6 +249,10 @@ class _Replacing:
                 items=_in_certificate(ctx, items),
             )
             check_issuable(ctx, subject, cert_type.profile)
+            if KeyAlgorithm(algorithm).is_dual:
+                from counter_app.services.sm2_pair import check_dual_ready
+
+                check_dual_ready(ctx.signing, ctx.tokens)
         return Plan(
             certificate_type=cert_type.code,
             subscriber=subscriber,
@@ -304,18 +300,28 @@ class _Replacing:
             items=_in_certificate(ctx, items),
         )
         ends = dt.datetime.fromisoformat(plan.details["old_not_after"]) if keep_term else None
-        issued = fulfil(
-            job,
-            spec=key_spec(plan.key_algorithm),
-            subject=subject,
-            profile=cert_type.profile,
-            not_after=ends,
-        )
+        if KeyAlgorithm(plan.key_algorithm).is_dual:
+            # An SM2 pair is replaced by a pair; superseding the old signing certificate below
+            # revokes its encryption partner too (the KMC keeps the old key for recovery).
+            from counter_app.services.sm2_pair import fulfil_pair_job
+
+            pair = fulfil_pair_job(job, subject=subject, profile=cert_type.profile, not_after=ends)
+            issued, encryption_serial = pair.signing, pair.encryption.serial_hex
+        else:
+            encryption_serial = None
+            issued = fulfil(
+                job,
+                spec=key_spec(plan.key_algorithm),
+                subject=subject,
+                profile=cert_type.profile,
+                not_after=ends,
+            )
         supersede(ctx, plan.old_serial, job.operator)
         _carry_items(ctx, job.application_id, issued.serial_hex, items)
         if self.action is not Action.REISSUE and plan.old_serial:
             drop_old_key(job.token, plan.old_serial)
-        return EnrollmentResult.of(job, issued)
+        result = EnrollmentResult.of(job, issued)
+        return dataclasses.replace(result, encryption_serial=encryption_serial)
 
     def undo(self, job: Job) -> bool:
         return undo(job.ctx, job.application_id, job.token, job.operator)

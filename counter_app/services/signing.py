@@ -18,6 +18,7 @@ from counter_app.ca import (
     RevocationReason,
     SubjectInfo,
 )
+from counter_app.kmc import IssuedPair, KeyManagementCentre, KMCFiles, PairedStatus, issue_pair
 
 
 class SigningClient(Protocol):
@@ -48,12 +49,19 @@ class SigningClient(Protocol):
 
 
 class LocalSigning:
-    """The in-process signing module of this data dir."""
+    """The in-process signing module of this data dir, with its KMC when it is an SM2 one:
+    then an SM2 enrollment issues a pair (:meth:`issue_pair`) and hold, release and revoke
+    reach both certificates of a pair."""
 
-    def __init__(self, ca: CertificateAuthority) -> None:
+    def __init__(self, ca: CertificateAuthority, kmc: KeyManagementCentre | None = None) -> None:
         self._ca = ca
+        self._kmc = kmc
+        self._status = PairedStatus(ca, kmc)
+        self.issue = ca.issue
+        self.status = ca.status
+        self.serial_for_application = ca.serial_for_application
 
-    def issue(
+    def issue_pair(
         self,
         csr: x509.CertificateSigningRequest,
         subject: SubjectInfo,
@@ -62,8 +70,14 @@ class LocalSigning:
         application_id: str | None,
         operator: str,
         not_after: dt.datetime | None = None,
-    ) -> IssuedCertificate:
-        return self._ca.issue(
+    ) -> IssuedPair:
+        if self._kmc is None:
+            from counter_app.kmc import KMCNotInitialised
+
+            raise KMCNotInitialised(where="-")
+        return issue_pair(
+            self._ca,
+            self._kmc,
             csr,
             subject,
             profile,
@@ -72,22 +86,33 @@ class LocalSigning:
             not_after=not_after,
         )
 
-    def status(self, serial_hex: str) -> CertificateRecord:
-        return self._ca.status(serial_hex)
+    @property
+    def issues_pairs(self) -> bool:
+        """Whether SM2 dual certificates can be issued (an SM2 signing module with its KMC)."""
+        return self._kmc is not None
 
-    def serial_for_application(self, application_id: str) -> str | None:
-        return self._ca.serial_for_application(application_id)
+    def partner(self, serial_hex: str) -> str | None:
+        """The other certificate of a dual pair, if ``serial_hex`` belongs to one."""
+        return self._kmc.partner(serial_hex) if self._kmc is not None else None
 
     def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord:
-        return self._ca.hold(serial_hex, operator=operator)
+        return self._status.hold(serial_hex, operator=operator)
 
     def release(self, serial_hex: str, *, operator: str) -> CertificateRecord:
-        return self._ca.release(serial_hex, operator=operator)
+        return self._status.release(serial_hex, operator=operator)
 
     def revoke(
         self, serial_hex: str, reason: RevocationReason, *, operator: str
     ) -> CertificateRecord:
-        return self._ca.revoke(serial_hex, reason, operator=operator)
+        return self._status.revoke(serial_hex, reason, operator=operator)
 
     def chain(self) -> list[x509.Certificate]:
         return x509.load_pem_x509_certificates(self._ca.chain_pem())
+
+
+def local_kmc(data_dir: object) -> KeyManagementCentre | None:
+    """The KMC of an SM2 signing module in ``data_dir`` (a Path), None for other algorithms."""
+    from pathlib import Path
+
+    files = KMCFiles.in_data_dir(Path(str(data_dir)))
+    return KeyManagementCentre(files) if files.exists() else None

@@ -174,17 +174,29 @@ def certificates_on(
     ts: SubscriberToken, owner_of: Any, status_of: Any, now: dt.datetime
 ) -> list[HeldCertificate]:
     """What the token holds: each certificate's serial, whether it is live, and whose it is."""
-    held = []
+    from counter_app.kmc.pair import ENCRYPTION_SUFFIX
+
+    # Every status first, then the owners: ``owner_of`` reads in the caller's open session, and
+    # a status read between two of its reads would wait on that session's lock (SQLite).
+    found = []
     for item in ts.read_certificates():
         serial = serial_hex(item.certificate.serial_number)
         try:
-            record = status_of(serial)
+            found.append((item, serial, status_of(serial)))
         except CertificateNotFound:
+            found.append((item, serial, None))
+    held = []
+    for item, serial, record in found:
+        if record is None:
             live = item.certificate.not_valid_after_utc > now
             held.append(HeldCertificate(serial, live, None))
             continue
-        live = record.status.value in ("good", "hold") and record.not_after > now
-        held.append(HeldCertificate(serial, live, owner_of(record.application_id)))
+        live = record.status.issued and record.not_after > now
+        # The encryption certificate of an SM2 pair belongs to its signing one's application.
+        application_id = record.application_id
+        if application_id is not None:
+            application_id = application_id.removesuffix(ENCRYPTION_SUFFIX)
+        held.append(HeldCertificate(serial, live, owner_of(application_id)))
     return held
 
 

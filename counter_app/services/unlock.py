@@ -49,6 +49,7 @@ class UnlockResult:
 
 class UnlockService:
     action = Action.UNLOCK
+    needs_signing = False  # the token's PIN only: no certificate is issued or changed
 
     def plan(self, ctx: ServiceContext, request: UnlockRequest) -> Plan:
         ctx.tokens.check_new_pin(request.new_pin)

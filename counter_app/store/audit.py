@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,6 +67,37 @@ def lock_head(session: Session) -> AuditHead:
     ).scalar_one()
 
 
+def next_event(
+    seq_before: int,
+    prev_hash: str,
+    *,
+    operator: str,
+    action: str,
+    obj: str,
+    details: Mapping[str, Any] | None,
+    time: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The column values of the event that follows the head ``(seq_before, prev_hash)``: the one
+    place an event's content and hash are made, whichever way it is written."""
+    if time is not None and time.tzinfo is None:
+        raise TypeError("audit times must be timezone-aware")
+    when = (time or utcnow()).astimezone(dt.UTC)
+    # Microsecond precision is what every backend stores; hash what will be read back.
+    seq = seq_before + 1
+    text = encode_details(details)
+    digest = chain_hash(prev_hash, canonical_content(seq, when, operator, action, obj, text))
+    return {
+        "seq": seq,
+        "time": when,
+        "operator": operator,
+        "action": action,
+        "object": obj,
+        "details": text,
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
+
+
 def append(
     session: Session,
     *,
@@ -80,26 +111,45 @@ def append(
     if time is not None and time.tzinfo is None:
         raise TypeError("audit times must be timezone-aware")
     head = lock_head(session)
-    when = (time or utcnow()).astimezone(dt.UTC)
-    # Microsecond precision is what every backend stores; hash what will be read back.
-    seq = head.seq + 1
-    text = encode_details(details)
-    digest = chain_hash(head.hash, canonical_content(seq, when, operator, action, obj, text))
-    event = AuditEvent(
-        seq=seq,
-        time=when,
-        operator=operator,
-        action=action,
-        object=obj,
-        details=text,
-        prev_hash=head.hash,
-        hash=digest,
+    values = next_event(
+        head.seq, head.hash, operator=operator, action=action, obj=obj, details=details, time=time
     )
+    event = AuditEvent(**values)
     session.add(event)
-    head.seq, head.hash = seq, digest
+    head.seq, head.hash = values["seq"], values["hash"]
     session.flush()
     session.info[LAST_EVENT] = event
     return event
+
+
+class PreparedAudit(Protocol):
+    """The head lock, event insert and head move compiled for a driver cursor, and the time
+    conversion to the driver's form (``counter_app.store.prepared.HotPath``)."""
+
+    lock_head: Any
+    insert_event: Any
+    move_head: Any
+    time: Callable[[dt.datetime], Any]
+
+
+def append_prepared(
+    statements: PreparedAudit,
+    cursor: Any,
+    *,
+    operator: str,
+    action: str,
+    obj: str,
+    details: Mapping[str, Any] | None,
+) -> None:
+    """:func:`append` on a driver cursor (the issuance hot path): same chain, same hashes.
+
+    The head row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite's BEGIN IMMEDIATE already
+    holds the writer lock), exactly as :func:`append` does, so both extend one chain.
+    """
+    seq, prev = statements.lock_head.run(cursor, {}).fetchone()
+    values = next_event(seq, prev, operator=operator, action=action, obj=obj, details=details)
+    statements.insert_event.run(cursor, values | {"time": statements.time(values["time"])})
+    statements.move_head.run(cursor, {"b_seq": values["seq"], "b_hash": values["hash"]})
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""Certificates and CRLs of the signing module, and the repository ``ca/`` is handed.
+"""The repository ``ca/`` is handed: certificates and CRLs of the signing module on our store.
 
 Each repository method is one transaction; every lifecycle change appends its audit event in
-that same transaction. :func:`open_signing_module` composes a ready CA from the data dir, the
-store and a passphrase (or HSM-backed keys).
+that same transaction (:mod:`counter_app.store.audit`). Issuance runs on the hot path of
+:mod:`counter_app.store.prepared`. The tables are in :mod:`counter_app.store.ca_tables`; the
+wiring that composes a ready CA, :func:`open_signing_module`, in
+:mod:`counter_app.store.signing_module`.
 """
 
 from __future__ import annotations
@@ -10,353 +12,44 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
-from functools import cache
-from typing import Any, cast
+from collections.abc import Callable, Sequence
+from typing import Any
 
-try:
-    import fcntl
-except ImportError:  # Windows: SQLite's own busy handler queues the writers
-    fcntl = None  # type: ignore[assignment]
-
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
-from sqlalchemy import (
-    BigInteger,
-    CheckConstraint,
-    Integer,
-    LargeBinary,
-    String,
-    Table,
-    Text,
-    bindparam,
-    delete,
-    func,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Mapped, mapped_column
 
-from counter_app.ca.authority import CAKeys, CertificateAuthority
 from counter_app.ca.errors import CAError, CertificateNotFound
-from counter_app.ca.hierarchy import CAFiles, CASettings
 from counter_app.ca.model import (
     CertificateRecord,
-    CertificateStatus,
     CRLSnapshot,
     PendingCertificate,
     PublishedCRL,
-    RevocationReason,
+    RecordStatus,
     StatusChange,
 )
-from counter_app.ca.profiles import CAUrls, load_profiles
-from counter_app.config import Config, resource_path
 from counter_app.store import audit, state
+from counter_app.store.ca_tables import (  # noqa: F401  (old import path of the models)
+    REVOKED_STATUSES,
+    STATUSES,
+    CAState,
+    Certificate,
+    CRLRecord,
+    audit_object,
+    to_record,
+)
 from counter_app.store.db import Store, store_error
-from counter_app.store.models import AuditEvent, AuditHead, Base
-from counter_app.store.types import UTCDateTime, utcnow
-
-STATUSES = tuple(s.value for s in CertificateStatus)
-REVOKED_STATUSES = (CertificateStatus.HOLD.value, CertificateStatus.REVOKED.value)
-
-
-class Certificate(Base):
-    """One certificate this CA signed or was about to sign (status ``pending``)."""
-
-    __tablename__ = "ca_certificates"
-
-    # Serials are 16 random bytes: text (upper-case hex), never a 64-bit integer.
-    serial_hex: Mapped[str] = mapped_column(String(40), primary_key=True)
-    subject: Mapped[str] = mapped_column(Text)
-    profile: Mapped[str] = mapped_column(String(32))
-    application_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
-    status: Mapped[str] = mapped_column(String(10), index=True)
-    not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    not_after: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    tbs_der: Mapped[bytes] = mapped_column(LargeBinary)
-    der: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    # Whole seconds since the epoch: what a CRL carries, and cheap to read a million of.
-    revoked_epoch: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
-
-    __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending','good','hold','revoked')", name="ck_ca_certificate_status"
-        ),
-    )
-
-
-class CRLRecord(Base):
-    """The newest signed CRL (older ones are replaced; the audit chain keeps their digests)."""
-
-    __tablename__ = "ca_crls"
-
-    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    this_update: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    next_update: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    der: Mapped[bytes] = mapped_column(LargeBinary)
-
-
-class CAState(Base):
-    """One row: the last CRL number handed out (locked while the next is taken)."""
-
-    __tablename__ = "ca_state"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    crl_number: Mapped[int] = mapped_column(Integer)
-
-
-def _record(row: Any) -> CertificateRecord:
-    # An ORM Certificate or a Core row of _RECORD_COLUMNS.
-    return CertificateRecord(
-        serial_hex=row.serial_hex,
-        subject=row.subject,
-        profile=row.profile,
-        status=CertificateStatus(row.status),
-        not_before=row.not_before,
-        not_after=row.not_after,
-        application_id=row.application_id,
-        revoked_at=row.revoked_at,
-        reason=RevocationReason(row.reason) if row.reason else None,
-        der=row.der,
-    )
-
-
-def _obj(serial_hex: str) -> str:
-    return f"certificate:{serial_hex}"
-
-
-# Issuance is the hot path (thousands a second): a pooled connection per transaction and the
-# ORM's unit of work each cost more than the signature. So the two issuance transactions run on
-# one connection this repository keeps, with statements compiled once by SQLAlchemy for the
-# dialect and executed on the driver's cursor.
-_CERTS = cast(Table, Certificate.__table__)
-_EVENTS = cast(Table, AuditEvent.__table__)
-_HEAD = cast(Table, AuditHead.__table__)
-_INSERT_PENDING = insert(_CERTS).values(
-    {
-        name: bindparam(name)
-        for name in (
-            "serial_hex",
-            "subject",
-            "profile",
-            "application_id",
-            "status",
-            "not_before",
-            "not_after",
-            "tbs_der",
-            "created_at",
-        )
-    }
+from counter_app.store.prepared import (
+    CERT_COLUMNS,
+    CERTS,
+    CRL_DELTA_LIMIT,
+    EVENTS,
+    GET_RECORD,
+    HEAD,
+    STATUS_ACTIONS,
+    HotPath,
+    revoked_statement,
 )
-_COMPLETE = (
-    update(_CERTS)
-    .where(_CERTS.c.serial_hex == bindparam("b_serial"))
-    .where(_CERTS.c.status == CertificateStatus.PENDING.value)
-    .values(der=bindparam("b_der"), status=CertificateStatus.GOOD.value)
-)
-_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
-_INSERT_EVENT = insert(_EVENTS).values(
-    {
-        name: bindparam(name)
-        for name in ("seq", "time", "operator", "action", "object", "details", "prev_hash", "hash")
-    }
-)
-_MOVE_HEAD = (
-    update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
-)
-_RECORD_COLUMNS = (
-    _CERTS.c.serial_hex,
-    _CERTS.c.subject,
-    _CERTS.c.profile,
-    _CERTS.c.status,
-    _CERTS.c.not_before,
-    _CERTS.c.not_after,
-    _CERTS.c.application_id,
-    _CERTS.c.revoked_at,
-    _CERTS.c.reason,
-    _CERTS.c.der,
-)
-_REVOKED = select(_CERTS.c.serial_hex, _CERTS.c.revoked_epoch, _CERTS.c.reason).where(
-    _CERTS.c.status.in_(REVOKED_STATUSES)
-)
-CRL_DELTA_LIMIT = 64  # status changes since the newest CRL applied to it; more: read all
-_STATUS_ACTIONS = ("certificate.hold", "certificate.release", "certificate.revoke")
-_GET = select(*_RECORD_COLUMNS).where(_CERTS.c.serial_hex == bindparam("b_serial"))
-
-
-_CERT_COLUMNS = state.columns_of(_CERTS)
-
-WAL_AUTOCHECKPOINT = 10_000  # pages (40 MB of WAL at most between checkpoints)
-
-
-class _Prepared:
-    """A statement compiled once for a dialect, run on the DBAPI cursor."""
-
-    def __init__(self, statement: Any, dialect: Dialect, *, literal: bool = False) -> None:
-        # ``literal``: a statement whose only values are constants of ours (an IN list of
-        # statuses), rendered into the SQL once.
-        compiled = statement.compile(
-            dialect=dialect, compile_kwargs={"literal_binds": True} if literal else {}
-        )
-        self.sql = compiled.string
-        self._order = compiled.positiontup  # qmark/format styles; None for named styles
-        # Values fixed in the statement itself, such as status = 'pending'.
-        self._fixed = {
-            compiled.bind_names[b]: b.value for b in compiled.binds.values() if not b.required
-        }
-
-    def params(self, values: dict[str, Any]) -> Any:
-        merged = self._fixed | values
-        return tuple(merged[k] for k in self._order) if self._order else merged
-
-    def run(self, cursor: Any, values: dict[str, Any]) -> Any:
-        cursor.execute(self.sql, self.params(values))
-        return cursor
-
-
-@cache
-def _revoked_statement(dialect: Dialect) -> _Prepared:
-    return _Prepared(_REVOKED, dialect, literal=True)
-
-
-class _HotPath:
-    """One kept connection (per process) with the issuance statements prepared.
-
-    The connection is checked out of the store's pool once and kept, so its driver
-    connection carries the pool's connect-time set-up (WAL, busy timeout, foreign keys,
-    synchronous=NORMAL on SQLite).
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        dialect = engine.dialect
-        self.insert_pending = _Prepared(_INSERT_PENDING, dialect)
-        self.complete = _Prepared(_COMPLETE, dialect)
-        self.lock_head = _Prepared(_LOCK_HEAD, dialect)
-        self.insert_event = _Prepared(_INSERT_EVENT, dialect)
-        self.move_head = _Prepared(_MOVE_HEAD, dialect)
-        # UTCDateTime's own conversion (aware -> naive UTC -> the driver's form), not a copy.
-        to_db = _CERTS.c.not_before.type.bind_processor(dialect)
-        self.time = to_db if to_db is not None else (lambda v: v)
-        self._engine = engine
-        # The transaction is driven on the driver too (SQLAlchemy's begin/commit bookkeeping
-        # was a fifth of the path): BEGIN IMMEDIATE on SQLite, as the store's engine does there
-        # (one writer at a time, no lock upgrade); PostgreSQL's driver begins implicitly.
-        self._begin = "BEGIN IMMEDIATE" if dialect.name == "sqlite" else None
-        # Processes issuing into one SQLite file queue on a lock file before BEGIN IMMEDIATE:
-        # the kernel wakes the next one the moment the lock is free, where SQLite's own busy
-        # handler sleeps a millisecond or more (many transactions' worth) between tries.
-        database = engine.url.database
-        self._queue_path = (
-            f"{database}-issue.lock"
-            if dialect.name == "sqlite" and database and database != ":memory:"
-            else None
-        )
-        self._queue_fd: int | None = None
-        self._queue_pid = 0
-        self._lock = threading.Lock()
-        self._conn: Connection | None = None
-        self._cursor: Any = None
-        self._pid = 0
-        # Connections inherited over fork() are abandoned, never closed or rolled back: they
-        # belong to the parent's database session.
-        self._inherited: list[Connection] = []
-        self.integrity_error: type[Exception] = engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
-        self.operational_error: type[Exception] = engine.dialect.dbapi.OperationalError  # type: ignore[union-attr]
-
-    @contextmanager
-    def transaction(self) -> Iterator[Any]:
-        """The driver cursor inside one committed transaction; rolled back on any exception."""
-        with self._lock, self._queued():
-            if self._conn is None or self._pid != os.getpid():
-                if self._conn is not None:
-                    self._inherited.append(self._conn)
-                try:
-                    self._conn = self._engine.connect()
-                except OperationalError as exc:  # the server is down: one line, not a traceback
-                    raise store_error(exc) from exc
-                self._cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                if self._engine.dialect.name == "sqlite":
-                    # Issuance appends ~14 WAL frames; checkpointing (with its fsync) every 1,000
-                    # frames cost more than everything else on this path. Every 10,000, and the
-                    # pages rewritten meanwhile (audit head, last leaves) are copied back once.
-                    self._cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
-                self._pid = os.getpid()
-            driver = self._conn.connection.driver_connection
-            try:
-                if self._begin is not None:
-                    self._cursor.execute(self._begin)
-                try:
-                    yield self._cursor
-                except BaseException:
-                    driver.rollback()  # type: ignore[union-attr]
-                    raise
-                driver.commit()  # type: ignore[union-attr]
-            except self.operational_error as exc:
-                self._drop()
-                raise store_error(OperationalError(None, None, exc)) from exc
-            except OperationalError as exc:
-                self._drop()
-                raise store_error(exc) from exc
-
-    @contextmanager
-    def _queued(self) -> Iterator[None]:
-        if self._queue_path is None or fcntl is None:
-            yield
-            return
-        if self._queue_fd is None or self._queue_pid != os.getpid():
-            # Opened by each process itself: a descriptor inherited over fork() would share
-            # one lock between parent and child.
-            self._queue_fd = os.open(self._queue_path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._queue_pid = os.getpid()
-        fcntl.flock(self._queue_fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._queue_fd, fcntl.LOCK_UN)
-
-    def _drop(self) -> None:
-        # A broken connection is not reused; the next transaction opens a fresh one.
-        if self._conn is not None:
-            with suppress(Exception):
-                self._conn.invalidate()
-            self._conn = None
-
-
-def append_audit(
-    hot: _HotPath, cursor: Any, *, operator: str, action: str, obj: str, details: dict[str, Any]
-) -> None:
-    """:func:`counter_app.store.audit.append` on the hot path: same chain, same hashes.
-
-    The head row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite's BEGIN IMMEDIATE already
-    holds the writer lock), exactly as ``audit.append`` does, so both extend one chain.
-    """
-    seq, prev = hot.lock_head.run(cursor, {}).fetchone()
-    when = utcnow()
-    seq += 1
-    text = audit.encode_details(details)
-    digest = audit.chain_hash(prev, audit.canonical_content(seq, when, operator, action, obj, text))
-    hot.insert_event.run(
-        cursor,
-        {
-            "seq": seq,
-            "time": hot.time(when),
-            "operator": operator,
-            "action": action,
-            "object": obj,
-            "details": text,
-            "prev_hash": prev,
-            "hash": digest,
-        },
-    )
-    hot.move_head.run(cursor, {"b_seq": seq, "b_hash": digest})
+from counter_app.store.types import utcnow
 
 
 class SQLCertificateRepository:
@@ -364,14 +57,14 @@ class SQLCertificateRepository:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._hot_path: _HotPath | None = None
+        self._hot_path: HotPath | None = None
         # When each reserved record was made, until it is completed: its digest covers it.
         self._reserved_at: dict[str, dt.datetime] = {}
 
     @property
-    def _hot(self) -> _HotPath:
+    def _hot(self) -> HotPath:
         if self._hot_path is None:
-            self._hot_path = _HotPath(self._store.engine)
+            self._hot_path = HotPath(self._store.engine)
         return self._hot_path
 
     def reserve(self, pending: PendingCertificate) -> None:
@@ -391,7 +84,7 @@ class SQLCertificateRepository:
                             "subject": pending.subject,
                             "profile": pending.profile,
                             "application_id": pending.application_id,
-                            "status": CertificateStatus.PENDING.value,
+                            "status": RecordStatus.PENDING.value,
                             "not_before": hot.time(pending.not_before),
                             "not_after": hot.time(pending.not_after),
                             "tbs_der": pending.tbs_der,
@@ -416,12 +109,12 @@ class SQLCertificateRepository:
                 # check that it is still pending (a recovery may have revoked it meanwhile).
                 if hot.complete.run(cursor, {"b_serial": serial, "b_der": der}).rowcount != 1:
                     raise CAError(detail=f"serial {serial} is not pending")
-                append_audit(
+                audit.append_prepared(
                     hot,
                     cursor,
                     operator=pending.operator,
                     action="certificate.issue",
-                    obj=_obj(serial),
+                    obj=audit_object(serial),
                     details={
                         "profile": pending.profile,
                         "subject": pending.subject,
@@ -447,7 +140,7 @@ class SQLCertificateRepository:
             "subject": pending.subject,
             "profile": pending.profile,
             "application_id": pending.application_id,
-            "status": CertificateStatus.GOOD.value,
+            "status": RecordStatus.GOOD.value,
             "not_before": pending.not_before,
             "not_after": pending.not_after,
             "tbs_der": pending.tbs_der,
@@ -458,16 +151,16 @@ class SQLCertificateRepository:
             "reason": None,
         }
         digests = state.Digests()
-        digests.add(_CERTS.name, pending.serial_hex, state.row_digest(_CERT_COLUMNS, values))
+        digests.add(CERTS.name, pending.serial_hex, state.row_digest(CERT_COLUMNS, values))
         return digests.details()
 
     def get(self, serial_hex: str) -> CertificateRecord | None:
         try:
             with self._store.engine.connect() as conn:
-                row = conn.execute(_GET, {"b_serial": serial_hex}).one_or_none()
+                row = conn.execute(GET_RECORD, {"b_serial": serial_hex}).one_or_none()
         except OperationalError as exc:
             raise store_error(exc) from exc
-        return None if row is None else _record(row)
+        return None if row is None else to_record(row)
 
     def serial_for_application(self, application_id: str) -> str | None:
         """The certificate reserved or issued for an application, if any (recovery's question
@@ -489,7 +182,7 @@ class SQLCertificateRepository:
             if row is None:
                 raise CertificateNotFound(serial=serial_hex)
             before = row.status
-            change = decide(_record(row))
+            change = decide(to_record(row))
             row.status = change.status.value
             row.revoked_at = change.revoked_at
             row.revoked_epoch = (
@@ -505,23 +198,23 @@ class SQLCertificateRepository:
                 session,
                 operator=change.operator,
                 action=change.action,
-                obj=_obj(serial_hex),
+                obj=audit_object(serial_hex),
                 details=details,
             )
-            return _record(row)
+            return to_record(row)
 
     def status_changes_since(self, seq: int) -> tuple[int, list[str]]:
         # The head is read first: events up to it are committed (seqs are taken under its row
         # lock, so none below it can still appear). Only the events since ``seq`` are read.
         try:
             with self._store.engine.connect() as conn:
-                head = conn.execute(select(_HEAD.c.seq).where(_HEAD.c.id == 1)).scalar() or 0
+                head = conn.execute(select(HEAD.c.seq).where(HEAD.c.id == 1)).scalar() or 0
                 if head <= seq:
                     return head, []
                 rows = conn.execute(
-                    select(_EVENTS.c.object)
-                    .where(_EVENTS.c.seq > seq, _EVENTS.c.seq <= head)
-                    .where(_EVENTS.c.action.in_(_STATUS_ACTIONS))
+                    select(EVENTS.c.object)
+                    .where(EVENTS.c.seq > seq, EVENTS.c.seq <= head)
+                    .where(EVENTS.c.action.in_(STATUS_ACTIONS))
                 ).scalars()
                 return head, [obj.removeprefix("certificate:") for obj in rows]
         except OperationalError as exc:
@@ -535,7 +228,7 @@ class SQLCertificateRepository:
             state.crl_number += 1
             number = state.crl_number
             # The head first: the rows read after it reflect at least every change up to it.
-            head = session.execute(select(_HEAD.c.seq).where(_HEAD.c.id == 1)).scalar() or 0
+            head = session.execute(select(HEAD.c.seq).where(HEAD.c.id == 1)).scalar() or 0
             if not full:
                 delta = self._crl_delta(session, number, head)
                 if delta is not None:
@@ -543,7 +236,7 @@ class SQLCertificateRepository:
             # A million rows: read on the driver's cursor in this transaction, as plain tuples.
             cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
-                statement = _revoked_statement(session.get_bind().dialect)
+                statement = revoked_statement(session.get_bind().dialect)
                 cursor.execute(statement.sql, statement.params({}))
                 rows = cursor.fetchall()
             finally:
@@ -558,10 +251,10 @@ class SQLCertificateRepository:
         if base is None:
             return None
         details = session.execute(
-            select(_EVENTS.c.details)
-            .where(_EVENTS.c.object == f"crl:{base.number}")
-            .where(_EVENTS.c.action == "crl.publish")
-            .order_by(_EVENTS.c.seq.desc())
+            select(EVENTS.c.details)
+            .where(EVENTS.c.object == f"crl:{base.number}")
+            .where(EVENTS.c.action == "crl.publish")
+            .order_by(EVENTS.c.seq.desc())
             .limit(1)
         ).scalar()
         since = json.loads(details).get("status_seq") if details else None
@@ -571,9 +264,9 @@ class SQLCertificateRepository:
             {
                 obj.removeprefix("certificate:")
                 for obj in session.execute(
-                    select(_EVENTS.c.object)
-                    .where(_EVENTS.c.seq > since, _EVENTS.c.seq <= head)
-                    .where(_EVENTS.c.action.in_(_STATUS_ACTIONS))
+                    select(EVENTS.c.object)
+                    .where(EVENTS.c.seq > since, EVENTS.c.seq <= head)
+                    .where(EVENTS.c.action.in_(STATUS_ACTIONS))
                 ).scalars()
             }
         )
@@ -584,9 +277,9 @@ class SQLCertificateRepository:
             rows = [
                 (r.serial_hex, r.revoked_epoch, r.reason)
                 for r in session.execute(
-                    select(_CERTS.c.serial_hex, _CERTS.c.revoked_epoch, _CERTS.c.reason)
-                    .where(_CERTS.c.serial_hex.in_(changed))
-                    .where(_CERTS.c.status.in_(REVOKED_STATUSES))
+                    select(CERTS.c.serial_hex, CERTS.c.revoked_epoch, CERTS.c.reason)
+                    .where(CERTS.c.serial_hex.in_(changed))
+                    .where(CERTS.c.status.in_(REVOKED_STATUSES))
                 )
             ]
         return CRLSnapshot(number, rows, head, base.der, changed)
@@ -635,50 +328,11 @@ class SQLCertificateRepository:
             return session.execute(select(func.max(CRLRecord.number))).scalar() or 0
 
 
-HSMKeyLoader = Callable[
-    [CASettings], tuple[CertificateIssuerPrivateKeyTypes, CertificateIssuerPrivateKeyTypes]
-]
+def __getattr__(name: str) -> Any:
+    # Old import path of the wiring (now counter_app.store.signing_module), for callers on other
+    # branches; imported lazily because the wiring imports this module.
+    if name in ("open_signing_module", "HSMKeyLoader"):
+        from counter_app.store import signing_module
 
-
-def open_signing_module(
-    config: Config,
-    store: Store,
-    passphrase_provider: Callable[[], str],
-    *,
-    hsm_keys: HSMKeyLoader | None = None,
-    profiles_path: str | None = None,
-) -> CertificateAuthority:
-    """The CA of this data dir, ready to issue: keys decrypted (or opened on the HSM).
-
-    ``passphrase_provider`` is only called for keys kept at rest; ``hsm_keys`` returns the
-    issuing and responder keys when ``ca init`` put them in an HSM.
-    """
-    files = CAFiles.in_data_dir(config.data_dir)
-    settings = files.load_settings()
-    if settings.key_storage == "hsm":
-        if hsm_keys is None:
-            raise CAError(detail="the CA keys are in an HSM but no HSM access was given")
-        issuing_key, responder_key = hsm_keys(settings)
-    else:
-        passphrase = passphrase_provider()
-        issuing_key = files.load_key("issuing", passphrase)
-        responder_key = files.load_key("ocsp", passphrase)
-    keys = CAKeys(
-        root=files.load_cert("root"),
-        issuing=files.load_cert("issuing"),
-        issuing_key=issuing_key,
-        responder=files.load_cert("ocsp"),
-        responder_key=responder_key,
-    )
-    path = profiles_path or config.extra.get("profiles") or resource_path("profiles.toml")
-    from pathlib import Path
-
-    return CertificateAuthority(
-        keys=keys,
-        repository=SQLCertificateRepository(store),
-        profiles=load_profiles(Path(str(path))),
-        urls=CAUrls.from_base(settings.base_url),
-        identifier_salt=settings.identifier_salt,
-        on_crl=lambda crl: files.publish_crl(crl.der),
-        on_status_change=lambda serial: files.mark_status_change(),
-    )
+        return getattr(signing_module, name)
+    raise AttributeError(name)

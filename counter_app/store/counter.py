@@ -58,6 +58,8 @@ class ApplicationRow(Base):
     # What was verified that day, frozen (subscriber with the agent, documents, payment): every
     # printed form, reprints included, reads this and never the subscriber's current row.
     snapshot: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The counter (柜台) that took the service, for the day's close; None before it was kept.
+    counter: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
 
 
 class AgreementRecord(Base):
@@ -94,6 +96,8 @@ class PaymentRow(Base):
     waiver_approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     clerk: Mapped[str] = mapped_column(String(64))
     time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The counter whose till took the money (None for rows older than the day close).
+    counter: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
 
 
 class RefundRow(Base):
@@ -114,6 +118,8 @@ class RefundRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     clerk: Mapped[str] = mapped_column(String(64))
     time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The counter whose till gave the money back.
+    counter: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
 
 
 class CertificateItem(Base):
@@ -160,3 +166,8 @@ class JournalEntry(Base):
     # renewal; recovery never takes an entry whose owner is alive.
     owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+# The supervisor's desk keeps its tables in a module of its own; importing it here puts them in
+# the metadata wherever the counter's tables are (migrations, audit verify).
+from counter_app.store import backoffice as _backoffice  # noqa: E402,F401

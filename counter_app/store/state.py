@@ -48,6 +48,10 @@ TRACKED_TABLES = (
     "payments",
     "refunds",
     "ca_certificates",
+    # The supervisor's desk (store/backoffice.py).
+    "day_closes",
+    "token_stock",
+    "expiry_notices",
 )
 DETAILS_KEY = "row_digests"
 STATE_ACTION = "state.record"

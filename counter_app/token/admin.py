@@ -39,6 +39,7 @@ from counter_app.token.session import (
     list_tokens,
     pin_error,
 )
+from counter_app.token.thread import runs_in_token_thread
 
 log = logging.getLogger(__name__)
 MIN_PIN, MAX_PIN = 6, 16
@@ -119,6 +120,7 @@ def _target_slot(
     return slot_id, TokenInfo.of(slot_id, token).serial, token
 
 
+@runs_in_token_thread
 def init_token(
     module: str,
     *,
@@ -187,6 +189,7 @@ def _so_session_set_user_pin(module: str, info: TokenInfo, so_pin: str, new_pin:
             session.close()
 
 
+@runs_in_token_thread
 def change_pin(
     module: str, *, old_pin: str, new_pin: str, label: str | None = None, serial: str | None = None
 ) -> TokenInfo:
@@ -210,6 +213,7 @@ def change_pin(
     return token.info
 
 
+@runs_in_token_thread
 def unblock_pin(
     module: str, *, so_pin: str, new_pin: str, label: str | None = None, serial: str | None = None
 ) -> TokenInfo:

@@ -27,6 +27,7 @@ from counter_app.token.errors import (
 from counter_app.token.keyspec import KeySpec, key_spec, key_specs
 from counter_app.token.library import pin_length_limits, translated
 from counter_app.token.mechanisms import MechanismLimits, Mechanisms
+from counter_app.token.thread import runs_in_token_thread
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,7 @@ def capabilities_of(module: str, token: pkcs11.Token) -> TokenCapabilities:
     )
 
 
+@runs_in_token_thread
 def read_capabilities(
     module: str, *, label: str | None = None, serial: str | None = None
 ) -> TokenCapabilities:

@@ -1,9 +1,10 @@
 """Finding tokens, signing in, and the verbs of a signed-in token session.
 
-All token I/O of a process runs on one thread (Electrum's hw_wallet rule): the CLI's main thread,
-or the GUI's token lane (``counter_app.gui.tasks``: a one-worker executor whose ``token_io``
-decorator asserts it). python-pkcs11 sessions and key handles are not shared between threads, and
-a :class:`TokenKey` is valid only while the session that found it is open.
+All token I/O of a process runs on one thread (Electrum's hw_wallet rule): the verbs here are
+decorated with :func:`counter_app.token.thread.runs_in_token_thread`, which hands a call from any
+other thread (the CLI's, a test's, the GUI's pool) to the token thread and asserts it runs there;
+the GUI's token lane is that same thread. python-pkcs11 sessions and key handles are not shared
+between threads, and a :class:`TokenKey` is valid only while the session that found it is open.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from counter_app.token.library import (
 )
 from counter_app.token.mechanisms import Mechanisms
 from counter_app.token.signer import TokenECPrivateKey, TokenRSAPrivateKey
+from counter_app.token.thread import runs_in_token_thread
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +96,7 @@ def _slots(module: str, refresh: bool = True) -> Iterator[tuple[int, pkcs11.Toke
                 continue
 
 
+@runs_in_token_thread
 def list_tokens(module: str) -> list[TokenInfo]:
     """Every slot holding a token, initialised or not."""
     return [TokenInfo.of(slot_id, token) for slot_id, token in _slots(module)]
@@ -115,6 +118,7 @@ def _match(module: str, label: str | None, serial: str | None) -> tuple[int, pkc
     return found[0]
 
 
+@runs_in_token_thread
 def find_token(module: str, *, label: str | None = None, serial: str | None = None) -> TokenInfo:
     slot_id, token = _match(module, label, serial)
     return TokenInfo.of(slot_id, token)
@@ -151,6 +155,7 @@ class Token:
     info: TokenInfo
     _token: pkcs11.Token
 
+    @runs_in_token_thread
     def present(self) -> bool:
         """Whether the same token (same serial) still answers in its slot."""
         try:
@@ -159,6 +164,7 @@ class Token:
         except p11.PKCS11Error:
             return False
 
+    @runs_in_token_thread
     def capabilities(self) -> TokenCapabilities:
         """Mechanisms, key sizes, PIN limits and flags, read without a PIN."""
         return capabilities_of(self.module, self._token)
@@ -173,23 +179,24 @@ class Token:
             raise PinLocked()
         if self.info.pin_to_be_changed and not changing_pin:
             raise PinMustBeChanged()
-        refused: p11.PKCS11Error | None = None
-        with translated(present=self.present):
-            try:
-                handle = self._token.open(rw=True, user_pin=pin)
-            except LOGIN_REFUSED as exc:
-                refused = exc
-        if refused is not None:
-            recover_after_failed_login(self.module, self.info.slot_id)
-            raise login_error(refused, self._info_after_refusal()) from None
+        handle = self._open(pin)
         with session_counted(self.module, self.info.slot_id):
             try:
                 yield TokenSession(self.module, self.info, handle, self.present)
             finally:
-                try:
-                    handle.close()
-                except p11.PKCS11Error:
-                    log.debug("session already gone at close")
+                _close(handle)
+
+    @runs_in_token_thread
+    def _open(self, pin: str) -> pkcs11.Session:
+        refused: p11.PKCS11Error | None = None
+        with translated(present=self.present):
+            try:
+                return self._token.open(rw=True, user_pin=pin)
+            except LOGIN_REFUSED as exc:
+                refused = exc
+        assert refused is not None
+        recover_after_failed_login(self.module, self.info.slot_id)
+        raise login_error(refused, self._info_after_refusal()) from None
 
     def _info_after_refusal(self) -> TokenInfo | None:
         try:
@@ -198,6 +205,15 @@ class Token:
             return None
 
 
+@runs_in_token_thread
+def _close(handle: pkcs11.Session) -> None:
+    try:
+        handle.close()
+    except p11.PKCS11Error:
+        log.debug("session already gone at close")
+
+
+@runs_in_token_thread
 def open_token(module: str, *, label: str | None = None, serial: str | None = None) -> Token:
     slot_id, token = _match(module, label, serial)
     return Token(module, TokenInfo.of(slot_id, token), token)
@@ -315,6 +331,10 @@ class TokenSession:
     @cached_property
     def capabilities(self) -> TokenCapabilities:
         """What this token can do, read once per session."""
+        return self._read_capabilities()
+
+    @runs_in_token_thread
+    def _read_capabilities(self) -> TokenCapabilities:
         with self._guard():
             return capabilities_of(self.module, self._s.token)
 
@@ -337,6 +357,7 @@ class TokenSession:
     def _guard(self) -> AbstractContextManager[None]:
         return translated(present=self._present)
 
+    @runs_in_token_thread
     def generate_key_pair(self, spec: KeySpec, label: str) -> TokenKey:
         """A new key pair made on the token: private key sensitive, never extractable; the
         protection is read back and a key without it is destroyed (:class:`KeyNotProtected`)."""
@@ -389,6 +410,7 @@ class TokenSession:
         assert refused is not None
         raise refused
 
+    @runs_in_token_thread
     def list_keys(self) -> list[TokenKey]:
         """Every key pair (private key with its public key of the same CKA_ID)."""
         keys = []
@@ -413,12 +435,14 @@ class TokenSession:
                 )
         return keys
 
+    @runs_in_token_thread
     def find_key(self, key_id: bytes) -> TokenKey:
         for key in self.list_keys():
             if key.key_id == key_id:
                 return key
         raise KeyNotFound(key_id=key_id.hex())
 
+    @runs_in_token_thread
     def check_key_protected(self, key_id: bytes) -> None:
         """Raises :class:`KeyNotProtected` unless the private key is sensitive, local and never
         extractable (e.g. before a renewal re-uses a key already on the token)."""
@@ -428,6 +452,7 @@ class TokenSession:
         if missing:
             raise KeyNotProtected(missing=", ".join(missing))
 
+    @runs_in_token_thread
     def write_certificate(self, cert: x509.Certificate, key_id: bytes, label: str) -> None:
         """Store the certificate beside its key (same CKA_ID)."""
         log.debug("write certificate serial=%x id=%s", cert.serial_number, key_id.hex())
@@ -445,6 +470,7 @@ class TokenSession:
         with self._guard():
             self._s.create_object(attrs)
 
+    @runs_in_token_thread
     def read_certificates(self) -> list[TokenCertificate]:
         out = []
         with self._guard():
@@ -453,6 +479,7 @@ class TokenSession:
                 out.append(TokenCertificate(bytes(obj[Attribute.ID]), obj[Attribute.LABEL], cert))
         return out
 
+    @runs_in_token_thread
     def check_certificate_matches(self, cert: x509.Certificate, key_id: bytes) -> None:
         """Read back: the certificate with this CKA_ID is on the token and certifies its key."""
         key = self.find_key(key_id)
@@ -462,6 +489,7 @@ class TokenSession:
         if cert not in stored:
             raise CertificateMismatch()
 
+    @runs_in_token_thread
     def delete_key_pair(self, key_id: bytes) -> None:
         """The key pair and any certificate with this CKA_ID (renewal, roll-back)."""
         log.debug("delete objects id=%s", key_id.hex())

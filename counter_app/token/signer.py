@@ -31,6 +31,7 @@ from counter_app.token.mechanisms import (
     ecdsa_signing_routes,
     rsa_signing_routes,
 )
+from counter_app.token.thread import runs_in_token_thread
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def _hash_name(algorithm: Any) -> str:
     return str(inner.name)
 
 
+@runs_in_token_thread
 def _sign(
     handle: Any,
     routes: list[SigningRoute],

@@ -200,6 +200,157 @@
     </message>
 </context>
 <context>
+    <name>DeskPage</name>
+    <message>
+        <source>Cash</source>
+        <translation>现金</translation>
+    </message>
+    <message>
+        <source>Card</source>
+        <translation>刷卡</translation>
+    </message>
+    <message>
+        <source>Transfer</source>
+        <translation>转账</translation>
+    </message>
+    <message>
+        <source>Refunded</source>
+        <translation>退款</translation>
+    </message>
+    <message>
+        <source>Waived</source>
+        <translation>减免</translation>
+    </message>
+    <message>
+        <source>Net</source>
+        <translation>净收入</translation>
+    </message>
+    <message>
+        <source>Cash expected in the till</source>
+        <translation>应有现金</translation>
+    </message>
+    <message>
+        <source>In stock</source>
+        <translation>在库</translation>
+    </message>
+    <message>
+        <source>Issued</source>
+        <translation>已发放</translation>
+    </message>
+    <message>
+        <source>Returned</source>
+        <translation>已退回</translation>
+    </message>
+    <message>
+        <source>Faulty</source>
+        <translation>故障</translation>
+    </message>
+    <message>
+        <source>Lost</source>
+        <translation>遗失</translation>
+    </message>
+    <message>
+        <source>Supervisor&apos;s desk</source>
+        <translation>主管工作台</translation>
+    </message>
+    <message>
+        <source>Business day</source>
+        <translation>营业日</translation>
+    </message>
+    <message>
+        <source>Counter</source>
+        <translation>柜台</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>刷新(&amp;R)</translation>
+    </message>
+    <message>
+        <source>The day&apos;s figures</source>
+        <translation>当日收支</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Services</source>
+        <translation>业务笔数</translation>
+    </message>
+    <message>
+        <source>Daily close</source>
+        <translation>日结</translation>
+    </message>
+    <message>
+        <source>Cash counted (yuan)</source>
+        <translation>实点现金（元）</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>说明</translation>
+    </message>
+    <message>
+        <source>&amp;Close the day</source>
+        <translation>日结(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Re&amp;open the day</source>
+        <translation>重开(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Collected (blue) and refunded (red), last 7 days, yuan</source>
+        <translation>近 7 日收款（蓝）与退款（红），单位：元</translation>
+    </message>
+    <message>
+        <source>Token stock</source>
+        <translation>介质库存</translation>
+    </message>
+    <message>
+        <source>Expiry reminders (30 days)</source>
+        <translation>到期提醒（30 天内）</translation>
+    </message>
+    <message>
+        <source>&amp;Send reminders</source>
+        <translation>发送提醒(&amp;S)</translation>
+    </message>
+    <message>
+        <source>The day is closed.</source>
+        <translation>已日结。</translation>
+    </message>
+    <message>
+        <source>The day is reopened.</source>
+        <translation>已重开。</translation>
+    </message>
+    <message>
+        <source>Reminders sent: %1.</source>
+        <translation>已发送提醒：%1 封。</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>已日结</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>未日结</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Closed by %1: counted ¥ %2, difference ¥ %3.</source>
+        <translation>%1 已日结：实点 ¥ %2，差额 ¥ %3。</translation>
+    </message>
+    <message>
+        <source>Fewer than %1 tokens in stock: order more.</source>
+        <translation>在库介质不足 %1 枚，请及时补货。</translation>
+    </message>
+    <message>
+        <source>%1 certificate(s) expire within 30 days; %2 not reminded yet.</source>
+        <translation>%1 张证书将在 30 天内到期，其中 %2 张尚未提醒。</translation>
+    </message>
+</context>
+<context>
     <name>EnrollWizard</name>
     <message>
         <source>Make the key and &amp;issue</source>
@@ -898,7 +1049,7 @@
     </message>
     <message>
         <source>&amp;Name:</source>
-        <translation>名称(&amp;N)：</translation>
+        <translation>姓名(&amp;N)：</translation>
     </message>
     <message>
         <source>R&amp;ole:</source>
@@ -1377,19 +1528,15 @@
     </message>
     <message>
         <source>&amp;Search</source>
-        <translation>查找(&amp;S)</translation>
+        <translation>查询(&amp;S)</translation>
     </message>
     <message>
         <source>Name</source>
         <translation>名称</translation>
     </message>
     <message>
-        <source>Kind</source>
-        <translation>类别</translation>
-    </message>
-    <message>
         <source>Identity</source>
-        <translation>证件号码</translation>
+        <translation>身份信息</translation>
     </message>
     <message>
         <source>Found by</source>
@@ -1413,7 +1560,7 @@
     </message>
     <message>
         <source>Token</source>
-        <translation>介质</translation>
+        <translation>证书介质</translation>
     </message>
     <message>
         <source>Application</source>
@@ -1442,6 +1589,10 @@
     <message>
         <source>Number</source>
         <translation>编号</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类别</translation>
     </message>
     <message>
         <source>Amount</source>
@@ -1481,7 +1632,7 @@
     </message>
     <message>
         <source>Documents seen</source>
-        <translation>已查验的证件和材料</translation>
+        <translation>已查验的证明材料</translation>
     </message>
     <message>
         <source>Agents over time</source>

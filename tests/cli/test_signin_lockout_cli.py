@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import ADMIN_PASSWORD, CLI
+from tests.conftest import ADMIN_PASSWORD, CLI, add_officers
 
 ADMIN = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
 CLERK = {"COUNTER_APP_OPERATOR": "clerk1", "COUNTER_APP_PASSWORD": "Clerk-pass1"}
@@ -12,15 +12,7 @@ WRONG = {"COUNTER_APP_OPERATOR": "clerk1", "COUNTER_APP_PASSWORD": "Wrong-pass1"
 
 
 def _with_clerk(cli: CLI) -> CLI:
-    added = cli(
-        "operator",
-        "add",
-        "clerk1",
-        "--role",
-        "clerk",
-        env={**ADMIN, "COUNTER_APP_NEW_PASSWORD": "Clerk-pass1"},
-    )
-    assert added.returncode == 0, added.stderr
+    add_officers(cli, {"clerk1": ("clerk", "Clerk-pass1")})
     return cli
 
 

@@ -10,6 +10,8 @@ from counter_app.gui.main_window import MainWindow
 from counter_app.gui.tasks import TaskRunner
 from counter_app.gui.token_status import TokenMonitor
 from counter_app.gui.wizard.view import WizardView
+from counter_app.token.session import TokenInfo
+from counter_app.token.watcher import TokenWatcher
 
 
 def test_every_counter_service_is_enabled_in_a_clerks_list(qtbot, sign_in_as, en) -> None:  # type: ignore[no-untyped-def]
@@ -41,17 +43,19 @@ def test_status_bar_shows_the_operator_and_role(qtbot, signed_in, zh) -> None:  
 
 
 def test_token_monitor_reports_insertion_and_removal(qtbot, gui_app) -> None:  # type: ignore[no-untyped-def]
-    present: list[str] = []
+    present: list[TokenInfo] = []
+    token_a = TokenInfo(0, "token-A", "m", "model", "A1", True, True, False, False, False, False)
     runner = TaskRunner()
-    monitor = TokenMonitor(runner, lambda: tuple(present), interval_ms=20)
+    watcher = TokenWatcher("unused", source=lambda: tuple(present))
+    monitor = TokenMonitor(runner, watcher, interval_ms=20)
     try:
         monitor.start()
         with qtbot.waitSignal(monitor.inserted, timeout=3000) as inserted:
-            present.append("token-A")
-        assert inserted.args == ["token-A"]
+            present.append(token_a)
+        assert inserted.args == [token_a]
         with qtbot.waitSignal(monitor.removed, timeout=3000) as removed:
             present.clear()
-        assert removed.args == ["token-A"]
+        assert removed.args == [token_a]
     finally:
         monitor.stop()
         runner.shutdown()

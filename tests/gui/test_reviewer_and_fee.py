@@ -221,11 +221,11 @@ def test_fee_page_offers_only_what_the_inserted_token_can_make(qtbot, counter_co
         page.algorithm_combo.itemData(i): model.item(i).isEnabled()
         for i in range(page.algorithm_combo.count())
     }
-    assert enabled == {"ec-p256": False, "rsa-2048": True, "rsa-3072": False}
+    assert enabled == {"ec-p256": False, "rsa-2048": True, "rsa-3072": False, "sm2": False}
     assert page.algorithm_combo.currentData() == "rsa-2048"
     assert (
         page.algorithm_note.text()
-        == "The token in the reader (RSA-ONLY) cannot make: ECC P-256, RSA 3072."
+        == "The token in the reader (RSA-ONLY) cannot make: ECC P-256, RSA 3072, SM2."
     )
 
 

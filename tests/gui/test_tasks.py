@@ -8,7 +8,8 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QThread
 
 from counter_app.domain.errors import NotFound
-from counter_app.gui.tasks import TaskRunner, on_token_thread, token_io
+from counter_app.gui.tasks import TaskRunner
+from counter_app.token.thread import on_token_thread, token_io
 
 
 @pytest.fixture

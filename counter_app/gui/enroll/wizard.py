@@ -21,30 +21,12 @@ from counter_app.gui.pages.fee import FeePage
 from counter_app.gui.pages.result import ResultPage
 from counter_app.gui.pages.reviewer import ReviewerPage
 from counter_app.gui.pages.token import TokenStepPage, acting
-from counter_app.gui.wizard.flow import Step, WizardFlow
+from counter_app.gui.wizard.flows import enrollment_flow
 from counter_app.gui.wizard.view import PageBuilder, WizardView
 from counter_app.services.context import ServiceContext
 from counter_app.services.enroll import EnrollmentResult, EnrollRequest, enroll
 from counter_app.services.operators import OperatorInfo
 from counter_app.services.tokens import TokenChoice
-
-
-def enrollment_flow() -> WizardFlow:
-    return WizardFlow.of(
-        [
-            Step("identity", next="agreement", provides=("subscriber", "documents")),
-            Step("agreement", next="fee", needs=("subscriber",), provides=("agreement",)),
-            Step(
-                "fee",
-                next="review",
-                needs=("subscriber",),
-                provides=("certificate_type", "payment", "key_algorithm"),
-            ),
-            Step("review", next="token", needs=("payment",), provides=("reviewer",)),
-            Step("token", next="result", needs=("reviewer",), provides=("result",)),
-            Step("result", next=None, needs=("result",)),
-        ]
-    )
 
 
 def application_data(data: Mapping[str, Any]) -> dict[str, Any]:

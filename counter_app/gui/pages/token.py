@@ -25,12 +25,13 @@ from PySide6.QtWidgets import (
 
 from counter_app.gui.context import GuiContext
 from counter_app.gui.forms import load_form
-from counter_app.gui.token_status import TokenMonitor, describe_token, token_snapshot_source
+from counter_app.gui.token_status import TokenMonitor, describe_token, token_watcher
 from counter_app.gui.wizard.page import WizardPage
 from counter_app.services.context import ServiceContext
 from counter_app.services.operators import OperatorInfo
 from counter_app.services.pipeline import Operators
 from counter_app.services.tokens import TokenChoice
+from counter_app.token.session import TokenInfo
 
 # (services, the flow's data, the token chosen, its PIN, the clerk) -> the service's result
 TokenAction = Callable[[ServiceContext, Mapping[str, Any], TokenChoice, str, OperatorInfo], Any]
@@ -83,12 +84,11 @@ class TokenStepPage(WizardPage):
         self.pin_edit.textChanged.connect(self._update)
         self.pin_edit.returnPressed.connect(self.start)
         self.start_button.clicked.connect(self.start)
-        self.monitor: TokenMonitor | None = None
-        snapshot = token_snapshot_source(context.config)
-        if snapshot is not None:
-            self.monitor = TokenMonitor(context.runner, snapshot, self)
-            self.monitor.changed.connect(self.show_tokens)
-            self.monitor.removed.connect(self._token_removed)
+        self.monitor: TokenMonitor | None = TokenMonitor(
+            context.runner, token_watcher(context.config), self
+        )
+        self.monitor.changed.connect(self.show_tokens)
+        self.monitor.removed.connect(self._token_removed)
         self._update()
 
     def title(self) -> str:
@@ -106,11 +106,11 @@ class TokenStepPage(WizardPage):
         super().hideEvent(event)
 
     # -- tokens --------------------------------------------------------------------------------
-    def show_tokens(self, tokens: list[object]) -> None:
+    def show_tokens(self, tokens: list[TokenInfo]) -> None:
         chosen = self.selected_token()
         self.token_list.clear()
         for token in tokens:
-            if not getattr(token, "initialised", True):
+            if not token.initialised:
                 continue
             item = QListWidgetItem(describe_token(token))
             item.setData(TOKEN_ROLE, token)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from counter_app.store import backoffice as _backoffice  # noqa: F401  (registers models)
 from counter_app.store import certificates as _certificates  # noqa: F401  (registers models)
 from counter_app.store import counter as _counter  # noqa: F401  (registers models)
 from counter_app.store.models import Base

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from counter_app.ca import CAFiles, CASettings, CertificateAuthority, init_hierarchy
 from counter_app.config import load_config
-from counter_app.store.certificates import open_signing_module
 from counter_app.store.db import Store, open_store
+from counter_app.store.signing_module import open_signing_module
 from tests.conftest import CLI, OFFICERS_ENV, add_officers
 
 PASSPHRASE = "ca-Passphrase-1"
@@ -105,12 +105,9 @@ def library_ca(tmp_path: Path) -> Iterator[LibraryCA]:
     config.data_dir.mkdir(parents=True)
     store = open_store(config.db_url, create=True)
     files = CAFiles.in_data_dir(config.data_dir)
-    settings = CASettings(
-        root_name="CN=Test Root,O=Test,C=CN",
-        issuing_name="CN=Test Issuing,O=Test,C=CN",
-        responder_name="CN=Test OCSP,O=Test,C=CN",
-        algorithm="p256",
-        key_storage="pkcs8",
+    settings = CASettings.software(
+        "Test",
+        organization="Test",
         base_url="http://127.0.0.1:9",
         identifier_salt=b"salt-for-tests!!",
     )

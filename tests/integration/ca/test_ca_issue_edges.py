@@ -39,12 +39,17 @@ def test_issue_to_an_unwritable_output_issues_nothing(ca_cli: CLI, tmp_path: Pat
     assert _issued_count(ca_cli) == before
 
 
-def test_issue_to_a_writable_output_leaves_no_temporary_file(ca_cli: CLI, tmp_path: Path) -> None:
+def _csr_and_out_dir(tmp_path: Path) -> tuple[Path, Path]:
     _, csr = make_csr()
     csr_path = tmp_path / "req.csr"
     csr_path.write_bytes(csr)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
+    return csr_path, out_dir
+
+
+def test_issue_to_a_writable_output_leaves_no_temporary_file(ca_cli: CLI, tmp_path: Path) -> None:
+    csr_path, out_dir = _csr_and_out_dir(tmp_path)
     result = ca_cli(
         "ca", "issue", "--csr", str(csr_path), "--profile", "individual", "--cn", "张三",
         "--out", str(out_dir / "cert.pem"), env=CA_ENV,
@@ -55,11 +60,7 @@ def test_issue_to_a_writable_output_leaves_no_temporary_file(ca_cli: CLI, tmp_pa
 
 
 def test_issue_with_a_bad_subject_leaves_no_temporary_file(ca_cli: CLI, tmp_path: Path) -> None:
-    _, csr = make_csr()
-    csr_path = tmp_path / "req.csr"
-    csr_path.write_bytes(csr)
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
+    csr_path, out_dir = _csr_and_out_dir(tmp_path)
     result = ca_cli(
         "--lang", "en", "ca", "issue", "--csr", str(csr_path), "--profile", "individual",
         "--cn", "a" * 65, "--out", str(out_dir / "cert.pem"), env=CA_ENV,

@@ -23,7 +23,7 @@ from counter_app.ca import (
 )
 from counter_app.ca.keys import RecordingECKey
 from counter_app.store import audit
-from counter_app.store.certificates import Certificate
+from counter_app.store.ca_tables import Certificate
 from counter_app.store.models import AuditEvent
 from tests.integration.ca.conftest import LibraryCA, make_csr
 

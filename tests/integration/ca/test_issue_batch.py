@@ -26,7 +26,7 @@ from counter_app.ca.keys import RecordingECKey
 from counter_app.domain.errors import CounterError
 from counter_app.server.batch import IssueBatcher
 from counter_app.store import audit
-from counter_app.store.certificates import Certificate
+from counter_app.store.ca_tables import Certificate
 from counter_app.store.models import AuditEvent
 from tests.integration.ca.conftest import LibraryCA, make_csr, run
 

@@ -15,8 +15,9 @@ import httpx
 from counter_app.ca import CAFiles, CASettings, RevocationReason, init_hierarchy
 from counter_app.ca.model import PendingCertificate
 from counter_app.config import load_config
-from counter_app.store.certificates import SQLCertificateRepository, open_signing_module
+from counter_app.store.certificates import SQLCertificateRepository
 from counter_app.store.db import open_store
+from counter_app.store.signing_module import open_signing_module
 from tests.conftest import CLI
 from tests.integration.ca.conftest import CA_ENV, PASSPHRASE, Server, issue_via_cli, run
 from tests.integration.ca.test_ca_server import serial_of
@@ -123,10 +124,9 @@ def test_request_about_another_issuers_certificate_is_unauthorized(
     ca_files: CAFiles, server: Server, tmp_path: Path
 ) -> None:
     other = CAFiles.in_data_dir(tmp_path / "other")
-    settings = CASettings(
-        "CN=Other Root,C=CN", "CN=Other Issuing,C=CN", "CN=Other OCSP,C=CN",
-        "p256", "pkcs8", "http://127.0.0.1:9", b"other-salt-16byt",
-    )  # fmt: skip
+    settings = CASettings.software(
+        "Other", base_url="http://127.0.0.1:9", identifier_salt=b"other-salt-16byt"
+    )
     init_hierarchy(other, settings, passphrase=PASSPHRASE, now=dt.datetime.now(dt.UTC))
     # A serial that our CA did not issue either: only the issuer check can refuse it.
     result = run(

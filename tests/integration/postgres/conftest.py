@@ -26,7 +26,7 @@ import psycopg
 import pytest
 
 from counter_app.store.db import open_store
-from tests.conftest import ADMIN_PASSWORD, CLI, SoftHSM, base_env
+from tests.conftest import ADMIN_PASSWORD, CLI, SoftHSM, add_officers, base_env
 from tests.integration.services.conftest import CA_PASSPHRASE, OPERATORS, Counter
 
 PG_BIN_CANDIDATES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
@@ -242,18 +242,8 @@ def pg_counter_template(
     root = tmp_path_factory.mktemp("pg-template")
     database = postgres.create_database()
     cli = CLI(root / "data", {**base_env(root), "COUNTER_APP_DB_URL": postgres.url(database)})
-    admin = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
     assert cli("init", env={"COUNTER_APP_PASSWORD": ADMIN_PASSWORD}).returncode == 0
-    for name, (role, password) in OPERATORS.items():
-        added = cli(
-            "operator",
-            "add",
-            name,
-            "--role",
-            role,
-            env={**admin, "COUNTER_APP_NEW_PASSWORD": password},
-        )
-        assert added.returncode == 0, added.stderr
+    add_officers(cli, OPERATORS)
     made = cli("ca", "init", env={"COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE})
     assert made.returncode == 0, made.stderr
     assert not (root / "data" / "counter.db").exists()

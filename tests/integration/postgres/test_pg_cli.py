@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import ADMIN_PASSWORD, CLI
+from tests.conftest import ADMIN_PASSWORD, CLI, add_officers
 from tests.integration.postgres.conftest import PostgresServer
 
 ADMIN = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
@@ -31,15 +31,7 @@ def test_operator_added_through_the_environment_url_is_listed_and_audited(
     url = postgres.url(empty_db)
     _init(cli, url)
     env = {**ADMIN, "COUNTER_APP_DB_URL": url}
-    added = cli(
-        "operator",
-        "add",
-        "clerk1",
-        "--role",
-        "clerk",
-        env={**env, "COUNTER_APP_NEW_PASSWORD": "Clerk-pass1"},
-    )
-    assert added.returncode == 0, added.stderr
+    add_officers(cli, {"clerk1": ("clerk", "Clerk-pass1")}, {"COUNTER_APP_DB_URL": url})
     assert cli("operator", "list", env=env).stdout.split() == [
         "admin",
         "admin",

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD, CLI, CLIResult, SoftHSM, base_env
+from tests.conftest import ADMIN_PASSWORD, CLI, CLIResult, SoftHSM, add_officers, base_env
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "resources" / "examples"
@@ -38,18 +38,8 @@ def example(kind: str) -> dict[str, Any]:
 def template_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("template")
     cli = CLI(root / "data", base_env(root))
-    admin = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
     assert cli("init", env={"COUNTER_APP_PASSWORD": ADMIN_PASSWORD}).returncode == 0
-    for name, (role, password) in OPERATORS.items():
-        r = cli(
-            "operator",
-            "add",
-            name,
-            "--role",
-            role,
-            env={**admin, "COUNTER_APP_NEW_PASSWORD": password},
-        )
-        assert r.returncode == 0, r.stderr
+    add_officers(cli, OPERATORS)
     r = cli("ca", "init", env={"COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE})
     assert r.returncode == 0, r.stderr
     return root / "data"

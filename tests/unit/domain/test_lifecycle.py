@@ -8,12 +8,15 @@ import pytest
 
 from counter_app.domain.fields import UnknownChoice
 from counter_app.domain.lifecycle import (
+    CLERK_REASONS,
     CertificateStatus,
+    RecordStatus,
     RenewalOfExpired,
     RenewalTooEarly,
     RevocationReason,
     Transition,
     TransitionRefused,
+    allowed_transitions,
     check_transition,
     effective_status,
     expires_within,
@@ -124,11 +127,72 @@ def test_expires_within_counts_only_live_certificates() -> None:
 def test_revocation_reasons_map_to_rfc5280() -> None:
     assert {r.value: (r.rfc5280, r.crl_code) for r in RevocationReason} == {
         "key-compromise": ("keyCompromise", 1),
+        "ca-compromise": ("cACompromise", 2),
         "affiliation-changed": ("affiliationChanged", 3),
         "superseded": ("superseded", 4),
         "cessation-of-operation": ("cessationOfOperation", 5),
+        "certificate-hold": ("certificateHold", 6),
+        "privilege-withdrawn": ("privilegeWithdrawn", 9),
         "unspecified": ("unspecified", 0),
     }
+
+
+def test_reason_flags_are_cryptographys() -> None:
+    # The one vocabulary reaches the CRL and OCSP encoders: each reason is its ReasonFlags.
+    for reason in RevocationReason:
+        assert reason.flag.value == reason.rfc5280
+
+
+def test_a_clerk_chooses_among_five_reasons() -> None:
+    assert [r.value for r in CLERK_REASONS] == [
+        "key-compromise",
+        "affiliation-changed",
+        "cessation-of-operation",
+        "superseded",
+        "unspecified",
+    ]
+    with pytest.raises(UnknownChoice):
+        parse_revocation_reason("certificate-hold")
+
+
+def test_the_signing_modules_statuses_read_as_lifecycle_statuses() -> None:
+    assert {s.value: s.lifecycle for s in RecordStatus} == {
+        "pending": ON_HOLD,  # being signed: nothing but recovery acts on it
+        "good": ACTIVE,
+        "hold": ON_HOLD,
+        "revoked": REVOKED,
+    }
+    assert [s for s in RecordStatus if s.issued] == [RecordStatus.GOOD, RecordStatus.HOLD]
+    for status in (ACTIVE, ON_HOLD, REVOKED):
+        assert status.stored_as.lifecycle is status
+    with pytest.raises(ValueError):
+        _ = CertificateStatus.EXPIRED.stored_as
+
+
+def test_the_ca_speaks_the_same_enums() -> None:
+    from counter_app import ca
+
+    assert ca.RevocationReason is RevocationReason
+    assert ca.RecordStatus is RecordStatus
+
+
+def test_allowed_transitions_follow_the_table() -> None:
+    assert allowed_transitions("active") == {
+        Transition.HOLD,
+        Transition.REVOKE,
+        Transition.RENEW,
+        Transition.CHANGE,
+        Transition.ADD_ITEM,
+        Transition.REISSUE,
+    }
+    assert allowed_transitions(ON_HOLD) == {
+        Transition.RELEASE,
+        Transition.REVOKE,
+        Transition.REISSUE,
+    }
+    assert allowed_transitions(REVOKED) == frozenset()
+    assert allowed_transitions(CertificateStatus.EXPIRED) == frozenset()
+    assert allowed_transitions("pending") == frozenset()
 
 
 def test_unknown_reason_is_refused() -> None:

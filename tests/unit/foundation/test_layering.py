@@ -67,13 +67,24 @@ def test_ca_imports_neither_token_nor_store() -> None:
     assert offenders == []
 
 
+def test_kmc_imports_neither_token_nor_store_nor_services() -> None:
+    # The KMC is the signing side's, like ca/: handed its files, it reaches nothing above.
+    offenders = [
+        f"{p.relative_to(PACKAGE)}: {m}"
+        for p in _modules("kmc")
+        for m in _imports(p)
+        if m.startswith(("counter_app.token", "counter_app.store", "counter_app.services"))
+    ]
+    assert offenders == []
+
+
 def test_lower_layers_never_import_front_ends() -> None:
     front = ("counter_app.gui", "counter_app.cli", "counter_app.server")
     lower = [
         p
         for p in _modules()
         if p.relative_to(PACKAGE).parts[0]
-        in ("domain", "store", "token", "ca", "services", "documents")
+        in ("domain", "store", "token", "ca", "kmc", "services", "documents")
     ]
     offenders = [
         f"{p.relative_to(PACKAGE)}: {m}" for p in lower for m in _imports(p) if m.startswith(front)
@@ -85,3 +96,33 @@ def test_layering_walk_sees_the_package() -> None:
     # Guards the guards: an empty walk would make every test above pass vacuously.
     assert len(_modules()) > 10
     assert "counter_app.domain.errors" in _imports(PACKAGE / "domain" / "identifiers.py")
+
+
+# The signing module's persistence: its tables, statement cache, writer queue and wiring.
+SIGNING_TABLES = (
+    "counter_app.store.ca_tables",
+    "counter_app.store.certificates",
+    "counter_app.store.prepared",
+    "counter_app.store.writer_queue",
+    "counter_app.store.signing_module",
+)
+# Services that still read the signing module's tables beside their SigningClient (issue 20):
+# the certificate look-up and list, the printed forms (printing needs no CA keys) and recovery's
+# fallback for a serial the EST client cannot be asked. This list may only shrink.
+STILL_READING_SIGNING_TABLES = {
+    "services/certificates.py",
+    "services/documents.py",
+    "services/issuance.py",
+}
+
+
+def test_services_reach_the_signing_module_only_through_its_client() -> None:
+    offenders = {
+        str(p.relative_to(PACKAGE))
+        for p in _modules("services")
+        for m in _imports(p)
+        if m.startswith(SIGNING_TABLES)
+    }
+    assert offenders <= STILL_READING_SIGNING_TABLES, offenders - STILL_READING_SIGNING_TABLES
+    # A module that stopped reading them leaves the list: it only shrinks.
+    assert offenders == STILL_READING_SIGNING_TABLES

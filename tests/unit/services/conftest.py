@@ -143,12 +143,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 
 @pytest.fixture(scope="session")
 def ca_keys() -> CAKeys:
-    settings = CASettings(
-        root_name="CN=Unit Test Root,O=Test,C=CN",
-        issuing_name="CN=Unit Test Issuing,O=Test,C=CN",
-        responder_name="CN=Unit Test OCSP,O=Test,C=CN",
-        algorithm="p256",
-        key_storage="pkcs8",
+    settings = CASettings.software(
+        "Unit Test",
+        organization="Test",
         base_url="http://127.0.0.1:9",
         identifier_salt=b"unit-test-salt!!",
     )

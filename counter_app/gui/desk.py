@@ -1,0 +1,371 @@
+"""主管工作台 — the supervisor's desk: the day's figures at this counter, the close (日结) and the
+reopening, the last week's money as a chart, the token stock with a low-stock warning, and the
+expiry reminders.
+
+Everything is gathered by :func:`counter_app.services.desk.desk_view` and every act is a service
+call (close, reopen, send reminders), each in a worker; the page decides nothing: a clerk may
+press "Close the day" and reads the service's refusal. Not registered in the main window here;
+the window's navigation adds it with :func:`make_desk`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QDate, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from counter_app.domain.daybook import signed_yuan
+from counter_app.domain.fees import parse_yuan
+from counter_app.gui import i18n
+from counter_app.gui.context import GuiContext
+from counter_app.gui.errors import describe
+from counter_app.gui.i18n import QT_TRANSLATE_NOOP
+from counter_app.gui.tasks import TaskHandle
+from counter_app.services import daybook, reminders
+from counter_app.services.desk import DeskView, bar_heights, desk_view, service_names
+
+MONEY_LABELS = {
+    "cash": QT_TRANSLATE_NOOP("DeskPage", "Cash"),
+    "card": QT_TRANSLATE_NOOP("DeskPage", "Card"),
+    "transfer": QT_TRANSLATE_NOOP("DeskPage", "Transfer"),
+    "refunded": QT_TRANSLATE_NOOP("DeskPage", "Refunded"),
+    "waived": QT_TRANSLATE_NOOP("DeskPage", "Waived"),
+    "net": QT_TRANSLATE_NOOP("DeskPage", "Net"),
+    "expected_cash": QT_TRANSLATE_NOOP("DeskPage", "Cash expected in the till"),
+}
+STOCK_LABELS = {
+    "in-stock": QT_TRANSLATE_NOOP("DeskPage", "In stock"),
+    "issued": QT_TRANSLATE_NOOP("DeskPage", "Issued"),
+    "returned": QT_TRANSLATE_NOOP("DeskPage", "Returned"),
+    "faulty": QT_TRANSLATE_NOOP("DeskPage", "Faulty"),
+    "lost": QT_TRANSLATE_NOOP("DeskPage", "Lost"),
+}
+COLLECTED_COLOUR = QColor("#3A6EA5")
+REFUNDED_COLOUR = QColor("#C0504D")
+ERROR_STYLE = "color: #b00020;"
+OK_STYLE = "color: #1b5e20;"
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("DeskPage", text)
+
+
+class DayChart(QWidget):
+    """The last days' collected and refunded money as pairs of bars (painted, no chart module)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view: DeskView | None = None
+        self.setMinimumHeight(170)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def show_view(self, view: DeskView) -> None:
+        self.view = view
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.view is None or not self.view.bars:
+            painter.end()
+            return
+        bars = self.view.bars
+        label_h, top_pad = 20, 18
+        plot_h = self.height() - label_h - top_pad
+        slot = self.width() / len(bars)
+        width = max(4.0, slot * 0.3)
+        heights = bar_heights(bars, plot_h)
+        base = self.height() - label_h
+        for i, (bar, (collected, refunded)) in enumerate(zip(bars, heights, strict=True)):
+            x = i * slot + slot / 2 - width
+            painter.fillRect(QRectF(x, base - collected, width, collected), COLLECTED_COLOUR)
+            painter.fillRect(QRectF(x + width, base - refunded, width, refunded), REFUNDED_COLOUR)
+            painter.setPen(self.palette().text().color())
+            painter.drawText(
+                QRectF(i * slot, base + 2, slot, label_h - 2),
+                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                bar.day.strftime("%m-%d"),
+            )
+            if bar.collected_fen:
+                painter.drawText(
+                    QRectF(i * slot, base - collected - top_pad, slot, top_pad),
+                    Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+                    signed_yuan(bar.collected_fen).split(".")[0],
+                )
+        painter.end()
+
+
+class DeskPage(QWidget):
+    def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.view: DeskView | None = None
+        self._tasks: list[TaskHandle] = []
+        self._busy = False
+        layout = QVBoxLayout(self)
+        title = QLabel(self.tr("Supervisor's desk"))
+        title.setObjectName("title_label")
+        title.setStyleSheet("font-size: 20pt;")
+        layout.addWidget(title)
+        layout.addLayout(self._build_selector())
+        grid = QGridLayout()
+        grid.addWidget(self._build_day_box(), 0, 0)
+        grid.addWidget(self._build_close_box(), 0, 1)
+        grid.addWidget(self._build_chart_box(), 1, 0, 1, 2)
+        grid.addWidget(self._build_stock_box(), 2, 0)
+        grid.addWidget(self._build_reminder_box(), 2, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        layout.addLayout(grid)
+        self.message_label = QLabel()
+        self.message_label.setObjectName("message_label")
+        self.message_label.setWordWrap(True)
+        layout.addWidget(self.message_label)
+        layout.addStretch(1)
+
+    # -- building -------------------------------------------------------------------------------
+    def _build_selector(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.addWidget(QLabel(self.tr("Business day")))
+        self.date_edit = QDateEdit()
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat("yyyy-MM-dd")
+        self.date_edit.setDate(QDate.currentDate())
+        row.addWidget(self.date_edit)
+        row.addWidget(QLabel(self.tr("Counter")))
+        self.counter_edit = QLineEdit()
+        self.counter_edit.setMaximumWidth(160)
+        row.addWidget(self.counter_edit)
+        self.refresh_button = QPushButton(self.tr("&Refresh"))
+        self.refresh_button.clicked.connect(self.refresh)
+        row.addWidget(self.refresh_button)
+        row.addStretch(1)
+        return row
+
+    def _build_day_box(self) -> QGroupBox:
+        box = QGroupBox(self.tr("The day's figures"))
+        form = QFormLayout(box)
+        self.status_label = QLabel("—")
+        form.addRow(self.tr("Status"), self.status_label)
+        self.money_labels: dict[str, QLabel] = {}
+        for key, text in MONEY_LABELS.items():
+            label = QLabel("—")
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.money_labels[key] = label
+            form.addRow(_tr(text), label)
+        self.services_label = QLabel("—")
+        self.services_label.setWordWrap(True)
+        form.addRow(self.tr("Services"), self.services_label)
+        return box
+
+    def _build_close_box(self) -> QGroupBox:
+        box = QGroupBox(self.tr("Daily close"))
+        form = QFormLayout(box)
+        self.counted_edit = QLineEdit()
+        self.counted_edit.setPlaceholderText("0.00")
+        form.addRow(self.tr("Cash counted (yuan)"), self.counted_edit)
+        self.counted_error = QLabel()
+        self.counted_error.setStyleSheet(ERROR_STYLE)
+        form.addRow("", self.counted_error)
+        self.note_edit = QLineEdit()
+        form.addRow(self.tr("Note"), self.note_edit)
+        self.close_button = QPushButton(self.tr("&Close the day"))
+        self.close_button.clicked.connect(self.close_day)
+        self.reopen_button = QPushButton(self.tr("Re&open the day"))
+        self.reopen_button.clicked.connect(self.reopen_day)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.close_button)
+        buttons.addWidget(self.reopen_button)
+        form.addRow(buttons)
+        self.close_info = QLabel()
+        self.close_info.setWordWrap(True)
+        form.addRow(self.close_info)
+        return box
+
+    def _build_chart_box(self) -> QGroupBox:
+        box = QGroupBox(self.tr("Collected (blue) and refunded (red), last 7 days, yuan"))
+        layout = QVBoxLayout(box)
+        self.chart = DayChart()
+        layout.addWidget(self.chart)
+        return box
+
+    def _build_stock_box(self) -> QGroupBox:
+        box = QGroupBox(self.tr("Token stock"))
+        form = QFormLayout(box)
+        self.stock_labels: dict[str, QLabel] = {}
+        for key, text in STOCK_LABELS.items():
+            label = QLabel("—")
+            self.stock_labels[key] = label
+            form.addRow(_tr(text), label)
+        self.stock_warning = QLabel()
+        self.stock_warning.setObjectName("stock_warning")
+        self.stock_warning.setStyleSheet(ERROR_STYLE)
+        self.stock_warning.setWordWrap(True)
+        form.addRow(self.stock_warning)
+        return box
+
+    def _build_reminder_box(self) -> QGroupBox:
+        box = QGroupBox(self.tr("Expiry reminders (30 days)"))
+        layout = QVBoxLayout(box)
+        self.reminder_label = QLabel("—")
+        self.reminder_label.setWordWrap(True)
+        layout.addWidget(self.reminder_label)
+        self.send_button = QPushButton(self.tr("&Send reminders"))
+        self.send_button.clicked.connect(self.send_reminders)
+        layout.addWidget(self.send_button)
+        layout.addStretch(1)
+        return box
+
+    # -- workers ------------------------------------------------------------------------------
+    def _call(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None]) -> None:
+        self._set_busy(True)
+
+        def done(result: Any) -> None:
+            self._set_busy(False)
+            on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            self._set_busy(False)
+            self._say(describe(exc), error=True)
+
+        self._tasks.append(self.context.runner.run(fn, *args, on_done=done, on_error=failed))
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        for button in (
+            self.refresh_button,
+            self.close_button,
+            self.reopen_button,
+            self.send_button,
+        ):
+            button.setEnabled(not busy)
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.message_label.setStyleSheet(ERROR_STYLE if error else OK_STYLE)
+        self.message_label.setText(text)
+
+    def _day(self) -> dt.date:
+        date = self.date_edit.date()
+        return dt.date(date.year(), date.month(), date.day())
+
+    def _counter(self) -> str | None:
+        return self.counter_edit.text().strip() or None
+
+    # -- acts -----------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        ctx = self.context.service_context()
+        self._call(desk_view, ctx, self._day(), self._counter(), on_done=self.show_view)
+
+    def close_day(self) -> None:
+        self.counted_error.setText("")
+        try:
+            counted = parse_yuan(self.counted_edit.text(), field="counted_cash")
+        except Exception as exc:  # a refused amount is shown beside its field
+            from counter_app.gui.errors import describe_at_field
+
+            self.counted_error.setText(describe_at_field(exc))
+            return
+        ctx = self.context.service_context()
+        who = self.context.clerk()
+        # Read on the GUI thread; the worker only gets plain values.
+        day, counter, note = self._day(), self._counter(), self.note_edit.text()
+
+        def run() -> daybook.CloseResult:
+            return daybook.close_day(ctx, who, day, counted, counter=counter, note=note)
+
+        self._call(run, on_done=lambda r: self._acted(self.tr("The day is closed."), r))
+
+    def reopen_day(self) -> None:
+        ctx = self.context.service_context()
+        who = self.context.clerk()
+        day, counter, note = self._day(), self._counter(), self.note_edit.text()
+
+        def run() -> daybook.CloseResult:
+            return daybook.reopen_day(ctx, who, day, counter=counter, note=note)
+
+        self._call(run, on_done=lambda r: self._acted(self.tr("The day is reopened."), r))
+
+    def send_reminders(self) -> None:
+        ctx = self.context.service_context()
+        who = self.context.clerk()
+
+        def run() -> reminders.NoticeRun:
+            return reminders.notify_expiring(ctx, who, 30)
+
+        def done(result: reminders.NoticeRun) -> None:
+            self._say(self.tr("Reminders sent: %1.").replace("%1", str(len(result.sent))))
+            self.refresh()
+
+        self._call(run, on_done=done)
+
+    def _acted(self, text: str, _result: object) -> None:
+        self._say(text)
+        self.refresh()
+
+    # -- showing --------------------------------------------------------------------------------
+    def show_view(self, view: DeskView) -> None:
+        self.view = view
+        if not self.counter_edit.text():
+            self.counter_edit.setText(view.counter)
+        self.status_label.setText(self.tr("Closed") if view.closed else self.tr("Open"))
+        self.status_label.setStyleSheet(OK_STYLE if view.closed else "")
+        for key, fen in view.money_rows():
+            self.money_labels[key].setText(f"¥ {signed_yuan(fen)}")
+        services = view.report["services"]
+        names = service_names() if i18n.current_lang().startswith("zh") else {}
+        self.services_label.setText(
+            "，".join(f"{names.get(k, k)} {v}" for k, v in services.items()) or self.tr("None")
+        )
+        close = view.report.get("close")
+        if close:
+            self.close_info.setText(
+                self.tr("Closed by %1: counted ¥ %2, difference ¥ %3.")
+                .replace("%1", close["supervisor"])
+                .replace("%2", signed_yuan(close["counted_cash_fen"]))
+                .replace("%3", signed_yuan(close["difference_fen"]))
+            )
+        else:
+            self.close_info.setText("")
+        self.chart.show_view(view)
+        for key, label in self.stock_labels.items():
+            label.setText(str(view.stock_levels[key]))
+        self.stock_warning.setText(
+            self.tr("Fewer than %1 tokens in stock: order more.").replace(
+                "%1", str(view.stock_threshold)
+            )
+            if view.stock_low
+            else ""
+        )
+        self.reminder_label.setText(
+            self.tr("%1 certificate(s) expire within 30 days; %2 not reminded yet.")
+            .replace("%1", str(view.expiring))
+            .replace("%2", str(view.to_remind))
+        )
+        self.send_button.setEnabled(view.to_remind > 0 and not self._busy)
+
+
+def make_desk(context: GuiContext) -> QWidget:
+    """The supervisor's desk page, filled in a worker as soon as it is made."""
+    page = DeskPage(context)
+    page.refresh()
+    return page

@@ -1,0 +1,85 @@
+"""The signing module's tables (ORM models) and how a row reads as a :class:`CertificateRecord`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from counter_app.ca.model import CertificateRecord, RecordStatus, RevocationReason
+from counter_app.store.models import Base
+from counter_app.store.types import UTCDateTime
+
+STATUSES = tuple(s.value for s in RecordStatus)
+REVOKED_STATUSES = (RecordStatus.HOLD.value, RecordStatus.REVOKED.value)
+
+
+class Certificate(Base):
+    """One certificate this CA signed or was about to sign (status ``pending``)."""
+
+    __tablename__ = "ca_certificates"
+
+    # Serials are 16 random bytes: text (upper-case hex), never a 64-bit integer.
+    serial_hex: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject: Mapped[str] = mapped_column(Text)
+    profile: Mapped[str] = mapped_column(String(32))
+    application_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    not_after: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    tbs_der: Mapped[bytes] = mapped_column(LargeBinary)
+    der: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Whole seconds since the epoch: what a CRL carries, and cheap to read a million of.
+    revoked_epoch: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending','good','hold','revoked')", name="ck_ca_certificate_status"
+        ),
+    )
+
+
+class CRLRecord(Base):
+    """The newest signed CRL (older ones are replaced; the audit chain keeps their digests)."""
+
+    __tablename__ = "ca_crls"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    this_update: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    next_update: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CAState(Base):
+    """One row: the last CRL number handed out (locked while the next is taken)."""
+
+    __tablename__ = "ca_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    crl_number: Mapped[int] = mapped_column(Integer)
+
+
+def to_record(row: Any) -> CertificateRecord:
+    """The record ``ca/`` reads: from an ORM Certificate or a Core row of RECORD_COLUMNS."""
+    return CertificateRecord(
+        serial_hex=row.serial_hex,
+        subject=row.subject,
+        profile=row.profile,
+        status=RecordStatus(row.status),
+        not_before=row.not_before,
+        not_after=row.not_after,
+        application_id=row.application_id,
+        revoked_at=row.revoked_at,
+        reason=RevocationReason(row.reason) if row.reason else None,
+        der=row.der,
+    )
+
+
+def audit_object(serial_hex: str) -> str:
+    """The audit events' ``object`` of a certificate."""
+    return f"certificate:{serial_hex}"
