@@ -34,11 +34,11 @@ from counter_app.gui.account import PasswordsDiffer
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP, current_lang
+from counter_app.gui.signing_status import SigningStatus, signing_status
 from counter_app.gui.tasks import TaskHandle
 from counter_app.services import operators
 from counter_app.services.operators import OperatorInfo
 from counter_app.services.settings import SETTINGS, current_settings, save_settings
-from counter_app.services.signing_status import SigningStatus, signing_status
 
 ROLE_LABELS = {
     "clerk": QT_TRANSLATE_NOOP("roles", "Clerk"),

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
@@ -18,6 +18,8 @@ from counter_app.gui.errors import NoDisplay
 
 if TYPE_CHECKING:
     from counter_app.gui.context import GuiContext
+    from counter_app.store.anchor import PeriodicCheckpointer
+    from counter_app.store.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -123,33 +125,62 @@ def open_counter(context: GuiContext) -> bool:
     return dialog.exec() == UnlockDialog.DialogCode.Accepted and context.services is not None
 
 
+def open_store_for_gui(config: Config) -> tuple[Store, PeriodicCheckpointer]:
+    """Worker side: the store (SQLAlchemy's import included) and the session's checkpointer."""
+    from counter_app.store.anchor import Anchor, PeriodicCheckpointer
+    from counter_app.store.db import open_store
+
+    store = open_store(config.db_url)
+    # A day's session is long: its events are signed every minute, and once more at close.
+    return store, PeriodicCheckpointer(Anchor.for_config(config.data_dir, config.extra), store)
+
+
 def run(config: Config, lang: str | None = None, argv: Sequence[str] = ()) -> int:
-    """Show the login, then the main window; return the event loop's exit code."""
+    """Show the login, then the main window; return the event loop's exit code.
+
+    The sign-in window shows first; the store opens in a worker meanwhile (its imports are most
+    of the start-up time) and the sign-in button waits for it.
+    """
     check_display()
     from counter_app.gui.context import GuiContext
     from counter_app.gui.login import LoginDialog
-    from counter_app.gui.main_window import MainWindow
-    from counter_app.store.db import open_store
 
     app = create_application(argv)
     i18n.install(lang or config.lang)
-    store = open_store(config.db_url)
-    context = GuiContext(config=config, store=store)
-    from counter_app.store.anchor import Anchor, PeriodicCheckpointer
+    # The store is set by the worker below before anyone can sign in (the button waits).
+    context = GuiContext(config=config, store=cast("Store", None))
+    checkpointers: list[PeriodicCheckpointer] = []
+    login: LoginDialog | None = LoginDialog(context)
+    assert login is not None
+    login.wait_for_store()
 
-    # A day's session is long: its events are signed every minute, and once more at close.
-    checkpointer = PeriodicCheckpointer(Anchor.for_config(config.data_dir, config.extra), store)
-    checkpointer.start()
+    def opened(result: object) -> None:
+        store, checkpointer = cast("tuple[Store, PeriodicCheckpointer]", result)
+        context.store = store
+        checkpointer.start()
+        checkpointers.append(checkpointer)
+        if login is not None:
+            login.store_ready()
+
+    context.runner.run(
+        open_store_for_gui,
+        config,
+        on_done=opened,
+        on_error=lambda exc: login.store_failed(exc) if login is not None else None,
+    )
     try:
         # One pass per operator: signing out closes the window and brings the sign-in back; the
         # signing module stays open for the counter's session (it was opened once, by passphrase).
         while True:
-            login = LoginDialog(context)
+            login = login or LoginDialog(context)
             if login.exec() != LoginDialog.DialogCode.Accepted or login.operator is None:
                 return 1
             context.operator = login.operator
+            login = None
             if context.services is None and not open_counter(context):
                 return 1
+            from counter_app.gui.main_window import MainWindow
+
             window = MainWindow(context)
             signed_out: list[bool] = []
             window.signed_out.connect(lambda out=signed_out: out.append(True))
@@ -160,5 +191,9 @@ def run(config: Config, lang: str | None = None, argv: Sequence[str] = ()) -> in
             if not signed_out:
                 return code
     finally:
-        checkpointer.stop()
-        context.close()
+        for checkpointer in checkpointers:
+            checkpointer.stop()
+        if checkpointers:
+            context.close()
+        else:
+            context.runner.shutdown()

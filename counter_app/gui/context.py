@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from counter_app.config import Config
 from counter_app.domain.display import ra_time_zone, shown_date, shown_time
 from counter_app.domain.errors import CounterError
 from counter_app.gui.tasks import TaskRunner
-from counter_app.services.context import ServiceContext
-from counter_app.services.operators import OperatorInfo
-from counter_app.store.db import Store
+
+if TYPE_CHECKING:  # the sign-in window shows before the services' modules are imported
+    from counter_app.services.context import ServiceContext
+    from counter_app.services.operators import OperatorInfo
+    from counter_app.store.db import Store
 
 
 class CounterNotOpen(CounterError):

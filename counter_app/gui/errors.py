@@ -13,7 +13,6 @@ from PySide6.QtCore import QCoreApplication
 
 from counter_app.domain.errors import CounterError
 from counter_app.gui import i18n
-from counter_app.services.pipeline import ServiceInterrupted
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +28,8 @@ class NoDisplay(CounterError):
 def describe(exc: BaseException, lang: str | None = None) -> str:
     """The sentence shown to the clerk for ``exc``."""
     if isinstance(exc, CounterError):
+        from counter_app.services.pipeline import ServiceInterrupted
+
         text = exc.message(lang or i18n.current_lang())
         if isinstance(exc, ServiceInterrupted):
             # The service names the CLI's recovery verb; the clerk at the window has a menu.

@@ -345,5 +345,10 @@ class HomePage(QWidget):
                     .replace("%1", owner.subscriber_name)
                     .replace("%2", owner.application_id or "")
                 )
-            lines.append(f"{label} ({serial}): {whose}")
+            lines.append(
+                self.tr("%1 (%2): %3")
+                .replace("%1", label)
+                .replace("%2", serial)
+                .replace("%3", whose)
+            )
         self.token_label.setText("\n".join(lines))

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QWidget
 
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.forms import load_form
-from counter_app.services import operators
-from counter_app.services.operators import OperatorInfo
+
+if TYPE_CHECKING:
+    from counter_app.services.operators import OperatorInfo
+
+
+def _authenticate(store: Any, name: str, password: str) -> OperatorInfo:
+    # Imported in the worker: the window shows before argon2 and the store's modules load.
+    from counter_app.services import operators
+
+    return operators.authenticate(store, name, password)
 
 
 class LoginDialog(QDialog):
@@ -37,10 +47,27 @@ class LoginDialog(QDialog):
         self.name_edit.returnPressed.connect(self.password_edit.setFocus)
         self.password_edit.returnPressed.connect(self.submit)
         self.message_label.hide()
+        self._store_ready = True
         self.name_edit.setFocus()
         self.resize(480, 280)
 
+    def wait_for_store(self) -> None:
+        """The store is still opening (start-up): the button waits, the fields can be typed."""
+        self._store_ready = False
+        self.sign_in_button.setEnabled(False)
+        self._show_message(self.tr("Opening the database…"))
+
+    def store_ready(self) -> None:
+        self._store_ready = True
+        self.sign_in_button.setEnabled(True)
+        self._show_message("")
+
+    def store_failed(self, exc: BaseException) -> None:
+        self._show_message(describe(exc))
+
     def submit(self) -> None:
+        if not self._store_ready:
+            return
         name = self.name_edit.text().strip()
         password = self.password_edit.text()
         self.password_edit.clear()
@@ -50,7 +77,7 @@ class LoginDialog(QDialog):
             return
         self._set_busy(True)
         self._context.runner.run(
-            operators.authenticate,
+            _authenticate,
             self._context.store,
             name,
             password,
@@ -59,6 +86,8 @@ class LoginDialog(QDialog):
         )
 
     def _signed_in(self, info: object) -> None:
+        from counter_app.services.operators import OperatorInfo
+
         assert isinstance(info, OperatorInfo)
         self._set_busy(False)
         self.operator = info

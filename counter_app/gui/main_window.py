@@ -69,7 +69,16 @@ class MainWindow(QMainWindow):
         self._context = context
         host = QWidget(self)
         self.form = load_form("main_window.ui", host)
-        self.setCentralWidget(host)
+        # The work and, while locked, a cover saying so (the work is not drawn at all then).
+        self.central = QStackedWidget(self)
+        self.central.addWidget(host)
+        self.lock_cover = QLabel(self)
+        self.lock_cover.setObjectName("lock_cover")
+        self.lock_cover.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.lock_cover.setStyleSheet("font-size: 18pt; color: #555;")
+        self.central.addWidget(self.lock_cover)
+        self.work = host
+        self.setCentralWidget(self.central)
         self.services_list = self.form.get(QListWidget, "services_list")
         self.work_area = self.form.get(QStackedWidget, "work_area")
         self._pages: dict[str, QWidget] = {}
@@ -165,6 +174,7 @@ class MainWindow(QMainWindow):
         self.password_action.setText(self.tr("&Change my password…"))
         self.about_action.setText(self.tr("&About counter-app"))
         self.recover_action.setText(self.tr("&Recover interrupted services…"))
+        self.lock_cover.setText(self.tr("The counter is locked"))
         for row in range(self.services_list.count()):
             item = self.services_list.item(row)
             spec = registry.service(str(item.data(KEY_ROLE)))
@@ -196,7 +206,7 @@ class MainWindow(QMainWindow):
         if self.lock_dialog is not None or self._context.operator is None:
             return self.lock_dialog
         self.idle.pause()
-        self.centralWidget().hide()  # type: ignore[union-attr]
+        self.central.setCurrentWidget(self.lock_cover)
         self.menuBar().setEnabled(False)
         dialog = LockDialog(self._context, self)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -212,7 +222,7 @@ class MainWindow(QMainWindow):
         if result == LockDialog.SIGN_OUT:
             self.sign_out()
             return
-        self.centralWidget().show()  # type: ignore[union-attr]
+        self.central.setCurrentWidget(self.work)
         self.menuBar().setEnabled(True)
         self.idle.resume()
 

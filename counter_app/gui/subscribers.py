@@ -176,9 +176,10 @@ class SubscribersScreen(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setStretchFactor(0, 2)
+        # The subscriber's tables need the width (a serial is 32 digits); the hits list less.
+        splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([420, 640])
+        splitter.setSizes([300, 780])
         layout = QVBoxLayout(self)
         layout.addWidget(self.title_label)
         layout.addWidget(splitter, 1)

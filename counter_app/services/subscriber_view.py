@@ -17,9 +17,8 @@ from sqlalchemy import or_, select
 
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.fields import check_plain_text
-from counter_app.services.certificates import CertificateView, _view, record_read
+from counter_app.services.certificates import CertificateView, record_read, show_certificate
 from counter_app.services.context import ServiceContext
-from counter_app.store.certificates import Certificate
 from counter_app.store.counter import ApplicationRow, PaymentRow, RefundRow, SubscriberRow
 
 MAX_HITS = 100
@@ -182,7 +181,6 @@ def search_subscribers(ctx: ServiceContext, reader: str, text: str) -> list[Subs
 
 def subscriber_page(ctx: ServiceContext, reader: str, subscriber_id: int) -> SubscriberPage:
     """Everything about one subscriber, newest first (audited as a read of that subscriber)."""
-    now = ctx.clock()
     with ctx.store.session() as session:
         row = session.get(SubscriberRow, subscriber_id)
         if row is None:
@@ -199,18 +197,6 @@ def subscriber_page(ctx: ServiceContext, reader: str, subscriber_id: int) -> Sub
             .all()
         )
         ids = [a.id for a in apps]
-        certs = (
-            session.execute(
-                select(Certificate)
-                .where(Certificate.application_id.in_(ids), Certificate.status != "pending")
-                .order_by(Certificate.not_after.desc())
-            )
-            .scalars()
-            .all()
-            if ids
-            else []
-        )
-        views = [_view(session, c, now) for c in certs]
         payments = (
             session.execute(select(PaymentRow).where(PaymentRow.application_id.in_(ids)))
             .scalars()
@@ -283,7 +269,7 @@ def subscriber_page(ctx: ServiceContext, reader: str, subscriber_id: int) -> Sub
             row.name,
             shown_identity(row.identity),
             json.loads(row.data),
-            views,
+            [],
             [
                 ApplicationLine(
                     a.id,
@@ -304,5 +290,11 @@ def subscriber_page(ctx: ServiceContext, reader: str, subscriber_id: int) -> Sub
             documents,
             agents,
         )
+    # Through the certificates service (the signing module's tables are not the counter's).
+    serials = list(dict.fromkeys(a.serial for a in page.applications if a.serial))
+    views = [show_certificate(ctx, serial) for serial in serials]
+    page.certificates.extend(
+        sorted((v for v in views if v.status != "pending"), key=lambda v: v.not_after, reverse=True)
+    )
     record_read(ctx, reader, "subscriber", f"subscriber:{subscriber_id}")
     return page

@@ -679,6 +679,10 @@
         <source>%1, application %2</source>
         <translation>%1，申请编号 %2</translation>
     </message>
+    <message>
+        <source>%1 (%2): %3</source>
+        <translation>%1（%2）：%3</translation>
+    </message>
 </context>
 <context>
     <name>IdentityForm</name>
@@ -822,6 +826,10 @@
     <message>
         <source>counter-app: sign in</source>
         <translation>柜台系统：登录</translation>
+    </message>
+    <message>
+        <source>Opening the database…</source>
+        <translation>正在打开数据库…</translation>
     </message>
     <message>
         <source>Enter your operator name and password.</source>
@@ -1074,6 +1082,10 @@
     <message>
         <source>&amp;About counter-app</source>
         <translation>关于柜台系统(&amp;A)</translation>
+    </message>
+    <message>
+        <source>The counter is locked</source>
+        <translation>柜台已锁定</translation>
     </message>
     <message>
         <source>A service is still working; sign out when it has finished.</source>
@@ -1431,6 +1443,62 @@
 </context>
 <context>
     <name>ReviewerPage</name>
+    <message>
+        <source>Subscriber: %1 (%2)</source>
+        <translation>订户：%1（%2）</translation>
+    </message>
+    <message>
+        <source>Contact: %1</source>
+        <translation>联系方式：%1</translation>
+    </message>
+    <message>
+        <source>Legal representative: %1</source>
+        <translation>法定代表人：%1</translation>
+    </message>
+    <message>
+        <source>Agent: %1</source>
+        <translation>经办人：%1</translation>
+    </message>
+    <message>
+        <source>Documents seen: %1</source>
+        <translation>已查验证件和材料：%1</translation>
+    </message>
+    <message>
+        <source>Certificate: %1</source>
+        <translation>证书：%1</translation>
+    </message>
+    <message>
+        <source>Certificate type: %1</source>
+        <translation>证书种类：%1</translation>
+    </message>
+    <message>
+        <source>Key algorithm: %1</source>
+        <translation>密钥算法：%1</translation>
+    </message>
+    <message>
+        <source>Agreement accepted: version %1</source>
+        <translation>已接受协议：第 %1 版</translation>
+    </message>
+    <message>
+        <source>Fee: ¥%1</source>
+        <translation>应收费用：¥%1</translation>
+    </message>
+    <message>
+        <source>Cash received: ¥%1</source>
+        <translation>实收现金：¥%1</translation>
+    </message>
+    <message>
+        <source>Paid by card</source>
+        <translation>刷卡支付</translation>
+    </message>
+    <message>
+        <source>Paid by transfer</source>
+        <translation>转账支付</translation>
+    </message>
+    <message>
+        <source>Waiver %1, approved by %2</source>
+        <translation>费用减免 %1，批准人 %2</translation>
+    </message>
     <message>
         <source>The reviewer approves an &amp;additional certificate for this subscriber</source>
         <translation>审核人批准为该订户增发一张同类证书(&amp;A)</translation>

@@ -181,3 +181,13 @@ def test_signing_page_shows_chain_and_crl(qtbot, counter_context, en) -> None:  
     assert roles == ["Root CA", "Issuing CA", "OCSP responder"]
     assert page.crl_label.text().startswith("CRL number")
     assert "(Beijing time)" in page.crl_label.text()
+
+
+def test_unit_found_by_its_agents_id_and_agent_listed(qtbot, counter_context, counter, en) -> None:  # type: ignore[no-untyped-def]
+    counter.enrolled("unit", label="UNIT1")
+    screen = _subscribers(qtbot, counter_context)
+    _search(screen, "140102199003071526")  # the agent's resident ID, not the unit's USCC
+    assert screen.hits_table.item(0, 0).text() == "太原市某某科技有限公司 (Unit)"
+    assert screen.hits_table.item(0, 2).text() == "agent's ID"
+    assert screen.agents_table.item(0, 0).text() == "李四"
+    assert screen.agents_table.item(0, 1).text() == "140102199003071526"

@@ -67,3 +67,20 @@ def test_locked_operator_is_told_so_even_with_the_right_password(qtbot, context,
         _sign_in(qtbot, dialog, "admin", ADMIN_PASSWORD)
     assert "admin is locked after 5 failed sign-ins" in dialog.message_label.text()
     assert dialog.operator is None
+
+
+def test_sign_in_waits_while_the_store_opens(qtbot, context, en) -> None:  # type: ignore[no-untyped-def]
+    from counter_app.gui.login import LoginDialog
+
+    dialog = LoginDialog(context)
+    qtbot.addWidget(dialog)
+    dialog.wait_for_store()
+    assert not dialog.sign_in_button.isEnabled()
+    assert dialog.message_label.text() == "Opening the database…"
+    dialog.name_edit.setText("admin")
+    dialog.password_edit.setText("anything")
+    dialog.submit()  # Return in the password field before the store is open: nothing happens
+    assert dialog.password_edit.text() == "anything"
+    dialog.store_ready()
+    assert dialog.sign_in_button.isEnabled()
+    assert not dialog.message_label.isVisible()

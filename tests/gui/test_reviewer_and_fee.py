@@ -240,3 +240,13 @@ def test_reviewer_sees_the_whole_application_before_signing_in(qtbot, counter_co
     assert "Agreement accepted: version 1" in text
     assert "Fee: ¥100.00" in text
     assert "Cash received: ¥100" in text
+
+
+def test_reviewer_summary_is_in_chinese(qtbot, counter_context, zh) -> None:  # type: ignore[no-untyped-def]
+    _, page = _to_review(qtbot, counter_context)
+    text = page.summary_label.text()
+    assert "订户：张三（11010519491231002X）" in text
+    assert "已查验证件和材料：居民身份证 11010519491231002X" in text
+    assert "证书种类：个人数字证书" in text
+    assert "密钥算法：ECC P-256" in text
+    assert "应收费用：¥100.00" in text

@@ -30,11 +30,11 @@ def _locked(qtbot, sign_in_as) -> tuple[MainWindow, LockDialog]:  # type: ignore
 
 def test_lock_hides_the_work_until_the_password(qtbot, sign_in_as, en) -> None:  # type: ignore[no-untyped-def]
     window, dialog = _locked(qtbot, sign_in_as)
-    assert not window.centralWidget().isVisible()
+    assert not window.work.isVisible()
     type_text(dialog.password_edit, ROLE_PASSWORD)
     click(dialog.unlock_button)
     wait_until(lambda: not window.locked)
-    assert window.centralWidget().isVisible()
+    assert window.work.isVisible()
 
 
 def test_a_wrong_password_keeps_the_counter_locked(qtbot, sign_in_as, en) -> None:  # type: ignore[no-untyped-def]
@@ -43,7 +43,7 @@ def test_a_wrong_password_keeps_the_counter_locked(qtbot, sign_in_as, en) -> Non
     click(dialog.unlock_button)
     wait_until(lambda: dialog.message_label.isVisible())
     assert window.locked
-    assert not window.centralWidget().isVisible()
+    assert not window.work.isVisible()
 
 
 def test_escape_does_not_unlock(qtbot, sign_in_as, en) -> None:  # type: ignore[no-untyped-def]

@@ -160,10 +160,6 @@ class ReviewerDialog(QDialog):
             self._say(self.password_msg, "")
 
 
-def _t(text: str) -> str:
-    return QCoreApplication.translate("ReviewerPage", text)
-
-
 def _document_title(value: str) -> str:
     from counter_app.domain.subscribers import DocumentType
     from counter_app.gui.i18n import current_lang
@@ -199,20 +195,26 @@ def summary_lines(
         ident = (
             subscriber.get("id_number") or subscriber.get("uscc") or subscriber.get("identifier")
         )
-        text = _t("Subscriber: %1 (%2)")
+        text = QCoreApplication.translate("ReviewerPage", "Subscriber: %1 (%2)")
         lines.append(text.replace("%1", str(subscriber.get("name", ""))).replace("%2", str(ident)))
         contact = [str(subscriber[k]) for k in ("mobile", "email") if subscriber.get(k)]
         if contact:
-            lines.append(_t("Contact: %1").replace("%1", " · ".join(contact)))
+            lines.append(
+                QCoreApplication.translate("ReviewerPage", "Contact: %1").replace(
+                    "%1", " · ".join(contact)
+                )
+            )
         if subscriber.get("legal_representative"):
             lines.append(
-                _t("Legal representative: %1").replace(
+                QCoreApplication.translate("ReviewerPage", "Legal representative: %1").replace(
                     "%1", str(subscriber["legal_representative"])
                 )
             )
         agent = subscriber.get("agent")
         if isinstance(agent, Mapping):
-            lines.append(_person_line(_t("Agent: %1"), agent))
+            lines.append(
+                _person_line(QCoreApplication.translate("ReviewerPage", "Agent: %1"), agent)
+            )
     documents = data.get("documents")
     if documents:
         shown = [
@@ -220,39 +222,51 @@ def summary_lines(
             for d in documents
             if isinstance(d, Mapping)
         ]
-        lines.append(_t("Documents seen: %1").replace("%1", "; ".join(shown)))
+        lines.append(
+            QCoreApplication.translate("ReviewerPage", "Documents seen: %1").replace(
+                "%1", "; ".join(shown)
+            )
+        )
     certificate = data.get("certificate")
     if certificate is not None:
-        text = _t("Certificate: %1")
+        text = QCoreApplication.translate("ReviewerPage", "Certificate: %1")
         lines.append(text.replace("%1", certificate.serial))
     if data.get("certificate_type"):
         code = str(data["certificate_type"])
         lines.append(
-            _t("Certificate type: %1").replace("%1", type_title(code) if type_title else code)
+            QCoreApplication.translate("ReviewerPage", "Certificate type: %1").replace(
+                "%1", type_title(code) if type_title else code
+            )
         )
     if data.get("key_algorithm"):
         lines.append(
-            _t("Key algorithm: %1").replace("%1", key_algorithm_title(str(data["key_algorithm"])))
+            QCoreApplication.translate("ReviewerPage", "Key algorithm: %1").replace(
+                "%1", key_algorithm_title(str(data["key_algorithm"]))
+            )
         )
     agreement = data.get("agreement")
     if isinstance(agreement, Mapping) and agreement.get("version"):
         lines.append(
-            _t("Agreement accepted: version %1").replace(
+            QCoreApplication.translate("ReviewerPage", "Agreement accepted: version %1").replace(
                 "%1", str(agreement["version"]).removeprefix("v")
             )
         )
     if "fee_fen" in data:
-        text = _t("Fee: ¥%1")
+        text = QCoreApplication.translate("ReviewerPage", "Fee: ¥%1")
         lines.append(text.replace("%1", format_yuan(int(data["fee_fen"]))))
     payment = data.get("payment") or {}
     if payment.get("method") == "cash":
-        text = _t("Cash received: ¥%1")
+        text = QCoreApplication.translate("ReviewerPage", "Cash received: ¥%1")
         lines.append(text.replace("%1", str(payment.get("tendered"))))
     elif payment.get("method") in ("card", "transfer"):
-        lines.append(_t("Paid by card") if payment["method"] == "card" else _t("Paid by transfer"))
+        lines.append(
+            QCoreApplication.translate("ReviewerPage", "Paid by card")
+            if payment["method"] == "card"
+            else QCoreApplication.translate("ReviewerPage", "Paid by transfer")
+        )
     if "waiver" in payment:
         waiver = payment["waiver"]
-        text = _t("Waiver %1, approved by %2")
+        text = QCoreApplication.translate("ReviewerPage", "Waiver %1, approved by %2")
         lines.append(
             text.replace("%1", str(waiver.get("reference"))).replace(
                 "%2", str(waiver.get("approved_by"))

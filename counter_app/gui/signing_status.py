@@ -1,7 +1,9 @@
 """The signing module's state as the admin and supervisor pages show it (read-only).
 
 The same facts as ``counter-app ca status``: the chain (root, issuing CA, OCSP responder) with
-validity, the newest CRL's number and next update, and how many days each has left.
+validity, the newest CRL's number and next update, and how many days each has left. Like that
+CLI verb, this front end reads the signing module's files and CRL table directly (no Qt here;
+the page calls it in a worker); the counter services never do (tests/unit/foundation).
 """
 
 from __future__ import annotations
