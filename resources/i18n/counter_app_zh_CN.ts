@@ -272,25 +272,6 @@
     </message>
 </context>
 <context>
-    <name>CustodianDialog</name>
-    <message>
-        <source>&amp;Custodian:</source>
-        <translation>保管人(&amp;C)：</translation>
-    </message>
-    <message>
-        <source>The signing module is under custody: {0} custodians open it for the day, each with their own passphrase. Nobody else needs or sees what opens its keys.</source>
-        <translation>签发模块由保管人保管：每天由 {0} 名保管人各自输入本人口令开启。其他人无需也无法看到开启密钥的口令。</translation>
-    </message>
-    <message>
-        <source>Custodian {0} of {1}</source>
-        <translation>保管人 {0}/{1}</translation>
-    </message>
-    <message>
-        <source>Enter the custodian&apos;s name and own passphrase.</source>
-        <translation>请输入保管人姓名及其本人口令。</translation>
-    </message>
-</context>
-<context>
     <name>ChangePasswordDialog</name>
     <message>
         <source>Change my password</source>
@@ -311,6 +292,25 @@
     <message>
         <source>Enter your current password and the new one.</source>
         <translation>请输入当前密码和新密码。</translation>
+    </message>
+</context>
+<context>
+    <name>CustodianDialog</name>
+    <message>
+        <source>&amp;Custodian:</source>
+        <translation>保管人(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>The signing module is under custody: {0} custodians open it for the day, each with their own passphrase. Nobody else needs or sees what opens its keys.</source>
+        <translation>签发模块由保管人保管：每天由 {0} 名保管人各自输入本人口令开启。其他人无需也无法看到开启密钥的口令。</translation>
+    </message>
+    <message>
+        <source>Custodian {0} of {1}</source>
+        <translation>保管人 {0}/{1}</translation>
+    </message>
+    <message>
+        <source>Enter the custodian&apos;s name and own passphrase.</source>
+        <translation>请输入保管人姓名及其本人口令。</translation>
     </message>
 </context>
 <context>
