@@ -56,6 +56,10 @@ PAGES: tuple[tuple[ServiceSpec, frozenset[Role]], ...] = (
     (ServiceSpec("home", QT_TRANSLATE_NOOP("services", "Home"), "Alt+Home"), frozenset(Role)),
     (ServiceSpec("subscribers", QT_TRANSLATE_NOOP("services", "Subscribers"), "Ctrl+F"), _READERS),
     (
+        ServiceSpec("batch_renew", QT_TRANSLATE_NOOP("services", "Batch renewal"), "Ctrl+B"),
+        POLICY[Action.RENEW].makers,
+    ),
+    (
         ServiceSpec("desk", QT_TRANSLATE_NOOP("services", "Supervisor's desk"), "Ctrl+D"),
         frozenset({Role.SUPERVISOR}),
     ),
@@ -117,23 +121,9 @@ def load_builtin_wizards() -> None:
     from counter_app.gui import replace as _replace  # noqa: F401
     from counter_app.gui import subscribers as _subscribers  # noqa: F401
     from counter_app.gui import unlock as _unlock  # noqa: F401
+    from counter_app.gui.batch_renew import make_batch_page
+    from counter_app.gui.desk import make_desk
     from counter_app.gui.enroll import wizard as _enroll  # noqa: F401
 
-    _register_desk()
-
-
-def _register_desk() -> None:
-    """The supervisor's desk comes from ``counter_app.gui.desk`` (``make_desk(context)``) once
-    that module is installed; without it the entry stays disabled, saying so."""
-    import importlib
-    import importlib.util
-
-    if "desk" in _wizards or importlib.util.find_spec("counter_app.gui.desk") is None:
-        return
-
-    def make(context: GuiContext) -> QWidget:
-        module = importlib.import_module("counter_app.gui.desk")
-        widget: QWidget = module.make_desk(context)
-        return widget
-
-    _wizards["desk"] = make
+    register_wizard("desk", make_desk)
+    register_wizard("batch_renew", make_batch_page)

@@ -2116,6 +2116,10 @@
         <translation>订户</translation>
     </message>
     <message>
+        <source>Batch renewal</source>
+        <translation>批量更新</translation>
+    </message>
+    <message>
         <source>Supervisor&apos;s desk</source>
         <translation>主管工作台</translation>
     </message>

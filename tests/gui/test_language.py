@@ -43,6 +43,7 @@ def test_main_window_lists_services_in_chinese(qtbot, sign_in_as, zh) -> None:  
         "解锁",
         "查询",
         "订户",
+        "批量更新",
     ]
 
 

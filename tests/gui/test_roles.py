@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import sys
-import types
-
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QWidget
 
 from counter_app.domain.operators import Role
 from counter_app.domain.policy import POLICY, Action
@@ -27,9 +22,12 @@ def _window(qtbot, context) -> MainWindow:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("clerk", ["home", *COUNTER_SERVICES, "lookup", "subscribers"]),
+        ("clerk", ["home", *COUNTER_SERVICES, "lookup", "subscribers", "batch_renew"]),
         ("reviewer", ["home", "lookup", "subscribers"]),
-        ("supervisor", ["home", *COUNTER_SERVICES, "lookup", "subscribers", "desk", "signing"]),
+        (
+            "supervisor",
+            ["home", *COUNTER_SERVICES, "lookup", "subscribers", "batch_renew", "desk", "signing"],
+        ),
         ("admin", ["home", "operators", "settings", "signing"]),
     ],
 )
@@ -63,27 +61,22 @@ def test_admin_has_no_counter_service_shortcuts(qtbot, sign_in_as, en) -> None: 
     assert QKeySequence("Ctrl+1").toString() not in keys
 
 
-def test_desk_entry_waits_for_its_module(qtbot, sign_in_as, en, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(registry, "_wizards", dict(registry._wizards))
-    registry._wizards.pop("desk", None)
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+def test_the_supervisors_desk_entry_is_the_desk_page(qtbot, sign_in_as, en) -> None:  # type: ignore[no-untyped-def]
+    from counter_app.gui.desk import make_desk
+
     window = _window(qtbot, sign_in_as("supervisor"))
-    row = window.entry_keys.index("desk")
-    item = window.services_list.item(row)
-    assert not (item.flags() & Qt.ItemFlag.ItemIsEnabled)
+    item = window.services_list.item(window.entry_keys.index("desk"))
+    assert item.flags() & Qt.ItemFlag.ItemIsEnabled
+    assert registry.wizard_factory("desk") is make_desk
 
 
-def test_desk_module_is_loaded_for_the_supervisor(qtbot, sign_in_as, en, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    module = types.ModuleType("counter_app.gui.desk")
-    module.__spec__ = importlib.machinery.ModuleSpec("counter_app.gui.desk", None)
+def test_a_clerk_has_no_desk(qtbot, sign_in_as, en) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, sign_in_as("clerk"))
+    assert window.open_service("desk") is None
 
-    def make_desk(context: object) -> QWidget:
-        return QLabel("desk")
 
-    module.make_desk = make_desk  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "counter_app.gui.desk", module)
-    monkeypatch.setattr(registry, "_wizards", dict(registry._wizards))
-    registry._wizards.pop("desk", None)
-    window = _window(qtbot, sign_in_as("supervisor"))
-    page = window.open_service("desk")
-    assert isinstance(page, QLabel) and page.text() == "desk"
+def test_a_clerk_opens_batch_renewal(qtbot, sign_in_as, en) -> None:  # type: ignore[no-untyped-def]
+    from counter_app.gui.batch_renew import BatchRenewPage
+
+    window = _window(qtbot, sign_in_as("clerk"))
+    assert isinstance(window.open_service("batch_renew"), BatchRenewPage)
