@@ -17,7 +17,8 @@ from counter_app.domain.errors import CounterError
 from counter_app.services.certificates import record_read
 from counter_app.services.context import ServiceContext
 from counter_app.services.documents import DocumentKind, render
-from counter_app.services.signing import SigningClient
+from counter_app.services.signing import ReadOnlySigning
+from counter_app.store.certificates import SQLCertificateRepository
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -26,11 +27,6 @@ class OutputNotWritable(CounterError):
     code = "output_not_writable"
     zh = "无法写入输出文件 {path}：{reason_zh}"
     en = "cannot write the output file {path}: {reason_en}"
-
-
-def _no_signing() -> SigningClient:
-    # Printing only reads the store; the signing module (and its passphrase) is never needed.
-    raise RuntimeError("printing does not use the signing module")
 
 
 def _check_out(out: Path) -> None:
@@ -84,7 +80,10 @@ def print_cmd(app: AppContext, kind: str, key: str, out: Path) -> None:
     """
     _check_out(out)
     reader = sign_in(app)
-    ctx = ServiceContext(config=app.config, store=app.store(), signing_factory=_no_signing)
+    store = app.store()
+    # Printing reads the signing module's records, never its keys (and so no passphrase).
+    records = ReadOnlySigning(SQLCertificateRepository(store))
+    ctx = ServiceContext(config=app.config, store=store, signing_factory=lambda: records)
     data = render(ctx, kind, key)
     record_read(ctx, reader.name, "document", f"{kind}:{key}")
     _write(out, data)
