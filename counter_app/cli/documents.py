@@ -13,12 +13,10 @@ import click
 
 from counter_app.cli.admin import sign_in
 from counter_app.cli.context import AppContext
+from counter_app.cli.counter import reading_context
 from counter_app.domain.errors import CounterError
 from counter_app.services.certificates import record_read
-from counter_app.services.context import ServiceContext
 from counter_app.services.documents import DocumentKind, render
-from counter_app.services.signing import ReadOnlySigning
-from counter_app.store.certificates import SQLCertificateRepository
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -80,10 +78,7 @@ def print_cmd(app: AppContext, kind: str, key: str, out: Path) -> None:
     """
     _check_out(out)
     reader = sign_in(app)
-    store = app.store()
-    # Printing reads the signing module's records, never its keys (and so no passphrase).
-    records = ReadOnlySigning(SQLCertificateRepository(store))
-    ctx = ServiceContext(config=app.config, store=store, signing_factory=lambda: records)
+    ctx = reading_context(app)  # the signing module's records, never its keys
     data = render(ctx, kind, key)
     record_read(ctx, reader.name, "document", f"{kind}:{key}")
     _write(out, data)
