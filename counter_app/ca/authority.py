@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import cast
 
@@ -304,6 +304,9 @@ class CertificateAuthority:
 
     def serial_for_application(self, application_id: str) -> str | None:
         return self._repo.serial_for_application(application_id)
+
+    def records(self, application_ids: Collection[str] | None = None) -> list[CertificateRecord]:
+        return self._repo.records(application_ids)
 
     def status(self, serial_hex: str) -> CertificateRecord:
         record = self._repo.get(serial_hex.upper())

@@ -7,7 +7,7 @@ that satisfies :class:`CertificateRepository` (``counter_app.store.certificates`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -166,6 +166,9 @@ class CertificateRepository(Protocol):
     def get(self, serial_hex: str) -> CertificateRecord | None: ...
 
     def serial_for_application(self, application_id: str) -> str | None: ...
+
+    def records(self, application_ids: Collection[str] | None = None) -> list[CertificateRecord]:
+        """Issued records (not pending), soonest expiry first; of these applications if given."""
 
     def change_status(
         self, serial_hex: str, decide: Callable[[CertificateRecord], StatusChange]

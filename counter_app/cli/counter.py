@@ -54,6 +54,17 @@ def service_context(app: AppContext, module: str | None = None) -> ServiceContex
     )
 
 
+def reading_context(app: AppContext) -> ServiceContext:
+    """A context that reads the signing module's records but never its keys (no passphrase):
+    look-ups and printing, as they always were."""
+    from counter_app.services.signing import ReadOnlySigning
+    from counter_app.store.certificates import SQLCertificateRepository
+
+    store = app.store()
+    records = ReadOnlySigning(SQLCertificateRepository(store))
+    return ServiceContext(config=app.config, store=store, signing_factory=lambda: records)
+
+
 def _emit(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, default=str))
 
@@ -365,7 +376,7 @@ def cert_show(app: AppContext, serial: str) -> None:
     from counter_app.services import certificates
 
     reader = sign_in(app)
-    ctx = service_context(app)
+    ctx = reading_context(app)
     view = certificates.show_certificate(ctx, serial)
     certificates.record_read(ctx, reader.name, "certificate", f"certificate:{view.serial}")
     _emit(view.to_json())
@@ -409,7 +420,7 @@ def cert_list(
         _export_expiring(app, expiring, fmt, out)
         return
     reader = sign_in(app)
-    ctx = service_context(app)
+    ctx = reading_context(app)
     views = certificates.list_certificates(
         ctx, subscriber=subscriber, status=status, expiring_within_days=expiring
     )

@@ -13,11 +13,10 @@ import click
 
 from counter_app.cli.admin import sign_in
 from counter_app.cli.context import AppContext
+from counter_app.cli.counter import reading_context
 from counter_app.domain.errors import CounterError
 from counter_app.services.certificates import record_read
-from counter_app.services.context import ServiceContext
 from counter_app.services.documents import DocumentKind, render
-from counter_app.services.signing import SigningClient
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -26,11 +25,6 @@ class OutputNotWritable(CounterError):
     code = "output_not_writable"
     zh = "无法写入输出文件 {path}：{reason_zh}"
     en = "cannot write the output file {path}: {reason_en}"
-
-
-def _no_signing() -> SigningClient:
-    # Printing only reads the store; the signing module (and its passphrase) is never needed.
-    raise RuntimeError("printing does not use the signing module")
 
 
 def _check_out(out: Path) -> None:
@@ -90,7 +84,7 @@ def print_cmd(app: AppContext, kind: str, key: str, out: Path, counter: str | No
     """
     _check_out(out)
     reader = sign_in(app)
-    ctx = ServiceContext(config=app.config, store=app.store(), signing_factory=_no_signing)
+    ctx = reading_context(app)  # the signing module's records, never its keys
     if kind == DAY_CLOSE:
         from counter_app.domain.daybook import parse_day
         from counter_app.services.reports import day_close_pdf

@@ -250,7 +250,13 @@ def signing_client(app: AppContext) -> SigningClient:
         from counter_app.services.est_client import ESTSettings, ESTSigning
 
         settings = ESTSettings.from_config(app.config)
-        return ESTSigning(settings, lambda: read_secret(CLIENT_KEY_ENV))
+        from counter_app.services.signing import SharedRecords
+        from counter_app.store.certificates import SQLCertificateRepository
+
+        # Look-ups the EST protocol does not carry are read in the database shared with the
+        # service (the documented deployment).
+        shared = SharedRecords(SQLCertificateRepository(app.store()))
+        return ESTSigning(settings, lambda: read_secret(CLIENT_KEY_ENV), shared)
     from counter_app.cli.ca import open_ca
 
     return LocalSigning(open_ca(app), local_kmc(app.config.data_dir))

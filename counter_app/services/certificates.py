@@ -38,7 +38,6 @@ from counter_app.services.records import (
 from counter_app.services.replace import NotIssuedHere
 from counter_app.services.tokens import SubscriberToken
 from counter_app.store import audit
-from counter_app.store.ca_tables import Certificate
 from counter_app.store.counter import ApplicationRow, SubscriberRow
 from counter_app.store.counter_repo import CounterRows
 
@@ -70,15 +69,14 @@ class CertificateView:
         return out
 
 
-def _view(session: Any, cert: Certificate, now: dt.datetime) -> CertificateView:
+def _view(session: Any, cert: CertificateRecord, now: dt.datetime) -> CertificateView:
     app = session.get(ApplicationRow, cert.application_id) if cert.application_id else None
     sub = session.get(SubscriberRow, app.subscriber_id) if app else None
     items = CounterRows(session).certificate_items(cert.serial_hex)
-    stored = RecordStatus(cert.status)
     status: CertificateStatus | RecordStatus = (
-        stored
-        if stored is RecordStatus.PENDING
-        else effective_status(stored.lifecycle, cert.not_after, now)
+        cert.status
+        if cert.status is RecordStatus.PENDING
+        else effective_status(cert.status.lifecycle, cert.not_after, now)
     )
     return CertificateView(
         serial=cert.serial_hex,
@@ -107,13 +105,9 @@ def record_read(ctx: ServiceContext, reader: str, what: str, key: str, **details
 
 
 def show_certificate(ctx: ServiceContext, serial: str) -> CertificateView:
+    record = ctx.signing.status(serial.upper())
     with ctx.store.session() as session:
-        cert = session.get(Certificate, serial.upper())
-        if cert is None:
-            from counter_app.ca import CertificateNotFound
-
-            raise CertificateNotFound(serial=serial)
-        return _view(session, cert, ctx.clock())
+        return _view(session, record, ctx.clock())
 
 
 def list_certificates(
@@ -127,21 +121,13 @@ def list_certificates(
     """Filters: subscriber name (substring) or identity number, status (effective), expiring."""
     now = ctx.clock()
     with ctx.store.session() as session:
-        query = (
-            select(Certificate)
-            .where(Certificate.status != RecordStatus.PENDING)
-            .order_by(Certificate.not_after)
+        # Whose certificates: the counter's rows; the certificates: the signing module's.
+        applications = (
+            CounterRows(session).applications_of_subscriber(subscriber) if subscriber else None
         )
-        if subscriber:
-            query = (
-                query.join(ApplicationRow, ApplicationRow.id == Certificate.application_id)
-                .join(SubscriberRow, SubscriberRow.id == ApplicationRow.subscriber_id)
-                .where(
-                    SubscriberRow.name.contains(subscriber, autoescape=True)
-                    | SubscriberRow.identity.endswith(subscriber.upper(), autoescape=True)
-                )
-            )
-        views = [_view(session, c, now) for c in session.execute(query).scalars()]
+    records = ctx.signing.records(applications) if applications != [] else []
+    with ctx.store.session() as session:
+        views = [_view(session, record, now) for record in records]
     if status:
         views = [v for v in views if v.status == status]
     if expiring_within_days is not None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from counter_app.ca import CertificateNotFound, CertificateRecord
 from counter_app.ca.model import subject_text
 from counter_app.documents import (
     AgreementFacts,
@@ -45,7 +46,6 @@ from counter_app.domain.lifecycle import (
 from counter_app.domain.subscribers import DocumentType, IdType
 from counter_app.services.certificates import show_application
 from counter_app.services.context import ServiceContext
-from counter_app.store.ca_tables import Certificate
 from counter_app.store.counter import ApplicationRow, PaymentRow
 from counter_app.store.counter_repo import CounterRows
 from counter_app.store.models import AuditEvent
@@ -156,14 +156,13 @@ def _subject(text: str | None) -> str | None:
     return None if text is None else subject_text(text)
 
 
-def _certificate(ctx: ServiceContext, serial: str | None) -> Certificate | None:
+def _certificate(ctx: ServiceContext, serial: str | None) -> CertificateRecord | None:
     if not serial:
         return None
-    with ctx.store.session() as session:
-        row = session.get(Certificate, serial.upper())
-        if row is not None:
-            session.expunge(row)
-        return row
+    try:
+        return ctx.signing.status(serial.upper())
+    except CertificateNotFound:
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,7 +307,7 @@ def change_form_facts(ctx: ServiceContext, application_id: str) -> ChangeFormFac
 
 
 def _changes(
-    ctx: ServiceContext, app: dict[str, Any], old: Certificate | None
+    ctx: ServiceContext, app: dict[str, Any], old: CertificateRecord | None
 ) -> tuple[ChangeRow, ...]:
     if app["service"] == "change":
         # Each changed field before → after, as recorded when the change was made.

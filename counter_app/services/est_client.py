@@ -21,7 +21,7 @@ import hashlib
 import logging
 import os
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +58,7 @@ from counter_app.services.est_wire import (
     incompatible_from_words,
     record_from_json,
 )
+from counter_app.services.signing import CertificateRecords
 
 log = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -68,6 +69,12 @@ class SigningServiceUnavailable(CounterError):
     code = "signing_service_unavailable"
     zh = "无法连接签发服务 {url}：{detail}"
     en = "the signing service at {url} cannot be reached: {detail}"
+
+
+class NoSharedRecords(CounterError):
+    code = "no_shared_records"
+    zh = "证书列表从与签发服务共享的数据库读取，本柜台没有该数据库"
+    en = "the certificate list is read from the database shared with the signing service; this counter has none"
 
 
 class SigningServiceRefused(CounterError):
@@ -141,8 +148,16 @@ def tls_context(settings: ESTSettings, passphrase: Callable[[], str]) -> ssl.SSL
 class ESTSigning:
     """``SigningClient`` over EST to the shared signing service (共享签发服务)."""
 
-    def __init__(self, settings: ESTSettings, passphrase: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        settings: ESTSettings,
+        passphrase: Callable[[], str],
+        records: CertificateRecords | None = None,
+    ) -> None:
+        """``records`` reads the service's records in the database the counter shares with it
+        (the documented deployment): EST itself answers no listing or look-up by application."""
         self._url = settings.url
+        self._records = records
         # A new TLS connection per request: SoftHSM (and other PKCS#11 modules built on
         # OpenSSL) leave errors on the thread's OpenSSL error queue when a token is opened, and
         # a read on a kept-alive connection then fails with that stale error ("no such
@@ -262,9 +277,15 @@ class ESTSigning:
 
     def serial_for_application(self, application_id: str) -> str | None:
         # The service answers no such question over EST: the journal records the serial as
-        # soon as the answer arrives, and an answer lost on the way is recovered by the serial
-        # the service returns when asked to revoke the abandoned application's certificate.
-        return None
+        # soon as the answer arrives; a counter sharing the service's database reads it there.
+        if self._records is None:
+            return None
+        return self._records.serial_for_application(application_id)
+
+    def records(self, application_ids: Collection[str] | None = None) -> list[CertificateRecord]:
+        if self._records is None:
+            raise NoSharedRecords()
+        return self._records.records(application_ids)
 
     def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord:
         return self._status_call(StatusRequest(serial_hex, "hold", operator))

@@ -126,19 +126,9 @@ def undo(
 
 
 def _serial_issued_for(ctx: ServiceContext, application_id: str) -> str | None:
-    serial = ctx.signing.serial_for_application(application_id)
-    if serial is None:
-        # A remote signing service cannot be asked this over EST; counters that share its
-        # database (the documented deployment) find the record there.
-        from sqlalchemy import select
-
-        from counter_app.store.ca_tables import Certificate
-
-        with ctx.store.session() as session:
-            serial = session.execute(
-                select(Certificate.serial_hex).where(Certificate.application_id == application_id)
-            ).scalar()
-    return serial
+    # Over EST the client reads it in the database the counter shares with the service (the
+    # documented deployment).
+    return ctx.signing.serial_for_application(application_id)
 
 
 def drop_old_key(ts: SubscriberToken, old_serial: str) -> None:

@@ -7,12 +7,14 @@ multi-counter issue); services never touch ``CertificateAuthority`` directly.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from collections.abc import Collection
+from typing import NoReturn, Protocol
 
 from cryptography import x509
 
 from counter_app.ca import (
     CertificateAuthority,
+    CertificateNotFound,
     CertificateRecord,
     IssuedCertificate,
     RevocationReason,
@@ -21,7 +23,19 @@ from counter_app.ca import (
 from counter_app.kmc import IssuedPair, KeyManagementCentre, KMCFiles, PairedStatus, issue_pair
 
 
-class SigningClient(Protocol):
+class CertificateRecords(Protocol):
+    """Reading the signing module's records: needs no key."""
+
+    def status(self, serial_hex: str) -> CertificateRecord: ...
+
+    def serial_for_application(self, application_id: str) -> str | None: ...
+
+    def records(
+        self, application_ids: Collection[str] | None = None
+    ) -> list[CertificateRecord]: ...
+
+
+class SigningClient(CertificateRecords, Protocol):
     def issue(
         self,
         csr: x509.CertificateSigningRequest,
@@ -32,10 +46,6 @@ class SigningClient(Protocol):
         operator: str,
         not_after: dt.datetime | None = None,
     ) -> IssuedCertificate: ...
-
-    def status(self, serial_hex: str) -> CertificateRecord: ...
-
-    def serial_for_application(self, application_id: str) -> str | None: ...
 
     def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord: ...
 
@@ -60,6 +70,7 @@ class LocalSigning:
         self.issue = ca.issue
         self.status = ca.status
         self.serial_for_application = ca.serial_for_application
+        self.records = ca.records
 
     def issue_pair(
         self,
@@ -116,3 +127,41 @@ def local_kmc(data_dir: object) -> KeyManagementCentre | None:
 
     files = KMCFiles.in_data_dir(Path(str(data_dir)))
     return KeyManagementCentre(files) if files.exists() else None
+
+
+class RecordReader(Protocol):
+    """The reading half of the signing module's repository (``store.certificates``)."""
+
+    def get(self, serial_hex: str) -> CertificateRecord | None: ...
+
+    def serial_for_application(self, application_id: str) -> str | None: ...
+
+    def records(
+        self, application_ids: Collection[str] | None = None
+    ) -> list[CertificateRecord]: ...
+
+
+class SharedRecords:
+    """:class:`CertificateRecords` read from the signing module's repository in the database the
+    counter shares with it: what printing (no CA key) and a counter on EST read. Handed in by
+    the front end that builds the context, so services never import the tables."""
+
+    def __init__(self, reader: RecordReader) -> None:
+        self._reader = reader
+        self.serial_for_application = reader.serial_for_application
+        self.records = reader.records
+
+    def status(self, serial_hex: str) -> CertificateRecord:
+        record = self._reader.get(serial_hex.upper())
+        if record is None:
+            raise CertificateNotFound(serial=serial_hex)
+        return record
+
+
+class ReadOnlySigning(SharedRecords):
+    """A :class:`SigningClient` that only reads (printing): it never signs or changes a status."""
+
+    def _refuse(self, *_: object, **__: object) -> NoReturn:
+        raise RuntimeError("printing does not use the signing module")
+
+    issue = hold = release = revoke = chain = _refuse  # type: ignore[assignment]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -45,6 +45,7 @@ from counter_app.store.prepared import (
     EVENTS,
     GET_RECORD,
     HEAD,
+    RECORD_COLUMNS,
     STATUS_ACTIONS,
     HotPath,
     revoked_statement,
@@ -171,6 +172,22 @@ class SQLCertificateRepository:
                 .where(Certificate.application_id == application_id)
                 .order_by(Certificate.not_before.desc())
             ).scalar()
+
+    def records(self, application_ids: Collection[str] | None = None) -> list[CertificateRecord]:
+        """Issued records (not pending), soonest expiry first; only those of the given
+        applications when ``application_ids`` is given."""
+        query = (
+            select(*RECORD_COLUMNS)
+            .where(CERTS.c.status != RecordStatus.PENDING.value)
+            .order_by(CERTS.c.not_after)
+        )
+        if application_ids is not None:
+            query = query.where(CERTS.c.application_id.in_(list(application_ids)))
+        try:
+            with self._store.engine.connect() as conn:
+                return [to_record(row) for row in conn.execute(query)]
+        except OperationalError as exc:
+            raise store_error(exc) from exc
 
     def change_status(
         self, serial_hex: str, decide: Callable[[CertificateRecord], StatusChange]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from counter_app.store.counter import CertificateItem, SubscriberRow
+from counter_app.store.counter import ApplicationRow, CertificateItem, SubscriberRow
 
 
 class CounterRows:
@@ -24,6 +24,20 @@ class CounterRows:
                 SubscriberRow.kind == "unit", SubscriberRow.identity == f"uscc:{uscc}"
             )
         ).scalar_one_or_none()
+
+    def applications_of_subscriber(self, text: str) -> list[str]:
+        """The applications of every subscriber whose name holds ``text`` or whose identity
+        number ends with it (the look-up screen's search)."""
+        return list(
+            self._session.execute(
+                select(ApplicationRow.id)
+                .join(SubscriberRow, SubscriberRow.id == ApplicationRow.subscriber_id)
+                .where(
+                    SubscriberRow.name.contains(text, autoescape=True)
+                    | SubscriberRow.identity.endswith(text.upper(), autoescape=True)
+                )
+            ).scalars()
+        )
 
     def certificate_items(self, serial_hex: str) -> tuple[str, ...]:
         """The application items recorded for a certificate."""

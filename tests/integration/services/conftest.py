@@ -45,6 +45,16 @@ def template_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "data"
 
 
+def on_token(counter: Counter, label: str) -> tuple[str, ...]:
+    """The CLI options naming the subscriber's token on the counter's SoftHSM."""
+    return ("--module", counter.softhsm.module, "--token-label", label)
+
+
+def in_cash(tendered: str) -> tuple[str, ...]:
+    """The CLI options of a cash payment with ``tendered`` yuan handed over."""
+    return ("--method", "cash", "--tendered", tendered)
+
+
 @dataclass
 class Counter:
     cli: CLI

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import OpenCryptoki
-from tests.integration.services.conftest import USER_PIN, Counter, example
+from tests.integration.services.conftest import USER_PIN, Counter, example, in_cash
 
 
 @pytest.fixture
@@ -94,10 +94,7 @@ def test_renewal_to_ec_on_a_token_without_ec_is_refused_before_payment(
         "SUB1",
         "--key-algorithm",
         "ec-p256",
-        "--method",
-        "cash",
-        "--tendered",
-        "80.00",
+        *in_cash("80.00"),
     )
     assert result.returncode == 2 and "该介质仅支持 RSA 2048" in result.stderr
     assert counter.db("SELECT COUNT(*) FROM applications") == [(1,)]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
-from tests.integration.services.conftest import SO_PIN, USER_PIN, Counter
+from tests.conftest import CLIResult
+from tests.integration.services.conftest import SO_PIN, USER_PIN, Counter, in_cash, on_token
 
 REPO = Path(__file__).resolve().parents[3]
 CASH_80 = ("--method", "cash", "--tendered", "80.00")
@@ -21,10 +23,7 @@ def test_renewal_before_the_window_is_refused(counter: Counter) -> None:
     result = counter.run(
         "renew",
         facts["serial"],
-        "--module",
-        counter.softhsm.module,
-        "--token-label",
-        "SUB1",
+        *on_token(counter, "SUB1"),
         *CASH_80,
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
@@ -37,10 +36,7 @@ def test_renewal_makes_a_new_key_and_supersedes_the_old(short_lived: Counter) ->
     result = counter.run(
         "renew",
         old["serial"],
-        "--module",
-        counter.softhsm.module,
-        "--token-label",
-        "SUB1",
+        *on_token(counter, "SUB1"),
         *CASH_80,
     )
     assert result.returncode == 0, result.stderr
@@ -52,10 +48,7 @@ def test_renewal_makes_a_new_key_and_supersedes_the_old(short_lived: Counter) ->
     again = counter.run(
         "renew",
         old["serial"],
-        "--module",
-        counter.softhsm.module,
-        "--token-label",
-        "SUB1",
+        *on_token(counter, "SUB1"),
         *CASH_80,
     )
     assert again.returncode == 2
@@ -76,10 +69,7 @@ def test_change_issues_a_certificate_with_the_corrected_details(counter: Counter
         "change",
         old["serial"],
         str(changes),
-        "--module",
-        counter.softhsm.module,
-        "--token-label",
-        "SUB1",
+        *on_token(counter, "SUB1"),
         "--method",
         "card",
     )
@@ -107,10 +97,7 @@ def test_change_cannot_alter_who_the_subscriber_is(counter: Counter) -> None:
         "change",
         old["serial"],
         str(changes),
-        "--module",
-        counter.softhsm.module,
-        "--token-label",
-        "SUB1",
+        *on_token(counter, "SUB1"),
         "--method",
         "card",
     )
@@ -124,14 +111,8 @@ def test_item_not_carried_in_certificates_is_only_recorded(counter: Counter) -> 
         "add-item",
         old["serial"],
         "si-online",
-        "--module",
-        counter.softhsm.module,
-        "--token-label",
-        "SUB1",
-        "--method",
-        "cash",
-        "--tendered",
-        "50.00",
+        *on_token(counter, "SUB1"),
+        *in_cash("50.00"),
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["new_certificate"] is False
@@ -144,10 +125,7 @@ def test_item_carried_in_certificates_issues_a_new_one(counter: Counter) -> None
         "add-item",
         old["serial"],
         "medical-settlement",
-        "--module",
-        counter.softhsm.module,
-        "--token-label",
-        "SUB1",
+        *on_token(counter, "SUB1"),
         "--method",
         "transfer",
     )
@@ -165,10 +143,7 @@ def test_unknown_item_is_refused(counter: Counter) -> None:
         "add-item",
         old["serial"],
         "no-such-item",
-        "--module",
-        counter.softhsm.module,
-        "--token-label",
-        "SUB1",
+        *on_token(counter, "SUB1"),
     )
     assert result.returncode == 2
 
@@ -179,14 +154,8 @@ def test_reissue_onto_a_new_token_revokes_the_lost_one(counter: Counter) -> None
     result = counter.run(
         "reissue",
         old["serial"],
-        "--module",
-        counter.softhsm.module,
-        "--token-label",
-        "SUB2",
-        "--method",
-        "cash",
-        "--tendered",
-        "100.00",
+        *on_token(counter, "SUB2"),
+        *in_cash("100.00"),
     )
     assert result.returncode == 0, result.stderr
     assert _objects(counter, "SUB2") == (1, 1)
@@ -198,65 +167,43 @@ def test_reissue_onto_the_same_token_is_refused(counter: Counter) -> None:
     result = counter.run(
         "reissue",
         old["serial"],
-        "--module",
-        counter.softhsm.module,
-        "--token-label",
-        "SUB1",
-        "--method",
-        "cash",
-        "--tendered",
-        "100.00",
+        *on_token(counter, "SUB1"),
+        *in_cash("100.00"),
     )
     assert result.returncode == 2
+
+
+def _unlock(counter: Counter, identity: str) -> CLIResult:
+    """Unlock SUB1 to the new PIN 864200 for the holder of ``identity``, paid in cash."""
+    return counter.run(
+        "token",
+        "unlock",
+        *on_token(counter, "SUB1"),
+        "--identity",
+        identity,
+        *in_cash("20.00"),
+        env={"COUNTER_APP_SO_PIN": SO_PIN, "COUNTER_APP_NEW_USER_PIN": "864200"},
+    )
+
+
+def _login(counter: Counter, pin: str) -> subprocess.CompletedProcess[str]:
+    """SUB1's objects listed after a login with ``pin``."""
+    return counter.softhsm.pkcs11_tool(
+        "--token-label", "SUB1", "--login", "--pin", pin, "-O", check=False
+    )
 
 
 def test_unlock_resets_the_pin_after_the_identity_check(counter: Counter) -> None:
     counter.enrolled()
-    result = counter.run(
-        "token",
-        "unlock",
-        "--module",
-        counter.softhsm.module,
-        "--token-label",
-        "SUB1",
-        "--identity",
-        "140105198506122318",
-        "--method",
-        "cash",
-        "--tendered",
-        "20.00",
-        env={"COUNTER_APP_SO_PIN": SO_PIN, "COUNTER_APP_NEW_USER_PIN": "864200"},
-    )
+    result = _unlock(counter, "140105198506122318")
     assert result.returncode == 0, result.stderr
-    login = counter.softhsm.pkcs11_tool(
-        "--token-label", "SUB1", "--login", "--pin", "864200", "-O", check=False
-    )
+    login = _login(counter, "864200")
     assert login.returncode == 0 and "Private Key Object" in login.stdout
-    old = counter.softhsm.pkcs11_tool(
-        "--token-label", "SUB1", "--login", "--pin", USER_PIN, "-O", check=False
-    )
-    assert old.returncode != 0
+    assert _login(counter, USER_PIN).returncode != 0
 
 
 def test_unlock_with_someone_elses_identity_is_refused(counter: Counter) -> None:
     counter.enrolled()
-    result = counter.run(
-        "token",
-        "unlock",
-        "--module",
-        counter.softhsm.module,
-        "--token-label",
-        "SUB1",
-        "--identity",
-        "11010519491231002X",
-        "--method",
-        "cash",
-        "--tendered",
-        "20.00",
-        env={"COUNTER_APP_SO_PIN": SO_PIN, "COUNTER_APP_NEW_USER_PIN": "864200"},
-    )
+    result = _unlock(counter, "11010519491231002X")
     assert result.returncode == 2
-    login = counter.softhsm.pkcs11_tool(
-        "--token-label", "SUB1", "--login", "--pin", USER_PIN, "-O", check=False
-    )
-    assert login.returncode == 0
+    assert _login(counter, USER_PIN).returncode == 0

@@ -106,23 +106,13 @@ SIGNING_TABLES = (
     "counter_app.store.writer_queue",
     "counter_app.store.signing_module",
 )
-# Services that still read the signing module's tables beside their SigningClient (issue 20):
-# the certificate look-up and list, the printed forms (printing needs no CA keys) and recovery's
-# fallback for a serial the EST client cannot be asked. This list may only shrink.
-STILL_READING_SIGNING_TABLES = {
-    "services/certificates.py",
-    "services/documents.py",
-    "services/issuance.py",
-}
 
 
 def test_services_reach_the_signing_module_only_through_its_client() -> None:
-    offenders = {
-        str(p.relative_to(PACKAGE))
+    offenders = [
+        f"{p.relative_to(PACKAGE)}: {m}"
         for p in _modules("services")
         for m in _imports(p)
         if m.startswith(SIGNING_TABLES)
-    }
-    assert offenders <= STILL_READING_SIGNING_TABLES, offenders - STILL_READING_SIGNING_TABLES
-    # A module that stopped reading them leaves the list: it only shrinks.
-    assert offenders == STILL_READING_SIGNING_TABLES
+    ]
+    assert offenders == []
