@@ -131,6 +131,8 @@ def open_store_for_gui(config: Config) -> tuple[Store, PeriodicCheckpointer]:
     from counter_app.store.db import open_store
 
     store = open_store(config.db_url)
+    import counter_app.token.thread  # noqa: F401  (warm: the window's token lane needs it next)
+
     # A day's session is long: its events are signed every minute, and once more at close.
     return store, PeriodicCheckpointer(Anchor.for_config(config.data_dir, config.extra), store)
 
