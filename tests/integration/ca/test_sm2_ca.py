@@ -33,7 +33,7 @@ from counter_app.config import load_config
 from counter_app.store.certificates import open_signing_module
 from counter_app.store.db import open_store
 from tests.conftest import CLI, add_officers
-from tests.integration.ca.conftest import CA_ENV, PASSPHRASE, LibraryCA, run
+from tests.integration.ca.conftest import BIN, CA_ENV, PASSPHRASE, LibraryCA, run
 from tests.integration.ca.test_ca_cli import lint_cert
 from tests.sm2_judge import (
     DISTID,
@@ -192,6 +192,8 @@ def test_sm2_crl_is_signed_with_sm2_and_lists_the_revoked_leaf(
     path.write_bytes(der)
     parsed = run("openssl", "crl", "-inform", "DER", "-in", str(path), "-noout", "-text")
     assert parsed.returncode == 0 and "Key Compromise" in parsed.stdout
+    lint = run(str(BIN / "lint_crl"), "lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING", str(path))
+    assert lint.returncode == 0 and lint.stdout.strip() == "", lint.stdout
 
 
 def test_empty_sm2_crl_is_signed_with_sm2_too(sm2_ca: LibraryCA) -> None:
@@ -223,6 +225,8 @@ def test_sm2_ocsp_answers_verify_with_gmssl_and_parse_in_openssl(
     parsed = run("openssl", "ocsp", "-respin", str(path), "-noverify", "-resp_text")
     assert parsed.returncode == 0, parsed.stderr
     assert "certificateHold" in parsed.stdout and "SM2-with-SM3" in parsed.stdout
+    lint = run(str(BIN / "lint_ocsp_response"), "lint", "-s", "WARNING", str(path))
+    assert lint.returncode == 0 and lint.stdout.strip() == "", lint.stdout
 
 
 def test_sm2_ocsp_answer_names_the_responder_by_its_sm2_key_hash(
