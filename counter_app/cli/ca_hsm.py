@@ -11,7 +11,7 @@ COUNTER_APP_HSM_PIN or a prompt, never from argv.
 from __future__ import annotations
 
 import atexit
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
@@ -29,7 +29,19 @@ LABEL_PREFIX = "counter-ca-"
 
 _sessions: dict[tuple[str, str | None], TokenSession] = {}
 _stack = ExitStack()
-atexit.register(_stack.close)
+
+
+def _close_at_exit() -> None:
+    # The token thread's executor (token/thread.py) is shut down by concurrent.futures' own exit
+    # hook, which runs before atexit callbacks: closing the session through it then raises
+    # "cannot schedule new futures after shutdown" and printed a traceback after every HSM
+    # command (found by scripts/deploy-demo). The process is ending; the module's C_Finalize
+    # at unload ends the session either way.
+    with suppress(RuntimeError):
+        _stack.close()
+
+
+atexit.register(_close_at_exit)
 
 
 def hsm_session(module: str, label: str | None) -> TokenSession:
