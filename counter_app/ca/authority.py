@@ -352,6 +352,7 @@ class CertificateAuthority:
             this_update=self._clock().replace(microsecond=0),
             base=snapshot.base,
             removed=snapshot.removed,
+            encoded=snapshot.encoded,
         )
         return replace(crl, status_seq=snapshot.status_seq)
 

@@ -150,6 +150,7 @@ class CRLSnapshot:
     the list is ``base``'s (the newest stored CRL, DER) without the entries of ``removed`` (the
     serials whose status changed since it was made), plus ``entries`` (the current rows of those
     that are on hold or revoked now). ``status_seq`` is the audit event the list reflects.
+    ``encoded``: entries the store keeps already encoded (concatenated DER), listed as well.
     """
 
     number: int
@@ -157,6 +158,7 @@ class CRLSnapshot:
     status_seq: int = 0
     base: bytes | None = None
     removed: Sequence[str] = ()
+    encoded: bytes = b""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from functools import cache
 from typing import Any, cast
 
 try:
@@ -26,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPri
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -36,6 +36,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection, Dialect, Engine
@@ -43,6 +44,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from counter_app.ca.authority import CAKeys, CertificateAuthority
+from counter_app.ca.crl import encode_entry
 from counter_app.ca.errors import CAError, CertificateNotFound
 from counter_app.ca.hierarchy import CAFiles, CASettings
 from counter_app.ca.model import (
@@ -85,10 +87,20 @@ class Certificate(Base):
     # Whole seconds since the epoch: what a CRL carries, and cheap to read a million of.
     revoked_epoch: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The certificate's revokedCertificates entry (DER) while it is on hold or revoked, NULL
+    # otherwise: a full CRL reads these already encoded, concatenated by the database from
+    # the partial index below (a covering index: the certificates themselves are not read).
+    crl_entry: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
     __table_args__ = (
         CheckConstraint(
             "status IN ('pending','good','hold','revoked')", name="ck_ca_certificate_status"
+        ),
+        Index(
+            "ix_ca_certificates_crl_entry",
+            "crl_entry",
+            sqlite_where=text("crl_entry IS NOT NULL"),
+            postgresql_where=text("crl_entry IS NOT NULL"),
         ),
     )
 
@@ -187,6 +199,15 @@ _RECORD_COLUMNS = (
 _REVOKED = select(_CERTS.c.serial_hex, _CERTS.c.revoked_epoch, _CERTS.c.reason).where(
     _CERTS.c.status.in_(REVOKED_STATUSES)
 )
+# The kept entries, concatenated by the database itself (SQLite: the BLOBs through group_concat,
+# byte for byte, cast back to a BLOB; PostgreSQL: string_agg over bytea).
+_JOINED_ENTRIES = {
+    "sqlite": "SELECT CAST(group_concat(crl_entry, x'') AS BLOB), count(*) FROM ca_certificates"
+    " WHERE crl_entry IS NOT NULL",
+    "postgresql": "SELECT string_agg(crl_entry, ''::bytea), count(*) FROM ca_certificates"
+    " WHERE crl_entry IS NOT NULL",
+}
+_REVOKED_COUNT = select(func.count()).where(_CERTS.c.status.in_(REVOKED_STATUSES))
 CRL_DELTA_LIMIT = 64  # status changes since the newest CRL applied to it; more: read all
 _STATUS_ACTIONS = ("certificate.hold", "certificate.release", "certificate.revoke")
 _GET = select(*_RECORD_COLUMNS).where(_CERTS.c.serial_hex == bindparam("b_serial"))
@@ -220,11 +241,6 @@ class _Prepared:
     def run(self, cursor: Any, values: dict[str, Any]) -> Any:
         cursor.execute(self.sql, self.params(values))
         return cursor
-
-
-@cache
-def _revoked_statement(dialect: Dialect) -> _Prepared:
-    return _Prepared(_REVOKED, dialect, literal=True)
 
 
 class _HotPath:
@@ -456,6 +472,7 @@ class SQLCertificateRepository:
             "revoked_at": None,
             "revoked_epoch": None,
             "reason": None,
+            "crl_entry": None,
         }
         digests = state.Digests()
         digests.add(_CERTS.name, pending.serial_hex, state.row_digest(_CERT_COLUMNS, values))
@@ -496,6 +513,11 @@ class SQLCertificateRepository:
                 None if change.revoked_at is None else int(change.revoked_at.timestamp())
             )
             row.reason = None if change.reason is None else change.reason.value
+            row.crl_entry = (
+                None
+                if change.revoked_at is None or row.status not in REVOKED_STATUSES
+                else encode_entry(row.serial_hex, row.revoked_epoch or 0, row.reason)
+            )
             details: dict[str, Any] = {"from": before, "to": change.status.value}
             if change.reason is not None:
                 details["reason"] = change.reason.value
@@ -540,15 +562,26 @@ class SQLCertificateRepository:
                 delta = self._crl_delta(session, number, head)
                 if delta is not None:
                     return delta
-            # A million rows: read on the driver's cursor in this transaction, as plain tuples.
-            cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-            try:
-                statement = _revoked_statement(session.get_bind().dialect)
-                cursor.execute(statement.sql, statement.params({}))
-                rows = cursor.fetchall()
-            finally:
-                cursor.close()
-            return CRLSnapshot(number, rows, head)
+            # A million entries: kept encoded, concatenated by the database in this transaction
+            # from the covering index (one value: no row reaches Python).
+            joined = _JOINED_ENTRIES.get(session.get_bind().dialect.name)
+            if joined is None:  # another database: the entries as rows, joined here
+                kept = list(
+                    session.execute(
+                        select(_CERTS.c.crl_entry).where(_CERTS.c.crl_entry.is_not(None))
+                    ).scalars()
+                )
+                encoded, count = b"".join(kept), len(kept)
+            else:
+                value, count = session.execute(text(joined)).one()
+                encoded = bytes(value or b"")
+            # As many entries as certificates on hold or revoked (the status index, counted):
+            # otherwise some row lacks its kept entry (written by hand), and the list is read
+            # row by row, so that a CRL never misses a revocation.
+            if count != session.execute(_REVOKED_COUNT).scalar():
+                rows = [tuple(r) for r in session.execute(_REVOKED)]
+                return CRLSnapshot(number, rows, head)  # type: ignore[arg-type]
+            return CRLSnapshot(number, [], head, encoded=encoded)
 
     def _crl_delta(self, session: Any, number: int, head: int) -> CRLSnapshot | None:
         """The newest stored CRL and what changed since it; None when a full read is better."""
