@@ -254,6 +254,7 @@ def build_crl(
     base: bytes | None = None,
     removed: Iterable[str] = (),
     encoded: bytes = b"",
+    partition: tuple[int, str] | None = None,
 ) -> PublishedCRL:
     """A full CRL listing ``entries`` (serial hex, revocation epoch seconds, reason value).
 
@@ -263,18 +264,21 @@ def build_crl(
     """
     ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     next_update = this_update + CRL_VALIDITY
+    extensions: list[x509.Extension[x509.ExtensionType]] = [
+        x509.Extension(x509.CRLNumber.oid, False, x509.CRLNumber(number)),
+        x509.Extension(
+            x509.AuthorityKeyIdentifier.oid,
+            False,
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski),
+        ),
+    ]
+    if partition is not None:
+        extensions.append(issuing_distribution_point(partition[1]))
     template = x509.CertificateRevocationListBuilder(
         issuer_name=issuer.subject,
         last_update=this_update,
         next_update=next_update,
-        extensions=[
-            x509.Extension(x509.CRLNumber.oid, False, x509.CRLNumber(number)),
-            x509.Extension(
-                x509.AuthorityKeyIdentifier.oid,
-                False,
-                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski),
-            ),
-        ],
+        extensions=extensions,
     ).sign(key, signature_hash(key))
     der = template.public_bytes(serialization.Encoding.DER)
     revoked = encode_revoked(entries) if entries else b""
@@ -284,4 +288,22 @@ def build_crl(
         revoked = remove_entries(revoked_contents(base), removed) + revoked
     if revoked:  # RFC 5280 5.1.2.6: an empty list is absent, which the template already is
         der = splice_entries(der, revoked, key)
-    return PublishedCRL(number, this_update, next_update, der)
+    return PublishedCRL(
+        number, this_update, next_update, der, partition=None if partition is None else partition[0]
+    )
+
+
+def issuing_distribution_point(url: str) -> x509.Extension[x509.ExtensionType]:
+    """A partition CRL's scope (RFC 5280 5.2.5, critical): the distribution point ``url``,
+    which the certificates of that partition name in their CRL DP; end-entity certificates only.
+    """
+    idp = x509.IssuingDistributionPoint(
+        full_name=[x509.UniformResourceIdentifier(url)],
+        relative_name=None,
+        only_contains_user_certs=True,
+        only_contains_ca_certs=False,
+        only_some_reasons=None,
+        indirect_crl=False,
+        only_contains_attribute_certs=False,
+    )
+    return x509.Extension(idp.oid, True, idp)

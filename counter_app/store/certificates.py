@@ -91,6 +91,8 @@ class Certificate(Base):
     # otherwise: a full CRL reads these already encoded, concatenated by the database from
     # the partial index below (a covering index: the certificates themselves are not read).
     crl_entry: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # The partition CRL (/crl/N) the certificate's CRL DP names; NULL: only the complete CRL.
+    crl_partition: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
         CheckConstraint(
@@ -98,6 +100,7 @@ class Certificate(Base):
         ),
         Index(
             "ix_ca_certificates_crl_entry",
+            "crl_partition",
             "crl_entry",
             sqlite_where=text("crl_entry IS NOT NULL"),
             postgresql_where=text("crl_entry IS NOT NULL"),
@@ -106,7 +109,8 @@ class Certificate(Base):
 
 
 class CRLRecord(Base):
-    """The newest signed CRL (older ones are replaced; the audit chain keeps their digests)."""
+    """The newest signed CRL of each scope: the complete CRL (``partition`` NULL) and each
+    partition CRL (older ones are replaced; the audit chain keeps their digests)."""
 
     __tablename__ = "ca_crls"
 
@@ -114,6 +118,7 @@ class CRLRecord(Base):
     this_update: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     next_update: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     der: Mapped[bytes] = mapped_column(LargeBinary)
+    partition: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
 
 class CAState(Base):
@@ -138,6 +143,7 @@ def _record(row: Any) -> CertificateRecord:
         revoked_at=row.revoked_at,
         reason=RevocationReason(row.reason) if row.reason else None,
         der=row.der,
+        crl_partition=row.crl_partition,
     )
 
 
@@ -165,6 +171,7 @@ _INSERT_PENDING = insert(_CERTS).values(
             "not_after",
             "tbs_der",
             "created_at",
+            "crl_partition",
         )
     }
 )
@@ -195,6 +202,7 @@ _RECORD_COLUMNS = (
     _CERTS.c.revoked_at,
     _CERTS.c.reason,
     _CERTS.c.der,
+    _CERTS.c.crl_partition,
 )
 _REVOKED = select(_CERTS.c.serial_hex, _CERTS.c.revoked_epoch, _CERTS.c.reason).where(
     _CERTS.c.status.in_(REVOKED_STATUSES)
@@ -207,6 +215,15 @@ _JOINED_ENTRIES = {
     "postgresql": "SELECT string_agg(crl_entry, ''::bytea), count(*) FROM ca_certificates"
     " WHERE crl_entry IS NOT NULL",
 }
+
+
+def _scope(partition: int | None) -> Any:
+    """The stored CRLs of one scope: the complete CRL, or one partition's."""
+    if partition is None:
+        return CRLRecord.partition.is_(None)
+    return CRLRecord.partition == partition
+
+
 _REVOKED_COUNT = select(func.count()).where(_CERTS.c.status.in_(REVOKED_STATUSES))
 CRL_DELTA_LIMIT = 64  # status changes since the newest CRL applied to it; more: read all
 _STATUS_ACTIONS = ("certificate.hold", "certificate.release", "certificate.revoke")
@@ -412,6 +429,7 @@ class SQLCertificateRepository:
                             "not_after": hot.time(pending.not_after),
                             "tbs_der": pending.tbs_der,
                             "created_at": created,
+                            "crl_partition": pending.crl_partition,
                         },
                     )
         except hot.integrity_error:
@@ -473,6 +491,7 @@ class SQLCertificateRepository:
             "revoked_epoch": None,
             "reason": None,
             "crl_entry": None,
+            "crl_partition": pending.crl_partition,
         }
         digests = state.Digests()
         digests.add(_CERTS.name, pending.serial_hex, state.row_digest(_CERT_COLUMNS, values))
@@ -586,7 +605,10 @@ class SQLCertificateRepository:
     def _crl_delta(self, session: Any, number: int, head: int) -> CRLSnapshot | None:
         """The newest stored CRL and what changed since it; None when a full read is better."""
         base = session.execute(
-            select(CRLRecord.number, CRLRecord.der).order_by(CRLRecord.number.desc()).limit(1)
+            select(CRLRecord.number, CRLRecord.der)
+            .where(CRLRecord.partition.is_(None))
+            .order_by(CRLRecord.number.desc())
+            .limit(1)
         ).one_or_none()
         if base is None:
             return None
@@ -627,16 +649,18 @@ class SQLCertificateRepository:
     def save_crl(self, crl: PublishedCRL, operator: str) -> bool:
         with self._store.session() as session:
             session.execute(select(CAState).where(CAState.id == 1).with_for_update()).scalar_one()
-            newest = session.execute(select(func.max(CRLRecord.number))).scalar()
+            scope = _scope(crl.partition)
+            newest = session.execute(select(func.max(CRLRecord.number)).where(scope)).scalar()
             if newest is not None and newest >= crl.number:
                 return False
-            session.execute(delete(CRLRecord))
+            session.execute(delete(CRLRecord).where(scope))
             session.add(
                 CRLRecord(
                     number=crl.number,
                     this_update=crl.this_update,
                     next_update=crl.next_update,
                     der=crl.der,
+                    partition=crl.partition,
                 )
             )
             audit.append(
@@ -650,18 +674,66 @@ class SQLCertificateRepository:
                     "sha256": hashlib.sha256(crl.der).hexdigest(),
                     # The audit event its list reflects: the next CRL starts from this one.
                     **({} if crl.status_seq is None else {"status_seq": crl.status_seq}),
+                    **({} if crl.partition is None else {"partition": crl.partition}),
                 },
             )
             return True
 
     def latest_crl(self) -> PublishedCRL | None:
+        return self._latest(None)
+
+    def latest_partition_crl(self, partition: int) -> PublishedCRL | None:
+        return self._latest(partition)
+
+    def _latest(self, partition: int | None) -> PublishedCRL | None:
         with self._store.session() as session:
             row = session.execute(
-                select(CRLRecord).order_by(CRLRecord.number.desc()).limit(1)
+                select(CRLRecord)
+                .where(_scope(partition))
+                .order_by(CRLRecord.number.desc())
+                .limit(1)
             ).scalar_one_or_none()
             if row is None:
                 return None
-            return PublishedCRL(row.number, row.this_update, row.next_update, row.der)
+            return PublishedCRL(
+                row.number, row.this_update, row.next_update, row.der, partition=row.partition
+            )
+
+    def partition_fill(self) -> tuple[int, int]:
+        with self._store.engine.connect() as conn:
+            highest = conn.execute(select(func.max(_CERTS.c.crl_partition))).scalar()
+            if highest is None:
+                return 0, 0
+            count = conn.execute(
+                select(func.count()).where(_CERTS.c.crl_partition == highest)
+            ).scalar_one()
+            return int(highest), int(count)
+
+    def partition_snapshot(self, partition: int) -> CRLSnapshot:
+        with self._store.session() as session:
+            state = session.execute(
+                select(CAState).where(CAState.id == 1).with_for_update()
+            ).scalar_one()
+            state.crl_number += 1
+            number = state.crl_number
+            head = session.execute(select(_HEAD.c.seq).where(_HEAD.c.id == 1)).scalar() or 0
+            # The partition's kept entries, from the covering index (crl_partition, crl_entry);
+            # rows lacking their kept entry are read as rows, as for the complete CRL.
+            kept = session.execute(
+                select(_CERTS.c.crl_entry)
+                .where(_CERTS.c.crl_entry.is_not(None))
+                .where(_CERTS.c.crl_partition == partition)
+            ).scalars()
+            encoded = b"".join(kept)
+            rows = [
+                tuple(r)
+                for r in session.execute(
+                    _REVOKED.where(_CERTS.c.crl_entry.is_(None)).where(
+                        _CERTS.c.crl_partition == partition
+                    )
+                )
+            ]
+            return CRLSnapshot(number, rows, head, encoded=encoded)  # type: ignore[arg-type]
 
     def latest_crl_number(self) -> int:
         with self._store.session() as session:
@@ -714,4 +786,5 @@ def open_signing_module(
         identifier_salt=settings.identifier_salt,
         on_crl=lambda crl: files.publish_crl(crl.der),
         on_status_change=lambda serial: files.mark_status_change(),
+        crl_partition_size=settings.crl_partition_size,
     )

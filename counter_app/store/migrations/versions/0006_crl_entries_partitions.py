@@ -1,4 +1,7 @@
-"""Each revoked certificate's CRL entry kept encoded, behind a covering partial index.
+"""CRL entries kept encoded (behind a covering partial index) and partitioned CRLs.
+
+Each revoked certificate's CRL entry is kept beside it; each certificate may name a partition
+CRL (/crl/N); ca_crls keeps the newest CRL of each scope (complete, and each partition).
 
 Revision ID: 0006
 Revises: 0005
@@ -23,6 +26,10 @@ BATCH = 10_000
 def upgrade() -> None:
     with op.batch_alter_table("ca_certificates", schema=None) as batch_op:
         batch_op.add_column(sa.Column("crl_entry", sa.LargeBinary(), nullable=True))
+        batch_op.add_column(sa.Column("crl_partition", sa.Integer(), nullable=True))
+    with op.batch_alter_table("ca_crls", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("partition", sa.Integer(), nullable=True))
+        batch_op.create_index("ix_ca_crls_partition", ["partition"])
     # The certificates already on hold or revoked get their entry now. Their row digests name
     # the columns they cover (not this one), so audit verify still matches them.
     conn = op.get_bind()
@@ -44,7 +51,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_ca_certificates_crl_entry",
         "ca_certificates",
-        ["crl_entry"],
+        ["crl_partition", "crl_entry"],
         sqlite_where=sa.text("crl_entry IS NOT NULL"),
         postgresql_where=sa.text("crl_entry IS NOT NULL"),
     )
@@ -52,5 +59,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_ca_certificates_crl_entry", table_name="ca_certificates")
+    with op.batch_alter_table("ca_crls", schema=None) as batch_op:
+        batch_op.drop_index("ix_ca_crls_partition")
+        batch_op.drop_column("partition")
     with op.batch_alter_table("ca_certificates", schema=None) as batch_op:
+        batch_op.drop_column("crl_partition")
         batch_op.drop_column("crl_entry")
