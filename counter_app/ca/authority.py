@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import cast
@@ -86,8 +87,12 @@ class CertificateAuthority:
         clock: Callable[[], dt.datetime] = _utcnow,
         on_crl: Callable[[PublishedCRL], None] | None = None,
         on_status_change: Callable[[str], None] | None = None,
+        crl_partition_size: int | None = None,
     ) -> None:
         self.keys = keys
+        self._partition_size = crl_partition_size
+        self._partition_lock = threading.Lock()
+        self._partition_fill: tuple[int, int] | None = None  # (partition, certificates in it)
         self._repo = repository
         self.profiles = profiles
         self._urls = urls
@@ -165,12 +170,15 @@ class CertificateAuthority:
                 )
             not_after = min(not_after, ends_by)
         name = subject_name(chosen, subject)
+        partition = self._next_partition()
         builder = leaf_builder(
             profile=for_purpose(chosen, purpose),
             subject=subject,
             public_key=public_key,
             issuer=self.keys.issuing,
-            urls=self._urls,
+            urls=self._urls
+            if partition is None
+            else replace(self._urls, crl=self.partition_url(partition)),
             serial=serial,
             not_before=not_before,
             not_after=not_after,
@@ -186,6 +194,7 @@ class CertificateAuthority:
             tbs_der=b"",
             application_id=application_id,
             operator=operator,
+            crl_partition=partition,
         )
         return builder, pending
 
@@ -204,6 +213,28 @@ class CertificateAuthority:
         return IssuedCertificate(
             pending.serial_hex, certificate, pending.not_before, pending.not_after, pending.profile
         )
+
+    def _next_partition(self) -> int | None:
+        """The partition CRL the next certificate names: partitions fill up one after another.
+
+        Each process counts from what the store held when it first issued, so processes
+        issuing at once may put a few more than the size into a partition: the size is a
+        target, not a bound (no lock shared by every issuance for it).
+        """
+        if self._partition_size is None:
+            return None
+        with self._partition_lock:
+            if self._partition_fill is None:
+                self._partition_fill = self._repo.partition_fill()
+            partition, count = self._partition_fill
+            if partition == 0 or count >= self._partition_size:
+                partition, count = partition + 1, 0
+            self._partition_fill = (partition, count + 1)
+            return partition
+
+    def partition_url(self, partition: int) -> str:
+        """Where partition ``partition``'s CRL is published (its certificates' CRL DP)."""
+        return f"{self._urls.crl}/{partition}"
 
     def issue(
         self,
@@ -403,6 +434,8 @@ class CertificateAuthority:
         if self._on_status_change is not None:
             self._on_status_change(record.serial_hex)
         self.publish_crl(operator=operator)
+        if record.crl_partition is not None:
+            self.publish_partition_crl(record.crl_partition, operator=operator)
         return record
 
     # CRL, OCSP, chain -----------------------------------------------------------------------
@@ -427,6 +460,7 @@ class CertificateAuthority:
             this_update=self._clock().replace(microsecond=0),
             base=snapshot.base,
             removed=snapshot.removed,
+            encoded=snapshot.encoded,
         )
         return replace(crl, status_seq=snapshot.status_seq)
 
@@ -435,6 +469,31 @@ class CertificateAuthority:
         latest = self._repo.latest_crl()
         if latest is None or self._clock() - latest.this_update >= CRL_REFRESH:
             latest = self.publish_crl()
+        return latest.der
+
+    def publish_partition_crl(self, partition: int, *, operator: str = "system") -> PublishedCRL:
+        """Sign partition ``partition``'s CRL (its issuingDistributionPoint names /crl/N)."""
+        snapshot = self._repo.partition_snapshot(partition)
+        crl = build_crl(
+            issuer=self.keys.issuing,
+            key=self.keys.issuing_key,
+            number=snapshot.number,
+            entries=snapshot.entries,
+            this_update=self._clock().replace(microsecond=0),
+            encoded=snapshot.encoded,
+            partition=(partition, self.partition_url(partition)),
+        )
+        self._repo.save_crl(crl, operator)
+        return crl
+
+    def partition_crl(self, partition: int) -> bytes | None:
+        """Partition ``partition``'s newest CRL (DER), fresh as :meth:`current_crl`; None when
+        no certificate names that partition."""
+        if partition < 1 or partition > self._repo.partition_fill()[0]:
+            return None
+        latest = self._repo.latest_partition_crl(partition)
+        if latest is None or self._clock() - latest.this_update >= CRL_REFRESH:
+            latest = self.publish_partition_crl(partition)
         return latest.der
 
     def status_changes_since(self, seq: int) -> tuple[int, list[str]]:

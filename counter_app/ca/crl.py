@@ -8,6 +8,11 @@ directly from the database rows (serial hex, revocation time in epoch seconds, r
 into the template's TBSCertList, and the result is signed with the issuing key (any
 cryptography private key, HSM-backed ones included, or SM2 through :mod:`counter_app.ca.signing`). The tests judge the output with
 cryptography, ``openssl crl -CAfile`` and pkilint.
+
+The store keeps each revoked certificate's entry pre-encoded (:func:`encode_entry`, written
+when its status changes), so a full CRL is one read of concatenated bytes: no per-row Python
+at all. The TBS is hashed in pieces and the signature made over the digest (``Prehashed``),
+so the list (tens of MB) is copied once, into the final DER.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 from counter_app.ca.der import length as _length
 from counter_app.ca.der import read_tlv as _read_tlv
@@ -106,9 +112,58 @@ def encode_revoked(rows: Iterable[RevokedRow]) -> bytes:
     return b"".join(parts)
 
 
+def encode_entry(serial_hex: str, epoch: int, reason: str | None) -> bytes:
+    """One revokedCertificates entry (DER), as the store keeps it beside the certificate."""
+    return encode_revoked(((serial_hex, epoch, reason),))
+
+
+def _sign_pieces(signer: Signer, pieces: Sequence[bytes]) -> bytes:
+    """The signature over the concatenation of ``pieces``, without concatenating them.
+
+    EC and RSA sign a digest made piece by piece (``Prehashed``): the same signature as over
+    the joined bytes, without a copy of a 50 MB TBS.
+    """
+    key = signer.key
+    digest = hashes.Hash(signer.hash)
+    for piece in pieces:
+        digest.update(piece)
+    prehashed = utils.Prehashed(signer.hash)
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return key.sign(digest.finalize(), ec.ECDSA(prehashed))
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key.sign(digest.finalize(), padding.PKCS1v15(), prehashed)
+
+
 def splice_entries(template_der: bytes, revoked: bytes, key: IssuerKey | Signer) -> bytes:
-    """The (entry-less) template CRL with ``revoked`` as its revokedCertificates, signed anew."""
-    return signer_for(key).crl(template_der, revoked)
+    """The (entry-less) template CRL with ``revoked`` as its revokedCertificates, signed anew.
+
+    P-256/P-384/RSA keys take the fast path below (the TBS hashed in pieces, the list copied
+    once); SM2 and other keys go through their signer's own ``crl`` (one code path per key)."""
+    signer = signer_for(key)
+    fast = signer.algorithm_identifier is None and isinstance(
+        signer.key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    )
+    if not revoked or not fast:
+        return signer.crl(template_der, revoked)
+    _, outer_start, _ = _read_tlv(template_der, 0)
+    _, tbs_start, tbs_end = _read_tlv(template_der, outer_start)
+    _, _, algorithm_end = _read_tlv(template_der, tbs_end)
+    algorithm = template_der[tbs_end:algorithm_end]  # signatureAlgorithm, kept as signed
+    # TBSCertList: version, signature, issuer, thisUpdate, nextUpdate, [revokedCertificates],
+    # [0] crlExtensions. The list goes right before the extensions (or at the end).
+    pos = tbs_start
+    while pos < tbs_end:
+        tag, _, end = _read_tlv(template_der, pos)
+        if tag == 0xA0:
+            break
+        pos = end
+    head, tail = template_der[tbs_start:pos], template_der[pos:tbs_end]
+    list_header = b"\x30" + _length(len(revoked))
+    tbs_length = len(head) + len(list_header) + len(revoked) + len(tail)
+    tbs = (b"\x30" + _length(tbs_length) + head + list_header, revoked, tail)
+    signature = _tlv(0x03, b"\x00" + _sign_pieces(signer, tbs))
+    outer_length = sum(map(len, tbs)) + len(algorithm) + len(signature)
+    return b"".join((b"\x30", _length(outer_length), *tbs, algorithm, signature))
 
 
 class DeltaNotApplicable(CAError):
@@ -171,33 +226,59 @@ def build_crl(
     this_update: dt.datetime,
     base: bytes | None = None,
     removed: Iterable[str] = (),
+    encoded: bytes = b"",
+    partition: tuple[int, str] | None = None,
 ) -> PublishedCRL:
     """A full CRL listing ``entries`` (serial hex, revocation epoch seconds, reason value).
 
+    ``encoded``: entries already encoded (the store's kept entries, concatenated), listed too.
     With ``base`` (a CRL of this issuer, DER) the list is base's, less the entries of
     ``removed``, plus ``entries``: a million-entry CRL brought up to date without re-reading it.
     """
     signer = signer_for(key)
     ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     next_update = this_update + CRL_VALIDITY
+    extensions: list[x509.Extension[x509.ExtensionType]] = [
+        x509.Extension(x509.CRLNumber.oid, False, x509.CRLNumber(number)),
+        x509.Extension(
+            x509.AuthorityKeyIdentifier.oid,
+            False,
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski),
+        ),
+    ]
+    if partition is not None:
+        extensions.append(issuing_distribution_point(partition[1]))
     template = x509.CertificateRevocationListBuilder(
         issuer_name=issuer.subject,
         last_update=this_update,
         next_update=next_update,
-        extensions=[
-            x509.Extension(x509.CRLNumber.oid, False, x509.CRLNumber(number)),
-            x509.Extension(
-                x509.AuthorityKeyIdentifier.oid,
-                False,
-                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski),
-            ),
-        ],
+        extensions=extensions,
     ).sign(signer.builder_key, signer.hash)
     der = template.public_bytes(serialization.Encoding.DER)
-    revoked = encode_revoked(entries)
+    revoked = encode_revoked(entries) if entries else b""
+    if encoded:
+        revoked = encoded + revoked if revoked else encoded
     if base is not None:
         revoked = remove_entries(revoked_contents(base), removed) + revoked
     # RFC 5280 5.1.2.6: an empty list is absent, which the template already is. The signer
     # keeps a P-256/RSA template as it is then; an SM2 one is given its algorithm and signed.
-    der = signer.crl(der, revoked)
-    return PublishedCRL(number, this_update, next_update, der)
+    der = splice_entries(der, revoked, signer)
+    return PublishedCRL(
+        number, this_update, next_update, der, partition=None if partition is None else partition[0]
+    )
+
+
+def issuing_distribution_point(url: str) -> x509.Extension[x509.ExtensionType]:
+    """A partition CRL's scope (RFC 5280 5.2.5, critical): the distribution point ``url``,
+    which the certificates of that partition name in their CRL DP; end-entity certificates only.
+    """
+    idp = x509.IssuingDistributionPoint(
+        full_name=[x509.UniformResourceIdentifier(url)],
+        relative_name=None,
+        only_contains_user_certs=True,
+        only_contains_ca_certs=False,
+        only_some_reasons=None,
+        indirect_crl=False,
+        only_contains_attribute_certs=False,
+    )
+    return x509.Extension(idp.oid, True, idp)

@@ -65,6 +65,8 @@ class CASettings:
     hsm_module: str | None = None
     hsm_label: str | None = None
     root_key: str = "online"  # "online" (ca/root.key.pem) or "offline" (``--offline-root``)
+    # Certificates per partition CRL; None: one complete CRL only (docs/deployment.md).
+    crl_partition_size: int | None = None
 
     @classmethod
     def software(
@@ -93,7 +95,7 @@ class CASettings:
         lines = [f"{k} = {json.dumps(v)}" for k, v in self._items() if v is not None]
         return "# Written by `counter-app ca init`; no secret is kept here.\n" + "\n".join(lines)
 
-    def _items(self) -> list[tuple[str, str | None]]:
+    def _items(self) -> list[tuple[str, str | int | None]]:
         return [
             ("root_name", self.root_name),
             ("issuing_name", self.issuing_name),
@@ -104,6 +106,7 @@ class CASettings:
             ("hsm_module", self.hsm_module),
             ("hsm_label", self.hsm_label),
             ("root_key", self.root_key if self.root_key != "online" else None),
+            ("crl_partition_size", self.crl_partition_size),
         ]
 
     @classmethod
@@ -123,7 +126,16 @@ class CASettings:
             hsm_module=data.get("hsm_module"),
             hsm_label=data.get("hsm_label"),
             root_key=data.get("root_key", "online"),
+            crl_partition_size=_partition_size(data.get("crl_partition_size")),
         )
+
+
+def _partition_size(value: object) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise CAError(detail=f"crl_partition_size must be a positive whole number, not {value!r}")
+    return value
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,7 @@ class PendingCertificate:
     tbs_der: bytes
     application_id: str | None
     operator: str
+    crl_partition: int | None = None  # the partition CRL (/crl/N) its CRL DP names, if any
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class CertificateRecord:
     revoked_at: dt.datetime | None = None
     reason: RevocationReason | None = None
     der: bytes | None = None
+    crl_partition: int | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ class CRLSnapshot:
     the list is ``base``'s (the newest stored CRL, DER) without the entries of ``removed`` (the
     serials whose status changed since it was made), plus ``entries`` (the current rows of those
     that are on hold or revoked now). ``status_seq`` is the audit event the list reflects.
+    ``encoded``: entries the store keeps already encoded (concatenated DER), listed as well.
     """
 
     number: int
@@ -137,6 +140,7 @@ class CRLSnapshot:
     status_seq: int = 0
     base: bytes | None = None
     removed: Sequence[str] = ()
+    encoded: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,7 @@ class PublishedCRL:
     next_update: dt.datetime
     der: bytes
     status_seq: int | None = None  # the audit event its list reflects, when known
+    partition: int | None = None  # a partition CRL (/crl/N); None: the complete CRL (/crl)
 
 
 class CertificateRepository(Protocol):
@@ -186,3 +191,11 @@ class CertificateRepository(Protocol):
         """Store a signed CRL unless a newer one was stored meanwhile; True when stored."""
 
     def latest_crl(self) -> PublishedCRL | None: ...
+
+    def partition_fill(self) -> tuple[int, int]:
+        """(highest CRL partition any certificate names, how many certificates name it)."""
+
+    def partition_snapshot(self, partition: int) -> CRLSnapshot:
+        """Allocate the next CRL number and read the entries of one partition."""
+
+    def latest_partition_crl(self, partition: int) -> PublishedCRL | None: ...

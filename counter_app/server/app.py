@@ -57,6 +57,8 @@ class OCSPApp:
         self._crl_stamp: tuple[int, int, int] | None = None
         self._crl = b""
         self._crl_polled = 0.0
+        # Partition CRLs (/crl/N): (DER, when read), re-read after CRL_POLL_SECONDS or a change.
+        self._partition_crls: dict[int, tuple[bytes, float]] = {}
         self._chain = ca.chain_pem()
         from cryptography.hazmat.primitives import serialization
 
@@ -85,6 +87,7 @@ class OCSPApp:
 
     def _changed(self, serials: list[int]) -> None:
         self._responder.resign(serials)
+        self._partition_crls.clear()
 
     # CRL ------------------------------------------------------------------------------------
 
@@ -100,6 +103,19 @@ class OCSPApp:
             self._crl_polled = now
             self._crl, self._crl_stamp = self._ca.current_crl(), stamp
         return 200, [(b"content-type", b"application/pkix-crl")], self._crl
+
+    def _partition_crl_route(self, number: str) -> Response:
+        """GET /crl/N: partition N's CRL (the CRL DP its certificates name)."""
+        if not number.isdigit() or len(number) > 9:
+            return _plain(404, b"not found\n")
+        partition, now = int(number), time.monotonic()
+        kept = self._partition_crls.get(partition)
+        if kept is None or now - kept[1] > CRL_POLL_SECONDS:
+            der = self._ca.partition_crl(partition)
+            if der is None:
+                return _plain(404, b"no such CRL partition\n")
+            kept = self._partition_crls[partition] = (der, now)
+        return 200, [(b"content-type", b"application/pkix-crl")], kept[0]
 
     # OCSP -----------------------------------------------------------------------------------
 
@@ -140,6 +156,9 @@ class OCSPApp:
             if method == "GET" and raw_path.startswith("/ocsp/"):
                 return self._ocsp_get(raw_path[len("/ocsp/") :], if_none_match)
             path = unquote(raw_path) if "%" in raw_path else raw_path
+            if method == "GET" and path.startswith("/crl/"):
+                self.watch.check()
+                return self._partition_crl_route(path[len("/crl/") :])
             route = self._routes.get((method, path))
             if route is not None:
                 return route()

@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from counter_app.domain.applications import NumberKind, format_number
-from counter_app.store import audit
 from counter_app.store.counter import Sequence
 
 # Numbers follow the RA's local day (China Standard Time), as printed on receipts.
@@ -27,7 +26,8 @@ CST = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 def next_number(session: Session, kind: NumberKind, now: dt.datetime) -> str:
-    audit.lock_head(session)
+    # The day's row is locked before the audit head, which the commit takes last
+    # (store/audit.py): one lock order for every writer.
     local_day = now.astimezone(CST).date()
     name, day = kind.name.lower(), local_day.strftime("%Y%m%d")
     query = select(Sequence).where(Sequence.name == name, Sequence.day == day).with_for_update()

@@ -273,7 +273,7 @@ class Anchor:
             time = when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             signature = key.sign(statement(head.seq, head.hash, time, kid))
             signed = Checkpoint(head.seq, head.hash, time, kid, _b64(signature))
-            event = audit.append(
+            event = audit.append_now(
                 session,
                 operator=audit.SYSTEM,
                 action=CHECKPOINT_ACTION,

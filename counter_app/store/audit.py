@@ -3,6 +3,13 @@
 Every state change appends one event inside the same transaction as the change, so an event
 exists exactly when the change does. The head row is read ``FOR UPDATE`` (PostgreSQL) or under
 SQLite's ``BEGIN IMMEDIATE`` writer lock, so concurrent counters append to one chain, never a fork.
+
+The head is the one row every writer shares, so it is locked as late as possible: the store's
+sessions keep the events a transaction appends (each stamped with the time it was appended) and
+write them, with their sequence numbers and hashes, just before the commit. The head's lock is
+then held for the end of each transaction (the event inserts and the commit), not for all of
+its work (docs/audit.md, "Several counters on one database"). Inside a savepoint, and outside
+the store's sessions, events are written at once as before.
 """
 
 from __future__ import annotations
@@ -27,6 +34,10 @@ GENESIS_HASH = "0" * 64
 SYSTEM = "system"
 # session.info key of the newest event a transaction appended (row digests join it at commit).
 LAST_EVENT = "audit.last_event"
+# session.info keys: set on the store's sessions (their events are written at commit), and the
+# events a transaction appended and has not written yet.
+DEFERRED = "audit.deferred"
+PENDING_EVENTS = "audit.pending_events"
 
 
 def canonical_content(
@@ -58,9 +69,9 @@ def lock_head(session: Session) -> AuditHead:
     """Take the chain's head row for the rest of the caller's transaction.
 
     Every write transaction that appends an event holds this lock until it commits, so it is the
-    one lock all writers share. Code that also locks other rows (the day's number sequences)
-    takes the head FIRST: with one lock order two counters can never deadlock on PostgreSQL.
-    Taking it again in the same transaction is free.
+    one lock all writers share; the store's sessions take it at commit (:func:`write_pending`),
+    LAST: other rows (the day's number sequences) are locked before it, in one lock order, so two
+    counters can never deadlock on PostgreSQL. Taking it again in the same transaction is free.
     """
     return session.execute(
         select(AuditHead).where(AuditHead.id == 1).with_for_update()
@@ -98,6 +109,17 @@ def next_event(
     }
 
 
+@dataclass
+class PendingEvent:
+    """An event appended in a transaction, written to the chain when the transaction commits."""
+
+    time: dt.datetime
+    operator: str
+    action: str
+    obj: str
+    details: dict[str, Any]
+
+
 def append(
     session: Session,
     *,
@@ -106,18 +128,72 @@ def append(
     obj: str,
     details: Mapping[str, Any] | None = None,
     time: dt.datetime | None = None,
-) -> AuditEvent:
-    """Append one event to the chain in the caller's transaction. ``details`` holds no secret."""
+) -> None:
+    """Append one event to the chain in the caller's transaction. ``details`` holds no secret.
+
+    On the store's sessions the event is written when the transaction commits (in the order
+    appended, with the time of this call); it is part of the transaction all the same.
+    """
     if time is not None and time.tzinfo is None:
         raise TypeError("audit times must be timezone-aware")
+    when = (time or utcnow()).astimezone(dt.UTC)
+    if not session.info.get(DEFERRED) or session.in_nested_transaction():
+        append_now(session, operator=operator, action=action, obj=obj, details=details, time=when)
+        return
+    pending = session.info.setdefault(PENDING_EVENTS, [])
+    pending.append(PendingEvent(when, operator, action, obj, dict(details or {})))
+
+
+def pending_events(session: Session) -> list[PendingEvent]:
+    """The events this transaction appended and has not written yet (oldest first)."""
+    return session.info.get(PENDING_EVENTS, [])  # type: ignore[no-any-return]
+
+
+def append_now(
+    session: Session,
+    *,
+    operator: str,
+    action: str,
+    obj: str,
+    details: Mapping[str, Any] | None = None,
+    time: dt.datetime | None = None,
+) -> AuditEvent:
+    """Append one event and write it at once (the head locked from now to the commit)."""
+    if time is not None and time.tzinfo is None:
+        raise TypeError("audit times must be timezone-aware")
+    write_pending(session)  # the transaction's earlier events come first
     head = lock_head(session)
+    event = _write(session, head, time or utcnow(), operator, action, obj, details)
+    session.flush()
+    return event
+
+
+def write_pending(session: Session) -> None:
+    """Write the transaction's pending events: the head's lock is taken here, at the end."""
+    pending: list[PendingEvent] = session.info.pop(PENDING_EVENTS, [])
+    if not pending:
+        return
+    head = lock_head(session)
+    for e in pending:
+        _write(session, head, e.time, e.operator, e.action, e.obj, e.details)
+    session.flush()
+
+
+def _write(
+    session: Session,
+    head: AuditHead,
+    time: dt.datetime,
+    operator: str,
+    action: str,
+    obj: str,
+    details: Mapping[str, Any] | None,
+) -> AuditEvent:
     values = next_event(
         head.seq, head.hash, operator=operator, action=action, obj=obj, details=details, time=time
     )
     event = AuditEvent(**values)
     session.add(event)
     head.seq, head.hash = values["seq"], values["hash"]
-    session.flush()
     session.info[LAST_EVENT] = event
     return event
 

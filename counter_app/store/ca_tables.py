@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from counter_app.ca.model import CertificateRecord, RecordStatus, RevocationReason
@@ -36,16 +36,30 @@ class Certificate(Base):
     # Whole seconds since the epoch: what a CRL carries, and cheap to read a million of.
     revoked_epoch: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The certificate's revokedCertificates entry (DER) while it is on hold or revoked, NULL
+    # otherwise: a full CRL reads these already encoded, concatenated by the database from
+    # the partial index below (a covering index: the certificates themselves are not read).
+    crl_entry: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # The partition CRL (/crl/N) the certificate's CRL DP names; NULL: only the complete CRL.
+    crl_partition: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
         CheckConstraint(
             "status IN ('pending','good','hold','revoked')", name="ck_ca_certificate_status"
         ),
+        Index(
+            "ix_ca_certificates_crl_entry",
+            "crl_partition",
+            "crl_entry",
+            sqlite_where=text("crl_entry IS NOT NULL"),
+            postgresql_where=text("crl_entry IS NOT NULL"),
+        ),
     )
 
 
 class CRLRecord(Base):
-    """The newest signed CRL (older ones are replaced; the audit chain keeps their digests)."""
+    """The newest signed CRL of each scope: the complete CRL (``partition`` NULL) and each
+    partition CRL (older ones are replaced; the audit chain keeps their digests)."""
 
     __tablename__ = "ca_crls"
 
@@ -53,6 +67,7 @@ class CRLRecord(Base):
     this_update: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     next_update: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     der: Mapped[bytes] = mapped_column(LargeBinary)
+    partition: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
 
 class CAState(Base):
@@ -77,6 +92,7 @@ def to_record(row: Any) -> CertificateRecord:
         revoked_at=row.revoked_at,
         reason=RevocationReason(row.reason) if row.reason else None,
         der=row.der,
+        crl_partition=row.crl_partition,
     )
 
 

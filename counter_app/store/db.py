@@ -128,7 +128,10 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        from counter_app.store.audit import DEFERRED
+
+        # The events a transaction appends are written at its commit (store/audit.py).
+        self._sessions = sessionmaker(engine, expire_on_commit=False, info={DEFERRED: True})
         # Every change to a tracked row records the row's digest in the audit chain.
         from counter_app.store import state
 

@@ -7,10 +7,9 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import OperationalError
 
@@ -41,6 +40,7 @@ INSERT_PENDING = insert(CERTS).values(
             "not_after",
             "tbs_der",
             "created_at",
+            "crl_partition",
         )
     }
 )
@@ -71,10 +71,20 @@ RECORD_COLUMNS = (
     CERTS.c.revoked_at,
     CERTS.c.reason,
     CERTS.c.der,
+    CERTS.c.crl_partition,
 )
 REVOKED = select(CERTS.c.serial_hex, CERTS.c.revoked_epoch, CERTS.c.reason).where(
     CERTS.c.status.in_(REVOKED_STATUSES)
 )
+# The kept entries, concatenated by the database itself (SQLite: the BLOBs through group_concat,
+# byte for byte, cast back to a BLOB; PostgreSQL: string_agg over bytea).
+JOINED_ENTRIES = {
+    "sqlite": "SELECT CAST(group_concat(crl_entry, x'') AS BLOB), count(*) FROM ca_certificates"
+    " WHERE crl_entry IS NOT NULL",
+    "postgresql": "SELECT string_agg(crl_entry, ''::bytea), count(*) FROM ca_certificates"
+    " WHERE crl_entry IS NOT NULL",
+}
+REVOKED_COUNT = select(func.count()).where(CERTS.c.status.in_(REVOKED_STATUSES))
 CRL_DELTA_LIMIT = 64  # status changes since the newest CRL applied to it; more: read all
 STATUS_ACTIONS = ("certificate.hold", "certificate.release", "certificate.revoke")
 GET_RECORD = select(*RECORD_COLUMNS).where(CERTS.c.serial_hex == bindparam("b_serial"))
@@ -108,11 +118,6 @@ class Prepared:
     def run(self, cursor: Any, values: dict[str, Any]) -> Any:
         cursor.execute(self.sql, self.params(values))
         return cursor
-
-
-@cache
-def revoked_statement(dialect: Dialect) -> Prepared:
-    return Prepared(REVOKED, dialect, literal=True)
 
 
 class HotPath:

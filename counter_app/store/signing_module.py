@@ -62,4 +62,5 @@ def open_signing_module(
         identifier_salt=settings.identifier_salt,
         on_crl=lambda crl: files.publish_crl(crl.der),
         on_status_change=lambda serial: files.mark_status_change(),
+        crl_partition_size=settings.crl_partition_size,
     )

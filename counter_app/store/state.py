@@ -172,21 +172,36 @@ def _digests(objects: Iterable[Any]) -> Digests:
 
 
 def _record(session: Session) -> None:
+    """Before the commit: the row digests join the transaction's events, which are written."""
     if session.new or session.dirty or session.deleted:
         session.flush()  # whatever the transaction still holds, so its rows are final
-    if not session.info.get(_PENDING):
-        return
-    digests = _digests(session.info.pop(_PENDING).values())
-    if digests.tables:
-        attach(session, digests)
+    if session.info.get(_PENDING):
+        digests = _digests(session.info.pop(_PENDING).values())
+        if digests.tables:
+            attach(session, digests)
+    audit.write_pending(session)
+
+
+def _merge(details: dict[str, Any], digests: Digests) -> None:
+    merged = details.get(DETAILS_KEY, {})
+    for name, entry in digests.details().items():
+        if name in merged:
+            entry["rows"] = {**merged[name]["rows"], **entry["rows"]}
+        merged[name] = entry
+    details[DETAILS_KEY] = merged
 
 
 def attach(session: Session, digests: Digests) -> None:
     """Put ``digests`` into this transaction's newest event, or into an event of their own.
 
-    The newest event is rewritten (details and hash, and the head) only while it is still the
-    chain's head: the transaction holds the head's lock, so nothing came after it.
+    A pending event (not written yet) simply takes them. A written one is rewritten (details and
+    hash, and the head) only while it is still the chain's head: the transaction holds the
+    head's lock, so nothing came after it.
     """
+    pending = audit.pending_events(session)
+    if pending:
+        _merge(pending[-1].details, digests)
+        return
     head = audit.lock_head(session)
     last: AuditEvent | None = session.info.get(audit.LAST_EVENT)
     if last is None or last.hash != head.hash or inspect(last).session is not session:
@@ -199,12 +214,7 @@ def attach(session: Session, digests: Digests) -> None:
         )
         return
     details = json.loads(last.details)
-    merged = details.get(DETAILS_KEY, {})
-    for name, entry in digests.details().items():
-        if name in merged:
-            entry["rows"] = {**merged[name]["rows"], **entry["rows"]}
-        merged[name] = entry
-    details[DETAILS_KEY] = merged
+    _merge(details, digests)
     last.details = audit.encode_details(details)
     last.hash = audit.chain_hash(
         last.prev_hash,
@@ -220,6 +230,7 @@ def _forget(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
         session.info.pop(audit.LAST_EVENT, None)
+        session.info.pop(audit.PENDING_EVENTS, None)  # a rolled-back transaction's events
 
 
 def _refuse_bulk(state: ORMExecuteState) -> None:

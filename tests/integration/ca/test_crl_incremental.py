@@ -76,3 +76,36 @@ def test_incremental_crl_is_accepted_by_openssl(library_ca: LibraryCA, tmp_path:
         timeout=60,
     )
     assert "verify OK" in result.stderr + result.stdout, result.stderr
+
+
+def test_full_crl_is_made_from_the_entries_kept_encoded(library_ca: LibraryCA) -> None:
+    serials = lifecycle(library_ca)
+    snapshot = SQLCertificateRepository(library_ca.store).crl_snapshot(full=True)
+    assert snapshot.entries == [] and snapshot.encoded  # no row went through Python
+    full = library_ca.ca._build_crl(snapshot)
+    listed = entries(full.der)
+    assert set(listed) == {int(serials[i], 16) for i in (0, 1, 3)}
+    assert listed[int(serials[0], 16)][1] == x509.ReasonFlags.key_compromise
+    assert listed[int(serials[1], 16)][1] == x509.ReasonFlags.certificate_hold
+
+
+def test_released_certificate_loses_its_kept_entry(library_ca: LibraryCA) -> None:
+    serials = lifecycle(library_ca)
+    with library_ca.store.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT serial_hex, crl_entry FROM ca_certificates")
+        kept = {serial: entry for serial, entry in rows}
+    assert kept[serials[2]] is None and kept[serials[4]] is None
+    assert kept[serials[0]] is not None and kept[serials[3]] is not None
+
+
+def test_revoked_row_without_a_kept_entry_is_still_listed(library_ca: LibraryCA) -> None:
+    # A row written by hand (no kept entry): the full CRL must not miss the revocation.
+    serials = lifecycle(library_ca)
+    with library_ca.store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE ca_certificates SET crl_entry = NULL WHERE serial_hex = ?", (serials[0],)
+        )
+    full = library_ca.ca._build_crl(
+        SQLCertificateRepository(library_ca.store).crl_snapshot(full=True)
+    )
+    assert set(entries(full.der)) == {int(serials[i], 16) for i in (0, 1, 3)}

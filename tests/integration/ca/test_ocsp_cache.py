@@ -11,15 +11,26 @@ import datetime as dt
 from pathlib import Path
 
 import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509 import ocsp
 
-from counter_app.ca import CAFiles, CASettings, RevocationReason, init_hierarchy
+from counter_app.ca import CAFiles, CASettings, RevocationReason, SubjectInfo, init_hierarchy
 from counter_app.ca.model import PendingCertificate
 from counter_app.config import load_config
 from counter_app.store.certificates import SQLCertificateRepository
 from counter_app.store.db import open_store
 from counter_app.store.signing_module import open_signing_module
 from tests.conftest import CLI
-from tests.integration.ca.conftest import CA_ENV, PASSPHRASE, Server, issue_via_cli, run
+from tests.integration.ca.conftest import (
+    CA_ENV,
+    PASSPHRASE,
+    LibraryCA,
+    Server,
+    issue_via_cli,
+    make_csr,
+    run,
+)
 from tests.integration.ca.test_ca_server import serial_of
 
 
@@ -187,3 +198,23 @@ def test_get_with_matching_etag_is_not_modified(
     )
     etag = httpx.get(url).headers["etag"]
     assert httpx.get(url, headers={"if-none-match": etag}).status_code == 304
+
+
+def test_in_process_responder_answers_revoked_right_after_a_revocation(
+    library_ca: LibraryCA, tmp_path: Path
+) -> None:
+    # The signing module's own responder (the EST process, the GUI's library CA) keeps answers
+    # too: a revocation made through it must drop the kept "good" at once, no poll in between.
+    ca = library_ca.ca
+    leaf = ca.issue(
+        x509.load_pem_x509_csr(make_csr()[1]), SubjectInfo(common_name="孙八"), "individual"
+    )
+    leaf_pem = tmp_path / "leaf.pem"
+    leaf_pem.write_bytes(leaf.certificate.public_bytes(serialization.Encoding.PEM))
+    request = request_for(library_ca.files, leaf_pem, tmp_path / "req.der").read_bytes()
+    first = ocsp.load_der_ocsp_response(ca.ocsp_response(request))
+    assert first.certificate_status == ocsp.OCSPCertStatus.GOOD
+    ca.revoke(leaf.serial_hex, RevocationReason.KEY_COMPROMISE, operator="test")
+    after = ocsp.load_der_ocsp_response(ca.ocsp_response(request))
+    assert after.certificate_status == ocsp.OCSPCertStatus.REVOKED
+    assert after.revocation_reason == x509.ReasonFlags.key_compromise

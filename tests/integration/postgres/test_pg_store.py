@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select, text
 
 from counter_app.domain.errors import StoreNotInitialised, StoreUnavailable
 from counter_app.domain.operators import Role
@@ -102,6 +103,40 @@ def test_events_appended_in_a_failed_transaction_vanish_with_it(store: Store) ->
         assert audit.verify(session).count == 1
 
 
+def test_a_transaction_that_appended_does_not_hold_the_head_until_it_commits(
+    store: Store,
+) -> None:
+    # Counter A appends an event and goes on working; counter B appends and commits meanwhile.
+    # The head is taken at each commit, so B does not wait for A (lock_timeout would fire).
+    operators.create_first_admin(store, "admin", "Adm1n-pass")
+    with store.session() as a:
+        audit.append(a, operator="a", action="test", obj="first-appended")
+        a.flush()
+        with store.session() as b:
+            b.execute(text("SET LOCAL lock_timeout = '2s'"))
+            audit.append(b, operator="b", action="test", obj="first-committed")
+    with store.session() as session:
+        result = audit.verify(session)
+        order = session.execute(
+            select(AuditEvent.object).where(AuditEvent.action == "test").order_by(AuditEvent.seq)
+        ).scalars()
+        assert list(order) == ["first-committed", "first-appended"]
+    assert result.ok and result.count == 3
+
+
+def test_events_of_one_transaction_are_written_in_the_order_appended(store: Store) -> None:
+    operators.create_first_admin(store, "admin", "Adm1n-pass")
+    with store.session() as session:
+        for i in range(5):
+            audit.append(session, operator="admin", action="test", obj=f"o{i}")
+    with store.session() as session:
+        objects = session.execute(
+            select(AuditEvent.object).where(AuditEvent.action == "test").order_by(AuditEvent.seq)
+        ).scalars()
+        assert list(objects) == [f"o{i}" for i in range(5)]
+        assert audit.verify(session).ok
+
+
 def _chain_of_four(store: Store) -> None:
     admin = operators.create_first_admin(store, "admin", "Adm1n-pass")
     for name in ("clerk1", "clerk2", "clerk3"):
@@ -148,8 +183,6 @@ def test_two_counters_locking_in_opposite_orders_get_a_conflict_not_a_hang(
     postgres: PostgresServer, migrated_db: str
 ) -> None:
     import threading
-
-    from sqlalchemy import text
 
     from counter_app.store.db import StoreConflict
 
