@@ -3,11 +3,15 @@ and the token in the reader with whose it is.
 
 Figures come from :func:`counter_app.services.home.home_figures` in a worker, on show and every
 ``REFRESH_MS``; the token's owner from :func:`counter_app.services.home.token_owner` when the
-main window's token monitor reports a token. Nothing here touches the database on the GUI thread.
+main window's token monitor reports a token; the installation's problems (``counter-app doctor``:
+certificates near expiry, a stale CRL, a missing secret, loose file modes) from
+:func:`counter_app.services.doctor.problems` on first show and every ``CHECK_EVERY_S``. Nothing
+here touches the database, the network or a file on the GUI thread.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
@@ -34,6 +38,7 @@ from counter_app.gui.tasks import TaskHandle
 from counter_app.services.home import HomeFigures, TokenOwner, home_figures, token_owner
 
 REFRESH_MS = 30_000
+CHECK_EVERY_S = 600  # doctor's checks reach the database and the signing service
 METHOD_LABELS = {
     "cash": QT_TRANSLATE_NOOP("methods", "Cash"),
     "card": QT_TRANSLATE_NOOP("methods", "Card"),
@@ -93,6 +98,16 @@ class HomePage(QWidget):
         self.tokens: list[object] = []
         self._pending: TaskHandle | None = None
         self.error: str = ""
+        self.findings: list[object] | None = None
+        self._checked_at: float | None = None
+        self._checking = False
+        self.problems_label = QLabel(self)
+        self.problems_label.setObjectName("home_problems_label")
+        self.problems_label.setWordWrap(True)
+        self.problems_label.setStyleSheet(
+            "background: #fff4e5; border: 1px solid #e0a040; padding: 6px;"
+        )
+        self.problems_label.hide()
         self.heading = QLabel(self)
         self.heading.setObjectName("home_heading")
         self.heading.setStyleSheet("font-size: 15pt; font-weight: bold;")
@@ -144,11 +159,13 @@ class HomePage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.scope_note)
+        layout.addWidget(self.problems_label)
         layout.addLayout(grid, 1)
         layout.addWidget(self.updated_label)
         self.timer = QTimer(self)
         self.timer.setInterval(refresh_ms)
         self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self.check_installation)
         self.retranslate()
 
     # -- data -------------------------------------------------------------------------------
@@ -164,6 +181,42 @@ class HomePage(QWidget):
             on_done=self._arrived,
             on_error=self._failed,
         )
+
+    def check_installation(self) -> None:
+        """Run the doctor's checks in a worker (at most every ``CHECK_EVERY_S``)."""
+        due = self._checked_at is None or time.monotonic() - self._checked_at > CHECK_EVERY_S
+        if self._checking or not due:
+            return
+        from counter_app.services.doctor import problems
+
+        self._checking = True
+        self.context.runner.run(
+            problems,
+            self.context.config,
+            on_done=self._checked,
+            on_error=lambda exc: self._checked([]),  # the doctor itself failing is not news here
+        )
+
+    def _checked(self, findings: object) -> None:
+        self._checking = False
+        self._checked_at = time.monotonic()
+        self.findings = list(findings) if isinstance(findings, list) else []
+        self._render_problems()
+
+    def _render_problems(self) -> None:
+        from counter_app.gui.i18n import current_lang
+
+        if not self.findings:
+            self.problems_label.hide()
+            return
+        lang = current_lang()
+        lines = [f"• {f.message(lang)}" for f in self.findings]  # type: ignore[attr-defined]
+        self.problems_label.setText(
+            self.tr("This installation needs attention (counter-app doctor):")
+            + "\n"
+            + "\n".join(lines)
+        )
+        self.problems_label.show()
 
     def _arrived(self, figures: object) -> None:
         assert isinstance(figures, HomeFigures)
@@ -209,6 +262,7 @@ class HomePage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.refresh()
+        self.check_installation()
         self.timer.start()
 
     def hideEvent(self, event: QEvent) -> None:  # type: ignore[override]
@@ -238,6 +292,8 @@ class HomePage(QWidget):
         self.expiring_box.setTitle(self.tr("Certificates expiring within 30 days"))
         self.token_box.setTitle(self.tr("Token in the reader"))
         self.recover_button.setText(self.tr("&Recover interrupted services…"))
+        if self.findings:
+            self._render_problems()
         self.services_table.setHorizontalHeaderLabels(
             [self.tr("Service"), self.tr("At this counter"), self.tr("By me")]
         )

@@ -568,6 +568,10 @@
 <context>
     <name>HomePage</name>
     <message>
+        <source>This installation needs attention (counter-app doctor):</source>
+        <translation>本机安装有问题需要处理（counter-app doctor）：</translation>
+    </message>
+    <message>
         <source>Today at this counter</source>
         <translation>本柜台今日概况</translation>
     </message>

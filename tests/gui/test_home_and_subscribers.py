@@ -191,3 +191,19 @@ def test_unit_found_by_its_agents_id_and_agent_listed(qtbot, counter_context, co
     assert screen.hits_table.item(0, 2).text() == "agent's ID"
     assert screen.agents_table.item(0, 0).text() == "李四"
     assert screen.agents_table.item(0, 1).text() == "140102199003071526"
+
+
+def test_home_shows_what_the_doctor_finds(qtbot, counter_context, en) -> None:  # type: ignore[no-untyped-def]
+    data_dir = counter_context.config.data_dir
+    data_dir.chmod(0o755)  # readable by every user of the PC: the doctor's permission check
+    page = _home(qtbot, counter_context)
+    wait_until(lambda: page.findings is not None)
+    assert page.problems_label.isVisibleTo(page)
+    assert str(data_dir) in page.problems_label.text()
+
+
+def test_home_shows_no_problem_box_on_a_sound_installation(qtbot, counter_context, en) -> None:  # type: ignore[no-untyped-def]
+    counter_context.config.data_dir.chmod(0o700)
+    page = _home(qtbot, counter_context)
+    wait_until(lambda: page.findings is not None)
+    assert not [f for f in page.findings if f.check == "permissions"]
