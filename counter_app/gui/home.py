@@ -193,6 +193,7 @@ class HomePage(QWidget):
         self.context.runner.run(
             problems,
             self.context.config,
+            signing_open=self.context.services is not None,
             on_done=self._checked,
             on_error=lambda exc: self._checked([]),  # the doctor itself failing is not news here
         )

@@ -423,16 +423,25 @@ def run_checks(
     *,
     environ: Mapping[str, str] | None = None,
     now: dt.datetime | None = None,
+    signing_open: bool = False,
 ) -> list[Finding]:
-    """Every check that applies to this installation, in a fixed order."""
+    """Every check that applies to this installation, in a fixed order.
+
+    ``signing_open``: the caller (the GUI) already opened the local signing module with the
+    custodians' or the passphrase given at start, so its key secret is not asked for unattended
+    and its keys need no second opening.
+    """
     inst = Installation(
         config, os.environ if environ is None else environ, now or dt.datetime.now(dt.UTC)
     )
-    checks: list[Callable[[Installation], Iterator[Finding]]] = [check_database, check_secrets]
+    local_open = signing_open and inst.has_ca and not inst.is_counter_of_service
+    checks: list[Callable[[Installation], Iterator[Finding]]] = [check_database]
+    if not local_open:
+        checks.append(check_secrets)
     if inst.is_counter_of_service:
         checks.append(check_signing_service)
     elif inst.has_ca:
-        checks += [check_ca_keys, check_ca_certificates, check_crl]
+        checks += ([] if local_open else [check_ca_keys]) + [check_ca_certificates, check_crl]
     else:
         checks.append(_no_ca)
     if inst.has_est and not inst.is_counter_of_service:
@@ -456,9 +465,9 @@ def _no_ca(inst: Installation) -> Iterator[Finding]:
                  "没有签发模块：请在此运行 counter-app ca init，或设置 ca_url 使用共享签发服务")  # fmt: skip
 
 
-def problems(config: Config) -> list[Finding]:
+def problems(config: Config, *, signing_open: bool = False) -> list[Finding]:
     """What the GUI shows on its home screen: the warnings and errors only (run in a worker)."""
-    return [f for f in run_checks(config) if f.level is not Level.OK]
+    return [f for f in run_checks(config, signing_open=signing_open) if f.level is not Level.OK]
 
 
 def has_errors(findings: list[Finding]) -> bool:
