@@ -211,7 +211,8 @@ def signature_block(
     table = Table(
         [top, names, sign, date],
         colWidths=[width] * len(signers),
-        rowHeights=[None, None, 14 * mm, None],
+        # Room for a pad signature's image under "签字：" when there is one.
+        rowHeights=[None, None, (26 if any(drawn) else 14) * mm, None],
         hAlign="LEFT",
     )
     table.setStyle(

@@ -316,12 +316,12 @@ def render_change_form(facts: ChangeFormFacts) -> bytes:
 
 
 def _drawn_signature(png: bytes | None) -> Flowable | None:
-    """The pad's PNG scaled into the signer's box (at most 48 × 12 mm, aspect kept)."""
+    """The pad's PNG scaled into the signer's box (at most 50 × 18 mm, aspect kept)."""
     if png is None:
         return None
     reader = ImageReader(io.BytesIO(png))
     width, height = reader.getSize()
-    scale = min(48 * mm / width, 12 * mm / height)
+    scale = min(50 * mm / width, 18 * mm / height)
     return Image(io.BytesIO(png), width=width * scale, height=height * scale, hAlign="LEFT")
 
 

@@ -131,7 +131,7 @@ class SignaturePad(QWidget):
     # -- drawing and export -----------------------------------------------------------------
     def _draw(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = QPen(INK, 3.0)
+        pen = QPen(INK, 4.0)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         painter.setPen(pen)
@@ -187,6 +187,10 @@ class SubscriberScreen(QWidget):
         self.agreement_view = QPlainTextEdit(self)
         self.agreement_view.setObjectName("agreement_view")
         self.agreement_view.setReadOnly(True)
+        # Read at arm's length across the counter: larger than the clerk's copy.
+        reading = self.agreement_view.font()
+        reading.setPointSizeF(reading.pointSizeF() * 1.2)
+        self.agreement_view.setFont(reading)
         # Touch screens scroll by dragging the text (no tiny scroll bar to hit).
         QScroller.grabGesture(
             self.agreement_view.viewport(), QScroller.ScrollerGestureType.TouchGesture
@@ -235,7 +239,7 @@ class SubscriberScreen(QWidget):
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("For the subscriber"))
         self.heading.setText(self.tr("Please read the agreement, check the fee and sign below"))
-        self.fee_box.setTitle(self.tr("Fee"))
+        self.fee_box.setTitle(self.tr("Payment"))
         self.fee_label.setText(self.tr("Fee:"))
         self.tendered_label.setText(self.tr("Amount tendered:"))
         self.change_label.setText(self.tr("Change:"))

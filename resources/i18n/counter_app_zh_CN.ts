@@ -1661,8 +1661,8 @@
         <translation>请阅读协议、核对费用，并在下方签名</translation>
     </message>
     <message>
-        <source>Fee</source>
-        <translation>收费</translation>
+        <source>Payment</source>
+        <translation>付款</translation>
     </message>
     <message>
         <source>Fee:</source>

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import struct
-import zlib
 
 import pytest
 
@@ -15,20 +13,7 @@ from counter_app.domain.signature import (
     SignatureNotPng,
     SignatureTooLarge,
 )
-
-
-def tiny_png() -> bytes:
-    """A 1×1 white PNG written by hand (no imaging library in the core's tests)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\xff\xff\xff")
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
+from tests.unit.documents.samples import tiny_png
 
 
 def test_signature_hash_is_sha256_of_the_exact_png_bytes() -> None:
