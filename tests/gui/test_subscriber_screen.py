@@ -133,11 +133,10 @@ def test_without_the_subscriber_screen_the_agreement_carries_no_signature(
     assert counter_context.subscriber_screen is None
 
 
-def test_an_enrollment_signed_on_the_pad_keeps_image_and_hash_on_the_record_pdf(
-    qtbot, counter_context, counter, zh, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+def _enroll_signed(qtbot, context, counter) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A whole enrollment with the subscriber signing on the pad: (application id, its hash)."""
     counter.token("SUB1")
-    view = _view(qtbot, counter_context)
+    view = _view(qtbot, context)
     fill_identity(view)
     page = view.page
     assert isinstance(page, AgreementPage)
@@ -152,7 +151,13 @@ def test_an_enrollment_signed_on_the_pad_keeps_image_and_hash_on_the_record_pdf(
     approve(view, "rev1", OPERATORS["rev1"][1])
     token_page = run_token_step(view, USER_PIN)
     assert token_page.error == ""
-    app_id = view.page.values["application_id"].text()
+    return view.page.values["application_id"].text(), digest
+
+
+def test_an_enrollment_signed_on_the_pad_keeps_image_and_hash_on_the_record_pdf(
+    qtbot, counter_context, counter, zh, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    app_id, digest = _enroll_signed(qtbot, counter_context, counter)
     rows = counter.db(
         "select signature, signature_sha256, length(signature_png) from agreement_records"
     )
@@ -163,3 +168,15 @@ def test_an_enrollment_signed_on_the_pad_keeps_image_and_hash_on_the_record_pdf(
     assert digest in re.sub(r"\s+", "", text)
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True)
     assert len(images.stdout.strip().splitlines()) > 2  # two header lines, then the images
+
+
+def test_a_replaced_signature_image_is_found_by_audit_verify(
+    qtbot, counter_context, counter, zh
+) -> None:  # type: ignore[no-untyped-def]
+    _enroll_signed(qtbot, counter_context, counter)
+    assert counter.run("audit", "verify").returncode == 0
+    import sqlite3
+
+    with sqlite3.connect(counter.cli.data_dir / "counter.db") as conn:
+        conn.execute("update agreement_records set signature_png = x'89504e470d0a1a0a00'")
+    assert counter.run("audit", "verify").returncode != 0
