@@ -180,3 +180,56 @@ def test_a_replaced_signature_image_is_found_by_audit_verify(
     with sqlite3.connect(counter.cli.data_dir / "counter.db") as conn:
         conn.execute("update agreement_records set signature_png = x'89504e470d0a1a0a00'")
     assert counter.run("audit", "verify").returncode != 0
+
+
+def test_pad_takes_a_finger_on_a_touch_screen(qtbot, gui_app) -> None:  # type: ignore[no-untyped-def]
+    pad = SignaturePad()
+    qtbot.addWidget(pad)
+    pad.show()
+    device = QTest.createTouchDevice()
+    QTest.touchEvent(pad, device).press(0, QPoint(30, 100))
+    for x in range(40, 300, 20):
+        QTest.touchEvent(pad, device).move(0, QPoint(x, 90 + x % 30))
+    with qtbot.waitSignal(pad.changed):
+        QTest.touchEvent(pad, device).release(0, QPoint(300, 100))
+    assert not pad.is_empty()
+    assert pad.png().startswith(b"\x89PNG")
+
+
+def test_pad_takes_a_pen_on_a_tablet(qtbot, gui_app) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QPointingDevice, QTabletEvent
+    from PySide6.QtWidgets import QApplication
+
+    pad = SignaturePad()
+    qtbot.addWidget(pad)
+    pad.show()
+    pen = QPointingDevice.primaryPointingDevice()
+
+    def send(kind: QEvent.Type, x: float, buttons: Qt.MouseButton) -> None:
+        at = QPointF(x, 100.0)
+        event = QTabletEvent(
+            kind, pen, at, pad.mapToGlobal(at), 0.5, 0.0, 0.0, 0.0, 0.0, 0.0,
+            Qt.KeyboardModifier.NoModifier, Qt.MouseButton.LeftButton, buttons,
+        )  # fmt: skip
+        QApplication.sendEvent(pad, event)
+
+    send(QEvent.Type.TabletPress, 20, Qt.MouseButton.LeftButton)
+    for x in range(30, 300, 30):
+        send(QEvent.Type.TabletMove, x, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(pad.changed):
+        send(QEvent.Type.TabletRelease, 300, Qt.MouseButton.NoButton)
+    assert pad.path.length() > 250
+
+
+def test_subscriber_screen_follows_a_language_switch(qtbot, gui_app, zh) -> None:  # type: ignore[no-untyped-def]
+    from counter_app.gui import i18n
+
+    screen = SubscriberScreen()
+    qtbot.addWidget(screen)
+    assert screen.clear_button.text() == "清除(&C)"
+    i18n.install("en")
+    try:
+        qtbot.waitUntil(lambda: screen.clear_button.text() == "&Clear")
+    finally:
+        i18n.install("zh_CN")
