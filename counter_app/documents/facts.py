@@ -151,3 +151,6 @@ class AgreementFacts:
     reviewer: str
     signed_zh: str
     ra_name: str = DEFAULT_RA_NAME
+    # The subscriber's signature drawn on the pad (PNG) and its SHA-256, when there is one.
+    signature_png: bytes | None = None
+    signature_sha256: str | None = None

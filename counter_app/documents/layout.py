@@ -188,23 +188,31 @@ def grid_table(
 
 
 def signature_block(
-    title: str, statement: str, signers: Sequence[tuple[str, str | None]]
+    title: str,
+    statement: str,
+    signers: Sequence[tuple[str, str | None]],
+    drawn: Sequence[Flowable | None] = (),
 ) -> Flowable:
     """The closing section: heading, the statement signed for, and one box per signer (role,
     printed name, room to sign and date by hand), kept on one page together: a signature
-    separated from what it signs is worth little."""
+    separated from what it signs is worth little. ``drawn`` puts a signer's signature made on
+    the pad (an image) in their box, in the signers' order."""
     st = styles()
     width = BODY_WIDTH / len(signers)
     top = [para(role, st.label, role) for role, _ in signers]
     names = [para(f"姓名：{name or ''}", st.value, role) for role, name in signers]
-    sign = [para("签字：", st.value) for _ in signers]
+    sign: list[Any] = [para("签字：", st.value) for _ in signers]
+    for index, image in enumerate(drawn):
+        if image is not None:
+            sign[index] = [sign[index], image]
     # Paragraphs collapse runs of spaces (U+3000 too): non-breaking spaces keep room to write.
     gap = "&nbsp;" * 8
     date = [Paragraph(f"日期：{gap}年{gap}月{gap}日", st.value) for _ in signers]
     table = Table(
         [top, names, sign, date],
         colWidths=[width] * len(signers),
-        rowHeights=[None, None, 14 * mm, None],
+        # Room for a pad signature's image under "签字：" when there is one.
+        rowHeights=[None, None, (26 if any(drawn) else 14) * mm, None],
         hAlign="LEFT",
     )
     table.setStyle(

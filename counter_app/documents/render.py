@@ -5,8 +5,11 @@ PDF (see :mod:`counter_app.documents.raster`), so what is archived is what was s
 
 from __future__ import annotations
 
+import io
+
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import Flowable, Image
 
 from counter_app.documents.facts import (
     AgreementFacts,
@@ -312,6 +315,16 @@ def render_change_form(facts: ChangeFormFacts) -> bytes:
 # Agreement record
 
 
+def _drawn_signature(png: bytes | None) -> Flowable | None:
+    """The pad's PNG scaled into the signer's box (at most 50 × 18 mm, aspect kept)."""
+    if png is None:
+        return None
+    reader = ImageReader(io.BytesIO(png))
+    width, height = reader.getSize()
+    scale = min(50 * mm / width, 18 * mm / height)
+    return Image(io.BytesIO(png), width=width * scale, height=height * scale, hAlign="LEFT")
+
+
 def render_agreement_record(facts: AgreementFacts) -> bytes:
     """The facts of acceptance first, then the full text that was accepted, then signatures."""
     st = styles()
@@ -325,6 +338,8 @@ def render_agreement_record(facts: AgreementFacts) -> bytes:
         ("批准（审核员）", facts.reviewer),
         ("签署方式", facts.signed_zh),
     ]
+    if facts.signature_sha256 is not None:
+        record.append(("签名图像 SHA-256", facts.signature_sha256))
     story: list[Flowable] = [
         section("一、签署记录"),
         field_table(record, columns=1, label_width=32 * mm),
@@ -346,6 +361,7 @@ def render_agreement_record(facts: AgreementFacts) -> bytes:
             "三、签字",
             "订户已阅读并理解上述协议全部条款，同意接受协议约束；协议经审核员批准后生效。",
             [signer, ("受理员", facts.clerk), ("审核员（批准）", facts.reviewer)],
+            [_drawn_signature(facts.signature_png)],
         )
     )
     page = Page(

@@ -24,6 +24,7 @@ from counter_app.domain.fields import (
     require_mapping,
     shown,
 )
+from counter_app.domain.signature import Signature
 
 _FILE_NAME = re.compile(
     r"v(?P<version>[0-9]+(?:\.[0-9]+)*)\.(?P<lang>[a-z]{2}(?:-[A-Za-z]+)?)\.txt"
@@ -122,7 +123,8 @@ class AgreementRecord:
     """What is kept of an acceptance: which text, its hash, when, who took it and who approved.
 
     ``signed`` is how the subscriber signed: ``"paper"`` with the archived form number in
-    ``form_number``, or ``"pad"`` for a signature-pad image kept beside the record.
+    ``form_number``, or ``"pad"`` for a signature-pad image kept beside the record
+    (``signature``, optional: an acceptance without a second screen is as before).
     """
 
     version: str
@@ -132,6 +134,7 @@ class AgreementRecord:
     reviewer: str
     signed: str = "paper"
     form_number: str | None = None
+    signature: Signature | None = None
 
     @classmethod
     def of(
@@ -143,11 +146,21 @@ class AgreementRecord:
         reviewer: str,
         signed: str = "paper",
         form_number: str | None = None,
+        signature: Signature | None = None,
     ) -> AgreementRecord:
         if accepted_at.tzinfo is None:
             raise TypeError("accepted_at must be timezone-aware")
         if signed not in ("paper", "pad"):
             raise ValueError("signed is 'paper' or 'pad'")
+        if signature is not None:
+            signed = "pad"
         return cls(
-            agreement.version, agreement.sha256, accepted_at, clerk, reviewer, signed, form_number
+            agreement.version,
+            agreement.sha256,
+            accepted_at,
+            clerk,
+            reviewer,
+            signed,
+            form_number,
+            signature,
         )

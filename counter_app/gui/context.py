@@ -46,6 +46,8 @@ class GuiContext:
     runner: TaskRunner = field(default_factory=TaskRunner)
     operator: OperatorInfo | None = None
     services: ServiceContext | None = None
+    # The window facing the subscriber (gui/subscriber_screen.py), once opened.
+    subscriber_screen: object | None = None
 
     def service_context(self) -> ServiceContext:
         if self.services is None:

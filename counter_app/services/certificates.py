@@ -324,6 +324,7 @@ def show_application(ctx: ServiceContext, application_id: str) -> dict[str, Any]
                 "clerk": agreement.clerk,
                 "reviewer": agreement.reviewer,
                 "signature": agreement.signature,
+                "signature_sha256": agreement.signature_sha256,
             },
             "payments": [
                 {

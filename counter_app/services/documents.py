@@ -46,7 +46,7 @@ from counter_app.domain.lifecycle import (
 from counter_app.domain.subscribers import DocumentType, IdType
 from counter_app.services.certificates import show_application
 from counter_app.services.context import ServiceContext
-from counter_app.store.counter import ApplicationRow, PaymentRow
+from counter_app.store.counter import AgreementRecord, ApplicationRow, PaymentRow
 from counter_app.store.counter_repo import CounterRows
 from counter_app.store.models import AuditEvent
 
@@ -399,7 +399,19 @@ def agreement_facts(ctx: ServiceContext, application_id: str) -> AgreementFacts:
         reviewer=record["reviewer"],
         signed_zh=signed_zh,
         ra_name=_ra_name(ctx),
+        signature_png=_signature_png(ctx, app["application_id"]),
+        signature_sha256=record.get("signature_sha256"),
     )
+
+
+def _signature_png(ctx: ServiceContext, application_id: str) -> bytes | None:
+    """The pad's signature image kept beside the agreement record, if the subscriber signed so."""
+    with ctx.store.session() as session:
+        return session.execute(
+            select(AgreementRecord.signature_png).where(
+                AgreementRecord.application_id == application_id
+            )
+        ).scalar_one_or_none()
 
 
 def render(ctx: ServiceContext, kind: DocumentKind | str, key: str) -> bytes:

@@ -19,6 +19,7 @@ from counter_app.domain.applications import ApplicationRequest, parse_applicatio
 from counter_app.domain.errors import CounterError
 from counter_app.domain.fees import KeyAlgorithm
 from counter_app.domain.policy import Action
+from counter_app.domain.signature import Signature
 from counter_app.domain.subscribers import Device
 from counter_app.services.context import ServiceContext
 from counter_app.services.issuance import check_issuable, drop_old_key, fulfil, supersede, undo
@@ -105,6 +106,8 @@ class EnrollRequest:
     additional_certificate: bool = False
     # The subscriber's own token rather than one from the RA's stock (no media fee).
     own_token: bool = False
+    # The subscriber's signature on the pad of the subscriber's screen (optional).
+    signature: Signature | None = None
 
     @classmethod
     def parse(
@@ -117,9 +120,11 @@ class EnrollRequest:
         replace: bool = False,
         additional_certificate: bool = False,
         own_token: bool = False,
+        signature_png: bytes | None = None,
     ) -> EnrollRequest:
         request = parse_application(data, ctx.fee_table, ctx.agreements, today=ctx.clock().date())
-        return cls(request, token, pin, replace, additional_certificate, own_token)
+        signature = None if signature_png is None else Signature.of(signature_png)
+        return cls(request, token, pin, replace, additional_certificate, own_token, signature)
 
 
 def owner_name(ctx: ServiceContext, subscriber: object) -> str | None:
@@ -160,6 +165,7 @@ class EnrollService:
             settlement=app.payment or app.waiver,
             documents=app.documents,
             agreement=app.agreement,
+            signature=request.signature,
             key_algorithm=app.key_algorithm.value,
             token=request.token,
             details={

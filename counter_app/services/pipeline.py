@@ -34,6 +34,7 @@ from counter_app.domain.applications import NumberKind
 from counter_app.domain.errors import CounterError, OperatorDisabled
 from counter_app.domain.fees import Payment, Waiver, WaiverRequest
 from counter_app.domain.policy import Action, Actors, Authorisation, Person, authorise, check_maker
+from counter_app.domain.signature import Signature
 from counter_app.domain.subscribers import DocumentSeen, Subscriber
 from counter_app.services import daybook, journal, stock
 from counter_app.services.context import ServiceContext
@@ -129,6 +130,8 @@ class Plan:
     settlement: Payment | WaiverRequest | None = None
     documents: tuple[DocumentSeen, ...] = ()
     agreement: AgreementVersion | None = None
+    # The subscriber's signature on the pad for the agreement (the subscriber's screen), if any.
+    signature: Signature | None = None
     old_serial: str | None = None
     key_algorithm: str | None = None
     identity_shown: bool = False
@@ -372,7 +375,11 @@ def record(
                 session,
                 app.id,
                 AgreementFacts.of(
-                    plan.agreement, accepted_at=now, clerk=auth.maker, reviewer=auth.second
+                    plan.agreement,
+                    accepted_at=now,
+                    clerk=auth.maker,
+                    reviewer=auth.second,
+                    signature=plan.signature,
                 ),
             )
         receipt = None

@@ -145,14 +145,19 @@ def record_agreement(session: Session, application_id: str, facts: AgreementFact
             signature=facts.signed
             if facts.form_number is None
             else f"{facts.signed}:{facts.form_number}",
+            signature_png=None if facts.signature is None else facts.signature.png,
+            signature_sha256=None if facts.signature is None else facts.signature.sha256,
         )
     )
+    details = {"version": facts.version, "sha256": facts.sha256, "clerk": facts.clerk}
+    if facts.signature is not None:
+        details["signature_sha256"] = facts.signature.sha256
     audit.append(
         session,
         operator=facts.reviewer,
         action="agreement.approve",
         obj=f"application:{application_id}",
-        details={"version": facts.version, "sha256": facts.sha256, "clerk": facts.clerk},
+        details=details,
     )
 
 

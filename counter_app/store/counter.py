@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from counter_app.store.models import Base
@@ -75,6 +75,10 @@ class AgreementRecord(Base):
     clerk: Mapped[str] = mapped_column(String(64))
     reviewer: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(64))
+    # The subscriber's signature drawn on the pad (PNG) and its SHA-256; None when signed on
+    # paper or before the subscriber's screen existed (migration 0008).
+    signature_png: Mapped[bytes | None] = mapped_column(LargeBinary(), nullable=True)
+    signature_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class PaymentRow(Base):

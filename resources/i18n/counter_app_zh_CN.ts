@@ -84,6 +84,22 @@
 <context>
     <name>AgreementPage</name>
     <message>
+        <source>Subscriber&apos;s &amp;screen</source>
+        <translation>订户屏(&amp;S)</translation>
+    </message>
+    <message>
+        <source>The subscriber has not signed on the subscriber&apos;s screen.</source>
+        <translation>订户尚未在订户屏上签名。</translation>
+    </message>
+    <message>
+        <source>Subscriber&apos;s screen not open (signing on paper).</source>
+        <translation>订户屏未打开（纸质签字）。</translation>
+    </message>
+    <message>
+        <source>The subscriber has signed (SHA-256 %1…).</source>
+        <translation>订户已签名（SHA-256 %1…）。</translation>
+    </message>
+    <message>
         <source>Agreement</source>
         <translation>服务协议</translation>
     </message>
@@ -1636,6 +1652,45 @@
     <message>
         <source>Overdue: publish a new CRL now (counter-app ca crl).</source>
         <translation>已过期：请立即发布新的 CRL（counter-app ca crl）。</translation>
+    </message>
+</context>
+<context>
+    <name>SubscriberScreen</name>
+    <message>
+        <source>For the subscriber</source>
+        <translation>订户屏</translation>
+    </message>
+    <message>
+        <source>Please read the agreement, check the fee and sign below</source>
+        <translation>请阅读协议、核对费用，并在下方签名</translation>
+    </message>
+    <message>
+        <source>Payment</source>
+        <translation>付款</translation>
+    </message>
+    <message>
+        <source>Fee:</source>
+        <translation>费用：</translation>
+    </message>
+    <message>
+        <source>Amount tendered:</source>
+        <translation>实收金额：</translation>
+    </message>
+    <message>
+        <source>Change:</source>
+        <translation>找零：</translation>
+    </message>
+    <message>
+        <source>Your signature</source>
+        <translation>您的签名</translation>
+    </message>
+    <message>
+        <source>Sign in the white box with the mouse, a pen or your finger.</source>
+        <translation>请用鼠标、手写笔或手指在白色区域内签名。</translation>
+    </message>
+    <message>
+        <source>&amp;Clear</source>
+        <translation>清除(&amp;C)</translation>
     </message>
 </context>
 <context>

@@ -2,6 +2,10 @@
 
 The page shows the version and the SHA-256 of the exact bytes shown, which the application
 record keeps. The text file is read in a worker (file I/O never on the GUI thread).
+
+The subscriber's screen (双屏, :mod:`counter_app.gui.subscriber_screen`) shows the same text to
+the subscriber, who may sign on its pad; this page says whether they have signed, with a
+thumbnail, and hands the PNG on with the agreement. Without that screen nothing changes.
 """
 
 from __future__ import annotations
@@ -11,13 +15,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QCheckBox, QLabel, QPlainTextEdit, QWidget
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QPixmap, QTextCursor
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QWidget
 
 from counter_app.config import resource_path
+from counter_app.domain.signature import Signature
 from counter_app.gui.context import GuiContext
 from counter_app.gui.forms import load_form
+from counter_app.gui.subscriber_screen import (
+    SubscriberScreen,
+    second_monitor,
+    subscriber_screen,
+)
 from counter_app.gui.wizard.page import WizardPage
 
 CURRENT_VERSION = "v1"
@@ -58,7 +68,88 @@ class AgreementPage(WizardPage):
         bar.rangeChanged.connect(self._check_soon)
         self.text_view.cursorPositionChanged.connect(self._check_soon)
         self.accepted_check.toggled.connect(self._update)
+        self._build_subscriber_row()
         self.call_service(load_agreement, on_done=self._loaded)
+
+    # -- the subscriber's screen ------------------------------------------------------------
+    def _build_subscriber_row(self) -> None:
+        self.signature: Signature | None = None
+        row = QWidget(self)
+        row.setObjectName("subscriber_row")
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        self.screen_button = QPushButton(row)
+        self.screen_button.setObjectName("subscriber_screen_button")
+        self.screen_button.clicked.connect(self.open_subscriber_screen)
+        self.signed_label = QLabel(row)
+        self.signed_label.setObjectName("signed_label")
+        self.signed_label.setWordWrap(True)
+        self.signature_thumb = QLabel(row)
+        self.signature_thumb.setObjectName("signature_thumb")
+        self.signature_thumb.hide()
+        line.addWidget(self.screen_button)
+        line.addWidget(self.signed_label, 1)
+        line.addWidget(self.signature_thumb)
+        host = self.layout()
+        if host is not None:
+            host.addWidget(row)
+        self.facing: SubscriberScreen | None = subscriber_screen(self.context, create=False)
+        if self.facing is not None:
+            self.facing.start("")  # a new subscriber: no one else's signature is kept
+            self.facing.signature_changed.connect(self._signature_changed)
+        self._retranslate_subscriber_row()
+
+    def _retranslate_subscriber_row(self) -> None:
+        self.screen_button.setText(self.tr("Subscriber's &screen"))
+        if self.signature is None:
+            self.signed_label.setText(
+                self.tr("The subscriber has not signed on the subscriber's screen.")
+                if self.facing is not None and self.facing.isVisible()
+                else self.tr("Subscriber's screen not open (signing on paper).")
+            )
+        else:
+            self.signed_label.setText(
+                self.tr("The subscriber has signed (SHA-256 %1…).").replace(
+                    "%1", self.signature.sha256[:16]
+                )
+            )
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "screen_button"):
+            self._retranslate_subscriber_row()
+        super().changeEvent(event)
+
+    def open_subscriber_screen(self) -> SubscriberScreen:
+        """Open (or raise) the subscriber's screen with this agreement on it."""
+        screen = self.facing
+        if screen is None:
+            screen = self.facing = subscriber_screen(self.context)
+            assert screen is not None
+            screen.signature_changed.connect(self._signature_changed)
+            if self.agreement is not None:
+                screen.start(self.agreement.text)
+        screen.present()
+        self._retranslate_subscriber_row()
+        return screen
+
+    def _signature_changed(self, signature: object) -> None:
+        self.signature = signature if isinstance(signature, Signature) else None
+        if self.signature is None:
+            self.signature_thumb.clear()
+            self.signature_thumb.hide()
+        else:
+            picture = QPixmap()
+            picture.loadFromData(self.signature.png, "PNG")
+            self.signature_thumb.setPixmap(
+                picture.scaled(
+                    180,
+                    60,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
+            self.signature_thumb.show()
+        self._retranslate_subscriber_row()
 
     def title(self) -> str:
         return self.tr("Agreement")
@@ -69,6 +160,10 @@ class AgreementPage(WizardPage):
         self.text_view.setPlainText(agreement.text)
         self.version_value.setText(agreement.version)
         self.hash_value.setText(agreement.sha256)
+        if self.facing is not None:
+            self.facing.start(agreement.text)
+        elif second_monitor():
+            self.open_subscriber_screen()  # the second monitor faces the subscriber: use it
         self._scrolled()
 
     def _check_soon(self, *_: object) -> None:
@@ -110,10 +205,11 @@ class AgreementPage(WizardPage):
 
     def apply(self) -> dict[str, Any]:
         assert self.agreement is not None
-        return {
-            "agreement": {
-                "version": self.agreement.version,
-                "sha256": self.agreement.sha256,
-                "accepted": True,
-            }
+        agreement: dict[str, Any] = {
+            "version": self.agreement.version,
+            "sha256": self.agreement.sha256,
+            "accepted": True,
         }
+        if self.signature is not None:
+            agreement["signature"] = self.signature.png
+        return {"agreement": agreement}

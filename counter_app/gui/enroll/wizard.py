@@ -65,6 +65,8 @@ def run_enrollment(
         token=token,
         pin=pin,
         additional_certificate=bool(data.get("additional_certificate")),
+        # Signed on the subscriber's screen, if it was used (the record keeps PNG and SHA-256).
+        signature_png=data["agreement"].get("signature"),
     )
     return enroll(ctx, request, acting(data, clerk))
 

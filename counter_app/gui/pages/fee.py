@@ -35,11 +35,13 @@ from counter_app.domain.fees import (
     parse_yuan,
     yuan_in_capitals,
 )
+from counter_app.domain.signature import FeeShown
 from counter_app.gui import i18n
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe_at_field
 from counter_app.gui.forms import load_form
 from counter_app.gui.pages.reviewer import ReviewerDialog
+from counter_app.gui.subscriber_screen import subscriber_screen
 from counter_app.gui.wizard.page import WizardPage
 from counter_app.services.operators import OperatorInfo
 from counter_app.token.capabilities import inserted_capabilities
@@ -275,6 +277,22 @@ class FeePage(WizardPage):
         self.revalidate()
 
     def revalidate(self, *_: object) -> None:
+        self._revalidate()
+        self._mirror()
+
+    def _mirror(self) -> None:
+        """The fee, tendered and change on the subscriber's screen, as the clerk types."""
+        screen = subscriber_screen(self.context, create=False)
+        if screen is None:
+            return
+        fee = self.fee if self.cert_type is not None else None
+        tendered = change = None
+        if self.payment is not None and self.method == PaymentMethod.CASH.value and fee:
+            tendered = parse_yuan(str(self.payment["tendered"]), field="tendered")
+            change = tendered - fee
+        screen.show_fee(FeeShown.of(fee, tendered, change))
+
+    def _revalidate(self) -> None:
         method = self.method
         free = self.cert_type is not None and self.fee == 0
         cash, waiver = method == PaymentMethod.CASH.value, method == WAIVER

@@ -126,3 +126,19 @@ def _replace(base: object, changes: dict[str, object]) -> object:
     import dataclasses
 
     return dataclasses.replace(base, **changes)  # type: ignore[type-var]
+
+
+def tiny_png() -> bytes:
+    """A 1×1 white PNG written by hand (a pad signature without Qt)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\xff\xff")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )

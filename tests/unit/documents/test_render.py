@@ -227,3 +227,31 @@ def test_the_same_facts_give_the_same_bytes() -> None:
     assert documents.render_receipt(samples.receipt()) == documents.render_receipt(
         samples.receipt()
     )
+
+
+def _images(pdf: Path) -> list[str]:
+    import subprocess
+
+    out = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.splitlines()[2:]  # two header lines
+
+
+def test_agreement_record_with_a_pad_signature_draws_it_and_prints_its_hash(
+    tmp_path: Path,
+) -> None:
+    import hashlib
+
+    png = samples.tiny_png()
+    digest = hashlib.sha256(png).hexdigest()
+    facts = samples.agreement(signature_png=png, signature_sha256=digest, signed_zh="电子签名板")
+    pdf = write(tmp_path, documents.render_agreement_record(facts))
+    assert digest in pdftools.text(pdf)
+    assert "签名图像 SHA-256" in pdftools.text(pdf)
+    assert len(_images(pdf)) == 1
+
+
+def test_agreement_record_without_a_pad_signature_has_no_image(tmp_path: Path) -> None:
+    pdf = write(tmp_path, documents.render_agreement_record(samples.agreement()))
+    assert _images(pdf) == []
+    assert "签名图像" not in pdftools.text(pdf)
