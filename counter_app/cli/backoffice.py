@@ -21,18 +21,16 @@ from counter_app.domain.fees import parse_yuan
 from counter_app.services import operators
 from counter_app.services.context import ServiceContext
 from counter_app.services.operators import OperatorInfo
-from counter_app.services.signing import SigningClient
 
 pass_app = click.make_pass_decorator(AppContext)
 
 
-def _no_signing() -> SigningClient:
-    # The back office reads and writes the counter's books only, never the signing module.
-    raise RuntimeError("the back office does not use the signing module")
-
-
 def desk_context(app: AppContext) -> ServiceContext:
-    return ServiceContext(config=app.config, store=app.store(), signing_factory=_no_signing)
+    """The back office writes the counter's books only; it reads certificates (expiry, status)
+    through the signing module's records, never its keys."""
+    from counter_app.cli.counter import reading_context
+
+    return reading_context(app)
 
 
 def supervisor_sign_in(app: AppContext) -> OperatorInfo:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -241,6 +241,30 @@ def register(group: click.Group) -> None:
     group.add_command(est_group)
 
 
+class _SharedRepository:
+    """The signing module's records in the shared database, opened when first read."""
+
+    def __init__(self, app: AppContext) -> None:
+        self._app = app
+        self._repo: Any = None
+
+    def _open(self) -> Any:
+        if self._repo is None:
+            from counter_app.store.certificates import SQLCertificateRepository
+
+            self._repo = SQLCertificateRepository(self._app.store())
+        return self._repo
+
+    def get(self, serial_hex: str) -> Any:
+        return self._open().get(serial_hex)
+
+    def serial_for_application(self, application_id: str) -> str | None:
+        return self._open().serial_for_application(application_id)  # type: ignore[no-any-return]
+
+    def records(self, application_ids: Any = None) -> Any:
+        return self._open().records(application_ids)
+
+
 def signing_client(app: AppContext) -> SigningClient:
     """The signing module a counter uses: the shared service when ``ca_url`` is configured,
     else the in-process one of this data dir."""
@@ -251,11 +275,10 @@ def signing_client(app: AppContext) -> SigningClient:
 
         settings = ESTSettings.from_config(app.config)
         from counter_app.services.signing import SharedRecords
-        from counter_app.store.certificates import SQLCertificateRepository
 
         # Look-ups the EST protocol does not carry are read in the database shared with the
-        # service (the documented deployment).
-        shared = SharedRecords(SQLCertificateRepository(app.store()))
+        # service (the documented deployment), opened on first use: `ca chain` needs none.
+        shared = SharedRecords(_SharedRepository(app))
         return ESTSigning(settings, lambda: read_secret(CLIENT_KEY_ENV), shared)
     from counter_app.cli.ca import open_ca
 

@@ -22,6 +22,7 @@ def test_every_counter_service_is_enabled_in_a_clerks_list(qtbot, sign_in_as, en
         "home",
         *(spec.key for spec in registry.SERVICES),
         "subscribers",
+        "batch_renew",
     ]
     assert all(item.flags() & Qt.ItemFlag.ItemIsEnabled for item in items)
 
