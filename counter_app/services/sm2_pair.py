@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 from cryptography import x509
 
 from counter_app.ca import SubjectInfo
-from counter_app.ca.der import bit_string, tlv
-from counter_app.ca.sm2 import SM2_SM3_ALGORITHM, SM2PublicKey
+from counter_app.ca.sm2 import SM2PublicKey
 from counter_app.domain.errors import CounterError
 from counter_app.kmc.pair import IssuedPair
 
@@ -51,17 +50,10 @@ def build_sm2_csr(
     public_key: SM2PublicKey, sign: Callable[[bytes], bytes], subject: x509.Name
 ) -> x509.CertificateSigningRequest:
     """A PKCS#10 request for an SM2 key, signed by ``sign`` (the token: SM2 with SM3 over
-    Z || M with the default ID, DER r, s). cryptography's CSR builder refuses SM2 keys, and the
-    structure is three fields, so it is assembled here."""
-    info = tlv(
-        0x30,
-        b"\x02\x01\x00"  # version v1(0)
-        + subject.public_bytes()
-        + public_key.spki_der()
-        + b"\xa0\x00",  # attributes: none
-    )
-    der = tlv(0x30, info + SM2_SM3_ALGORITHM + bit_string(sign(info)))
-    return x509.load_der_x509_csr(der)
+    Z || M with the default ID, DER r, s), assembled by the SKF driver's one request builder."""
+    from counter_app.token.skf import sm2_request
+
+    return x509.load_der_x509_csr(sm2_request(public_key.spki_der(), sign, subject))
 
 
 class SM2KeyOnToken(Protocol):

@@ -43,7 +43,7 @@ import ctypes
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -1221,17 +1221,23 @@ class SKFTokens:
 def build_sm2_csr(key: SKFKey, subject: x509.Name) -> bytes:
     """A PKCS#10 request (DER) for the SM2 key on the token, signed there with SM2-with-SM3
     (1.2.156.10197.1.501) over SM3(Z || CertificationRequestInfo), Z with the GM/T 0009 default
-    ID. ``cryptography`` builds no SM2 request, so asn1crypto assembles it; ``openssl req
-    -verify -vfyopt distid:1234567812345678`` accepts it."""
+    ID. ``openssl req -verify -vfyopt distid:1234567812345678`` accepts it."""
+    return sm2_request(key.public_key_der, key.sign, subject)
+
+
+def sm2_request(public_key_der: bytes, sign: Callable[[bytes], bytes], subject: x509.Name) -> bytes:
+    """A PKCS#10 request (DER) for an SM2 public key (SubjectPublicKeyInfo DER), ``sign`` making
+    the SM2-with-SM3 signature (DER r, s) over the CertificationRequestInfo. ``cryptography``
+    builds no SM2 request, so asn1crypto assembles it."""
     info = a_csr.CertificationRequestInfo(
         {
             "version": "v1",
             "subject": a_x509.Name.load(subject.public_bytes()),
-            "subject_pk_info": a_keys.PublicKeyInfo.load(key.public_key_der),
+            "subject_pk_info": a_keys.PublicKeyInfo.load(public_key_der),
             "attributes": [],
         }
     )
-    signature = key.sign(info.dump())
+    signature = sign(info.dump())
     request = a_csr.CertificationRequest(
         {
             "certification_request_info": info,
