@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import desc, select
 
+from counter_app.domain.daybook import business_day, day_bounds
 from counter_app.domain.display import ra_time_zone
 from counter_app.services.certificates import CertificateView, list_certificates, record_read
 from counter_app.services.context import ServiceContext
@@ -41,17 +42,11 @@ class HomeFigures:
         return {m: self.taken.get(m, 0) - self.refunded.get(m, 0) for m in sorted(methods)}
 
 
-def day_bounds(ctx: ServiceContext, now: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime]:
-    """The RA's calendar day of ``now`` and its start and end as UTC instants."""
-    zone = ra_time_zone(ctx.config.extra)
-    day = now.astimezone(zone).date()
-    start = dt.datetime.combine(day, dt.time(), zone)
-    end = start + dt.timedelta(days=1)
-    return day, start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-
-
 def home_figures(ctx: ServiceContext, operator: str) -> HomeFigures:
-    day, start, end = day_bounds(ctx, ctx.clock())
+    # The business day of the back office's books (domain/daybook.py): the same day boundaries.
+    zone = ra_time_zone(ctx.config.extra)
+    day = business_day(ctx.clock(), zone)
+    start, end = day_bounds(day, zone)
     with ctx.store.session() as session:
         apps = session.execute(
             select(ApplicationRow.service, ApplicationRow.clerk).where(
