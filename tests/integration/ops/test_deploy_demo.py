@@ -1,7 +1,8 @@
 """The deployment guide works as written (issue 21, item 6): ``scripts/deploy-demo`` builds the
 guide's two-counter deployment on this machine (PostgreSQL with TLS and verify-full, the signing
 host with its CA keys in SoftHSM, est serve, serve, two counters), enrolls on one counter,
-suspends from the other, and checks the hold on the first counter and by ``openssl ocsp``.
+suspends from the other, and checks the hold on the first counter and by ``openssl ocsp`` and the
+CRL, through nginx as section 4 prescribes.
 About 100 s on the 2-core build machine."""
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def test_deploy_demo_builds_the_guides_deployment(tmp_path: Path) -> None:
         assert lines[-1] == f"deployment works: {work}"
         assert "counter-01 sees on_hold" in lines
         assert "Response verify OK" in lines
+        assert "CRL verify OK" in lines
+        # scripts/test installs nginx, so the guide's front runs as written (section 4).
+        assert "OCSP, CRL and CA certificates through nginx" in lines
         assert "Traceback" not in done.stderr
         assert not any(line.startswith(("ERROR", "WARN")) for line in lines)
     finally:
