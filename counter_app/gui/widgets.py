@@ -179,18 +179,9 @@ class WorkerDialog(Retranslating):
         )
 
 
-def sign_in(
-    owner: WorkerDialog | Any,
-    name: str,
-    password: str,
-    **how: Any,
-) -> None:
-    """Check an operator's password in a worker (the operators service: lock-out, audit)."""
-    owner.run_call(_authenticate, owner._context.store, name, password, **how)
-
-
-def _authenticate(store: Any, name: str, password: str) -> Any:
-    # Imported in the worker: the sign-in window shows before argon2 and the store's modules load.
+def authenticate(store: Any, name: str, password: str) -> Any:
+    """An operator's sign-in, checked in a worker (the operators service: lock-out, audit)."""
+    # Imported here: the sign-in window shows before argon2 and the store's modules load.
     from counter_app.services import operators
 
     return operators.authenticate(store, name, password)

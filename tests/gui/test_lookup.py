@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from counter_app.gui.lookup import LookupScreen
-from tests.gui.drive import click, type_text, wait_until
+from tests.gui.drive import click, on_screen, sign_dialog, type_text, wait_until
 
 
 def _screen(qtbot, context) -> LookupScreen:  # type: ignore[no-untyped-def]
-    screen = LookupScreen(context)
-    qtbot.addWidget(screen)
-    screen.resize(1000, 700)
-    screen.show()
-    return screen
+    return on_screen(qtbot, LookupScreen(context))
 
 
 def _found(qtbot, screen: LookupScreen, text: str = "张三") -> None:  # type: ignore[no-untyped-def]
@@ -32,10 +28,19 @@ def _reviewer_signs_in(screen: LookupScreen) -> None:
 
     dialog = screen.dialog
     assert dialog is not None and dialog.isVisible()
-    type_text(dialog.name_edit, "rev1")
-    type_text(dialog.password_edit, OPERATORS["rev1"][1])
-    click(dialog.approve_button)
+    sign_dialog(dialog, "rev1", OPERATORS["rev1"][1])
     wait_until(lambda: dialog.reviewer is not None)
+
+
+def _suspend(qtbot, context, counter):  # type: ignore[no-untyped-def]
+    """The subscriber's certificate found, their identity typed, suspend pressed and answered."""
+    enrolled = counter.enrolled()
+    screen = _screen(qtbot, context)
+    _found(qtbot, screen)
+    _shown(screen)
+    click(screen.suspend_button)
+    wait_until(lambda: not screen.busy)
+    return screen, enrolled
 
 
 def _status_in_db(counter, serial: str) -> str:  # type: ignore[no-untyped-def]
@@ -56,12 +61,7 @@ def test_search_by_name_lists_the_subscribers_certificate(
 def test_suspend_from_the_lookup_screen_puts_the_certificate_on_hold(
     qtbot, counter_context, counter, zh
 ) -> None:  # type: ignore[no-untyped-def]
-    enrolled = counter.enrolled()
-    screen = _screen(qtbot, counter_context)
-    _found(qtbot, screen)
-    _shown(screen)
-    click(screen.suspend_button)
-    wait_until(lambda: not screen.busy)
+    screen, enrolled = _suspend(qtbot, counter_context, counter)
     assert screen.current is not None and screen.current.status == "on_hold"
     assert screen.table.item(0, 2).text() == "已挂起"
     assert _status_in_db(counter, enrolled["serial"]) == "hold"
@@ -71,12 +71,7 @@ def test_suspend_from_the_lookup_screen_puts_the_certificate_on_hold(
 def test_resume_from_the_lookup_screen_makes_it_active_again(
     qtbot, counter_context, counter, zh
 ) -> None:  # type: ignore[no-untyped-def]
-    enrolled = counter.enrolled()
-    screen = _screen(qtbot, counter_context)
-    _found(qtbot, screen)
-    _shown(screen)
-    click(screen.suspend_button)
-    wait_until(lambda: not screen.busy)
+    screen, enrolled = _suspend(qtbot, counter_context, counter)
     assert _status_in_db(counter, enrolled["serial"]) == "hold"
     click(screen.resume_button)
     _reviewer_signs_in(screen)

@@ -32,11 +32,9 @@ from counter_app.domain.policy import Person, check_supervisor
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe_at_field
 from counter_app.gui.forms import load_form
+from counter_app.gui.widgets import ERROR_STYLE, authenticate, call_in_worker, show_message
 from counter_app.gui.wizard.page import WizardPage
-from counter_app.services import operators
 from counter_app.services.operators import OperatorInfo
-
-ERROR_STYLE = "color: #b00020;"
 
 
 def _as_reviewer(clerk: str, info: OperatorInfo) -> None:
@@ -105,14 +103,10 @@ class ReviewerDialog(QDialog):
             self.password_edit.setFocus()
         self._name_changed()
 
-    def _say(self, label: QLabel, text: str) -> None:
-        label.setText(text)
-        label.setVisible(bool(text))
-
     def _name_changed(self, *_: object) -> None:
         name = self.name_edit.text().strip()
         own = bool(name) and name.casefold() == self._clerk.strip().casefold()
-        self._say(self.name_msg, describe_at_field(SelfReview("reviewer")) if own else "")
+        show_message(self.name_msg, describe_at_field(SelfReview("reviewer")) if own else "")
         self.approve_button.setEnabled(bool(name) and not own)
 
     def submit(self) -> None:
@@ -122,12 +116,13 @@ class ReviewerDialog(QDialog):
         if not self.approve_button.isEnabled():
             return
         if not password:
-            self._say(self.password_msg, self.tr("Enter the reviewer's password."))
+            show_message(self.password_msg, self.tr("Enter the reviewer's password."))
             self.password_edit.setFocus()
             return
-        self._busy(True)
-        self._context.runner.run(
-            operators.authenticate,
+        call_in_worker(
+            self._context.runner,
+            self._busy,
+            authenticate,
             self._context.store,
             name,
             password,
@@ -135,29 +130,26 @@ class ReviewerDialog(QDialog):
             on_error=self._refused,
         )
 
-    def _signed_in(self, info: object) -> None:
-        assert isinstance(info, OperatorInfo)
-        self._busy(False)
+    def _signed_in(self, info: OperatorInfo) -> None:
         try:
             self._check(self._clerk, info)
         except CounterError as exc:
-            self._say(self.name_msg, describe_at_field(exc))
+            show_message(self.name_msg, describe_at_field(exc))
             self.name_edit.setFocus()
             return
         self.reviewer = info
         self.accept()
 
     def _refused(self, exc: BaseException) -> None:
-        self._busy(False)
-        self._say(self.password_msg, describe_at_field(exc))
+        show_message(self.password_msg, describe_at_field(exc))
         self.password_edit.setFocus()
 
     def _busy(self, busy: bool) -> None:
         for widget in (self.name_edit, self.password_edit, self.approve_button):
             widget.setEnabled(not busy)
         if busy:
-            self._say(self.name_msg, "")
-            self._say(self.password_msg, "")
+            show_message(self.name_msg, "")
+            show_message(self.password_msg, "")
 
 
 def _document_title(value: str) -> str:
