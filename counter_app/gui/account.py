@@ -26,7 +26,7 @@ from counter_app.config import Config
 from counter_app.domain.errors import CounterError
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
-from counter_app.gui.widgets import ERROR_STYLE, Retranslating, WorkerDialog
+from counter_app.gui.widgets import ERROR_STYLE, Retranslating, WorkerDialog, text_label
 from counter_app.services import operators
 from counter_app.services.context import ServiceContext
 from counter_app.store.db import Store
@@ -59,10 +59,9 @@ class ChangePasswordDialog(WorkerDialog, QDialog):
         ):
             edit.setObjectName(name)
             edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName("password_message_label")
-        self.message_label.setStyleSheet(ERROR_STYLE)
-        self.message_label.setWordWrap(True)
+        self.message_label = text_label(
+            self, "password_message_label", wrap=True, style=ERROR_STYLE
+        )
         self.message_label.hide()
         self.rows = QFormLayout()
         self.current_caption = QLabel(self)
@@ -164,8 +163,7 @@ class AboutDialog(Retranslating, QDialog):
         self.close_button = QPushButton(self)
         self.close_button.clicked.connect(self.accept)
         layout = QVBoxLayout(self)
-        self.heading = QLabel(self)
-        self.heading.setStyleSheet("font-size: 15pt; font-weight: bold;")
+        self.heading = text_label(self, style="font-size: 15pt; font-weight: bold;")
         layout.addWidget(self.heading)
         layout.addLayout(self.rows)
         layout.addWidget(self.close_button)

@@ -41,6 +41,7 @@ from counter_app.gui.widgets import (
     data_table,
     fill_table,
     push_button,
+    text_label,
 )
 from counter_app.services import operators
 from counter_app.services.operators import OperatorInfo
@@ -68,9 +69,7 @@ class AdminPage(WorkerPage, QWidget):
         self.setObjectName(f"{key}_page")
         self.title_label = QLabel(registry.service(key).title(), self)
         self.title_label.setStyleSheet(TITLE_STYLE)
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName(f"{key}_message")
-        self.message_label.setWordWrap(True)
+        self.message_label = text_label(self, f"{key}_message", wrap=True)
         self.layout_ = QVBoxLayout(self)
         self.layout_.addWidget(self.title_label)
 
@@ -125,9 +124,7 @@ class OperatorsPage(AdminPage):
             caption.setBuddy(field)
             self.form.addRow(caption, field)
         self.form.addRow(self.add_button)
-        self.note_label = QLabel(self.add_box)
-        self.note_label.setWordWrap(True)
-        self.note_label.setStyleSheet(NOTE_STYLE)
+        self.note_label = text_label(self.add_box, wrap=True, style=NOTE_STYLE)
         self.form.addRow(self.note_label)
         self.layout_.addWidget(self.table, 1)
         self.layout_.addLayout(row_buttons)
@@ -300,9 +297,7 @@ class SettingsPage(AdminPage):
             form.addRow(caption, edit)
         self.saved = dict(values)
         self.save_button = push_button(self, "save_settings_button", self.save)
-        self.note_label = QLabel(self)
-        self.note_label.setWordWrap(True)
-        self.note_label.setStyleSheet(NOTE_STYLE)
+        self.note_label = text_label(self, wrap=True, style=NOTE_STYLE)
         self.layout_.addLayout(form)
         self.layout_.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.layout_.addWidget(self.note_label)
@@ -364,16 +359,12 @@ class SigningPage(AdminPage):
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(context, "signing", parent)
         self.status: SigningStatus | None = None
-        self.summary_label = QLabel(self)
-        self.summary_label.setObjectName("signing_summary")
-        self.summary_label.setWordWrap(True)
+        self.summary_label = text_label(self, "signing_summary", wrap=True)
         self.table = data_table(self, "chain_table", 4)
         header = self.table.horizontalHeader()
         for col in (0, 2, 3):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        self.crl_label = QLabel(self)
-        self.crl_label.setObjectName("crl_label")
-        self.crl_label.setWordWrap(True)
+        self.crl_label = text_label(self, "crl_label", wrap=True)
         self.refresh_button = push_button(self, "", self.reload)
         self.layout_.addWidget(self.summary_label)
         self.layout_.addWidget(self.table, 1)

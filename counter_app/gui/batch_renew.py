@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -27,11 +26,12 @@ from counter_app.domain.daybook import signed_yuan
 from counter_app.domain.fees import SettlementForm
 from counter_app.gui.context import GuiContext
 from counter_app.gui.home import method_title
-from counter_app.gui.pages.reviewer import ReviewerDialog
-from counter_app.gui.widgets import WorkerPage, column
+from counter_app.gui.pages.reviewer import ReviewerDialog, ask_approval
+from counter_app.gui.widgets import WorkerPage, column, push_button
 from counter_app.services import batch, certificates
 from counter_app.services.batch import BatchItem, ItemOutcome, OpenBatch
 from counter_app.services.certificates import CertificateView
+from counter_app.services.operators import OperatorInfo
 from counter_app.services.pipeline import Operators
 from counter_app.services.tokens import TokenChoice
 
@@ -54,9 +54,7 @@ class BatchRenewPage(WorkerPage, QWidget):
         self.search_edit = QLineEdit()
         self.search_edit.returnPressed.connect(self.search)
         search.addWidget(self.search_edit)
-        self.search_button = QPushButton(self.tr("&Find"))
-        self.search_button.clicked.connect(self.search)
-        search.addWidget(self.search_button)
+        self.search_button = push_button(None, "", self.search, search, text=self.tr("&Find"))
         layout.addLayout(search)
 
         self.table = QTableWidget(0, 4)
@@ -84,9 +82,9 @@ class BatchRenewPage(WorkerPage, QWidget):
         pay.addWidget(QLabel(self.tr("Tendered (yuan)")))
         self.tendered_edit = QLineEdit()
         pay.addWidget(self.tendered_edit)
-        self.start_button = QPushButton(self.tr("Approve and &take payment"))
-        self.start_button.clicked.connect(self.approve)
-        pay.addWidget(self.start_button)
+        self.start_button = push_button(
+            None, "", self.approve, pay, text=self.tr("Approve and &take payment")
+        )
         layout.addLayout(pay)
 
         turn = QHBoxLayout()
@@ -97,12 +95,12 @@ class BatchRenewPage(WorkerPage, QWidget):
         self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin_edit.setPlaceholderText(self.tr("Token PIN"))
         turn.addWidget(self.pin_edit)
-        self.renew_button = QPushButton(self.tr("&Renew this one"))
-        self.renew_button.clicked.connect(self.renew_current)
-        turn.addWidget(self.renew_button)
-        self.skip_button = QPushButton(self.tr("S&kip (refund its share)"))
-        self.skip_button.clicked.connect(self.skip_current)
-        turn.addWidget(self.skip_button)
+        self.renew_button = push_button(
+            None, "", self.renew_current, turn, text=self.tr("&Renew this one")
+        )
+        self.skip_button = push_button(
+            None, "", self.skip_current, turn, text=self.tr("S&kip (refund its share)")
+        )
         layout.addLayout(turn)
 
         self.message_label = QLabel()
@@ -204,17 +202,14 @@ class BatchRenewPage(WorkerPage, QWidget):
 
     def approve(self) -> None:
         """One review for the whole batch: a reviewer signs in, then the payment is taken."""
-        self.dialog = ReviewerDialog(self.context, self.context.clerk().name, self)
-        self.dialog.accepted.connect(self._take_payment)
-        self.dialog.open()
+        self.dialog = ask_approval(self, self.context, self._take_payment)
 
-    def _take_payment(self) -> None:
-        assert self.dialog is not None
+    def _take_payment(self, reviewer: OperatorInfo | None) -> None:
         ctx = self.context.service_context()
         items = self._items()
         method = str(self.method_combo.currentData())
         settlement = SettlementForm(method=method, tendered=self.tendered_edit.text() or None)
-        operators = Operators(maker=self.context.clerk(), second=self.dialog.reviewer)
+        operators = Operators(maker=self.context.clerk(), second=reviewer)
         self._operators = operators
 
         def started(open_batch: OpenBatch) -> None:

@@ -74,13 +74,9 @@ class CustodianDialog(UnlockDialog):
             self.name_edit.setFocus()
             return
         presented, self._presented = self._presented, []
-        ctx = self._context
-        self.run_call(
+        self.open_with(
             open_under_custody,
-            ctx.config,
-            ctx.store,
             presented,
-            on_done=self._opened,
             focus=self.name_edit,
             on_refused=lambda _text: self._prompt(),  # start again from the first custodian
         )

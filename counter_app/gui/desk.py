@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -34,7 +33,7 @@ from counter_app.gui import i18n, registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.home import METHOD_LABELS, method_title
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
-from counter_app.gui.widgets import ERROR_STYLE, OK_STYLE, WorkerPage, column
+from counter_app.gui.widgets import ERROR_STYLE, OK_STYLE, WorkerPage, column, push_button
 from counter_app.services import daybook, reminders
 from counter_app.services.desk import DeskView, bar_heights, desk_view, service_names
 
@@ -149,9 +148,7 @@ class DeskPage(WorkerPage, QWidget):
         self.counter_edit = QLineEdit()
         self.counter_edit.setMaximumWidth(160)
         row.addWidget(self.counter_edit)
-        self.refresh_button = QPushButton(self.tr("&Refresh"))
-        self.refresh_button.clicked.connect(self.refresh)
-        row.addWidget(self.refresh_button)
+        self.refresh_button = push_button(None, "", self.refresh, row, text=self.tr("&Refresh"))
         row.addStretch(1)
         return row
 
@@ -182,10 +179,12 @@ class DeskPage(WorkerPage, QWidget):
         form.addRow("", self.counted_error)
         self.note_edit = QLineEdit()
         form.addRow(self.tr("Note"), self.note_edit)
-        self.close_button = QPushButton(self.tr("&Close the day"))
-        self.close_button.clicked.connect(self.close_day)
-        self.reopen_button = QPushButton(self.tr("Re&open the day"))
-        self.reopen_button.clicked.connect(self.reopen_day)
+        self.close_button = push_button(
+            None, "", self.close_day, None, text=self.tr("&Close the day")
+        )
+        self.reopen_button = push_button(
+            None, "", self.reopen_day, None, text=self.tr("Re&open the day")
+        )
         buttons = QHBoxLayout()
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.reopen_button)
@@ -223,9 +222,9 @@ class DeskPage(WorkerPage, QWidget):
         self.reminder_label = QLabel("—")
         self.reminder_label.setWordWrap(True)
         layout.addWidget(self.reminder_label)
-        self.send_button = QPushButton(self.tr("&Send reminders"))
-        self.send_button.clicked.connect(self.send_reminders)
-        layout.addWidget(self.send_button)
+        self.send_button = push_button(
+            None, "", self.send_reminders, layout, text=self.tr("&Send reminders")
+        )
         layout.addStretch(1)
         return box
 

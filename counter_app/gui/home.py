@@ -19,7 +19,6 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
-    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -31,7 +30,14 @@ from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
 from counter_app.gui.tasks import TaskHandle
-from counter_app.gui.widgets import NOTE_STYLE, TITLE_STYLE, column, data_table, fill_table
+from counter_app.gui.widgets import (
+    NOTE_STYLE,
+    TITLE_STYLE,
+    column,
+    data_table,
+    fill_table,
+    text_label,
+)
 from counter_app.services.home import HomeFigures, TokenOwner, home_figures, token_owner
 
 REFRESH_MS = 30_000
@@ -78,40 +84,30 @@ class HomePage(QWidget):
         self.findings: list[object] | None = None
         self._checked_at: float | None = None
         self._checking = False
-        self.problems_label = QLabel(self)
-        self.problems_label.setObjectName("home_problems_label")
-        self.problems_label.setWordWrap(True)
+        self.problems_label = text_label(self, "home_problems_label", wrap=True)
         self.problems_label.setStyleSheet(
             "background: #fff4e5; border: 1px solid #e0a040; padding: 6px;"
         )
         self.problems_label.hide()
-        self.heading = QLabel(self)
-        self.heading.setObjectName("home_heading")
-        self.heading.setStyleSheet(TITLE_STYLE)
-        self.scope_note = QLabel(self)
-        self.scope_note.setWordWrap(True)
-        self.scope_note.setStyleSheet(NOTE_STYLE)
+        self.heading = text_label(self, "home_heading", style=TITLE_STYLE)
+        self.scope_note = text_label(self, wrap=True, style=NOTE_STYLE)
         self.today_box = QGroupBox(self)
         self.services_table = data_table(self.today_box, "home_services_table", 3, single=False)
         self.money_box = QGroupBox(self)
         self.money_table = data_table(self.money_box, "home_money_table", 4, single=False)
         self.interrupted_box = QGroupBox(self)
-        self.interrupted_label = QLabel(self.interrupted_box)
-        self.interrupted_label.setObjectName("home_interrupted_label")
-        self.interrupted_label.setWordWrap(True)
+        self.interrupted_label = text_label(
+            self.interrupted_box, "home_interrupted_label", wrap=True
+        )
         self.recover_button = QPushButton(self.interrupted_box)
         self.recover_button.setObjectName("home_recover_button")
         self.recover_button.clicked.connect(self.recover_requested)
         self.expiring_box = QGroupBox(self)
         self.expiring_table = data_table(self.expiring_box, "home_expiring_table", 3, single=False)
         self.token_box = QGroupBox(self)
-        self.token_label = QLabel(self.token_box)
-        self.token_label.setObjectName("home_token_label")
-        self.token_label.setWordWrap(True)
+        self.token_label = text_label(self.token_box, "home_token_label", wrap=True)
         self.token_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.updated_label = QLabel(self)
-        self.updated_label.setObjectName("home_updated_label")
-        self.updated_label.setStyleSheet(NOTE_STYLE)
+        self.updated_label = text_label(self, "home_updated_label", style=NOTE_STYLE)
 
         for box, widgets in (
             (self.today_box, [self.services_table]),

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.gui.context import GuiContext
-from counter_app.gui.widgets import ERROR_STYLE, WorkerDialog, authenticate, push_button
+from counter_app.gui.widgets import ERROR_STYLE, WorkerDialog, push_button, text_label
 from counter_app.services.operators import OperatorInfo
 
 DEFAULT_IDLE_MINUTES = 5
@@ -99,16 +99,12 @@ class LockDialog(WorkerDialog, QDialog):
         self.setObjectName("lock_dialog")
         self._context = context
         self.operator: OperatorInfo = context.clerk()
-        self.title_label = QLabel(self)
-        self.title_label.setStyleSheet("font-size: 16pt; font-weight: bold;")
+        self.title_label = text_label(self, style="font-size: 16pt; font-weight: bold;")
         self.who_label = QLabel(self)
         self.password_edit = QLineEdit(self)
         self.password_edit.setObjectName("lock_password_edit")
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName("lock_message_label")
-        self.message_label.setStyleSheet(ERROR_STYLE)
-        self.message_label.setWordWrap(True)
+        self.message_label = text_label(self, "lock_message_label", wrap=True, style=ERROR_STYLE)
         self.message_label.hide()
         self.unlock_button = push_button(self, "unlock_button", self.submit)
         self.unlock_button.setDefault(True)
@@ -144,9 +140,7 @@ class LockDialog(WorkerDialog, QDialog):
         if not password:
             self.show_message(self.tr("Enter your password."))
             return
-        self.run_call(
-            authenticate,
-            self._context.store,
+        self.check_password(
             self.operator.name,
             password,
             on_done=self._checked,

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QWidget
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.forms import load_form
-from counter_app.gui.widgets import WorkerDialog, authenticate
+from counter_app.gui.widgets import WorkerDialog
 
 if TYPE_CHECKING:
     from counter_app.services.operators import OperatorInfo
@@ -70,9 +70,7 @@ class LoginDialog(WorkerDialog, QDialog):
             self.show_message(self.tr("Enter your operator name and password."))
             (self.name_edit if not name else self.password_edit).setFocus()
             return
-        self.run_call(
-            authenticate,
-            self._context.store,
+        self.check_password(
             name,
             password,
             on_done=self._signed_in,

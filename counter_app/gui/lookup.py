@@ -33,10 +33,11 @@ from counter_app.gui import i18n, registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.forms import load_form
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
-from counter_app.gui.pages.reviewer import ReviewerDialog
+from counter_app.gui.pages.reviewer import ReviewerDialog, ask_approval
 from counter_app.gui.widgets import WorkerPage, column, fill_table
 from counter_app.services import certificates
 from counter_app.services.certificates import CertificateView, StatusChanged, StatusRequest
+from counter_app.services.operators import OperatorInfo
 from counter_app.services.pipeline import Operators
 
 STATUS_LABELS: dict[str, str] = {
@@ -210,9 +211,9 @@ class LookupScreen(WorkerPage, QWidget):
         """Resume and revoke rest on a second person (the policy): a reviewer signs in first."""
         if self.current is None:
             return None
-        self.dialog = ReviewerDialog(self.context, self.context.clerk().name, self)
-        self.dialog.accepted.connect(lambda: self._change(fn, said, reason, self.dialog))
-        self.dialog.open()
+        self.dialog = ask_approval(
+            self, self.context, lambda reviewer: self._change(fn, said, reason, reviewer)
+        )
         return self.dialog
 
     def _change(
@@ -220,13 +221,12 @@ class LookupScreen(WorkerPage, QWidget):
         fn: Callable[..., StatusChanged],
         said: str,
         reason: RevocationReason | None = None,
-        dialog: ReviewerDialog | None = None,
+        reviewer: OperatorInfo | None = None,
     ) -> None:
         if self.current is None:
             return
         ctx = self.context.service_context()
         request = StatusRequest(self.current.serial, identity=self._identity(), reason=reason)
-        reviewer = dialog.reviewer if dialog is not None else None
         operators = Operators(maker=self.context.clerk(), second=reviewer)
 
         def run() -> StatusChanged:

@@ -36,6 +36,7 @@ from counter_app.gui.i18n import QT_TRANSLATE_NOOP
 from counter_app.gui.lock import IdleWatcher, LockDialog, idle_minutes
 from counter_app.gui.recovery import RecoveryDialog, offer_recovery
 from counter_app.gui.token_status import TokenMonitor, describe_token, token_watcher
+from counter_app.gui.widgets import text_label
 from counter_app.token.session import TokenInfo
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
@@ -72,8 +73,7 @@ class MainWindow(QMainWindow):
         # The work and, while locked, a cover saying so (the work is not drawn at all then).
         self.central = QStackedWidget(self)
         self.central.addWidget(host)
-        self.lock_cover = QLabel(self)
-        self.lock_cover.setObjectName("lock_cover")
+        self.lock_cover = text_label(self, "lock_cover")
         self.lock_cover.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.lock_cover.setStyleSheet("font-size: 18pt; color: #555;")
         self.central.addWidget(self.lock_cover)
@@ -365,12 +365,9 @@ class MainWindow(QMainWindow):
     # -- status bar ---------------------------------------------------------------------------
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
-        self.operator_label = QLabel(self)
-        self.operator_label.setObjectName("operator_label")
-        self.token_label = QLabel(self)
-        self.token_label.setObjectName("token_label")
-        self.busy_label = QLabel(self)
-        self.busy_label.setObjectName("busy_label")
+        self.operator_label = text_label(self, "operator_label")
+        self.token_label = text_label(self, "token_label")
+        self.busy_label = text_label(self, "busy_label")
         for widget in (self.busy_label, self.token_label, self.operator_label):
             widget.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(widget)

@@ -40,7 +40,7 @@ from counter_app.gui.lookup import status_text
 from counter_app.gui.pages.fee import FeePage
 from counter_app.gui.pages.result import ResultPage
 from counter_app.gui.pages.reviewer import ReviewerPage
-from counter_app.gui.pages.token import TokenStepPage, acting
+from counter_app.gui.pages.token import acting, issuing_step
 from counter_app.gui.wizard.flows import FLOWS
 from counter_app.gui.wizard.page import WizardPage
 from counter_app.gui.wizard.view import PageBuilder, WizardView
@@ -465,20 +465,6 @@ def record_add_item(ctx: ServiceContext, data: Mapping[str, Any], clerk: Operato
     return replace.add_item(ctx, request, acting(data, clerk))
 
 
-def _token_page(action: Any) -> PageBuilder:
-    def build(context: GuiContext) -> TokenStepPage:
-        return TokenStepPage(
-            context,
-            action=action,
-            start_text=QCoreApplication.translate("ReplaceWizard", "Make the new key and &issue"),
-            progress_text=QCoreApplication.translate(
-                "ReplaceWizard", "Making the key on the token and issuing the certificate…"
-            ),
-        )
-
-    return build
-
-
 def _pages(
     service: str, action: Any, record: Any, extra: Mapping[str, PageBuilder]
 ) -> dict[str, PageBuilder]:
@@ -487,7 +473,10 @@ def _pages(
         **extra,
         "fee": partial(FeePage, service=service),
         "review": ReviewerPage,
-        "token": _token_page(action),
+        "token": issuing_step(
+            action,
+            lambda: QCoreApplication.translate("ReplaceWizard", "Make the new key and &issue"),
+        ),
         "record": partial(RecordPage, action=record),
         "result": partial(ResultPage, forms=("application",)),
     }

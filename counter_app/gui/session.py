@@ -8,7 +8,8 @@ field before the worker starts and nothing here stores the string.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QWidget
 
@@ -22,6 +23,7 @@ from counter_app.store.db import Store
 from counter_app.store.signing_module import open_signing_module
 
 PASSPHRASE_ENV = "COUNTER_APP_CA_PASSPHRASE"
+T = TypeVar("T")
 
 
 def open_services(config: Config, store: Store, passphrase: str) -> ServiceContext:
@@ -91,15 +93,14 @@ class UnlockDialog(WorkerDialog, QDialog):
         if not secret:
             self.show_message(self.tr("Enter the signing module's passphrase."))
             return
+        self.open_with(open_services, secret, focus=self.passphrase_edit)
+
+    def open_with(
+        self, fn: Callable[[Config, Store, T], ServiceContext], secret: T, **how: Any
+    ) -> None:
+        """Open the signing module in a worker with ``fn(config, store, secret)``."""
         ctx = self._context
-        self.run_call(
-            open_services,
-            ctx.config,
-            ctx.store,
-            secret,
-            on_done=self._opened,
-            focus=self.passphrase_edit,
-        )
+        self.run_call(fn, ctx.config, ctx.store, secret, on_done=self._opened, **how)
 
     def _opened(self, services: ServiceContext) -> None:
         self._context.services = services

@@ -38,7 +38,14 @@ from counter_app.gui.context import GuiContext
 from counter_app.gui.home import method_title, service_title
 from counter_app.gui.lookup import status_text
 from counter_app.gui.print_preview import Printable, prepare, preview_dialog
-from counter_app.gui.widgets import TITLE_STYLE, WorkerPage, column, data_table, fill_table
+from counter_app.gui.widgets import (
+    TITLE_STYLE,
+    WorkerPage,
+    column,
+    data_table,
+    fill_table,
+    text_label,
+)
 from counter_app.services.documents import APPLICATION_FORM_SERVICES, CHANGE_FORM_SERVICES
 from counter_app.services.subscriber_view import (
     SubscriberHit,
@@ -72,22 +79,18 @@ class SubscribersScreen(WorkerPage, QWidget):
         self.preview: Any = None
         self._loading: int | None = None
 
-        self.title_label = QLabel(self)
-        self.title_label.setStyleSheet(TITLE_STYLE)
+        self.title_label = text_label(self, style=TITLE_STYLE)
         self.search_edit = QLineEdit(self)
         self.search_edit.setObjectName("subscriber_search_edit")
         self.search_edit.setClearButtonEnabled(True)
         self.search_button = QPushButton(self)
         self.search_button.setObjectName("subscriber_search_button")
         self.hits_table = data_table(self, "subscriber_hits_table", 3, fit=True)
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName("subscribers_message")
-        self.message_label.setWordWrap(True)
+        self.message_label = text_label(self, "subscribers_message", wrap=True)
 
-        self.name_label = QLabel(self)
-        self.name_label.setObjectName("subscriber_name_label")
-        self.name_label.setStyleSheet("font-size: 13pt; font-weight: bold;")
-        self.name_label.setWordWrap(True)
+        self.name_label = text_label(
+            self, "subscriber_name_label", wrap=True, style="font-size: 13pt; font-weight: bold;"
+        )
         self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("subscriber_tabs")

@@ -159,6 +159,13 @@ class WorkerDialog(Retranslating):
         if text is not None:
             self.show_message(text)
 
+    def describe_refusal(self, exc: BaseException) -> str:
+        return describe(exc)
+
+    def check_password(self, name: str, password: str, **how: Any) -> None:
+        """An operator's sign-in checked in a worker; ``how``: :meth:`run_call`'s."""
+        self.run_call(authenticate, self._context.store, name, password, **how)
+
     def run_call(
         self,
         fn: Callable[..., Any],
@@ -168,7 +175,7 @@ class WorkerDialog(Retranslating):
         on_refused: Callable[[str], None] | None = None,
     ) -> None:
         def failed(exc: BaseException) -> None:
-            text = describe(exc)
+            text = self.describe_refusal(exc)
             self.show_message(text)
             focus.setFocus()
             if on_refused is not None:
@@ -188,10 +195,16 @@ def authenticate(store: Any, name: str, password: str) -> Any:
 
 
 def push_button(
-    parent: QWidget, name: str, on_click: Callable[[], Any], row: QBoxLayout | None = None
+    parent: QWidget | None,
+    name: str,
+    on_click: Callable[[], Any],
+    row: QBoxLayout | None = None,
+    *,
+    text: str = "",
 ) -> QPushButton:
-    """A button named ``name`` (for tests and shortcuts), its text set by ``retranslate``."""
-    button = QPushButton(parent)
+    """A button named ``name`` (for tests and shortcuts) that calls ``on_click``, added to
+    ``row``; its ``text`` given here or set by ``retranslate``."""
+    button = QPushButton(text, parent)
     if name:
         button.setObjectName(name)
     button.clicked.connect(on_click)
@@ -254,3 +267,15 @@ COLUMNS = {
 
 def column(key: str) -> str:
     return QCoreApplication.translate("columns", COLUMNS[key])
+
+
+def text_label(parent: QWidget, name: str = "", *, wrap: bool = False, style: str = "") -> QLabel:
+    """A label set by code: named ``name`` (for tests), wrapping long text, in ``style``."""
+    label = QLabel(parent)
+    if name:
+        label.setObjectName(name)
+    if wrap:
+        label.setWordWrap(True)
+    if style:
+        label.setStyleSheet(style)
+    return label

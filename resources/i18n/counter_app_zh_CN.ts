@@ -119,36 +119,8 @@
         <translation>查找(&amp;F)</translation>
     </message>
     <message>
-        <source>Serial</source>
-        <translation>序列号</translation>
-    </message>
-    <message>
-        <source>Subscriber</source>
-        <translation>订户</translation>
-    </message>
-    <message>
-        <source>Expires</source>
-        <translation>到期日</translation>
-    </message>
-    <message>
-        <source>Token</source>
-        <translation>证书介质</translation>
-    </message>
-    <message>
         <source>Payment</source>
         <translation>收费方式</translation>
-    </message>
-    <message>
-        <source>Cash</source>
-        <translation>现金</translation>
-    </message>
-    <message>
-        <source>Card</source>
-        <translation>刷卡</translation>
-    </message>
-    <message>
-        <source>Transfer</source>
-        <translation>转账</translation>
     </message>
     <message>
         <source>Tendered (yuan)</source>
@@ -332,18 +304,6 @@
 <context>
     <name>DeskPage</name>
     <message>
-        <source>Cash</source>
-        <translation>现金</translation>
-    </message>
-    <message>
-        <source>Card</source>
-        <translation>刷卡</translation>
-    </message>
-    <message>
-        <source>Transfer</source>
-        <translation>转账</translation>
-    </message>
-    <message>
         <source>Refunded</source>
         <translation>退款</translation>
     </message>
@@ -380,10 +340,6 @@
         <translation>遗失</translation>
     </message>
     <message>
-        <source>Supervisor&apos;s desk</source>
-        <translation>主管工作台</translation>
-    </message>
-    <message>
         <source>Business day</source>
         <translation>营业日</translation>
     </message>
@@ -398,10 +354,6 @@
     <message>
         <source>The day&apos;s figures</source>
         <translation>当日收支</translation>
-    </message>
-    <message>
-        <source>Status</source>
-        <translation>状态</translation>
     </message>
     <message>
         <source>Services</source>
@@ -624,20 +576,12 @@
         <translation>恢复中断的业务(&amp;R)…</translation>
     </message>
     <message>
-        <source>Service</source>
-        <translation>业务</translation>
-    </message>
-    <message>
         <source>At this counter</source>
         <translation>本柜台</translation>
     </message>
     <message>
         <source>By me</source>
         <translation>本人办理</translation>
-    </message>
-    <message>
-        <source>Method</source>
-        <translation>方式</translation>
     </message>
     <message>
         <source>Taken</source>
@@ -650,18 +594,6 @@
     <message>
         <source>In the till</source>
         <translation>结存</translation>
-    </message>
-    <message>
-        <source>Subscriber</source>
-        <translation>订户</translation>
-    </message>
-    <message>
-        <source>Expires</source>
-        <translation>到期日</translation>
-    </message>
-    <message>
-        <source>Serial</source>
-        <translation>序列号</translation>
     </message>
     <message>
         <source>Reading today&apos;s figures…</source>
@@ -985,18 +917,6 @@
         <translation>未说明</translation>
     </message>
     <message>
-        <source>Serial</source>
-        <translation>序列号</translation>
-    </message>
-    <message>
-        <source>Subscriber</source>
-        <translation>订户</translation>
-    </message>
-    <message>
-        <source>Status</source>
-        <translation>状态</translation>
-    </message>
-    <message>
         <source>Any status</source>
         <translation>全部状态</translation>
     </message>
@@ -1005,20 +925,8 @@
         <translation>未找到证书。</translation>
     </message>
     <message>
-        <source>Subject</source>
-        <translation>主题</translation>
-    </message>
-    <message>
         <source>Valid</source>
         <translation>有效期</translation>
-    </message>
-    <message>
-        <source>Token</source>
-        <translation>证书介质</translation>
-    </message>
-    <message>
-        <source>Application</source>
-        <translation>申请编号</translation>
     </message>
     <message>
         <source>Reason</source>
@@ -1149,10 +1057,6 @@
 </context>
 <context>
     <name>OperatorsPage</name>
-    <message>
-        <source>Name</source>
-        <translation>名称</translation>
-    </message>
     <message>
         <source>Role</source>
         <translation>角色</translation>
@@ -1610,14 +1514,6 @@
         <translation>证书</translation>
     </message>
     <message>
-        <source>Subject</source>
-        <translation>主题</translation>
-    </message>
-    <message>
-        <source>Valid until</source>
-        <translation>有效期至</translation>
-    </message>
-    <message>
         <source>Days left</source>
         <translation>剩余天数</translation>
     </message>
@@ -1704,44 +1600,12 @@
         <translation>查询(&amp;S)</translation>
     </message>
     <message>
-        <source>Name</source>
-        <translation>名称</translation>
-    </message>
-    <message>
-        <source>Identity</source>
-        <translation>身份信息</translation>
-    </message>
-    <message>
         <source>Found by</source>
         <translation>匹配项</translation>
     </message>
     <message>
-        <source>Serial</source>
-        <translation>序列号</translation>
-    </message>
-    <message>
-        <source>Status</source>
-        <translation>状态</translation>
-    </message>
-    <message>
-        <source>Expires</source>
-        <translation>到期日</translation>
-    </message>
-    <message>
         <source>Type</source>
         <translation>证书种类</translation>
-    </message>
-    <message>
-        <source>Token</source>
-        <translation>证书介质</translation>
-    </message>
-    <message>
-        <source>Application</source>
-        <translation>申请编号</translation>
-    </message>
-    <message>
-        <source>Service</source>
-        <translation>业务</translation>
     </message>
     <message>
         <source>Accepted</source>
@@ -1750,14 +1614,6 @@
     <message>
         <source>Key algorithm</source>
         <translation>密钥算法</translation>
-    </message>
-    <message>
-        <source>Clerk</source>
-        <translation>受理员</translation>
-    </message>
-    <message>
-        <source>Reviewer</source>
-        <translation>审核员</translation>
     </message>
     <message>
         <source>Number</source>
@@ -1770,10 +1626,6 @@
     <message>
         <source>Amount</source>
         <translation>金额</translation>
-    </message>
-    <message>
-        <source>Method</source>
-        <translation>方式</translation>
     </message>
     <message>
         <source>Time</source>
@@ -2042,6 +1894,57 @@
     <message>
         <source>&amp;Finish</source>
         <translation>完成(&amp;F)</translation>
+    </message>
+</context>
+<context>
+    <name>columns</name>
+    <message>
+        <source>Serial</source>
+        <translation>序列号</translation>
+    </message>
+    <message>
+        <source>Subscriber</source>
+        <translation>订户</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>到期日</translation>
+    </message>
+    <message>
+        <source>Token</source>
+        <translation>证书介质</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <source>Application</source>
+        <translation>申请编号</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>业务</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方式</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Identity</source>
+        <translation>身份信息</translation>
+    </message>
+    <message>
+        <source>Valid until</source>
+        <translation>有效期至</translation>
     </message>
 </context>
 <context>

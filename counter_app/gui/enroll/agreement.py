@@ -28,6 +28,7 @@ from counter_app.gui.subscriber_screen import (
     second_monitor,
     subscriber_screen,
 )
+from counter_app.gui.widgets import text_label
 from counter_app.gui.wizard.page import WizardPage
 
 CURRENT_VERSION = "v1"
@@ -81,11 +82,8 @@ class AgreementPage(WizardPage):
         self.screen_button = QPushButton(row)
         self.screen_button.setObjectName("subscriber_screen_button")
         self.screen_button.clicked.connect(self.open_subscriber_screen)
-        self.signed_label = QLabel(row)
-        self.signed_label.setObjectName("signed_label")
-        self.signed_label.setWordWrap(True)
-        self.signature_thumb = QLabel(row)
-        self.signature_thumb.setObjectName("signature_thumb")
+        self.signed_label = text_label(row, "signed_label", wrap=True)
+        self.signature_thumb = text_label(row, "signature_thumb")
         self.signature_thumb.hide()
         line.addWidget(self.screen_button)
         line.addWidget(self.signed_label, 1)
