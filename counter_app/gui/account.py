@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -147,6 +148,11 @@ def about_facts(config: Config, services: ServiceContext | None) -> AboutFacts:
     return AboutFacts(__version__, str(config.data_dir), database, signing, config.pkcs11_module)
 
 
+def app_title() -> str:
+    """The application's name at the counter: the main window's title, the About heading."""
+    return QCoreApplication.translate("AboutDialog", "counter-app: RA front counter")
+
+
 class AboutDialog(Retranslating, QDialog):
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -173,7 +179,7 @@ class AboutDialog(Retranslating, QDialog):
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("About counter-app"))
-        self.heading.setText(self.tr("counter-app: RA front counter"))
+        self.heading.setText(app_title())
         titles = {
             "version": self.tr("Version:"),
             "data_dir": self.tr("Data directory:"),

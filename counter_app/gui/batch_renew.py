@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QTableWidget,
@@ -24,11 +23,13 @@ from PySide6.QtWidgets import (
 
 from counter_app.domain.daybook import signed_yuan
 from counter_app.domain.fees import SettlementForm
+from counter_app.gui import registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.home import method_title
+from counter_app.gui.lookup import audited_list
 from counter_app.gui.pages.reviewer import ReviewerDialog, ask_approval
-from counter_app.gui.widgets import WorkerPage, column, push_button
-from counter_app.services import batch, certificates
+from counter_app.gui.widgets import WorkerPage, column, push_button, serial_first
+from counter_app.services import batch
 from counter_app.services.batch import BatchItem, ItemOutcome, OpenBatch
 from counter_app.services.certificates import CertificateView
 from counter_app.services.operators import OperatorInfo
@@ -45,7 +46,7 @@ class BatchRenewPage(WorkerPage, QWidget):
         self.outcomes: list[ItemOutcome] = []
         self.dialog: ReviewerDialog | None = None
         layout = QVBoxLayout(self)
-        title = QLabel(self.tr("Batch renewal"))
+        title = QLabel(registry.service("batch_renew").title())
         title.setStyleSheet("font-size: 20pt;")
         layout.addWidget(title)
 
@@ -61,10 +62,7 @@ class BatchRenewPage(WorkerPage, QWidget):
         self.table.setHorizontalHeaderLabels(
             [column(key) for key in ("serial", "subscriber", "expires", "token")]
         )
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setSectionResizeMode(
-            0, QHeaderView.ResizeMode.ResizeToContents
-        )
+        serial_first(self.table)
         # Ticking a certificate in or out of the batch changes the total shown.
         self.table.itemChanged.connect(
             lambda item: self._quote() if item.column() == 0 and self.open_batch is None else None
@@ -153,16 +151,7 @@ class BatchRenewPage(WorkerPage, QWidget):
         reader = self.context.clerk().name
 
         def run() -> list[CertificateView]:
-            views = batch.renewable_for(ctx, text)
-            certificates.record_read(
-                ctx,
-                reader,
-                "certificate_list",
-                "certificates",
-                subscriber=text,
-                serials=[v.serial for v in views],
-            )
-            return views
+            return audited_list(ctx, reader, batch.renewable_for(ctx, text), subscriber=text)
 
         self.call(run, on_done=self._found)
 

@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.domain.fees import format_yuan
-from counter_app.gui import registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
+from counter_app.gui.recovery import recover_text
+from counter_app.gui.registry import service_title
 from counter_app.gui.tasks import TaskHandle
 from counter_app.gui.widgets import (
     NOTE_STYLE,
@@ -54,13 +55,6 @@ METHOD_LABELS = {
 def method_title(method: str) -> str:
     label = METHOD_LABELS.get(method)
     return QCoreApplication.translate("methods", label) if label else method
-
-
-def service_title(key: str) -> str:
-    try:
-        return registry.service(key).title()
-    except KeyError:
-        return key
 
 
 class HomePage(QWidget):
@@ -265,7 +259,7 @@ class HomePage(QWidget):
         self.interrupted_box.setTitle(self.tr("Interrupted work"))
         self.expiring_box.setTitle(self.tr("Certificates expiring within 30 days"))
         self.token_box.setTitle(self.tr("Token in the reader"))
-        self.recover_button.setText(self.tr("&Recover interrupted services…"))
+        self.recover_button.setText(recover_text())
         if self.findings:
             self._render_problems()
         self.services_table.setHorizontalHeaderLabels(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -124,12 +124,21 @@ class LockDialog(WorkerDialog, QDialog):
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("counter-app: locked"))
-        self.title_label.setText(self.tr("The counter is locked"))
+        self.title_label.setText(self.locked_text())
         self.who_label.setText(
             self.tr("Operator %1: enter your password to go on.").replace("%1", self.operator.name)
         )
         self.unlock_button.setText(self.tr("&Unlock"))
-        self.sign_out_button.setText(self.tr("Sign &out"))
+        self.sign_out_button.setText(self.sign_out_text())
+
+    @staticmethod
+    def locked_text() -> str:
+        return QCoreApplication.translate("LockDialog", "The counter is locked")
+
+    @staticmethod
+    def sign_out_text() -> str:
+        """The lock's way out, also the main window's Session menu entry."""
+        return QCoreApplication.translate("LockDialog", "Sign &out")
 
     def reject(self) -> None:
         """Escape or the window's close button leave the counter locked."""

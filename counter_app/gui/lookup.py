@@ -8,12 +8,12 @@ resume and revoke in the services list open this same screen with that action in
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -34,9 +34,10 @@ from counter_app.gui.context import GuiContext
 from counter_app.gui.forms import load_form
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
 from counter_app.gui.pages.reviewer import ReviewerDialog, ask_approval
-from counter_app.gui.widgets import WorkerPage, column, fill_table
+from counter_app.gui.widgets import WorkerPage, column, fill_table, serial_first
 from counter_app.services import certificates
 from counter_app.services.certificates import CertificateView, StatusChanged, StatusRequest
+from counter_app.services.context import ServiceContext
 from counter_app.services.operators import OperatorInfo
 from counter_app.services.pipeline import Operators
 
@@ -56,6 +57,21 @@ REASON_LABELS = {
     ),
     RevocationReason.UNSPECIFIED: QT_TRANSLATE_NOOP("LookupScreen", "Unspecified"),
 }
+
+
+def audited_list(
+    ctx: ServiceContext, reader: str, views: list[CertificateView], **details: Any
+) -> list[CertificateView]:
+    """In a worker, after listing certificates: the reading audited (who looked at whose)."""
+    certificates.record_read(
+        ctx,
+        reader,
+        "certificate_list",
+        "certificates",
+        **details,
+        serials=[v.serial for v in views],
+    )
+    return views
 
 
 def status_text(status: str) -> str:
@@ -82,10 +98,7 @@ class LookupScreen(WorkerPage, QWidget):
             self.status_combo.addItem(status_text(key), key.value)
         self.search_button = form.get(QPushButton, "search_button")
         self.table = form.get(QTableWidget, "results_table")
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        # A serial is read out to the subscriber: never cut it short.
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        serial_first(self.table)
         self.details = form.get(QLabel, "details_label")
         self.identity_edit = form.get(QLineEdit, "identity_edit")
         self.reason_combo = form.get(QComboBox, "reason_combo")
@@ -94,9 +107,9 @@ class LookupScreen(WorkerPage, QWidget):
                 QCoreApplication.translate("LookupScreen", label), reason.value
             )
         self.confirm_revoke = form.get(QCheckBox, "confirm_revoke")
-        self.suspend_button = form.get(QPushButton, "suspend_button")
-        self.resume_button = form.get(QPushButton, "resume_button")
-        self.revoke_button = form.get(QPushButton, "revoke_button")
+        self.suspend_button, self.resume_button, self.revoke_button = form.get_all(
+            QPushButton, "suspend_button", "resume_button", "revoke_button"
+        )
         self.message_label = form.get(QLabel, "message_label")
 
         self.search_edit.returnPressed.connect(self.search)
@@ -118,16 +131,7 @@ class LookupScreen(WorkerPage, QWidget):
 
         def run() -> list[CertificateView]:
             views = certificates.list_certificates(ctx, subscriber=text, status=status)
-            certificates.record_read(
-                ctx,
-                reader,
-                "certificate_list",
-                "certificates",
-                subscriber=text,
-                status=status,
-                serials=[v.serial for v in views],
-            )
-            return views
+            return audited_list(ctx, reader, views, subscriber=text, status=status)
 
         self.call(run, on_done=self._found)
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QListWidget, QPushButton, QWidget
 
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.forms import load_form
-from counter_app.gui.home import service_title
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
+from counter_app.gui.registry import service_title
 from counter_app.gui.widgets import call_in_worker
 from counter_app.services.recovery import Interrupted, Outcome, list_interrupted, recover
 
@@ -31,6 +32,11 @@ STEP_LABELS = {
     "issued": QT_TRANSLATE_NOOP("RecoveryDialog", "certificate issued, not yet on the token"),
     "written": QT_TRANSLATE_NOOP("RecoveryDialog", "certificate on the token"),
 }
+
+
+def recover_text() -> str:
+    """What opens recovery: the home page's button, the window's menu entry."""
+    return QCoreApplication.translate("RecoveryDialog", "&Recover interrupted services…")
 
 
 class RecoveryDialog(QDialog):
@@ -53,9 +59,9 @@ class RecoveryDialog(QDialog):
             )
         self.pin_edit = form.get(QLineEdit, "recovery_pin")
         self.message_label = form.get(QLabel, "recovery_message")
-        self.later_button = form.get(QPushButton, "later_button")
-        self.rollback_button = form.get(QPushButton, "rollback_button")
-        self.finish_button = form.get(QPushButton, "finish_button")
+        self.later_button, self.rollback_button, self.finish_button = form.get_all(
+            QPushButton, "later_button", "rollback_button", "finish_button"
+        )
         self.later_button.clicked.connect(self.reject)
         self.finish_button.clicked.connect(lambda: self.run(rollback=False))
         self.rollback_button.clicked.connect(lambda: self.run(rollback=True))

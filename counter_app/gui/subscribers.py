@@ -35,9 +35,10 @@ from counter_app.domain.lifecycle import (
 from counter_app.gui import i18n, registry
 from counter_app.gui.admin import role_title
 from counter_app.gui.context import GuiContext
-from counter_app.gui.home import method_title, service_title
+from counter_app.gui.home import method_title
 from counter_app.gui.lookup import status_text
-from counter_app.gui.print_preview import Printable, prepare, preview_dialog
+from counter_app.gui.print_preview import Printable, prepare, preview_dialog, written_to
+from counter_app.gui.registry import service_title
 from counter_app.gui.widgets import (
     TITLE_STYLE,
     WorkerPage,
@@ -494,7 +495,7 @@ class SubscribersScreen(WorkerPage, QWidget):
 
     def _prepared(self, printable: object) -> None:
         assert isinstance(printable, Printable)
-        self.say(self.tr("Written to %1").replace("%1", str(printable.path)))
+        self.say(written_to(printable))
         self.preview = preview_dialog(printable, self)
         self.preview.open()
 

@@ -234,6 +234,13 @@ def data_table(
     return table
 
 
+def serial_first(table: QTableWidget) -> None:
+    """Columns stretched, but the first (a serial, read out to the subscriber) never cut short."""
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+
+
 def fill_table(
     table: QTableWidget, rows: Sequence[Sequence[str]], *, numbers_right: bool = False
 ) -> None:

@@ -107,10 +107,6 @@
 <context>
     <name>BatchRenewPage</name>
     <message>
-        <source>Batch renewal</source>
-        <translation>批量更新</translation>
-    </message>
-    <message>
         <source>Unit name or USCC</source>
         <translation>单位名称或统一社会信用代码</translation>
     </message>
@@ -438,10 +434,6 @@
         <source>Make the key and &amp;issue</source>
         <translation>生成密钥并签发(&amp;I)</translation>
     </message>
-    <message>
-        <source>Making the key on the token and issuing the certificate…</source>
-        <translation>正在介质上生成密钥并签发证书……</translation>
-    </message>
 </context>
 <context>
     <name>FeeForm</name>
@@ -570,10 +562,6 @@
     <message>
         <source>Token in the reader</source>
         <translation>读卡器中的介质</translation>
-    </message>
-    <message>
-        <source>&amp;Recover interrupted services…</source>
-        <translation>恢复中断的业务(&amp;R)…</translation>
     </message>
     <message>
         <source>At this counter</source>
@@ -948,14 +936,6 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <source>counter-app: RA front counter</source>
-        <translation>数字证书注册中心柜台系统</translation>
-    </message>
-    <message>
-        <source>&amp;Recover interrupted services…</source>
-        <translation>恢复中断的业务(&amp;R)…</translation>
-    </message>
-    <message>
         <source>&amp;Counter</source>
         <translation>柜台(&amp;C)</translation>
     </message>
@@ -1000,20 +980,12 @@
         <translation>锁定柜台(&amp;L)</translation>
     </message>
     <message>
-        <source>Sign &amp;out</source>
-        <translation>退出登录(&amp;O)</translation>
-    </message>
-    <message>
         <source>&amp;Change my password…</source>
         <translation>修改密码(&amp;C)…</translation>
     </message>
     <message>
         <source>&amp;About counter-app</source>
         <translation>关于柜台系统(&amp;A)</translation>
-    </message>
-    <message>
-        <source>The counter is locked</source>
-        <translation>柜台已锁定</translation>
     </message>
     <message>
         <source>A service is still working; sign out when it has finished.</source>
@@ -1199,6 +1171,10 @@
         <translation>证书已写入介质</translation>
     </message>
     <message>
+        <source>&amp;Recover interrupted services…</source>
+        <translation>恢复中断的业务(&amp;R)…</translation>
+    </message>
+    <message>
         <source>counter-app: interrupted services</source>
         <translation>counter-app：中断的业务</translation>
     </message>
@@ -1243,10 +1219,6 @@
     <message>
         <source>Make the new key and &amp;issue</source>
         <translation>生成新密钥并签发(&amp;I)</translation>
-    </message>
-    <message>
-        <source>Making the key on the token and issuing the certificate…</source>
-        <translation>正在介质上生成密钥并签发证书……</translation>
     </message>
 </context>
 <context>
@@ -1759,10 +1731,6 @@
         <source>refund</source>
         <translation>退款</translation>
     </message>
-    <message>
-        <source>Written to %1</source>
-        <translation>已保存到 %1</translation>
-    </message>
 </context>
 <context>
     <name>TokenStepForm</name>
@@ -1781,6 +1749,10 @@
 </context>
 <context>
     <name>TokenStepPage</name>
+    <message>
+        <source>Making the key on the token and issuing the certificate…</source>
+        <translation>正在介质上生成密钥并签发证书……</translation>
+    </message>
     <message>
         <source>Token</source>
         <translation>证书介质</translation>

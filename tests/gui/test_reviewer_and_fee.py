@@ -37,6 +37,11 @@ def _to_review(qtbot, context):  # type: ignore[no-untyped-def]
     return view, page
 
 
+def _refused_beside_the_name(dialog, start: str) -> None:  # type: ignore[no-untyped-def]
+    wait_until(lambda: dialog.name_msg.text() != "")
+    assert dialog.name_msg.text().startswith(start)
+
+
 def _approved_by_rev1(page: ReviewerPage) -> None:
     sign_dialog(review_dialog(page), "rev1", OPERATORS["rev1"][1])
     wait_until(lambda: page.reviewer is not None)
@@ -90,8 +95,7 @@ def test_waiver_signed_in_by_a_reviewer_is_refused(qtbot, counter_context, en) -
     view, page = _to_fee(qtbot, counter_context)
     dialog = ask_waiver(page, "rev1")
     sign_dialog(dialog, None, OPERATORS["rev1"][1])
-    wait_until(lambda: dialog.name_msg.text() != "")
-    assert dialog.name_msg.text().startswith("rev1 is not a supervisor")
+    _refused_beside_the_name(dialog, "rev1 is not a supervisor")
     assert page.supervisor is None and not view.next_button.isEnabled()
 
 
@@ -109,8 +113,7 @@ def test_another_clerk_is_not_a_reviewer(qtbot, counter_context, en) -> None:  #
     view, page = _to_review(qtbot, counter_context)
     dialog = review_dialog(page)
     sign_dialog(dialog, "clerk2", OPERATORS["clerk2"][1])
-    wait_until(lambda: dialog.name_msg.text() != "")
-    assert dialog.name_msg.text().startswith("the approver must be a reviewer or a supervisor")
+    _refused_beside_the_name(dialog, "the approver must be a reviewer or a supervisor")
     assert page.reviewer is None and not view.next_button.isEnabled()
 
 

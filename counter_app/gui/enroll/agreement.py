@@ -53,9 +53,9 @@ class AgreementPage(WizardPage):
         self.form = load_form("enroll_agreement.ui", self)
         self.text_view = self.form.get(QPlainTextEdit, "agreement_text")
         self.accepted_check = self.form.get(QCheckBox, "accepted_check")
-        self.version_value = self.form.get(QLabel, "version_value")
-        self.hash_value = self.form.get(QLabel, "hash_value")
-        self.scroll_hint = self.form.get(QLabel, "scroll_hint")
+        self.version_value, self.hash_value, self.scroll_hint = self.form.get_all(
+            QLabel, "version_value", "hash_value", "scroll_hint"
+        )
         self.agreement: AgreementText | None = None
         # Keyboard reading too (PgDn, Ctrl+End): read-only text is otherwise mouse-only.
         self.text_view.setTextInteractionFlags(

@@ -16,7 +16,7 @@ from counter_app.domain.display import shown_time
 from counter_app.domain.fees import format_yuan, yuan_in_capitals
 from counter_app.gui.context import GuiContext
 from counter_app.gui.forms import load_form
-from counter_app.gui.print_preview import Printable, prepare, preview_dialog
+from counter_app.gui.print_preview import Printable, prepare, preview_dialog, written_to
 from counter_app.gui.wizard.page import WizardPage
 
 # The rows of ui/result.ui (``<key>_caption`` beside ``result_<key>``), and its print buttons
@@ -118,7 +118,7 @@ class ResultPage(WizardPage):
 
     def _prepared(self, printable: object) -> None:
         assert isinstance(printable, Printable)
-        self.printed_label.setText(self.tr("Written to %1").replace("%1", str(printable.path)))
+        self.printed_label.setText(written_to(printable))
         self.preview = preview_dialog(printable, self)
         self.preview.open()
 
