@@ -33,7 +33,14 @@ from counter_app.gui import i18n, registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.home import METHOD_LABELS, method_title
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
-from counter_app.gui.widgets import ERROR_STYLE, OK_STYLE, WorkerPage, column, push_button
+from counter_app.gui.widgets import (
+    ERROR_STYLE,
+    OK_STYLE,
+    WorkerPage,
+    column,
+    push_button,
+    text_label,
+)
 from counter_app.services import daybook, reminders
 from counter_app.services.desk import DeskView, bar_heights, desk_view, service_names
 
@@ -129,9 +136,7 @@ class DeskPage(WorkerPage, QWidget):
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
         layout.addLayout(grid)
-        self.message_label = QLabel()
-        self.message_label.setObjectName("message_label")
-        self.message_label.setWordWrap(True)
+        self.message_label = text_label(self, "message_label", wrap=True)
         layout.addWidget(self.message_label)
         layout.addStretch(1)
 
@@ -189,8 +194,7 @@ class DeskPage(WorkerPage, QWidget):
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.reopen_button)
         form.addRow(buttons)
-        self.close_info = QLabel()
-        self.close_info.setWordWrap(True)
+        self.close_info = text_label(box, wrap=True)
         form.addRow(self.close_info)
         return box
 
@@ -209,18 +213,15 @@ class DeskPage(WorkerPage, QWidget):
             label = QLabel("—")
             self.stock_labels[key] = label
             form.addRow(_tr(text), label)
-        self.stock_warning = QLabel()
-        self.stock_warning.setObjectName("stock_warning")
-        self.stock_warning.setStyleSheet(ERROR_STYLE)
-        self.stock_warning.setWordWrap(True)
+        self.stock_warning = text_label(box, "stock_warning", wrap=True, style=ERROR_STYLE)
         form.addRow(self.stock_warning)
         return box
 
     def _build_reminder_box(self) -> QGroupBox:
         box = QGroupBox(self.tr("Expiry reminders (30 days)"))
         layout = QVBoxLayout(box)
-        self.reminder_label = QLabel("—")
-        self.reminder_label.setWordWrap(True)
+        self.reminder_label = text_label(box, wrap=True)
+        self.reminder_label.setText("—")
         layout.addWidget(self.reminder_label)
         self.send_button = push_button(
             None, "", self.send_reminders, layout, text=self.tr("&Send reminders")

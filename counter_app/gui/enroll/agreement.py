@@ -22,7 +22,6 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPlainTextEdit, QP
 from counter_app.config import resource_path
 from counter_app.domain.signature import Signature
 from counter_app.gui.context import GuiContext
-from counter_app.gui.forms import load_form
 from counter_app.gui.subscriber_screen import (
     SubscriberScreen,
     second_monitor,
@@ -49,8 +48,7 @@ def load_agreement(version: str = CURRENT_VERSION, lang: str = "zh") -> Agreemen
 
 class AgreementPage(WizardPage):
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
-        super().__init__(context, parent)
-        self.form = load_form("enroll_agreement.ui", self)
+        super().__init__(context, parent, form="enroll_agreement.ui")
         self.text_view = self.form.get(QPlainTextEdit, "agreement_text")
         self.accepted_check = self.form.get(QCheckBox, "accepted_check")
         self.version_value, self.hash_value, self.scroll_hint = self.form.get_all(

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from counter_app.domain.display import shown_time
 from counter_app.domain.fees import format_yuan, yuan_in_capitals
 from counter_app.gui.context import GuiContext
-from counter_app.gui.forms import load_form
 from counter_app.gui.print_preview import Printable, prepare, preview_dialog, written_to
 from counter_app.gui.wizard.page import WizardPage
 
@@ -52,9 +51,9 @@ class ResultPage(WizardPage):
     def __init__(
         self, context: GuiContext, parent: QWidget | None = None, *, forms: tuple[str, ...] = ()
     ) -> None:
-        super().__init__(context, parent)
+        super().__init__(context, parent, form="result.ui")
         self._facts: dict[str, Any] = {}
-        self.form = form = load_form("result.ui", self)
+        form = self.form
         self.done_label = form.get(QLabel, "done_label")
         self.values: dict[str, QLabel] = {}
         self.row_labels: dict[str, QLabel] = {}

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 from counter_app.domain.errors import ValidationError
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe, describe_at_field
+from counter_app.gui.forms import load_form
 from counter_app.gui.tasks import TaskHandle
 from counter_app.gui.widgets import call_in_worker
 
@@ -28,9 +29,14 @@ class WizardPage(QWidget):
     # False on pages after an irreversible step: going back could not undo what was done.
     allows_back = True
 
-    def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: GuiContext, parent: QWidget | None = None, *, form: str | None = None
+    ) -> None:
+        """``form``: the page's Designer form (``ui/<form>``), loaded into it as ``self.form``."""
         super().__init__(parent)
         self.context = context
+        if form is not None:
+            self.form = load_form(form, self)
         self._valid = False
         self._busy = False
         self._error = ""
