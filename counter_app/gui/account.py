@@ -6,9 +6,10 @@ lock-out), then the new one twice; both calls run in a worker and the fields are
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -26,6 +27,7 @@ from counter_app.config import Config
 from counter_app.domain.errors import CounterError
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
+from counter_app.gui.widgets import ERROR_STYLE, Retranslating, WorkerDialog, text_label
 from counter_app.services import operators
 from counter_app.services.context import ServiceContext
 from counter_app.store.db import Store
@@ -43,7 +45,7 @@ def change_own_password(store: Store, name: str, current: str, new: str) -> None
     operators.change_password(store, actor, name, new)
 
 
-class ChangePasswordDialog(QDialog):
+class ChangePasswordDialog(WorkerDialog, QDialog):
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("change_password_dialog")
@@ -58,10 +60,9 @@ class ChangePasswordDialog(QDialog):
         ):
             edit.setObjectName(name)
             edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName("password_message_label")
-        self.message_label.setStyleSheet("color: #b00020;")
-        self.message_label.setWordWrap(True)
+        self.message_label = text_label(
+            self, "password_message_label", wrap=True, style=ERROR_STYLE
+        )
         self.message_label.hide()
         self.rows = QFormLayout()
         self.current_caption = QLabel(self)
@@ -92,11 +93,6 @@ class ChangePasswordDialog(QDialog):
         self.new_caption.setBuddy(self.new_edit)
         self.repeat_caption.setBuddy(self.repeat_edit)
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
-
     def submit(self) -> None:
         current, new, repeat = (
             e.text() for e in (self.current_edit, self.new_edit, self.repeat_edit)
@@ -104,39 +100,27 @@ class ChangePasswordDialog(QDialog):
         for edit in (self.current_edit, self.new_edit, self.repeat_edit):
             edit.clear()
         if not current or not new:
-            self._show(self.tr("Enter your current password and the new one."))
+            self.show_message(self.tr("Enter your current password and the new one."))
             return
         if new != repeat:
-            self._show(describe(PasswordsDiffer()))
+            self.show_message(describe(PasswordsDiffer()))
             self.new_edit.setFocus()
             return
-        self._busy(True)
-        self._context.runner.run(
+        self.run_call(
             change_own_password,
             self._context.store,
             self._context.clerk().name,
             current,
             new,
-            on_done=lambda _r: self._done(),
-            on_error=self._refused,
+            on_done=lambda _r: self.accept(),
+            focus=self.current_edit,
         )
 
-    def _done(self) -> None:
-        self._busy(False)
-        self.accept()
+    def busy_widgets(self) -> Sequence[QWidget]:
+        return (self.current_edit, self.new_edit, self.repeat_edit, self.ok_button)
 
-    def _refused(self, exc: BaseException) -> None:
-        self._busy(False)
-        self._show(describe(exc))
-        self.current_edit.setFocus()
-
-    def _show(self, text: str) -> None:
-        self.message_label.setText(text)
-        self.message_label.setVisible(bool(text))
-
-    def _busy(self, busy: bool) -> None:
-        for widget in (self.current_edit, self.new_edit, self.repeat_edit, self.ok_button):
-            widget.setEnabled(not busy)
+    def busy_message(self) -> str | None:
+        return None  # what was said before the change stays until its answer
 
 
 @dataclass(frozen=True)
@@ -164,7 +148,12 @@ def about_facts(config: Config, services: ServiceContext | None) -> AboutFacts:
     return AboutFacts(__version__, str(config.data_dir), database, signing, config.pkcs11_module)
 
 
-class AboutDialog(QDialog):
+def app_title() -> str:
+    """The application's name at the counter: the main window's title, the About heading."""
+    return QCoreApplication.translate("AboutDialog", "counter-app: RA front counter")
+
+
+class AboutDialog(Retranslating, QDialog):
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("about_dialog")
@@ -180,8 +169,7 @@ class AboutDialog(QDialog):
         self.close_button = QPushButton(self)
         self.close_button.clicked.connect(self.accept)
         layout = QVBoxLayout(self)
-        self.heading = QLabel(self)
-        self.heading.setStyleSheet("font-size: 15pt; font-weight: bold;")
+        self.heading = text_label(self, style="font-size: 15pt; font-weight: bold;")
         layout.addWidget(self.heading)
         layout.addLayout(self.rows)
         layout.addWidget(self.close_button)
@@ -191,7 +179,7 @@ class AboutDialog(QDialog):
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("About counter-app"))
-        self.heading.setText(self.tr("counter-app: RA front counter"))
+        self.heading.setText(app_title())
         titles = {
             "version": self.tr("Version:"),
             "data_dir": self.tr("Data directory:"),
@@ -202,11 +190,6 @@ class AboutDialog(QDialog):
         for key, text in titles.items():
             self.captions[key].setText(text)
         self.close_button.setText(self.tr("&Close"))
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def _show_facts(self, facts: object) -> None:
         assert isinstance(facts, AboutFacts)

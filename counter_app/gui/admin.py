@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -20,8 +19,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -35,7 +32,17 @@ from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP, current_lang
 from counter_app.gui.signing_status import SigningStatus, signing_status
-from counter_app.gui.tasks import TaskHandle
+from counter_app.gui.widgets import (
+    ERROR_STYLE,
+    NOTE_STYLE,
+    TITLE_STYLE,
+    WorkerPage,
+    column,
+    data_table,
+    fill_table,
+    push_button,
+    text_label,
+)
 from counter_app.services import operators
 from counter_app.services.operators import OperatorInfo
 from counter_app.services.settings import SETTINGS, current_settings, save_settings
@@ -52,7 +59,7 @@ def role_title(role: str) -> str:
     return QCoreApplication.translate("roles", ROLE_LABELS.get(role, role))
 
 
-class AdminPage(QWidget):
+class AdminPage(WorkerPage, QWidget):
     """Shared plumbing: a title, a message line, calls in workers, retranslation."""
 
     def __init__(self, context: GuiContext, key: str, parent: QWidget | None = None) -> None:
@@ -60,58 +67,18 @@ class AdminPage(QWidget):
         self.context = context
         self.key = key
         self.setObjectName(f"{key}_page")
-        self._tasks: list[TaskHandle] = []
-        self.busy = False
         self.title_label = QLabel(registry.service(key).title(), self)
-        self.title_label.setStyleSheet("font-size: 15pt; font-weight: bold;")
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName(f"{key}_message")
-        self.message_label.setWordWrap(True)
+        self.title_label.setStyleSheet(TITLE_STYLE)
+        self.message_label = text_label(self, f"{key}_message", wrap=True)
         self.layout_ = QVBoxLayout(self)
         self.layout_.addWidget(self.title_label)
 
-    def call(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None]) -> None:
-        self.busy = True
-        self.update_buttons()
-
-        def done(result: Any) -> None:
-            self.busy = False
-            on_done(result)
-            self.update_buttons()
-
-        def failed(exc: BaseException) -> None:
-            self.busy = False
-            self.say(describe(exc), error=True)
-            self.update_buttons()
-
-        self._tasks.append(self.context.runner.run(fn, *args, on_done=done, on_error=failed))
-
-    def say(self, text: str, *, error: bool = False) -> None:
-        self.message_label.setStyleSheet("color: #b00020;" if error else "color: #1b5e20;")
-        self.message_label.setText(text)
-
-    def update_buttons(self) -> None:
-        """Enable what may be pressed now (subclasses)."""
-
     def retranslate(self) -> None:
-        """Set every string in the current language (subclasses)."""
+        self.title_label.setText(registry.service(self.key).title())
+        self.retranslate_page()
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.title_label.setText(registry.service(self.key).title())
-            self.retranslate()
-        super().changeEvent(event)
-
-
-def _table(parent: QWidget, name: str, columns: int) -> QTableWidget:
-    table = QTableWidget(0, columns, parent)
-    table.setObjectName(name)
-    table.verticalHeader().hide()
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-    return table
+    def retranslate_page(self) -> None:
+        """Set the page's own strings in the current language (subclasses)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,20 +89,17 @@ class OperatorsPage(AdminPage):
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(context, "operators", parent)
         self.operators: list[OperatorInfo] = []
-        self.table = _table(self, "operators_table", 4)
+        self.table = data_table(self, "operators_table", 4)
         self.table.currentCellChanged.connect(lambda *_: self.update_buttons())
-        self.disable_button = QPushButton(self)
-        self.disable_button.setObjectName("disable_button")
-        self.unlock_button = QPushButton(self)
-        self.unlock_button.setObjectName("unlock_operator_button")
-        self.reset_button = QPushButton(self)
-        self.reset_button.setObjectName("reset_password_button")
-        self.disable_button.clicked.connect(self.disable)
-        self.unlock_button.clicked.connect(self.unlock)
-        self.reset_button.clicked.connect(self.reset_password)
         row_buttons = QHBoxLayout()
-        for button in (self.disable_button, self.unlock_button, self.reset_button):
-            row_buttons.addWidget(button)
+        self.disable_button, self.unlock_button, self.reset_button = (
+            push_button(self, name, slot, row_buttons)
+            for name, slot in (
+                ("disable_button", self.disable),
+                ("unlock_operator_button", self.unlock),
+                ("reset_password_button", self.reset_password),
+            )
+        )
         row_buttons.addStretch(1)
 
         self.add_box = QGroupBox(self)
@@ -149,9 +113,7 @@ class OperatorsPage(AdminPage):
         self.repeat_edit.setObjectName("operator_password_repeat")
         for edit in (self.password_edit, self.repeat_edit):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.add_button = QPushButton(self.add_box)
-        self.add_button.setObjectName("add_operator_button")
-        self.add_button.clicked.connect(self.add)
+        self.add_button = push_button(self.add_box, "add_operator_button", self.add)
         self.form = QFormLayout(self.add_box)
         self.captions = [QLabel(self.add_box) for _ in range(4)]
         for caption, field in zip(
@@ -162,9 +124,7 @@ class OperatorsPage(AdminPage):
             caption.setBuddy(field)
             self.form.addRow(caption, field)
         self.form.addRow(self.add_button)
-        self.note_label = QLabel(self.add_box)
-        self.note_label.setWordWrap(True)
-        self.note_label.setStyleSheet("color: #555;")
+        self.note_label = text_label(self.add_box, wrap=True, style=NOTE_STYLE)
         self.form.addRow(self.note_label)
         self.layout_.addWidget(self.table, 1)
         self.layout_.addLayout(row_buttons)
@@ -173,9 +133,9 @@ class OperatorsPage(AdminPage):
         self.retranslate()
         self.reload()
 
-    def retranslate(self) -> None:
+    def retranslate_page(self) -> None:
         self.table.setHorizontalHeaderLabels(
-            [self.tr("Name"), self.tr("Role"), self.tr("Account"), self.tr("Locked until")]
+            [column("name"), self.tr("Role"), self.tr("Account"), self.tr("Locked until")]
         )
         self.disable_button.setText(self.tr("&Disable"))
         self.unlock_button.setText(self.tr("&Unlock sign-in"))
@@ -216,16 +176,18 @@ class OperatorsPage(AdminPage):
                     self.table.selectRow(row)
 
     def _fill(self) -> None:
-        self.table.setRowCount(len(self.operators))
-        for row, info in enumerate(self.operators):
-            cells = (
-                info.name,
-                role_title(info.role.value),
-                self.tr("active") if info.active else self.tr("disabled"),
-                self.context.shown_time(info.locked_until) if info.locked_until else "",
-            )
-            for column, text in enumerate(cells):
-                self.table.setItem(row, column, QTableWidgetItem(text))
+        fill_table(
+            self.table,
+            [
+                (
+                    info.name,
+                    role_title(info.role.value),
+                    self.tr("active") if info.active else self.tr("disabled"),
+                    self.context.shown_time(info.locked_until) if info.locked_until else "",
+                )
+                for info in self.operators
+            ],
+        )
 
     @property
     def chosen(self) -> OperatorInfo | None:
@@ -278,41 +240,29 @@ class OperatorsPage(AdminPage):
         )
         self.name_edit.clear()
 
-    def disable(self) -> None:
+    def _on_chosen(self, fn: Callable[..., Any], said: str, *args: Any) -> None:
+        """``fn(store, admin, chosen operator's name, *args)``; ``said`` names them as %1."""
         chosen = self.chosen
         if chosen is not None:
             self.call(
-                operators.disable_operator,
+                fn,
                 self.context.store,
                 self.context.clerk(),
                 chosen.name,
-                on_done=self._done(self.tr("Operator %1 disabled.").replace("%1", chosen.name)),
+                *args,
+                on_done=self._done(said.replace("%1", chosen.name)),
             )
+
+    def disable(self) -> None:
+        self._on_chosen(operators.disable_operator, self.tr("Operator %1 disabled."))
 
     def unlock(self) -> None:
-        chosen = self.chosen
-        if chosen is not None:
-            self.call(
-                operators.unlock_operator,
-                self.context.store,
-                self.context.clerk(),
-                chosen.name,
-                on_done=self._done(self.tr("%1 may sign in again.").replace("%1", chosen.name)),
-            )
+        self._on_chosen(operators.unlock_operator, self.tr("%1 may sign in again."))
 
     def reset_password(self) -> None:
-        chosen = self.chosen
-        password = self._passwords() if chosen is not None else None
-        if chosen is None or password is None:
-            return
-        self.call(
-            operators.change_password,
-            self.context.store,
-            self.context.clerk(),
-            chosen.name,
-            password,
-            on_done=self._done(self.tr("Password of %1 set.").replace("%1", chosen.name)),
-        )
+        password = self._passwords() if self.chosen is not None else None
+        if password is not None:
+            self._on_chosen(operators.change_password, self.tr("Password of %1 set."), password)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,12 +296,8 @@ class SettingsPage(AdminPage):
             self.captions[setting.key] = caption
             form.addRow(caption, edit)
         self.saved = dict(values)
-        self.save_button = QPushButton(self)
-        self.save_button.setObjectName("save_settings_button")
-        self.save_button.clicked.connect(self.save)
-        self.note_label = QLabel(self)
-        self.note_label.setWordWrap(True)
-        self.note_label.setStyleSheet("color: #555;")
+        self.save_button = push_button(self, "save_settings_button", self.save)
+        self.note_label = text_label(self, wrap=True, style=NOTE_STYLE)
         self.layout_.addLayout(form)
         self.layout_.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.layout_.addWidget(self.note_label)
@@ -359,7 +305,7 @@ class SettingsPage(AdminPage):
         self.layout_.addStretch(1)
         self.retranslate()
 
-    def retranslate(self) -> None:
+    def retranslate_page(self) -> None:
         for key, caption in self.captions.items():
             caption.setText(QCoreApplication.translate("SettingsPage", SETTING_LABELS[key]) + ":")
         self.save_button.setText(self.tr("&Save settings"))
@@ -413,18 +359,13 @@ class SigningPage(AdminPage):
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(context, "signing", parent)
         self.status: SigningStatus | None = None
-        self.summary_label = QLabel(self)
-        self.summary_label.setObjectName("signing_summary")
-        self.summary_label.setWordWrap(True)
-        self.table = _table(self, "chain_table", 4)
+        self.summary_label = text_label(self, "signing_summary", wrap=True)
+        self.table = data_table(self, "chain_table", 4)
         header = self.table.horizontalHeader()
-        for column in (0, 2, 3):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        self.crl_label = QLabel(self)
-        self.crl_label.setObjectName("crl_label")
-        self.crl_label.setWordWrap(True)
-        self.refresh_button = QPushButton(self)
-        self.refresh_button.clicked.connect(self.reload)
+        for col in (0, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.crl_label = text_label(self, "crl_label", wrap=True)
+        self.refresh_button = push_button(self, "", self.reload)
         self.layout_.addWidget(self.summary_label)
         self.layout_.addWidget(self.table, 1)
         self.layout_.addWidget(self.crl_label)
@@ -445,14 +386,9 @@ class SigningPage(AdminPage):
     def update_buttons(self) -> None:
         self.refresh_button.setEnabled(not self.busy)
 
-    def retranslate(self) -> None:
+    def retranslate_page(self) -> None:
         self.table.setHorizontalHeaderLabels(
-            [
-                self.tr("Certificate"),
-                self.tr("Subject"),
-                self.tr("Valid until"),
-                self.tr("Days left"),
-            ]
+            [self.tr("Certificate"), column("subject"), column("valid_until"), self.tr("Days left")]
         )
         self.refresh_button.setText(self.tr("&Check again"))
         self._fill()
@@ -483,15 +419,15 @@ class SigningPage(AdminPage):
                 shown_time(entry.not_after, self.context.time_zone, seconds=False, label=False),
                 str(days),
             )
-            for column, text in enumerate(cells):
+            for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
-                if column == 3 and days < WARN_DAYS:
+                if col == 3 and days < WARN_DAYS:
                     item.setForeground(Qt.GlobalColor.red)
-                self.table.setItem(row, column, item)
+                self.table.setItem(row, col, item)
         if s.crl_number is None:
             self.crl_label.setText(self.tr("No CRL has been published yet."))
-            self.crl_label.setStyleSheet("color: #b00020;")
+            self.crl_label.setStyleSheet(ERROR_STYLE)
             return
         text = (
             self.tr("CRL number %1, published %2, next update %3.")
@@ -502,7 +438,7 @@ class SigningPage(AdminPage):
         if s.crl_overdue:
             text += " " + self.tr("Overdue: publish a new CRL now (counter-app ca crl).")
         self.crl_label.setText(text)
-        self.crl_label.setStyleSheet("color: #b00020;" if s.crl_overdue else "")
+        self.crl_label.setStyleSheet(ERROR_STYLE if s.crl_overdue else "")
 
 
 registry.register_wizard("operators", OperatorsPage)

@@ -9,17 +9,12 @@ main window here; the window's navigation adds it with :func:`make_batch_page`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -28,20 +23,21 @@ from PySide6.QtWidgets import (
 
 from counter_app.domain.daybook import signed_yuan
 from counter_app.domain.fees import SettlementForm
+from counter_app.gui import registry
 from counter_app.gui.context import GuiContext
-from counter_app.gui.errors import describe
-from counter_app.gui.pages.reviewer import ReviewerDialog
-from counter_app.services import batch, certificates
+from counter_app.gui.home import method_title
+from counter_app.gui.lookup import audited_list
+from counter_app.gui.pages.reviewer import ReviewerDialog, ask_approval
+from counter_app.gui.widgets import WorkerPage, column, push_button, serial_first
+from counter_app.services import batch
 from counter_app.services.batch import BatchItem, ItemOutcome, OpenBatch
 from counter_app.services.certificates import CertificateView
+from counter_app.services.operators import OperatorInfo
 from counter_app.services.pipeline import Operators
 from counter_app.services.tokens import TokenChoice
 
-ERROR_STYLE = "color: #b00020;"
-OK_STYLE = "color: #1b5e20;"
 
-
-class BatchRenewPage(QWidget):
+class BatchRenewPage(WorkerPage, QWidget):
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
@@ -49,9 +45,8 @@ class BatchRenewPage(QWidget):
         self.open_batch: OpenBatch | None = None
         self.outcomes: list[ItemOutcome] = []
         self.dialog: ReviewerDialog | None = None
-        self._busy = False
         layout = QVBoxLayout(self)
-        title = QLabel(self.tr("Batch renewal"))
+        title = QLabel(registry.service("batch_renew").title())
         title.setStyleSheet("font-size: 20pt;")
         layout.addWidget(title)
 
@@ -60,19 +55,14 @@ class BatchRenewPage(QWidget):
         self.search_edit = QLineEdit()
         self.search_edit.returnPressed.connect(self.search)
         search.addWidget(self.search_edit)
-        self.search_button = QPushButton(self.tr("&Find"))
-        self.search_button.clicked.connect(self.search)
-        search.addWidget(self.search_button)
+        self.search_button = push_button(None, "", self.search, search, text=self.tr("&Find"))
         layout.addLayout(search)
 
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(
-            [self.tr("Serial"), self.tr("Subscriber"), self.tr("Expires"), self.tr("Token")]
+            [column(key) for key in ("serial", "subscriber", "expires", "token")]
         )
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setSectionResizeMode(
-            0, QHeaderView.ResizeMode.ResizeToContents
-        )
+        serial_first(self.table)
         # Ticking a certificate in or out of the batch changes the total shown.
         self.table.itemChanged.connect(
             lambda item: self._quote() if item.column() == 0 and self.open_batch is None else None
@@ -82,21 +72,17 @@ class BatchRenewPage(QWidget):
         pay = QHBoxLayout()
         pay.addWidget(QLabel(self.tr("Payment")))
         self.method_combo = QComboBox()
-        for key, text in (
-            ("cash", self.tr("Cash")),
-            ("card", self.tr("Card")),
-            ("transfer", self.tr("Transfer")),
-        ):
-            self.method_combo.addItem(text, key)
+        for key in ("cash", "card", "transfer"):
+            self.method_combo.addItem(method_title(key), key)
         pay.addWidget(self.method_combo)
         self.total_label = QLabel()
         pay.addWidget(self.total_label)
         pay.addWidget(QLabel(self.tr("Tendered (yuan)")))
         self.tendered_edit = QLineEdit()
         pay.addWidget(self.tendered_edit)
-        self.start_button = QPushButton(self.tr("Approve and &take payment"))
-        self.start_button.clicked.connect(self.approve)
-        pay.addWidget(self.start_button)
+        self.start_button = push_button(
+            None, "", self.approve, pay, text=self.tr("Approve and &take payment")
+        )
         layout.addLayout(pay)
 
         turn = QHBoxLayout()
@@ -107,48 +93,20 @@ class BatchRenewPage(QWidget):
         self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin_edit.setPlaceholderText(self.tr("Token PIN"))
         turn.addWidget(self.pin_edit)
-        self.renew_button = QPushButton(self.tr("&Renew this one"))
-        self.renew_button.clicked.connect(self.renew_current)
-        turn.addWidget(self.renew_button)
-        self.skip_button = QPushButton(self.tr("S&kip (refund its share)"))
-        self.skip_button.clicked.connect(self.skip_current)
-        turn.addWidget(self.skip_button)
+        self.renew_button = push_button(
+            None, "", self.renew_current, turn, text=self.tr("&Renew this one")
+        )
+        self.skip_button = push_button(
+            None, "", self.skip_current, turn, text=self.tr("S&kip (refund its share)")
+        )
         layout.addLayout(turn)
 
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
         layout.addWidget(self.message_label)
-        self._update()
+        self.update_buttons()
 
     # -- helpers --------------------------------------------------------------------------------
-    def _say(self, text: str, *, error: bool = False) -> None:
-        self.message_label.setStyleSheet(ERROR_STYLE if error else OK_STYLE)
-        self.message_label.setText(text)
-
-    def _call(
-        self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None], token: bool
-    ) -> None:
-        self._busy = True
-        self._update()
-
-        def done(result: Any) -> None:
-            self._busy = False
-            on_done(result)
-            self._update()
-
-        def failed(exc: BaseException) -> None:
-            self._busy = False
-            self._say(describe(exc), error=True)
-            self._update()
-
-        runner = self.context.runner
-        submit = runner.run_token if token else runner.run
-        submit(fn, *args, on_done=done, on_error=failed)
-
-    @property
-    def busy(self) -> bool:
-        return self._busy
-
     def _chosen(self) -> list[CertificateView]:
         return [
             view
@@ -163,8 +121,8 @@ class BatchRenewPage(QWidget):
         done = {o.serial for o in self.outcomes}
         return [(i, fee) for i, fee in self.open_batch.shares if i.serial not in done]
 
-    def _update(self) -> None:
-        idle = not self._busy
+    def update_buttons(self) -> None:
+        idle = not self.busy
         started = self.open_batch is not None
         pending = self._pending()
         self.search_button.setEnabled(idle and not started)
@@ -193,18 +151,9 @@ class BatchRenewPage(QWidget):
         reader = self.context.clerk().name
 
         def run() -> list[CertificateView]:
-            views = batch.renewable_for(ctx, text)
-            certificates.record_read(
-                ctx,
-                reader,
-                "certificate_list",
-                "certificates",
-                subscriber=text,
-                serials=[v.serial for v in views],
-            )
-            return views
+            return audited_list(ctx, reader, batch.renewable_for(ctx, text), subscriber=text)
 
-        self._call(run, on_done=self._found, token=False)
+        self.call(run, on_done=self._found)
 
     def _found(self, views: list[CertificateView]) -> None:
         self.found = views
@@ -220,10 +169,10 @@ class BatchRenewPage(QWidget):
             self.table.setItem(row, 3, QTableWidgetItem(view.token_serial or ""))
         self.table.blockSignals(False)
         if not views:
-            self._say(self.tr("No certificate of this subscriber is due for renewal."))
+            self.say(self.tr("No certificate of this subscriber is due for renewal."))
         else:
             self._quote()
-        self._update()
+        self.update_buttons()
 
     def _items(self) -> list[BatchItem]:
         return [
@@ -238,35 +187,30 @@ class BatchRenewPage(QWidget):
         def shown(total: int) -> None:
             self.total_label.setText(self.tr("Total ¥ %1").replace("%1", signed_yuan(total)))
 
-        self._call(batch.quote, ctx, self._items(), on_done=shown, token=False)
+        self.call(batch.quote, ctx, self._items(), on_done=shown)
 
     def approve(self) -> None:
         """One review for the whole batch: a reviewer signs in, then the payment is taken."""
-        self.dialog = ReviewerDialog(self.context, self.context.clerk().name, self)
-        self.dialog.accepted.connect(self._take_payment)
-        self.dialog.open()
+        self.dialog = ask_approval(self, self.context, self._take_payment)
 
-    def _take_payment(self) -> None:
-        assert self.dialog is not None
+    def _take_payment(self, reviewer: OperatorInfo | None) -> None:
         ctx = self.context.service_context()
         items = self._items()
         method = str(self.method_combo.currentData())
         settlement = SettlementForm(method=method, tendered=self.tendered_edit.text() or None)
-        operators = Operators(maker=self.context.clerk(), second=self.dialog.reviewer)
+        operators = Operators(maker=self.context.clerk(), second=reviewer)
         self._operators = operators
 
         def started(open_batch: OpenBatch) -> None:
             self.open_batch = open_batch
-            self._say(
+            self.say(
                 self.tr("Paid ¥ %1 (receipt %2, change ¥ %3).")
                 .replace("%1", signed_yuan(open_batch.fee_fen))
                 .replace("%2", open_batch.receipt_number or "—")
                 .replace("%3", signed_yuan(open_batch.change_fen))
             )
 
-        self._call(
-            batch.start_batch, ctx, items, settlement, operators, on_done=started, token=False
-        )
+        self.call(batch.start_batch, ctx, items, settlement, operators, on_done=started)
 
     def renew_current(self) -> None:
         pending = self._pending()
@@ -277,7 +221,7 @@ class BatchRenewPage(QWidget):
         # The PIN leaves its field before the worker starts and is never kept.
         self.pin_edit.clear()
         ctx = self.context.service_context()
-        self._call(
+        self.call(
             batch.renew_item,
             ctx,
             self.open_batch,
@@ -293,22 +237,21 @@ class BatchRenewPage(QWidget):
         if not pending or self.open_batch is None:
             return
         ctx = self.context.service_context()
-        self._call(
+        self.call(
             batch.skip_item,
             ctx,
             self.open_batch,
             pending[0][0],
             "skipped at the counter",
             on_done=self._item_done,
-            token=False,
         )
 
     def _item_done(self, outcome: ItemOutcome) -> None:
         self.outcomes.append(outcome)
         if outcome.result == "renewed":
-            self._say(self.tr("Renewed: %1.").replace("%1", outcome.serial))
+            self.say(self.tr("Renewed: %1.").replace("%1", outcome.serial))
         else:
-            self._say(
+            self.say(
                 self.tr("Not renewed: %1 (refund %2). %3")
                 .replace("%1", outcome.serial)
                 .replace("%2", outcome.refund_number or "—")
@@ -317,13 +260,12 @@ class BatchRenewPage(QWidget):
             )
         if not self._pending() and self.open_batch is not None:
             ctx = self.context.service_context()
-            self._call(
+            self.call(
                 batch.finish_batch,
                 ctx,
                 self.open_batch,
                 list(self.outcomes),
                 on_done=self._finished,
-                token=False,
             )
 
     def _finished(self, result: batch.BatchResult) -> None:

@@ -8,6 +8,8 @@ opened in a worker (``services/custody.py`` decides who counts); the opening is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
 
 from counter_app.ca import CAFiles
@@ -61,34 +63,23 @@ class CustodianDialog(UnlockDialog):
         secret = self.passphrase_edit.text()
         self.passphrase_edit.clear()
         if not name or not secret:
-            self._show(self.tr("Enter the custodian's name and own passphrase."))
+            self.show_message(self.tr("Enter the custodian's name and own passphrase."))
             return
         self._presented.append((name, secret))
         del secret
         self.name_edit.clear()
         if len(self._presented) < self._threshold:
-            self._show("")
+            self.show_message("")
             self._prompt()
             self.name_edit.setFocus()
             return
         presented, self._presented = self._presented, []
-        self._busy(True)
-        ctx = self._context
-        ctx.runner.run(
+        self.open_with(
             open_under_custody,
-            ctx.config,
-            ctx.store,
             presented,
-            on_done=self._opened,
-            on_error=self._failed_custody,
+            focus=self.name_edit,
+            on_refused=lambda _text: self._prompt(),  # start again from the first custodian
         )
 
-    def _failed_custody(self, exc: BaseException) -> None:
-        self._prompt()  # start again from the first custodian
-        self._failed(exc)
-        self.name_edit.setFocus()
-
-    def _busy(self, busy: bool) -> None:
-        super()._busy(busy)
-        if hasattr(self, "name_edit"):
-            self.name_edit.setEnabled(not busy)
+    def busy_widgets(self) -> Sequence[QWidget]:
+        return (*super().busy_widgets(), self.name_edit)

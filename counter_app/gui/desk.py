@@ -11,8 +11,6 @@ the window's navigation adds it with :func:`make_desk`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QDate, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
@@ -24,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -32,18 +29,24 @@ from PySide6.QtWidgets import (
 
 from counter_app.domain.daybook import signed_yuan
 from counter_app.domain.fees import parse_yuan
-from counter_app.gui import i18n
+from counter_app.gui import i18n, registry
 from counter_app.gui.context import GuiContext
-from counter_app.gui.errors import describe
+from counter_app.gui.home import METHOD_LABELS, method_title
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
-from counter_app.gui.tasks import TaskHandle
+from counter_app.gui.widgets import (
+    ERROR_STYLE,
+    OK_STYLE,
+    WorkerPage,
+    column,
+    push_button,
+    text_label,
+)
 from counter_app.services import daybook, reminders
 from counter_app.services.desk import DeskView, bar_heights, desk_view, service_names
 
+# The day's money by payment method (the methods' own titles), then these.
+MONEY_ROWS = ("cash", "card", "transfer", "refunded", "waived", "net", "expected_cash")
 MONEY_LABELS = {
-    "cash": QT_TRANSLATE_NOOP("DeskPage", "Cash"),
-    "card": QT_TRANSLATE_NOOP("DeskPage", "Card"),
-    "transfer": QT_TRANSLATE_NOOP("DeskPage", "Transfer"),
     "refunded": QT_TRANSLATE_NOOP("DeskPage", "Refunded"),
     "waived": QT_TRANSLATE_NOOP("DeskPage", "Waived"),
     "net": QT_TRANSLATE_NOOP("DeskPage", "Net"),
@@ -58,12 +61,14 @@ STOCK_LABELS = {
 }
 COLLECTED_COLOUR = QColor("#3A6EA5")
 REFUNDED_COLOUR = QColor("#C0504D")
-ERROR_STYLE = "color: #b00020;"
-OK_STYLE = "color: #1b5e20;"
 
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("DeskPage", text)
+
+
+def _money_title(key: str) -> str:
+    return method_title(key) if key in METHOD_LABELS else _tr(MONEY_LABELS[key])
 
 
 class DayChart(QWidget):
@@ -111,15 +116,13 @@ class DayChart(QWidget):
         painter.end()
 
 
-class DeskPage(QWidget):
+class DeskPage(WorkerPage, QWidget):
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self.view: DeskView | None = None
-        self._tasks: list[TaskHandle] = []
-        self._busy = False
         layout = QVBoxLayout(self)
-        title = QLabel(self.tr("Supervisor's desk"))
+        title = QLabel(registry.service("desk").title())
         title.setObjectName("title_label")
         title.setStyleSheet("font-size: 20pt;")
         layout.addWidget(title)
@@ -133,9 +136,7 @@ class DeskPage(QWidget):
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
         layout.addLayout(grid)
-        self.message_label = QLabel()
-        self.message_label.setObjectName("message_label")
-        self.message_label.setWordWrap(True)
+        self.message_label = text_label(self, "message_label", wrap=True)
         layout.addWidget(self.message_label)
         layout.addStretch(1)
 
@@ -152,9 +153,7 @@ class DeskPage(QWidget):
         self.counter_edit = QLineEdit()
         self.counter_edit.setMaximumWidth(160)
         row.addWidget(self.counter_edit)
-        self.refresh_button = QPushButton(self.tr("&Refresh"))
-        self.refresh_button.clicked.connect(self.refresh)
-        row.addWidget(self.refresh_button)
+        self.refresh_button = push_button(None, "", self.refresh, row, text=self.tr("&Refresh"))
         row.addStretch(1)
         return row
 
@@ -162,13 +161,13 @@ class DeskPage(QWidget):
         box = QGroupBox(self.tr("The day's figures"))
         form = QFormLayout(box)
         self.status_label = QLabel("—")
-        form.addRow(self.tr("Status"), self.status_label)
+        form.addRow(column("status"), self.status_label)
         self.money_labels: dict[str, QLabel] = {}
-        for key, text in MONEY_LABELS.items():
+        for key in MONEY_ROWS:
             label = QLabel("—")
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.money_labels[key] = label
-            form.addRow(_tr(text), label)
+            form.addRow(_money_title(key), label)
         self.services_label = QLabel("—")
         self.services_label.setWordWrap(True)
         form.addRow(self.tr("Services"), self.services_label)
@@ -185,16 +184,17 @@ class DeskPage(QWidget):
         form.addRow("", self.counted_error)
         self.note_edit = QLineEdit()
         form.addRow(self.tr("Note"), self.note_edit)
-        self.close_button = QPushButton(self.tr("&Close the day"))
-        self.close_button.clicked.connect(self.close_day)
-        self.reopen_button = QPushButton(self.tr("Re&open the day"))
-        self.reopen_button.clicked.connect(self.reopen_day)
+        self.close_button = push_button(
+            None, "", self.close_day, None, text=self.tr("&Close the day")
+        )
+        self.reopen_button = push_button(
+            None, "", self.reopen_day, None, text=self.tr("Re&open the day")
+        )
         buttons = QHBoxLayout()
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.reopen_button)
         form.addRow(buttons)
-        self.close_info = QLabel()
-        self.close_info.setWordWrap(True)
+        self.close_info = text_label(box, wrap=True)
         form.addRow(self.close_info)
         return box
 
@@ -213,56 +213,30 @@ class DeskPage(QWidget):
             label = QLabel("—")
             self.stock_labels[key] = label
             form.addRow(_tr(text), label)
-        self.stock_warning = QLabel()
-        self.stock_warning.setObjectName("stock_warning")
-        self.stock_warning.setStyleSheet(ERROR_STYLE)
-        self.stock_warning.setWordWrap(True)
+        self.stock_warning = text_label(box, "stock_warning", wrap=True, style=ERROR_STYLE)
         form.addRow(self.stock_warning)
         return box
 
     def _build_reminder_box(self) -> QGroupBox:
         box = QGroupBox(self.tr("Expiry reminders (30 days)"))
         layout = QVBoxLayout(box)
-        self.reminder_label = QLabel("—")
-        self.reminder_label.setWordWrap(True)
+        self.reminder_label = text_label(box, wrap=True)
+        self.reminder_label.setText("—")
         layout.addWidget(self.reminder_label)
-        self.send_button = QPushButton(self.tr("&Send reminders"))
-        self.send_button.clicked.connect(self.send_reminders)
-        layout.addWidget(self.send_button)
+        self.send_button = push_button(
+            None, "", self.send_reminders, layout, text=self.tr("&Send reminders")
+        )
         layout.addStretch(1)
         return box
 
     # -- workers ------------------------------------------------------------------------------
-    def _call(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None]) -> None:
-        self._set_busy(True)
-
-        def done(result: Any) -> None:
-            self._set_busy(False)
-            on_done(result)
-
-        def failed(exc: BaseException) -> None:
-            self._set_busy(False)
-            self._say(describe(exc), error=True)
-
-        self._tasks.append(self.context.runner.run(fn, *args, on_done=done, on_error=failed))
-
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        for button in (
-            self.refresh_button,
-            self.close_button,
-            self.reopen_button,
-            self.send_button,
-        ):
-            button.setEnabled(not busy)
-
-    @property
-    def busy(self) -> bool:
-        return self._busy
-
-    def _say(self, text: str, *, error: bool = False) -> None:
-        self.message_label.setStyleSheet(ERROR_STYLE if error else OK_STYLE)
-        self.message_label.setText(text)
+    def update_buttons(self) -> None:
+        idle = not self.busy
+        for button in (self.refresh_button, self.close_button, self.reopen_button):
+            button.setEnabled(idle)
+        # Reminders are sent only when some are due (any until the first figures are read).
+        due = self.view is None or self.view.to_remind > 0
+        self.send_button.setEnabled(idle and due)
 
     def _day(self) -> dt.date:
         date = self.date_edit.date()
@@ -274,7 +248,7 @@ class DeskPage(QWidget):
     # -- acts -----------------------------------------------------------------------------------
     def refresh(self) -> None:
         ctx = self.context.service_context()
-        self._call(desk_view, ctx, self._day(), self._counter(), on_done=self.show_view)
+        self.call(desk_view, ctx, self._day(), self._counter(), on_done=self.show_view)
 
     def close_day(self) -> None:
         self.counted_error.setText("")
@@ -293,7 +267,7 @@ class DeskPage(QWidget):
         def run() -> daybook.CloseResult:
             return daybook.close_day(ctx, who, day, counted, counter=counter, note=note)
 
-        self._call(run, on_done=lambda r: self._acted(self.tr("The day is closed."), r))
+        self.call(run, on_done=lambda r: self._acted(self.tr("The day is closed."), r))
 
     def reopen_day(self) -> None:
         ctx = self.context.service_context()
@@ -303,7 +277,7 @@ class DeskPage(QWidget):
         def run() -> daybook.CloseResult:
             return daybook.reopen_day(ctx, who, day, counter=counter, note=note)
 
-        self._call(run, on_done=lambda r: self._acted(self.tr("The day is reopened."), r))
+        self.call(run, on_done=lambda r: self._acted(self.tr("The day is reopened."), r))
 
     def send_reminders(self) -> None:
         ctx = self.context.service_context()
@@ -313,13 +287,13 @@ class DeskPage(QWidget):
             return reminders.notify_expiring(ctx, who, 30)
 
         def done(result: reminders.NoticeRun) -> None:
-            self._say(self.tr("Reminders sent: %1.").replace("%1", str(len(result.sent))))
+            self.say(self.tr("Reminders sent: %1.").replace("%1", str(len(result.sent))))
             self.refresh()
 
-        self._call(run, on_done=done)
+        self.call(run, on_done=done)
 
     def _acted(self, text: str, _result: object) -> None:
-        self._say(text)
+        self.say(text)
         self.refresh()
 
     # -- showing --------------------------------------------------------------------------------
@@ -361,7 +335,7 @@ class DeskPage(QWidget):
             .replace("%1", str(view.expiring))
             .replace("%2", str(view.to_remind))
         )
-        self.send_button.setEnabled(view.to_remind > 0 and not self._busy)
+        self.update_buttons()
 
 
 def make_desk(context: GuiContext) -> QWidget:

@@ -45,6 +45,10 @@ class Form:
             raise FormError(f"{self.name}: no {kind.__name__} named {object_name!r}")
         return found
 
+    def get_all(self, kind: type[W], *object_names: str) -> list[W]:
+        """Several children of one kind, in the order named."""
+        return [self.get(kind, name) for name in object_names]
+
     def layout(self, kind: type[L], object_name: str) -> L:
         found = self.root.findChild(kind, object_name)
         if found is None:

@@ -17,24 +17,28 @@ from collections.abc import Sequence
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QGridLayout,
     QGroupBox,
-    QHeaderView,
-    QLabel,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from counter_app.domain.fees import format_yuan
-from counter_app.gui import registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
+from counter_app.gui.recovery import recover_text
+from counter_app.gui.registry import service_title
 from counter_app.gui.tasks import TaskHandle
+from counter_app.gui.widgets import (
+    NOTE_STYLE,
+    TITLE_STYLE,
+    column,
+    data_table,
+    fill_table,
+    text_label,
+)
 from counter_app.services.home import HomeFigures, TokenOwner, home_figures, token_owner
 
 REFRESH_MS = 30_000
@@ -51,33 +55,6 @@ METHOD_LABELS = {
 def method_title(method: str) -> str:
     label = METHOD_LABELS.get(method)
     return QCoreApplication.translate("methods", label) if label else method
-
-
-def service_title(key: str) -> str:
-    try:
-        return registry.service(key).title()
-    except KeyError:
-        return key
-
-
-def _table(parent: QWidget, name: str, columns: int) -> QTableWidget:
-    table = QTableWidget(0, columns, parent)
-    table.setObjectName(name)
-    table.verticalHeader().hide()
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-    return table
-
-
-def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, text in enumerate(row):
-            item = QTableWidgetItem(text)
-            if c and text[:1] in "¥0123456789-":
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            table.setItem(r, c, item)
 
 
 class HomePage(QWidget):
@@ -101,40 +78,30 @@ class HomePage(QWidget):
         self.findings: list[object] | None = None
         self._checked_at: float | None = None
         self._checking = False
-        self.problems_label = QLabel(self)
-        self.problems_label.setObjectName("home_problems_label")
-        self.problems_label.setWordWrap(True)
+        self.problems_label = text_label(self, "home_problems_label", wrap=True)
         self.problems_label.setStyleSheet(
             "background: #fff4e5; border: 1px solid #e0a040; padding: 6px;"
         )
         self.problems_label.hide()
-        self.heading = QLabel(self)
-        self.heading.setObjectName("home_heading")
-        self.heading.setStyleSheet("font-size: 15pt; font-weight: bold;")
-        self.scope_note = QLabel(self)
-        self.scope_note.setWordWrap(True)
-        self.scope_note.setStyleSheet("color: #555;")
+        self.heading = text_label(self, "home_heading", style=TITLE_STYLE)
+        self.scope_note = text_label(self, wrap=True, style=NOTE_STYLE)
         self.today_box = QGroupBox(self)
-        self.services_table = _table(self.today_box, "home_services_table", 3)
+        self.services_table = data_table(self.today_box, "home_services_table", 3, single=False)
         self.money_box = QGroupBox(self)
-        self.money_table = _table(self.money_box, "home_money_table", 4)
+        self.money_table = data_table(self.money_box, "home_money_table", 4, single=False)
         self.interrupted_box = QGroupBox(self)
-        self.interrupted_label = QLabel(self.interrupted_box)
-        self.interrupted_label.setObjectName("home_interrupted_label")
-        self.interrupted_label.setWordWrap(True)
+        self.interrupted_label = text_label(
+            self.interrupted_box, "home_interrupted_label", wrap=True
+        )
         self.recover_button = QPushButton(self.interrupted_box)
         self.recover_button.setObjectName("home_recover_button")
         self.recover_button.clicked.connect(self.recover_requested)
         self.expiring_box = QGroupBox(self)
-        self.expiring_table = _table(self.expiring_box, "home_expiring_table", 3)
+        self.expiring_table = data_table(self.expiring_box, "home_expiring_table", 3, single=False)
         self.token_box = QGroupBox(self)
-        self.token_label = QLabel(self.token_box)
-        self.token_label.setObjectName("home_token_label")
-        self.token_label.setWordWrap(True)
+        self.token_label = text_label(self.token_box, "home_token_label", wrap=True)
         self.token_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.updated_label = QLabel(self)
-        self.updated_label.setObjectName("home_updated_label")
-        self.updated_label.setStyleSheet("color: #555;")
+        self.updated_label = text_label(self, "home_updated_label", style=NOTE_STYLE)
 
         for box, widgets in (
             (self.today_box, [self.services_table]),
@@ -292,17 +259,17 @@ class HomePage(QWidget):
         self.interrupted_box.setTitle(self.tr("Interrupted work"))
         self.expiring_box.setTitle(self.tr("Certificates expiring within 30 days"))
         self.token_box.setTitle(self.tr("Token in the reader"))
-        self.recover_button.setText(self.tr("&Recover interrupted services…"))
+        self.recover_button.setText(recover_text())
         if self.findings:
             self._render_problems()
         self.services_table.setHorizontalHeaderLabels(
-            [self.tr("Service"), self.tr("At this counter"), self.tr("By me")]
+            [column("service"), self.tr("At this counter"), self.tr("By me")]
         )
         self.money_table.setHorizontalHeaderLabels(
-            [self.tr("Method"), self.tr("Taken"), self.tr("Refunded"), self.tr("In the till")]
+            [column("method"), self.tr("Taken"), self.tr("Refunded"), self.tr("In the till")]
         )
         self.expiring_table.setHorizontalHeaderLabels(
-            [self.tr("Subscriber"), self.tr("Expires"), self.tr("Serial")]
+            [column("subscriber"), column("expires"), column("serial")]
         )
         self._render()
 
@@ -332,7 +299,7 @@ class HomePage(QWidget):
                 str(sum(f.services_mine.values())),
             )
         )
-        _fill(self.services_table, rows)
+        fill_table(self.services_table, rows, numbers_right=True)
         money = [
             (
                 method_title(m),
@@ -350,13 +317,14 @@ class HomePage(QWidget):
                 f"¥{format_yuan(sum(f.net.values()))}",
             )
         )
-        _fill(self.money_table, money)
-        _fill(
+        fill_table(self.money_table, money, numbers_right=True)
+        fill_table(
             self.expiring_table,
             [
                 (v.subscriber_name or "—", self.context.shown_date(v.not_after), v.serial)
                 for v in f.expiring
             ],
+            numbers_right=True,
         )
         waiting = [i for i in f.interrupted if not i.busy]
         if waiting:

@@ -7,21 +7,21 @@ the lock screen the operator may also sign out (another operator then signs in).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from collections.abc import Sequence
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from counter_app.gui.context import GuiContext
-from counter_app.gui.errors import describe
-from counter_app.services import operators
+from counter_app.gui.widgets import ERROR_STYLE, WorkerDialog, push_button, text_label
 from counter_app.services.operators import OperatorInfo
 
 DEFAULT_IDLE_MINUTES = 5
@@ -83,7 +83,7 @@ class IdleWatcher(QObject):
             app.removeEventFilter(self)
 
 
-class LockDialog(QDialog):
+class LockDialog(WorkerDialog, QDialog):
     """The locked counter: the signed-in operator's name, a password field, unlock or sign out.
 
     ``result()`` is ``Accepted`` once the password was right, ``SIGN_OUT`` if the operator chose
@@ -99,22 +99,16 @@ class LockDialog(QDialog):
         self.setObjectName("lock_dialog")
         self._context = context
         self.operator: OperatorInfo = context.clerk()
-        self.title_label = QLabel(self)
-        self.title_label.setStyleSheet("font-size: 16pt; font-weight: bold;")
+        self.title_label = text_label(self, style="font-size: 16pt; font-weight: bold;")
         self.who_label = QLabel(self)
         self.password_edit = QLineEdit(self)
         self.password_edit.setObjectName("lock_password_edit")
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName("lock_message_label")
-        self.message_label.setStyleSheet("color: #b00020;")
-        self.message_label.setWordWrap(True)
+        self.message_label = text_label(self, "lock_message_label", wrap=True, style=ERROR_STYLE)
         self.message_label.hide()
-        self.unlock_button = QPushButton(self)
-        self.unlock_button.setObjectName("unlock_button")
+        self.unlock_button = push_button(self, "unlock_button", self.submit)
         self.unlock_button.setDefault(True)
-        self.sign_out_button = QPushButton(self)
-        self.sign_out_button.setObjectName("sign_out_button")
+        self.sign_out_button = push_button(self, "sign_out_button", self._sign_out)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.sign_out_button)
@@ -124,25 +118,27 @@ class LockDialog(QDialog):
         for widget in (self.title_label, self.who_label, self.password_edit, self.message_label):
             layout.addWidget(widget)
         layout.addLayout(buttons)
-        self.unlock_button.clicked.connect(self.submit)
         self.password_edit.returnPressed.connect(self.submit)
-        self.sign_out_button.clicked.connect(self._sign_out)
         self.retranslate()
         self.resize(460, 220)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("counter-app: locked"))
-        self.title_label.setText(self.tr("The counter is locked"))
+        self.title_label.setText(self.locked_text())
         self.who_label.setText(
             self.tr("Operator %1: enter your password to go on.").replace("%1", self.operator.name)
         )
         self.unlock_button.setText(self.tr("&Unlock"))
-        self.sign_out_button.setText(self.tr("Sign &out"))
+        self.sign_out_button.setText(self.sign_out_text())
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
+    @staticmethod
+    def locked_text() -> str:
+        return QCoreApplication.translate("LockDialog", "The counter is locked")
+
+    @staticmethod
+    def sign_out_text() -> str:
+        """The lock's way out, also the main window's Session menu entry."""
+        return QCoreApplication.translate("LockDialog", "Sign &out")
 
     def reject(self) -> None:
         """Escape or the window's close button leave the counter locked."""
@@ -151,39 +147,22 @@ class LockDialog(QDialog):
         password = self.password_edit.text()
         self.password_edit.clear()
         if not password:
-            self._show(self.tr("Enter your password."))
+            self.show_message(self.tr("Enter your password."))
             return
-        self._busy(True)
-        self._context.runner.run(
-            operators.authenticate,
-            self._context.store,
+        self.check_password(
             self.operator.name,
             password,
             on_done=self._checked,
-            on_error=self._refused,
+            focus=self.password_edit,
         )
 
-    def _checked(self, info: object) -> None:
-        self._busy(False)
-        assert isinstance(info, OperatorInfo)
+    def busy_widgets(self) -> Sequence[QWidget]:
+        return (self.password_edit, self.unlock_button, self.sign_out_button)
+
+    def _checked(self, _info: OperatorInfo) -> None:
         self.unlocked.emit()
         self.done(QDialog.DialogCode.Accepted)
-
-    def _refused(self, exc: BaseException) -> None:
-        self._busy(False)
-        self._show(describe(exc))
-        self.password_edit.setFocus()
 
     def _sign_out(self) -> None:
         self.sign_out_requested.emit()
         self.done(self.SIGN_OUT)
-
-    def _show(self, text: str) -> None:
-        self.message_label.setText(text)
-        self.message_label.setVisible(bool(text))
-
-    def _busy(self, busy: bool) -> None:
-        for widget in (self.password_edit, self.unlock_button, self.sign_out_button):
-            widget.setEnabled(not busy)
-        if busy:
-            self._show("")

@@ -14,7 +14,6 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -32,13 +31,14 @@ from counter_app.domain.lifecycle import (
 )
 from counter_app.gui import i18n, registry
 from counter_app.gui.context import GuiContext
-from counter_app.gui.errors import describe
 from counter_app.gui.forms import load_form
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
-from counter_app.gui.pages.reviewer import ReviewerDialog
-from counter_app.gui.tasks import TaskHandle
+from counter_app.gui.pages.reviewer import ReviewerDialog, ask_approval
+from counter_app.gui.widgets import WorkerPage, column, fill_table, serial_first
 from counter_app.services import certificates
 from counter_app.services.certificates import CertificateView, StatusChanged, StatusRequest
+from counter_app.services.context import ServiceContext
+from counter_app.services.operators import OperatorInfo
 from counter_app.services.pipeline import Operators
 
 STATUS_LABELS: dict[str, str] = {
@@ -59,11 +59,26 @@ REASON_LABELS = {
 }
 
 
+def audited_list(
+    ctx: ServiceContext, reader: str, views: list[CertificateView], **details: Any
+) -> list[CertificateView]:
+    """In a worker, after listing certificates: the reading audited (who looked at whose)."""
+    certificates.record_read(
+        ctx,
+        reader,
+        "certificate_list",
+        "certificates",
+        **details,
+        serials=[v.serial for v in views],
+    )
+    return views
+
+
 def status_text(status: str) -> str:
     return QCoreApplication.translate("LookupScreen", STATUS_LABELS.get(status, status))
 
 
-class LookupScreen(QWidget):
+class LookupScreen(WorkerPage, QWidget):
     def __init__(
         self, context: GuiContext, parent: QWidget | None = None, *, action: str | None = None
     ) -> None:
@@ -73,8 +88,6 @@ class LookupScreen(QWidget):
         self.action = action
         self.current: CertificateView | None = None
         self.results: list[CertificateView] = []
-        self._tasks: list[TaskHandle] = []
-        self._busy = False
         self.form = form = load_form("lookup.ui", self)
         self.title_label = form.get(QLabel, "title_label")
         self.title_label.setText(registry.service(action or "lookup").title())
@@ -85,10 +98,7 @@ class LookupScreen(QWidget):
             self.status_combo.addItem(status_text(key), key.value)
         self.search_button = form.get(QPushButton, "search_button")
         self.table = form.get(QTableWidget, "results_table")
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        # A serial is read out to the subscriber: never cut it short.
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        serial_first(self.table)
         self.details = form.get(QLabel, "details_label")
         self.identity_edit = form.get(QLineEdit, "identity_edit")
         self.reason_combo = form.get(QComboBox, "reason_combo")
@@ -97,84 +107,51 @@ class LookupScreen(QWidget):
                 QCoreApplication.translate("LookupScreen", label), reason.value
             )
         self.confirm_revoke = form.get(QCheckBox, "confirm_revoke")
-        self.suspend_button = form.get(QPushButton, "suspend_button")
-        self.resume_button = form.get(QPushButton, "resume_button")
-        self.revoke_button = form.get(QPushButton, "revoke_button")
+        self.suspend_button, self.resume_button, self.revoke_button = form.get_all(
+            QPushButton, "suspend_button", "resume_button", "revoke_button"
+        )
         self.message_label = form.get(QLabel, "message_label")
 
         self.search_edit.returnPressed.connect(self.search)
         self.search_button.clicked.connect(self.search)
         self.table.currentCellChanged.connect(lambda row, *_: self._row_chosen(row))
-        self.confirm_revoke.toggled.connect(self._update)
+        self.confirm_revoke.toggled.connect(self.update_buttons)
         self.suspend_button.clicked.connect(self.suspend)
         self.resume_button.clicked.connect(self.resume)
         self.revoke_button.clicked.connect(self.revoke)
-        self._update()
-
-    # -- workers ----------------------------------------------------------------------------------
-    def _call(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None]) -> None:
-        self._set_busy(True)
-
-        def done(result: Any) -> None:
-            self._set_busy(False)
-            on_done(result)
-
-        def failed(exc: BaseException) -> None:
-            self._set_busy(False)
-            self._say(describe(exc), error=True)
-
-        self._tasks.append(self.context.runner.run(fn, *args, on_done=done, on_error=failed, **{}))
-
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        self._update()
-
-    @property
-    def busy(self) -> bool:
-        return self._busy
-
-    def _say(self, text: str, *, error: bool = False) -> None:
-        self.message_label.setStyleSheet("color: #b00020;" if error else "color: #1b5e20;")
-        self.message_label.setText(text)
+        self.update_buttons()
 
     # -- search and show --------------------------------------------------------------------------
     def search(self) -> None:
         text = self.search_edit.text().strip() or None
         status = self.status_combo.currentData()
-        self._say("")
+        self.say("")
         ctx = self.context.service_context()
         reader = self.context.clerk().name
 
         def run() -> list[CertificateView]:
             views = certificates.list_certificates(ctx, subscriber=text, status=status)
-            certificates.record_read(
-                ctx,
-                reader,
-                "certificate_list",
-                "certificates",
-                subscriber=text,
-                status=status,
-                serials=[v.serial for v in views],
-            )
-            return views
+            return audited_list(ctx, reader, views, subscriber=text, status=status)
 
-        self._call(run, on_done=self._found)
+        self.call(run, on_done=self._found)
 
     def _found(self, views: object) -> None:
         assert isinstance(views, list)
         self.results = views
-        self.table.setRowCount(len(views))
-        for row, view in enumerate(views):
-            cells = (
-                view.serial,
-                view.subscriber_name or "",
-                status_text(view.status),
-                self.context.shown_date(view.not_after),
-            )
-            for column, text in enumerate(cells):
-                self.table.setItem(row, column, QTableWidgetItem(text))
+        fill_table(
+            self.table,
+            [
+                (
+                    view.serial,
+                    view.subscriber_name or "",
+                    status_text(view.status),
+                    self.context.shown_date(view.not_after),
+                )
+                for view in views
+            ],
+        )
         if not views:
-            self._say(self.tr("No certificate found."))
+            self.say(self.tr("No certificate found."))
             self.show_certificate(None)
         else:
             self.table.selectRow(0)
@@ -190,27 +167,27 @@ class LookupScreen(QWidget):
             self.details.setText("")
         else:
             lines = [
-                (self.tr("Serial"), view.serial),
-                (self.tr("Status"), status_text(view.status)),
-                (self.tr("Subscriber"), view.subscriber_name or ""),
-                (self.tr("Subject"), view.subject),
+                (column("serial"), view.serial),
+                (column("status"), status_text(view.status)),
+                (column("subscriber"), view.subscriber_name or ""),
+                (column("subject"), view.subject),
                 (
                     self.tr("Valid"),
                     f"{self.context.shown_date(view.not_before)} — {self.context.shown_date(view.not_after)}",
                 ),
-                (self.tr("Token"), view.token_serial or ""),
-                (self.tr("Application"), view.application_id or ""),
+                (column("token"), view.token_serial or ""),
+                (column("application"), view.application_id or ""),
             ]
             if view.reason:
                 lines.append((self.tr("Reason"), view.reason))
             colon = "：" if i18n.current_lang() == "zh_CN" else ": "
             self.details.setText("\n".join(f"{k}{colon}{v}" for k, v in lines))
-        self._update()
+        self.update_buttons()
 
-    def _update(self, *_: object) -> None:
+    def update_buttons(self, *_: object) -> None:
         # The domain says which actions this status allows; the screen only enables them.
         allowed = allowed_transitions(self.current.status) if self.current else frozenset()
-        idle = not self._busy
+        idle = not self.busy
         self.search_button.setEnabled(idle)
         self.suspend_button.setEnabled(idle and Transition.HOLD in allowed)
         self.resume_button.setEnabled(idle and Transition.RELEASE in allowed)
@@ -238,9 +215,9 @@ class LookupScreen(QWidget):
         """Resume and revoke rest on a second person (the policy): a reviewer signs in first."""
         if self.current is None:
             return None
-        self.dialog = ReviewerDialog(self.context, self.context.clerk().name, self)
-        self.dialog.accepted.connect(lambda: self._change(fn, said, reason, self.dialog))
-        self.dialog.open()
+        self.dialog = ask_approval(
+            self, self.context, lambda reviewer: self._change(fn, said, reason, reviewer)
+        )
         return self.dialog
 
     def _change(
@@ -248,13 +225,12 @@ class LookupScreen(QWidget):
         fn: Callable[..., StatusChanged],
         said: str,
         reason: RevocationReason | None = None,
-        dialog: ReviewerDialog | None = None,
+        reviewer: OperatorInfo | None = None,
     ) -> None:
         if self.current is None:
             return
         ctx = self.context.service_context()
         request = StatusRequest(self.current.serial, identity=self._identity(), reason=reason)
-        reviewer = dialog.reviewer if dialog is not None else None
         operators = Operators(maker=self.context.clerk(), second=reviewer)
 
         def run() -> StatusChanged:
@@ -264,9 +240,9 @@ class LookupScreen(QWidget):
             assert isinstance(changed, StatusChanged)
             self.confirm_revoke.setChecked(False)
             self._replace(changed.certificate)
-            self._say(said)
+            self.say(said)
 
-        self._call(run, on_done=done)
+        self.call(run, on_done=done)
 
     def _replace(self, view: CertificateView) -> None:
         for row, old in enumerate(self.results):

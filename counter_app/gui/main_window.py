@@ -27,15 +27,16 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.gui import i18n, registry
-from counter_app.gui.account import AboutDialog, ChangePasswordDialog
+from counter_app.gui.account import AboutDialog, ChangePasswordDialog, app_title
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.forms import load_form
 from counter_app.gui.home import HomePage
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
 from counter_app.gui.lock import IdleWatcher, LockDialog, idle_minutes
-from counter_app.gui.recovery import RecoveryDialog, offer_recovery
+from counter_app.gui.recovery import RecoveryDialog, offer_recovery, recover_text
 from counter_app.gui.token_status import TokenMonitor, describe_token, token_watcher
+from counter_app.gui.widgets import text_label
 from counter_app.token.session import TokenInfo
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
@@ -72,8 +73,7 @@ class MainWindow(QMainWindow):
         # The work and, while locked, a cover saying so (the work is not drawn at all then).
         self.central = QStackedWidget(self)
         self.central.addWidget(host)
-        self.lock_cover = QLabel(self)
-        self.lock_cover.setObjectName("lock_cover")
+        self.lock_cover = text_label(self, "lock_cover")
         self.lock_cover.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.lock_cover.setStyleSheet("font-size: 18pt; color: #555;")
         self.central.addWidget(self.lock_cover)
@@ -164,17 +164,17 @@ class MainWindow(QMainWindow):
 
     def retranslate(self) -> None:
         """Every string this window set in code, in the current language."""
-        self.setWindowTitle(self.tr("counter-app: RA front counter"))
+        self.setWindowTitle(app_title())
         self.session_menu.setTitle(self.tr("&Session"))
         self.counter_menu.setTitle(self.tr("&Counter"))
         self.language_menu.setTitle(self.tr("&Language"))
         self.home_action.setText(self.tr("&Home"))
         self.lock_action.setText(self.tr("&Lock the counter"))
-        self.sign_out_action.setText(self.tr("Sign &out"))
+        self.sign_out_action.setText(LockDialog.sign_out_text())
         self.password_action.setText(self.tr("&Change my password…"))
         self.about_action.setText(self.tr("&About counter-app"))
-        self.recover_action.setText(self.tr("&Recover interrupted services…"))
-        self.lock_cover.setText(self.tr("The counter is locked"))
+        self.recover_action.setText(recover_text())
+        self.lock_cover.setText(LockDialog.locked_text())
         for row in range(self.services_list.count()):
             item = self.services_list.item(row)
             spec = registry.service(str(item.data(KEY_ROLE)))
@@ -365,12 +365,9 @@ class MainWindow(QMainWindow):
     # -- status bar ---------------------------------------------------------------------------
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
-        self.operator_label = QLabel(self)
-        self.operator_label.setObjectName("operator_label")
-        self.token_label = QLabel(self)
-        self.token_label.setObjectName("token_label")
-        self.busy_label = QLabel(self)
-        self.busy_label.setObjectName("busy_label")
+        self.operator_label = text_label(self, "operator_label")
+        self.token_label = text_label(self, "token_label")
+        self.busy_label = text_label(self, "busy_label")
         for widget in (self.busy_label, self.token_label, self.operator_label):
             widget.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(widget)

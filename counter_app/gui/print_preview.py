@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QCoreApplication, QRectF, Qt
 from PySide6.QtGui import QImage, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QWidget
@@ -70,6 +70,12 @@ def a4_printer() -> QPrinter:
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     return printer
+
+
+def written_to(printable: Printable) -> str:
+    return QCoreApplication.translate("ResultPage", "Written to %1").replace(
+        "%1", str(printable.path)
+    )
 
 
 def preview_dialog(printable: Printable, parent: QWidget | None = None) -> QPrintPreviewDialog:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QListWidget, QPushButton, QWidget
 
-from counter_app.gui import registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe
 from counter_app.gui.forms import load_form
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
+from counter_app.gui.registry import service_title
+from counter_app.gui.widgets import call_in_worker
 from counter_app.services.recovery import Interrupted, Outcome, list_interrupted, recover
 
 OUTCOME_LABELS = {
@@ -32,11 +34,9 @@ STEP_LABELS = {
 }
 
 
-def _service_title(key: str) -> str:
-    try:
-        return registry.service(key).title()
-    except KeyError:
-        return key
+def recover_text() -> str:
+    """What opens recovery: the home page's button, the window's menu entry."""
+    return QCoreApplication.translate("RecoveryDialog", "&Recover interrupted services…")
 
 
 class RecoveryDialog(QDialog):
@@ -53,15 +53,15 @@ class RecoveryDialog(QDialog):
             self.items_list.addItem(
                 self.tr("%1  %2, stopped after step '%3', token %4")
                 .replace("%1", item.application_id)
-                .replace("%2", _service_title(item.service))
+                .replace("%2", service_title(item.service))
                 .replace("%3", self.tr(STEP_LABELS.get(item.step, item.step)))
                 .replace("%4", item.token_label or item.token_serial or "?")
             )
         self.pin_edit = form.get(QLineEdit, "recovery_pin")
         self.message_label = form.get(QLabel, "recovery_message")
-        self.later_button = form.get(QPushButton, "later_button")
-        self.rollback_button = form.get(QPushButton, "rollback_button")
-        self.finish_button = form.get(QPushButton, "finish_button")
+        self.later_button, self.rollback_button, self.finish_button = form.get_all(
+            QPushButton, "later_button", "rollback_button", "finish_button"
+        )
         self.later_button.clicked.connect(self.reject)
         self.finish_button.clicked.connect(lambda: self.run(rollback=False))
         self.rollback_button.clicked.connect(lambda: self.run(rollback=True))
@@ -70,21 +70,21 @@ class RecoveryDialog(QDialog):
     def run(self, *, rollback: bool) -> None:
         pin = self.pin_edit.text() or None
         self.pin_edit.clear()
-        self._busy(True)
         ctx = self._context
-        ctx.runner.run_token(
+        call_in_worker(
+            ctx.runner,
+            self._busy,
             recover,
             ctx.service_context(),
             pin,
             rollback=rollback,
             operator=ctx.clerk().name,
             on_done=self._done,
-            on_error=self._failed,
+            on_error=lambda exc: self.message_label.setText(describe(exc)),
+            token=True,
         )
 
-    def _done(self, outcomes: object) -> None:
-        assert isinstance(outcomes, list)
-        self._busy(False)
+    def _done(self, outcomes: list[Outcome]) -> None:
         self.outcomes = outcomes
         lines = [
             f"{o.application_id}: {self.tr(OUTCOME_LABELS.get(o.result, o.result))}"
@@ -96,10 +96,6 @@ class RecoveryDialog(QDialog):
             self.finish_button.setEnabled(False)
             self.rollback_button.setEnabled(False)
             self.later_button.setText(self.tr("&Close"))
-
-    def _failed(self, exc: BaseException) -> None:
-        self._busy(False)
-        self.message_label.setText(describe(exc))
 
     def _busy(self, busy: bool) -> None:
         for widget in (self.pin_edit, self.finish_button, self.rollback_button, self.later_button):

@@ -93,6 +93,14 @@ def register_wizard(key: str, factory: PageFactory) -> None:
     _wizards[key] = factory
 
 
+def service_title(key: str) -> str:
+    """A service's title in the current language (the key itself for one not listed)."""
+    try:
+        return service(key).title()
+    except KeyError:
+        return key
+
+
 def wizard_factory(key: str) -> PageFactory | None:
     return _wizards.get(key)
 

@@ -35,12 +35,11 @@ from counter_app.domain.subscribers import (
 from counter_app.gui import i18n, registry
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe_at_field
-from counter_app.gui.forms import load_form
 from counter_app.gui.lookup import status_text
 from counter_app.gui.pages.fee import FeePage
 from counter_app.gui.pages.result import ResultPage
 from counter_app.gui.pages.reviewer import ReviewerPage
-from counter_app.gui.pages.token import TokenStepPage, acting
+from counter_app.gui.pages.token import acting, issuing_step
 from counter_app.gui.wizard.flows import FLOWS
 from counter_app.gui.wizard.page import WizardPage
 from counter_app.gui.wizard.view import PageBuilder, WizardView
@@ -71,10 +70,10 @@ class CertificatePage(WizardPage):
     """The certificate the service acts on: typed serial, found and shown in a worker."""
 
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
-        super().__init__(context, parent)
+        super().__init__(context, parent, form="replace_certificate.ui")
         self.view: CertificateView | None = None
         self.subscriber: dict[str, Any] = {}
-        self.form = form = load_form("replace_certificate.ui", self)
+        form = self.form
         self.serial_edit = form.get(QLineEdit, "serial_edit")
         self.find_button = form.get(QPushButton, "find_button")
         self.details = form.get(QLabel, "certificate_details")
@@ -154,12 +153,11 @@ class ChangePage(WizardPage):
     """Corrected details, checked by the domain as typed; identity itself cannot change."""
 
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
-        super().__init__(context, parent)
+        super().__init__(context, parent, form="replace_change.ui")
         self._kind = ""
         self._original: dict[str, Any] = {}
         self.edits: dict[str, QLineEdit] = {}
         self.messages: dict[str, QLabel] = {}
-        self.form = load_form("replace_change.ui", self)
         self._rows = self.form.layout(QFormLayout, "fields")
         # The documents that prove the change (which ones: the service's rule), ticked as seen.
         self.documents_box = QGroupBox(self.tr("Documents seen for this change"), self)
@@ -292,9 +290,9 @@ class AddItemPage(WizardPage):
     """The application item to add, checked against the catalogue and what is registered."""
 
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
-        super().__init__(context, parent)
+        super().__init__(context, parent, form="replace_item.ui")
         self._view: CertificateView | None = None
-        self.form = form = load_form("replace_item.ui", self)
+        form = self.form
         self.item_combo = form.get(QComboBox, "item_combo")
         self.item_msg = form.get(QLabel, "item_msg")
         self.item_msg.hide()
@@ -354,11 +352,10 @@ class RecordPage(WizardPage):
         *,
         action: Callable[[ServiceContext, Mapping[str, Any], OperatorInfo], Any],
     ) -> None:
-        super().__init__(context, parent)
+        super().__init__(context, parent, form="replace_record.ui")
         self._action = action
         self._data: Mapping[str, Any] = {}
         self.result: Any = None
-        self.form = load_form("replace_record.ui", self)
         self.run_button = self.form.get(QPushButton, "record_button")
         if action is record_change:
             self.form.get(QLabel, "record_hint").setText(
@@ -465,20 +462,6 @@ def record_add_item(ctx: ServiceContext, data: Mapping[str, Any], clerk: Operato
     return replace.add_item(ctx, request, acting(data, clerk))
 
 
-def _token_page(action: Any) -> PageBuilder:
-    def build(context: GuiContext) -> TokenStepPage:
-        return TokenStepPage(
-            context,
-            action=action,
-            start_text=QCoreApplication.translate("ReplaceWizard", "Make the new key and &issue"),
-            progress_text=QCoreApplication.translate(
-                "ReplaceWizard", "Making the key on the token and issuing the certificate…"
-            ),
-        )
-
-    return build
-
-
 def _pages(
     service: str, action: Any, record: Any, extra: Mapping[str, PageBuilder]
 ) -> dict[str, PageBuilder]:
@@ -487,7 +470,10 @@ def _pages(
         **extra,
         "fee": partial(FeePage, service=service),
         "review": ReviewerPage,
-        "token": _token_page(action),
+        "token": issuing_step(
+            action,
+            lambda: QCoreApplication.translate("ReplaceWizard", "Make the new key and &issue"),
+        ),
         "record": partial(RecordPage, action=record),
         "result": partial(ResultPage, forms=("application",)),
     }

@@ -8,19 +8,22 @@ field before the worker starts and nothing here stores the string.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QWidget
 
 from counter_app.config import Config
 from counter_app.gui.context import GuiContext
-from counter_app.gui.errors import describe
 from counter_app.gui.forms import load_form
+from counter_app.gui.widgets import ERROR_STYLE, WorkerDialog
 from counter_app.services.context import ServiceContext
 from counter_app.services.signing import LocalSigning, local_kmc
 from counter_app.store.db import Store
 from counter_app.store.signing_module import open_signing_module
 
 PASSPHRASE_ENV = "COUNTER_APP_CA_PASSPHRASE"
+T = TypeVar("T")
 
 
 def open_services(config: Config, store: Store, passphrase: str) -> ServiceContext:
@@ -66,7 +69,7 @@ def warm_validators() -> None:
         subscriber_errors(sample)
 
 
-class UnlockDialog(QDialog):
+class UnlockDialog(WorkerDialog, QDialog):
     """Asks for the CA passphrase (masked) and opens the services in a worker."""
 
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
@@ -80,7 +83,7 @@ class UnlockDialog(QDialog):
         self.form.get(QPushButton, "quit_button").clicked.connect(self.reject)
         self.open_button.clicked.connect(self.submit)
         self.passphrase_edit.returnPressed.connect(self.submit)
-        self.message_label.setStyleSheet("color: #b00020;")
+        self.message_label.setStyleSheet(ERROR_STYLE)
         self.message_label.hide()
         self.resize(520, 220)
 
@@ -88,39 +91,26 @@ class UnlockDialog(QDialog):
         secret = passphrase if isinstance(passphrase, str) else self.passphrase_edit.text()
         self.passphrase_edit.clear()
         if not secret:
-            self._show(self.tr("Enter the signing module's passphrase."))
+            self.show_message(self.tr("Enter the signing module's passphrase."))
             return
-        self._busy(True)
-        ctx = self._context
-        ctx.runner.run(
-            open_services,
-            ctx.config,
-            ctx.store,
-            secret,
-            on_done=self._opened,
-            on_error=self._failed,
-        )
+        self.open_with(open_services, secret, focus=self.passphrase_edit)
 
-    def _opened(self, services: object) -> None:
-        assert isinstance(services, ServiceContext)
+    def open_with(
+        self, fn: Callable[[Config, Store, T], ServiceContext], secret: T, **how: Any
+    ) -> None:
+        """Open the signing module in a worker with ``fn(config, store, secret)``."""
+        ctx = self._context
+        self.run_call(fn, ctx.config, ctx.store, secret, on_done=self._opened, **how)
+
+    def _opened(self, services: ServiceContext) -> None:
         self._context.services = services
-        self._busy(False)
         self.accept()
 
-    def _failed(self, exc: BaseException) -> None:
-        self._busy(False)
-        self._show(describe(exc))
-        self.passphrase_edit.setFocus()
+    def busy_widgets(self) -> Sequence[QWidget]:
+        return (self.passphrase_edit, self.open_button)
 
-    def _show(self, text: str) -> None:
-        self.message_label.setText(text)
-        self.message_label.setVisible(bool(text))
-
-    def _busy(self, busy: bool) -> None:
-        self.passphrase_edit.setEnabled(not busy)
-        self.open_button.setEnabled(not busy)
-        if busy:
-            self._show(self.tr("Opening the signing module…"))
+    def busy_message(self) -> str | None:
+        return self.tr("Opening the signing module…")
 
 
 def passphrase_from_environment() -> str | None:

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from counter_app.domain.signature import FeeShown, Signature
 from counter_app.gui.context import GuiContext
+from counter_app.gui.widgets import text_label
 
 PAD_SIZE = QSize(600, 200)
 INK = QColor(16, 32, 96)
@@ -178,8 +179,7 @@ class SubscriberScreen(QWidget):
         self.signature: Signature | None = None
         self.shown_fee = FeeShown()
 
-        self.heading = QLabel(self)
-        self.heading.setObjectName("heading")
+        self.heading = text_label(self, "heading")
         font = self.heading.font()
         font.setPointSizeF(font.pointSizeF() * 1.5)
         font.setBold(True)
@@ -217,8 +217,7 @@ class SubscriberScreen(QWidget):
         self.clear_button = QPushButton(self.sign_box)
         self.clear_button.setObjectName("clear_signature")
         self.clear_button.clicked.connect(self.pad.clear)
-        self.sign_hint = QLabel(self.sign_box)
-        self.sign_hint.setWordWrap(True)
+        self.sign_hint = text_label(self.sign_box, wrap=True)
         sign_layout = QVBoxLayout(self.sign_box)
         sign_layout.addWidget(self.sign_hint)
         sign_layout.addWidget(self.pad)

@@ -8,21 +8,17 @@ service's screen). Every read runs in a worker and is audited by the service.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -30,13 +26,27 @@ from PySide6.QtWidgets import (
 
 from counter_app.domain.display import key_algorithm_title
 from counter_app.domain.fees import format_yuan
+from counter_app.domain.lifecycle import (
+    STATUS_CHANGES,
+    CertificateStatus,
+    Transition,
+    allowed_transitions,
+)
 from counter_app.gui import i18n, registry
+from counter_app.gui.admin import role_title
 from counter_app.gui.context import GuiContext
-from counter_app.gui.errors import describe
-from counter_app.gui.home import method_title, service_title
+from counter_app.gui.home import method_title
 from counter_app.gui.lookup import status_text
-from counter_app.gui.print_preview import Printable, prepare, preview_dialog
-from counter_app.gui.tasks import TaskHandle
+from counter_app.gui.print_preview import Printable, prepare, preview_dialog, written_to
+from counter_app.gui.registry import service_title
+from counter_app.gui.widgets import (
+    TITLE_STYLE,
+    WorkerPage,
+    column,
+    data_table,
+    fill_table,
+    text_label,
+)
 from counter_app.services.documents import APPLICATION_FORM_SERVICES, CHANGE_FORM_SERVICES
 from counter_app.services.subscriber_view import (
     SubscriberHit,
@@ -47,40 +57,18 @@ from counter_app.services.subscriber_view import (
 
 # The services a subscriber page starts on a certificate, in the order of the services list.
 ACTIONS = ("renew", "change", "add_item", "suspend", "resume", "revoke", "reissue", "unlock")
-# Which certificate statuses each service makes sense for (the service checks again).
-ACTION_STATUSES = {
-    "renew": {"active"},
-    "change": {"active"},
-    "add_item": {"active"},
-    "suspend": {"active"},
-    "resume": {"on_hold"},
-    "revoke": {"active", "on_hold"},
-    "reissue": {"active"},
-    "unlock": {"active"},
-}
 PRINTS = ("receipt", "application", "agreement", "change-form")
 
 
-def _table(parent: QWidget, name: str, columns: int) -> QTableWidget:
-    table = QTableWidget(0, columns, parent)
-    table.setObjectName(name)
-    table.verticalHeader().hide()
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
+def action_allowed(key: str, status: str) -> bool:
+    """Whether the service ``key`` may start on a certificate in ``status``: the domain's
+    lifecycle says (the service checks again); unlocking a token's PIN wants a live certificate."""
+    if key == "unlock":
+        return status == CertificateStatus.ACTIVE
+    return (STATUS_CHANGES.get(key) or Transition(key)) in allowed_transitions(status)
 
 
-def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, text in enumerate(row):
-            table.setItem(r, c, QTableWidgetItem(text))
-
-
-class SubscribersScreen(QWidget):
+class SubscribersScreen(WorkerPage, QWidget):
     start_service = Signal(str, str)
 
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
@@ -90,34 +78,30 @@ class SubscribersScreen(QWidget):
         self.hits: list[SubscriberHit] = []
         self.page: SubscriberPage | None = None
         self.preview: Any = None
-        self._tasks: list[TaskHandle] = []
         self._loading: int | None = None
-        self.busy = False
 
-        self.title_label = QLabel(self)
-        self.title_label.setStyleSheet("font-size: 15pt; font-weight: bold;")
+        self.title_label = text_label(self, style=TITLE_STYLE)
         self.search_edit = QLineEdit(self)
         self.search_edit.setObjectName("subscriber_search_edit")
         self.search_edit.setClearButtonEnabled(True)
         self.search_button = QPushButton(self)
         self.search_button.setObjectName("subscriber_search_button")
-        self.hits_table = _table(self, "subscriber_hits_table", 3)
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName("subscribers_message")
-        self.message_label.setWordWrap(True)
+        self.hits_table = data_table(self, "subscriber_hits_table", 3, fit=True)
+        self.message_label = text_label(self, "subscribers_message", wrap=True)
 
-        self.name_label = QLabel(self)
-        self.name_label.setObjectName("subscriber_name_label")
-        self.name_label.setStyleSheet("font-size: 13pt; font-weight: bold;")
-        self.name_label.setWordWrap(True)
+        self.name_label = text_label(
+            self, "subscriber_name_label", wrap=True, style="font-size: 13pt; font-weight: bold;"
+        )
         self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("subscriber_tabs")
-        self.certificates_table = _table(self, "subscriber_certificates", 5)
-        self.applications_table = _table(self, "subscriber_applications", 7)
-        self.money_table = _table(self, "subscriber_money", 6)
-        self.documents_table = _table(self, "subscriber_documents", 4)
-        self.agents_table = _table(self, "subscriber_agents", 4)
+        self.certificates_table, self.applications_table, self.money_table = (
+            data_table(self, f"subscriber_{name}", columns, fit=True)
+            for name, columns in (("certificates", 5), ("applications", 7), ("money", 6))
+        )
+        self.documents_table, self.agents_table = (
+            data_table(self, f"subscriber_{name}", 4, fit=True) for name in ("documents", "agents")
+        )
 
         cert_tab = QWidget(self)
         cert_layout = QVBoxLayout(cert_tab)
@@ -189,10 +173,10 @@ class SubscribersScreen(QWidget):
         self.search_button.clicked.connect(self.search)
         self.hits_table.currentCellChanged.connect(lambda row, *_: self._hit_chosen(row))
         self.hits_table.cellActivated.connect(lambda row, *_: self._hit_chosen(row))
-        self.certificates_table.currentCellChanged.connect(lambda *_: self._update())
-        self.applications_table.currentCellChanged.connect(lambda *_: self._update())
+        self.certificates_table.currentCellChanged.connect(lambda *_: self.update_buttons())
+        self.applications_table.currentCellChanged.connect(lambda *_: self.update_buttons())
         self.retranslate()
-        self._update()
+        self.update_buttons()
 
     # -- language --------------------------------------------------------------------------------
     def retranslate(self) -> None:
@@ -202,26 +186,26 @@ class SubscribersScreen(QWidget):
         )
         self.search_button.setText(self.tr("&Search"))
         self.hits_table.setHorizontalHeaderLabels(
-            [self.tr("Name"), self.tr("Identity"), self.tr("Found by")]
+            [column("name"), column("identity"), self.tr("Found by")]
         )
         self.certificates_table.setHorizontalHeaderLabels(
             [
-                self.tr("Serial"),
-                self.tr("Status"),
-                self.tr("Expires"),
+                column("serial"),
+                column("status"),
+                column("expires"),
                 self.tr("Type"),
-                self.tr("Token"),
+                column("token"),
             ]
         )
         self.applications_table.setHorizontalHeaderLabels(
             [
-                self.tr("Application"),
-                self.tr("Service"),
-                self.tr("Status"),
+                column("application"),
+                column("service"),
+                column("status"),
                 self.tr("Accepted"),
                 self.tr("Key algorithm"),
-                self.tr("Clerk"),
-                self.tr("Reviewer"),
+                role_title("clerk"),
+                role_title("reviewer"),
             ]
         )
         self.money_table.setHorizontalHeaderLabels(
@@ -229,13 +213,13 @@ class SubscribersScreen(QWidget):
                 self.tr("Number"),
                 self.tr("Kind"),
                 self.tr("Amount"),
-                self.tr("Method"),
+                column("method"),
                 self.tr("Time"),
-                self.tr("Application"),
+                column("application"),
             ]
         )
         self.documents_table.setHorizontalHeaderLabels(
-            [self.tr("Document"), self.tr("Number"), self.tr("Seen"), self.tr("Application")]
+            [self.tr("Document"), self.tr("Number"), self.tr("Seen"), column("application")]
         )
         self.agents_table.setHorizontalHeaderLabels(
             [self.tr("Agent"), self.tr("ID number"), self.tr("Mobile"), self.tr("Since")]
@@ -264,33 +248,6 @@ class SubscribersScreen(QWidget):
         self._fill_hits()
         self._fill_page()
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
-
-    # -- workers ---------------------------------------------------------------------------------
-    def _call(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None]) -> None:
-        self.busy = True
-        self._update()
-
-        def done(result: Any) -> None:
-            self.busy = False
-            on_done(result)
-            self._update()
-
-        def failed(exc: BaseException) -> None:
-            self.busy = False
-            self._loading = None
-            self._say(describe(exc), error=True)
-            self._update()
-
-        self._tasks.append(self.context.runner.run(fn, *args, on_done=done, on_error=failed))
-
-    def _say(self, text: str, *, error: bool = False) -> None:
-        self.message_label.setStyleSheet("color: #b00020;" if error else "color: #1b5e20;")
-        self.message_label.setText(text)
-
     # -- search ----------------------------------------------------------------------------------
     def prefill(self, text: str) -> bool:
         self.search_edit.setText(text)
@@ -298,8 +255,8 @@ class SubscribersScreen(QWidget):
         return True
 
     def search(self) -> None:
-        self._say("")
-        self._call(
+        self.say("")
+        self.call(
             search_subscribers,
             self.context.service_context(),
             self.context.clerk().name,
@@ -312,7 +269,7 @@ class SubscribersScreen(QWidget):
         self.hits = hits
         self._fill_hits()
         if not hits:
-            self._say(self.tr("No subscriber found."))
+            self.say(self.tr("No subscriber found."))
             self.show_page(None)
         else:
             self.hits_table.selectRow(0)
@@ -332,7 +289,7 @@ class SubscribersScreen(QWidget):
             "unit": self.tr("Unit"),
             "device": self.tr("Device"),
         }
-        _fill(
+        fill_table(
             self.hits_table,
             [
                 (
@@ -355,13 +312,17 @@ class SubscribersScreen(QWidget):
         if self._loading == hit.id or (self.page is not None and self.page.id == hit.id):
             return  # already shown, or on its way (selecting a row also reports it)
         self._loading = hit.id
-        self._call(
+        self.call(
             subscriber_page,
             self.context.service_context(),
             self.context.clerk().name,
             hit.id,
             on_done=self.show_page,
+            on_failure=self._forget_loading,
         )
+
+    def _forget_loading(self) -> None:
+        self._loading = None
 
     # -- the page --------------------------------------------------------------------------------
     def show_page(self, page: object) -> None:
@@ -382,10 +343,10 @@ class SubscribersScreen(QWidget):
                 self.agents_table,
             ):
                 table.setRowCount(0)
-            self._update()
+            self.update_buttons()
             return
         self.name_label.setText(f"{p.name}　{p.identity}")
-        _fill(
+        fill_table(
             self.certificates_table,
             [
                 (
@@ -403,7 +364,7 @@ class SubscribersScreen(QWidget):
             "done": self.tr("done"),
             "rolled_back": self.tr("rolled back"),
         }
-        _fill(
+        fill_table(
             self.applications_table,
             [
                 (
@@ -419,7 +380,7 @@ class SubscribersScreen(QWidget):
             ],
         )
         kinds = {"payment": self.tr("payment"), "refund": self.tr("refund")}
-        _fill(
+        fill_table(
             self.money_table,
             [
                 (
@@ -443,7 +404,7 @@ class SubscribersScreen(QWidget):
             except ValueError:
                 return value
 
-        _fill(
+        fill_table(
             self.documents_table,
             [
                 (
@@ -455,11 +416,11 @@ class SubscribersScreen(QWidget):
                 for d in p.documents
             ],
         )
-        _fill(
+        fill_table(
             self.agents_table,
             [(a.name, a.id_number, a.mobile, self.context.shown_date(a.time)) for a in p.agents],
         )
-        self._update()
+        self.update_buttons()
 
     def _type_title(self, code: str | None) -> str:
         services = self.context.services
@@ -470,21 +431,20 @@ class SubscribersScreen(QWidget):
             return code
         return kind.name_en if i18n.current_lang() == "en" else kind.name_zh
 
+    def _chosen(self, table: QTableWidget, rows: str) -> Any:
+        row = table.currentRow()
+        shown = getattr(self.page, rows) if self.page is not None else []
+        return shown[row] if 0 <= row < len(shown) else None
+
     @property
     def chosen_certificate(self) -> Any:
-        row = self.certificates_table.currentRow()
-        if self.page is None or not (0 <= row < len(self.page.certificates)):
-            return None
-        return self.page.certificates[row]
+        return self._chosen(self.certificates_table, "certificates")
 
     @property
     def chosen_application(self) -> Any:
-        row = self.applications_table.currentRow()
-        if self.page is None or not (0 <= row < len(self.page.applications)):
-            return None
-        return self.page.applications[row]
+        return self._chosen(self.applications_table, "applications")
 
-    def _update(self) -> None:
+    def update_buttons(self) -> None:
         idle = not self.busy
         self.search_button.setEnabled(idle)
         cert = self.chosen_certificate
@@ -492,7 +452,7 @@ class SubscribersScreen(QWidget):
         for key, button in self.action_buttons.items():
             allowed = operator is not None and registry.may_see(key, operator.role)
             button.setVisible(allowed)
-            button.setEnabled(idle and cert is not None and cert.status in ACTION_STATUSES[key])
+            button.setEnabled(idle and cert is not None and action_allowed(key, cert.status))
         app = self.chosen_application
         service = app.service if app is not None else None
         has_receipt = (
@@ -524,7 +484,7 @@ class SubscribersScreen(QWidget):
             if not receipts:
                 return
             key = receipts[0]
-        self._call(
+        self.call(
             prepare,
             self.context.service_context(),
             kind,
@@ -535,7 +495,7 @@ class SubscribersScreen(QWidget):
 
     def _prepared(self, printable: object) -> None:
         assert isinstance(printable, Printable)
-        self._say(self.tr("Written to %1").replace("%1", str(printable.path)))
+        self.say(written_to(printable))
         self.preview = preview_dialog(printable, self)
         self.preview.open()
 

@@ -107,10 +107,6 @@
 <context>
     <name>BatchRenewPage</name>
     <message>
-        <source>Batch renewal</source>
-        <translation>批量更新</translation>
-    </message>
-    <message>
         <source>Unit name or USCC</source>
         <translation>单位名称或统一社会信用代码</translation>
     </message>
@@ -119,36 +115,8 @@
         <translation>查找(&amp;F)</translation>
     </message>
     <message>
-        <source>Serial</source>
-        <translation>序列号</translation>
-    </message>
-    <message>
-        <source>Subscriber</source>
-        <translation>订户</translation>
-    </message>
-    <message>
-        <source>Expires</source>
-        <translation>到期日</translation>
-    </message>
-    <message>
-        <source>Token</source>
-        <translation>证书介质</translation>
-    </message>
-    <message>
         <source>Payment</source>
         <translation>收费方式</translation>
-    </message>
-    <message>
-        <source>Cash</source>
-        <translation>现金</translation>
-    </message>
-    <message>
-        <source>Card</source>
-        <translation>刷卡</translation>
-    </message>
-    <message>
-        <source>Transfer</source>
-        <translation>转账</translation>
     </message>
     <message>
         <source>Tendered (yuan)</source>
@@ -332,18 +300,6 @@
 <context>
     <name>DeskPage</name>
     <message>
-        <source>Cash</source>
-        <translation>现金</translation>
-    </message>
-    <message>
-        <source>Card</source>
-        <translation>刷卡</translation>
-    </message>
-    <message>
-        <source>Transfer</source>
-        <translation>转账</translation>
-    </message>
-    <message>
         <source>Refunded</source>
         <translation>退款</translation>
     </message>
@@ -380,10 +336,6 @@
         <translation>遗失</translation>
     </message>
     <message>
-        <source>Supervisor&apos;s desk</source>
-        <translation>主管工作台</translation>
-    </message>
-    <message>
         <source>Business day</source>
         <translation>营业日</translation>
     </message>
@@ -398,10 +350,6 @@
     <message>
         <source>The day&apos;s figures</source>
         <translation>当日收支</translation>
-    </message>
-    <message>
-        <source>Status</source>
-        <translation>状态</translation>
     </message>
     <message>
         <source>Services</source>
@@ -485,10 +433,6 @@
     <message>
         <source>Make the key and &amp;issue</source>
         <translation>生成密钥并签发(&amp;I)</translation>
-    </message>
-    <message>
-        <source>Making the key on the token and issuing the certificate…</source>
-        <translation>正在介质上生成密钥并签发证书……</translation>
     </message>
 </context>
 <context>
@@ -620,24 +564,12 @@
         <translation>读卡器中的介质</translation>
     </message>
     <message>
-        <source>&amp;Recover interrupted services…</source>
-        <translation>恢复中断的业务(&amp;R)…</translation>
-    </message>
-    <message>
-        <source>Service</source>
-        <translation>业务</translation>
-    </message>
-    <message>
         <source>At this counter</source>
         <translation>本柜台</translation>
     </message>
     <message>
         <source>By me</source>
         <translation>本人办理</translation>
-    </message>
-    <message>
-        <source>Method</source>
-        <translation>方式</translation>
     </message>
     <message>
         <source>Taken</source>
@@ -650,18 +582,6 @@
     <message>
         <source>In the till</source>
         <translation>结存</translation>
-    </message>
-    <message>
-        <source>Subscriber</source>
-        <translation>订户</translation>
-    </message>
-    <message>
-        <source>Expires</source>
-        <translation>到期日</translation>
-    </message>
-    <message>
-        <source>Serial</source>
-        <translation>序列号</translation>
     </message>
     <message>
         <source>Reading today&apos;s figures…</source>
@@ -985,18 +905,6 @@
         <translation>未说明</translation>
     </message>
     <message>
-        <source>Serial</source>
-        <translation>序列号</translation>
-    </message>
-    <message>
-        <source>Subscriber</source>
-        <translation>订户</translation>
-    </message>
-    <message>
-        <source>Status</source>
-        <translation>状态</translation>
-    </message>
-    <message>
         <source>Any status</source>
         <translation>全部状态</translation>
     </message>
@@ -1005,20 +913,8 @@
         <translation>未找到证书。</translation>
     </message>
     <message>
-        <source>Subject</source>
-        <translation>主题</translation>
-    </message>
-    <message>
         <source>Valid</source>
         <translation>有效期</translation>
-    </message>
-    <message>
-        <source>Token</source>
-        <translation>证书介质</translation>
-    </message>
-    <message>
-        <source>Application</source>
-        <translation>申请编号</translation>
     </message>
     <message>
         <source>Reason</source>
@@ -1039,14 +935,6 @@
 </context>
 <context>
     <name>MainWindow</name>
-    <message>
-        <source>counter-app: RA front counter</source>
-        <translation>数字证书注册中心柜台系统</translation>
-    </message>
-    <message>
-        <source>&amp;Recover interrupted services…</source>
-        <translation>恢复中断的业务(&amp;R)…</translation>
-    </message>
     <message>
         <source>&amp;Counter</source>
         <translation>柜台(&amp;C)</translation>
@@ -1092,20 +980,12 @@
         <translation>锁定柜台(&amp;L)</translation>
     </message>
     <message>
-        <source>Sign &amp;out</source>
-        <translation>退出登录(&amp;O)</translation>
-    </message>
-    <message>
         <source>&amp;Change my password…</source>
         <translation>修改密码(&amp;C)…</translation>
     </message>
     <message>
         <source>&amp;About counter-app</source>
         <translation>关于柜台系统(&amp;A)</translation>
-    </message>
-    <message>
-        <source>The counter is locked</source>
-        <translation>柜台已锁定</translation>
     </message>
     <message>
         <source>A service is still working; sign out when it has finished.</source>
@@ -1149,10 +1029,6 @@
 </context>
 <context>
     <name>OperatorsPage</name>
-    <message>
-        <source>Name</source>
-        <translation>名称</translation>
-    </message>
     <message>
         <source>Role</source>
         <translation>角色</translation>
@@ -1295,6 +1171,10 @@
         <translation>证书已写入介质</translation>
     </message>
     <message>
+        <source>&amp;Recover interrupted services…</source>
+        <translation>恢复中断的业务(&amp;R)…</translation>
+    </message>
+    <message>
         <source>counter-app: interrupted services</source>
         <translation>counter-app：中断的业务</translation>
     </message>
@@ -1339,10 +1219,6 @@
     <message>
         <source>Make the new key and &amp;issue</source>
         <translation>生成新密钥并签发(&amp;I)</translation>
-    </message>
-    <message>
-        <source>Making the key on the token and issuing the certificate…</source>
-        <translation>正在介质上生成密钥并签发证书……</translation>
     </message>
 </context>
 <context>
@@ -1610,14 +1486,6 @@
         <translation>证书</translation>
     </message>
     <message>
-        <source>Subject</source>
-        <translation>主题</translation>
-    </message>
-    <message>
-        <source>Valid until</source>
-        <translation>有效期至</translation>
-    </message>
-    <message>
         <source>Days left</source>
         <translation>剩余天数</translation>
     </message>
@@ -1704,44 +1572,12 @@
         <translation>查询(&amp;S)</translation>
     </message>
     <message>
-        <source>Name</source>
-        <translation>名称</translation>
-    </message>
-    <message>
-        <source>Identity</source>
-        <translation>身份信息</translation>
-    </message>
-    <message>
         <source>Found by</source>
         <translation>匹配项</translation>
     </message>
     <message>
-        <source>Serial</source>
-        <translation>序列号</translation>
-    </message>
-    <message>
-        <source>Status</source>
-        <translation>状态</translation>
-    </message>
-    <message>
-        <source>Expires</source>
-        <translation>到期日</translation>
-    </message>
-    <message>
         <source>Type</source>
         <translation>证书种类</translation>
-    </message>
-    <message>
-        <source>Token</source>
-        <translation>证书介质</translation>
-    </message>
-    <message>
-        <source>Application</source>
-        <translation>申请编号</translation>
-    </message>
-    <message>
-        <source>Service</source>
-        <translation>业务</translation>
     </message>
     <message>
         <source>Accepted</source>
@@ -1750,14 +1586,6 @@
     <message>
         <source>Key algorithm</source>
         <translation>密钥算法</translation>
-    </message>
-    <message>
-        <source>Clerk</source>
-        <translation>受理员</translation>
-    </message>
-    <message>
-        <source>Reviewer</source>
-        <translation>审核员</translation>
     </message>
     <message>
         <source>Number</source>
@@ -1770,10 +1598,6 @@
     <message>
         <source>Amount</source>
         <translation>金额</translation>
-    </message>
-    <message>
-        <source>Method</source>
-        <translation>方式</translation>
     </message>
     <message>
         <source>Time</source>
@@ -1907,10 +1731,6 @@
         <source>refund</source>
         <translation>退款</translation>
     </message>
-    <message>
-        <source>Written to %1</source>
-        <translation>已保存到 %1</translation>
-    </message>
 </context>
 <context>
     <name>TokenStepForm</name>
@@ -1929,6 +1749,10 @@
 </context>
 <context>
     <name>TokenStepPage</name>
+    <message>
+        <source>Making the key on the token and issuing the certificate…</source>
+        <translation>正在介质上生成密钥并签发证书……</translation>
+    </message>
     <message>
         <source>Token</source>
         <translation>证书介质</translation>
@@ -2042,6 +1866,57 @@
     <message>
         <source>&amp;Finish</source>
         <translation>完成(&amp;F)</translation>
+    </message>
+</context>
+<context>
+    <name>columns</name>
+    <message>
+        <source>Serial</source>
+        <translation>序列号</translation>
+    </message>
+    <message>
+        <source>Subscriber</source>
+        <translation>订户</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>到期日</translation>
+    </message>
+    <message>
+        <source>Token</source>
+        <translation>证书介质</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <source>Application</source>
+        <translation>申请编号</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>业务</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方式</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Identity</source>
+        <translation>身份信息</translation>
+    </message>
+    <message>
+        <source>Valid until</source>
+        <translation>有效期至</translation>
     </message>
 </context>
 <context>

@@ -104,9 +104,8 @@ __all__ = [
 ]
 
 
-@pytest.fixture
-def counter_context(counter: Counter, gui_app):  # type: ignore[no-untyped-def]
-    """A GUI session on a copied counter: clerk1 signed in, the signing module open."""
+def counter_session(counter: Counter, name: str):  # type: ignore[no-untyped-def]
+    """A GUI session on a copied counter: ``name`` signed in, the signing module open."""
     from counter_app.gui.context import GuiContext
     from counter_app.gui.session import open_services
 
@@ -115,8 +114,15 @@ def counter_context(counter: Counter, gui_app):  # type: ignore[no-untyped-def]
     )
     store = open_store(config.db_url)
     ctx = GuiContext(config=config, store=store)
-    ctx.operator = operators.authenticate(store, "clerk1", OPERATORS["clerk1"][1])
+    ctx.operator = operators.authenticate(store, name, OPERATORS[name][1])
     ctx.services = open_services(config, store, CA_PASSPHRASE)
+    return ctx
+
+
+@pytest.fixture
+def counter_context(counter: Counter, gui_app):  # type: ignore[no-untyped-def]
+    """A GUI session on a copied counter: clerk1 signed in, the signing module open."""
+    ctx = counter_session(counter, "clerk1")
     yield ctx
     ctx.close()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QInputMethodEvent
@@ -12,10 +12,11 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from counter_app.gui.enroll.agreement import AgreementPage
 from counter_app.gui.enroll.identity import IdentityPage
 from counter_app.gui.pages.fee import FeePage
-from counter_app.gui.pages.reviewer import ReviewerPage
+from counter_app.gui.pages.reviewer import ReviewerDialog, ReviewerPage
 from counter_app.gui.pages.token import TokenStepPage
 from counter_app.gui.wizard.view import WizardView
 
+W = TypeVar("W", bound=QWidget)
 VALID_ID = "11010519491231002X"
 LEFT = Qt.MouseButton.LeftButton
 
@@ -28,6 +29,21 @@ def wait_until(predicate: Any, timeout_ms: int = 60000) -> None:
             raise TimeoutError(f"condition not met within {timeout_ms} ms")
         QTest.qWait(10)
         waited += 10
+
+
+def on_screen(qtbot: Any, widget: W, width: int = 1000, height: int = 700) -> W:
+    """Show ``widget`` at this size, closed with the test."""
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    return widget
+
+
+def wizard(qtbot: Any, context: Any, height: int = 720) -> WizardView:
+    """The enrollment wizard, shown."""
+    from counter_app.gui.enroll.wizard import build
+
+    return on_screen(qtbot, build(context), 1000, height)
 
 
 def type_text(edit: QWidget, text: str) -> None:
@@ -90,15 +106,35 @@ def pay_cash(view: WizardView, tendered: str = "150.00") -> FeePage:
     return page
 
 
+def ask_waiver(page: FeePage, approver: str, reference: str = "JM-2026-01") -> ReviewerDialog:
+    """Choose the waiver, give its notice and approver, and open the supervisor's sign-in."""
+    click(page.method_buttons["waiver"])
+    type_text(page.reference_edit, reference)
+    type_text(page.approver_edit, approver)
+    click(page.supervisor_button)
+    assert page.dialog is not None
+    return page.dialog
+
+
+def review_dialog(page: ReviewerPage) -> ReviewerDialog:
+    click(page.sign_button)
+    assert page.dialog is not None
+    return page.dialog
+
+
+def sign_dialog(dialog: ReviewerDialog, name: str | None, password: str) -> None:
+    """Sign in on an approval dialog (``name`` None: the one it was opened with)."""
+    if name is not None:
+        type_text(dialog.name_edit, name)
+    type_text(dialog.password_edit, password)
+    click(dialog.approve_button)
+
+
 def approve(view: WizardView, name: str, password: str) -> None:
     page = view.page
     assert isinstance(page, ReviewerPage)
-    click(page.sign_button)
-    dialog = page.dialog
-    assert dialog is not None
-    type_text(dialog.name_edit, name)
-    type_text(dialog.password_edit, password)
-    click(dialog.approve_button)
+    dialog = review_dialog(page)
+    sign_dialog(dialog, name, password)
     wait_until(lambda: page.reviewer is not None or dialog.password_msg.text() != "")
     click(view.next_button)
 

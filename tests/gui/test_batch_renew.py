@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from counter_app.gui.batch_renew import BatchRenewPage, make_batch_page
-from tests.gui.drive import click, type_text, wait_until
+from tests.gui.drive import click, on_screen, sign_dialog, type_text, wait_until
 from tests.integration.services.conftest import OPERATORS, USER_PIN, Counter, example
 
 
@@ -25,19 +25,14 @@ def _unit_and_device(counter: Counter) -> dict[str, str]:
 def _page(qtbot, context) -> BatchRenewPage:  # type: ignore[no-untyped-def]
     page = make_batch_page(context)
     assert isinstance(page, BatchRenewPage)
-    qtbot.addWidget(page)
-    page.resize(1000, 600)
-    page.show()
-    return page
+    return on_screen(qtbot, page, 1000, 600)
 
 
 def _approved_and_paid(page: BatchRenewPage) -> None:
     click(page.start_button)
     dialog = page.dialog
     assert dialog is not None and dialog.isVisible()
-    type_text(dialog.name_edit, "rev1")
-    type_text(dialog.password_edit, OPERATORS["rev1"][1])
-    click(dialog.approve_button)
+    sign_dialog(dialog, "rev1", OPERATORS["rev1"][1])
     wait_until(
         lambda: page.open_batch is not None or "color: #b00020" in page.message_label.styleSheet()
     )

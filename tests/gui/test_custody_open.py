@@ -24,14 +24,8 @@ OWN = {"admin": "admin-Custody-1", "sup1": "sup1-Custody-1"}
 def custody_context(context, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("COUNTER_APP_TEST_KDF_ITERATIONS", "2000")
     files = CAFiles.in_data_dir(context.config.data_dir)
-    settings = CASettings(
-        root_name="CN=Test Root,O=Test,C=CN",
-        issuing_name="CN=Test Issuing,O=Test,C=CN",
-        responder_name="CN=Test OCSP,O=Test,C=CN",
-        algorithm="p256",
-        key_storage="pkcs8",
-        base_url="http://127.0.0.1:9",
-        identifier_salt=os.urandom(16),
+    settings = CASettings.software(
+        "Test", base_url="http://127.0.0.1:9", identifier_salt=os.urandom(16), organization="Test"
     )
     init_hierarchy(files, settings, passphrase=CA_PASSPHRASE, now=dt.datetime.now(dt.UTC))
     admin = operators.authenticate(context.store, "admin", ADMIN_PASSWORD)
@@ -48,14 +42,19 @@ def _enter(qtbot, dialog, name: str, secret: str) -> None:  # type: ignore[no-un
     dialog.open_button.click()
 
 
+def _after_the_first_custodian(qtbot, context):  # type: ignore[no-untyped-def]
+    from counter_app.gui.custody import CustodianDialog
+
+    dialog = CustodianDialog(context, 2)
+    qtbot.addWidget(dialog)
+    _enter(qtbot, dialog, "admin", OWN["admin"])
+    return dialog
+
+
 def test_two_custodians_open_the_module_and_the_passphrase_field_is_cleared(
     qtbot, custody_context, en
 ) -> None:  # type: ignore[no-untyped-def]
-    from counter_app.gui.custody import CustodianDialog
-
-    dialog = CustodianDialog(custody_context, 2)
-    qtbot.addWidget(dialog)
-    _enter(qtbot, dialog, "admin", OWN["admin"])
+    dialog = _after_the_first_custodian(qtbot, custody_context)
     assert dialog.passphrase_edit.text() == ""
     assert context_title(dialog) == "Custodian 2 of 2"
     _enter(qtbot, dialog, "sup1", OWN["sup1"])
@@ -72,11 +71,7 @@ def test_two_custodians_open_the_module_and_the_passphrase_field_is_cleared(
 def test_a_clerk_is_not_a_custodian_and_is_told_so_next_to_the_field(
     qtbot, custody_context, en
 ) -> None:  # type: ignore[no-untyped-def]
-    from counter_app.gui.custody import CustodianDialog
-
-    dialog = CustodianDialog(custody_context, 2)
-    qtbot.addWidget(dialog)
-    _enter(qtbot, dialog, "admin", OWN["admin"])
+    dialog = _after_the_first_custodian(qtbot, custody_context)
     _enter(qtbot, dialog, "clerk1", "whatever-Passphrase")
     qtbot.waitUntil(lambda: "is not a custodian" in dialog.message_label.text(), timeout=30_000)
     assert custody_context.services is None

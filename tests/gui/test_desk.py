@@ -7,31 +7,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from counter_app.config import load_config
 from counter_app.gui.desk import DeskPage, make_desk
-from counter_app.services import operators, stock
-from counter_app.store.db import open_store
-from tests.gui.drive import click, type_text, wait_until
-from tests.integration.services.conftest import CA_PASSPHRASE, OPERATORS, Counter
-
-
-def _context(counter: Counter, name: str):  # type: ignore[no-untyped-def]
-    from counter_app.gui.context import GuiContext
-    from counter_app.gui.session import open_services
-
-    config = load_config(
-        data_dir=counter.cli.data_dir, pkcs11_module=counter.softhsm.module, environ={}
-    )
-    store = open_store(config.db_url)
-    ctx = GuiContext(config=config, store=store)
-    ctx.operator = operators.authenticate(store, name, OPERATORS[name][1])
-    ctx.services = open_services(config, store, CA_PASSPHRASE)
-    return ctx
+from counter_app.services import stock
+from tests.gui.conftest import counter_session
+from tests.gui.drive import click, on_screen, type_text, wait_until
+from tests.integration.services.conftest import Counter
 
 
 @pytest.fixture
 def supervisor_context(counter: Counter, gui_app) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    ctx = _context(counter, "supervisor")
+    ctx = counter_session(counter, "supervisor")
     yield ctx
     ctx.close()
 
@@ -39,9 +24,7 @@ def supervisor_context(counter: Counter, gui_app) -> Iterator[object]:  # type: 
 def _desk(qtbot, context) -> DeskPage:  # type: ignore[no-untyped-def]
     page = make_desk(context)
     assert isinstance(page, DeskPage)
-    qtbot.addWidget(page)
-    page.resize(1000, 760)
-    page.show()
+    on_screen(qtbot, page, 1000, 760)
     wait_until(lambda: page.view is not None)
     return page
 

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import re
 
-from counter_app.gui.enroll.wizard import build
 from counter_app.gui.pages.result import ResultPage
 from tests.gui.conftest import OPERATORS, USER_PIN
-from tests.gui.drive import enroll_through_widgets
-
-
-def _view(qtbot, context):  # type: ignore[no-untyped-def]
-    view = build(context)
-    qtbot.addWidget(view)
-    view.resize(1000, 720)
-    view.show()
-    return view
+from tests.gui.drive import enroll_through_widgets, wizard
 
 
 def test_enrollment_through_the_wizard_puts_key_and_certificate_on_the_token(
     qtbot, counter_context, counter, zh
 ) -> None:  # type: ignore[no-untyped-def]
     counter.token("SUB1")
-    view = _view(qtbot, counter_context)
+    view = wizard(qtbot, counter_context)
     token_page = enroll_through_widgets(view, "rev1", OPERATORS["rev1"][1], USER_PIN)
     assert token_page.error == ""
     result = view.page
@@ -45,7 +36,7 @@ def test_enrollment_through_the_wizard_puts_key_and_certificate_on_the_token(
 
 def test_pin_field_is_empty_after_the_token_step(qtbot, counter_context, counter, zh) -> None:  # type: ignore[no-untyped-def]
     counter.token("SUB1")
-    view = _view(qtbot, counter_context)
+    view = wizard(qtbot, counter_context)
     token_page = enroll_through_widgets(view, "rev1", OPERATORS["rev1"][1], USER_PIN)
     assert token_page.pin_edit.text() == ""
 
@@ -54,7 +45,7 @@ def test_wrong_pin_is_said_on_the_token_page_and_nothing_is_recorded(
     qtbot, counter_context, counter, zh
 ) -> None:  # type: ignore[no-untyped-def]
     counter.token("SUB1")
-    view = _view(qtbot, counter_context)
+    view = wizard(qtbot, counter_context)
     token_page = enroll_through_widgets(view, "rev1", OPERATORS["rev1"][1], "999999")
     assert token_page.result is None
     assert view.error_label.text().startswith("PIN码错误")

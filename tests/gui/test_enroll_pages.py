@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QApplication, QRadioButton
 
 from counter_app.gui.enroll.agreement import AgreementPage
 from counter_app.gui.enroll.identity import IdentityPage
-from counter_app.gui.enroll.wizard import build
 from counter_app.gui.wizard.view import WizardView
+from tests.gui.drive import wizard
 
 VALID_ID = "11010519491231002X"
 
@@ -26,11 +26,7 @@ def _type(qtbot, edit, text: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def _wizard(qtbot, context) -> WizardView:  # type: ignore[no-untyped-def]
-    view = build(context)
-    qtbot.addWidget(view)
-    view.resize(1000, 700)
-    view.show()
-    return view
+    return wizard(qtbot, context, 700)
 
 
 def _fill_individual(qtbot, page: IdentityPage, mobile: str = "13800138000") -> None:  # type: ignore[no-untyped-def]
@@ -103,12 +99,7 @@ def test_back_keeps_what_was_typed(qtbot, signed_in, zh) -> None:  # type: ignor
     view = _wizard(qtbot, signed_in)
     page = view.page
     assert isinstance(page, IdentityPage)
-    _fill_individual(qtbot, page)
-    _tick_documents(qtbot, page)
-    qtbot.mouseClick(view.next_button, Qt.MouseButton.LeftButton)
-    agreement = view.page
-    assert isinstance(agreement, AgreementPage)
-    qtbot.waitUntil(lambda: not agreement.busy, timeout=5000)
+    _to_agreement(qtbot, view)
     qtbot.mouseClick(view.back_button, Qt.MouseButton.LeftButton)
     assert view.page is page
     assert page.field("ind_name").text() == "张三"

@@ -12,7 +12,7 @@ from counter_app.gui.main_window import MainWindow
 from counter_app.gui.subscribers import SubscribersScreen
 from counter_app.gui.wizard.view import WizardView
 from counter_app.store.models import AuditEvent
-from tests.gui.drive import click, type_text, wait_until
+from tests.gui.drive import click, on_screen, type_text, wait_until
 
 
 def _home(qtbot, context) -> HomePage:  # type: ignore[no-untyped-def]
@@ -61,11 +61,7 @@ def test_home_says_a_blank_token_is_nobodys(qtbot, counter_context, en) -> None:
 
 
 def _subscribers(qtbot, context) -> SubscribersScreen:  # type: ignore[no-untyped-def]
-    screen = SubscribersScreen(context)
-    qtbot.addWidget(screen)
-    screen.resize(1100, 700)
-    screen.show()
-    return screen
+    return on_screen(qtbot, SubscribersScreen(context), 1100)
 
 
 def _search(screen: SubscribersScreen, text: str) -> None:

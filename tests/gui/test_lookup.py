@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from counter_app.gui.lookup import LookupScreen
-from tests.gui.drive import click, type_text, wait_until
+from tests.gui.drive import click, on_screen, sign_dialog, type_text, wait_until
 
 
 def _screen(qtbot, context) -> LookupScreen:  # type: ignore[no-untyped-def]
-    screen = LookupScreen(context)
-    qtbot.addWidget(screen)
-    screen.resize(1000, 700)
-    screen.show()
-    return screen
+    return on_screen(qtbot, LookupScreen(context))
 
 
 def _found(qtbot, screen: LookupScreen, text: str = "张三") -> None:  # type: ignore[no-untyped-def]
@@ -32,10 +28,25 @@ def _reviewer_signs_in(screen: LookupScreen) -> None:
 
     dialog = screen.dialog
     assert dialog is not None and dialog.isVisible()
-    type_text(dialog.name_edit, "rev1")
-    type_text(dialog.password_edit, OPERATORS["rev1"][1])
-    click(dialog.approve_button)
+    sign_dialog(dialog, "rev1", OPERATORS["rev1"][1])
     wait_until(lambda: dialog.reviewer is not None)
+
+
+def _found_enrolled(qtbot, context, counter):  # type: ignore[no-untyped-def]
+    """The example subscriber enrolled, and their certificate found on the screen."""
+    enrolled = counter.enrolled()
+    screen = _screen(qtbot, context)
+    _found(qtbot, screen)
+    return screen, enrolled
+
+
+def _suspend(qtbot, context, counter):  # type: ignore[no-untyped-def]
+    """The subscriber's certificate found, their identity typed, suspend pressed and answered."""
+    screen, enrolled = _found_enrolled(qtbot, context, counter)
+    _shown(screen)
+    click(screen.suspend_button)
+    wait_until(lambda: not screen.busy)
+    return screen, enrolled
 
 
 def _status_in_db(counter, serial: str) -> str:  # type: ignore[no-untyped-def]
@@ -45,9 +56,7 @@ def _status_in_db(counter, serial: str) -> str:  # type: ignore[no-untyped-def]
 def test_search_by_name_lists_the_subscribers_certificate(
     qtbot, counter_context, counter, zh
 ) -> None:  # type: ignore[no-untyped-def]
-    enrolled = counter.enrolled()
-    screen = _screen(qtbot, counter_context)
-    _found(qtbot, screen)
+    screen, enrolled = _found_enrolled(qtbot, counter_context, counter)
     assert screen.table.rowCount() == 1
     assert screen.table.item(0, 0).text() == enrolled["serial"]
     assert screen.table.item(0, 2).text() == "有效"
@@ -56,12 +65,7 @@ def test_search_by_name_lists_the_subscribers_certificate(
 def test_suspend_from_the_lookup_screen_puts_the_certificate_on_hold(
     qtbot, counter_context, counter, zh
 ) -> None:  # type: ignore[no-untyped-def]
-    enrolled = counter.enrolled()
-    screen = _screen(qtbot, counter_context)
-    _found(qtbot, screen)
-    _shown(screen)
-    click(screen.suspend_button)
-    wait_until(lambda: not screen.busy)
+    screen, enrolled = _suspend(qtbot, counter_context, counter)
     assert screen.current is not None and screen.current.status == "on_hold"
     assert screen.table.item(0, 2).text() == "已挂起"
     assert _status_in_db(counter, enrolled["serial"]) == "hold"
@@ -71,12 +75,7 @@ def test_suspend_from_the_lookup_screen_puts_the_certificate_on_hold(
 def test_resume_from_the_lookup_screen_makes_it_active_again(
     qtbot, counter_context, counter, zh
 ) -> None:  # type: ignore[no-untyped-def]
-    enrolled = counter.enrolled()
-    screen = _screen(qtbot, counter_context)
-    _found(qtbot, screen)
-    _shown(screen)
-    click(screen.suspend_button)
-    wait_until(lambda: not screen.busy)
+    screen, enrolled = _suspend(qtbot, counter_context, counter)
     assert _status_in_db(counter, enrolled["serial"]) == "hold"
     click(screen.resume_button)
     _reviewer_signs_in(screen)
@@ -86,18 +85,14 @@ def test_resume_from_the_lookup_screen_makes_it_active_again(
 
 
 def test_revoke_needs_the_confirmation_tick(qtbot, counter_context, counter, zh) -> None:  # type: ignore[no-untyped-def]
-    counter.enrolled()
-    screen = _screen(qtbot, counter_context)
-    _found(qtbot, screen)
+    screen, _ = _found_enrolled(qtbot, counter_context, counter)
     assert not screen.revoke_button.isEnabled()
     click(screen.confirm_revoke)
     assert screen.revoke_button.isEnabled()
 
 
 def test_revoke_with_a_reason_from_the_lookup_screen(qtbot, counter_context, counter, zh) -> None:  # type: ignore[no-untyped-def]
-    enrolled = counter.enrolled()
-    screen = _screen(qtbot, counter_context)
-    _found(qtbot, screen)
+    screen, enrolled = _found_enrolled(qtbot, counter_context, counter)
     screen.reason_combo.setCurrentIndex(screen.reason_combo.findData("key-compromise"))
     _shown(screen)
     click(screen.confirm_revoke)
@@ -113,9 +108,7 @@ def test_revoke_with_a_reason_from_the_lookup_screen(qtbot, counter_context, cou
 
 
 def test_wrong_identity_shown_is_refused_in_words(qtbot, counter_context, counter, en) -> None:  # type: ignore[no-untyped-def]
-    enrolled = counter.enrolled()
-    screen = _screen(qtbot, counter_context)
-    _found(qtbot, screen, "张三")
+    screen, enrolled = _found_enrolled(qtbot, counter_context, counter)
     type_text(screen.identity_edit, "11010519491231002X")
     click(screen.suspend_button)
     wait_until(lambda: not screen.busy)
@@ -128,9 +121,7 @@ def test_wrong_identity_shown_is_refused_in_words(qtbot, counter_context, counte
 def test_suspend_without_the_identity_is_refused_in_words(
     qtbot, counter_context, counter, en
 ) -> None:  # type: ignore[no-untyped-def]
-    enrolled = counter.enrolled()
-    screen = _screen(qtbot, counter_context)
-    _found(qtbot, screen)
+    screen, enrolled = _found_enrolled(qtbot, counter_context, counter)
     click(screen.suspend_button)
     wait_until(lambda: not screen.busy and screen.message_label.text() != "")
     assert "needs the subscriber's identity" in screen.message_label.text()

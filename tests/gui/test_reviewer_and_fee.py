@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from counter_app.gui.enroll.wizard import build
 from counter_app.gui.pages.fee import FeePage
 from counter_app.gui.pages.reviewer import ReviewerPage
 from tests.gui.conftest import OPERATORS
-from tests.gui.drive import accept_agreement, click, fill_identity, tick, type_text, wait_until
+from tests.gui.drive import (
+    accept_agreement,
+    ask_waiver,
+    click,
+    fill_identity,
+    review_dialog,
+    sign_dialog,
+    tick,
+    type_text,
+    wait_until,
+    wizard,
+)
 
 
 def _to_fee(qtbot, context) -> tuple:  # type: ignore[no-untyped-def]
-    view = build(context)
-    qtbot.addWidget(view)
-    view.resize(1000, 720)
-    view.show()
+    view = wizard(qtbot, context)
     fill_identity(view)
     accept_agreement(view)
     page = view.page
@@ -28,6 +35,16 @@ def _to_review(qtbot, context):  # type: ignore[no-untyped-def]
     page = view.page
     assert isinstance(page, ReviewerPage)
     return view, page
+
+
+def _refused_beside_the_name(dialog, start: str) -> None:  # type: ignore[no-untyped-def]
+    wait_until(lambda: dialog.name_msg.text() != "")
+    assert dialog.name_msg.text().startswith(start)
+
+
+def _approved_by_rev1(page: ReviewerPage) -> None:
+    sign_dialog(review_dialog(page), "rev1", OPERATORS["rev1"][1])
+    wait_until(lambda: page.reviewer is not None)
 
 
 def test_fee_comes_from_the_fee_table_for_the_certificate_type(qtbot, counter_context, zh) -> None:  # type: ignore[no-untyped-def]
@@ -57,12 +74,7 @@ def test_waiver_approved_by_the_clerk_is_refused_next_to_the_approver(
     qtbot, counter_context, en
 ) -> None:  # type: ignore[no-untyped-def]
     view, page = _to_fee(qtbot, counter_context)
-    click(page.method_buttons["waiver"])
-    type_text(page.reference_edit, "JM-2026-01")
-    type_text(page.approver_edit, "clerk1")
-    click(page.supervisor_button)
-    dialog = page.dialog
-    assert dialog is not None
+    dialog = ask_waiver(page, "clerk1")
     # The clerk's own name is refused beside the field before any password is sent.
     assert dialog.name_msg.isVisible() and not dialog.approve_button.isEnabled()
     assert page.supervisor is None
@@ -71,15 +83,9 @@ def test_waiver_approved_by_the_clerk_is_refused_next_to_the_approver(
 
 def test_waiver_approved_by_a_supervisor_allows_next(qtbot, counter_context, en) -> None:  # type: ignore[no-untyped-def]
     view, page = _to_fee(qtbot, counter_context)
-    click(page.method_buttons["waiver"])
-    type_text(page.reference_edit, "JM-2026-01")
-    type_text(page.approver_edit, "supervisor")
+    dialog = ask_waiver(page, "supervisor")
     assert not view.next_button.isEnabled()  # a typed name alone waives nothing
-    click(page.supervisor_button)
-    dialog = page.dialog
-    assert dialog is not None
-    type_text(dialog.password_edit, OPERATORS["supervisor"][1])
-    click(dialog.approve_button)
+    sign_dialog(dialog, None, OPERATORS["supervisor"][1])
     wait_until(lambda: view.next_button.isEnabled(), 10000)
     assert page.approver_msg.text() == ""
     assert page.supervisor is not None and page.supervisor.name == "supervisor"
@@ -87,24 +93,15 @@ def test_waiver_approved_by_a_supervisor_allows_next(qtbot, counter_context, en)
 
 def test_waiver_signed_in_by_a_reviewer_is_refused(qtbot, counter_context, en) -> None:  # type: ignore[no-untyped-def]
     view, page = _to_fee(qtbot, counter_context)
-    click(page.method_buttons["waiver"])
-    type_text(page.reference_edit, "JM-2026-01")
-    type_text(page.approver_edit, "rev1")
-    click(page.supervisor_button)
-    dialog = page.dialog
-    assert dialog is not None
-    type_text(dialog.password_edit, OPERATORS["rev1"][1])
-    click(dialog.approve_button)
-    wait_until(lambda: dialog.name_msg.text() != "")
-    assert dialog.name_msg.text().startswith("rev1 is not a supervisor")
+    dialog = ask_waiver(page, "rev1")
+    sign_dialog(dialog, None, OPERATORS["rev1"][1])
+    _refused_beside_the_name(dialog, "rev1 is not a supervisor")
     assert page.supervisor is None and not view.next_button.isEnabled()
 
 
 def test_clerk_cannot_approve_their_own_application(qtbot, counter_context, zh) -> None:  # type: ignore[no-untyped-def]
     view, page = _to_review(qtbot, counter_context)
-    click(page.sign_button)
-    dialog = page.dialog
-    assert dialog is not None
+    dialog = review_dialog(page)
     type_text(dialog.name_edit, "clerk1")
     assert dialog.name_msg.isVisible()
     assert dialog.name_msg.text().startswith("受理员不能审核自己受理的申请")
@@ -114,25 +111,16 @@ def test_clerk_cannot_approve_their_own_application(qtbot, counter_context, zh) 
 
 def test_another_clerk_is_not_a_reviewer(qtbot, counter_context, en) -> None:  # type: ignore[no-untyped-def]
     view, page = _to_review(qtbot, counter_context)
-    click(page.sign_button)
-    dialog = page.dialog
-    assert dialog is not None
-    type_text(dialog.name_edit, "clerk2")
-    type_text(dialog.password_edit, OPERATORS["clerk2"][1])
-    click(dialog.approve_button)
-    wait_until(lambda: dialog.name_msg.text() != "")
-    assert dialog.name_msg.text().startswith("the approver must be a reviewer or a supervisor")
+    dialog = review_dialog(page)
+    sign_dialog(dialog, "clerk2", OPERATORS["clerk2"][1])
+    _refused_beside_the_name(dialog, "the approver must be a reviewer or a supervisor")
     assert page.reviewer is None and not view.next_button.isEnabled()
 
 
 def test_wrong_reviewer_password_is_said_next_to_the_password(qtbot, counter_context, en) -> None:  # type: ignore[no-untyped-def]
     _view, page = _to_review(qtbot, counter_context)
-    click(page.sign_button)
-    dialog = page.dialog
-    assert dialog is not None
-    type_text(dialog.name_edit, "rev1")
-    type_text(dialog.password_edit, "not-the-password")
-    click(dialog.approve_button)
+    dialog = review_dialog(page)
+    sign_dialog(dialog, "rev1", "not-the-password")
     wait_until(lambda: dialog.password_msg.text() != "")
     assert dialog.password_edit.text() == ""
     assert page.reviewer is None
@@ -140,13 +128,7 @@ def test_wrong_reviewer_password_is_said_next_to_the_password(qtbot, counter_con
 
 def test_reviewer_approval_enables_next(qtbot, counter_context, zh) -> None:  # type: ignore[no-untyped-def]
     view, page = _to_review(qtbot, counter_context)
-    click(page.sign_button)
-    dialog = page.dialog
-    assert dialog is not None
-    type_text(dialog.name_edit, "rev1")
-    type_text(dialog.password_edit, OPERATORS["rev1"][1])
-    click(dialog.approve_button)
-    wait_until(lambda: page.reviewer is not None)
+    _approved_by_rev1(page)
     assert page.status_label.text() == "已由 rev1 审核。"
     assert view.next_button.isEnabled()
 
@@ -155,23 +137,11 @@ def test_changing_the_fee_after_approval_asks_for_approval_again(
     qtbot, counter_context, zh
 ) -> None:  # type: ignore[no-untyped-def]
     view, page = _to_review(qtbot, counter_context)
-    click(page.sign_button)
-    dialog = page.dialog
-    assert dialog is not None
-    type_text(dialog.name_edit, "rev1")
-    type_text(dialog.password_edit, OPERATORS["rev1"][1])
-    click(dialog.approve_button)
-    wait_until(lambda: page.reviewer is not None)
+    _approved_by_rev1(page)
     click(view.back_button)
     fee = view.page
     assert isinstance(fee, FeePage)
-    click(fee.method_buttons["waiver"])
-    type_text(fee.reference_edit, "JM-2026-02")
-    type_text(fee.approver_edit, "supervisor")
-    click(fee.supervisor_button)
-    assert fee.dialog is not None
-    type_text(fee.dialog.password_edit, OPERATORS["supervisor"][1])
-    click(fee.dialog.approve_button)
+    sign_dialog(ask_waiver(fee, "supervisor", "JM-2026-02"), None, OPERATORS["supervisor"][1])
     wait_until(lambda: view.next_button.isEnabled(), 10000)
     click(view.next_button)
     assert view.page is page
@@ -182,13 +152,7 @@ def test_reviewer_approves_an_additional_certificate_explicitly(qtbot, counter_c
     view, page = _to_review(qtbot, counter_context)
     assert page.additional_check.isVisible() and not page.additional_check.isChecked()
     tick(page.additional_check)
-    click(page.sign_button)
-    dialog = page.dialog
-    assert dialog is not None
-    type_text(dialog.name_edit, "rev1")
-    type_text(dialog.password_edit, OPERATORS["rev1"][1])
-    click(dialog.approve_button)
-    wait_until(lambda: page.reviewer is not None)
+    _approved_by_rev1(page)
     assert page.apply()["additional_certificate"] is True
     # Changing what was approved asks for the approval again.
     tick(page.additional_check)
@@ -229,9 +193,14 @@ def test_fee_page_offers_only_what_the_inserted_token_can_make(qtbot, counter_co
     )
 
 
+def _summary(qtbot, context) -> str:  # type: ignore[no-untyped-def]
+    """What the reviewer reads before signing in."""
+    _, page = _to_review(qtbot, context)
+    return str(page.summary_label.text())
+
+
 def test_reviewer_sees_the_whole_application_before_signing_in(qtbot, counter_context, en) -> None:  # type: ignore[no-untyped-def]
-    _, page = _to_review(qtbot, counter_context)
-    text = page.summary_label.text()
+    text = _summary(qtbot, counter_context)
     assert "Subscriber: 张三 (11010519491231002X)" in text
     assert "Contact: 13800138000" in text
     assert "Documents seen: Resident id card 11010519491231002X" in text
@@ -243,10 +212,12 @@ def test_reviewer_sees_the_whole_application_before_signing_in(qtbot, counter_co
 
 
 def test_reviewer_summary_is_in_chinese(qtbot, counter_context, zh) -> None:  # type: ignore[no-untyped-def]
-    _, page = _to_review(qtbot, counter_context)
-    text = page.summary_label.text()
-    assert "订户：张三（11010519491231002X）" in text
-    assert "已查验证件和材料：居民身份证 11010519491231002X" in text
-    assert "证书种类：个人数字证书" in text
-    assert "密钥算法：ECC P-256" in text
-    assert "应收费用：¥100.00" in text
+    text = _summary(qtbot, counter_context)
+    for fragment in (
+        "订户：张三（11010519491231002X）",
+        "已查验证件和材料：居民身份证 11010519491231002X",
+        "证书种类：个人数字证书",
+        "密钥算法：ECC P-256",
+        "应收费用：¥100.00",
+    ):
+        assert fragment in text

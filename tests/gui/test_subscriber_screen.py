@@ -13,7 +13,6 @@ from PySide6.QtTest import QTest
 
 from counter_app.domain.signature import Signature
 from counter_app.gui.enroll.agreement import AgreementPage
-from counter_app.gui.enroll.wizard import build
 from counter_app.gui.pages.fee import FeePage
 from counter_app.gui.subscriber_screen import SignaturePad, SubscriberScreen, subscriber_screen
 from counter_app.services.documents import render
@@ -27,6 +26,7 @@ from tests.gui.drive import (
     run_token_step,
     type_text,
     wait_until,
+    wizard,
 )
 
 
@@ -43,14 +43,6 @@ def _screen(qtbot, context) -> SubscriberScreen:  # type: ignore[no-untyped-def]
     assert screen is not None
     qtbot.addWidget(screen)
     return screen
-
-
-def _view(qtbot, context):  # type: ignore[no-untyped-def]
-    view = build(context)
-    qtbot.addWidget(view)
-    view.resize(1000, 720)
-    view.show()
-    return view
 
 
 def test_pad_turns_a_mouse_drag_into_a_png_whose_hash_is_given(qtbot, gui_app) -> None:  # type: ignore[no-untyped-def]
@@ -86,7 +78,7 @@ def test_clear_empties_the_pad_and_withdraws_the_signature(qtbot, gui_app) -> No
 
 
 def test_agreement_page_sends_the_text_and_shows_the_signature(qtbot, counter_context, zh) -> None:  # type: ignore[no-untyped-def]
-    view = _view(qtbot, counter_context)
+    view = wizard(qtbot, counter_context)
     fill_identity(view)
     page = view.page
     assert isinstance(page, AgreementPage)
@@ -110,7 +102,7 @@ def test_fee_tendered_and_change_are_mirrored_as_the_clerk_types(
 ) -> None:  # type: ignore[no-untyped-def]
     screen = _screen(qtbot, counter_context)
     screen.present()
-    view = _view(qtbot, counter_context)
+    view = wizard(qtbot, counter_context)
     fill_identity(view)
     accept_agreement(view)
     page = view.page
@@ -126,7 +118,7 @@ def test_fee_tendered_and_change_are_mirrored_as_the_clerk_types(
 def test_without_the_subscriber_screen_the_agreement_carries_no_signature(
     qtbot, counter_context, zh
 ) -> None:  # type: ignore[no-untyped-def]
-    view = _view(qtbot, counter_context)
+    view = wizard(qtbot, counter_context)
     fill_identity(view)
     accept_agreement(view)
     assert "signature" not in view.flow.data["agreement"]
@@ -136,7 +128,7 @@ def test_without_the_subscriber_screen_the_agreement_carries_no_signature(
 def _enroll_signed(qtbot, context, counter) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     """A whole enrollment with the subscriber signing on the pad: (application id, its hash)."""
     counter.token("SUB1")
-    view = _view(qtbot, context)
+    view = wizard(qtbot, context)
     fill_identity(view)
     page = view.page
     assert isinstance(page, AgreementPage)

@@ -22,12 +22,12 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPlainTextEdit, QP
 from counter_app.config import resource_path
 from counter_app.domain.signature import Signature
 from counter_app.gui.context import GuiContext
-from counter_app.gui.forms import load_form
 from counter_app.gui.subscriber_screen import (
     SubscriberScreen,
     second_monitor,
     subscriber_screen,
 )
+from counter_app.gui.widgets import text_label
 from counter_app.gui.wizard.page import WizardPage
 
 CURRENT_VERSION = "v1"
@@ -48,13 +48,12 @@ def load_agreement(version: str = CURRENT_VERSION, lang: str = "zh") -> Agreemen
 
 class AgreementPage(WizardPage):
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
-        super().__init__(context, parent)
-        self.form = load_form("enroll_agreement.ui", self)
+        super().__init__(context, parent, form="enroll_agreement.ui")
         self.text_view = self.form.get(QPlainTextEdit, "agreement_text")
         self.accepted_check = self.form.get(QCheckBox, "accepted_check")
-        self.version_value = self.form.get(QLabel, "version_value")
-        self.hash_value = self.form.get(QLabel, "hash_value")
-        self.scroll_hint = self.form.get(QLabel, "scroll_hint")
+        self.version_value, self.hash_value, self.scroll_hint = self.form.get_all(
+            QLabel, "version_value", "hash_value", "scroll_hint"
+        )
         self.agreement: AgreementText | None = None
         # Keyboard reading too (PgDn, Ctrl+End): read-only text is otherwise mouse-only.
         self.text_view.setTextInteractionFlags(
@@ -81,11 +80,8 @@ class AgreementPage(WizardPage):
         self.screen_button = QPushButton(row)
         self.screen_button.setObjectName("subscriber_screen_button")
         self.screen_button.clicked.connect(self.open_subscriber_screen)
-        self.signed_label = QLabel(row)
-        self.signed_label.setObjectName("signed_label")
-        self.signed_label.setWordWrap(True)
-        self.signature_thumb = QLabel(row)
-        self.signature_thumb.setObjectName("signature_thumb")
+        self.signed_label = text_label(row, "signed_label", wrap=True)
+        self.signature_thumb = text_label(row, "signature_thumb")
         self.signature_thumb.hide()
         line.addWidget(self.screen_button)
         line.addWidget(self.signed_label, 1)

@@ -40,8 +40,8 @@ from counter_app.domain.subscribers import (
 )
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe, describe_at_field
-from counter_app.gui.forms import load_form
 from counter_app.gui.i18n import QT_TRANSLATE_NOOP
+from counter_app.gui.widgets import ERROR_STYLE
 from counter_app.gui.wizard.page import WizardPage
 
 PATH = "subscriber"
@@ -139,13 +139,13 @@ class _DocumentRow:
 
 class IdentityPage(WizardPage):
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
-        super().__init__(context, parent)
-        self.form = load_form("enroll_identity.ui", self)
+        super().__init__(context, parent, form="enroll_identity.ui")
         self.kind_pages = self.form.get(QStackedWidget, "kind_pages")
         self.documents_area = self.form.get(QWidget, "documents_area")
-        self.documents_msg = self.form.get(QLabel, "documents_msg")
-        self.documents_hint = self.form.get(QLabel, "documents_hint")
-        self.documents_msg.setStyleSheet("color: #b00020;")
+        self.documents_msg, self.documents_hint = self.form.get_all(
+            QLabel, "documents_msg", "documents_hint"
+        )
+        self.documents_msg.setStyleSheet(ERROR_STYLE)
         self._documents_layout = QVBoxLayout(self.documents_area)
         self._documents_layout.setContentsMargins(0, 0, 0, 0)
         self._touched: set[str] = set()

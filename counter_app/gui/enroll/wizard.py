@@ -20,7 +20,7 @@ from counter_app.gui.enroll.identity import IdentityPage
 from counter_app.gui.pages.fee import FeePage
 from counter_app.gui.pages.result import ResultPage
 from counter_app.gui.pages.reviewer import ReviewerPage
-from counter_app.gui.pages.token import TokenStepPage, acting
+from counter_app.gui.pages.token import acting, issuing_step
 from counter_app.gui.wizard.flows import enrollment_flow
 from counter_app.gui.wizard.view import PageBuilder, WizardView
 from counter_app.services.context import ServiceContext
@@ -71,23 +71,15 @@ def run_enrollment(
     return enroll(ctx, request, acting(data, clerk))
 
 
-def _token_page(context: GuiContext) -> TokenStepPage:
-    return TokenStepPage(
-        context,
-        action=run_enrollment,
-        start_text=QCoreApplication.translate("EnrollWizard", "Make the key and &issue"),
-        progress_text=QCoreApplication.translate(
-            "EnrollWizard", "Making the key on the token and issuing the certificate…"
-        ),
-    )
-
-
 PAGES: dict[str, PageBuilder] = {
     "identity": IdentityPage,
     "agreement": AgreementPage,
     "fee": partial(FeePage, service="enroll"),
     "review": ReviewerPage,
-    "token": _token_page,
+    "token": issuing_step(
+        run_enrollment,
+        lambda: QCoreApplication.translate("EnrollWizard", "Make the key and &issue"),
+    ),
     "result": partial(ResultPage, forms=("application", "agreement")),
 }
 

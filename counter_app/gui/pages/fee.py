@@ -40,8 +40,9 @@ from counter_app.gui import i18n
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe_at_field
 from counter_app.gui.forms import load_form
-from counter_app.gui.pages.reviewer import ReviewerDialog
+from counter_app.gui.pages.reviewer import ReviewerDialog, ask_approval
 from counter_app.gui.subscriber_screen import subscriber_screen
+from counter_app.gui.widgets import text_label
 from counter_app.gui.wizard.page import WizardPage
 from counter_app.services.operators import OperatorInfo
 from counter_app.token.capabilities import inserted_capabilities
@@ -99,9 +100,7 @@ class FeePage(WizardPage):
         self.approver_label = form.get(QLabel, "approver_label")
         self._rows = form.layout(QFormLayout, "fields")
         # What the inserted token can make, said under the key algorithm when it limits it.
-        self.algorithm_note = QLabel(self)
-        self.algorithm_note.setObjectName("algorithm_note")
-        self.algorithm_note.setWordWrap(True)
+        self.algorithm_note = text_label(self, "algorithm_note", wrap=True)
         position = self._rows.getWidgetPosition(self.algorithm_combo)
         row = position[0] if isinstance(position, tuple) else 1
         self._rows.insertRow(row + 1, "", self.algorithm_note)
@@ -257,21 +256,18 @@ class FeePage(WizardPage):
         self.revalidate()
 
     def ask_supervisor(self) -> ReviewerDialog:
-        """The supervisor signs in for the waiver (window-modal, not a nested event loop)."""
-        self.dialog = ReviewerDialog(
-            self.context,
-            self.context.clerk().name,
+        """The supervisor signs in for the waiver."""
+        self.dialog = ask_approval(
             self,
+            self.context,
+            self._supervisor_signed_in,
             supervisor=True,
             name=self.approver_edit.text().strip(),
         )
-        self.dialog.accepted.connect(self._supervisor_signed_in)
-        self.dialog.open()
         return self.dialog
 
-    def _supervisor_signed_in(self) -> None:
-        assert self.dialog is not None
-        self.supervisor = self.dialog.reviewer
+    def _supervisor_signed_in(self, supervisor: OperatorInfo | None) -> None:
+        self.supervisor = supervisor
         if self.supervisor is not None:
             self.approver_edit.setText(self.supervisor.name)
         self.revalidate()

@@ -15,8 +15,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from counter_app.domain.display import shown_time
 from counter_app.domain.fees import format_yuan, yuan_in_capitals
 from counter_app.gui.context import GuiContext
-from counter_app.gui.forms import load_form
-from counter_app.gui.print_preview import Printable, prepare, preview_dialog
+from counter_app.gui.print_preview import Printable, prepare, preview_dialog, written_to
 from counter_app.gui.wizard.page import WizardPage
 
 # The rows of ui/result.ui (``<key>_caption`` beside ``result_<key>``), and its print buttons
@@ -52,9 +51,9 @@ class ResultPage(WizardPage):
     def __init__(
         self, context: GuiContext, parent: QWidget | None = None, *, forms: tuple[str, ...] = ()
     ) -> None:
-        super().__init__(context, parent)
+        super().__init__(context, parent, form="result.ui")
         self._facts: dict[str, Any] = {}
-        self.form = form = load_form("result.ui", self)
+        form = self.form
         self.done_label = form.get(QLabel, "done_label")
         self.values: dict[str, QLabel] = {}
         self.row_labels: dict[str, QLabel] = {}
@@ -118,7 +117,7 @@ class ResultPage(WizardPage):
 
     def _prepared(self, printable: object) -> None:
         assert isinstance(printable, Printable)
-        self.printed_label.setText(self.tr("Written to %1").replace("%1", str(printable.path)))
+        self.printed_label.setText(written_to(printable))
         self.preview = preview_dialog(printable, self)
         self.preview.open()
 

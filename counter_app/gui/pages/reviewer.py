@@ -8,7 +8,7 @@ starts and is never kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
@@ -32,11 +32,9 @@ from counter_app.domain.policy import Person, check_supervisor
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe_at_field
 from counter_app.gui.forms import load_form
+from counter_app.gui.widgets import ERROR_STYLE, WorkerDialog, show_message, text_label
 from counter_app.gui.wizard.page import WizardPage
-from counter_app.services import operators
 from counter_app.services.operators import OperatorInfo
-
-ERROR_STYLE = "color: #b00020;"
 
 
 def _as_reviewer(clerk: str, info: OperatorInfo) -> None:
@@ -52,7 +50,21 @@ def _as_supervisor(clerk: str, info: OperatorInfo) -> None:
     )
 
 
-class ReviewerDialog(QDialog):
+def ask_approval(
+    parent: QWidget,
+    context: GuiContext,
+    on_approved: Callable[[OperatorInfo | None], None],
+    **how: Any,
+) -> ReviewerDialog:
+    """Open the second operator's sign-in for the clerk (window-modal, not a nested event loop);
+    ``on_approved`` gets who signed in. ``how``: :class:`ReviewerDialog`'s options."""
+    dialog = ReviewerDialog(context, context.clerk().name, parent, **how)
+    dialog.accepted.connect(lambda: on_approved(dialog.reviewer))
+    dialog.open()
+    return dialog
+
+
+class ReviewerDialog(WorkerDialog, QDialog):
     """A second operator signs in at the clerk's screen: a reviewer by default, or a supervisor
     (``supervisor=True``) for what the policy gives only to supervisors, such as a waiver."""
 
@@ -89,7 +101,7 @@ class ReviewerDialog(QDialog):
         self.name_edit = self.form.get(QLineEdit, "name_edit")
         self.password_edit = self.form.get(QLineEdit, "password_edit")
         self.name_msg = self.form.get(QLabel, "name_msg")
-        self.password_msg = self.form.get(QLabel, "password_msg")
+        self.password_msg = self.message_label = self.form.get(QLabel, "password_msg")
         self.approve_button = self.form.get(QPushButton, "approve_button")
         self.form.get(QPushButton, "cancel_button").clicked.connect(self.reject)
         for label in (self.name_msg, self.password_msg):
@@ -105,14 +117,10 @@ class ReviewerDialog(QDialog):
             self.password_edit.setFocus()
         self._name_changed()
 
-    def _say(self, label: QLabel, text: str) -> None:
-        label.setText(text)
-        label.setVisible(bool(text))
-
     def _name_changed(self, *_: object) -> None:
         name = self.name_edit.text().strip()
         own = bool(name) and name.casefold() == self._clerk.strip().casefold()
-        self._say(self.name_msg, describe_at_field(SelfReview("reviewer")) if own else "")
+        show_message(self.name_msg, describe_at_field(SelfReview("reviewer")) if own else "")
         self.approve_button.setEnabled(bool(name) and not own)
 
     def submit(self) -> None:
@@ -122,42 +130,31 @@ class ReviewerDialog(QDialog):
         if not self.approve_button.isEnabled():
             return
         if not password:
-            self._say(self.password_msg, self.tr("Enter the reviewer's password."))
+            show_message(self.password_msg, self.tr("Enter the reviewer's password."))
             self.password_edit.setFocus()
             return
-        self._busy(True)
-        self._context.runner.run(
-            operators.authenticate,
-            self._context.store,
-            name,
-            password,
-            on_done=self._signed_in,
-            on_error=self._refused,
-        )
+        self.check_password(name, password, on_done=self._signed_in, focus=self.password_edit)
 
-    def _signed_in(self, info: object) -> None:
-        assert isinstance(info, OperatorInfo)
-        self._busy(False)
+    def _signed_in(self, info: OperatorInfo) -> None:
         try:
             self._check(self._clerk, info)
         except CounterError as exc:
-            self._say(self.name_msg, describe_at_field(exc))
+            show_message(self.name_msg, describe_at_field(exc))
             self.name_edit.setFocus()
             return
         self.reviewer = info
         self.accept()
 
-    def _refused(self, exc: BaseException) -> None:
-        self._busy(False)
-        self._say(self.password_msg, describe_at_field(exc))
-        self.password_edit.setFocus()
+    def describe_refusal(self, exc: BaseException) -> str:
+        return describe_at_field(exc)  # said beside the password field
+
+    def busy_widgets(self) -> Sequence[QWidget]:
+        return (self.name_edit, self.password_edit, self.approve_button)
 
     def _busy(self, busy: bool) -> None:
-        for widget in (self.name_edit, self.password_edit, self.approve_button):
-            widget.setEnabled(not busy)
+        super()._busy(busy)
         if busy:
-            self._say(self.name_msg, "")
-            self._say(self.password_msg, "")
+            show_message(self.name_msg, "")
 
 
 def _document_title(value: str) -> str:
@@ -284,12 +281,8 @@ class ReviewerPage(WizardPage):
         self._approved_summary = ""
         self.dialog: ReviewerDialog | None = None
         layout = QVBoxLayout(self)
-        self.summary_label = QLabel(self)
-        self.summary_label.setObjectName("summary_label")
-        self.summary_label.setWordWrap(True)
-        self.status_label = QLabel(self)
-        self.status_label.setObjectName("approval_status")
-        self.status_label.setStyleSheet("font-size: 14pt;")
+        self.summary_label = text_label(self, "summary_label", wrap=True)
+        self.status_label = text_label(self, "approval_status", style="font-size: 14pt;")
         # A second live certificate of the type for one subscriber is issued only when the
         # reviewer approves it explicitly (the pipeline refuses it otherwise).
         self.additional_check = QCheckBox(
@@ -337,15 +330,11 @@ class ReviewerPage(WizardPage):
         return kind.name_en if current_lang() == "en" else kind.name_zh
 
     def ask(self) -> ReviewerDialog:
-        """Open the sign-in dialog (window-modal, not a nested event loop)."""
-        self.dialog = ReviewerDialog(self.context, self.context.clerk().name, self)
-        self.dialog.accepted.connect(self._approved)
-        self.dialog.open()
+        self.dialog = ask_approval(self, self.context, self._approved)
         return self.dialog
 
-    def _approved(self) -> None:
-        assert self.dialog is not None
-        self.reviewer = self.dialog.reviewer
+    def _approved(self, reviewer: OperatorInfo | None) -> None:
+        self.reviewer = reviewer
         self._approved_summary = self.summary_label.text()
         self._show_status()
 

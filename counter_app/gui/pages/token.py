@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
@@ -47,6 +47,25 @@ def acting(data: Mapping[str, Any], clerk: OperatorInfo) -> Operators:
         second=reviewer if isinstance(reviewer, OperatorInfo) else None,
         supervisor=supervisor if isinstance(supervisor, OperatorInfo) else None,
     )
+
+
+def issuing_step(
+    action: TokenAction, start_text: Callable[[], str]
+) -> Callable[[GuiContext], TokenStepPage]:
+    """The token step of a service that makes a key and issues a certificate (enrollment, the
+    replacements); ``start_text()`` is its button's text in the current language."""
+
+    def build(context: GuiContext) -> TokenStepPage:
+        return TokenStepPage(
+            context,
+            action=action,
+            start_text=start_text(),
+            progress_text=QCoreApplication.translate(
+                "TokenStepPage", "Making the key on the token and issuing the certificate…"
+            ),
+        )
+
+    return build
 
 
 class TokenStepPage(WizardPage):

@@ -17,7 +17,9 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 from counter_app.domain.errors import ValidationError
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe, describe_at_field
+from counter_app.gui.forms import load_form
 from counter_app.gui.tasks import TaskHandle
+from counter_app.gui.widgets import call_in_worker
 
 
 class WizardPage(QWidget):
@@ -27,9 +29,14 @@ class WizardPage(QWidget):
     # False on pages after an irreversible step: going back could not undo what was done.
     allows_back = True
 
-    def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: GuiContext, parent: QWidget | None = None, *, form: str | None = None
+    ) -> None:
+        """``form``: the page's Designer form (``ui/<form>``), loaded into it as ``self.form``."""
         super().__init__(parent)
         self.context = context
+        if form is not None:
+            self.form = load_form(form, self)
         self._valid = False
         self._busy = False
         self._error = ""
@@ -88,20 +95,17 @@ class WizardPage(QWidget):
 
         ``token=True`` runs it on the token lane (every call touching the PKCS#11 token).
         """
-        self.set_busy(True)
         self.set_error(None)
-
-        def done(result: Any) -> None:
-            self.set_busy(False)
-            on_done(result)
-
-        def failed(exc: BaseException) -> None:
-            self.set_busy(False)
-            self.set_error(exc)
-
-        runner = self.context.runner
-        submit = runner.run_token if token else runner.run
-        handle = submit(fn, *args, on_done=done, on_error=failed, **kwargs)
+        handle = call_in_worker(
+            self.context.runner,
+            self.set_busy,
+            fn,
+            *args,
+            on_done=on_done,
+            on_error=self.set_error,
+            token=token,
+            **kwargs,
+        )
         self._tasks.append(handle)
         return handle
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.gui.context import GuiContext
+from counter_app.gui.widgets import text_label
 from counter_app.gui.wizard.flow import WizardFlow
 from counter_app.gui.wizard.page import WizardPage
 
@@ -51,13 +52,9 @@ class WizardView(QWidget):
         self.title_label = QLabel(title, self)
         self.title_label.setObjectName("wizard_title")
         self.title_label.setStyleSheet("font-size: 15pt; font-weight: bold;")
-        self.step_label = QLabel(self)
-        self.step_label.setObjectName("wizard_step")
+        self.step_label = text_label(self, "wizard_step")
         self.stack = QStackedWidget(self)
-        self.error_label = QLabel(self)
-        self.error_label.setObjectName("wizard_error")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label = text_label(self, "wizard_error", wrap=True, style="color: #b00020;")
         self.back_button = QPushButton(self.tr("< &Back"), self)
         self.next_button = QPushButton(self.tr("&Next >"), self)
         self.cancel_button = QPushButton(self.tr("&Cancel"), self)
