@@ -29,9 +29,8 @@ from counter_app.ca.model import (
     StatusChange,
 )
 from counter_app.store import audit, state
-from counter_app.store.ca_tables import (  # noqa: F401  (old import path of the models)
+from counter_app.store.ca_tables import (
     REVOKED_STATUSES,
-    STATUSES,
     CAState,
     Certificate,
     CRLRecord,
@@ -425,13 +424,3 @@ class SQLCertificateRepository:
     def latest_crl_number(self) -> int:
         with self._store.session() as session:
             return session.execute(select(func.max(CRLRecord.number))).scalar() or 0
-
-
-def __getattr__(name: str) -> Any:
-    # Old import path of the wiring (now counter_app.store.signing_module), for callers on other
-    # branches; imported lazily because the wiring imports this module.
-    if name in ("open_signing_module", "HSMKeyLoader"):
-        from counter_app.store import signing_module
-
-        return getattr(signing_module, name)
-    raise AttributeError(name)
