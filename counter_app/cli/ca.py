@@ -12,6 +12,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from cryptography import x509
@@ -35,6 +36,9 @@ from counter_app.domain.errors import CounterError
 from counter_app.domain.policy import Action, authorise
 from counter_app.store import audit
 from counter_app.store.signing_module import open_signing_module
+
+if TYPE_CHECKING:
+    from counter_app.services.pipeline import Operators
 
 CLI_OPERATOR = "ca-cli"
 
@@ -82,12 +86,12 @@ def _passphrase() -> str:
     return read_secret("COUNTER_APP_CA_PASSPHRASE")
 
 
-def authorised_officer(app: AppContext, action: Action) -> str:
-    """The supervisor acting on the signing module directly (COUNTER_APP_SUPERVISOR), with the
-    second person the policy asks for (COUNTER_APP_REVIEWER); the audit names them both."""
+def signed_in_officers(app: AppContext) -> Operators:
+    """The supervisor (COUNTER_APP_SUPERVISOR) and, when named, the second person
+    (COUNTER_APP_REVIEWER), each signed in with their password."""
     from counter_app.cli.context import read_name
     from counter_app.services import operators
-    from counter_app.services.pipeline import Operators, current_actors
+    from counter_app.services.pipeline import Operators
 
     store = app.store()
     maker = operators.authenticate(
@@ -100,7 +104,15 @@ def authorised_officer(app: AppContext, action: Action) -> str:
         second = operators.authenticate(
             store, os.environ["COUNTER_APP_REVIEWER"], read_secret("COUNTER_APP_REVIEWER_PASSWORD")
         )
-    auth = authorise(action, current_actors(store, Operators(maker, second)))
+    return Operators(maker, second)
+
+
+def authorised_officer(app: AppContext, action: Action) -> str:
+    """The supervisor acting on the signing module directly, with the second person the policy
+    asks for (:func:`signed_in_officers`); the audit names them both."""
+    from counter_app.services.pipeline import current_actors
+
+    auth = authorise(action, current_actors(app.store(), signed_in_officers(app)))
     return auth.maker if auth.second is None else f"{auth.maker}+{auth.second}"
 
 

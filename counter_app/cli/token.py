@@ -192,24 +192,7 @@ def token_change_pin(
     app: AppContext, module: str | None, label: str | None, serial: str | None, driver: str
 ) -> None:
     """Change the user PIN (old: COUNTER_APP_USER_PIN, new: COUNTER_APP_NEW_USER_PIN)."""
-    from counter_app.token import change_pin, check_pin_policy
-
-    old = read_secret("COUNTER_APP_USER_PIN")
-    new = read_secret("COUNTER_APP_NEW_USER_PIN")
-    check_pin_policy(new, field="new_pin")
-    who = _acting_operator(app)
-    info: Any
-    if driver == "skf":
-        from counter_app.token.skf import change_skf_pin
-
-        info = change_skf_pin(
-            _skf_module(app, module), old_pin=old, new_pin=new, label=label, serial=serial
-        )
-    else:
-        info = change_pin(
-            _module(app, module), old_pin=old, new_pin=new, label=label, serial=serial
-        )
-    _audit(app, who, "token.change_pin", info.serial, {"label": info.label, "driver": driver})
+    _new_user_pin(app, "change_pin", module, label, serial, driver)
     click.echo("PIN changed")
 
 
@@ -223,25 +206,43 @@ def token_unblock(
     app: AppContext, module: str | None, label: str | None, serial: str | None, driver: str
 ) -> None:
     """Set a new user PIN with the SO PIN (COUNTER_APP_SO_PIN, COUNTER_APP_NEW_USER_PIN)."""
-    from counter_app.token import check_pin_policy, unblock_pin
-
-    so_pin = read_secret("COUNTER_APP_SO_PIN")
-    new = read_secret("COUNTER_APP_NEW_USER_PIN")
-    check_pin_policy(new, field="new_pin")
-    who = _acting_operator(app, "token_unblock")
-    info: Any
-    if driver == "skf":
-        from counter_app.token.skf import unblock_skf_pin
-
-        info = unblock_skf_pin(
-            _skf_module(app, module), so_pin=so_pin, new_pin=new, label=label, serial=serial
-        )
-    else:
-        info = unblock_pin(
-            _module(app, module), so_pin=so_pin, new_pin=new, label=label, serial=serial
-        )
-    _audit(app, who, "token.unblock", info.serial, {"label": info.label, "driver": driver})
+    _new_user_pin(app, "unblock", module, label, serial, driver)
     click.echo("user PIN reset")
+
+
+# The two ways to a new user PIN: the PIN that proves it (its keyword and variable), the policy
+# action it needs (None: any operator), and the PKCS#11 and SKF verbs that set it.
+_NEW_USER_PIN = {
+    "change_pin": ("old_pin", "COUNTER_APP_USER_PIN", None, "change_pin", "change_skf_pin"),
+    "unblock": ("so_pin", "COUNTER_APP_SO_PIN", "token_unblock", "unblock_pin", "unblock_skf_pin"),
+}
+
+
+def _new_user_pin(
+    app: AppContext,
+    verb: str,
+    module: str | None,
+    label: str | None,
+    serial: str | None,
+    driver: str,
+) -> None:
+    """Set the new user PIN (COUNTER_APP_NEW_USER_PIN) the ``verb`` way; audited as
+    ``token.<verb>``."""
+    from counter_app import token
+
+    proof, proof_env, action, pkcs11_verb, skf_verb = _NEW_USER_PIN[verb]
+    secret = read_secret(proof_env)
+    new = read_secret("COUNTER_APP_NEW_USER_PIN")
+    token.check_pin_policy(new, field="new_pin")
+    who = _acting_operator(app, action)
+    if driver == "skf":
+        from counter_app.token import skf
+
+        set_pin, where = getattr(skf, skf_verb), _skf_module(app, module)
+    else:
+        set_pin, where = getattr(token, pkcs11_verb), _module(app, module)
+    info = set_pin(where, **{proof: secret}, new_pin=new, label=label, serial=serial)
+    _audit(app, who, f"token.{verb}", info.serial, {"label": info.label, "driver": driver})
 
 
 @token_group.command("objects")

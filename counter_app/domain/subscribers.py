@@ -15,12 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, fields
+from enum import Enum
 from typing import Any
 
 import email_validator
 
+from counter_app.domain.display import ChineseNamed
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.fields import (
     Collector,
@@ -42,35 +43,19 @@ from counter_app.domain.identifiers import (
 )
 
 
-class SubscriberKind(StrEnum):
-    INDIVIDUAL = "individual"
-    UNIT = "unit"
-    DEVICE = "device"
-
-    @property
-    def zh(self) -> str:
-        return {"individual": "个人", "unit": "单位", "device": "设备"}[self.value]
+class SubscriberKind(ChineseNamed):
+    INDIVIDUAL = "individual", "个人"
+    UNIT = "unit", "单位"
+    DEVICE = "device", "设备"
 
 
-class IdType(StrEnum):
+class IdType(ChineseNamed):
     """Identity documents a person may be identified by. Only the resident ID has a checksum."""
 
-    RESIDENT_ID = "resident_id"
-    PASSPORT = "passport"
-    HK_MACAO_PERMIT = "hk_macao_permit"
-    TAIWAN_PERMIT = "taiwan_permit"
-
-    @property
-    def zh(self) -> str:
-        return _ID_TYPE_ZH[self.value]
-
-
-_ID_TYPE_ZH = {
-    "resident_id": "居民身份证",
-    "passport": "护照",
-    "hk_macao_permit": "港澳居民来往内地通行证",
-    "taiwan_permit": "台湾居民来往大陆通行证",
-}
+    RESIDENT_ID = "resident_id", "居民身份证"
+    PASSPORT = "passport", "护照"
+    HK_MACAO_PERMIT = "hk_macao_permit", "港澳居民来往内地通行证"
+    TAIWAN_PERMIT = "taiwan_permit", "台湾居民来往大陆通行证"
 
 
 class InvalidEmail(ValidationError):
@@ -101,8 +86,29 @@ _UNIT_SI_NUMBER = re.compile(r"[A-Z0-9]{1,30}")
 _DEVICE_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
 
+class _Mapped:
+    """A subscriber as a mapping: ``kind``, then its fields in order (an agent without its kind);
+    the keys its form may have are the same."""
+
+    kind: SubscriberKind
+
+    def to_mapping(self) -> dict[str, Any]:
+        mapping: dict[str, Any] = {"kind": self.kind.value}
+        for name in _keys(type(self))[1:]:
+            value = getattr(self, name)
+            if isinstance(value, _Mapped):
+                value = value.to_mapping()
+                del value["kind"]
+            mapping[name] = value.value if isinstance(value, Enum) else value
+        return mapping
+
+
+def _keys(subscriber: type[_Mapped]) -> tuple[str, ...]:
+    return ("kind", *(f.name for f in fields(subscriber)))  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
-class Individual:
+class Individual(_Mapped):
     """A natural person: an individual subscriber or a unit's handling agent (经办人)."""
 
     name: str
@@ -118,20 +124,9 @@ class Individual:
     def identity_key(self) -> str:
         return f"{self.id_type.value}:{self.id_number}"
 
-    def to_mapping(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind.value,
-            "name": self.name,
-            "id_type": self.id_type.value,
-            "id_number": self.id_number,
-            "mobile": self.mobile,
-            "email": self.email,
-            "social_insurance_number": self.social_insurance_number,
-        }
-
 
 @dataclass(frozen=True)
-class Unit:
+class Unit(_Mapped):
     """An insured unit (参保单位), served through its handling agent."""
 
     name: str
@@ -146,21 +141,9 @@ class Unit:
     def identity_key(self) -> str:
         return f"uscc:{self.uscc}"
 
-    def to_mapping(self) -> dict[str, Any]:
-        agent = self.agent.to_mapping()
-        del agent["kind"]
-        return {
-            "kind": self.kind.value,
-            "name": self.name,
-            "uscc": self.uscc,
-            "legal_representative": self.legal_representative,
-            "social_insurance_unit_number": self.social_insurance_unit_number,
-            "agent": agent,
-        }
-
 
 @dataclass(frozen=True)
-class Device:
+class Device(_Mapped):
     """A server or terminal certified for a unit; identified by its identifier within the owner."""
 
     name: str
@@ -173,35 +156,10 @@ class Device:
     def identity_key(self) -> str:
         return f"device:{self.owner_uscc}:{self.identifier}"
 
-    def to_mapping(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind.value,
-            "name": self.name,
-            "identifier": self.identifier,
-            "owner_uscc": self.owner_uscc,
-        }
-
 
 Subscriber = Individual | Unit | Device
 
-_INDIVIDUAL_KEYS = (
-    "kind",
-    "name",
-    "id_type",
-    "id_number",
-    "mobile",
-    "email",
-    "social_insurance_number",
-)
-_UNIT_KEYS = (
-    "kind",
-    "name",
-    "uscc",
-    "legal_representative",
-    "social_insurance_unit_number",
-    "agent",
-)
-_DEVICE_KEYS = ("kind", "name", "identifier", "owner_uscc")
+_INDIVIDUAL_KEYS, _UNIT_KEYS, _DEVICE_KEYS = _keys(Individual), _keys(Unit), _keys(Device)
 
 
 def validate_email(value: str, *, field: str = "email") -> str:
@@ -442,27 +400,14 @@ def subscriber_errors(
 # Documents seen at the counter
 
 
-class DocumentType(StrEnum):
-    RESIDENT_ID_CARD = "resident_id_card"
-    PASSPORT = "passport"
-    HK_MACAO_PERMIT = "hk_macao_permit"
-    TAIWAN_PERMIT = "taiwan_permit"
-    BUSINESS_LICENCE = "business_licence"
-    AUTHORISATION_LETTER = "authorisation_letter"
+class DocumentType(ChineseNamed):
+    RESIDENT_ID_CARD = "resident_id_card", "居民身份证"
+    PASSPORT = "passport", "护照"
+    HK_MACAO_PERMIT = "hk_macao_permit", "港澳居民来往内地通行证"
+    TAIWAN_PERMIT = "taiwan_permit", "台湾居民来往大陆通行证"
+    BUSINESS_LICENCE = "business_licence", "营业执照"
+    AUTHORISATION_LETTER = "authorisation_letter", "授权委托书"
 
-    @property
-    def zh(self) -> str:
-        return _DOCUMENT_ZH[self.value]
-
-
-_DOCUMENT_ZH = {
-    "resident_id_card": "居民身份证",
-    "passport": "护照",
-    "hk_macao_permit": "港澳居民来往内地通行证",
-    "taiwan_permit": "台湾居民来往大陆通行证",
-    "business_licence": "营业执照",
-    "authorisation_letter": "授权委托书",
-}
 
 _DOCUMENT_FOR_ID_TYPE = {
     IdType.RESIDENT_ID: DocumentType.RESIDENT_ID_CARD,

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from counter_app.ca.crl import encode_entry
 from counter_app.ca.errors import CAError, CertificateNotFound
@@ -60,6 +61,20 @@ def _scope(partition: int | None) -> Any:
     if partition is None:
         return CRLRecord.partition.is_(None)
     return CRLRecord.partition == partition
+
+
+def _ca_state(session: Session) -> CAState:
+    """The signing module's state row, locked until the transaction ends (CRL work in turn)."""
+    return session.execute(select(CAState).where(CAState.id == 1).with_for_update()).scalar_one()
+
+
+def _next_crl_number(session: Session) -> tuple[int, int]:
+    """Take the next CRL number and read the audit head: the head first, so the rows read after
+    it reflect at least every change up to it."""
+    state = _ca_state(session)
+    state.crl_number += 1
+    head = session.execute(select(HEAD.c.seq).where(HEAD.c.id == 1)).scalar() or 0
+    return state.crl_number, head
 
 
 class SQLCertificateRepository:
@@ -256,13 +271,7 @@ class SQLCertificateRepository:
 
     def crl_snapshot(self, *, full: bool = False) -> CRLSnapshot:
         with self._store.session() as session:
-            state = session.execute(
-                select(CAState).where(CAState.id == 1).with_for_update()
-            ).scalar_one()
-            state.crl_number += 1
-            number = state.crl_number
-            # The head first: the rows read after it reflect at least every change up to it.
-            head = session.execute(select(HEAD.c.seq).where(HEAD.c.id == 1)).scalar() or 0
+            number, head = _next_crl_number(session)
             if not full:
                 delta = self._crl_delta(session, number, head)
                 if delta is not None:
@@ -334,7 +343,7 @@ class SQLCertificateRepository:
 
     def save_crl(self, crl: PublishedCRL, operator: str) -> bool:
         with self._store.session() as session:
-            session.execute(select(CAState).where(CAState.id == 1).with_for_update()).scalar_one()
+            _ca_state(session)
             scope = _scope(crl.partition)
             newest = session.execute(select(func.max(CRLRecord.number)).where(scope)).scalar()
             if newest is not None and newest >= crl.number:
@@ -397,12 +406,7 @@ class SQLCertificateRepository:
 
     def partition_snapshot(self, partition: int) -> CRLSnapshot:
         with self._store.session() as session:
-            state = session.execute(
-                select(CAState).where(CAState.id == 1).with_for_update()
-            ).scalar_one()
-            state.crl_number += 1
-            number = state.crl_number
-            head = session.execute(select(HEAD.c.seq).where(HEAD.c.id == 1)).scalar() or 0
+            number, head = _next_crl_number(session)
             # The partition's kept entries, from the covering index (crl_partition, crl_entry);
             # rows lacking their kept entry are read as rows, as for the complete CRL.
             kept = session.execute(

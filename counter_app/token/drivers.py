@@ -20,6 +20,7 @@ from counter_app.token.errors import TokenError
 from counter_app.token.keyspec import KeySpec
 from counter_app.token.mechanisms import (
     Mechanisms,
+    SigningRoute,
     ecdsa_signing_routes,
     rsa_signing_routes,
 )
@@ -66,8 +67,35 @@ def _generates(mechanisms: Mechanisms, mechanism: int, bits: int | None) -> bool
     return limits is not None and (bits is None or limits.fits(bits))
 
 
-class ECDriver:
+class _ShippedDriver:
+    """What the EC and RSA drivers share: the token key class that signs, and the check that a
+    token can make the key (its pair-generation mechanism) and sign with it (a signing route)."""
+
+    _signer: type[TokenECPrivateKey] | type[TokenRSAPrivateKey]
+    _pair_generation: Mechanism
+    _signing_routes: Callable[[str, Mechanisms | None], list[SigningRoute]]
+
+    def private_key(
+        self,
+        handle: Any,
+        public: Any,
+        present: Callable[[], bool] | None,
+        mechanisms: Mechanisms | None = None,
+    ) -> TokenECPrivateKey | TokenRSAPrivateKey:
+        return self._signer(handle, public, present, mechanisms)
+
+    def supported_by(self, mechanisms: Mechanisms, spec: KeySpec) -> bool:
+        bits = spec.key_bits
+        signs = self._signing_routes("sha256", mechanisms)
+        return _generates(mechanisms, self._pair_generation, bits) and any(
+            bits is None or mechanisms[int(r.mechanism)].fits(bits) for r in signs
+        )
+
+
+class ECDriver(_ShippedDriver):
     family, key_type = "ec", int(KeyType.EC)
+    _signer, _pair_generation = TokenECPrivateKey, Mechanism.EC_KEY_PAIR_GEN
+    _signing_routes = staticmethod(ecdsa_signing_routes)
 
     def generate(
         self,
@@ -93,25 +121,11 @@ class ECDriver:
         assert isinstance(key, ec.EllipticCurvePublicKey)
         return key
 
-    def private_key(
-        self,
-        handle: Any,
-        public: Any,
-        present: Callable[[], bool] | None,
-        mechanisms: Mechanisms | None = None,
-    ) -> TokenECPrivateKey:
-        return TokenECPrivateKey(handle, public, present, mechanisms)
 
-    def supported_by(self, mechanisms: Mechanisms, spec: KeySpec) -> bool:
-        bits = spec.key_bits
-        signs = ecdsa_signing_routes("sha256", mechanisms)
-        return _generates(mechanisms, Mechanism.EC_KEY_PAIR_GEN, bits) and any(
-            bits is None or mechanisms[int(r.mechanism)].fits(bits) for r in signs
-        )
-
-
-class RSADriver:
+class RSADriver(_ShippedDriver):
     family, key_type = "rsa", int(KeyType.RSA)
+    _signer, _pair_generation = TokenRSAPrivateKey, Mechanism.RSA_PKCS_KEY_PAIR_GEN
+    _signing_routes = staticmethod(rsa_signing_routes)
 
     def generate(
         self,
@@ -137,22 +151,6 @@ class RSADriver:
         n = int.from_bytes(public_object[Attribute.MODULUS], "big")
         e = int.from_bytes(public_object[Attribute.PUBLIC_EXPONENT], "big")
         return rsa.RSAPublicNumbers(e, n).public_key()
-
-    def private_key(
-        self,
-        handle: Any,
-        public: Any,
-        present: Callable[[], bool] | None,
-        mechanisms: Mechanisms | None = None,
-    ) -> TokenRSAPrivateKey:
-        return TokenRSAPrivateKey(handle, public, present, mechanisms)
-
-    def supported_by(self, mechanisms: Mechanisms, spec: KeySpec) -> bool:
-        bits = spec.key_bits
-        signs = rsa_signing_routes("sha256", mechanisms)
-        return _generates(mechanisms, Mechanism.RSA_PKCS_KEY_PAIR_GEN, bits) and any(
-            bits is None or mechanisms[int(r.mechanism)].fits(bits) for r in signs
-        )
 
 
 _DRIVERS: dict[str, KeyDriver] = {"ec": ECDriver(), "rsa": RSADriver()}
