@@ -420,22 +420,24 @@ def ca_verify_id(app: AppContext, cert_path: Path) -> None:
     click.echo("match: " + ", ".join(matched))
 
 
-@ca_group.command("hold")
-@click.argument("serial")
-@pass_app
-def ca_hold(app: AppContext, serial: str) -> None:
-    """Suspend (挂起) a certificate: certificateHold on the CRL and in OCSP."""
-    open_ca(app).hold(serial, operator=authorised_officer(app, Action.CA_HOLD))
-    click.echo(f"{serial.upper()} on hold")
+def _status_command(verb: str, action: Action, done: str, help_text: str) -> None:
+    """``ca hold`` / ``ca release``: the officers' one status change on SERIAL."""
+
+    @ca_group.command(verb, help=help_text)
+    @click.argument("serial")
+    @pass_app
+    def command(app: AppContext, serial: str) -> None:
+        getattr(open_ca(app), verb)(serial, operator=authorised_officer(app, action))
+        click.echo(f"{serial.upper()} {done}")
 
 
-@ca_group.command("release")
-@click.argument("serial")
-@pass_app
-def ca_release(app: AppContext, serial: str) -> None:
-    """Resume (解挂) a certificate on hold."""
-    open_ca(app).release(serial, operator=authorised_officer(app, Action.CA_RELEASE))
-    click.echo(f"{serial.upper()} released")
+_status_command(
+    "hold",
+    Action.CA_HOLD,
+    "on hold",
+    "Suspend (挂起) a certificate: certificateHold on the CRL and in OCSP.",
+)
+_status_command("release", Action.CA_RELEASE, "released", "Resume (解挂) a certificate on hold.")
 
 
 @ca_group.command("revoke")
