@@ -31,10 +31,9 @@ from counter_app.ca.profiles import matching_identifiers
 from counter_app.ca.root import open_root_key, recertify_issuing, root_key_path, sign_root_crl
 from counter_app.ca.signing import IssuerKey
 from counter_app.cli.admin import pass_app
-from counter_app.cli.context import AppContext, read_secret
+from counter_app.cli.context import AppContext, read_secret, record_event
 from counter_app.domain.errors import CounterError
 from counter_app.domain.policy import Action, authorise
-from counter_app.store import audit
 from counter_app.store.signing_module import open_signing_module
 
 if TYPE_CHECKING:
@@ -242,27 +241,21 @@ def ca_init(
             from counter_app.kmc import KMCFiles, init_kmc
 
             kmc_key = init_kmc(KMCFiles.in_data_dir(app.config.data_dir), passphrase)
-            with store.session() as session:
-                audit.append(
-                    session,
-                    operator=CLI_OPERATOR,
-                    action="kmc.init",
-                    obj="kmc",
-                    details={"key_id": kmc_key.key_identifier().hex()},
-                )
-    with store.session() as session:
-        audit.append(
-            session,
-            operator=CLI_OPERATOR,
-            action="ca.init",
-            obj="ca",
-            details={role: cert.fingerprint(hashes.SHA256()).hex() for role, cert in certs.items()}
-            | {
-                "algorithm": algorithm,
-                "key_storage": settings.key_storage,
-                "root_key": "offline" if offline_root else "online",
-            },
-        )
+            record_event(
+                store, CLI_OPERATOR, "kmc.init", "kmc", {"key_id": kmc_key.key_identifier().hex()}
+            )
+    record_event(
+        store,
+        CLI_OPERATOR,
+        "ca.init",
+        "ca",
+        {role: cert.fingerprint(hashes.SHA256()).hex() for role, cert in certs.items()}
+        | {
+            "algorithm": algorithm,
+            "key_storage": settings.key_storage,
+            "root_key": "offline" if offline_root else "online",
+        },
+    )
     crl = open_ca(app).publish_crl(operator=CLI_OPERATOR)
     click.echo(f"CA initialised in {files.directory} ({algorithm}); CRL number {crl.number}")
 
@@ -406,14 +399,13 @@ def ca_verify_id(app: AppContext, cert_path: Path) -> None:
     officer = _supervisor(app)
     claimed = sys.stdin.readline().strip()
     matched = matching_identifiers(cert, claimed, salt)
-    with app.store().session() as session:
-        audit.append(
-            session,
-            operator=officer,
-            action="ca.verify_id",
-            obj=f"certificate:{cert.serial_number:X}",
-            details={"matched": matched},
-        )
+    record_event(
+        app.store(),
+        officer,
+        "ca.verify_id",
+        f"certificate:{cert.serial_number:X}",
+        {"matched": matched},
+    )
     if not matched:
         click.echo("no match", err=True)
         raise click.exceptions.Exit(1)
@@ -485,14 +477,13 @@ def ca_issue_ca(app: AppContext, offline_root: Path | None) -> None:
     officer = authorised_officer(app, Action.CA_ISSUE)
     root_key = _root_key(app, offline_root)
     cert = recertify_issuing(files, root_key, dt.datetime.now(dt.UTC).replace(microsecond=0))
-    with app.store().session() as session:
-        audit.append(
-            session,
-            operator=officer,
-            action="ca.issue_ca",
-            obj="ca:issuing",
-            details={"fingerprint": cert.fingerprint(hashes.SHA256()).hex()},
-        )
+    record_event(
+        app.store(),
+        officer,
+        "ca.issue_ca",
+        "ca:issuing",
+        {"fingerprint": cert.fingerprint(hashes.SHA256()).hex()},
+    )
     click.echo(f"issuing CA re-certified until {cert.not_valid_after_utc:%Y-%m-%d}")
 
 
@@ -511,8 +502,7 @@ def ca_crl(app: AppContext, out: Path, fresh: bool, root: bool, offline_root: Pa
         root_crl = sign_root_crl(
             files, _root_key(app, offline_root), dt.datetime.now(dt.UTC).replace(microsecond=0)
         )
-        with app.store().session() as session:
-            audit.append(session, operator=officer, action="ca.root_crl", obj="ca:root")
+        record_event(app.store(), officer, "ca.root_crl", "ca:root")
         out.write_bytes(root_crl.public_bytes(serialization.Encoding.DER))
         return
     ca = open_ca(app)

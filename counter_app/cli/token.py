@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from counter_app.cli.context import AppContext, read_secret
+from counter_app.cli.context import AppContext, read_secret, record_event
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -153,61 +153,18 @@ def token_init(
     check_pin_policy(user_pin, field="user_pin")
     who = _acting_operator(app, "token_format")
     info: Any
+    given: dict[str, Any] = {"new_label": new_label, "so_pin": so_pin, "user_pin": user_pin}
+    given |= {"label": token_label, "serial": token_serial, "force": yes}
     if driver == "skf":
         from counter_app.token.skf import init_skf_token
 
         if slot is not None:
             raise click.UsageError("--slot is for PKCS#11; name an SKF key by --token-serial")
-        info = init_skf_token(
-            _skf_module(app, module),
-            new_label=new_label,
-            so_pin=so_pin,
-            user_pin=user_pin,
-            label=token_label,
-            serial=token_serial,
-            force=yes,
-        )
+        info = init_skf_token(_skf_module(app, module), **given)
     else:
-        info = init_token(
-            _module(app, module),
-            new_label=new_label,
-            so_pin=so_pin,
-            user_pin=user_pin,
-            label=token_label,
-            serial=token_serial,
-            slot=slot,
-            force=yes,
-        )
+        info = init_token(_module(app, module), **given, slot=slot)
     _audit(app, who, "token.init", info.serial, {"label": info.label, "driver": driver})
     click.echo(f"formatted token {info.label} (serial {info.serial})")
-
-
-@token_group.command("change-pin")
-@click.option("--module", default=None)
-@click.option("--label", default=None)
-@click.option("--serial", default=None)
-@driver_option
-@pass_app
-def token_change_pin(
-    app: AppContext, module: str | None, label: str | None, serial: str | None, driver: str
-) -> None:
-    """Change the user PIN (old: COUNTER_APP_USER_PIN, new: COUNTER_APP_NEW_USER_PIN)."""
-    _new_user_pin(app, "change_pin", module, label, serial, driver)
-    click.echo("PIN changed")
-
-
-@token_group.command("unblock")
-@click.option("--module", default=None)
-@click.option("--label", default=None)
-@click.option("--serial", default=None)
-@driver_option
-@pass_app
-def token_unblock(
-    app: AppContext, module: str | None, label: str | None, serial: str | None, driver: str
-) -> None:
-    """Set a new user PIN with the SO PIN (COUNTER_APP_SO_PIN, COUNTER_APP_NEW_USER_PIN)."""
-    _new_user_pin(app, "unblock", module, label, serial, driver)
-    click.echo("user PIN reset")
 
 
 # The two ways to a new user PIN: the PIN that proves it (its keyword and variable), the policy
@@ -243,6 +200,34 @@ def _new_user_pin(
         set_pin, where = getattr(token, pkcs11_verb), _module(app, module)
     info = set_pin(where, **{proof: secret}, new_pin=new, label=label, serial=serial)
     _audit(app, who, f"token.{verb}", info.serial, {"label": info.label, "driver": driver})
+
+
+def _new_user_pin_command(name: str, verb: str, done: str, help_text: str) -> None:
+    @token_group.command(name, help=help_text)
+    @click.option("--module", default=None)
+    @click.option("--label", default=None)
+    @click.option("--serial", default=None)
+    @driver_option
+    @pass_app
+    def command(
+        app: AppContext, module: str | None, label: str | None, serial: str | None, driver: str
+    ) -> None:
+        _new_user_pin(app, verb, module, label, serial, driver)
+        click.echo(done)
+
+
+_new_user_pin_command(
+    "change-pin",
+    "change_pin",
+    "PIN changed",
+    "Change the user PIN (old: COUNTER_APP_USER_PIN, new: COUNTER_APP_NEW_USER_PIN).",
+)
+_new_user_pin_command(
+    "unblock",
+    "unblock",
+    "user PIN reset",
+    "Set a new user PIN with the SO PIN (COUNTER_APP_SO_PIN, COUNTER_APP_NEW_USER_PIN).",
+)
 
 
 @token_group.command("objects")
@@ -314,12 +299,10 @@ def _audit(
     app: AppContext, who: str | None, action: str, serial: str, details: dict[str, str]
 ) -> None:
     """Token changes are audited when the data dir has a store (never with a PIN in them)."""
-    from counter_app.store import audit
 
     if who is None:
         return
-    with app.store().session() as session:
-        audit.append(session, operator=who, action=action, obj=f"token:{serial}", details=details)
+    record_event(app.store(), who, action, f"token:{serial}", details)
 
 
 def register(group: click.Group) -> None:
