@@ -17,6 +17,7 @@ from cryptography import x509
 from counter_app.cli.admin import pass_app
 from counter_app.cli.context import AppContext, read_secret, record_event
 from counter_app.credentials import secret_value
+from counter_app.store import audit
 
 if TYPE_CHECKING:
     from counter_app.ca import CertificateAuthority
@@ -104,17 +105,18 @@ def renew_responder_now(
         issuing_key = ca.keys.issuing_key if ca else files.load_key("issuing", secret)
         new_key = generate_key(settings.algorithm)
     renewed = renew_responder(files, issuing_key, new_key, now, passphrase=secret)
-    record_event(
-        app.store(),
-        CLI_OPERATOR,
-        "ca.renew_responder",
-        "ca:ocsp",
-        {
-            "serial": f"{renewed.certificate.serial_number:X}",
-            "previous": f"{renewed.previous.serial_number:X}",
-            "not_after": renewed.certificate.not_valid_after_utc.isoformat(),
-        },
-    )
+    with app.store().session() as session:
+        audit.append(
+            session,
+            operator=CLI_OPERATOR,
+            action="ca.renew_responder",
+            obj="ca:ocsp",
+            details={
+                "serial": f"{renewed.certificate.serial_number:X}",
+                "previous": f"{renewed.previous.serial_number:X}",
+                "not_after": renewed.certificate.not_valid_after_utc.isoformat(),
+            },
+        )
     if ca is not None:
         ca.replace_responder(renewed.certificate, new_key)
     return renewed

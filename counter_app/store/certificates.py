@@ -63,15 +63,11 @@ def _scope(partition: int | None) -> Any:
     return CRLRecord.partition == partition
 
 
-def _ca_state(session: Session) -> CAState:
-    """The signing module's state row, locked until the transaction ends (CRL work in turn)."""
-    return session.execute(select(CAState).where(CAState.id == 1).with_for_update()).scalar_one()
-
-
 def _next_crl_number(session: Session) -> tuple[int, int]:
-    """Take the next CRL number and read the audit head: the head first, so the rows read after
-    it reflect at least every change up to it."""
-    state = _ca_state(session)
+    """Take the next CRL number (the signing module's state row locked until the transaction
+    ends) and read the audit head: the head first, so the rows read after it reflect at least
+    every change up to it."""
+    state = session.execute(select(CAState).where(CAState.id == 1).with_for_update()).scalar_one()
     state.crl_number += 1
     head = session.execute(select(HEAD.c.seq).where(HEAD.c.id == 1)).scalar() or 0
     return state.crl_number, head
@@ -343,7 +339,7 @@ class SQLCertificateRepository:
 
     def save_crl(self, crl: PublishedCRL, operator: str) -> bool:
         with self._store.session() as session:
-            _ca_state(session)
+            session.execute(select(CAState).where(CAState.id == 1).with_for_update()).scalar_one()
             scope = _scope(crl.partition)
             newest = session.execute(select(func.max(CRLRecord.number)).where(scope)).scalar()
             if newest is not None and newest >= crl.number:
