@@ -35,8 +35,8 @@ from counter_app.ca.sm2 import SM2PrivateKey
 from counter_app.config import load_config
 from counter_app.kmc import KeyManagementCentre, KMCFiles, init_kmc, issue_pair
 from counter_app.services.sm2_pair import build_sm2_csr
-from counter_app.store.certificates import open_signing_module
 from counter_app.store.db import open_store
+from counter_app.store.signing_module import open_signing_module
 
 PASSPHRASE = "bench-passphrase-1"
 SUBJECT = SubjectInfo("张三", organization="某某单位")

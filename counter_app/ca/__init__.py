@@ -20,7 +20,6 @@ from counter_app.ca.hierarchy import CAFiles, CASettings, init_hierarchy
 from counter_app.ca.model import (
     CertificateRecord,
     CertificateRepository,
-    CertificateStatus,
     IssuedCertificate,
     IssueRequest,
     PublishedCRL,
@@ -44,7 +43,6 @@ __all__ = [
     "CertificateNotFound",
     "CertificateRecord",
     "CertificateRepository",
-    "CertificateStatus",
     "HSMError",
     "InvalidTransition",
     "IssueRequest",

@@ -346,28 +346,28 @@ class CertificateAuthority:
         return record
 
     def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord:
-        def decide(record: CertificateRecord) -> StatusChange:
-            self._require(record, "hold", RecordStatus.GOOD)
-            return StatusChange(
-                record.serial_hex,
-                "certificate.hold",
-                RecordStatus.HOLD,
-                self._clock(),
-                RevocationReason.CERTIFICATE_HOLD,
-                operator,
-            )
-
-        return self._change(serial_hex, decide, operator)
+        return self._hold_or_release(serial_hex, "hold", operator)
 
     def release(self, serial_hex: str, *, operator: str) -> CertificateRecord:
+        return self._hold_or_release(serial_hex, "release", operator)
+
+    def _hold_or_release(self, serial_hex: str, verb: str, operator: str) -> CertificateRecord:
+        """Hold a good certificate (certificateHold, from now) or release one on hold."""
+        holding = verb == "hold"
+        before, after = (
+            (RecordStatus.GOOD, RecordStatus.HOLD)
+            if holding
+            else (RecordStatus.HOLD, RecordStatus.GOOD)
+        )
+
         def decide(record: CertificateRecord) -> StatusChange:
-            self._require(record, "release", RecordStatus.HOLD)
+            self._require(record, verb, before)
             return StatusChange(
                 record.serial_hex,
-                "certificate.release",
-                RecordStatus.GOOD,
-                None,
-                None,
+                f"certificate.{verb}",
+                after,
+                self._clock() if holding else None,
+                RevocationReason.CERTIFICATE_HOLD if holding else None,
                 operator,
             )
 

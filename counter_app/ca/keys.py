@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, NoReturn, Self, TypeVar
 
 from asn1crypto import algos
 from asn1crypto import keys as asn1_keys
@@ -346,16 +346,40 @@ def read_encrypted_key(
     return key
 
 
-class RecordingECKey(ec.EllipticCurvePrivateKey):
+K = TypeVar("K", ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)
+
+
+class _Recording(Generic[K]):
+    """What both recording keys are: the key that signs, the hook that sees the bytes first;
+    never exported, and a copy is the key itself."""
+
+    def __init__(self, key: K, before_sign: Callable[[bytes], None]):
+        self._key: K = key
+        self._before_sign = before_sign
+
+    @property
+    def key_size(self) -> int:
+        return self._key.key_size
+
+    def private_numbers(self) -> NoReturn:
+        raise NotImplementedError("a CA key is never exported")
+
+    def private_bytes(self, *args: Any, **kwargs: Any) -> bytes:
+        raise NotImplementedError("a CA key is never exported")
+
+    def __copy__(self) -> Self:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> Self:
+        return self
+
+
+class RecordingECKey(_Recording[ec.EllipticCurvePrivateKey], ec.EllipticCurvePrivateKey):
     """An EC private key that hands the bytes about to be signed to ``before_sign`` first.
 
     cryptography's builders call ``sign(tbs, algorithm)`` on the key object, so this is how the
     exact to-be-signed certificate is recorded (and committed) before the signature exists.
     """
-
-    def __init__(self, key: ec.EllipticCurvePrivateKey, before_sign: Callable[[bytes], None]):
-        self._key = key
-        self._before_sign = before_sign
 
     def sign(self, data: bytes, signature_algorithm: Any) -> bytes:  # type: ignore[override]
         self._before_sign(data)
@@ -368,32 +392,12 @@ class RecordingECKey(ec.EllipticCurvePrivateKey):
     def curve(self) -> ec.EllipticCurve:
         return self._key.curve
 
-    @property
-    def key_size(self) -> int:
-        return self._key.key_size
-
     def exchange(self, algorithm: Any, peer_public_key: Any) -> bytes:
         raise NotImplementedError("a CA key is never used for key agreement")
 
-    def private_numbers(self) -> ec.EllipticCurvePrivateNumbers:
-        raise NotImplementedError("a CA key is never exported")
 
-    def private_bytes(self, *args: Any, **kwargs: Any) -> bytes:
-        raise NotImplementedError("a CA key is never exported")
-
-    def __copy__(self) -> RecordingECKey:
-        return self
-
-    def __deepcopy__(self, memo: Any) -> RecordingECKey:
-        return self
-
-
-class RecordingRSAKey(rsa.RSAPrivateKey):
+class RecordingRSAKey(_Recording[rsa.RSAPrivateKey], rsa.RSAPrivateKey):
     """The RSA counterpart of :class:`RecordingECKey`."""
-
-    def __init__(self, key: rsa.RSAPrivateKey, before_sign: Callable[[bytes], None]):
-        self._key = key
-        self._before_sign = before_sign
 
     def sign(self, data: bytes, padding: Any, algorithm: Any) -> bytes:  # type: ignore[override]
         self._before_sign(data)
@@ -402,24 +406,8 @@ class RecordingRSAKey(rsa.RSAPrivateKey):
     def public_key(self) -> rsa.RSAPublicKey:
         return self._key.public_key()
 
-    @property
-    def key_size(self) -> int:
-        return self._key.key_size
-
     def decrypt(self, ciphertext: bytes, padding: Any) -> bytes:
         raise NotImplementedError("a CA key never decrypts")
-
-    def private_numbers(self) -> rsa.RSAPrivateNumbers:
-        raise NotImplementedError("a CA key is never exported")
-
-    def private_bytes(self, *args: Any, **kwargs: Any) -> bytes:
-        raise NotImplementedError("a CA key is never exported")
-
-    def __copy__(self) -> RecordingRSAKey:
-        return self
-
-    def __deepcopy__(self, memo: Any) -> RecordingRSAKey:
-        return self
 
 
 def recording(

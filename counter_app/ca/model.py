@@ -33,10 +33,6 @@ class SubjectInfo:
     application_items: tuple[str, ...] = ()
 
 
-# Old name of :class:`RecordStatus` inside ``ca/``; kept while other branches still import it.
-CertificateStatus = RecordStatus
-
-
 # Attribute types a subject's RFC 4514 text shows by number; a clerk reads names.
 _SUBJECT_NAMES = {"2.5.4.5": "serialNumber", "2.5.4.97": "organizationIdentifier"}
 

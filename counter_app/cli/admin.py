@@ -92,24 +92,31 @@ def operator_list(app: AppContext, as_json: bool) -> None:
         click.echo(f"{r.name}\t{r.role.value}\t{state}")
 
 
-@operator_group.command("disable")
-@click.argument("name")
-@pass_app
-def operator_disable(app: AppContext, name: str) -> None:
-    """Disable an operator (admin only); the last active admin cannot be disabled."""
-    actor = sign_in(app)
-    operators.disable_operator(app.store(), actor, name)
-    click.echo(f"disabled operator {name}")
+def _admin_command(verb: str, change: str, done: str, help_text: str) -> None:
+    """``operator disable`` / ``operator unlock``: the signed-in admin's ``operators.<change>``
+    on NAME."""
+
+    @operator_group.command(verb, help=help_text)
+    @click.argument("name")
+    @pass_app
+    def command(app: AppContext, name: str) -> None:
+        actor = sign_in(app)
+        getattr(operators, change)(app.store(), actor, name)
+        click.echo(f"{done} operator {name}")
 
 
-@operator_group.command("unlock")
-@click.argument("name")
-@pass_app
-def operator_unlock(app: AppContext, name: str) -> None:
-    """Lift a sign-in lock (admin only) and reset the count of failed sign-ins."""
-    actor = sign_in(app)
-    operators.unlock_operator(app.store(), actor, name)
-    click.echo(f"unlocked operator {name}")
+_admin_command(
+    "disable",
+    "disable_operator",
+    "disabled",
+    "Disable an operator (admin only); the last active admin cannot be disabled.",
+)
+_admin_command(
+    "unlock",
+    "unlock_operator",
+    "unlocked",
+    "Lift a sign-in lock (admin only) and reset the count of failed sign-ins.",
+)
 
 
 @operator_group.command("passwd")

@@ -12,6 +12,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from cryptography import x509
@@ -30,11 +31,13 @@ from counter_app.ca.profiles import matching_identifiers
 from counter_app.ca.root import open_root_key, recertify_issuing, root_key_path, sign_root_crl
 from counter_app.ca.signing import IssuerKey
 from counter_app.cli.admin import pass_app
-from counter_app.cli.context import AppContext, read_secret
+from counter_app.cli.context import AppContext, read_secret, record_event
 from counter_app.domain.errors import CounterError
 from counter_app.domain.policy import Action, authorise
-from counter_app.store import audit
 from counter_app.store.signing_module import open_signing_module
+
+if TYPE_CHECKING:
+    from counter_app.services.pipeline import Operators
 
 CLI_OPERATOR = "ca-cli"
 
@@ -82,12 +85,12 @@ def _passphrase() -> str:
     return read_secret("COUNTER_APP_CA_PASSPHRASE")
 
 
-def authorised_officer(app: AppContext, action: Action) -> str:
-    """The supervisor acting on the signing module directly (COUNTER_APP_SUPERVISOR), with the
-    second person the policy asks for (COUNTER_APP_REVIEWER); the audit names them both."""
+def signed_in_officers(app: AppContext) -> Operators:
+    """The supervisor (COUNTER_APP_SUPERVISOR) and, when named, the second person
+    (COUNTER_APP_REVIEWER), each signed in with their password."""
     from counter_app.cli.context import read_name
     from counter_app.services import operators
-    from counter_app.services.pipeline import Operators, current_actors
+    from counter_app.services.pipeline import Operators
 
     store = app.store()
     maker = operators.authenticate(
@@ -100,7 +103,15 @@ def authorised_officer(app: AppContext, action: Action) -> str:
         second = operators.authenticate(
             store, os.environ["COUNTER_APP_REVIEWER"], read_secret("COUNTER_APP_REVIEWER_PASSWORD")
         )
-    auth = authorise(action, current_actors(store, Operators(maker, second)))
+    return Operators(maker, second)
+
+
+def authorised_officer(app: AppContext, action: Action) -> str:
+    """The supervisor acting on the signing module directly, with the second person the policy
+    asks for (:func:`signed_in_officers`); the audit names them both."""
+    from counter_app.services.pipeline import current_actors
+
+    auth = authorise(action, current_actors(app.store(), signed_in_officers(app)))
     return auth.maker if auth.second is None else f"{auth.maker}+{auth.second}"
 
 
@@ -230,27 +241,21 @@ def ca_init(
             from counter_app.kmc import KMCFiles, init_kmc
 
             kmc_key = init_kmc(KMCFiles.in_data_dir(app.config.data_dir), passphrase)
-            with store.session() as session:
-                audit.append(
-                    session,
-                    operator=CLI_OPERATOR,
-                    action="kmc.init",
-                    obj="kmc",
-                    details={"key_id": kmc_key.key_identifier().hex()},
-                )
-    with store.session() as session:
-        audit.append(
-            session,
-            operator=CLI_OPERATOR,
-            action="ca.init",
-            obj="ca",
-            details={role: cert.fingerprint(hashes.SHA256()).hex() for role, cert in certs.items()}
-            | {
-                "algorithm": algorithm,
-                "key_storage": settings.key_storage,
-                "root_key": "offline" if offline_root else "online",
-            },
-        )
+            record_event(
+                store, CLI_OPERATOR, "kmc.init", "kmc", {"key_id": kmc_key.key_identifier().hex()}
+            )
+    record_event(
+        store,
+        CLI_OPERATOR,
+        "ca.init",
+        "ca",
+        {role: cert.fingerprint(hashes.SHA256()).hex() for role, cert in certs.items()}
+        | {
+            "algorithm": algorithm,
+            "key_storage": settings.key_storage,
+            "root_key": "offline" if offline_root else "online",
+        },
+    )
     crl = open_ca(app).publish_crl(operator=CLI_OPERATOR)
     click.echo(f"CA initialised in {files.directory} ({algorithm}); CRL number {crl.number}")
 
@@ -394,36 +399,37 @@ def ca_verify_id(app: AppContext, cert_path: Path) -> None:
     officer = _supervisor(app)
     claimed = sys.stdin.readline().strip()
     matched = matching_identifiers(cert, claimed, salt)
-    with app.store().session() as session:
-        audit.append(
-            session,
-            operator=officer,
-            action="ca.verify_id",
-            obj=f"certificate:{cert.serial_number:X}",
-            details={"matched": matched},
-        )
+    record_event(
+        app.store(),
+        officer,
+        "ca.verify_id",
+        f"certificate:{cert.serial_number:X}",
+        {"matched": matched},
+    )
     if not matched:
         click.echo("no match", err=True)
         raise click.exceptions.Exit(1)
     click.echo("match: " + ", ".join(matched))
 
 
-@ca_group.command("hold")
-@click.argument("serial")
-@pass_app
-def ca_hold(app: AppContext, serial: str) -> None:
-    """Suspend (挂起) a certificate: certificateHold on the CRL and in OCSP."""
-    open_ca(app).hold(serial, operator=authorised_officer(app, Action.CA_HOLD))
-    click.echo(f"{serial.upper()} on hold")
+def _status_command(verb: str, action: Action, done: str, help_text: str) -> None:
+    """``ca hold`` / ``ca release``: the officers' one status change on SERIAL."""
+
+    @ca_group.command(verb, help=help_text)
+    @click.argument("serial")
+    @pass_app
+    def command(app: AppContext, serial: str) -> None:
+        getattr(open_ca(app), verb)(serial, operator=authorised_officer(app, action))
+        click.echo(f"{serial.upper()} {done}")
 
 
-@ca_group.command("release")
-@click.argument("serial")
-@pass_app
-def ca_release(app: AppContext, serial: str) -> None:
-    """Resume (解挂) a certificate on hold."""
-    open_ca(app).release(serial, operator=authorised_officer(app, Action.CA_RELEASE))
-    click.echo(f"{serial.upper()} released")
+_status_command(
+    "hold",
+    Action.CA_HOLD,
+    "on hold",
+    "Suspend (挂起) a certificate: certificateHold on the CRL and in OCSP.",
+)
+_status_command("release", Action.CA_RELEASE, "released", "Resume (解挂) a certificate on hold.")
 
 
 @ca_group.command("revoke")
@@ -471,14 +477,13 @@ def ca_issue_ca(app: AppContext, offline_root: Path | None) -> None:
     officer = authorised_officer(app, Action.CA_ISSUE)
     root_key = _root_key(app, offline_root)
     cert = recertify_issuing(files, root_key, dt.datetime.now(dt.UTC).replace(microsecond=0))
-    with app.store().session() as session:
-        audit.append(
-            session,
-            operator=officer,
-            action="ca.issue_ca",
-            obj="ca:issuing",
-            details={"fingerprint": cert.fingerprint(hashes.SHA256()).hex()},
-        )
+    record_event(
+        app.store(),
+        officer,
+        "ca.issue_ca",
+        "ca:issuing",
+        {"fingerprint": cert.fingerprint(hashes.SHA256()).hex()},
+    )
     click.echo(f"issuing CA re-certified until {cert.not_valid_after_utc:%Y-%m-%d}")
 
 
@@ -497,8 +502,7 @@ def ca_crl(app: AppContext, out: Path, fresh: bool, root: bool, offline_root: Pa
         root_crl = sign_root_crl(
             files, _root_key(app, offline_root), dt.datetime.now(dt.UTC).replace(microsecond=0)
         )
-        with app.store().session() as session:
-            audit.append(session, operator=officer, action="ca.root_crl", obj="ca:root")
+        record_event(app.store(), officer, "ca.root_crl", "ca:root")
         out.write_bytes(root_crl.public_bytes(serialization.Encoding.DER))
         return
     ca = open_ca(app)

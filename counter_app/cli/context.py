@@ -5,6 +5,8 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 from counter_app.config import Config
 from counter_app.credentials import secret_value
@@ -25,6 +27,16 @@ SECRET_NAMES = {
     "COUNTER_APP_HSM_PIN": ("CA密码机用户PIN码", "HSM user PIN"),
     "COUNTER_APP_BACKUP_PASSPHRASE": ("备份口令", "backup passphrase"),
 }
+
+
+def record_event(
+    store: Store, operator: str, action: str, obj: str, details: Mapping[str, Any] | None = None
+) -> None:
+    """One audit event of what a verb did, in a transaction of its own."""
+    from counter_app.store import audit
+
+    with store.session() as session:
+        audit.append(session, operator=operator, action=action, obj=obj, details=details)
 
 
 def read_secret(env_name: str, *, confirm: bool = False) -> str:

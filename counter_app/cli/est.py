@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from counter_app.cli.admin import pass_app
-from counter_app.cli.context import AppContext, read_secret
+from counter_app.cli.context import AppContext, read_secret, record_event
 from counter_app.server.counter_ca import CounterCA
 from counter_app.services.signing import SigningClient
-from counter_app.store import audit
 from counter_app.store.anchor import PeriodicCheckpointer
 
 if TYPE_CHECKING:
@@ -44,8 +43,7 @@ def est_init(app: AppContext, name: str) -> None:
     store = app.store()
     ca = CounterCA.in_data_dir(app.config.data_dir)
     ca.init(read_secret("COUNTER_APP_CA_PASSPHRASE"), name)
-    with store.session() as session:
-        audit.append(session, operator=CLI_OPERATOR, action="est.init", obj="est", details={})
+    record_event(store, CLI_OPERATOR, "est.init", "est", {})
     click.echo(str(ca.cert_path))
 
 
@@ -57,14 +55,13 @@ def _issue(app: AppContext, name: str, out: Path, hosts: tuple[str, ...], key_en
     pair = ca.issue(
         name, out, ca_passphrase=ca_passphrase, key_passphrase=key_passphrase, server_hosts=hosts
     )
-    with store.session() as session:
-        audit.append(
-            session,
-            operator=CLI_OPERATOR,
-            action="est.server_cert" if hosts else "est.counter_cert",
-            obj=f"counter:{name}",
-            details={"hosts": list(hosts)},
-        )
+    record_event(
+        store,
+        CLI_OPERATOR,
+        "est.server_cert" if hosts else "est.counter_cert",
+        f"counter:{name}",
+        {"hosts": list(hosts)},
+    )
     click.echo(json.dumps({"cert": str(pair.cert), "key": str(pair.key), "trust": str(pair.trust)}))
 
 
@@ -101,14 +98,13 @@ def est_revoke_counter(app: AppContext, name: str) -> None:
     ca = CounterCA.in_data_dir(app.config.data_dir)
     store = app.store()
     serials = ca.revoke(name, ca_passphrase=read_secret("COUNTER_APP_CA_PASSPHRASE"))
-    with store.session() as session:
-        audit.append(
-            session,
-            operator=CLI_OPERATOR,
-            action="est.revoke_counter",
-            obj=f"counter:{name}",
-            details={"serials": [f"{s:X}" for s in serials]},
-        )
+    record_event(
+        store,
+        CLI_OPERATOR,
+        "est.revoke_counter",
+        f"counter:{name}",
+        {"serials": [f"{s:X}" for s in serials]},
+    )
     click.echo(f"revoked {len(serials)} certificate(s) of counter {name}")
 
 

@@ -8,14 +8,13 @@ and the KMC key opens with COUNTER_APP_CA_PASSPHRASE; never a secret on the comm
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
 
 from counter_app.cli.admin import pass_app
 from counter_app.cli.ca import _load_csr, _reserve_output
-from counter_app.cli.context import AppContext, read_name, read_secret
+from counter_app.cli.context import AppContext, read_secret
 
 
 @click.group("kmc")
@@ -51,24 +50,14 @@ def kmc_recover(
 ) -> None:
     """Restore the escrowed encryption key of certificate SERIAL onto a new token."""
     from counter_app.ca.sm2 import SM2PrivateKey
+    from counter_app.cli.ca import signed_in_officers
     from counter_app.kmc import KeyManagementCentre, KMCFiles
-    from counter_app.services import operators
     from counter_app.services.key_recovery import RecoveryRequest, recover_key
-    from counter_app.services.pipeline import Operators
 
     kmc = KeyManagementCentre(KMCFiles.in_data_dir(app.config.data_dir))
     csr = _load_csr(csr_path)
     store = app.store()
-    maker = operators.authenticate(
-        store,
-        read_name("COUNTER_APP_SUPERVISOR", "主管", "supervisor"),
-        read_secret("COUNTER_APP_SUPERVISOR_PASSWORD"),
-    )
-    second = None
-    if os.environ.get("COUNTER_APP_REVIEWER"):
-        second = operators.authenticate(
-            store, os.environ["COUNTER_APP_REVIEWER"], read_secret("COUNTER_APP_REVIEWER_PASSWORD")
-        )
+    officers = signed_in_officers(app)
 
     def open_kmc_key() -> SM2PrivateKey:
         return kmc.open_key(read_secret("COUNTER_APP_CA_PASSPHRASE"))
@@ -79,7 +68,7 @@ def kmc_recover(
             store,
             kmc,
             RecoveryRequest(serial, csr, identity),
-            Operators(maker, second),
+            officers,
             open_kmc_key,
         )
         tmp.write_bytes(recovered.envelope)

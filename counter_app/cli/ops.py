@@ -15,7 +15,7 @@ import click
 from cryptography import x509
 
 from counter_app.cli.admin import pass_app
-from counter_app.cli.context import AppContext, read_secret
+from counter_app.cli.context import AppContext, read_secret, record_event
 from counter_app.credentials import secret_value
 from counter_app.store import audit
 
@@ -190,17 +190,16 @@ def counter_renewal(app: AppContext, counters: CounterCA) -> CounterRenewal | No
 
     def renew(name: str, csr: x509.CertificateSigningRequest) -> x509.Certificate:
         cert = signer.renew_client(name, csr)
-        with store.session() as session:
-            audit.append(
-                session,
-                operator=f"{name}/est",
-                action="est.renew_counter_cert",
-                obj=f"counter:{name}",
-                details={
-                    "serial": f"{cert.serial_number:X}",
-                    "not_after": cert.not_valid_after_utc.isoformat(),
-                },
-            )
+        record_event(
+            store,
+            f"{name}/est",
+            "est.renew_counter_cert",
+            f"counter:{name}",
+            {
+                "serial": f"{cert.serial_number:X}",
+                "not_after": cert.not_valid_after_utc.isoformat(),
+            },
+        )
         return cert
 
     return renew
@@ -227,15 +226,16 @@ def est_renew_counter_cert(app: AppContext, if_due: bool) -> None:
         click.echo(f"{settings.client_cert} is not yet half way through its life")
         return
     renewed = renew_counter_certificate(settings, read_secret("COUNTER_APP_CLIENT_KEY_PASSPHRASE"))
-    with app.store().session() as session:
-        audit.append(
-            session,
-            operator=f"{renewed.name}/cli",
-            action="est.counter_cert_renewed",
-            obj=f"counter:{renewed.name}",
-            details={"serial": f"{renewed.certificate.serial_number:X}",
-                     "previous": f"{renewed.previous.serial_number:X}"},
-        )  # fmt: skip
+    record_event(
+        app.store(),
+        f"{renewed.name}/cli",
+        "est.counter_cert_renewed",
+        f"counter:{renewed.name}",
+        {
+            "serial": f"{renewed.certificate.serial_number:X}",
+            "previous": f"{renewed.previous.serial_number:X}",
+        },
+    )
     click.echo(
         f"client certificate of {renewed.name} renewed until "
         f"{renewed.certificate.not_valid_after_utc:%Y-%m-%d}"
@@ -282,14 +282,13 @@ def backup_cmd(app: AppContext, out: Path) -> None:
     check_passphrase(secret)
     store = app.store()
     result = create_backup(app.config, out, secret, store.current_revision())
-    with store.session() as session:
-        audit.append(
-            session,
-            operator="ops-cli",
-            action="backup.create",
-            obj=f"backup:{out.name}",
-            details={"database": result.database, "files": result.files},
-        )
+    record_event(
+        store,
+        "ops-cli",
+        "backup.create",
+        f"backup:{out.name}",
+        {"database": result.database, "files": result.files},
+    )
     click.echo(f"backed up {result.database} database and {result.files} data dir files into {out}")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from counter_app.cli.context import AppContext, read_secret
+from counter_app.cli.context import AppContext, read_secret, record_event
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -153,95 +153,81 @@ def token_init(
     check_pin_policy(user_pin, field="user_pin")
     who = _acting_operator(app, "token_format")
     info: Any
+    given: dict[str, Any] = {"new_label": new_label, "so_pin": so_pin, "user_pin": user_pin}
+    given |= {"label": token_label, "serial": token_serial, "force": yes}
     if driver == "skf":
         from counter_app.token.skf import init_skf_token
 
         if slot is not None:
             raise click.UsageError("--slot is for PKCS#11; name an SKF key by --token-serial")
-        info = init_skf_token(
-            _skf_module(app, module),
-            new_label=new_label,
-            so_pin=so_pin,
-            user_pin=user_pin,
-            label=token_label,
-            serial=token_serial,
-            force=yes,
-        )
+        info = init_skf_token(_skf_module(app, module), **given)
     else:
-        info = init_token(
-            _module(app, module),
-            new_label=new_label,
-            so_pin=so_pin,
-            user_pin=user_pin,
-            label=token_label,
-            serial=token_serial,
-            slot=slot,
-            force=yes,
-        )
+        info = init_token(_module(app, module), **given, slot=slot)
     _audit(app, who, "token.init", info.serial, {"label": info.label, "driver": driver})
     click.echo(f"formatted token {info.label} (serial {info.serial})")
 
 
-@token_group.command("change-pin")
-@click.option("--module", default=None)
-@click.option("--label", default=None)
-@click.option("--serial", default=None)
-@driver_option
-@pass_app
-def token_change_pin(
-    app: AppContext, module: str | None, label: str | None, serial: str | None, driver: str
+# The two ways to a new user PIN: the PIN that proves it (its keyword and variable), the policy
+# action it needs (None: any operator), and the PKCS#11 and SKF verbs that set it.
+_NEW_USER_PIN = {
+    "change_pin": ("old_pin", "COUNTER_APP_USER_PIN", None, "change_pin", "change_skf_pin"),
+    "unblock": ("so_pin", "COUNTER_APP_SO_PIN", "token_unblock", "unblock_pin", "unblock_skf_pin"),
+}
+
+
+def _new_user_pin(
+    app: AppContext,
+    verb: str,
+    module: str | None,
+    label: str | None,
+    serial: str | None,
+    driver: str,
 ) -> None:
-    """Change the user PIN (old: COUNTER_APP_USER_PIN, new: COUNTER_APP_NEW_USER_PIN)."""
-    from counter_app.token import change_pin, check_pin_policy
+    """Set the new user PIN (COUNTER_APP_NEW_USER_PIN) the ``verb`` way; audited as
+    ``token.<verb>``."""
+    from counter_app import token
 
-    old = read_secret("COUNTER_APP_USER_PIN")
+    proof, proof_env, action, pkcs11_verb, skf_verb = _NEW_USER_PIN[verb]
+    secret = read_secret(proof_env)
     new = read_secret("COUNTER_APP_NEW_USER_PIN")
-    check_pin_policy(new, field="new_pin")
-    who = _acting_operator(app)
-    info: Any
+    token.check_pin_policy(new, field="new_pin")
+    who = _acting_operator(app, action)
     if driver == "skf":
-        from counter_app.token.skf import change_skf_pin
+        from counter_app.token import skf
 
-        info = change_skf_pin(
-            _skf_module(app, module), old_pin=old, new_pin=new, label=label, serial=serial
-        )
+        set_pin, where = getattr(skf, skf_verb), _skf_module(app, module)
     else:
-        info = change_pin(
-            _module(app, module), old_pin=old, new_pin=new, label=label, serial=serial
-        )
-    _audit(app, who, "token.change_pin", info.serial, {"label": info.label, "driver": driver})
-    click.echo("PIN changed")
+        set_pin, where = getattr(token, pkcs11_verb), _module(app, module)
+    info = set_pin(where, **{proof: secret}, new_pin=new, label=label, serial=serial)
+    _audit(app, who, f"token.{verb}", info.serial, {"label": info.label, "driver": driver})
 
 
-@token_group.command("unblock")
-@click.option("--module", default=None)
-@click.option("--label", default=None)
-@click.option("--serial", default=None)
-@driver_option
-@pass_app
-def token_unblock(
-    app: AppContext, module: str | None, label: str | None, serial: str | None, driver: str
-) -> None:
-    """Set a new user PIN with the SO PIN (COUNTER_APP_SO_PIN, COUNTER_APP_NEW_USER_PIN)."""
-    from counter_app.token import check_pin_policy, unblock_pin
+def _new_user_pin_command(name: str, verb: str, done: str, help_text: str) -> None:
+    @token_group.command(name, help=help_text)
+    @click.option("--module", default=None)
+    @click.option("--label", default=None)
+    @click.option("--serial", default=None)
+    @driver_option
+    @pass_app
+    def command(
+        app: AppContext, module: str | None, label: str | None, serial: str | None, driver: str
+    ) -> None:
+        _new_user_pin(app, verb, module, label, serial, driver)
+        click.echo(done)
 
-    so_pin = read_secret("COUNTER_APP_SO_PIN")
-    new = read_secret("COUNTER_APP_NEW_USER_PIN")
-    check_pin_policy(new, field="new_pin")
-    who = _acting_operator(app, "token_unblock")
-    info: Any
-    if driver == "skf":
-        from counter_app.token.skf import unblock_skf_pin
 
-        info = unblock_skf_pin(
-            _skf_module(app, module), so_pin=so_pin, new_pin=new, label=label, serial=serial
-        )
-    else:
-        info = unblock_pin(
-            _module(app, module), so_pin=so_pin, new_pin=new, label=label, serial=serial
-        )
-    _audit(app, who, "token.unblock", info.serial, {"label": info.label, "driver": driver})
-    click.echo("user PIN reset")
+_new_user_pin_command(
+    "change-pin",
+    "change_pin",
+    "PIN changed",
+    "Change the user PIN (old: COUNTER_APP_USER_PIN, new: COUNTER_APP_NEW_USER_PIN).",
+)
+_new_user_pin_command(
+    "unblock",
+    "unblock",
+    "user PIN reset",
+    "Set a new user PIN with the SO PIN (COUNTER_APP_SO_PIN, COUNTER_APP_NEW_USER_PIN).",
+)
 
 
 @token_group.command("objects")
@@ -313,12 +299,10 @@ def _audit(
     app: AppContext, who: str | None, action: str, serial: str, details: dict[str, str]
 ) -> None:
     """Token changes are audited when the data dir has a store (never with a PIN in them)."""
-    from counter_app.store import audit
 
     if who is None:
         return
-    with app.store().session() as session:
-        audit.append(session, operator=who, action=action, obj=f"token:{serial}", details=details)
+    record_event(app.store(), who, action, f"token:{serial}", details)
 
 
 def register(group: click.Group) -> None:

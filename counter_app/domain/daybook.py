@@ -106,27 +106,26 @@ def days_of(start: dt.date, end: dt.date, *, limit: int = 366) -> list[dt.date]:
 
 
 @dataclass(frozen=True)
-class PaymentFact:
+class _MoneyFact:
+    """What a payment and a refund of it both say: the receipt, when, where, who, what, how."""
+
     receipt_number: str
     day: dt.date
     counter: str
     operator: str
     service: str
     certificate_type: str
-    method: str  # cash | card | transfer | waiver | none
+    method: str  # cash | card | transfer | waiver | none (a refund: the way the money went back)
+
+
+@dataclass(frozen=True)
+class PaymentFact(_MoneyFact):
     fee_fen: int
 
 
 @dataclass(frozen=True)
-class RefundFact:
+class RefundFact(_MoneyFact):
     refund_number: str
-    receipt_number: str
-    day: dt.date
-    counter: str
-    operator: str
-    service: str
-    certificate_type: str
-    method: str
     amount_fen: int
 
 

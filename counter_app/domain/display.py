@@ -11,12 +11,31 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from enum import StrEnum
 from functools import lru_cache
+from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from counter_app.domain.errors import ConfigError
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
+
+
+class ChineseNamed(StrEnum):
+    """A string enum whose members carry their Chinese name: ``ENROLL = "enroll", "证书申请"``
+    makes a member whose value is ``"enroll"`` and whose ``zh`` is "证书申请"."""
+
+    _value_: str
+    zh: str
+
+    def __new__(cls, value: str, zh: str = "") -> Self:
+        # Called with (value, name) as the class is made. A lookup, ``Role("clerk")``, never
+        # reaches it, but type checkers read this signature for that call too.
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.zh = zh
+        return member
+
 
 _KEY_ALGORITHM_TITLES = {
     "ec-p256": "ECC P-256",

@@ -23,6 +23,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from counter_app.domain.display import ChineseNamed, key_algorithm_title
 from counter_app.domain.errors import CounterError, ValidationError
 from counter_app.domain.fields import UnknownChoice, check_plain_text, shown
 from counter_app.domain.identifiers import validate_name
@@ -43,7 +44,7 @@ class KeyAlgorithm(StrEnum):
     @property
     def display_name(self) -> str:
         """How the clerk and the forms name it: "ECC P-256", "RSA 2048", "SM2"."""
-        return _KEY_ALGORITHM_NAMES[self.value]
+        return key_algorithm_title(self.value)
 
     @property
     def is_dual(self) -> bool:
@@ -62,43 +63,18 @@ class KeyAlgorithm(StrEnum):
         return int(self.value.removeprefix("rsa-"))
 
 
-_KEY_ALGORITHM_NAMES = {
-    "ec-p256": "ECC P-256",
-    "rsa-2048": "RSA 2048",
-    "rsa-3072": "RSA 3072",
-    "sm2": "SM2",
-}
-
-
-class Service(StrEnum):
+class Service(ChineseNamed):
     """The services of agreement clause 5, plus reissue and unlock at the counter."""
 
-    ENROLL = "enroll"
-    RENEW = "renew"
-    CHANGE = "change"
-    ADD_ITEM = "add_item"
-    SUSPEND = "suspend"
-    RESUME = "resume"
-    REVOKE = "revoke"
-    REISSUE = "reissue"
-    UNLOCK = "unlock"
-
-    @property
-    def zh(self) -> str:
-        return _SERVICE_ZH[self.value]
-
-
-_SERVICE_ZH = {
-    "enroll": "证书申请",
-    "renew": "证书密钥更新",
-    "change": "证书变更",
-    "add_item": "增加应用项",
-    "suspend": "证书挂起",
-    "resume": "证书解挂",
-    "revoke": "证书吊销",
-    "reissue": "证书补办",
-    "unlock": "介质解锁",
-}
+    ENROLL = "enroll", "证书申请"
+    RENEW = "renew", "证书密钥更新"
+    CHANGE = "change", "证书变更"
+    ADD_ITEM = "add_item", "增加应用项"
+    SUSPEND = "suspend", "证书挂起"
+    RESUME = "resume", "证书解挂"
+    REVOKE = "revoke", "证书吊销"
+    REISSUE = "reissue", "证书补办"
+    UNLOCK = "unlock", "介质解锁"
 
 
 class InvalidFeeTable(CounterError):
@@ -345,14 +321,10 @@ def _check_fen(fen: int) -> None:
 # Payment and waiver
 
 
-class PaymentMethod(StrEnum):
-    CASH = "cash"
-    CARD = "card"
-    TRANSFER = "transfer"
-
-    @property
-    def zh(self) -> str:
-        return {"cash": "现金", "card": "刷卡", "transfer": "转账"}[self.value]
+class PaymentMethod(ChineseNamed):
+    CASH = "cash", "现金"
+    CARD = "card", "刷卡"
+    TRANSFER = "transfer", "转账"
 
 
 PAYMENT_FIELD = "payment.tendered"

@@ -31,17 +31,18 @@ from enum import StrEnum
 
 from cryptography import x509
 
+from counter_app.domain.display import ChineseNamed
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.fields import UnknownChoice, shown
 
 RENEWAL_WINDOW = dt.timedelta(days=30)
 
 
-class CertificateStatus(StrEnum):
-    ACTIVE = "active"
-    ON_HOLD = "on_hold"
-    REVOKED = "revoked"
-    EXPIRED = "expired"
+class CertificateStatus(ChineseNamed):
+    ACTIVE = "active", "有效"
+    ON_HOLD = "on_hold", "已挂起"
+    REVOKED = "revoked", "已吊销"
+    EXPIRED = "expired", "已过期"
 
     @property
     def stored_as(self) -> RecordStatus:
@@ -53,12 +54,6 @@ class CertificateStatus(StrEnum):
             CertificateStatus.ON_HOLD: RecordStatus.HOLD,
             CertificateStatus.REVOKED: RecordStatus.REVOKED,
         }[self]
-
-    @property
-    def zh(self) -> str:
-        return {"active": "有效", "on_hold": "已挂起", "revoked": "已吊销", "expired": "已过期"}[
-            self.value
-        ]
 
 
 class RecordStatus(StrEnum):
@@ -94,29 +89,14 @@ _RECORD_TO_LIFECYCLE = {
 }
 
 
-class Transition(StrEnum):
-    HOLD = "hold"
-    RELEASE = "release"
-    REVOKE = "revoke"
-    RENEW = "renew"
-    CHANGE = "change"
-    ADD_ITEM = "add_item"
-    REISSUE = "reissue"
-
-    @property
-    def zh(self) -> str:
-        return _TRANSITION_ZH[self.value]
-
-
-_TRANSITION_ZH = {
-    "hold": "挂起",
-    "release": "解挂",
-    "revoke": "吊销",
-    "renew": "证书密钥更新",
-    "change": "变更",
-    "add_item": "增加应用项",
-    "reissue": "补办",
-}
+class Transition(ChineseNamed):
+    HOLD = "hold", "挂起"
+    RELEASE = "release", "解挂"
+    REVOKE = "revoke", "吊销"
+    RENEW = "renew", "证书密钥更新"
+    CHANGE = "change", "变更"
+    ADD_ITEM = "add_item", "增加应用项"
+    REISSUE = "reissue", "补办"
 
 
 class RevocationReason(StrEnum):

@@ -8,23 +8,17 @@ admin manages operators and the signing module.
 from __future__ import annotations
 
 import string
-from enum import StrEnum
 
+from counter_app.domain.display import ChineseNamed
 from counter_app.domain.errors import PermissionDenied, WeakPassword
 from counter_app.domain.identifiers import validate_name
 
 
-class Role(StrEnum):
-    CLERK = "clerk"
-    REVIEWER = "reviewer"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-
-    @property
-    def zh(self) -> str:
-        return {"clerk": "受理员", "reviewer": "审核员", "supervisor": "主管", "admin": "管理员"}[
-            self.value
-        ]
+class Role(ChineseNamed):
+    CLERK = "clerk", "受理员"
+    REVIEWER = "reviewer", "审核员"
+    SUPERVISOR = "supervisor", "主管"
+    ADMIN = "admin", "管理员"
 
 
 MIN_PASSWORD_LENGTH = 8

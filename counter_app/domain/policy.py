@@ -22,65 +22,37 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from counter_app.domain.display import ChineseNamed
 from counter_app.domain.errors import CounterError, OperatorDisabled, PermissionDenied
 from counter_app.domain.fields import check_plain_text
 from counter_app.domain.operators import Role
 
 
-class Action(StrEnum):
+class Action(ChineseNamed):
     """Everything the policy decides on: the counter services and the signing module's verbs."""
 
-    ENROLL = "enroll"
-    RENEW = "renew"
-    CHANGE = "change"
-    ADD_ITEM = "add_item"
-    REISSUE = "reissue"
-    UNLOCK = "unlock"
-    SUSPEND = "suspend"
-    RESUME = "resume"
-    REVOKE = "revoke"
-    TOKEN_FORMAT = "token_format"
-    TOKEN_UNBLOCK = "token_unblock"
-    CA_ISSUE = "ca_issue"
-    CA_REVOKE = "ca_revoke"
-    CA_HOLD = "ca_hold"
-    CA_RELEASE = "ca_release"
+    ENROLL = "enroll", "证书申请"
+    RENEW = "renew", "证书密钥更新"
+    CHANGE = "change", "证书变更"
+    ADD_ITEM = "add_item", "增加应用项"
+    REISSUE = "reissue", "证书补办"
+    UNLOCK = "unlock", "介质解锁"
+    SUSPEND = "suspend", "证书挂起"
+    RESUME = "resume", "证书解挂"
+    REVOKE = "revoke", "证书吊销"
+    TOKEN_FORMAT = "token_format", "介质格式化"
+    TOKEN_UNBLOCK = "token_unblock", "介质PIN解锁（无订户）"
+    CA_ISSUE = "ca_issue", "签发模块直接签发"
+    CA_REVOKE = "ca_revoke", "签发模块直接吊销"
+    CA_HOLD = "ca_hold", "签发模块直接挂起"
+    CA_RELEASE = "ca_release", "签发模块直接解挂"
     # The supervisor's desk (services/daybook.py, services/stock.py, services/reminders.py).
-    DAY_CLOSE = "day_close"
-    DAY_REOPEN = "day_reopen"
-    STOCK_RECEIVE = "stock_receive"
-    STOCK_MARK = "stock_mark"
-    NOTIFY_EXPIRING = "notify_expiring"
-    KMC_RECOVER = "kmc_recover"
-
-    @property
-    def zh(self) -> str:
-        return _ACTION_ZH[self.value]
-
-
-_ACTION_ZH = {
-    "enroll": "证书申请",
-    "renew": "证书密钥更新",
-    "change": "证书变更",
-    "add_item": "增加应用项",
-    "reissue": "证书补办",
-    "unlock": "介质解锁",
-    "suspend": "证书挂起",
-    "resume": "证书解挂",
-    "revoke": "证书吊销",
-    "token_format": "介质格式化",
-    "token_unblock": "介质PIN解锁（无订户）",
-    "ca_issue": "签发模块直接签发",
-    "ca_revoke": "签发模块直接吊销",
-    "ca_hold": "签发模块直接挂起",
-    "ca_release": "签发模块直接解挂",
-    "day_close": "日结",
-    "day_reopen": "日结重开",
-    "stock_receive": "介质入库",
-    "stock_mark": "介质状态登记",
-    "notify_expiring": "到期提醒发送",
-    "kmc_recover": "加密密钥恢复",
-}
+    DAY_CLOSE = "day_close", "日结"
+    DAY_REOPEN = "day_reopen", "日结重开"
+    STOCK_RECEIVE = "stock_receive", "介质入库"
+    STOCK_MARK = "stock_mark", "介质状态登记"
+    NOTIFY_EXPIRING = "notify_expiring", "到期提醒发送"
+    KMC_RECOVER = "kmc_recover", "加密密钥恢复"
 
 
 class Identity(StrEnum):

@@ -15,12 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, fields
+from enum import Enum
 from typing import Any
 
 import email_validator
 
+from counter_app.domain.display import ChineseNamed
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.fields import (
     Collector,
@@ -42,35 +43,39 @@ from counter_app.domain.identifiers import (
 )
 
 
-class SubscriberKind(StrEnum):
-    INDIVIDUAL = "individual"
-    UNIT = "unit"
-    DEVICE = "device"
-
-    @property
-    def zh(self) -> str:
-        return {"individual": "个人", "unit": "单位", "device": "设备"}[self.value]
+class SubscriberKind(ChineseNamed):
+    INDIVIDUAL = "individual", "个人"
+    UNIT = "unit", "单位"
+    DEVICE = "device", "设备"
 
 
-class IdType(StrEnum):
+class IdType(ChineseNamed):
     """Identity documents a person may be identified by. Only the resident ID has a checksum."""
 
-    RESIDENT_ID = "resident_id"
-    PASSPORT = "passport"
-    HK_MACAO_PERMIT = "hk_macao_permit"
-    TAIWAN_PERMIT = "taiwan_permit"
-
-    @property
-    def zh(self) -> str:
-        return _ID_TYPE_ZH[self.value]
+    RESIDENT_ID = "resident_id", "居民身份证"
+    PASSPORT = "passport", "护照"
+    HK_MACAO_PERMIT = "hk_macao_permit", "港澳居民来往内地通行证"
+    TAIWAN_PERMIT = "taiwan_permit", "台湾居民来往大陆通行证"
 
 
-_ID_TYPE_ZH = {
-    "resident_id": "居民身份证",
-    "passport": "护照",
-    "hk_macao_permit": "港澳居民来往内地通行证",
-    "taiwan_permit": "台湾居民来往大陆通行证",
-}
+@dataclass(frozen=True)
+class _Shape:
+    """The shape rule of a number without a checksum, said to the clerk when it is broken."""
+
+    pattern: re.Pattern[str]
+    rule_zh: str
+    rule_en: str
+
+    def check(self, value: str, field: str, label_zh: str, label_en: str) -> str:
+        if not self.pattern.fullmatch(value):
+            raise InvalidIdentifier(
+                field,
+                label_zh=label_zh,
+                label_en=label_en,
+                rule_zh=self.rule_zh,
+                rule_en=self.rule_en,
+            )
+        return value
 
 
 class InvalidEmail(ValidationError):
@@ -94,15 +99,44 @@ class SocialInsuranceMismatch(ValidationError):
 
 
 # Passports and travel permits: letters and digits, 5 to 20 characters (no public checksum).
-_DOCUMENT_NUMBER = re.compile(r"[A-Z0-9]{5,20}")
+_DOCUMENT_NUMBER = _Shape(
+    re.compile(r"[A-Z0-9]{5,20}"), "5至20位字母或数字", "5 to 20 letters or digits"
+)
 # Unit social insurance numbers differ by region; letters and digits, up to 30.
-_UNIT_SI_NUMBER = re.compile(r"[A-Z0-9]{1,30}")
+_UNIT_SI_NUMBER = _Shape(
+    re.compile(r"[A-Z0-9]{1,30}"), "1至30位字母或数字", "1 to 30 letters or digits"
+)
 # A device identifier goes into the certificate subject: serial-number-like ASCII.
-_DEVICE_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+_DEVICE_IDENTIFIER = _Shape(
+    re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}"),
+    "1至64位字母、数字或 . _ : -，以字母或数字开头",
+    "1 to 64 letters, digits or . _ : - starting with a letter or digit",
+)
+
+
+class _Mapped:
+    """A subscriber as a mapping: ``kind``, then its fields in order (an agent without its kind);
+    the keys its form may have are the same."""
+
+    kind: SubscriberKind
+
+    def to_mapping(self) -> dict[str, Any]:
+        mapping: dict[str, Any] = {"kind": self.kind.value}
+        for name in _keys(type(self))[1:]:
+            value = getattr(self, name)
+            if isinstance(value, _Mapped):
+                value = value.to_mapping()
+                del value["kind"]
+            mapping[name] = value.value if isinstance(value, Enum) else value
+        return mapping
+
+
+def _keys(subscriber: type[_Mapped]) -> tuple[str, ...]:
+    return ("kind", *(f.name for f in fields(subscriber)))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
-class Individual:
+class Individual(_Mapped):
     """A natural person: an individual subscriber or a unit's handling agent (经办人)."""
 
     name: str
@@ -118,20 +152,9 @@ class Individual:
     def identity_key(self) -> str:
         return f"{self.id_type.value}:{self.id_number}"
 
-    def to_mapping(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind.value,
-            "name": self.name,
-            "id_type": self.id_type.value,
-            "id_number": self.id_number,
-            "mobile": self.mobile,
-            "email": self.email,
-            "social_insurance_number": self.social_insurance_number,
-        }
-
 
 @dataclass(frozen=True)
-class Unit:
+class Unit(_Mapped):
     """An insured unit (参保单位), served through its handling agent."""
 
     name: str
@@ -146,21 +169,9 @@ class Unit:
     def identity_key(self) -> str:
         return f"uscc:{self.uscc}"
 
-    def to_mapping(self) -> dict[str, Any]:
-        agent = self.agent.to_mapping()
-        del agent["kind"]
-        return {
-            "kind": self.kind.value,
-            "name": self.name,
-            "uscc": self.uscc,
-            "legal_representative": self.legal_representative,
-            "social_insurance_unit_number": self.social_insurance_unit_number,
-            "agent": agent,
-        }
-
 
 @dataclass(frozen=True)
-class Device:
+class Device(_Mapped):
     """A server or terminal certified for a unit; identified by its identifier within the owner."""
 
     name: str
@@ -173,35 +184,10 @@ class Device:
     def identity_key(self) -> str:
         return f"device:{self.owner_uscc}:{self.identifier}"
 
-    def to_mapping(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind.value,
-            "name": self.name,
-            "identifier": self.identifier,
-            "owner_uscc": self.owner_uscc,
-        }
-
 
 Subscriber = Individual | Unit | Device
 
-_INDIVIDUAL_KEYS = (
-    "kind",
-    "name",
-    "id_type",
-    "id_number",
-    "mobile",
-    "email",
-    "social_insurance_number",
-)
-_UNIT_KEYS = (
-    "kind",
-    "name",
-    "uscc",
-    "legal_representative",
-    "social_insurance_unit_number",
-    "agent",
-)
-_DEVICE_KEYS = ("kind", "name", "identifier", "owner_uscc")
+_INDIVIDUAL_KEYS, _UNIT_KEYS, _DEVICE_KEYS = _keys(Individual), _keys(Unit), _keys(Device)
 
 
 def validate_email(value: str, *, field: str = "email") -> str:
@@ -216,16 +202,7 @@ def validate_email(value: str, *, field: str = "email") -> str:
 
 
 def validate_document_number(value: str, *, field: str, label_zh: str, label_en: str) -> str:
-    number = value.strip().upper()
-    if not _DOCUMENT_NUMBER.fullmatch(number):
-        raise InvalidIdentifier(
-            field,
-            label_zh=label_zh,
-            label_en=label_en,
-            rule_zh="5至20位字母或数字",
-            rule_en="5 to 20 letters or digits",
-        )
-    return number
+    return _DOCUMENT_NUMBER.check(value.strip().upper(), field, label_zh, label_en)
 
 
 def validate_person_id(
@@ -255,16 +232,20 @@ def _parse_social_insurance(
         if id_number is not None and number != id_number:
             raise SocialInsuranceMismatch(where)
         return number
-    number = raw.strip().upper()
-    if not _UNIT_SI_NUMBER.fullmatch(number):
-        raise InvalidIdentifier(
-            where,
-            label_zh="社会保障号码",
-            label_en="the social insurance number",
-            rule_zh="1至30位字母或数字",
-            rule_en="1 to 30 letters or digits",
-        )
-    return number
+    return _UNIT_SI_NUMBER.check(
+        raw.strip().upper(), where, "社会保障号码", "the social insurance number"
+    )
+
+
+def _name(data: Mapping[str, Any], path: str, key: str, label: str, label_en: str) -> str:
+    """The required name at ``key`` (a person's, a unit's, its legal representative's ...)."""
+    return validate_name(
+        get_required_str(data, key, path), field=join(path, key), label=label, label_en=label_en
+    )
+
+
+def _uscc(data: Mapping[str, Any], path: str, key: str) -> str:
+    return validate_uscc(get_required_str(data, key, path), field=join(path, key))
 
 
 def _individual(
@@ -272,14 +253,7 @@ def _individual(
 ) -> Individual | None:
     start = bag.mark()
     bag.take(refuse_unknown_keys, data, _INDIVIDUAL_KEYS, path)
-    name = bag.take(
-        lambda: validate_name(
-            get_required_str(data, "name", path),
-            field=join(path, "name"),
-            label=label,
-            label_en="the name",
-        )
-    )
+    name = bag.take(_name, data, path, "name", label, "the name")
     id_type = bag.take(_parse_id_type, data, path)
     id_number = None
     if id_type is not None:
@@ -310,24 +284,10 @@ def _optional_email(data: Mapping[str, Any], path: str) -> str | None:
 def _unit(data: Mapping[str, Any], path: str, bag: Collector, today: dt.date | None) -> Unit | None:
     start = bag.mark()
     bag.take(refuse_unknown_keys, data, _UNIT_KEYS, path)
-    name = bag.take(
-        lambda: validate_name(
-            get_required_str(data, "name", path),
-            field=join(path, "name"),
-            label="单位名称",
-            label_en="the unit name",
-        )
-    )
-    uscc = bag.take(
-        lambda: validate_uscc(get_required_str(data, "uscc", path), field=join(path, "uscc"))
-    )
+    name = bag.take(_name, data, path, "name", "单位名称", "the unit name")
+    uscc = bag.take(_uscc, data, path, "uscc")
     legal = bag.take(
-        lambda: validate_name(
-            get_required_str(data, "legal_representative", path),
-            field=join(path, "legal_representative"),
-            label="法定代表人",
-            label_en="the legal representative",
-        )
+        _name, data, path, "legal_representative", "法定代表人", "the legal representative"
     )
     si_unit = bag.take(_unit_si_number, data, path)
     agent_path = join(path, "agent")
@@ -345,36 +305,19 @@ def _unit(data: Mapping[str, Any], path: str, bag: Collector, today: dt.date | N
 
 
 def _unit_si_number(data: Mapping[str, Any], path: str) -> str:
-    where = join(path, "social_insurance_unit_number")
-    number = get_required_str(data, "social_insurance_unit_number", path).strip().upper()
-    if not _UNIT_SI_NUMBER.fullmatch(number):
-        raise InvalidIdentifier(
-            where,
-            label_zh="单位社保编号",
-            label_en="the unit social insurance number",
-            rule_zh="1至30位字母或数字",
-            rule_en="1 to 30 letters or digits",
-        )
-    return number
+    key = "social_insurance_unit_number"
+    number = get_required_str(data, key, path).strip().upper()
+    return _UNIT_SI_NUMBER.check(
+        number, join(path, key), "单位社保编号", "the unit social insurance number"
+    )
 
 
 def _device(data: Mapping[str, Any], path: str, bag: Collector) -> Device | None:
     start = bag.mark()
     bag.take(refuse_unknown_keys, data, _DEVICE_KEYS, path)
-    name = bag.take(
-        lambda: validate_name(
-            get_required_str(data, "name", path),
-            field=join(path, "name"),
-            label="设备名称",
-            label_en="the device name",
-        )
-    )
+    name = bag.take(_name, data, path, "name", "设备名称", "the device name")
     identifier = bag.take(_device_identifier, data, path)
-    owner = bag.take(
-        lambda: validate_uscc(
-            get_required_str(data, "owner_uscc", path), field=join(path, "owner_uscc")
-        )
-    )
+    owner = bag.take(_uscc, data, path, "owner_uscc")
     if not bag.clean_since(start):
         return None
     assert name and identifier and owner
@@ -382,17 +325,10 @@ def _device(data: Mapping[str, Any], path: str, bag: Collector) -> Device | None
 
 
 def _device_identifier(data: Mapping[str, Any], path: str) -> str:
-    where = join(path, "identifier")
     value = get_required_str(data, "identifier", path)
-    if not _DEVICE_IDENTIFIER.fullmatch(value):
-        raise InvalidIdentifier(
-            where,
-            label_zh="设备标识",
-            label_en="the device identifier",
-            rule_zh="1至64位字母、数字或 . _ : -，以字母或数字开头",
-            rule_en="1 to 64 letters, digits or . _ : - starting with a letter or digit",
-        )
-    return value
+    return _DEVICE_IDENTIFIER.check(
+        value, join(path, "identifier"), "设备标识", "the device identifier"
+    )
 
 
 def collect_subscriber(
@@ -442,27 +378,14 @@ def subscriber_errors(
 # Documents seen at the counter
 
 
-class DocumentType(StrEnum):
-    RESIDENT_ID_CARD = "resident_id_card"
-    PASSPORT = "passport"
-    HK_MACAO_PERMIT = "hk_macao_permit"
-    TAIWAN_PERMIT = "taiwan_permit"
-    BUSINESS_LICENCE = "business_licence"
-    AUTHORISATION_LETTER = "authorisation_letter"
+class DocumentType(ChineseNamed):
+    RESIDENT_ID_CARD = "resident_id_card", "居民身份证"
+    PASSPORT = "passport", "护照"
+    HK_MACAO_PERMIT = "hk_macao_permit", "港澳居民来往内地通行证"
+    TAIWAN_PERMIT = "taiwan_permit", "台湾居民来往大陆通行证"
+    BUSINESS_LICENCE = "business_licence", "营业执照"
+    AUTHORISATION_LETTER = "authorisation_letter", "授权委托书"
 
-    @property
-    def zh(self) -> str:
-        return _DOCUMENT_ZH[self.value]
-
-
-_DOCUMENT_ZH = {
-    "resident_id_card": "居民身份证",
-    "passport": "护照",
-    "hk_macao_permit": "港澳居民来往内地通行证",
-    "taiwan_permit": "台湾居民来往大陆通行证",
-    "business_licence": "营业执照",
-    "authorisation_letter": "授权委托书",
-}
 
 _DOCUMENT_FOR_ID_TYPE = {
     IdType.RESIDENT_ID: DocumentType.RESIDENT_ID_CARD,

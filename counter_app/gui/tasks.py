@@ -26,18 +26,6 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
 # The token layer (python-pkcs11, cryptography) is imported on first use, not with this module:
 # the sign-in window shows before it loads (app.open_store_for_gui warms it in a worker).
-_MOVED = ("TOKEN_THREAD_PREFIX", "on_token_thread", "token_io")
-
-
-def __getattr__(name: str) -> Any:
-    """Old home of the token thread's helpers (moved to counter_app.token.thread); kept for
-    callers on other branches, to be removed once they import from the token layer."""
-    if name in _MOVED:
-        from counter_app.token import thread
-
-        return getattr(thread, name)
-    raise AttributeError(name)
-
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from counter_app.ca.errors import BadCSR
 from counter_app.ca.keys import csr_public_key
 from counter_app.ca.model import (
     CertificateRecord,
-    CertificateStatus,
     IssuedCertificate,
+    RecordStatus,
     RevocationReason,
     SubjectInfo,
 )
@@ -118,14 +118,14 @@ class PairedStatus:
     def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord:
         record = self._ca.hold(serial_hex, operator=operator)
         partner = self._partner(serial_hex)
-        if partner and self._ca.status(partner).status is CertificateStatus.GOOD:
+        if partner and self._ca.status(partner).status is RecordStatus.GOOD:
             self._ca.hold(partner, operator=operator)
         return record
 
     def release(self, serial_hex: str, *, operator: str) -> CertificateRecord:
         record = self._ca.release(serial_hex, operator=operator)
         partner = self._partner(serial_hex)
-        if partner and self._ca.status(partner).status is CertificateStatus.HOLD:
+        if partner and self._ca.status(partner).status is RecordStatus.HOLD:
             self._ca.release(partner, operator=operator)
         return record
 
@@ -134,6 +134,6 @@ class PairedStatus:
     ) -> CertificateRecord:
         record = self._ca.revoke(serial_hex, reason, operator=operator)
         partner = self._partner(serial_hex)
-        if partner and self._ca.status(partner).status is not CertificateStatus.REVOKED:
+        if partner and self._ca.status(partner).status is not RecordStatus.REVOKED:
             self._ca.revoke(partner, reason, operator=operator)
         return record

@@ -120,13 +120,7 @@ class CounterCA:
         """A client-auth certificate for counter ``name`` (or, with hosts, a server one)."""
         ca_cert, ca_key = self._load(ca_passphrase)
         key = ec.generate_private_key(ec.SECP256R1())
-        subject = x509.Name(
-            [
-                x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Counter RA"),
-                x509.NameAttribute(NameOID.COMMON_NAME, name),
-            ]
-        )
+        subject = _counter_subject(name)
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         purpose = (
             ExtendedKeyUsageOID.SERVER_AUTH if server_hosts else ExtendedKeyUsageOID.CLIENT_AUTH
@@ -245,13 +239,7 @@ class CounterSigner:
         public_key = csr.public_key()
         if not isinstance(public_key, ec.EllipticCurvePublicKey) or public_key.curve.key_size < 256:
             raise ConfigError(detail="a counter key must be EC P-256 or larger")
-        subject = x509.Name(
-            [
-                x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Counter RA"),
-                x509.NameAttribute(NameOID.COMMON_NAME, name),
-            ]
-        )
+        subject = _counter_subject(name)
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         cert = (
             _base(subject, self.cert.subject, public_key, now, LEAF_VALIDITY)
@@ -324,6 +312,17 @@ class RevokedCounters:
             log.error("the counter revocation list %s does not verify: refusing", self.crl_path)
             return None
         return frozenset(entry.serial_number for entry in crl)
+
+
+def _counter_subject(name: str) -> x509.Name:
+    """The subject of counter ``name``'s certificate."""
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Counter RA"),
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+        ]
+    )
 
 
 def _base(

@@ -22,13 +22,15 @@ from counter_app.server.app import OCSPApp
 log = logging.getLogger(__name__)
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, backlog: int = 2048, *, blocking: bool = False) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (IPv6 when the host has a colon); non-blocking for
+    the workers' event loops unless asked."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.listen(2048)
-    sock.setblocking(False)
+    sock.listen(backlog)
+    sock.setblocking(blocking)
     return sock
 
 

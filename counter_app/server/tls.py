@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from counter_app.domain.errors import ConfigError
 from counter_app.server.est import ESTApp
+from counter_app.server.run import bind
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +63,6 @@ class ClientCertProtocol(HttpToolsProtocol):
             self.scope["extensions"] = {"tls": self._peer}  # type: ignore[dict-item]
 
 
-def bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(256)
-    return sock
-
-
 def check_tls(tls: TLSSettings) -> None:
     """Load the certificate, key and client CA once up front, so a mistake is one clear line."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -97,7 +88,7 @@ def serve_est(
     access_log: bool = False,
 ) -> None:
     check_tls(tls)
-    sock = bind(host, port)
+    sock = bind(host, port, 256, blocking=True)
     config = uvicorn.Config(
         app,
         lifespan="off",

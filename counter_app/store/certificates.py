@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from counter_app.ca.crl import encode_entry
 from counter_app.ca.errors import CAError, CertificateNotFound
@@ -29,9 +30,8 @@ from counter_app.ca.model import (
     StatusChange,
 )
 from counter_app.store import audit, state
-from counter_app.store.ca_tables import (  # noqa: F401  (old import path of the models)
+from counter_app.store.ca_tables import (
     REVOKED_STATUSES,
-    STATUSES,
     CAState,
     Certificate,
     CRLRecord,
@@ -61,6 +61,16 @@ def _scope(partition: int | None) -> Any:
     if partition is None:
         return CRLRecord.partition.is_(None)
     return CRLRecord.partition == partition
+
+
+def _next_crl_number(session: Session) -> tuple[int, int]:
+    """Take the next CRL number (the signing module's state row locked until the transaction
+    ends) and read the audit head: the head first, so the rows read after it reflect at least
+    every change up to it."""
+    state = session.execute(select(CAState).where(CAState.id == 1).with_for_update()).scalar_one()
+    state.crl_number += 1
+    head = session.execute(select(HEAD.c.seq).where(HEAD.c.id == 1)).scalar() or 0
+    return state.crl_number, head
 
 
 class SQLCertificateRepository:
@@ -257,13 +267,7 @@ class SQLCertificateRepository:
 
     def crl_snapshot(self, *, full: bool = False) -> CRLSnapshot:
         with self._store.session() as session:
-            state = session.execute(
-                select(CAState).where(CAState.id == 1).with_for_update()
-            ).scalar_one()
-            state.crl_number += 1
-            number = state.crl_number
-            # The head first: the rows read after it reflect at least every change up to it.
-            head = session.execute(select(HEAD.c.seq).where(HEAD.c.id == 1)).scalar() or 0
+            number, head = _next_crl_number(session)
             if not full:
                 delta = self._crl_delta(session, number, head)
                 if delta is not None:
@@ -398,12 +402,7 @@ class SQLCertificateRepository:
 
     def partition_snapshot(self, partition: int) -> CRLSnapshot:
         with self._store.session() as session:
-            state = session.execute(
-                select(CAState).where(CAState.id == 1).with_for_update()
-            ).scalar_one()
-            state.crl_number += 1
-            number = state.crl_number
-            head = session.execute(select(HEAD.c.seq).where(HEAD.c.id == 1)).scalar() or 0
+            number, head = _next_crl_number(session)
             # The partition's kept entries, from the covering index (crl_partition, crl_entry);
             # rows lacking their kept entry are read as rows, as for the complete CRL.
             kept = session.execute(
@@ -425,13 +424,3 @@ class SQLCertificateRepository:
     def latest_crl_number(self) -> int:
         with self._store.session() as session:
             return session.execute(select(func.max(CRLRecord.number))).scalar() or 0
-
-
-def __getattr__(name: str) -> Any:
-    # Old import path of the wiring (now counter_app.store.signing_module), for callers on other
-    # branches; imported lazily because the wiring imports this module.
-    if name in ("open_signing_module", "HSMKeyLoader"):
-        from counter_app.store import signing_module
-
-        return getattr(signing_module, name)
-    raise AttributeError(name)

@@ -9,6 +9,7 @@ not change. EC and RSA are the two drivers shipped.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import serialization
@@ -20,6 +21,7 @@ from counter_app.token.errors import TokenError
 from counter_app.token.keyspec import KeySpec
 from counter_app.token.mechanisms import (
     Mechanisms,
+    SigningRoute,
     ecdsa_signing_routes,
     rsa_signing_routes,
 )
@@ -66,8 +68,14 @@ def _generates(mechanisms: Mechanisms, mechanism: int, bits: int | None) -> bool
     return limits is not None and (bits is None or limits.fits(bits))
 
 
-class ECDriver:
-    family, key_type = "ec", int(KeyType.EC)
+class _ShippedDriver:
+    """What the EC and RSA drivers share: storing a new pair with its id, label and templates,
+    the token key class that signs, and the check that a token can make the key (its
+    pair-generation mechanism) and sign with it (a signing route)."""
+
+    _signer: type[TokenECPrivateKey] | type[TokenRSAPrivateKey]
+    _pair_generation: Mechanism
+    _signing_routes: Callable[[str, Mechanisms | None], list[SigningRoute]]
 
     def generate(
         self,
@@ -79,80 +87,63 @@ class ECDriver:
         public: Template,
         private: Template,
     ) -> tuple[Any, Any]:
+        make_pair = self._pair_maker(session, spec)
+        return make_pair(
+            store=True, label=label, id=key_id, public_template=public, private_template=private
+        )
+
+    def _pair_maker(self, session: Any, spec: KeySpec) -> Callable[..., tuple[Any, Any]]:
+        """The session's (or its domain parameters') ``generate_keypair`` for this family."""
+        raise NotImplementedError
+
+    def private_key(
+        self,
+        handle: Any,
+        public: Any,
+        present: Callable[[], bool] | None,
+        mechanisms: Mechanisms | None = None,
+    ) -> TokenECPrivateKey | TokenRSAPrivateKey:
+        return self._signer(handle, public, present, mechanisms)
+
+    def supported_by(self, mechanisms: Mechanisms, spec: KeySpec) -> bool:
+        bits = spec.key_bits
+        signs = self._signing_routes("sha256", mechanisms)
+        return _generates(mechanisms, self._pair_generation, bits) and any(
+            bits is None or mechanisms[int(r.mechanism)].fits(bits) for r in signs
+        )
+
+
+class ECDriver(_ShippedDriver):
+    family, key_type = "ec", int(KeyType.EC)
+    _signer, _pair_generation = TokenECPrivateKey, Mechanism.EC_KEY_PAIR_GEN
+    _signing_routes = staticmethod(ecdsa_signing_routes)
+
+    def _pair_maker(self, session: Any, spec: KeySpec) -> Callable[..., tuple[Any, Any]]:
         params = session.create_domain_parameters(
             KeyType.EC,
             {Attribute.EC_PARAMS: encode_named_curve_parameters(spec.curve or "secp256r1")},
             local=True,
         )
-        return params.generate_keypair(  # type: ignore[no-any-return]
-            store=True, label=label, id=key_id, public_template=public, private_template=private
-        )
+        return params.generate_keypair  # type: ignore[no-any-return]
 
     def public_key(self, public_object: Any) -> ec.EllipticCurvePublicKey:
         key = serialization.load_der_public_key(encode_ec_public_key(public_object))
         assert isinstance(key, ec.EllipticCurvePublicKey)
         return key
 
-    def private_key(
-        self,
-        handle: Any,
-        public: Any,
-        present: Callable[[], bool] | None,
-        mechanisms: Mechanisms | None = None,
-    ) -> TokenECPrivateKey:
-        return TokenECPrivateKey(handle, public, present, mechanisms)
 
-    def supported_by(self, mechanisms: Mechanisms, spec: KeySpec) -> bool:
-        bits = spec.key_bits
-        signs = ecdsa_signing_routes("sha256", mechanisms)
-        return _generates(mechanisms, Mechanism.EC_KEY_PAIR_GEN, bits) and any(
-            bits is None or mechanisms[int(r.mechanism)].fits(bits) for r in signs
-        )
-
-
-class RSADriver:
+class RSADriver(_ShippedDriver):
     family, key_type = "rsa", int(KeyType.RSA)
+    _signer, _pair_generation = TokenRSAPrivateKey, Mechanism.RSA_PKCS_KEY_PAIR_GEN
+    _signing_routes = staticmethod(rsa_signing_routes)
 
-    def generate(
-        self,
-        session: Any,
-        spec: KeySpec,
-        *,
-        key_id: bytes,
-        label: str,
-        public: Template,
-        private: Template,
-    ) -> tuple[Any, Any]:
-        return session.generate_keypair(  # type: ignore[no-any-return]
-            KeyType.RSA,
-            spec.bits,
-            store=True,
-            label=label,
-            id=key_id,
-            public_template=public,
-            private_template=private,
-        )
+    def _pair_maker(self, session: Any, spec: KeySpec) -> Callable[..., tuple[Any, Any]]:
+        return partial(session.generate_keypair, KeyType.RSA, spec.bits)
 
     def public_key(self, public_object: Any) -> rsa.RSAPublicKey:
         n = int.from_bytes(public_object[Attribute.MODULUS], "big")
         e = int.from_bytes(public_object[Attribute.PUBLIC_EXPONENT], "big")
         return rsa.RSAPublicNumbers(e, n).public_key()
-
-    def private_key(
-        self,
-        handle: Any,
-        public: Any,
-        present: Callable[[], bool] | None,
-        mechanisms: Mechanisms | None = None,
-    ) -> TokenRSAPrivateKey:
-        return TokenRSAPrivateKey(handle, public, present, mechanisms)
-
-    def supported_by(self, mechanisms: Mechanisms, spec: KeySpec) -> bool:
-        bits = spec.key_bits
-        signs = rsa_signing_routes("sha256", mechanisms)
-        return _generates(mechanisms, Mechanism.RSA_PKCS_KEY_PAIR_GEN, bits) and any(
-            bits is None or mechanisms[int(r.mechanism)].fits(bits) for r in signs
-        )
 
 
 _DRIVERS: dict[str, KeyDriver] = {"ec": ECDriver(), "rsa": RSADriver()}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any, Generic, NoReturn, Self, TypeVar
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -34,6 +34,8 @@ from counter_app.token.mechanisms import (
 from counter_app.token.thread import runs_in_token_thread
 
 log = logging.getLogger(__name__)
+
+P = TypeVar("P", ec.EllipticCurvePublicKey, rsa.RSAPublicKey)
 
 
 def _no_export(*_args: Any, **_kwargs: Any) -> NoReturn:
@@ -76,17 +78,38 @@ def _sign(
         return bytes(handle.sign(payload(last), mechanism=last.mechanism))
 
 
-class TokenECPrivateKey(ec.EllipticCurvePrivateKey):
+class _OnToken(Generic[P]):
+    """What every key on the token is: a handle, its public key, whether the token is still
+    present, the mechanisms it offers; never exported, and a copy is the key itself."""
+
     def __init__(
         self,
         handle: Any,
-        public: ec.EllipticCurvePublicKey,
+        public: P,
         present: Callable[[], bool] | None = None,
         mechanisms: Mechanisms | None = None,
     ) -> None:
-        self._handle, self._public, self._present = handle, public, present
-        self._mechanisms = mechanisms
+        self._handle, self._present, self._mechanisms = handle, present, mechanisms
+        self._public: P = public
 
+    def public_key(self) -> P:
+        return self._public
+
+    @property
+    def key_size(self) -> int:
+        return self._public.key_size
+
+    private_numbers = _no_export
+    private_bytes = _no_export
+
+    def __copy__(self) -> Self:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self
+
+
+class TokenECPrivateKey(_OnToken[ec.EllipticCurvePublicKey], ec.EllipticCurvePrivateKey):
     def sign(self, data: Any, signature_algorithm: ec.EllipticCurveSignatureAlgorithm) -> bytes:
         if not isinstance(signature_algorithm, ec.ECDSA):
             raise TypeError("only ECDSA is supported")
@@ -106,39 +129,14 @@ class TokenECPrivateKey(ec.EllipticCurvePrivateKey):
             int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big")
         )
 
-    def public_key(self) -> ec.EllipticCurvePublicKey:
-        return self._public
-
     @property
     def curve(self) -> ec.EllipticCurve:
         return self._public.curve
 
-    @property
-    def key_size(self) -> int:
-        return self._public.key_size
-
     exchange = _no_export
-    private_numbers = _no_export
-    private_bytes = _no_export
-
-    def __copy__(self) -> TokenECPrivateKey:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> TokenECPrivateKey:
-        return self
 
 
-class TokenRSAPrivateKey(rsa.RSAPrivateKey):
-    def __init__(
-        self,
-        handle: Any,
-        public: rsa.RSAPublicKey,
-        present: Callable[[], bool] | None = None,
-        mechanisms: Mechanisms | None = None,
-    ) -> None:
-        self._handle, self._public, self._present = handle, public, present
-        self._mechanisms = mechanisms
-
+class TokenRSAPrivateKey(_OnToken[rsa.RSAPublicKey], rsa.RSAPrivateKey):
     def sign(self, data: Any, padding_: padding.AsymmetricPadding, algorithm: Any) -> bytes:
         if not isinstance(padding_, padding.PKCS1v15):
             raise TypeError("only PKCS#1 v1.5 is supported on the token")
@@ -155,19 +153,4 @@ class TokenRSAPrivateKey(rsa.RSAPrivateKey):
 
         return _sign(self._handle, routes, payload, self._present, f"RSA PKCS#1 v1.5 with {name}")
 
-    def public_key(self) -> rsa.RSAPublicKey:
-        return self._public
-
-    @property
-    def key_size(self) -> int:
-        return self._public.key_size
-
     decrypt = _no_export
-    private_numbers = _no_export
-    private_bytes = _no_export
-
-    def __copy__(self) -> TokenRSAPrivateKey:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> TokenRSAPrivateKey:
-        return self

@@ -712,11 +712,17 @@ def init_skf_token(
     return find_skf_token(module, serial=target.serial, application=application)
 
 
-def _verify(lib: SKFLibrary, app: int, pin_type: int, pin: str) -> None:
+def _pin_call(lib: SKFLibrary, app: int, function: str, pin_type: int, *args: Any) -> None:
+    """An SKF PIN function whose last argument receives the tries left; a refusal is mapped for
+    the PIN of ``pin_type``."""
     retries = ULONG(0)
-    rv = lib.call("SKF_VerifyPIN", HANDLE(app), pin_type, pin.encode(), ctypes.byref(retries))
+    rv = lib.call(function, HANDLE(app), *args, ctypes.byref(retries))
     if rv != SAR_OK:
-        raise _refusal(lib, app, "SKF_VerifyPIN", rv, retries.value, pin_type)
+        raise _refusal(lib, app, function, rv, retries.value, pin_type)
+
+
+def _verify(lib: SKFLibrary, app: int, pin_type: int, pin: str) -> None:
+    _pin_call(lib, app, "SKF_VerifyPIN", pin_type, pin_type, pin.encode())
 
 
 @runs_in_token_thread
@@ -741,17 +747,8 @@ def change_skf_pin(
         raise PinLocked()
     lib = load_library(module)
     with _connected(lib, info.device) as dev, _application(lib, dev, application) as app:
-        retries = ULONG(0)
-        rv = lib.call(
-            "SKF_ChangePIN",
-            HANDLE(app),
-            USER_TYPE,
-            old_pin.encode(),
-            new_pin.encode(),
-            ctypes.byref(retries),
-        )
-        if rv != SAR_OK:
-            raise _refusal(lib, app, "SKF_ChangePIN", rv, retries.value, USER_TYPE)
+        pins = (old_pin.encode(), new_pin.encode())
+        _pin_call(lib, app, "SKF_ChangePIN", USER_TYPE, USER_TYPE, *pins)
     log.info("user PIN changed on SKF token serial=%s", info.serial)
     return info
 
@@ -771,12 +768,7 @@ def unblock_skf_pin(
     info = find_skf_token(module, label=label, serial=serial, application=application)
     lib = load_library(module)
     with _connected(lib, info.device) as dev, _application(lib, dev, application) as app:
-        retries = ULONG(0)
-        rv = lib.call(
-            "SKF_UnblockPIN", HANDLE(app), so_pin.encode(), new_pin.encode(), ctypes.byref(retries)
-        )
-        if rv != SAR_OK:
-            raise _refusal(lib, app, "SKF_UnblockPIN", rv, retries.value, ADMIN_TYPE)
+        _pin_call(lib, app, "SKF_UnblockPIN", ADMIN_TYPE, so_pin.encode(), new_pin.encode())
     log.info("user PIN reset with the admin PIN on SKF token serial=%s", info.serial)
     return info
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from counter_app.ca import (
     BadCSR,
-    CertificateStatus,
     InvalidTransition,
+    RecordStatus,
     RevocationReason,
     SubjectInfo,
     WeakKey,
@@ -105,9 +105,9 @@ def test_revoked_certificate_cannot_be_released(library_ca: LibraryCA) -> None:
 def test_hold_then_release_returns_to_good(library_ca: LibraryCA) -> None:
     issued = library_ca.ca.issue(csr(), SUBJECT, "individual")
     library_ca.ca.hold(issued.serial_hex, operator="clerk1")
-    assert library_ca.ca.status(issued.serial_hex).status is CertificateStatus.HOLD
+    assert library_ca.ca.status(issued.serial_hex).status is RecordStatus.HOLD
     library_ca.ca.release(issued.serial_hex, operator="clerk1")
-    assert library_ca.ca.status(issued.serial_hex).status is CertificateStatus.GOOD
+    assert library_ca.ca.status(issued.serial_hex).status is RecordStatus.GOOD
 
 
 def test_each_status_change_publishes_a_higher_crl_number(library_ca: LibraryCA) -> None:

@@ -25,8 +25,8 @@ from pyhanko_certvalidator.policy_decl import (
 
 from counter_app.ca import CAFiles, CASettings, RevocationReason, SubjectInfo, init_hierarchy
 from counter_app.config import load_config
-from counter_app.store.certificates import open_signing_module
 from counter_app.store.db import open_store
+from counter_app.store.signing_module import open_signing_module
 from tests.conftest import CLI
 from tests.integration.ca.conftest import (
     BIN,

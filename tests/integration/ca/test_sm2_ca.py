@@ -30,8 +30,8 @@ from counter_app.ca import (
 from counter_app.ca.keys import read_encrypted_key
 from counter_app.ca.sm2 import SM2PrivateKey
 from counter_app.config import load_config
-from counter_app.store.certificates import open_signing_module
 from counter_app.store.db import open_store
+from counter_app.store.signing_module import open_signing_module
 from tests.conftest import CLI, add_officers
 from tests.integration.ca.conftest import BIN, CA_ENV, PASSPHRASE, LibraryCA, run
 from tests.integration.ca.test_ca_cli import lint_cert

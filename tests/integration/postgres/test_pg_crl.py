@@ -11,8 +11,9 @@ from cryptography.hazmat.primitives import serialization
 
 from counter_app.ca import CAFiles, CASettings, RevocationReason, SubjectInfo, init_hierarchy
 from counter_app.config import load_config
-from counter_app.store.certificates import SQLCertificateRepository, open_signing_module
+from counter_app.store.certificates import SQLCertificateRepository
 from counter_app.store.db import open_store
+from counter_app.store.signing_module import open_signing_module
 from tests.integration.ca.conftest import PASSPHRASE, make_csr
 
 

@@ -36,7 +36,8 @@ from counter_app.services.operators import OperatorInfo
 from counter_app.services.pipeline import Operators
 from counter_app.services.signing import LocalSigning
 from counter_app.services.tokens import TokenChoice
-from counter_app.store.certificates import Certificate, SQLCertificateRepository
+from counter_app.store.ca_tables import Certificate
+from counter_app.store.certificates import SQLCertificateRepository
 from counter_app.store.counter import (
     AgreementRecord,
     ApplicationRow,
