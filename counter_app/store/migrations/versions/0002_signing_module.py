@@ -1,9 +1,4 @@
-"""Signing module: certificates, the newest CRL and the CRL number.
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-24
-"""
+"""Signing module: certificates, the newest CRL and the CRL number."""
 
 from __future__ import annotations
 
@@ -14,8 +9,6 @@ from counter_app.store.types import UTCDateTime
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

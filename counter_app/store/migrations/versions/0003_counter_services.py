@@ -1,9 +1,4 @@
-"""Counter services: subscribers, applications, agreement records, payments, items, journal.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-24
-"""
+"""Counter services: subscribers, applications, agreement records, payments, items, journal."""
 
 from __future__ import annotations
 
@@ -14,8 +9,6 @@ from counter_app.store.types import UTCDateTime
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

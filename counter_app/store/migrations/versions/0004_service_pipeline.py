@@ -1,9 +1,4 @@
-"""Service pipeline: frozen snapshots, supervisors, refunds, journal leases, 64-bit money.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-02
-"""
+"""Service pipeline: frozen snapshots, supervisors, refunds, journal leases, 64-bit money."""
 
 from __future__ import annotations
 
@@ -14,8 +9,6 @@ from counter_app.store.types import UTCDateTime
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 _MONEY = ("fee_fen", "tendered_fen", "change_fen")
 

@@ -1,9 +1,4 @@
-"""Sign-in lockout: failures in a row and the end of a lock on each operator.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-09
-"""
+"""Sign-in lockout: failures in a row and the end of a lock on each operator."""
 
 from __future__ import annotations
 
@@ -14,8 +9,6 @@ from counter_app.store.types import UTCDateTime
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,9 +1,5 @@
 """Supervisor's desk: the counter on applications, payments and refunds; day closes, the token
 stock and expiry notices.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-02
 """
 
 from __future__ import annotations
@@ -15,8 +11,6 @@ from counter_app.store.types import UTCDateTime
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 _COUNTED = ("applications", "payments", "refunds")
 

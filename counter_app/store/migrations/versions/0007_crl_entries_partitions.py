@@ -2,10 +2,6 @@
 
 Each revoked certificate's CRL entry is kept beside it; each certificate may name a partition
 CRL (/crl/N); ca_crls keeps the newest CRL of each scope (complete, and each partition).
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-02
 """
 
 from __future__ import annotations
@@ -17,8 +13,6 @@ from counter_app.ca.crl import encode_entry
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 BATCH = 10_000
 

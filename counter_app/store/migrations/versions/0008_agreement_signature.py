@@ -2,10 +2,6 @@
 
 Two nullable columns: the PNG drawn and its SHA-256. Rows before this keep NULL (signed on
 paper); their row digests name the columns they cover, so audit verify still matches them.
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-02
 """
 
 from __future__ import annotations
@@ -15,8 +11,6 @@ from alembic import op
 
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
