@@ -13,8 +13,6 @@ import json
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-
 from counter_app.ca import CertificateNotFound, CertificateRecord
 from counter_app.ca.model import subject_text
 from counter_app.documents import (
@@ -46,9 +44,8 @@ from counter_app.domain.lifecycle import (
 from counter_app.domain.subscribers import DocumentType, IdType
 from counter_app.services.certificates import show_application
 from counter_app.services.context import ServiceContext
-from counter_app.store.counter import AgreementRecord, ApplicationRow, PaymentRow
 from counter_app.store.counter_repo import CounterRows
-from counter_app.store.models import AuditEvent
+from counter_app.store.money_repo import MoneyRows
 
 
 class DocumentKind(StrEnum):
@@ -170,9 +167,7 @@ def _certificate(ctx: ServiceContext, serial: str | None) -> CertificateRecord |
 
 def receipt_facts(ctx: ServiceContext, receipt_number: str) -> ReceiptFacts:
     with ctx.store.session() as session:
-        row = session.execute(
-            select(PaymentRow).where(PaymentRow.receipt_number == receipt_number.strip())
-        ).scalar_one_or_none()
+        row = MoneyRows(session).payment(receipt_number.strip())
         if row is None:
             raise NotFound(what_zh="收费凭证", what_en="receipt", key=receipt_number)
         return ReceiptFacts(
@@ -196,7 +191,7 @@ def receipt_facts(ctx: ServiceContext, receipt_number: str) -> ReceiptFacts:
 
 def _receipt_lines(session: Any, application_id: str) -> tuple[tuple[str, int], ...]:
     """The fee's lines the service recorded with the application (media fee, a batch)."""
-    app = session.get(ApplicationRow, application_id)
+    app = CounterRows(session).application(application_id)
     data = json.loads(app.data) if app is not None and app.data else {}
     lines = data.get("receipt_lines") or ()
     return tuple((str(line["item"]), int(line["fee_fen"])) for line in lines)
@@ -356,12 +351,9 @@ def _status_change(ctx: ServiceContext, app: dict[str, Any]) -> tuple[str, str]:
     expected = TRANSITIONS[STATUS_CHANGES[app["service"]]].result.stored_as
     if app["status"] == "done" and app["old_serial"]:
         with ctx.store.session() as session:
-            events = session.execute(
-                select(AuditEvent.details)
-                .where(AuditEvent.object == f"certificate:{app['old_serial'].upper()}")
-                .where(AuditEvent.time >= _time(app["created_at"]))
-                .order_by(AuditEvent.seq)
-            ).scalars()
+            events = CounterRows(session).certificate_events(
+                app["old_serial"].upper(), _time(app["created_at"])
+            )
             for raw in events:
                 details = json.loads(raw)
                 if details.get("to") == expected and "from" in details:
@@ -407,11 +399,8 @@ def agreement_facts(ctx: ServiceContext, application_id: str) -> AgreementFacts:
 def _signature_png(ctx: ServiceContext, application_id: str) -> bytes | None:
     """The pad's signature image kept beside the agreement record, if the subscriber signed so."""
     with ctx.store.session() as session:
-        return session.execute(
-            select(AgreementRecord.signature_png).where(
-                AgreementRecord.application_id == application_id
-            )
-        ).scalar_one_or_none()
+        record = CounterRows(session).agreement(application_id)
+        return record.signature_png if record is not None else None
 
 
 def render(ctx: ServiceContext, kind: DocumentKind | str, key: str) -> bytes:

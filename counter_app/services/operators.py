@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from counter_app.domain.errors import (
@@ -37,6 +36,7 @@ from counter_app.domain.operators import (
 from counter_app.store import audit
 from counter_app.store.db import Store
 from counter_app.store.models import Operator
+from counter_app.store.operator_repo import OperatorRows
 from counter_app.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -84,14 +84,14 @@ class OperatorInfo:
 
 
 def _find(session: Session, name: str) -> Operator | None:
-    return session.execute(select(Operator).where(Operator.name == name)).scalar_one_or_none()
+    return OperatorRows(session).by_name(name)
 
 
 def create_first_admin(store: Store, name: str, password: str) -> OperatorInfo:
     name = check_operator_name(name)
     check_password_policy(password)
     with store.session() as session:
-        if session.execute(select(func.count()).select_from(Operator)).scalar_one():
+        if OperatorRows(session).any():
             raise AlreadyInitialised()
         row = _new_operator(session, name, Role.ADMIN, password)
         audit.append(
@@ -114,8 +114,7 @@ def _new_operator(session: Session, name: str, role: Role, password: str) -> Ope
         created_at=now,
         password_changed_at=now,
     )
-    session.add(row)
-    session.flush()
+    OperatorRows(session).add(row)
     return row
 
 
@@ -184,10 +183,7 @@ def _count_failure(session: Session, row: Operator, now: dt.datetime) -> Counter
         row.failed_signins = 0
         row.locked_until = None
         session.flush()
-    # Incremented in SQL so two counters failing at the same moment both count.
-    row.failed_signins = Operator.failed_signins + 1  # type: ignore[assignment]
-    session.flush()
-    session.refresh(row, ["failed_signins"])
+    OperatorRows(session).count_failure(row)
     _audit_failure(session, row.name, {"failures": row.failed_signins})
     if row.failed_signins < MAX_FAILED_SIGNINS:
         return AuthenticationFailed()
@@ -263,8 +259,7 @@ def find_operator(store: Store, name: str) -> OperatorInfo | None:
 
 def list_operators(store: Store) -> list[OperatorInfo]:
     with store.session() as session:
-        rows = session.execute(select(Operator).order_by(Operator.name)).scalars()
-        return [OperatorInfo.of(r) for r in rows]
+        return [OperatorInfo.of(r) for r in OperatorRows(session).all()]
 
 
 def disable_operator(store: Store, actor: OperatorInfo, name: str) -> OperatorInfo:
@@ -275,14 +270,9 @@ def disable_operator(store: Store, actor: OperatorInfo, name: str) -> OperatorIn
         row = _find(session, name)
         if row is None:
             raise NotFound(what_zh="操作员", what_en="operator", key=name)
-        if row.role == Role.ADMIN and row.active:
-            admins = session.execute(
-                select(func.count())
-                .select_from(Operator)
-                .where(Operator.role == Role.ADMIN.value, Operator.active.is_(True))
-            ).scalar_one()
-            if admins <= 1:
-                raise LastAdmin()
+        last_admin = row.role == Role.ADMIN and row.active
+        if last_admin and OperatorRows(session).active_count(Role.ADMIN.value) <= 1:
+            raise LastAdmin()
         row.active = False
         audit.append(
             session, operator=actor.name, action="operator.disable", obj=f"operator:{name}"
