@@ -87,6 +87,13 @@ def _find(session: Session, name: str) -> Operator | None:
     return OperatorRows(session).by_name(name)
 
 
+def _existing(session: Session, name: str) -> Operator:
+    row = _find(session, name)
+    if row is None:
+        raise NotFound(what_zh="操作员", what_en="operator", key=name)
+    return row
+
+
 def create_first_admin(store: Store, name: str, password: str) -> OperatorInfo:
     name = check_operator_name(name)
     check_password_policy(password)
@@ -214,9 +221,7 @@ def unlock_operator(store: Store, actor: OperatorInfo, name: str) -> OperatorInf
         actor.role, (Role.ADMIN,), action_zh="解锁操作员", action_en="unlocking an operator"
     )
     with store.session() as session:
-        row = _find(session, name)
-        if row is None:
-            raise NotFound(what_zh="操作员", what_en="operator", key=name)
+        row = _existing(session, name)
         was = {"failures": row.failed_signins, "was_locked": row.locked_until is not None}
         row.failed_signins = 0
         row.locked_until = None
@@ -267,9 +272,7 @@ def disable_operator(store: Store, actor: OperatorInfo, name: str) -> OperatorIn
         actor.role, (Role.ADMIN,), action_zh="停用操作员", action_en="disabling an operator"
     )
     with store.session() as session:
-        row = _find(session, name)
-        if row is None:
-            raise NotFound(what_zh="操作员", what_en="operator", key=name)
+        row = _existing(session, name)
         last_admin = row.role == Role.ADMIN and row.active
         if last_admin and OperatorRows(session).active_count(Role.ADMIN.value) <= 1:
             raise LastAdmin()
@@ -291,9 +294,7 @@ def change_password(store: Store, actor: OperatorInfo, name: str, new_password: 
         )
     check_password_policy(new_password)
     with store.session() as session:
-        row = _find(session, name)
-        if row is None:
-            raise NotFound(what_zh="操作员", what_en="operator", key=name)
+        row = _existing(session, name)
         row.password_hash = _hasher.hash(new_password)
         row.password_changed_at = utcnow()
         audit.append(session, operator=actor.name, action="operator.passwd", obj=f"operator:{name}")

@@ -51,22 +51,19 @@ def upsert_subscriber(
             updated_at=now,
         )
         rows.add(row)
-        audit.append(
-            session,
-            operator=operator,
-            action="subscriber.add",
-            obj=f"subscriber:{row.id}",
-            details={"kind": kind, "name": subscriber.name},
-        )
+        action = "subscriber.add"
     elif row.data != data:
         row.name, row.data, row.updated_at = subscriber.name, data, now
-        audit.append(
-            session,
-            operator=operator,
-            action="subscriber.update",
-            obj=f"subscriber:{row.id}",
-            details={"kind": kind, "name": subscriber.name},
-        )
+        action = "subscriber.update"
+    else:
+        return row
+    audit.append(
+        session,
+        operator=operator,
+        action=action,
+        obj=f"subscriber:{row.id}",
+        details={"kind": kind, "name": subscriber.name},
+    )
     return row
 
 

@@ -240,16 +240,8 @@ def mark(ctx: ServiceContext, operator: OperatorInfo, serial: str, status: str) 
             raise StockTokenUnknown(serial=serial)
         if row.status not in _MARKABLE_FROM[status]:
             raise StockMarkRefused(serial=row.serial, status=row.status, mark=status)
-        before = row.status
-        row.status, row.updated_at = status, now
-        audit.append(
-            session,
-            operator=person.name,
-            action="stock.mark",
-            obj=f"token:{row.serial}",
-            details={"from": before, "to": status, "application": row.application_id},
-            time=now,
-        )
+        details = {"from": row.status, "to": status, "application": row.application_id}
+        _move(session, row, "stock.mark", status, row.application_id, person.name, now, details)
         return StockToken.of(row)
 
 
@@ -311,15 +303,8 @@ def take(session: Session, plan: Any, application_id: str, operator: str, now: d
     row = BackOfficeRows(session).stock_token(serial)
     if row is None or row.status != "in-stock":
         raise _refuse(serial, row)
-    row.status, row.application_id, row.updated_at = "issued", application_id, now
-    audit.append(
-        session,
-        operator=operator,
-        action="stock.issue",
-        obj=f"token:{serial}",
-        details={"application": application_id},
-        time=now,
-    )
+    details = {"application": application_id}
+    _move(session, row, "stock.issue", "issued", application_id, operator, now, details)
 
 
 def put_back(session: Session, application_id: str, operator: str, now: dt.datetime) -> None:
@@ -327,12 +312,27 @@ def put_back(session: Session, application_id: str, operator: str, now: dt.datet
     row = BackOfficeRows(session).issued_token(application_id)
     if row is None:
         return
-    row.status, row.application_id, row.updated_at = "in-stock", None, now
+    details = {"application": application_id, "rolled_back": True}
+    _move(session, row, "stock.return", "in-stock", None, operator, now, details)
+
+
+def _move(
+    session: Session,
+    row: StockTokenRow,
+    action: str,
+    status: str,
+    application_id: str | None,
+    operator: str,
+    now: dt.datetime,
+    details: dict[str, Any],
+) -> None:
+    """The token's new status (and application), audited as ``action``."""
+    row.status, row.application_id, row.updated_at = status, application_id, now
     audit.append(
         session,
         operator=operator,
-        action="stock.return",
+        action=action,
         obj=f"token:{row.serial}",
-        details={"application": application_id, "rolled_back": True},
+        details=details,
         time=now,
     )
