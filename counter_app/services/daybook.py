@@ -109,6 +109,13 @@ class Facts:
         )
 
 
+def _recorded(
+    time: dt.datetime, counter: str | None, clerk: str, zone: dt.tzinfo
+) -> dict[str, Any]:
+    """When, where and by whom a row was recorded: its business day, counter and operator."""
+    return {"day": business_day(time, zone), "counter": counter or NO_COUNTER, "operator": clerk}
+
+
 def read_facts(session: Session, ctx: ServiceContext, start: dt.date, end: dt.date) -> Facts:
     """Every payment, refund and application recorded from ``start`` to ``end`` (inclusive
     business days in the RA's time zone)."""
@@ -119,9 +126,7 @@ def read_facts(session: Session, ctx: ServiceContext, start: dt.date, end: dt.da
     payments = [
         PaymentFact(
             receipt_number=p.receipt_number,
-            day=business_day(p.time, zone),
-            counter=p.counter or NO_COUNTER,
-            operator=p.clerk,
+            **_recorded(p.time, p.counter, p.clerk, zone),
             service=p.service,
             certificate_type=p.certificate_type,
             method=p.method,
@@ -133,9 +138,7 @@ def read_facts(session: Session, ctx: ServiceContext, start: dt.date, end: dt.da
         RefundFact(
             refund_number=r.refund_number,
             receipt_number=r.receipt_number,
-            day=business_day(r.time, zone),
-            counter=r.counter or NO_COUNTER,
-            operator=r.clerk,
+            **_recorded(r.time, r.counter, r.clerk, zone),
             service=service,
             certificate_type=certificate_type,
             method=r.method,
@@ -146,9 +149,7 @@ def read_facts(session: Session, ctx: ServiceContext, start: dt.date, end: dt.da
     services = [
         ServiceFact(
             application_id=a.id,
-            day=business_day(a.created_at, zone),
-            counter=a.counter or NO_COUNTER,
-            operator=a.clerk,
+            **_recorded(a.created_at, a.counter, a.clerk, zone),
             service=a.service,
             certificate_type=a.certificate_type,
             status=a.status,
