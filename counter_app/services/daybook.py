@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -109,9 +110,7 @@ class Facts:
         )
 
 
-def _recorded(
-    time: dt.datetime, counter: str | None, clerk: str, zone: dt.tzinfo
-) -> dict[str, Any]:
+def _recorded(time: dt.datetime, counter: str | None, clerk: str, zone: ZoneInfo) -> dict[str, Any]:
     """When, where and by whom a row was recorded: its business day, counter and operator."""
     return {"day": business_day(time, zone), "counter": counter or NO_COUNTER, "operator": clerk}
 
