@@ -145,24 +145,12 @@ def authenticate(store: Store, name: str, password: str, *, clock: Clock = utcno
             _audit_failure(session, name, {})
             failure: CounterError = AuthenticationFailed()
         elif row.locked_until is not None and row.locked_until > now:
-            audit.append(
-                session,
-                operator=name,
-                action="operator.login_refused",
-                obj=f"operator:{name}",
-                details={"reason": "locked"},
-            )
+            _audit_refusal(session, name, "locked")
             failure = _locked(row)
         elif not ok:
             failure = _count_failure(session, row, now)
         elif not row.active:
-            audit.append(
-                session,
-                operator=name,
-                action="operator.login_refused",
-                obj=f"operator:{name}",
-                details={"reason": "disabled"},
-            )
+            _audit_refusal(session, name, "disabled")
             failure = OperatorDisabled(name=name)
         else:
             if row.failed_signins or row.locked_until is not None:
@@ -181,6 +169,16 @@ def _audit_failure(session: Session, name: str, details: dict[str, object]) -> N
         action="operator.login_failed",
         obj=f"operator:{name[:200]}",
         details=details,
+    )
+
+
+def _audit_refusal(session: Session, name: str, reason: str) -> None:
+    audit.append(
+        session,
+        operator=name,
+        action="operator.login_refused",
+        obj=f"operator:{name}",
+        details={"reason": reason},
     )
 
 
