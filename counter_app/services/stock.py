@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import tomllib
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from counter_app.config import resource_path
+from counter_app.config import read_toml
 from counter_app.domain.errors import ConfigError, CounterError, ValidationError
 from counter_app.domain.fees import Payment, Service
 from counter_app.domain.policy import Action
@@ -105,12 +103,8 @@ _STATUS_ZH = {
 
 def media_fee(ctx: ServiceContext) -> int:
     """介质费 in fen: ``[media] token_fen`` of the fee table."""
-    path = Path(str(ctx.config.extra.get("fees") or resource_path("fees.toml")))
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(detail=f"{path}: {exc}") from None
+    path = ctx.fees_path
+    data = read_toml(path)
     value = data.get("media", {}).get("token_fen", 0)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ConfigError(detail=f"{path}: media.token_fen must be a whole number of fen >= 0")
