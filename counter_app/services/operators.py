@@ -142,15 +142,15 @@ def authenticate(store: Store, name: str, password: str, *, clock: Clock = utcno
         except (VerificationError, InvalidHashError):
             ok = False
         if row is None:
-            _audit_failure(session, name, {})
+            _audit_signin(session, name, "login_failed", {})
             failure: CounterError = AuthenticationFailed()
         elif row.locked_until is not None and row.locked_until > now:
-            _audit_refusal(session, name, "locked")
+            _audit_signin(session, name, "login_refused", {"reason": "locked"})
             failure = _locked(row)
         elif not ok:
             failure = _count_failure(session, row, now)
         elif not row.active:
-            _audit_refusal(session, name, "disabled")
+            _audit_signin(session, name, "login_refused", {"reason": "disabled"})
             failure = OperatorDisabled(name=name)
         else:
             if row.failed_signins or row.locked_until is not None:
@@ -162,23 +162,14 @@ def authenticate(store: Store, name: str, password: str, *, clock: Clock = utcno
     raise failure
 
 
-def _audit_failure(session: Session, name: str, details: dict[str, object]) -> None:
+def _audit_signin(session: Session, name: str, outcome: str, details: dict[str, object]) -> None:
+    """A sign-in that failed or was refused (``name`` as typed: cut to what the columns hold)."""
     audit.append(
         session,
         operator=name[:64],
-        action="operator.login_failed",
+        action=f"operator.{outcome}",
         obj=f"operator:{name[:200]}",
         details=details,
-    )
-
-
-def _audit_refusal(session: Session, name: str, reason: str) -> None:
-    audit.append(
-        session,
-        operator=name,
-        action="operator.login_refused",
-        obj=f"operator:{name}",
-        details={"reason": reason},
     )
 
 
@@ -189,7 +180,7 @@ def _count_failure(session: Session, row: Operator, now: dt.datetime) -> Counter
         row.locked_until = None
         session.flush()
     OperatorRows(session).count_failure(row)
-    _audit_failure(session, row.name, {"failures": row.failed_signins})
+    _audit_signin(session, row.name, "login_failed", {"failures": row.failed_signins})
     if row.failed_signins < MAX_FAILED_SIGNINS:
         return AuthenticationFailed()
     row.locked_until = now + LOCK_DURATION

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 
 from counter_app.store.backoffice import DayCloseRow, ExpiryNoticeRow, StockTokenRow
-from counter_app.store.counter_repo import Rows, _one_row
+from counter_app.store.counter_repo import Rows
 
 
 class BackOfficeRows(Rows):
@@ -20,8 +20,7 @@ class BackOfficeRows(Rows):
 
     def latest_close(self, day: dt.date, counter: str) -> DayCloseRow | None:
         """The newest close or reopening of ``counter`` on ``day``."""
-        return _one_row(
-            self._session,
+        return self._one(
             select(DayCloseRow)
             .where(DayCloseRow.day == day.isoformat(), DayCloseRow.counter == counter)
             .order_by(DayCloseRow.id.desc())
@@ -31,14 +30,12 @@ class BackOfficeRows(Rows):
     # -- the token stock -----------------------------------------------------------------------
 
     def stock_token(self, serial: str) -> StockTokenRow | None:
-        return _one_row(self._session, select(StockTokenRow).where(StockTokenRow.serial == serial))
+        return self._one(select(StockTokenRow).where(StockTokenRow.serial == serial))
 
     def known_stock(self, serials: Iterable[str]) -> list[str]:
         """Which of these serials the stock holds already."""
-        return list(
-            self._session.execute(
-                select(StockTokenRow.serial).where(StockTokenRow.serial.in_(list(serials)))
-            ).scalars()
+        return self._all(
+            select(StockTokenRow.serial).where(StockTokenRow.serial.in_(list(serials)))
         )
 
     def stock(self, status: str | None = None) -> list[StockTokenRow]:
@@ -46,7 +43,7 @@ class BackOfficeRows(Rows):
         query = select(StockTokenRow).order_by(StockTokenRow.batch, StockTokenRow.serial)
         if status:
             query = query.where(StockTokenRow.status == status)
-        return list(self._session.execute(query).scalars())
+        return self._all(query)
 
     def stock_counts(self) -> dict[str, int]:
         """Tokens per status (only the statuses some token has)."""
@@ -63,8 +60,7 @@ class BackOfficeRows(Rows):
 
     def issued_token(self, application_id: str) -> StockTokenRow | None:
         """The stock token issued to an application and not yet returned."""
-        return _one_row(
-            self._session,
+        return self._one(
             select(StockTokenRow).where(
                 StockTokenRow.application_id == application_id, StockTokenRow.status == "issued"
             ),

@@ -47,9 +47,14 @@ class Rows:
         self._session.add_all(rows)
         self._session.flush()
 
+    def _one(self, query: Any) -> Any:
+        return self._session.execute(query).scalar_one_or_none()
 
-def _one_row(session: Session, query: Any) -> Any:
-    return session.execute(query).scalar_one_or_none()
+    def _first(self, query: Any) -> Any:
+        return self._session.execute(query).scalars().first()
+
+    def _all(self, query: Any) -> list[Any]:
+        return list(self._session.execute(query).scalars())
 
 
 class CounterRows(Rows):
@@ -60,8 +65,7 @@ class CounterRows(Rows):
 
     def subscriber_by_identity(self, kind: str, identity: str) -> SubscriberRow | None:
         """The subscriber of this kind and identity key (``uscc:…``, ``resident_id:…``, …)."""
-        return _one_row(
-            self._session,
+        return self._one(
             select(SubscriberRow).where(
                 SubscriberRow.kind == kind, SubscriberRow.identity == identity
             ),
@@ -69,8 +73,7 @@ class CounterRows(Rows):
 
     def unit_name(self, uscc: str) -> str | None:
         """The name the RA holds for the unit with this unified social credit code."""
-        return _one_row(
-            self._session,
+        return self._one(
             select(SubscriberRow.name).where(
                 SubscriberRow.kind == "unit", SubscriberRow.identity == f"uscc:{uscc}"
             ),
@@ -79,13 +82,11 @@ class CounterRows(Rows):
     def _named(self, query: Any, text: str) -> list[Any]:
         """``query`` narrowed to the subscribers whose name holds ``text`` or whose identity
         number ends with it."""
-        return list(
-            self._session.execute(
-                query.where(
-                    SubscriberRow.name.contains(text, autoescape=True)
-                    | SubscriberRow.identity.endswith(text.upper(), autoescape=True)
-                )
-            ).scalars()
+        return self._all(
+            query.where(
+                SubscriberRow.name.contains(text, autoescape=True)
+                | SubscriberRow.identity.endswith(text.upper(), autoescape=True)
+            )
         )
 
     def applications_of_subscriber(self, text: str) -> list[str]:
@@ -104,13 +105,11 @@ class CounterRows(Rows):
 
     def devices_of_unit(self, uscc: str) -> list[int]:
         """The subscriber ids of the devices a unit owns."""
-        return list(
-            self._session.execute(
-                select(SubscriberRow.id).where(
-                    SubscriberRow.kind == "device",
-                    SubscriberRow.identity.startswith(f"device:{uscc}:", autoescape=True),
-                )
-            ).scalars()
+        return self._all(
+            select(SubscriberRow.id).where(
+                SubscriberRow.kind == "device",
+                SubscriberRow.identity.startswith(f"device:{uscc}:", autoescape=True),
+            )
         )
 
     def search_subscribers(self, text: str, limit: int) -> list[tuple[SubscriberRow, str]]:
@@ -169,30 +168,24 @@ class CounterRows(Rows):
 
     def applications_of(self, subscriber_id: int) -> list[ApplicationRow]:
         """A subscriber's applications, newest first."""
-        return list(
-            self._session.execute(
-                select(ApplicationRow)
-                .where(ApplicationRow.subscriber_id == subscriber_id)
-                .order_by(ApplicationRow.created_at.desc())
-            ).scalars()
+        return self._all(
+            select(ApplicationRow)
+            .where(ApplicationRow.subscriber_id == subscriber_id)
+            .order_by(ApplicationRow.created_at.desc())
         )
 
     def later_record(self, serial: str) -> ApplicationRow | None:
         """The newest change of certificate ``serial`` made on the records only (a new agent,
         a new mobile, an item added without a new certificate), if any."""
-        return (
-            self._session.execute(
-                select(ApplicationRow)
-                .where(
-                    ApplicationRow.old_serial == serial,
-                    ApplicationRow.new_serial.is_(None),
-                    ApplicationRow.status == "done",
-                    ApplicationRow.service.in_(("change", "add_item")),
-                )
-                .order_by(ApplicationRow.created_at.desc(), ApplicationRow.id.desc())
+        return self._first(
+            select(ApplicationRow)
+            .where(
+                ApplicationRow.old_serial == serial,
+                ApplicationRow.new_serial.is_(None),
+                ApplicationRow.status == "done",
+                ApplicationRow.service.in_(("change", "add_item")),
             )
-            .scalars()
-            .first()
+            .order_by(ApplicationRow.created_at.desc(), ApplicationRow.id.desc())
         )
 
     def issued_serials(self, kind: str, identity: str, certificate_type: str) -> list[str]:
@@ -215,18 +208,14 @@ class CounterRows(Rows):
 
     def issued_on_token(self, token_serial: str) -> ApplicationRow | None:
         """The newest finished application that issued a certificate onto this token."""
-        return (
-            self._session.execute(
-                select(ApplicationRow)
-                .where(
-                    ApplicationRow.token_serial == token_serial,
-                    ApplicationRow.new_serial.is_not(None),
-                    ApplicationRow.status == "done",
-                )
-                .order_by(ApplicationRow.created_at.desc())
+        return self._first(
+            select(ApplicationRow)
+            .where(
+                ApplicationRow.token_serial == token_serial,
+                ApplicationRow.new_serial.is_not(None),
+                ApplicationRow.status == "done",
             )
-            .scalars()
-            .first()
+            .order_by(ApplicationRow.created_at.desc())
         )
 
     def last_on_token(self, token_serial: str) -> tuple[ApplicationRow, str] | None:
@@ -243,33 +232,28 @@ class CounterRows(Rows):
 
     def applications_between(self, since: dt.datetime, until: dt.datetime) -> list[ApplicationRow]:
         """The applications made in ``[since, until)``, oldest first."""
-        return list(
-            self._session.execute(
-                select(ApplicationRow)
-                .where(ApplicationRow.created_at >= since, ApplicationRow.created_at < until)
-                .order_by(ApplicationRow.created_at)
-            ).scalars()
+        return self._all(
+            select(ApplicationRow)
+            .where(ApplicationRow.created_at >= since, ApplicationRow.created_at < until)
+            .order_by(ApplicationRow.created_at)
         )
 
     def in_progress(self, counter: str, until: dt.datetime) -> list[str]:
         """The ids of the applications still in progress at ``counter`` made before ``until``."""
-        return list(
-            self._session.execute(
-                select(ApplicationRow.id)
-                .where(
-                    ApplicationRow.status == "in_progress",
-                    ApplicationRow.counter == counter,
-                    ApplicationRow.created_at < until,
-                )
-                .order_by(ApplicationRow.id)
-            ).scalars()
+        return self._all(
+            select(ApplicationRow.id)
+            .where(
+                ApplicationRow.status == "in_progress",
+                ApplicationRow.counter == counter,
+                ApplicationRow.created_at < until,
+            )
+            .order_by(ApplicationRow.id)
         )
 
     # -- what was recorded with an application ------------------------------------------------
 
     def agreement(self, application_id: str) -> AgreementRecord | None:
-        return _one_row(
-            self._session,
+        return self._one(
             select(AgreementRecord).where(AgreementRecord.application_id == application_id),
         )
 
@@ -284,13 +268,11 @@ class CounterRows(Rows):
     def certificate_events(self, serial_hex: str, since: dt.datetime) -> list[str]:
         """The details (JSON text) of the audit events on a certificate since ``since``, in
         the chain's order."""
-        return list(
-            self._session.execute(
-                select(AuditEvent.details)
-                .where(AuditEvent.object == f"certificate:{serial_hex}")
-                .where(AuditEvent.time >= since)
-                .order_by(AuditEvent.seq)
-            ).scalars()
+        return self._all(
+            select(AuditEvent.details)
+            .where(AuditEvent.object == f"certificate:{serial_hex}")
+            .where(AuditEvent.time >= since)
+            .order_by(AuditEvent.seq)
         )
 
     # -- the journal ----------------------------------------------------------------------------
@@ -298,13 +280,11 @@ class CounterRows(Rows):
     def journal_entry(self, application_id: str, *, lock: bool = False) -> JournalEntry | None:
         """An application's journal entry; ``lock`` holds its row for the transaction."""
         query = select(JournalEntry).where(JournalEntry.application_id == application_id)
-        return _one_row(self._session, query.with_for_update() if lock else query)
+        return self._one(query.with_for_update() if lock else query)
 
     def open_journal_entries(self) -> list[JournalEntry]:
-        return list(
-            self._session.execute(
-                select(JournalEntry).where(JournalEntry.state == "open").order_by(JournalEntry.id)
-            ).scalars()
+        return self._all(
+            select(JournalEntry).where(JournalEntry.state == "open").order_by(JournalEntry.id)
         )
 
     # -- numbering -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from counter_app.store.counter import PaymentRow, RefundRow
-from counter_app.store.counter_repo import Rows, _one_row
+from counter_app.store.counter_repo import Rows
 
 # The settlements that took money, and so can be given back.
 MONEY_METHODS = ("cash", "card", "transfer")
@@ -19,14 +19,11 @@ MONEY_METHODS = ("cash", "card", "transfer")
 
 class MoneyRows(Rows):
     def payment(self, receipt_number: str) -> PaymentRow | None:
-        return _one_row(
-            self._session, select(PaymentRow).where(PaymentRow.receipt_number == receipt_number)
-        )
+        return self._one(select(PaymentRow).where(PaymentRow.receipt_number == receipt_number))
 
     def money_taken(self, application_id: str) -> PaymentRow | None:
         """The payment that took money for an application (not a waiver, not a free service)."""
-        return _one_row(
-            self._session,
+        return self._one(
             select(PaymentRow).where(
                 PaymentRow.application_id == application_id,
                 PaymentRow.method.in_(MONEY_METHODS),
@@ -35,41 +32,27 @@ class MoneyRows(Rows):
         )
 
     def refund_of_receipt(self, receipt_number: str) -> RefundRow | None:
-        return _one_row(
-            self._session, select(RefundRow).where(RefundRow.receipt_number == receipt_number)
-        )
+        return self._one(select(RefundRow).where(RefundRow.receipt_number == receipt_number))
 
     def refund_of(self, application_id: str) -> RefundRow | None:
-        return _one_row(
-            self._session, select(RefundRow).where(RefundRow.application_id == application_id)
-        )
+        return self._one(select(RefundRow).where(RefundRow.application_id == application_id))
 
     def payments_of(self, application_ids: Sequence[str]) -> list[PaymentRow]:
         if not application_ids:
             return []
-        return list(
-            self._session.execute(
-                select(PaymentRow).where(PaymentRow.application_id.in_(application_ids))
-            ).scalars()
-        )
+        return self._all(select(PaymentRow).where(PaymentRow.application_id.in_(application_ids)))
 
     def refunds_of(self, application_ids: Sequence[str]) -> list[RefundRow]:
         if not application_ids:
             return []
-        return list(
-            self._session.execute(
-                select(RefundRow).where(RefundRow.application_id.in_(application_ids))
-            ).scalars()
-        )
+        return self._all(select(RefundRow).where(RefundRow.application_id.in_(application_ids)))
 
     def payments_between(self, since: dt.datetime, until: dt.datetime) -> list[PaymentRow]:
         """The payments taken in ``[since, until)``, in the order they were taken."""
-        return list(
-            self._session.execute(
-                select(PaymentRow)
-                .where(PaymentRow.time >= since, PaymentRow.time < until)
-                .order_by(PaymentRow.time, PaymentRow.id)
-            ).scalars()
+        return self._all(
+            select(PaymentRow)
+            .where(PaymentRow.time >= since, PaymentRow.time < until)
+            .order_by(PaymentRow.time, PaymentRow.id)
         )
 
     def refunds_between(

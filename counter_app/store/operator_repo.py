@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from counter_app.store.counter_repo import Rows, _one_row
+from counter_app.store.counter_repo import Rows
 from counter_app.store.models import Operator
 
 
@@ -16,7 +16,7 @@ class OperatorRows(Rows):
         return self._session.get(Operator, operator_id)
 
     def by_name(self, name: str) -> Operator | None:
-        return _one_row(self._session, select(Operator).where(Operator.name == name))
+        return self._one(select(Operator).where(Operator.name == name))
 
     def any(self) -> bool:
         """Whether any operator exists (the store has been initialised)."""
@@ -24,7 +24,7 @@ class OperatorRows(Rows):
 
     def all(self) -> list[Operator]:
         """Every operator, by name."""
-        return list(self._session.execute(select(Operator).order_by(Operator.name)).scalars())
+        return self._all(select(Operator).order_by(Operator.name))
 
     def active_count(self, role: str) -> int:
         return self._session.execute(
