@@ -57,6 +57,15 @@ class Rows:
         return list(self._session.execute(query).scalars())
 
 
+def _newest_done(*where: Any) -> Any:
+    """The finished applications that match ``where``, newest first."""
+    return (
+        select(ApplicationRow)
+        .where(ApplicationRow.status == "done", *where)
+        .order_by(ApplicationRow.created_at.desc(), ApplicationRow.id.desc())
+    )
+
+
 class CounterRows(Rows):
     # -- subscribers ---------------------------------------------------------------------------
 
@@ -178,14 +187,11 @@ class CounterRows(Rows):
         """The newest change of certificate ``serial`` made on the records only (a new agent,
         a new mobile, an item added without a new certificate), if any."""
         return self._first(
-            select(ApplicationRow)
-            .where(
+            _newest_done(
                 ApplicationRow.old_serial == serial,
                 ApplicationRow.new_serial.is_(None),
-                ApplicationRow.status == "done",
                 ApplicationRow.service.in_(("change", "add_item")),
             )
-            .order_by(ApplicationRow.created_at.desc(), ApplicationRow.id.desc())
         )
 
     def issued_serials(self, kind: str, identity: str, certificate_type: str) -> list[str]:
@@ -209,13 +215,9 @@ class CounterRows(Rows):
     def issued_on_token(self, token_serial: str) -> ApplicationRow | None:
         """The newest finished application that issued a certificate onto this token."""
         return self._first(
-            select(ApplicationRow)
-            .where(
-                ApplicationRow.token_serial == token_serial,
-                ApplicationRow.new_serial.is_not(None),
-                ApplicationRow.status == "done",
+            _newest_done(
+                ApplicationRow.token_serial == token_serial, ApplicationRow.new_serial.is_not(None)
             )
-            .order_by(ApplicationRow.created_at.desc())
         )
 
     def last_on_token(self, token_serial: str) -> tuple[ApplicationRow, str] | None:
