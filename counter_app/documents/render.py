@@ -15,6 +15,7 @@ from counter_app.documents.facts import (
     AgreementFacts,
     ApplicationFormFacts,
     ChangeFormFacts,
+    CounterFormFacts,
     DeviceFacts,
     PersonFacts,
     ReceiptFacts,
@@ -293,9 +294,7 @@ def render_change_form(facts: ChangeFormFacts) -> bytes:
     return _signed_form(CHANGE_TITLE, facts, story)
 
 
-def _signed_form(
-    title: str, facts: ApplicationFormFacts | ChangeFormFacts, story: list[Flowable]
-) -> bytes:
+def _signed_form(title: str, facts: CounterFormFacts, story: list[Flowable]) -> bytes:
     """A counter form closed by the declaration the subscriber, the clerk and the reviewer
     sign (section five), on pages headed with the application's number."""
     story.append(
