@@ -12,6 +12,7 @@ import sys
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -76,6 +77,11 @@ def _read_file(data_dir: Path) -> dict[str, object]:
     path = data_dir / "config.toml"
     if not path.exists():
         return {}
+    return read_toml(path)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file of settings; ConfigError naming the file when it cannot be read or parsed."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

@@ -84,26 +84,33 @@ class IssuedFacts:
     subject: str | None = None
 
 
-@dataclass(frozen=True)
-class ApplicationFormFacts:
-    """证书申请（更新）表: an enrollment, renewal, reissue or added application item."""
+@dataclass(frozen=True, kw_only=True)
+class CounterFormFacts:
+    """What every counter form of one application shows: who, for whom, when, and how it
+    stands; the subscriber, the clerk and the reviewer sign it."""
 
     application_id: str
-    service_zh: str
     created_at: dt.datetime
     subscriber: SubscriberFacts
-    documents: tuple[DocumentSeenFacts, ...]
     certificate_type_zh: str
-    key_algorithm: str | None
-    token_serial: str | None
-    token_label: str | None
     clerk: str
     reviewer: str | None
     status_zh: str
+    ra_name: str = DEFAULT_RA_NAME
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplicationFormFacts(CounterFormFacts):
+    """证书申请（更新）表: an enrollment, renewal, reissue or added application item."""
+
+    service_zh: str
+    documents: tuple[DocumentSeenFacts, ...]
+    key_algorithm: str | None
+    token_serial: str | None
+    token_label: str | None
     old_serial: str | None = None
     items: tuple[str, ...] = ()
     issued: IssuedFacts | None = None
-    ra_name: str = DEFAULT_RA_NAME
 
 
 @dataclass(frozen=True)
@@ -115,15 +122,11 @@ class ChangeRow:
     after: str
 
 
-@dataclass(frozen=True)
-class ChangeFormFacts:
+@dataclass(frozen=True, kw_only=True)
+class ChangeFormFacts(CounterFormFacts):
     """证书变更、挂起、解挂、吊销表 for one change, suspension, resumption or revocation."""
 
-    application_id: str
     action_zh: str
-    created_at: dt.datetime
-    subscriber: SubscriberFacts
-    certificate_type_zh: str
     serial: str
     subject: str | None
     not_before: dt.datetime | None
@@ -131,10 +134,6 @@ class ChangeFormFacts:
     reason_zh: str | None
     identity_checked: bool
     changes: tuple[ChangeRow, ...]
-    clerk: str
-    reviewer: str | None
-    status_zh: str
-    ra_name: str = DEFAULT_RA_NAME
 
 
 @dataclass(frozen=True)

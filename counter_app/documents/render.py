@@ -15,6 +15,7 @@ from counter_app.documents.facts import (
     AgreementFacts,
     ApplicationFormFacts,
     ChangeFormFacts,
+    CounterFormFacts,
     DeviceFacts,
     PersonFacts,
     ReceiptFacts,
@@ -249,17 +250,7 @@ def render_application_form(facts: ApplicationFormFacts) -> bytes:
                 label_width=28 * mm,
             )
         )
-    story.append(
-        signature_block(
-            "五、声明与签字",
-            DECLARATION,
-            [_signer(facts.subscriber), ("受理员", facts.clerk), ("审核员", facts.reviewer)],
-        )
-    )
-    page = Page(
-        facts.ra_name, APPLICATION_TITLE, facts.application_id, f"申请编号 {facts.application_id}"
-    )
-    return build_pdf(page, story, subject=f"{APPLICATION_TITLE} {facts.application_id}")
+    return _signed_form(APPLICATION_TITLE, facts, story)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,16 +290,22 @@ def render_change_form(facts: ChangeFormFacts) -> bytes:
             [[c.label, c.before, c.after] for c in facts.changes] or [["—", "—", "—"]],
             [34 * mm, (BODY_WIDTH - 34 * mm) / 2, (BODY_WIDTH - 34 * mm) / 2],
         ),
+    ]
+    return _signed_form(CHANGE_TITLE, facts, story)
+
+
+def _signed_form(title: str, facts: CounterFormFacts, story: list[Flowable]) -> bytes:
+    """A counter form closed by the declaration the subscriber, the clerk and the reviewer
+    sign (section five), on pages headed with the application's number."""
+    story.append(
         signature_block(
             "五、声明与签字",
             DECLARATION,
             [_signer(facts.subscriber), ("受理员", facts.clerk), ("审核员", facts.reviewer)],
-        ),
-    ]
-    page = Page(
-        facts.ra_name, CHANGE_TITLE, facts.application_id, f"申请编号 {facts.application_id}"
+        )
     )
-    return build_pdf(page, story, subject=f"{CHANGE_TITLE} {facts.application_id}")
+    page = Page(facts.ra_name, title, facts.application_id, f"申请编号 {facts.application_id}")
+    return build_pdf(page, story, subject=f"{title} {facts.application_id}")
 
 
 # ---------------------------------------------------------------------------------------------

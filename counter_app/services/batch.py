@@ -25,16 +25,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
-from counter_app.domain.applications import NumberKind
 from counter_app.domain.errors import CounterError, ValidationError
 from counter_app.domain.fees import Payment, SettlementForm, Waiver
 from counter_app.domain.policy import Action
 from counter_app.services import daybook
 from counter_app.services.certificates import CertificateView, list_certificates
 from counter_app.services.context import ServiceContext
-from counter_app.services.numbers import next_number
 from counter_app.services.pipeline import (
     Operators,
     Plan,
@@ -52,12 +48,15 @@ from counter_app.services.records import (
     create_application,
     dumps,
     record_payment,
+    record_refund,
     subscriber_row_of,
 )
 from counter_app.services.replace import RenewService, ReplaceRequest
 from counter_app.services.tokens import TokenChoice
 from counter_app.store import audit
-from counter_app.store.counter import ApplicationRow, PaymentRow, RefundRow, SubscriberRow
+from counter_app.store.counter import RefundRow
+from counter_app.store.counter_repo import CounterRows
+from counter_app.store.money_repo import MoneyRows
 
 BATCH_SERVICE = "batch_renew"
 MAX_BATCH = 50
@@ -151,25 +150,11 @@ def renewable_for(ctx: ServiceContext, text: str) -> list[CertificateView]:
     or the end of an identity number) and, for a unit, of its devices."""
     views = list_certificates(ctx, subscriber=text, expiring_within_days=RENEWAL_WINDOW_DAYS)
     with ctx.store.session() as session:
-        usccs = [
-            identity.removeprefix("uscc:")
-            for identity in session.execute(
-                select(SubscriberRow.identity).where(
-                    SubscriberRow.kind == "unit",
-                    SubscriberRow.name.contains(text, autoescape=True)
-                    | SubscriberRow.identity.endswith(text.upper(), autoescape=True),
-                )
-            ).scalars()
-        ]
+        rows = CounterRows(session)
         devices = {
             row_id
-            for uscc in usccs
-            for row_id in session.execute(
-                select(SubscriberRow.id).where(
-                    SubscriberRow.kind == "device",
-                    SubscriberRow.identity.startswith(f"device:{uscc}:", autoescape=True),
-                )
-            ).scalars()
+            for identity in rows.unit_identities(text)
+            for row_id in rows.devices_of_unit(identity.removeprefix("uscc:"))
         }
     if devices:
         seen = {v.serial for v in views}
@@ -471,9 +456,8 @@ def _refund_of(ctx: ServiceContext, application_id: str | None) -> str | None:
     if application_id is None:
         return None
     with ctx.store.session() as session:
-        return session.execute(
-            select(RefundRow.refund_number).where(RefundRow.application_id == application_id)
-        ).scalar_one_or_none()
+        refund = MoneyRows(session).refund_of(application_id)
+        return refund.refund_number if refund is not None else None
 
 
 def refund_share(
@@ -484,7 +468,7 @@ def refund_share(
     operator = "system"
     with ctx.store.session() as session:
         audit.lock_head(session)
-        batch = session.get(ApplicationRow, batch_id)
+        batch = CounterRows(session).application(batch_id)
         operator = batch.clerk if batch is not None else operator
         refund = share_refund(session, batch_id, application_id, amount, reason, operator, now)
         return refund.refund_number if refund is not None else None
@@ -500,42 +484,20 @@ def share_refund(
     now: Any,
     counter: str | None = None,
 ) -> RefundRow | None:
-    paid = session.execute(
-        select(PaymentRow).where(
-            PaymentRow.application_id == batch_id,
-            PaymentRow.method.in_(("cash", "card", "transfer")),
-            PaymentRow.fee_fen > 0,
-        )
-    ).scalar_one_or_none()
+    paid = MoneyRows(session).money_taken(batch_id)
     if paid is None or amount <= 0:
         return None
-    refund = RefundRow(
-        refund_number=next_number(session, NumberKind.REFUND, now),
-        receipt_number=paid.receipt_number,
-        application_id=application_id,
-        amount_fen=amount,
-        method=paid.method,
-        reason=reason[:500],
-        clerk=operator,
-        time=now,
-        counter=counter or paid.counter,
-    )
-    session.add(refund)
-    session.flush()
-    audit.append(
+    return record_refund(
         session,
+        paid,
+        application_id=application_id,
+        amount=amount,
+        reason=reason,
         operator=operator,
-        action="refund.record",
-        obj=f"refund:{refund.refund_number}",
-        details={
-            "application": application_id,
-            "batch": batch_id,
-            "receipt": paid.receipt_number,
-            "amount_fen": amount,
-            "method": paid.method,
-        },
+        now=now,
+        counter=counter or paid.counter,
+        batch_id=batch_id,
     )
-    return refund
 
 
 def batch_share(data: str) -> tuple[str, int] | None:

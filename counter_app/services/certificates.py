@@ -12,8 +12,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from counter_app.ca import CertificateRecord
 from counter_app.ca.model import subject_text
 from counter_app.domain.errors import ValidationError
@@ -38,8 +36,8 @@ from counter_app.services.records import (
 from counter_app.services.replace import NotIssuedHere
 from counter_app.services.tokens import SubscriberToken
 from counter_app.store import audit
-from counter_app.store.counter import ApplicationRow, SubscriberRow
 from counter_app.store.counter_repo import CounterRows
+from counter_app.store.money_repo import MoneyRows
 
 
 @dataclass(frozen=True)
@@ -70,9 +68,10 @@ class CertificateView:
 
 
 def _view(session: Any, cert: CertificateRecord, now: dt.datetime) -> CertificateView:
-    app = session.get(ApplicationRow, cert.application_id) if cert.application_id else None
-    sub = session.get(SubscriberRow, app.subscriber_id) if app else None
-    items = CounterRows(session).certificate_items(cert.serial_hex)
+    rows = CounterRows(session)
+    app = rows.application(cert.application_id) if cert.application_id else None
+    sub = rows.subscriber(app.subscriber_id) if app else None
+    items = rows.certificate_items(cert.serial_hex)
     status: CertificateStatus | RecordStatus = (
         cert.status
         if cert.status is RecordStatus.PENDING
@@ -267,27 +266,14 @@ def revoke(ctx: ServiceContext, request: StatusRequest, operators: Operators) ->
 
 
 def show_application(ctx: ServiceContext, application_id: str) -> dict[str, Any]:
-    from counter_app.store.counter import AgreementRecord, JournalEntry, PaymentRow, RefundRow
-
     with ctx.store.session() as session:
         app = application(session, application_id)
-        sub = session.get(SubscriberRow, app.subscriber_id)
-        agreement = session.execute(
-            select(AgreementRecord).where(AgreementRecord.application_id == app.id)
-        ).scalar_one_or_none()
-        payments = (
-            session.execute(select(PaymentRow).where(PaymentRow.application_id == app.id))
-            .scalars()
-            .all()
-        )
-        refunds = (
-            session.execute(select(RefundRow).where(RefundRow.application_id == app.id))
-            .scalars()
-            .all()
-        )
-        journal = session.execute(
-            select(JournalEntry).where(JournalEntry.application_id == app.id)
-        ).scalar_one_or_none()
+        rows, money = CounterRows(session), MoneyRows(session)
+        sub = rows.subscriber(app.subscriber_id)
+        agreement = rows.agreement(app.id)
+        payments = money.payments_of([app.id])
+        refunds = money.refunds_of([app.id])
+        journal = rows.journal_entry(app.id)
         snapshot = json.loads(app.snapshot) if app.snapshot else None
         # What was verified that day; the subscriber's row holds only the latest facts.
         verified = (

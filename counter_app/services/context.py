@@ -10,16 +10,14 @@ import datetime as dt
 import logging
 import os
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from counter_app.ca.profiles import Profile, load_profiles
-from counter_app.config import Config, resource_path
+from counter_app.config import Config, read_toml, resource_path
 from counter_app.domain.agreement import AgreementVersion, parse_agreement_file_name
 from counter_app.domain.applications import ApplicationItem, parse_application_items
 from counter_app.domain.errors import ConfigError
@@ -37,14 +35,6 @@ CRASH_HOOK_ENV = "COUNTER_APP_TEST_CRASH_AFTER"
 # waits until the test deletes it (the test takes the database away meanwhile).
 PAUSE_HOOK_ENV = "COUNTER_APP_TEST_PAUSE_AFTER"
 PAUSE_FILE_ENV = "COUNTER_APP_TEST_PAUSE_FILE"
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(detail=f"{path}: {exc}") from None
 
 
 def _configured_tokens(config: Config) -> TokenAccess:
@@ -89,8 +79,12 @@ class ServiceContext:
 
     @cached_property
     def fee_table(self) -> FeeTable:
-        path = Path(str(self.config.extra.get("fees") or resource_path("fees.toml")))
-        return FeeTable.from_mapping(_read_toml(path))
+        return FeeTable.from_mapping(read_toml(self.fees_path))
+
+    @property
+    def fees_path(self) -> Path:
+        """The fee table: ``fees = "..."`` in config.toml, or the one shipped."""
+        return Path(str(self.config.extra.get("fees") or resource_path("fees.toml")))
 
     @cached_property
     def counter(self) -> str:
@@ -131,7 +125,7 @@ class ServiceContext:
 
     @cached_property
     def application_items(self) -> dict[str, ApplicationItem]:
-        return parse_application_items(_read_toml(resource_path("application_items.toml")))
+        return parse_application_items(read_toml(resource_path("application_items.toml")))
 
     def step_done(self, step: str) -> None:
         """Called after each journaled step is committed; the test hook may end the process."""

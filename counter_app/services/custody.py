@@ -42,7 +42,7 @@ from counter_app.domain.policy import Person, check_custodians
 from counter_app.services.operators import OperatorInfo
 from counter_app.store import audit
 from counter_app.store.db import Store
-from counter_app.store.models import Operator
+from counter_app.store.operator_repo import OperatorRows
 
 SECRET_BYTES = 32
 CHECK_CONTEXT = b"counter-app custody v1"
@@ -120,7 +120,7 @@ def _people(store: Store, names: Sequence[str]) -> list[Person]:
     with store.session() as session:
         found = []
         for name in names:
-            row = session.query(Operator).filter(Operator.name == name).one_or_none()
+            row = OperatorRows(session).by_name(name)
             if row is None:
                 raise NotACustodian(name=name)
             found.append(Person(row.name, OperatorInfo.of(row).role, row.active))

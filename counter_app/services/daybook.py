@@ -12,8 +12,8 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from counter_app.domain.daybook import (
@@ -34,8 +34,10 @@ from counter_app.services.context import ServiceContext
 from counter_app.services.operators import OperatorInfo
 from counter_app.store import audit
 from counter_app.store.backoffice import DayCloseRow
-from counter_app.store.counter import ApplicationRow, PaymentRow, RefundRow
-from counter_app.store.models import Operator
+from counter_app.store.backoffice_repo import BackOfficeRows
+from counter_app.store.counter_repo import CounterRows
+from counter_app.store.money_repo import MoneyRows
+from counter_app.store.operator_repo import OperatorRows
 
 NO_COUNTER = "-"  # rows recorded before counters were kept
 
@@ -108,74 +110,56 @@ class Facts:
         )
 
 
+def _recorded(time: dt.datetime, counter: str | None, clerk: str, zone: ZoneInfo) -> dict[str, Any]:
+    """When, where and by whom a row was recorded: its business day, counter and operator."""
+    return {"day": business_day(time, zone), "counter": counter or NO_COUNTER, "operator": clerk}
+
+
 def read_facts(session: Session, ctx: ServiceContext, start: dt.date, end: dt.date) -> Facts:
     """Every payment, refund and application recorded from ``start`` to ``end`` (inclusive
     business days in the RA's time zone)."""
     zone = ctx.time_zone
     since, _ = day_bounds(start, zone)
     _, until = day_bounds(end, zone)
+    money = MoneyRows(session)
     payments = [
         PaymentFact(
             receipt_number=p.receipt_number,
-            day=business_day(p.time, zone),
-            counter=p.counter or NO_COUNTER,
-            operator=p.clerk,
+            **_recorded(p.time, p.counter, p.clerk, zone),
             service=p.service,
             certificate_type=p.certificate_type,
             method=p.method,
             fee_fen=p.fee_fen,
         )
-        for p in session.execute(
-            select(PaymentRow)
-            .where(PaymentRow.time >= since, PaymentRow.time < until)
-            .order_by(PaymentRow.time, PaymentRow.id)
-        ).scalars()
+        for p in money.payments_between(since, until)
     ]
     refunds = [
         RefundFact(
             refund_number=r.refund_number,
             receipt_number=r.receipt_number,
-            day=business_day(r.time, zone),
-            counter=r.counter or NO_COUNTER,
-            operator=r.clerk,
+            **_recorded(r.time, r.counter, r.clerk, zone),
             service=service,
             certificate_type=certificate_type,
             method=r.method,
             amount_fen=r.amount_fen,
         )
-        for r, service, certificate_type in session.execute(
-            select(RefundRow, PaymentRow.service, PaymentRow.certificate_type)
-            .join(PaymentRow, PaymentRow.receipt_number == RefundRow.receipt_number)
-            .where(RefundRow.time >= since, RefundRow.time < until)
-            .order_by(RefundRow.time, RefundRow.id)
-        )
+        for r, service, certificate_type in money.refunds_between(since, until)
     ]
     services = [
         ServiceFact(
             application_id=a.id,
-            day=business_day(a.created_at, zone),
-            counter=a.counter or NO_COUNTER,
-            operator=a.clerk,
+            **_recorded(a.created_at, a.counter, a.clerk, zone),
             service=a.service,
             certificate_type=a.certificate_type,
             status=a.status,
         )
-        for a in session.execute(
-            select(ApplicationRow)
-            .where(ApplicationRow.created_at >= since, ApplicationRow.created_at < until)
-            .order_by(ApplicationRow.created_at)
-        ).scalars()
+        for a in CounterRows(session).applications_between(since, until)
     ]
     return Facts(payments, refunds, services)
 
 
 def latest_close(session: Session, day: dt.date, counter: str) -> DayCloseRow | None:
-    return session.execute(
-        select(DayCloseRow)
-        .where(DayCloseRow.day == day.isoformat(), DayCloseRow.counter == counter)
-        .order_by(DayCloseRow.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    return BackOfficeRows(session).latest_close(day, counter)
 
 
 def is_closed(session: Session, day: dt.date, counter: str) -> bool:
@@ -307,7 +291,7 @@ class CloseResult:
 
 def acting_person(session: Session, who: OperatorInfo, action: Action) -> Person:
     # Re-read at the moment of acting, as the pipeline does: a role changed a second ago counts.
-    row = session.get(Operator, who.id)
+    row = OperatorRows(session).by_id(who.id)
     if row is None or row.name != who.name or not row.active:
         raise OperatorDisabled(name=who.name)
     person = Person(row.name, OperatorInfo.of(row).role, row.active)
@@ -322,17 +306,7 @@ def _note(note: str | None) -> str:
 
 
 def _in_progress(session: Session, counter: str, until: dt.datetime) -> list[str]:
-    return list(
-        session.execute(
-            select(ApplicationRow.id)
-            .where(
-                ApplicationRow.status == "in_progress",
-                ApplicationRow.counter == counter,
-                ApplicationRow.created_at < until,
-            )
-            .order_by(ApplicationRow.id)
-        ).scalars()
-    )
+    return CounterRows(session).in_progress(counter, until)
 
 
 def close_day(
@@ -380,8 +354,7 @@ def close_day(
             supervisor=person.name,
             time=now,
         )
-        session.add(row)
-        session.flush()
+        BackOfficeRows(session).add(row)
         audit.append(
             session,
             operator=person.name,
@@ -425,7 +398,7 @@ def reopen_day(
         person = acting_person(session, supervisor, Action.DAY_REOPEN)
         if not is_closed(session, day, name):
             raise DayNotClosed(day=day.isoformat(), counter=name)
-        session.add(
+        BackOfficeRows(session).add(
             DayCloseRow(
                 day=day.isoformat(),
                 counter=name,
@@ -436,7 +409,6 @@ def reopen_day(
                 time=now,
             )
         )
-        session.flush()
         audit.append(
             session,
             operator=person.name,

@@ -10,12 +10,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from counter_app.domain.daybook import METHODS
 from counter_app.services import daybook, reminders, reports, stock
 from counter_app.services.context import ServiceContext
-from counter_app.store.backoffice import ExpiryNoticeRow
+from counter_app.store.backoffice_repo import BackOfficeRows
 
 CHART_DAYS = 7
 REMINDER_WINDOW_DAYS = 30
@@ -73,13 +71,7 @@ def desk_view(
     levels = stock.levels(ctx)
     items = reminders.expiring(ctx, REMINDER_WINDOW_DAYS)
     with ctx.store.session() as session:
-        done = set(
-            session.execute(
-                select(ExpiryNoticeRow.serial).where(
-                    ExpiryNoticeRow.window_days == REMINDER_WINDOW_DAYS
-                )
-            ).scalars()
-        )
+        done = BackOfficeRows(session).notified(REMINDER_WINDOW_DAYS)
     return DeskView(
         day=day,
         counter=name,

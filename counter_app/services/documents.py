@@ -13,27 +13,9 @@ import json
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-
+from counter_app import documents as forms
 from counter_app.ca import CertificateNotFound, CertificateRecord
 from counter_app.ca.model import subject_text
-from counter_app.documents import (
-    AgreementFacts,
-    ApplicationFormFacts,
-    ChangeFormFacts,
-    ChangeRow,
-    DeviceFacts,
-    DocumentSeenFacts,
-    IssuedFacts,
-    PersonFacts,
-    ReceiptFacts,
-    SubscriberFacts,
-    UnitFacts,
-    render_agreement_record,
-    render_application_form,
-    render_change_form,
-    render_receipt,
-)
 from counter_app.documents.facts import DEFAULT_RA_NAME
 from counter_app.domain.errors import CounterError, NotFound
 from counter_app.domain.fees import Service
@@ -46,9 +28,8 @@ from counter_app.domain.lifecycle import (
 from counter_app.domain.subscribers import DocumentType, IdType
 from counter_app.services.certificates import show_application
 from counter_app.services.context import ServiceContext
-from counter_app.store.counter import AgreementRecord, ApplicationRow, PaymentRow
 from counter_app.store.counter_repo import CounterRows
-from counter_app.store.models import AuditEvent
+from counter_app.store.money_repo import MoneyRows
 
 
 class DocumentKind(StrEnum):
@@ -115,8 +96,8 @@ def _id_type_zh(value: str | None) -> str:
         return str(value)
 
 
-def _person(data: dict[str, Any]) -> PersonFacts:
-    return PersonFacts(
+def _person(data: dict[str, Any]) -> forms.PersonFacts:
+    return forms.PersonFacts(
         name=str(data.get("name", "")),
         id_type_zh=_id_type_zh(data.get("id_type")),
         id_number=str(data.get("id_number", "")),
@@ -126,10 +107,10 @@ def _person(data: dict[str, Any]) -> PersonFacts:
     )
 
 
-def _subscriber(ctx: ServiceContext, data: dict[str, Any]) -> SubscriberFacts:
+def _subscriber(ctx: ServiceContext, data: dict[str, Any]) -> forms.SubscriberFacts:
     kind = data.get("kind")
     if kind == "unit":
-        return UnitFacts(
+        return forms.UnitFacts(
             name=str(data["name"]),
             uscc=str(data.get("uscc", "")),
             legal_representative=str(data.get("legal_representative", "")),
@@ -138,7 +119,7 @@ def _subscriber(ctx: ServiceContext, data: dict[str, Any]) -> SubscriberFacts:
         )
     if kind == "device":
         owner_uscc = str(data.get("owner_uscc", ""))
-        return DeviceFacts(
+        return forms.DeviceFacts(
             name=str(data["name"]),
             identifier=str(data.get("identifier", "")),
             owner_uscc=owner_uscc,
@@ -168,14 +149,12 @@ def _certificate(ctx: ServiceContext, serial: str | None) -> CertificateRecord |
 # ---------------------------------------------------------------------------------------------
 
 
-def receipt_facts(ctx: ServiceContext, receipt_number: str) -> ReceiptFacts:
+def receipt_facts(ctx: ServiceContext, receipt_number: str) -> forms.ReceiptFacts:
     with ctx.store.session() as session:
-        row = session.execute(
-            select(PaymentRow).where(PaymentRow.receipt_number == receipt_number.strip())
-        ).scalar_one_or_none()
+        row = MoneyRows(session).payment(receipt_number.strip())
         if row is None:
             raise NotFound(what_zh="收费凭证", what_en="receipt", key=receipt_number)
-        return ReceiptFacts(
+        return forms.ReceiptFacts(
             receipt_number=row.receipt_number,
             application_id=row.application_id,
             payer=row.payer,
@@ -196,7 +175,7 @@ def receipt_facts(ctx: ServiceContext, receipt_number: str) -> ReceiptFacts:
 
 def _receipt_lines(session: Any, application_id: str) -> tuple[tuple[str, int], ...]:
     """The fee's lines the service recorded with the application (media fee, a batch)."""
-    app = session.get(ApplicationRow, application_id)
+    app = CounterRows(session).application(application_id)
     data = json.loads(app.data) if app is not None and app.data else {}
     lines = data.get("receipt_lines") or ()
     return tuple((str(line["item"]), int(line["fee_fen"])) for line in lines)
@@ -230,24 +209,26 @@ def _check_form(app: dict[str, Any], wanted: DocumentKind) -> None:
     )
 
 
-def application_form_facts(ctx: ServiceContext, application_id: str) -> ApplicationFormFacts:
+def application_form_facts(ctx: ServiceContext, application_id: str) -> forms.ApplicationFormFacts:
     app = show_application(ctx, application_id)
     _check_form(app, DocumentKind.APPLICATION)
     details = app["details"]
     documents = tuple(
-        DocumentSeenFacts(_document_zh(d.get("type")), str(d.get("number", "")))
+        forms.DocumentSeenFacts(_document_zh(d.get("type")), str(d.get("number", "")))
         for d in details.get("documents") or ()
     )
     cert = _certificate(ctx, app["serial"])
     issued = (
         None
         if cert is None or cert.status == RecordStatus.PENDING
-        else IssuedFacts(cert.serial_hex, cert.not_before, cert.not_after, _subject(cert.subject))
+        else forms.IssuedFacts(
+            cert.serial_hex, cert.not_before, cert.not_after, _subject(cert.subject)
+        )
     )
     items = tuple(str(i) for i in details.get("items") or ())
     if details.get("new_item") and details["new_item"] not in items:
         items += (str(details["new_item"]),)
-    return ApplicationFormFacts(
+    return forms.ApplicationFormFacts(
         application_id=app["application_id"],
         service_zh=_service_zh(app["service"]),
         created_at=_time(app["created_at"]),
@@ -280,13 +261,13 @@ def _item_zh(ctx: ServiceContext, code: str) -> str:
     return f"{name}（{code}）" if name else code
 
 
-def change_form_facts(ctx: ServiceContext, application_id: str) -> ChangeFormFacts:
+def change_form_facts(ctx: ServiceContext, application_id: str) -> forms.ChangeFormFacts:
     app = show_application(ctx, application_id)
     _check_form(app, DocumentKind.CHANGE_FORM)
     service, details = app["service"], app["details"]
     old = _certificate(ctx, app["old_serial"])
     reason = details.get("reason")
-    return ChangeFormFacts(
+    return forms.ChangeFormFacts(
         application_id=app["application_id"],
         action_zh=_service_zh(service),
         created_at=_time(app["created_at"]),
@@ -308,28 +289,30 @@ def change_form_facts(ctx: ServiceContext, application_id: str) -> ChangeFormFac
 
 def _changes(
     ctx: ServiceContext, app: dict[str, Any], old: CertificateRecord | None
-) -> tuple[ChangeRow, ...]:
+) -> tuple[forms.ChangeRow, ...]:
     if app["service"] == "change":
         # Each changed field before → after, as recorded when the change was made.
         rows = [
-            ChangeRow(_FIELD_ZH.get(c["field"], c["field"]), _text(c["before"]), _text(c["after"]))
+            forms.ChangeRow(
+                _FIELD_ZH.get(c["field"], c["field"]), _text(c["before"]), _text(c["after"])
+            )
             for c in app["details"].get("changes") or ()
         ]
         if app["serial"]:
             new = _certificate(ctx, app["serial"])
-            rows.append(ChangeRow("证书序列号", app["old_serial"] or "—", app["serial"]))
+            rows.append(forms.ChangeRow("证书序列号", app["old_serial"] or "—", app["serial"]))
             rows.append(
-                ChangeRow(
+                forms.ChangeRow(
                     "证书主题",
                     _subject(old.subject) or "—" if old else "—",
                     _subject(new.subject) or "—" if new else "（未签发）",
                 )
             )
         elif app["status"] == "done":
-            rows.append(ChangeRow("证书", "—", "未重新签发（变更项不在证书中）"))
+            rows.append(forms.ChangeRow("证书", "—", "未重新签发（变更项不在证书中）"))
         return tuple(rows)
     before, after = _status_change(ctx, app)
-    return (ChangeRow("证书状态", before, after),)
+    return (forms.ChangeRow("证书状态", before, after),)
 
 
 _FIELD_ZH = {
@@ -356,12 +339,9 @@ def _status_change(ctx: ServiceContext, app: dict[str, Any]) -> tuple[str, str]:
     expected = TRANSITIONS[STATUS_CHANGES[app["service"]]].result.stored_as
     if app["status"] == "done" and app["old_serial"]:
         with ctx.store.session() as session:
-            events = session.execute(
-                select(AuditEvent.details)
-                .where(AuditEvent.object == f"certificate:{app['old_serial'].upper()}")
-                .where(AuditEvent.time >= _time(app["created_at"]))
-                .order_by(AuditEvent.seq)
-            ).scalars()
+            events = CounterRows(session).certificate_events(
+                app["old_serial"].upper(), _time(app["created_at"])
+            )
             for raw in events:
                 details = json.loads(raw)
                 if details.get("to") == expected and "from" in details:
@@ -371,7 +351,7 @@ def _status_change(ctx: ServiceContext, app: dict[str, Any]) -> tuple[str, str]:
     return "—", f"{expected.zh}（{_STATUS_ZH.get(app['status'], app['status'])}）"
 
 
-def agreement_facts(ctx: ServiceContext, application_id: str) -> AgreementFacts:
+def agreement_facts(ctx: ServiceContext, application_id: str) -> forms.AgreementFacts:
     app = show_application(ctx, application_id)
     record = app["agreement"]
     if record is None:
@@ -388,7 +368,7 @@ def agreement_facts(ctx: ServiceContext, application_id: str) -> AgreementFacts:
     signed_zh = _SIGNED_ZH.get(signed[0], signed[0])
     if len(signed) == 2:
         signed_zh += f"（表单编号 {signed[1]}）"
-    return AgreementFacts(
+    return forms.AgreementFacts(
         application_id=app["application_id"],
         version=record["version"],
         text=version.text,
@@ -407,20 +387,17 @@ def agreement_facts(ctx: ServiceContext, application_id: str) -> AgreementFacts:
 def _signature_png(ctx: ServiceContext, application_id: str) -> bytes | None:
     """The pad's signature image kept beside the agreement record, if the subscriber signed so."""
     with ctx.store.session() as session:
-        return session.execute(
-            select(AgreementRecord.signature_png).where(
-                AgreementRecord.application_id == application_id
-            )
-        ).scalar_one_or_none()
+        record = CounterRows(session).agreement(application_id)
+        return record.signature_png if record is not None else None
 
 
 def render(ctx: ServiceContext, kind: DocumentKind | str, key: str) -> bytes:
     """The PDF of one document: a receipt by receipt number, the others by application id."""
     kind = DocumentKind(kind)
     if kind is DocumentKind.RECEIPT:
-        return render_receipt(receipt_facts(ctx, key))
+        return forms.render_receipt(receipt_facts(ctx, key))
     if kind is DocumentKind.APPLICATION:
-        return render_application_form(application_form_facts(ctx, key))
+        return forms.render_application_form(application_form_facts(ctx, key))
     if kind is DocumentKind.CHANGE_FORM:
-        return render_change_form(change_form_facts(ctx, key))
-    return render_agreement_record(agreement_facts(ctx, key))
+        return forms.render_change_form(change_form_facts(ctx, key))
+    return forms.render_agreement_record(agreement_facts(ctx, key))

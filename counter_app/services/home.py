@@ -12,14 +12,13 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import desc, select
-
 from counter_app.domain.daybook import business_day, day_bounds
 from counter_app.domain.display import ra_time_zone
 from counter_app.services.certificates import CertificateView, list_certificates, record_read
 from counter_app.services.context import ServiceContext
 from counter_app.services.recovery import Interrupted, list_interrupted
-from counter_app.store.counter import ApplicationRow, PaymentRow, RefundRow, SubscriberRow
+from counter_app.store.counter_repo import CounterRows
+from counter_app.store.money_repo import MoneyRows
 
 EXPIRING_WITHIN_DAYS = 30
 
@@ -48,29 +47,18 @@ def home_figures(ctx: ServiceContext, operator: str) -> HomeFigures:
     day = business_day(ctx.clock(), zone)
     start, end = day_bounds(day, zone)
     with ctx.store.session() as session:
-        apps = session.execute(
-            select(ApplicationRow.service, ApplicationRow.clerk).where(
-                ApplicationRow.created_at >= start, ApplicationRow.created_at < end
-            )
-        ).all()
-        payments = session.execute(
-            select(PaymentRow.method, PaymentRow.fee_fen).where(
-                PaymentRow.time >= start, PaymentRow.time < end
-            )
-        ).all()
-        refunds = session.execute(
-            select(RefundRow.method, RefundRow.amount_fen).where(
-                RefundRow.time >= start, RefundRow.time < end
-            )
-        ).all()
-    here = Counter(service for service, _ in apps)
-    mine = Counter(service for service, clerk in apps if clerk == operator)
+        apps = CounterRows(session).applications_between(start, end)
+        money = MoneyRows(session)
+        payments = money.payments_between(start, end)
+        refunds = [refund for refund, _, _ in money.refunds_between(start, end)]
+    here = Counter(a.service for a in apps)
+    mine = Counter(a.service for a in apps if a.clerk == operator)
     taken: Counter[str] = Counter()
-    for method, fen in payments:
-        taken[method] += fen
+    for p in payments:
+        taken[p.method] += p.fee_fen
     refunded: Counter[str] = Counter()
-    for method, fen in refunds:
-        refunded[method] += fen
+    for r in refunds:
+        refunded[r.method] += r.amount_fen
     return HomeFigures(
         day,
         dict(here),
@@ -93,13 +81,7 @@ class TokenOwner:
 def token_owner(ctx: ServiceContext, reader: str, token_serial: str) -> TokenOwner:
     """Whose the token is: the latest application written to a token of that serial (audited)."""
     with ctx.store.session() as session:
-        row = session.execute(
-            select(ApplicationRow, SubscriberRow.name)
-            .join(SubscriberRow, SubscriberRow.id == ApplicationRow.subscriber_id)
-            .where(ApplicationRow.token_serial == token_serial)
-            .order_by(desc(ApplicationRow.created_at))
-            .limit(1)
-        ).first()
+        row = CounterRows(session).last_on_token(token_serial)
     if row is None:
         return TokenOwner(token_serial, None, None, None)
     app, name = row

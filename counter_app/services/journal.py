@@ -19,12 +19,12 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from counter_app.domain.errors import CounterError, NotFound
 from counter_app.store import audit
 from counter_app.store.counter import ApplicationRow, JournalEntry
+from counter_app.store.counter_repo import CounterRows
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +87,6 @@ def owner_alive(owner: str | None, lease_until: dt.datetime | None, now: dt.date
     return lease_until is not None and lease_until > now
 
 
-def _locked(session: Session, application_id: str) -> JournalEntry:
-    entry = session.execute(
-        select(JournalEntry).where(JournalEntry.application_id == application_id).with_for_update()
-    ).scalar_one_or_none()
-    if entry is None:
-        raise NotFound(what_zh="业务日志", what_en="journal entry", key=application_id)
-    return entry
-
-
 def open_entry(
     session: Session, application: ApplicationRow, now: dt.datetime, step: str = "recorded"
 ) -> JournalEntry:
@@ -111,14 +102,13 @@ def open_entry(
         owner=me(),
         lease_until=now + LEASE,
     )
-    session.add(entry)
-    session.flush()
+    CounterRows(session).add(entry)
     return entry
 
 
 def held(session: Session, application_id: str, now: dt.datetime) -> JournalEntry:
     """The caller's own entry, locked for the rest of the transaction, its lease renewed."""
-    entry = _locked(session, application_id)
+    entry = entry_for(session, application_id, lock=True)
     if entry.owner != me():
         raise JournalTaken(application=application_id, owner=entry.owner or "?")
     entry.lease_until = now + LEASE
@@ -127,7 +117,7 @@ def held(session: Session, application_id: str, now: dt.datetime) -> JournalEntr
 
 def claim(session: Session, application_id: str, now: dt.datetime) -> JournalEntry:
     """Take over an open entry whose owner is gone; refuse one still being worked on."""
-    entry = _locked(session, application_id)
+    entry = entry_for(session, application_id, lock=True)
     if entry.owner != me() and owner_alive(entry.owner, entry.lease_until, now):
         raise JournalBusy(application=application_id, owner=entry.owner or "?")
     previous = entry.owner
@@ -179,10 +169,9 @@ def finish(
     return entry
 
 
-def entry_for(session: Session, application_id: str) -> JournalEntry:
-    entry = session.execute(
-        select(JournalEntry).where(JournalEntry.application_id == application_id)
-    ).scalar_one_or_none()
+def entry_for(session: Session, application_id: str, *, lock: bool = False) -> JournalEntry:
+    """An application's journal entry; ``lock`` holds it for the rest of the transaction."""
+    entry = CounterRows(session).journal_entry(application_id, lock=lock)
     if entry is None:
         raise NotFound(what_zh="业务日志", what_en="journal entry", key=application_id)
     return entry

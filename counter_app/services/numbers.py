@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from counter_app.domain.applications import NumberKind, format_number
-from counter_app.store.counter import Sequence
+from counter_app.store.counter_repo import CounterRows
 
 # Numbers follow the RA's local day (China Standard Time), as printed on receipts.
 CST = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -29,17 +27,5 @@ def next_number(session: Session, kind: NumberKind, now: dt.datetime) -> str:
     # The day's row is locked before the audit head, which the commit takes last
     # (store/audit.py): one lock order for every writer.
     local_day = now.astimezone(CST).date()
-    name, day = kind.name.lower(), local_day.strftime("%Y%m%d")
-    query = select(Sequence).where(Sequence.name == name, Sequence.day == day).with_for_update()
-    row = session.execute(query).scalar_one_or_none()
-    if row is None:
-        row = Sequence(name=name, day=day, value=0)
-        try:
-            with session.begin_nested():
-                session.add(row)
-        except IntegrityError:
-            # Another counter created the day's row first; take it under the lock.
-            row = session.execute(query).scalar_one()
-    row.value += 1
-    session.flush()
-    return format_number(kind, local_day, row.value)
+    value = CounterRows(session).take_number(kind.name.lower(), local_day.strftime("%Y%m%d"))
+    return format_number(kind, local_day, value)

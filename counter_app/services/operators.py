@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from counter_app.domain.errors import (
@@ -37,6 +36,7 @@ from counter_app.domain.operators import (
 from counter_app.store import audit
 from counter_app.store.db import Store
 from counter_app.store.models import Operator
+from counter_app.store.operator_repo import OperatorRows
 from counter_app.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -84,14 +84,21 @@ class OperatorInfo:
 
 
 def _find(session: Session, name: str) -> Operator | None:
-    return session.execute(select(Operator).where(Operator.name == name)).scalar_one_or_none()
+    return OperatorRows(session).by_name(name)
+
+
+def _existing(session: Session, name: str) -> Operator:
+    row = _find(session, name)
+    if row is None:
+        raise NotFound(what_zh="操作员", what_en="operator", key=name)
+    return row
 
 
 def create_first_admin(store: Store, name: str, password: str) -> OperatorInfo:
     name = check_operator_name(name)
     check_password_policy(password)
     with store.session() as session:
-        if session.execute(select(func.count()).select_from(Operator)).scalar_one():
+        if OperatorRows(session).any():
             raise AlreadyInitialised()
         row = _new_operator(session, name, Role.ADMIN, password)
         audit.append(
@@ -114,8 +121,7 @@ def _new_operator(session: Session, name: str, role: Role, password: str) -> Ope
         created_at=now,
         password_changed_at=now,
     )
-    session.add(row)
-    session.flush()
+    OperatorRows(session).add(row)
     return row
 
 
@@ -136,27 +142,15 @@ def authenticate(store: Store, name: str, password: str, *, clock: Clock = utcno
         except (VerificationError, InvalidHashError):
             ok = False
         if row is None:
-            _audit_failure(session, name, {})
+            _audit_signin(session, name, "login_failed", {})
             failure: CounterError = AuthenticationFailed()
         elif row.locked_until is not None and row.locked_until > now:
-            audit.append(
-                session,
-                operator=name,
-                action="operator.login_refused",
-                obj=f"operator:{name}",
-                details={"reason": "locked"},
-            )
+            _audit_signin(session, name, "login_refused", {"reason": "locked"})
             failure = _locked(row)
         elif not ok:
             failure = _count_failure(session, row, now)
         elif not row.active:
-            audit.append(
-                session,
-                operator=name,
-                action="operator.login_refused",
-                obj=f"operator:{name}",
-                details={"reason": "disabled"},
-            )
+            _audit_signin(session, name, "login_refused", {"reason": "disabled"})
             failure = OperatorDisabled(name=name)
         else:
             if row.failed_signins or row.locked_until is not None:
@@ -168,11 +162,12 @@ def authenticate(store: Store, name: str, password: str, *, clock: Clock = utcno
     raise failure
 
 
-def _audit_failure(session: Session, name: str, details: dict[str, object]) -> None:
+def _audit_signin(session: Session, name: str, outcome: str, details: dict[str, object]) -> None:
+    """A sign-in that failed or was refused (``name`` as typed: cut to what the columns hold)."""
     audit.append(
         session,
         operator=name[:64],
-        action="operator.login_failed",
+        action=f"operator.{outcome}",
         obj=f"operator:{name[:200]}",
         details=details,
     )
@@ -184,11 +179,8 @@ def _count_failure(session: Session, row: Operator, now: dt.datetime) -> Counter
         row.failed_signins = 0
         row.locked_until = None
         session.flush()
-    # Incremented in SQL so two counters failing at the same moment both count.
-    row.failed_signins = Operator.failed_signins + 1  # type: ignore[assignment]
-    session.flush()
-    session.refresh(row, ["failed_signins"])
-    _audit_failure(session, row.name, {"failures": row.failed_signins})
+    OperatorRows(session).count_failure(row)
+    _audit_signin(session, row.name, "login_failed", {"failures": row.failed_signins})
     if row.failed_signins < MAX_FAILED_SIGNINS:
         return AuthenticationFailed()
     row.locked_until = now + LOCK_DURATION
@@ -218,9 +210,7 @@ def unlock_operator(store: Store, actor: OperatorInfo, name: str) -> OperatorInf
         actor.role, (Role.ADMIN,), action_zh="解锁操作员", action_en="unlocking an operator"
     )
     with store.session() as session:
-        row = _find(session, name)
-        if row is None:
-            raise NotFound(what_zh="操作员", what_en="operator", key=name)
+        row = _existing(session, name)
         was = {"failures": row.failed_signins, "was_locked": row.locked_until is not None}
         row.failed_signins = 0
         row.locked_until = None
@@ -263,8 +253,7 @@ def find_operator(store: Store, name: str) -> OperatorInfo | None:
 
 def list_operators(store: Store) -> list[OperatorInfo]:
     with store.session() as session:
-        rows = session.execute(select(Operator).order_by(Operator.name)).scalars()
-        return [OperatorInfo.of(r) for r in rows]
+        return [OperatorInfo.of(r) for r in OperatorRows(session).all()]
 
 
 def disable_operator(store: Store, actor: OperatorInfo, name: str) -> OperatorInfo:
@@ -272,17 +261,10 @@ def disable_operator(store: Store, actor: OperatorInfo, name: str) -> OperatorIn
         actor.role, (Role.ADMIN,), action_zh="停用操作员", action_en="disabling an operator"
     )
     with store.session() as session:
-        row = _find(session, name)
-        if row is None:
-            raise NotFound(what_zh="操作员", what_en="operator", key=name)
-        if row.role == Role.ADMIN and row.active:
-            admins = session.execute(
-                select(func.count())
-                .select_from(Operator)
-                .where(Operator.role == Role.ADMIN.value, Operator.active.is_(True))
-            ).scalar_one()
-            if admins <= 1:
-                raise LastAdmin()
+        row = _existing(session, name)
+        last_admin = row.role == Role.ADMIN and row.active
+        if last_admin and OperatorRows(session).active_count(Role.ADMIN.value) <= 1:
+            raise LastAdmin()
         row.active = False
         audit.append(
             session, operator=actor.name, action="operator.disable", obj=f"operator:{name}"
@@ -301,9 +283,7 @@ def change_password(store: Store, actor: OperatorInfo, name: str, new_password: 
         )
     check_password_policy(new_password)
     with store.session() as session:
-        row = _find(session, name)
-        if row is None:
-            raise NotFound(what_zh="操作员", what_en="operator", key=name)
+        row = _existing(session, name)
         row.password_hash = _hasher.hash(new_password)
         row.password_changed_at = utcnow()
         audit.append(session, operator=actor.name, action="operator.passwd", obj=f"operator:{name}")

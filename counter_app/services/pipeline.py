@@ -25,12 +25,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from counter_app.domain.agreement import AgreementRecord as AgreementFacts
 from counter_app.domain.agreement import AgreementVersion
-from counter_app.domain.applications import NumberKind
 from counter_app.domain.errors import CounterError, OperatorDisabled
 from counter_app.domain.fees import Payment, Waiver, WaiverRequest
 from counter_app.domain.policy import Action, Actors, Authorisation, Person, authorise, check_maker
@@ -39,7 +37,6 @@ from counter_app.domain.subscribers import DocumentSeen, Subscriber
 from counter_app.services import daybook, journal, stock
 from counter_app.services.context import ServiceContext
 from counter_app.services.doctor import preflight_signing
-from counter_app.services.numbers import next_number
 from counter_app.services.operators import OperatorInfo
 from counter_app.services.records import (
     NewApplication,
@@ -48,14 +45,16 @@ from counter_app.services.records import (
     dumps,
     record_agreement,
     record_payment,
+    record_refund,
     subscriber_row_of,
     upsert_subscriber,
 )
 from counter_app.services.tokens import SubscriberToken, TokenChoice
 from counter_app.store import audit
-from counter_app.store.counter import PaymentRow, RefundRow
+from counter_app.store.counter import RefundRow
 from counter_app.store.db import Store
-from counter_app.store.models import Operator
+from counter_app.store.money_repo import MoneyRows
+from counter_app.store.operator_repo import OperatorRows
 from counter_app.token.errors import TokenError
 
 log = logging.getLogger(__name__)
@@ -100,7 +99,7 @@ class Operators:
 def _person(session: Session, info: OperatorInfo) -> Person:
     # Re-read at the moment of acting: a role changed or an account disabled a second ago
     # counts now, not when the operator signed in.
-    row = session.get(Operator, info.id)
+    row = OperatorRows(session).by_id(info.id)
     if row is None or row.name != info.name:
         raise OperatorDisabled(name=info.name)
     return Person(row.name, OperatorInfo.of(row).role, row.active)
@@ -467,46 +466,23 @@ def refund_payments(
 ) -> RefundRow | None:
     """A refund of the money collected for the application (a waiver or a free service has
     none to give back); the payment row itself is never touched."""
-    paid = session.execute(
-        select(PaymentRow).where(
-            PaymentRow.application_id == application_id,
-            PaymentRow.method.in_(("cash", "card", "transfer")),
-            PaymentRow.fee_fen > 0,
-        )
-    ).scalar_one_or_none()
+    money = MoneyRows(session)
+    paid = money.money_taken(application_id)
     if paid is None:
         return _refund_batch_share(session, application_id, operator, reason, now, counter)
-    already = session.execute(
-        select(RefundRow).where(RefundRow.receipt_number == paid.receipt_number)
-    ).scalar_one_or_none()
+    already = money.refund_of_receipt(paid.receipt_number)
     if already is not None:
         return already
-    refund = RefundRow(
-        refund_number=next_number(session, NumberKind.REFUND, now),
-        receipt_number=paid.receipt_number,
+    return record_refund(
+        session,
+        paid,
         application_id=application_id,
-        amount_fen=paid.fee_fen,
-        method=paid.method,
-        reason=reason[:500],
-        clerk=operator,
-        time=now,
+        amount=paid.fee_fen,
+        reason=reason,
+        operator=operator,
+        now=now,
         counter=counter,
     )
-    session.add(refund)
-    session.flush()
-    audit.append(
-        session,
-        operator=operator,
-        action="refund.record",
-        obj=f"refund:{refund.refund_number}",
-        details={
-            "application": application_id,
-            "receipt": paid.receipt_number,
-            "amount_fen": paid.fee_fen,
-            "method": paid.method,
-        },
-    )
-    return refund
 
 
 def _refund_batch_share(
@@ -524,9 +500,7 @@ def _refund_batch_share(
     link = batch.batch_share(application(session, application_id).data)
     if link is None:
         return None
-    already = session.execute(
-        select(RefundRow).where(RefundRow.application_id == application_id)
-    ).scalar_one_or_none()
+    already = MoneyRows(session).refund_of(application_id)
     if already is not None:
         return already
     return batch.share_refund(

@@ -10,7 +10,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from counter_app.domain.agreement import AgreementRecord as AgreementFacts
@@ -24,8 +23,10 @@ from counter_app.store.counter import (
     AgreementRecord,
     ApplicationRow,
     PaymentRow,
+    RefundRow,
     SubscriberRow,
 )
+from counter_app.store.counter_repo import CounterRows
 
 
 def dumps(data: Any) -> str:
@@ -37,9 +38,8 @@ def upsert_subscriber(
 ) -> SubscriberRow:
     """The subscriber's row, created or brought up to date with what was verified today."""
     kind, identity = subscriber.kind.value, subscriber.identity_key
-    row = session.execute(
-        select(SubscriberRow).where(SubscriberRow.kind == kind, SubscriberRow.identity == identity)
-    ).scalar_one_or_none()
+    rows = CounterRows(session)
+    row = rows.subscriber_by_identity(kind, identity)
     data = dumps(subscriber.to_mapping())
     if row is None:
         row = SubscriberRow(
@@ -50,35 +50,28 @@ def upsert_subscriber(
             created_at=now,
             updated_at=now,
         )
-        session.add(row)
-        session.flush()
-        audit.append(
-            session,
-            operator=operator,
-            action="subscriber.add",
-            obj=f"subscriber:{row.id}",
-            details={"kind": kind, "name": subscriber.name},
-        )
+        rows.add(row)
+        action = "subscriber.add"
     elif row.data != data:
         row.name, row.data, row.updated_at = subscriber.name, data, now
-        audit.append(
-            session,
-            operator=operator,
-            action="subscriber.update",
-            obj=f"subscriber:{row.id}",
-            details={"kind": kind, "name": subscriber.name},
-        )
+        action = "subscriber.update"
+    else:
+        return row
+    audit.append(
+        session,
+        operator=operator,
+        action=action,
+        obj=f"subscriber:{row.id}",
+        details={"kind": kind, "name": subscriber.name},
+    )
     return row
 
 
 def subscriber_row_of(session: Session, subscriber: Subscriber) -> SubscriberRow:
     """The subscriber's row as it stands (a service on an existing certificate)."""
-    row = session.execute(
-        select(SubscriberRow).where(
-            SubscriberRow.kind == subscriber.kind.value,
-            SubscriberRow.identity == subscriber.identity_key,
-        )
-    ).scalar_one_or_none()
+    row = CounterRows(session).subscriber_by_identity(
+        subscriber.kind.value, subscriber.identity_key
+    )
     if row is None:
         raise NotFound(what_zh="订户", what_en="subscriber", key=subscriber.identity_key)
     return row
@@ -116,8 +109,7 @@ def create_application(
         data=dumps(new.data or {}),
         created_at=now,
     )
-    session.add(row)
-    session.flush()
+    CounterRows(session).add(row)
     audit.append(
         session,
         operator=new.clerk,
@@ -134,7 +126,7 @@ def create_application(
 
 
 def record_agreement(session: Session, application_id: str, facts: AgreementFacts) -> None:
-    session.add(
+    CounterRows(session).add(
         AgreementRecord(
             application_id=application_id,
             version=facts.version,
@@ -200,8 +192,7 @@ def record_payment(
         time=now,
         counter=counter,
     )
-    session.add(row)
-    session.flush()
+    CounterRows(session).add(row)
     audit.append(
         session,
         operator=clerk,
@@ -220,8 +211,51 @@ def record_payment(
     return row
 
 
+def record_refund(
+    session: Session,
+    paid: PaymentRow,
+    *,
+    application_id: str,
+    amount: int,
+    reason: str,
+    operator: str,
+    now: dt.datetime,
+    counter: str | None,
+    batch_id: str | None = None,
+) -> RefundRow:
+    """Money given back from the payment ``paid`` (the payment row itself is never touched):
+    a refund row of its own, with its own number, audited."""
+    refund = RefundRow(
+        refund_number=next_number(session, NumberKind.REFUND, now),
+        receipt_number=paid.receipt_number,
+        application_id=application_id,
+        amount_fen=amount,
+        method=paid.method,
+        reason=reason[:500],
+        clerk=operator,
+        time=now,
+        counter=counter,
+    )
+    CounterRows(session).add(refund)
+    batch = {} if batch_id is None else {"batch": batch_id}
+    audit.append(
+        session,
+        operator=operator,
+        action="refund.record",
+        obj=f"refund:{refund.refund_number}",
+        details={
+            "application": application_id,
+            **batch,
+            "receipt": paid.receipt_number,
+            "amount_fen": amount,
+            "method": paid.method,
+        },
+    )
+    return refund
+
+
 def application(session: Session, application_id: str) -> ApplicationRow:
-    row = session.get(ApplicationRow, application_id)
+    row = CounterRows(session).application(application_id)
     if row is None:
         raise NotFound(what_zh="申请", what_en="application", key=application_id)
     return row
@@ -240,20 +274,7 @@ class IdentityMismatch(ValidationError):
 def current_record(session: Session, serial: str, application_id: str) -> ApplicationRow:
     """The application whose snapshot holds the current facts of certificate ``serial``: the one
     that issued it, or a later change made on the records only (a new agent, a new mobile)."""
-    later = (
-        session.execute(
-            select(ApplicationRow)
-            .where(
-                ApplicationRow.old_serial == serial,
-                ApplicationRow.new_serial.is_(None),
-                ApplicationRow.status == "done",
-                ApplicationRow.service.in_(("change", "add_item")),
-            )
-            .order_by(ApplicationRow.created_at.desc(), ApplicationRow.id.desc())
-        )
-        .scalars()
-        .first()
-    )
+    later = CounterRows(session).later_record(serial)
     return later or application(session, application_id)
 
 
@@ -262,7 +283,7 @@ def subscriber_as_recorded(session: Session, app: ApplicationRow) -> Subscriber:
     before snapshots existed, the subscriber's row."""
     if app.snapshot:
         return parse_subscriber(json.loads(app.snapshot)["subscriber"])
-    row = session.get(SubscriberRow, app.subscriber_id)
+    row = CounterRows(session).subscriber(app.subscriber_id)
     assert row is not None
     return parse_subscriber(json.loads(row.data))
 
@@ -291,27 +312,14 @@ def owner_key(session: Session, application_id: str | None) -> tuple[str, str] |
     """(kind, identity key) of the subscriber an application was for."""
     if not application_id:
         return None
-    app = session.get(ApplicationRow, application_id)
+    rows = CounterRows(session)
+    app = rows.application(application_id)
     if app is None:
         return None
-    row = session.get(SubscriberRow, app.subscriber_id)
+    row = rows.subscriber(app.subscriber_id)
     return (row.kind, row.identity) if row is not None else None
 
 
 def issued_to(session: Session, kind: str, identity: str, certificate_type: str) -> list[str]:
     """Serials the counter issued to this subscriber for this certificate type (any status)."""
-    return [
-        serial
-        for serial in session.execute(
-            select(ApplicationRow.new_serial)
-            .join(SubscriberRow, SubscriberRow.id == ApplicationRow.subscriber_id)
-            .where(
-                SubscriberRow.kind == kind,
-                SubscriberRow.identity == identity,
-                ApplicationRow.certificate_type == certificate_type,
-                ApplicationRow.status == "done",
-                ApplicationRow.new_serial.is_not(None),
-            )
-        ).scalars()
-        if serial
-    ]
+    return CounterRows(session).issued_serials(kind, identity, certificate_type)

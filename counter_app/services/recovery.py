@@ -17,7 +17,6 @@ import logging
 from dataclasses import dataclass
 
 from cryptography import x509
-from sqlalchemy import select
 
 from counter_app.domain.errors import CounterError
 from counter_app.domain.lifecycle import STATUS_CHANGES, TRANSITIONS
@@ -28,7 +27,7 @@ from counter_app.services.issuance import supersede, undo
 from counter_app.services.pipeline import close_done, close_rolled_back
 from counter_app.services.records import application
 from counter_app.services.tokens import SubscriberToken, TokenChoice
-from counter_app.store.counter import JournalEntry
+from counter_app.store.counter_repo import CounterRows
 from counter_app.token.errors import TokenNotFound
 
 log = logging.getLogger(__name__)
@@ -64,9 +63,7 @@ class Outcome:
 def list_interrupted(ctx: ServiceContext) -> list[Interrupted]:
     now = ctx.clock()
     with ctx.store.session() as session:
-        rows = session.execute(
-            select(JournalEntry).where(JournalEntry.state == "open").order_by(JournalEntry.id)
-        ).scalars()
+        rows = CounterRows(session).open_journal_entries()
         return [
             Interrupted(
                 r.application_id,

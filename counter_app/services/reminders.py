@@ -27,7 +27,6 @@ from email.utils import make_msgid
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from counter_app.domain.errors import ConfigError, CounterError
@@ -38,7 +37,8 @@ from counter_app.services.daybook import acting_person
 from counter_app.services.operators import OperatorInfo
 from counter_app.store import audit
 from counter_app.store.backoffice import ExpiryNoticeRow
-from counter_app.store.counter import SubscriberRow
+from counter_app.store.backoffice_repo import BackOfficeRows
+from counter_app.store.counter_repo import CounterRows
 
 log = logging.getLogger(__name__)
 SMTP_TIMEOUT_S = 30
@@ -129,18 +129,14 @@ class Expiring:
 
 
 def _contact(session: Session, subscriber_id: int | None) -> Contact | None:
-    row = session.get(SubscriberRow, subscriber_id) if subscriber_id else None
+    rows = CounterRows(session)
+    row = rows.subscriber(subscriber_id) if subscriber_id else None
     if row is None:
         return None
     data = json.loads(row.data)
     if row.kind == "device":
         # A device's reminders go to its owning unit's handling agent.
-        owner = session.execute(
-            select(SubscriberRow).where(
-                SubscriberRow.kind == "unit",
-                SubscriberRow.identity == f"uscc:{data.get('owner_uscc')}",
-            )
-        ).scalar_one_or_none()
+        owner = rows.subscriber_by_identity("unit", f"uscc:{data.get('owner_uscc')}")
         if owner is None:
             return None
         data = json.loads(owner.data)
@@ -164,13 +160,7 @@ def expiring(ctx: ServiceContext, days: int) -> list[Expiring]:
 
 
 def _notified(session: Session, serials: Iterable[str], days: int) -> set[str]:
-    return set(
-        session.execute(
-            select(ExpiryNoticeRow.serial).where(
-                ExpiryNoticeRow.window_days == days, ExpiryNoticeRow.serial.in_(list(serials))
-            )
-        ).scalars()
-    )
+    return BackOfficeRows(session).notified(days, serials)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,8 +278,8 @@ def _send_one(
         assert contact is not None and contact.email
         message = compose(ctx, settings, contact, group)
         message_id = str(message["Message-ID"])
-        for item in group:
-            session.add(
+        BackOfficeRows(session).add(
+            *(
                 ExpiryNoticeRow(
                     serial=item.certificate.serial,
                     window_days=days,
@@ -299,8 +289,9 @@ def _send_one(
                     operator=operator,
                     sent_at=now,
                 )
+                for item in group
             )
-        session.flush()
+        )
         serials = [i.certificate.serial for i in group]
         audit.append(
             session,

@@ -206,10 +206,12 @@ def _in_certificate(ctx: ServiceContext, items: tuple[str, ...]) -> tuple[str, .
 def _carry_items(ctx: ServiceContext, app_id: str, serial: str, items: tuple[str, ...]) -> None:
     now = ctx.clock()
     with ctx.store.session() as session:
-        for code in items:
-            session.add(
+        CounterRows(session).add(
+            *(
                 CertificateItem(serial=serial, item_code=code, application_id=app_id, added_at=now)
+                for code in items
             )
+        )
 
 
 class _Replacing:

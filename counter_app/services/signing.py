@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from functools import partial
 from typing import NoReturn, Protocol
 
 from cryptography import x509
@@ -20,7 +21,13 @@ from counter_app.ca import (
     RevocationReason,
     SubjectInfo,
 )
-from counter_app.kmc import IssuedPair, KeyManagementCentre, KMCFiles, PairedStatus, issue_pair
+from counter_app.kmc import (
+    KeyManagementCentre,
+    KMCFiles,
+    KMCNotInitialised,
+    PairedStatus,
+    issue_pair,
+)
 
 
 class CertificateRecords(Protocol):
@@ -71,31 +78,7 @@ class LocalSigning:
         self.status = ca.status
         self.serial_for_application = ca.serial_for_application
         self.records = ca.records
-
-    def issue_pair(
-        self,
-        csr: x509.CertificateSigningRequest,
-        subject: SubjectInfo,
-        profile: str,
-        *,
-        application_id: str | None,
-        operator: str,
-        not_after: dt.datetime | None = None,
-    ) -> IssuedPair:
-        if self._kmc is None:
-            from counter_app.kmc import KMCNotInitialised
-
-            raise KMCNotInitialised(where="-")
-        return issue_pair(
-            self._ca,
-            self._kmc,
-            csr,
-            subject,
-            profile,
-            application_id=application_id,
-            operator=operator,
-            not_after=not_after,
-        )
+        self.issue_pair = partial(issue_pair, ca, kmc) if kmc is not None else _no_kmc
 
     @property
     def issues_pairs(self) -> bool:
@@ -119,6 +102,11 @@ class LocalSigning:
 
     def chain(self) -> list[x509.Certificate]:
         return x509.load_pem_x509_certificates(self._ca.chain_pem())
+
+
+def _no_kmc(*args: object, **kwargs: object) -> NoReturn:
+    """``issue_pair`` of a signing module without a KMC (not an SM2 one)."""
+    raise KMCNotInitialised(where="-")
 
 
 def local_kmc(data_dir: object) -> KeyManagementCentre | None:

@@ -22,6 +22,7 @@ from counter_app.kmc.pair import IssuedPair
 
 if TYPE_CHECKING:
     from counter_app.services.pipeline import Job
+    from counter_app.services.signing import LocalSigning
 
 
 class DualCertificatesUnavailable(CounterError):
@@ -85,26 +86,13 @@ class SM2Token(Protocol):
     def check_certificate_matches(self, certificate: x509.Certificate, key_id: bytes) -> None: ...
 
 
-class PairSigning(Protocol):
-    def issue_pair(
-        self,
-        csr: x509.CertificateSigningRequest,
-        subject: SubjectInfo,
-        profile: str,
-        *,
-        application_id: str | None,
-        operator: str,
-        not_after: dt.datetime | None = None,
-    ) -> IssuedPair: ...
-
-
 class Steps(Protocol):
     def step(self, name: str, **data: str) -> None: ...
 
 
 def fulfil_pair(
     token: SM2Token,
-    signing: PairSigning,
+    signing: LocalSigning,
     steps: Steps,
     *,
     subject: SubjectInfo,
@@ -155,7 +143,7 @@ def fulfil_pair_job(
         )
     return fulfil_pair(
         cast(SM2Token, token),
-        cast(PairSigning, signing),
+        cast("LocalSigning", signing),
         job,
         subject=subject,
         csr_subject=csr_subject(subject),

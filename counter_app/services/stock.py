@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import tomllib
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from counter_app.config import resource_path
+from counter_app.config import read_toml
 from counter_app.domain.errors import ConfigError, CounterError, ValidationError
 from counter_app.domain.fees import Payment, Service
 from counter_app.domain.policy import Action
@@ -31,6 +28,7 @@ from counter_app.services.daybook import acting_person
 from counter_app.services.operators import OperatorInfo
 from counter_app.store import audit
 from counter_app.store.backoffice import StockTokenRow
+from counter_app.store.backoffice_repo import BackOfficeRows
 
 STATUSES = ("in-stock", "issued", "returned", "faulty", "lost")
 MARKS = ("faulty", "lost", "returned")
@@ -105,12 +103,8 @@ _STATUS_ZH = {
 
 def media_fee(ctx: ServiceContext) -> int:
     """介质费 in fen: ``[media] token_fen`` of the fee table."""
-    path = Path(str(ctx.config.extra.get("fees") or resource_path("fees.toml")))
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(detail=f"{path}: {exc}") from None
+    path = ctx.fees_path
+    data = read_toml(path)
     value = data.get("media", {}).get("token_fen", 0)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ConfigError(detail=f"{path}: media.token_fen must be a whole number of fen >= 0")
@@ -188,9 +182,7 @@ def receive(
     with ctx.store.session() as session:
         audit.lock_head(session)
         person = acting_person(session, supervisor, Action.STOCK_RECEIVE)
-        known = session.execute(
-            select(StockTokenRow.serial).where(StockTokenRow.serial.in_(serials))
-        ).scalars()
+        known = BackOfficeRows(session).known_stock(serials)
         clash = sorted(set(known) | set(repeated))
         if clash:
             raise DuplicateSerials("serials", serials=", ".join(clash[:10]))
@@ -205,8 +197,7 @@ def receive(
             )
             for s in serials
         ]
-        session.add_all(rows)
-        session.flush()
+        BackOfficeRows(session).add(*rows)
         audit.append(
             session,
             operator=person.name,
@@ -220,20 +211,13 @@ def receive(
 
 def list_stock(ctx: ServiceContext, status: str | None = None) -> list[StockToken]:
     with ctx.store.session() as session:
-        query = select(StockTokenRow).order_by(StockTokenRow.batch, StockTokenRow.serial)
-        if status:
-            query = query.where(StockTokenRow.status == status)
-        return [StockToken.of(r) for r in session.execute(query).scalars()]
+        return [StockToken.of(r) for r in BackOfficeRows(session).stock(status)]
 
 
 def levels(ctx: ServiceContext) -> dict[str, int]:
     """Tokens per status (every status listed, zero included)."""
     with ctx.store.session() as session:
-        counts = dict(
-            session.execute(
-                select(StockTokenRow.status, func.count()).group_by(StockTokenRow.status)
-            ).all()
-        )
+        counts = BackOfficeRows(session).stock_counts()
     return {s: int(counts.get(s, 0)) for s in STATUSES}
 
 
@@ -245,28 +229,14 @@ def mark(ctx: ServiceContext, operator: OperatorInfo, serial: str, status: str) 
     with ctx.store.session() as session:
         audit.lock_head(session)
         person = acting_person(session, operator, Action.STOCK_MARK)
-        row = _row(session, serial.strip())
+        row = BackOfficeRows(session).stock_token(serial.strip())
         if row is None:
             raise StockTokenUnknown(serial=serial)
         if row.status not in _MARKABLE_FROM[status]:
             raise StockMarkRefused(serial=row.serial, status=row.status, mark=status)
-        before = row.status
-        row.status, row.updated_at = status, now
-        audit.append(
-            session,
-            operator=person.name,
-            action="stock.mark",
-            obj=f"token:{row.serial}",
-            details={"from": before, "to": status, "application": row.application_id},
-            time=now,
-        )
+        details = {"from": row.status, "to": status, "application": row.application_id}
+        _move(session, row, "stock.mark", status, row.application_id, person.name, now, details)
         return StockToken.of(row)
-
-
-def _row(session: Session, serial: str) -> StockTokenRow | None:
-    return session.execute(
-        select(StockTokenRow).where(StockTokenRow.serial == serial)
-    ).scalar_one_or_none()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,7 +244,7 @@ def _row(session: Session, serial: str) -> StockTokenRow | None:
 
 
 def keeps_stock(session: Session) -> bool:
-    return session.execute(select(StockTokenRow.id).limit(1)).first() is not None
+    return BackOfficeRows(session).keeps_stock()
 
 
 def _refuse(serial: str, row: StockTokenRow | None) -> TokenNotInStock:
@@ -295,7 +265,7 @@ def plan_token_source(
             return plan
         if own_token:
             return dataclasses.replace(plan, details={**plan.details, "token_source": "own"})
-        row = _row(session, token_serial)
+        row = BackOfficeRows(session).stock_token(token_serial)
         if row is None or row.status != "in-stock":
             raise _refuse(token_serial, row)
     media = media_fee(ctx)
@@ -324,35 +294,39 @@ def take(session: Session, plan: Any, application_id: str, operator: str, now: d
     serial = plan.details.get("stock_serial")
     if plan.details.get("token_source") != "stock" or not isinstance(serial, str):
         return
-    row = _row(session, serial)
+    row = BackOfficeRows(session).stock_token(serial)
     if row is None or row.status != "in-stock":
         raise _refuse(serial, row)
-    row.status, row.application_id, row.updated_at = "issued", application_id, now
-    audit.append(
-        session,
-        operator=operator,
-        action="stock.issue",
-        obj=f"token:{serial}",
-        details={"application": application_id},
-        time=now,
-    )
+    details = {"application": application_id}
+    _move(session, row, "stock.issue", "issued", application_id, operator, now, details)
 
 
 def put_back(session: Session, application_id: str, operator: str, now: dt.datetime) -> None:
     """A service rolled back: its stock token is back in stock (it holds nothing of it now)."""
-    row = session.execute(
-        select(StockTokenRow).where(
-            StockTokenRow.application_id == application_id, StockTokenRow.status == "issued"
-        )
-    ).scalar_one_or_none()
+    row = BackOfficeRows(session).issued_token(application_id)
     if row is None:
         return
-    row.status, row.application_id, row.updated_at = "in-stock", None, now
+    details = {"application": application_id, "rolled_back": True}
+    _move(session, row, "stock.return", "in-stock", None, operator, now, details)
+
+
+def _move(
+    session: Session,
+    row: StockTokenRow,
+    action: str,
+    status: str,
+    application_id: str | None,
+    operator: str,
+    now: dt.datetime,
+    details: dict[str, Any],
+) -> None:
+    """The token's new status (and application), audited as ``action``."""
+    row.status, row.application_id, row.updated_at = status, application_id, now
     audit.append(
         session,
         operator=operator,
-        action="stock.return",
+        action=action,
         obj=f"token:{row.serial}",
-        details={"application": application_id, "rolled_back": True},
+        details=details,
         time=now,
     )

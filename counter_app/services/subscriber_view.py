@@ -13,13 +13,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
-
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.fields import check_plain_text
 from counter_app.services.certificates import CertificateView, record_read, show_certificate
 from counter_app.services.context import ServiceContext
-from counter_app.store.counter import ApplicationRow, PaymentRow, RefundRow, SubscriberRow
+from counter_app.store.counter import SubscriberRow
+from counter_app.store.counter_repo import CounterRows
+from counter_app.store.money_repo import MoneyRows
 
 MAX_HITS = 100
 
@@ -114,64 +114,10 @@ def search_subscribers(ctx: ServiceContext, reader: str, text: str) -> list[Subs
     text = check_plain_text(text.strip(), "search", max_length=200)
     if len(text) < 2:
         raise SearchTooShort()
-    upper = text.upper()
     hits: dict[int, SubscriberHit] = {}
     with ctx.store.session() as session:
-
-        def add(rows: Any, matched: str) -> None:
-            for row in rows:
-                hits.setdefault(row.id, _hit(row, matched))
-
-        add(
-            session.execute(
-                # The identity key is "resident_id:<number>", "uscc:<code>", "device:<uscc>:<id>".
-                select(SubscriberRow).where(
-                    or_(
-                        SubscriberRow.identity == text,
-                        SubscriberRow.identity.endswith(":" + text, autoescape=True),
-                        SubscriberRow.identity.endswith(":" + upper, autoescape=True),
-                    )
-                )
-            ).scalars(),
-            "identity",
-        )
-        by_app = (
-            select(SubscriberRow)
-            .join(ApplicationRow, ApplicationRow.subscriber_id == SubscriberRow.id)
-            .where(or_(ApplicationRow.id == text, ApplicationRow.id == upper))
-        )
-        add(session.execute(by_app).scalars(), "application")
-        by_receipt = (
-            select(SubscriberRow)
-            .join(ApplicationRow, ApplicationRow.subscriber_id == SubscriberRow.id)
-            .join(PaymentRow, PaymentRow.application_id == ApplicationRow.id)
-            .where(or_(PaymentRow.receipt_number == text, PaymentRow.receipt_number == upper))
-        )
-        add(session.execute(by_receipt).scalars(), "receipt")
-        by_token = (
-            select(SubscriberRow)
-            .join(ApplicationRow, ApplicationRow.subscriber_id == SubscriberRow.id)
-            .where(or_(ApplicationRow.token_serial == text, ApplicationRow.token_serial == upper))
-        )
-        add(session.execute(by_token).scalars(), "token")
-        # An agent's ID number is inside the subscriber's data (JSON text): a substring match
-        # narrowed by reading the JSON, so "agent" never matches a number elsewhere in it.
-        quoted = json.dumps(text, ensure_ascii=False)
-        for row in session.execute(
-            select(SubscriberRow).where(SubscriberRow.data.contains(quoted)).limit(MAX_HITS)
-        ).scalars():
-            agent = json.loads(row.data).get("agent") or {}
-            if str(agent.get("id_number", "")).upper() == upper:
-                hits.setdefault(row.id, _hit(row, "agent"))
-        add(
-            session.execute(
-                select(SubscriberRow)
-                .where(SubscriberRow.name.contains(text))
-                .order_by(SubscriberRow.name)
-                .limit(MAX_HITS)
-            ).scalars(),
-            "name",
-        )
+        for row, matched in CounterRows(session).search_subscribers(text, MAX_HITS):
+            hits.setdefault(row.id, _hit(row, matched))
     found = list(hits.values())[:MAX_HITS]
     record_read(
         ctx, reader, "subscriber_search", "subscribers", query_length=len(text), hits=len(found)
@@ -182,35 +128,16 @@ def search_subscribers(ctx: ServiceContext, reader: str, text: str) -> list[Subs
 def subscriber_page(ctx: ServiceContext, reader: str, subscriber_id: int) -> SubscriberPage:
     """Everything about one subscriber, newest first (audited as a read of that subscriber)."""
     with ctx.store.session() as session:
-        row = session.get(SubscriberRow, subscriber_id)
+        rows = CounterRows(session)
+        row = rows.subscriber(subscriber_id)
         if row is None:
             from counter_app.domain.errors import NotFound
 
             raise NotFound(what_zh="订户", what_en="subscriber", key=str(subscriber_id))
-        apps = (
-            session.execute(
-                select(ApplicationRow)
-                .where(ApplicationRow.subscriber_id == row.id)
-                .order_by(ApplicationRow.created_at.desc())
-            )
-            .scalars()
-            .all()
-        )
+        apps = rows.applications_of(row.id)
         ids = [a.id for a in apps]
-        payments = (
-            session.execute(select(PaymentRow).where(PaymentRow.application_id.in_(ids)))
-            .scalars()
-            .all()
-            if ids
-            else []
-        )
-        refunds = (
-            session.execute(select(RefundRow).where(RefundRow.application_id.in_(ids)))
-            .scalars()
-            .all()
-            if ids
-            else []
-        )
+        payments = MoneyRows(session).payments_of(ids)
+        refunds = MoneyRows(session).refunds_of(ids)
         money = [
             MoneyLine(
                 "payment",

@@ -8,8 +8,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
 from counter_app.domain.errors import CounterError
 from counter_app.domain.fees import SettlementForm
 from counter_app.domain.policy import Action
@@ -17,7 +15,7 @@ from counter_app.services.context import ServiceContext
 from counter_app.services.pipeline import Job, Operators, Plan, run
 from counter_app.services.records import check_identity, current_record, subscriber_as_recorded
 from counter_app.services.tokens import SubscriberToken, TokenChoice
-from counter_app.store.counter import ApplicationRow
+from counter_app.store.counter_repo import CounterRows
 
 
 class TokenNotIssuedHere(CounterError):
@@ -55,19 +53,7 @@ class UnlockService:
         ctx.tokens.check_new_pin(request.new_pin)
         found = ctx.tokens.identify(request.token)
         with ctx.store.session() as session:
-            origin = (
-                session.execute(
-                    select(ApplicationRow)
-                    .where(
-                        ApplicationRow.token_serial == found.serial,
-                        ApplicationRow.new_serial.is_not(None),
-                        ApplicationRow.status == "done",
-                    )
-                    .order_by(ApplicationRow.created_at.desc())
-                )
-                .scalars()
-                .first()
-            )
+            origin = CounterRows(session).issued_on_token(found.serial)
             if origin is None or origin.new_serial is None:
                 raise TokenNotIssuedHere(serial=found.serial)
             current = current_record(session, origin.new_serial, origin.id)

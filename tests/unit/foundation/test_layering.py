@@ -116,3 +116,67 @@ def test_services_reach_the_signing_module_only_through_its_client() -> None:
         if m.startswith(SIGNING_TABLES)
     ]
     assert offenders == []
+
+
+# The counter's own tables (and the operators' and the back office's): services reach their rows
+# only through the repositories in store/ (counter_repo, money_repo, operator_repo,
+# backoffice_repo), which hold every query.
+COUNTER_TABLES = (
+    "counter_app.store.counter",
+    "counter_app.store.models",
+    "counter_app.store.backoffice",
+)
+# What a service may still do with a session itself: hand it on, and flush what it changed.
+SESSION_QUERIES = {"execute", "scalar", "scalars", "get", "query", "add", "add_all", "delete"}
+
+
+def _table_names(tree: ast.AST) -> set[str]:
+    return {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module in COUNTER_TABLES
+        for alias in node.names
+    }
+
+
+def _queries(path: Path) -> list[str]:
+    """Where a module builds or runs a query itself: a query construct imported from
+    SQLAlchemy, a session asked directly, or a table's column named (``Row.column``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tables = _table_names(tree)
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
+            if node.module not in ("sqlalchemy.orm", "sqlalchemy.exc"):
+                found.append(f"from {node.module} import …")
+        elif isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] == "sqlalchemy"]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "session"
+            and node.func.attr in SESSION_QUERIES
+        ):
+            found.append(f"session.{node.func.attr}() at line {node.lineno}")
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in tables
+        ):
+            found.append(f"{node.value.id}.{node.attr} at line {node.lineno}")
+    return found
+
+
+def test_services_reach_counter_rows_only_through_the_store_repositories() -> None:
+    offenders = [
+        f"{p.relative_to(PACKAGE)}: {q}" for p in _modules("services") for q in _queries(p)
+    ]
+    assert offenders == []
+
+
+def test_the_query_rule_sees_a_query() -> None:
+    # Guards the guard: the repositories themselves break the rule services keep.
+    found = _queries(PACKAGE / "store" / "money_repo.py")
+    assert "from sqlalchemy import …" in found
+    assert any(q.startswith("PaymentRow.receipt_number") for q in found)
