@@ -73,8 +73,39 @@ def base_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def token_cli(
+    cli: CLI,
+    verb: str,
+    module: str,
+    *more: str,
+    env: dict[str, str] | None = None,
+    lang: str | None = None,
+    driver: str | None = None,
+) -> CLIResult:
+    """``counter-app [--lang LANG] token VERB [--driver DRIVER] --module MODULE MORE…``; PINs go in
+    ``env`` (COUNTER_APP_USER_PIN and the like), never on the command line."""
+    lead = ("--lang", lang) if lang else ()
+    drive = ("--driver", driver) if driver else ()
+    return cli(*lead, "token", verb, *drive, "--module", module, *more, env=env)
+
+
+class Pkcs11Judge:
+    """What pkcs11-tool, the external judge of token tests, says about a token."""
+
+    def pkcs11_tool(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        raise NotImplementedError
+
+    def objects(self, pin: str, label: str = "SUB1") -> str:
+        """The objects listed after logging in to the token with ``pin``."""
+        return self.pkcs11_tool("--token-label", label, "--login", "--pin", pin, "-O").stdout
+
+    def logs_in(self, pin: str, label: str = "SUB1") -> bool:
+        login = self.pkcs11_tool("--token-label", label, "--login", "--pin", pin, "-O", check=False)
+        return login.returncode == 0
+
+
 @dataclass
-class SoftHSM:
+class SoftHSM(Pkcs11Judge):
     """A private SoftHSM2 token store for one test (its own SOFTHSM2_CONF)."""
 
     module: str
@@ -133,7 +164,7 @@ OPENCRYPTOKI_LOCK = Path(tempfile.gettempdir()) / "counter-app-opencryptoki.lock
 
 
 @dataclass
-class OpenCryptoki:
+class OpenCryptoki(Pkcs11Judge):
     """opencryptoki's soft token (IBM SoftTok), a second PKCS#11 implementation.
 
     Unlike SoftHSM its token is machine state shared by every process (the pkcsslotd daemon and
