@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -275,6 +277,63 @@ def add_officers(
             env={**admin, "COUNTER_APP_NEW_PASSWORD": password},
         )
         assert result.returncode == 0, result.stderr
+
+
+@dataclass
+class Served:
+    """A running ``counter-app serve`` (OCSP and CRLs over plain HTTP) on a port the OS chose."""
+
+    url: str
+    proc: subprocess.Popen[str]
+    said: list[str] = field(default_factory=list)  # its stderr lines before "serving on"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def start_serve(
+    data_dir: Path,
+    env: Mapping[str, str],
+    *more: str,
+    lang: str | None = None,
+    stdout: int = subprocess.DEVNULL,
+) -> Served:
+    """``counter-app [--lang LANG] --data-dir DATA_DIR serve --port 0 MORE…``, started and read
+    until it says "serving on URL"; the caller stops it (or use :func:`serving`)."""
+    exe = Path(sys.executable).with_name("counter-app")
+    lead = ["--lang", lang] if lang else []
+    proc = subprocess.Popen(
+        [str(exe), *lead, "--data-dir", str(data_dir), "serve", "--port", "0", *more],
+        env=dict(env),
+        stderr=subprocess.PIPE,
+        stdout=stdout,
+        text=True,
+    )
+    assert proc.stderr is not None
+    said: list[str] = []
+    line = proc.stderr.readline()
+    while line and "serving on" not in line:
+        said.append(line)
+        line = proc.stderr.readline()
+    match = re.search(r"serving on (http://\S+)", line)
+    if match is None:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert match, said
+    return Served(match.group(1), proc, said)
+
+
+@contextmanager
+def serving(
+    data_dir: Path, env: Mapping[str, str], *more: str, lang: str | None = None
+) -> Iterator[Served]:
+    """:func:`start_serve` for the ``with`` block; stopped on leaving it."""
+    served = start_serve(data_dir, env, *more, lang=lang)
+    try:
+        yield served
+    finally:
+        served.stop()
 
 
 def wait_for_pause(path: Path, proc: subprocess.Popen[str], limit_s: float = 60) -> None:

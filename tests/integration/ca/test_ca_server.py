@@ -20,10 +20,11 @@ def serial_of(cert: Path) -> str:
     )
 
 
-def ask(server: Server, files: CAFiles, cert: Path) -> str:
+def ask(server: Server, files: CAFiles, cert: Path, *more: str) -> str:
+    """`openssl ocsp -url` (with ``more`` of its options) about ``cert``: the verified answer."""
     result = run(
         "openssl", "ocsp", "-issuer", str(files.cert("issuing")), "-cert", str(cert),
-        "-url", f"{server.url}/ocsp", "-CAfile", str(files.cert("root")), "-resp_text",
+        "-url", f"{server.url}/ocsp", "-CAfile", str(files.cert("root")), "-resp_text", *more,
     )  # fmt: skip
     assert "Response verify OK" in result.stderr + result.stdout, result.stderr
     return result.stdout

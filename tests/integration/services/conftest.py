@@ -45,6 +45,18 @@ def template_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "data"
 
 
+def clerk_env(user_pin: str = USER_PIN) -> dict[str, str]:
+    """clerk1 signed in, rev1 as the second person, the CA passphrase and the token's user PIN."""
+    return {
+        "COUNTER_APP_OPERATOR": "clerk1",
+        "COUNTER_APP_PASSWORD": OPERATORS["clerk1"][1],
+        "COUNTER_APP_REVIEWER": "rev1",
+        "COUNTER_APP_REVIEWER_PASSWORD": OPERATORS["rev1"][1],
+        "COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE,
+        "COUNTER_APP_USER_PIN": user_pin,
+    }
+
+
 def on_token(counter: Counter, label: str) -> tuple[str, ...]:
     """The CLI options naming the subscriber's token on the counter's SoftHSM."""
     return ("--module", counter.softhsm.module, "--token-label", label)
@@ -63,14 +75,7 @@ class Counter:
 
     @property
     def env(self) -> dict[str, str]:
-        return {
-            "COUNTER_APP_OPERATOR": "clerk1",
-            "COUNTER_APP_PASSWORD": OPERATORS["clerk1"][1],
-            "COUNTER_APP_REVIEWER": "rev1",
-            "COUNTER_APP_REVIEWER_PASSWORD": OPERATORS["rev1"][1],
-            "COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE,
-            "COUNTER_APP_USER_PIN": USER_PIN,
-        }
+        return clerk_env()
 
     def token(self, label: str) -> str:
         self.softhsm.init_token(label, so_pin=SO_PIN, pin=USER_PIN)
@@ -112,9 +117,17 @@ class Counter:
         return json.loads(result.stdout)
 
     def token_objects(self, label: str) -> str:
-        return self.softhsm.pkcs11_tool(
-            "--token-label", label, "--login", "--pin", USER_PIN, "-O"
-        ).stdout
+        return self.softhsm.objects(USER_PIN, label)
+
+    def with_token(
+        self, *args: str, label: str = "SUB1", env: dict[str, str] | None = None
+    ) -> CLIResult:
+        """``counter-app ARGS…`` on the subscriber's token ``label`` (:func:`on_token`)."""
+        return self.run(*args, *on_token(self, label), env=env)
+
+    def cert(self, serial: str) -> dict[str, Any]:
+        """``cert show SERIAL --json``'s record (status, items, …)."""
+        return json.loads(self.run("cert", "show", serial).stdout)
 
     def db(self, sql: str) -> list[tuple[Any, ...]]:
         import sqlite3

@@ -215,7 +215,7 @@ def test_token_holding_a_live_key_of_the_subscriber_is_refused_unless_replacing(
     assert again.returncode == 2 and first["serial"] in again.stderr
     replaced = counter.enroll(example("individual"), "SUB1", "--replace")
     assert replaced.returncode == 0, replaced.stderr
-    shown = json.loads(counter.run("cert", "show", first["serial"]).stdout)
+    shown = counter.cert(first["serial"])
     assert shown["status"] == "revoked" and shown["reason"] == "superseded"
 
 
