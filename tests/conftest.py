@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,8 +95,21 @@ def token_cli(
 class Pkcs11Judge:
     """What pkcs11-tool, the external judge of token tests, says about a token."""
 
+    module: str
+
+    def pkcs11_tool_env(self) -> dict[str, str] | None:
+        """The environment pkcs11-tool runs in (None: this process's)."""
+        return None
+
     def pkcs11_tool(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        raise NotImplementedError
+        """OpenSC's pkcs11-tool on this token store: the external judge of token tests."""
+        return subprocess.run(
+            ["pkcs11-tool", "--module", self.module, *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            env=self.pkcs11_tool_env(),
+        )
 
     def objects(self, pin: str, label: str = "SUB1") -> str:
         """The objects listed after logging in to the token with ``pin``."""
@@ -119,31 +133,15 @@ class SoftHSM(Pkcs11Judge):
     def init_token(self, label: str, so_pin: str = "12345678", pin: str = "123456") -> None:
         # Test set-up only: softhsm2-util takes PINs on argv; product code never does.
         subprocess.run(
-            [
-                "softhsm2-util",
-                "--init-token",
-                "--free",
-                "--label",
-                label,
-                "--so-pin",
-                so_pin,
-                "--pin",
-                pin,
-            ],
+            ["softhsm2-util", "--init-token", "--free", "--label", label,
+             "--so-pin", so_pin, "--pin", pin],
             check=True,
             capture_output=True,
-            env={**os.environ, "SOFTHSM2_CONF": str(self.conf)},
-        )
+            env=self.pkcs11_tool_env(),
+        )  # fmt: skip
 
-    def pkcs11_tool(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """OpenSC's pkcs11-tool on this token store: the external judge of token tests."""
-        return subprocess.run(
-            ["pkcs11-tool", "--module", self.module, *args],
-            capture_output=True,
-            text=True,
-            check=check,
-            env={**os.environ, "SOFTHSM2_CONF": str(self.conf)},
-        )
+    def pkcs11_tool_env(self) -> dict[str, str]:
+        return {**os.environ, "SOFTHSM2_CONF": str(self.conf)}
 
 
 @pytest.fixture
@@ -187,25 +185,9 @@ class OpenCryptoki(Pkcs11Judge):
             "--slot", str(self.slot), "--init-token", "--label", label, "--so-pin", self.so_pin
         )
         self.pkcs11_tool(
-            "--slot",
-            str(self.slot),
-            "--login",
-            "--login-type",
-            "so",
-            "--so-pin",
-            self.so_pin,
-            "--init-pin",
-            "--new-pin",
-            pin,
-        )
-
-    def pkcs11_tool(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["pkcs11-tool", "--module", self.module, *args],
-            capture_output=True,
-            text=True,
-            check=check,
-        )
+            "--slot", str(self.slot), "--login", "--login-type", "so", "--so-pin", self.so_pin,
+            "--init-pin", "--new-pin", pin,
+        )  # fmt: skip
 
 
 def _pkcsslotd_running() -> bool:
@@ -334,6 +316,18 @@ def serving(
         yield served
     finally:
         served.stop()
+
+
+def write_cert_and_key(cert: Any, key: Any, cert_path: Path, key_path: Path) -> tuple[Path, Path]:
+    """A test certificate and its unencrypted private key (PKCS#8), written as PEM files."""
+    from cryptography.hazmat.primitives import serialization
+
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    plain = serialization.NoEncryption()
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, plain)
+    )
+    return cert_path, key_path
 
 
 def wait_for_pause(path: Path, proc: subprocess.Popen[str], limit_s: float = 60) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -20,14 +21,18 @@ def serial_of(cert: Path) -> str:
     )
 
 
+def verified(answer: subprocess.CompletedProcess[str]) -> str:
+    """The text of an `openssl ocsp` answer, which openssl says verifies."""
+    assert "Response verify OK" in answer.stderr + answer.stdout, answer.stderr
+    return answer.stdout
+
+
 def ask(server: Server, files: CAFiles, cert: Path, *more: str) -> str:
     """`openssl ocsp -url` (with ``more`` of its options) about ``cert``: the verified answer."""
-    result = run(
+    return verified(run(
         "openssl", "ocsp", "-issuer", str(files.cert("issuing")), "-cert", str(cert),
         "-url", f"{server.url}/ocsp", "-CAfile", str(files.cert("root")), "-resp_text", *more,
-    )  # fmt: skip
-    assert "Response verify OK" in result.stderr + result.stdout, result.stderr
-    return result.stdout
+    ))  # fmt: skip
 
 
 def test_ocsp_answers_good_for_an_issued_certificate(
