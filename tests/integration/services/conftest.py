@@ -125,6 +125,39 @@ class Counter:
         """``counter-app ARGS…`` on the subscriber's token ``label`` (:func:`on_token`)."""
         return self.run(*args, *on_token(self, label), env=env)
 
+    def certificate_on_token(self, label: str, key_id: str, tmp: Path) -> Path:
+        """The certificate ``key_id`` read off token ``label`` by pkcs11-tool, as PEM in ``tmp``."""
+        der, pem = tmp / "leaf.der", tmp / "leaf.pem"
+        self.softhsm.pkcs11_tool(
+            "--token-label",
+            label,
+            "--read-object",
+            "--type",
+            "cert",
+            "--id",
+            key_id,
+            "-o",
+            str(der),
+        )
+        converted = self.openssl("x509", "-inform", "DER", "-in", str(der), "-out", str(pem))
+        assert converted.returncode == 0, converted.stderr
+        return pem
+
+    def assert_chain_verifies(self, leaf: Path, serial: str, tmp: Path) -> None:
+        """openssl verifies ``leaf`` against ``ca chain`` and reads ``serial`` in it."""
+        chain = tmp / "chain.pem"
+        chain.write_text(self.run("ca", "chain").stdout)
+        verify = self.openssl("verify", "-CAfile", str(chain), str(leaf))
+        assert verify.returncode == 0, verify.stderr
+        shown = self.openssl("x509", "-in", str(leaf), "-noout", "-serial").stdout.strip()
+        assert shown == f"serial={serial}"
+
+    def assert_audited(self, *actions: str) -> None:
+        """Each of ``actions`` stands in the audit log."""
+        listed = self.run("audit", "list", "--limit", "1000").stdout
+        for action in actions:
+            assert action in listed
+
     def cert(self, serial: str) -> dict[str, Any]:
         """``cert show SERIAL --json``'s record (status, items, …)."""
         return json.loads(self.run("cert", "show", serial).stdout)

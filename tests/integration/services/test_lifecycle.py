@@ -128,16 +128,14 @@ def test_every_status_change_is_audited(counter: Counter) -> None:
     facts = counter.enrolled()
     assert counter.run("cert", "suspend", facts["serial"], *ID).returncode == 0
     assert counter.run("cert", "resume", facts["serial"], *ID).returncode == 0
-    actions = counter.run("audit", "list", "--limit", "1000").stdout
-    for action in (
+    counter.assert_audited(
         "suspend.accept",
         "certificate.hold",
         "suspend.done",
         "resume.accept",
         "certificate.release",
         "resume.done",
-    ):
-        assert action in actions
+    )
     assert counter.run("audit", "verify").returncode == 0
 
 
