@@ -10,6 +10,11 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from counter_app.ca import CAFiles, CASettings, CertificateAuthority, init_hierarchy
 from counter_app.ca.model import PendingCertificate
@@ -25,7 +30,6 @@ def bench_ca(
 ) -> tuple[CertificateAuthority, Store]:
     """A CA initialised in ``data_dir`` (``CN=Bench Root,C=CN`` and so on) and its store."""
     config = load_config(data_dir=data_dir, environ={})
-    config.data_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(config.db_url, create=True)
     settings = CASettings.software(
         "Bench", base_url="http://127.0.0.1:8080", identifier_salt=b"bench-salt"
@@ -34,6 +38,14 @@ def bench_ca(
     files = CAFiles.in_data_dir(config.data_dir)
     init_hierarchy(files, settings, passphrase=passphrase, now=now or dt.datetime.now(dt.UTC))
     return open_signing_module(config, store, lambda: passphrase), store
+
+
+def bench_csr() -> tuple[ec.EllipticCurvePrivateKey, x509.CertificateSigningRequest]:
+    """A P-256 key and a request of it with an empty subject (the CA names the subject)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key, x509.CertificateSigningRequestBuilder().subject_name(x509.Name([])).sign(
+        key, hashes.SHA256()
+    )
 
 
 class NullRepository:
@@ -74,6 +86,18 @@ def private_softhsm(prefix: str) -> Path:
     conf.write_text(f"directories.tokendir = {tmp / 'tokens'}\nlog.level = ERROR\n")
     os.environ["SOFTHSM2_CONF"] = str(conf)
     return tmp
+
+
+def openssl_ocsp(
+    issuing: Path, leaf: Path, *more: str, **run: Any
+) -> subprocess.CompletedProcess[str]:
+    """``openssl ocsp -issuer ISSUING -cert LEAF -no_nonce MORE…``, its output captured."""
+    return subprocess.run(
+        ["openssl", "ocsp", "-issuer", str(issuing), "-cert", str(leaf), "-no_nonce", *more],
+        capture_output=True,
+        text=True,
+        **run,
+    )
 
 
 def init_softhsm_token(label: str) -> None:

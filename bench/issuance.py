@@ -29,10 +29,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchlib import bench_ca, without_store
+from benchlib import bench_ca, bench_csr, without_store
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from counter_app.ca import SubjectInfo
 from counter_app.ca.model import IssuedCertificate, IssueRequest
@@ -87,12 +86,7 @@ def main(n: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ca, store = bench_ca(Path(tmp), "bench-Passphrase-1")
         bare = without_store(ca)
-        key = ec.generate_private_key(ec.SECP256R1())
-        csr = (
-            x509.CertificateSigningRequestBuilder()
-            .subject_name(x509.Name([]))
-            .sign(key, hashes.SHA256())
-        )
+        key, csr = bench_csr()
         subject = SubjectInfo(common_name="Bench", organization="Bench Org")
         now = dt.datetime.now(dt.UTC)
         raw_builder = (
