@@ -172,6 +172,19 @@ class Counter:
         return subprocess.run(["openssl", *args], capture_output=True, text=True)
 
 
+def enroll_unit_and_device(counter: Counter) -> dict[str, str]:
+    """A unit (token UNIT1) and a device (DEV1) enrolled on P-256: their serials by label."""
+    serials = {}
+    for kind, label in (("unit", "UNIT1"), ("device", "DEV1")):
+        counter.token(label)
+        data = example(kind)
+        data["key_algorithm"] = "ec-p256"
+        result = counter.enroll(data, label)
+        assert result.returncode == 0, result.stderr
+        serials[label] = json.loads(result.stdout)["serial"]
+    return serials
+
+
 @pytest.fixture
 def counter(tmp_path: Path, cli: CLI, softhsm: SoftHSM, template_data_dir: Path) -> Counter:
     shutil.copytree(template_data_dir, cli.data_dir)
