@@ -209,18 +209,12 @@ def start_plain_serve(site: Site) -> str:
 
 def ocsp_request(site: Site, out: Path) -> None:
     """An OCSP request (no nonce) for a certificate the signing service issued."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from benchlib import bench_csr, openssl_ocsp
+    from cryptography.hazmat.primitives import serialization
 
     from counter_app.ca import CAFiles
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([]))
-        .sign(key, hashes.SHA256())
-    )
+    _, csr = bench_csr()
     csr_path, leaf = site.root / "ocsp-leaf.csr", site.root / "ocsp-leaf.pem"
     csr_path.write_bytes(csr.public_bytes(serialization.Encoding.PEM))
     cli(
@@ -231,11 +225,7 @@ def ocsp_request(site: Site, out: Path) -> None:
         COUNTER_APP_REVIEWER_PASSWORD=REVIEWER_PASS,
     )  # fmt: skip
     issuing = CAFiles.in_data_dir(site.data_dir).cert("issuing")
-    subprocess.run(
-        ["openssl", "ocsp", "-issuer", str(issuing), "-cert", str(leaf), "-no_nonce",
-         "-reqout", str(out)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    openssl_ocsp(issuing, leaf, "-reqout", str(out), check=True)
 
 
 def ab_client_pem(site: Site) -> Path:

@@ -30,15 +30,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchlib import bench_ca
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from counter_app.ca import CAFiles, CASettings, RevocationReason, init_hierarchy
+from counter_app.ca import RevocationReason
 from counter_app.ca.crl import build_crl, encode_entry, revoked_contents
-from counter_app.config import load_config
 from counter_app.store.certificates import SQLCertificateRepository
-from counter_app.store.db import open_store
-from counter_app.store.signing_module import open_signing_module
 
 TARGET_SECONDS = 2.0
 CHANGES = 10
@@ -53,15 +51,8 @@ def serial_hex() -> str:
 
 def main(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        config = load_config(data_dir=Path(tmp), environ={})
-        store = open_store(config.db_url, create=True)
-        files = CAFiles.in_data_dir(config.data_dir)
-        settings = CASettings.software(
-            "Bench", base_url="http://127.0.0.1:8080", identifier_salt=b"bench-salt"
-        )
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        init_hierarchy(files, settings, passphrase=PASSPHRASE, now=now)
-        ca = open_signing_module(config, store, lambda: PASSPHRASE)
+        ca, store = bench_ca(Path(tmp), PASSPHRASE, now=now)
         start = time.perf_counter()
         base = int(now.timestamp()) - 86_400 * 30
         # Generated inside SQLite (one INSERT ... SELECT over a counter): a Python loop of

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,16 +21,13 @@ STEPS = ("validate+record", "key_generated", "issued", "written", "done")
 
 
 def main() -> None:
+    from benchlib import bench_ca, init_softhsm_token, private_softhsm
+
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=15)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-enroll-"))
-    tokendir = tmp / "tokens"
-    tokendir.mkdir()
-    (tmp / "softhsm2.conf").write_text(f"directories.tokendir = {tokendir}\nlog.level = ERROR\n")
-    os.environ["SOFTHSM2_CONF"] = str(tmp / "softhsm2.conf")
+    tmp = private_softhsm("bench-enroll-")
 
-    from counter_app.ca import CAFiles, CASettings, init_hierarchy
     from counter_app.config import load_config
     from counter_app.domain.operators import Role
     from counter_app.services import operators
@@ -42,28 +36,12 @@ def main() -> None:
     from counter_app.services.pipeline import Operators
     from counter_app.services.signing import LocalSigning
     from counter_app.services.tokens import TokenChoice
-    from counter_app.store.db import open_store
-    from counter_app.store.signing_module import open_signing_module
 
+    ca, store = bench_ca(tmp / "data", "bench-Passphrase-1")
     config = load_config(data_dir=tmp / "data", environ={})
-    config.data_dir.mkdir(parents=True)
-    store = open_store(config.db_url, create=True)
     admin = operators.create_first_admin(store, "admin", "Adm1n-pass")
     clerk = operators.add_operator(store, admin, "clerk", Role.CLERK, "Clerk-pass1")
     reviewer = operators.add_operator(store, admin, "rev", Role.REVIEWER, "Review-pass1")
-    import datetime as dt
-    import secrets
-
-    settings = CASettings.software(
-        "Bench", base_url="http://127.0.0.1:9", identifier_salt=secrets.token_bytes(16)
-    )
-    init_hierarchy(
-        CAFiles.in_data_dir(config.data_dir),
-        settings,
-        passphrase="bench-Passphrase-1",
-        now=dt.datetime.now(dt.UTC),
-    )
-    ca = open_signing_module(config, store, lambda: "bench-Pass1")
 
     marks: list[tuple[str, float]] = []
 
@@ -81,21 +59,7 @@ def main() -> None:
         totals, per_step = [], {s: [] for s in STEPS}
         for i in range(args.n):
             label = f"B{algorithm[:3]}{i}"
-            subprocess.run(
-                [
-                    "softhsm2-util",
-                    "--init-token",
-                    "--free",
-                    "--label",
-                    label,
-                    "--so-pin",
-                    "12345678",
-                    "--pin",
-                    "123456",
-                ],
-                check=True,
-                capture_output=True,
-            )
+            init_softhsm_token(label)
             marks.clear()
             start = time.perf_counter()
             # One example subscriber enrolled again and again: each is an approved extra one.

@@ -29,15 +29,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchlib import bench_ca, bench_csr, without_store
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 
-from counter_app.ca import CAFiles, CASettings, CertificateAuthority, SubjectInfo, init_hierarchy
-from counter_app.ca.model import IssuedCertificate, IssueRequest, PendingCertificate
-from counter_app.config import load_config
-from counter_app.store.db import open_store
-from counter_app.store.signing_module import open_signing_module
+from counter_app.ca import SubjectInfo
+from counter_app.ca.model import IssuedCertificate, IssueRequest
 
 TARGET = 2_000
 BATCH = 64  # as many as the signing service takes in one batch (server/est.py)
@@ -78,25 +75,6 @@ def parallel_rate(processes: int, n: int, work: Callable[[], object], reset: Cal
     return processes * n / (finished - began)
 
 
-class NullRepository:
-    """Keeps nothing: ca.issue's crypto and Python work alone."""
-
-    def reserve(self, pending: PendingCertificate) -> None:
-        pass
-
-    def complete(self, pending: PendingCertificate, der: bytes) -> None:
-        pass
-
-    def reserve_many(self, pendings: object) -> None:
-        pass
-
-    def complete_many(self, signed: object) -> None:
-        pass
-
-    def get(self, serial_hex: str) -> None:
-        return None
-
-
 def rate(n: int, work: Callable[[], object]) -> float:
     start = time.perf_counter()
     for _ in range(n):
@@ -106,29 +84,9 @@ def rate(n: int, work: Callable[[], object]) -> float:
 
 def main(n: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        config = load_config(data_dir=Path(tmp), environ={})
-        store = open_store(config.db_url, create=True)
-        files = CAFiles.in_data_dir(config.data_dir)
-        settings = CASettings.software(
-            "Bench", base_url="http://127.0.0.1:8080", identifier_salt=b"bench-salt"
-        )
-        init_hierarchy(
-            files, settings, passphrase="bench-Passphrase-1", now=dt.datetime.now(dt.UTC)
-        )
-        ca = open_signing_module(config, store, lambda: "bench")
-        bare = CertificateAuthority(
-            keys=ca.keys,
-            repository=NullRepository(),  # type: ignore[arg-type]
-            profiles=ca.profiles,
-            urls=ca._urls,
-            identifier_salt=b"bench-salt",
-        )
-        key = ec.generate_private_key(ec.SECP256R1())
-        csr = (
-            x509.CertificateSigningRequestBuilder()
-            .subject_name(x509.Name([]))
-            .sign(key, hashes.SHA256())
-        )
+        ca, store = bench_ca(Path(tmp), "bench-Passphrase-1")
+        bare = without_store(ca)
+        key, csr = bench_csr()
         subject = SubjectInfo(common_name="Bench", organization="Bench Org")
         now = dt.datetime.now(dt.UTC)
         raw_builder = (

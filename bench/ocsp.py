@@ -25,14 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from benchlib import bench_ca, bench_csr, openssl_ocsp
+from cryptography.hazmat.primitives import serialization
 
-from counter_app.ca import CAFiles, CASettings, RevocationReason, SubjectInfo, init_hierarchy
-from counter_app.config import load_config
-from counter_app.store.db import open_store
-from counter_app.store.signing_module import open_signing_module
+from counter_app.ca import CAFiles, RevocationReason, SubjectInfo
 
 PASSPHRASE = "bench-Passphrase-1"
 BIN = Path(sys.executable).parent
@@ -62,20 +58,9 @@ def openssl_time(when: dt.datetime) -> str:
 
 def make_ca(data_dir: Path, count: int) -> tuple[CAFiles, list[Path], str]:
     """A CA with ``count`` leaves (every fifth revoked); returns files, leaf PEMs, index.txt."""
-    config = load_config(data_dir=data_dir, environ={})
-    store = open_store(config.db_url, create=True)
+    ca, store = bench_ca(data_dir, PASSPHRASE)
     files = CAFiles.in_data_dir(data_dir)
-    settings = CASettings.software(
-        "Bench", base_url="http://127.0.0.1:8080", identifier_salt=b"bench-salt"
-    )
-    init_hierarchy(files, settings, passphrase=PASSPHRASE, now=dt.datetime.now(dt.UTC))
-    ca = open_signing_module(config, store, lambda: PASSPHRASE)
-    key = ec.generate_private_key(ec.SECP256R1())
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([]))
-        .sign(key, hashes.SHA256())
-    )
+    _, csr = bench_csr()
     leaves, index = [], []
     for i in range(count):
         issued = ca.issue(csr, SubjectInfo(common_name=f"Bench {i}"), "individual")
@@ -99,21 +84,7 @@ def make_ca(data_dir: Path, count: int) -> tuple[CAFiles, list[Path], str]:
 
 
 def ocsp_request(files: CAFiles, leaf: Path, out: Path) -> None:
-    subprocess.run(
-        [
-            "openssl",
-            "ocsp",
-            "-issuer",
-            str(files.cert("issuing")),
-            "-cert",
-            str(leaf),
-            "-no_nonce",
-            "-reqout",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    openssl_ocsp(files.cert("issuing"), leaf, "-reqout", str(out), check=True)
 
 
 def ab(
@@ -153,23 +124,8 @@ def ab(
 
 def check_answer(url: str, files: CAFiles, leaf: Path, expect: str) -> None:
     """openssl ocsp as the client: the server answers this certificate as expected."""
-    out = subprocess.run(
-        [
-            "openssl",
-            "ocsp",
-            "-issuer",
-            str(files.cert("issuing")),
-            "-cert",
-            str(leaf),
-            "-CAfile",
-            str(files.cert("root")),
-            "-url",
-            url,
-            "-no_nonce",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
+    out = openssl_ocsp(
+        files.cert("issuing"), leaf, "-CAfile", str(files.cert("root")), "-url", url, timeout=30
     )
     assert f": {expect}" in out.stdout, (url, out.stdout, out.stderr)
 

@@ -15,7 +15,6 @@ Run: .venv/bin/python bench/sm2.py [N per round] [rounds]
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import subprocess
@@ -25,18 +24,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchlib import bench_ca, without_store
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from counter_app.ca import CAFiles, CASettings, CertificateAuthority, SubjectInfo, init_hierarchy
-from counter_app.ca.model import PendingCertificate
+from counter_app.ca import CertificateAuthority, SubjectInfo
 from counter_app.ca.sm2 import SM2PrivateKey
-from counter_app.config import load_config
 from counter_app.kmc import KeyManagementCentre, KMCFiles, init_kmc, issue_pair
 from counter_app.services.sm2_pair import build_sm2_csr
-from counter_app.store.db import open_store
-from counter_app.store.signing_module import open_signing_module
 
 PASSPHRASE = "bench-passphrase-1"
 SUBJECT = SubjectInfo("张三", organization="某某单位")
@@ -51,19 +47,6 @@ def openssl_speed(algorithm: str, pattern: str) -> float:
     return float(match.group(1)) if match else float("nan")
 
 
-class NoStore:
-    """A repository that keeps nothing: the crypto and Python cost of issuance alone."""
-
-    def reserve(self, pending: PendingCertificate) -> None:
-        pass
-
-    def complete(self, pending: PendingCertificate, der: bytes) -> None:
-        pass
-
-    def get(self, serial_hex: str) -> None:
-        return None
-
-
 def best_rate(n: int, rounds: int, work: Callable[[], object]) -> float:
     best = 0.0
     for _ in range(rounds):
@@ -75,26 +58,8 @@ def best_rate(n: int, rounds: int, work: Callable[[], object]) -> float:
 
 
 def make_ca(root: Path, algorithm: str) -> tuple[CertificateAuthority, Path]:
-    config = load_config(data_dir=root / algorithm, environ={})
-    config.data_dir.mkdir(parents=True)
-    store = open_store(config.db_url, create=True)
-    settings = CASettings(
-        "CN=Bench Root,C=CN", "CN=Bench Issuing,C=CN", "CN=Bench OCSP,C=CN",
-        algorithm, "pkcs8", "http://127.0.0.1:9", b"bench-salt-16byt",
-    )  # fmt: skip
-    files = CAFiles.in_data_dir(config.data_dir)
-    init_hierarchy(files, settings, passphrase=PASSPHRASE, now=dt.datetime.now(dt.UTC))
-    return open_signing_module(config, store, lambda: PASSPHRASE), config.data_dir
-
-
-def without_store(ca: CertificateAuthority) -> CertificateAuthority:
-    return CertificateAuthority(
-        keys=ca.keys,
-        repository=NoStore(),  # type: ignore[arg-type]
-        profiles=ca.profiles,
-        urls=ca._urls,
-        identifier_salt=ca._salt,
-    )
+    ca, _ = bench_ca(root / algorithm, PASSPHRASE, algorithm=algorithm)
+    return ca, root / algorithm
 
 
 def main() -> None:

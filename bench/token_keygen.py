@@ -9,12 +9,8 @@ machine's raw limit without a token in the way).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -32,27 +28,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=20)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-token-"))
-    (tmp / "tokens").mkdir()
-    (tmp / "softhsm2.conf").write_text(
-        f"directories.tokendir = {tmp / 'tokens'}\nlog.level = ERROR\n"
-    )
-    os.environ["SOFTHSM2_CONF"] = str(tmp / "softhsm2.conf")
-    subprocess.run(
-        [
-            "softhsm2-util",
-            "--init-token",
-            "--free",
-            "--label",
-            "BENCH",
-            "--so-pin",
-            "12345678",
-            "--pin",
-            "123456",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    from benchlib import init_softhsm_token, private_softhsm
+
+    private_softhsm("bench-token-")
+    init_softhsm_token("BENCH")
 
     from counter_app.config import default_pkcs11_module
     from counter_app.token import build_csr, key_spec, open_token

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,8 +76,52 @@ def base_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def token_cli(
+    cli: CLI,
+    verb: str,
+    module: str,
+    *more: str,
+    env: dict[str, str] | None = None,
+    lang: str | None = None,
+    driver: str | None = None,
+) -> CLIResult:
+    """``counter-app [--lang LANG] token VERB [--driver DRIVER] --module MODULE MORE…``; PINs go in
+    ``env`` (COUNTER_APP_USER_PIN and the like), never on the command line."""
+    lead = ("--lang", lang) if lang else ()
+    drive = ("--driver", driver) if driver else ()
+    return cli(*lead, "token", verb, *drive, "--module", module, *more, env=env)
+
+
+class Pkcs11Judge:
+    """What pkcs11-tool, the external judge of token tests, says about a token."""
+
+    module: str
+
+    def pkcs11_tool_env(self) -> dict[str, str] | None:
+        """The environment pkcs11-tool runs in (None: this process's)."""
+        return None
+
+    def pkcs11_tool(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """OpenSC's pkcs11-tool on this token store: the external judge of token tests."""
+        return subprocess.run(
+            ["pkcs11-tool", "--module", self.module, *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            env=self.pkcs11_tool_env(),
+        )
+
+    def objects(self, pin: str, label: str = "SUB1") -> str:
+        """The objects listed after logging in to the token with ``pin``."""
+        return self.pkcs11_tool("--token-label", label, "--login", "--pin", pin, "-O").stdout
+
+    def logs_in(self, pin: str, label: str = "SUB1") -> bool:
+        login = self.pkcs11_tool("--token-label", label, "--login", "--pin", pin, "-O", check=False)
+        return login.returncode == 0
+
+
 @dataclass
-class SoftHSM:
+class SoftHSM(Pkcs11Judge):
     """A private SoftHSM2 token store for one test (its own SOFTHSM2_CONF)."""
 
     module: str
@@ -86,31 +133,15 @@ class SoftHSM:
     def init_token(self, label: str, so_pin: str = "12345678", pin: str = "123456") -> None:
         # Test set-up only: softhsm2-util takes PINs on argv; product code never does.
         subprocess.run(
-            [
-                "softhsm2-util",
-                "--init-token",
-                "--free",
-                "--label",
-                label,
-                "--so-pin",
-                so_pin,
-                "--pin",
-                pin,
-            ],
+            ["softhsm2-util", "--init-token", "--free", "--label", label,
+             "--so-pin", so_pin, "--pin", pin],
             check=True,
             capture_output=True,
-            env={**os.environ, "SOFTHSM2_CONF": str(self.conf)},
-        )
+            env=self.pkcs11_tool_env(),
+        )  # fmt: skip
 
-    def pkcs11_tool(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """OpenSC's pkcs11-tool on this token store: the external judge of token tests."""
-        return subprocess.run(
-            ["pkcs11-tool", "--module", self.module, *args],
-            capture_output=True,
-            text=True,
-            check=check,
-            env={**os.environ, "SOFTHSM2_CONF": str(self.conf)},
-        )
+    def pkcs11_tool_env(self) -> dict[str, str]:
+        return {**os.environ, "SOFTHSM2_CONF": str(self.conf)}
 
 
 @pytest.fixture
@@ -133,7 +164,7 @@ OPENCRYPTOKI_LOCK = Path(tempfile.gettempdir()) / "counter-app-opencryptoki.lock
 
 
 @dataclass
-class OpenCryptoki:
+class OpenCryptoki(Pkcs11Judge):
     """opencryptoki's soft token (IBM SoftTok), a second PKCS#11 implementation.
 
     Unlike SoftHSM its token is machine state shared by every process (the pkcsslotd daemon and
@@ -154,25 +185,9 @@ class OpenCryptoki:
             "--slot", str(self.slot), "--init-token", "--label", label, "--so-pin", self.so_pin
         )
         self.pkcs11_tool(
-            "--slot",
-            str(self.slot),
-            "--login",
-            "--login-type",
-            "so",
-            "--so-pin",
-            self.so_pin,
-            "--init-pin",
-            "--new-pin",
-            pin,
-        )
-
-    def pkcs11_tool(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["pkcs11-tool", "--module", self.module, *args],
-            capture_output=True,
-            text=True,
-            check=check,
-        )
+            "--slot", str(self.slot), "--login", "--login-type", "so", "--so-pin", self.so_pin,
+            "--init-pin", "--new-pin", pin,
+        )  # fmt: skip
 
 
 def _pkcsslotd_running() -> bool:
@@ -244,6 +259,75 @@ def add_officers(
             env={**admin, "COUNTER_APP_NEW_PASSWORD": password},
         )
         assert result.returncode == 0, result.stderr
+
+
+@dataclass
+class Served:
+    """A running ``counter-app serve`` (OCSP and CRLs over plain HTTP) on a port the OS chose."""
+
+    url: str
+    proc: subprocess.Popen[str]
+    said: list[str] = field(default_factory=list)  # its stderr lines before "serving on"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def start_serve(
+    data_dir: Path,
+    env: Mapping[str, str],
+    *more: str,
+    lang: str | None = None,
+    stdout: int = subprocess.DEVNULL,
+) -> Served:
+    """``counter-app [--lang LANG] --data-dir DATA_DIR serve --port 0 MORE…``, started and read
+    until it says "serving on URL"; the caller stops it (or use :func:`serving`)."""
+    exe = Path(sys.executable).with_name("counter-app")
+    lead = ["--lang", lang] if lang else []
+    proc = subprocess.Popen(
+        [str(exe), *lead, "--data-dir", str(data_dir), "serve", "--port", "0", *more],
+        env=dict(env),
+        stderr=subprocess.PIPE,
+        stdout=stdout,
+        text=True,
+    )
+    assert proc.stderr is not None
+    said: list[str] = []
+    line = proc.stderr.readline()
+    while line and "serving on" not in line:
+        said.append(line)
+        line = proc.stderr.readline()
+    match = re.search(r"serving on (http://\S+)", line)
+    if match is None:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert match, said
+    return Served(match.group(1), proc, said)
+
+
+@contextmanager
+def serving(
+    data_dir: Path, env: Mapping[str, str], *more: str, lang: str | None = None
+) -> Iterator[Served]:
+    """:func:`start_serve` for the ``with`` block; stopped on leaving it."""
+    served = start_serve(data_dir, env, *more, lang=lang)
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+def write_cert_and_key(cert: Any, key: Any, cert_path: Path, key_path: Path) -> tuple[Path, Path]:
+    """A test certificate and its unencrypted private key (PKCS#8), written as PEM files."""
+    from cryptography.hazmat.primitives import serialization
+
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    plain = serialization.NoEncryption()
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, plain)
+    )
+    return cert_path, key_path
 
 
 def wait_for_pause(path: Path, proc: subprocess.Popen[str], limit_s: float = 60) -> None:

@@ -69,7 +69,7 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
     import ipaddress
 
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
@@ -91,16 +91,9 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    cert_path, key_path = tmp_path / "smtp-cert.pem", tmp_path / "smtp-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
+    from tests.conftest import write_cert_and_key
+
+    return write_cert_and_key(cert, key, tmp_path / "smtp-cert.pem", tmp_path / "smtp-key.pem")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from counter_app.token.errors import PinLocked, WrongPin
 from counter_app.token.skf import find_skf_token, skf_login
-from tests.conftest import CLI, SKFStore
+from tests.conftest import CLI, CLIResult, SKFStore, token_cli
 
 SO, PIN = "admin-8642", "user-1357"
 
@@ -22,12 +22,15 @@ def skf_cli(cli: CLI, skf: SKFStore) -> CLI:
     return cli
 
 
+def _sub1(cli: CLI, skf: SKFStore, verb: str, **pins: str) -> CLIResult:
+    """``token VERB --driver skf … --label SUB1`` in English, with PINs named by their variable's
+    tail (user_pin="…" is COUNTER_APP_USER_PIN)."""
+    env = {f"COUNTER_APP_{name.upper()}": pin for name, pin in pins.items()}
+    return token_cli(cli, verb, skf.module, "--label", "SUB1", env=env, lang="en", driver="skf")
+
+
 def _init(cli: CLI, skf: SKFStore) -> None:
-    done = cli(
-        "--lang", "en", "token", "init", "--driver", "skf", "--module", skf.module,
-        "--label", "SUB1",
-        env={"COUNTER_APP_SO_PIN": SO, "COUNTER_APP_USER_PIN": PIN},
-    )  # fmt: skip
+    done = _sub1(cli, skf, "init", so_pin=SO, user_pin=PIN)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "formatted token SUB1 (serial SKF-C1)"
 
@@ -45,11 +48,7 @@ def test_token_list_shows_the_skf_key_before_and_after_init(skf_cli: CLI, skf: S
 
 def test_token_change_pin_on_an_skf_key(skf_cli: CLI, skf: SKFStore) -> None:
     _init(skf_cli, skf)
-    changed = skf_cli(
-        "--lang", "en", "token", "change-pin", "--driver", "skf", "--module", skf.module,
-        "--label", "SUB1",
-        env={"COUNTER_APP_USER_PIN": PIN, "COUNTER_APP_NEW_USER_PIN": "newer-9753"},
-    )  # fmt: skip
+    changed = _sub1(skf_cli, skf, "change-pin", user_pin=PIN, new_user_pin="newer-9753")
     assert changed.returncode == 0, changed.stderr
     with skf_login(skf.module, "newer-9753", label="SUB1"):
         pass
@@ -59,11 +58,7 @@ def test_a_wrong_pin_on_the_cli_says_the_tries_left_in_one_line(
     skf_cli: CLI, skf: SKFStore
 ) -> None:
     _init(skf_cli, skf)
-    refused = skf_cli(
-        "--lang", "en", "token", "change-pin", "--driver", "skf", "--module", skf.module,
-        "--label", "SUB1",
-        env={"COUNTER_APP_USER_PIN": "wrong-000", "COUNTER_APP_NEW_USER_PIN": "newer-9753"},
-    )  # fmt: skip
+    refused = _sub1(skf_cli, skf, "change-pin", user_pin="wrong-000", new_user_pin="newer-9753")
     assert refused.returncode == 2
     assert refused.stderr == "error: wrong PIN, 5 tries left\n"
 
@@ -74,11 +69,7 @@ def test_token_unblock_on_an_skf_key_after_the_pin_locked(skf_cli: CLI, skf: SKF
         with contextlib.suppress(WrongPin, PinLocked), skf_login(skf.module, "wrong-000"):
             pass
     assert find_skf_token(skf.module, label="SUB1").pin_locked
-    unblocked = skf_cli(
-        "--lang", "en", "token", "unblock", "--driver", "skf", "--module", skf.module,
-        "--label", "SUB1",
-        env={"COUNTER_APP_SO_PIN": SO, "COUNTER_APP_NEW_USER_PIN": "fresh-2468"},
-    )  # fmt: skip
+    unblocked = _sub1(skf_cli, skf, "unblock", so_pin=SO, new_user_pin="fresh-2468")
     assert unblocked.returncode == 0, unblocked.stderr
     with skf_login(skf.module, "fresh-2468", label="SUB1"):
         pass

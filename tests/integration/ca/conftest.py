@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from counter_app.ca import CAFiles, CASettings, CertificateAuthority, init_hiera
 from counter_app.config import load_config
 from counter_app.store.db import Store, open_store
 from counter_app.store.signing_module import open_signing_module
-from tests.conftest import CLI, OFFICERS_ENV, add_officers
+from tests.conftest import CLI, OFFICERS_ENV, Served, add_officers, serving
 
 PASSPHRASE = "ca-Passphrase-1"
 CA_ENV = {"COUNTER_APP_CA_PASSPHRASE": PASSPHRASE, **OFFICERS_ENV}
@@ -64,31 +64,13 @@ def issue_via_cli(cli: CLI, tmp_path: Path, profile: str = "individual", **extra
     return out
 
 
-@dataclass
-class Server:
-    url: str
-    proc: subprocess.Popen[str]
+Server = Served
 
 
 @pytest.fixture
 def server(ca_cli: CLI) -> Iterator[Server]:
-    exe = BIN / "counter-app"
-    proc = subprocess.Popen(
-        [str(exe), "--data-dir", str(ca_cli.data_dir), "serve", "--port", "0"],
-        env={**ca_cli.env, **CA_ENV},
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stderr is not None
-    line = proc.stderr.readline()
-    match = re.search(r"serving on (http://\S+)", line)
-    assert match, line
-    try:
-        yield Server(match.group(1), proc)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with serving(ca_cli.data_dir, {**ca_cli.env, **CA_ENV}) as served:
+        yield served
 
 
 @dataclass
@@ -98,25 +80,38 @@ class LibraryCA:
     files: CAFiles
 
 
-@pytest.fixture
-def library_ca(tmp_path: Path) -> Iterator[LibraryCA]:
-    """The library on a real SQLite file, composed the way services compose it."""
-    config = load_config(data_dir=tmp_path / "lib", environ={})
-    config.data_dir.mkdir(parents=True)
-    store = open_store(config.db_url, create=True)
-    files = CAFiles.in_data_dir(config.data_dir)
+def throwaway_ca_settings(name: str, **changes: object) -> CASettings:
+    """A throw-away software CA's settings (``CN=<name> Root,O=Test,C=CN`` and so on, base URL
+    http://127.0.0.1:9), with ``changes`` (algorithm="sm2", crl_partition_size=2, …)."""
     settings = CASettings.software(
-        "Test",
+        name,
         organization="Test",
         base_url="http://127.0.0.1:9",
         identifier_salt=b"salt-for-tests!!",
     )
+    return replace(settings, **changes)  # type: ignore[arg-type]
+
+
+@contextmanager
+def open_library_ca(tmp_path: Path, settings: CASettings) -> Iterator[LibraryCA]:
+    """The library initialised with ``settings`` on a real SQLite file under ``tmp_path/lib``,
+    composed the way services compose it; its store is closed on leaving."""
+    config = load_config(data_dir=tmp_path / "lib", environ={})
+    config.data_dir.mkdir(parents=True)
+    store = open_store(config.db_url, create=True)
+    files = CAFiles.in_data_dir(config.data_dir)
     init_hierarchy(files, settings, passphrase=PASSPHRASE, now=dt.datetime.now(dt.UTC))
-    ca = open_signing_module(config, store, lambda: PASSPHRASE)
     try:
-        yield LibraryCA(ca, store, files)
+        yield LibraryCA(open_signing_module(config, store, lambda: PASSPHRASE), store, files)
     finally:
         store.close()
+
+
+@pytest.fixture
+def library_ca(tmp_path: Path) -> Iterator[LibraryCA]:
+    """The library on a real SQLite file, composed the way services compose it."""
+    with open_library_ca(tmp_path, throwaway_ca_settings("Test")) as library:
+        yield library
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

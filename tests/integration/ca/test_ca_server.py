@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -20,13 +21,24 @@ def serial_of(cert: Path) -> str:
     )
 
 
-def ask(server: Server, files: CAFiles, cert: Path) -> str:
-    result = run(
+def set_status(ca_cli: CLI, leaf: Path, verb: str, *more: str) -> None:
+    """``ca VERB SERIAL MORE…`` (hold, release, revoke) on the certificate ``leaf`` succeeds."""
+    result = ca_cli("ca", verb, serial_of(leaf), *more, env=CA_ENV)
+    assert result.returncode == 0, result.stderr
+
+
+def verified(answer: subprocess.CompletedProcess[str]) -> str:
+    """The text of an `openssl ocsp` answer, which openssl says verifies."""
+    assert "Response verify OK" in answer.stderr + answer.stdout, answer.stderr
+    return answer.stdout
+
+
+def ask(server: Server, files: CAFiles, cert: Path, *more: str) -> str:
+    """`openssl ocsp -url` (with ``more`` of its options) about ``cert``: the verified answer."""
+    return verified(run(
         "openssl", "ocsp", "-issuer", str(files.cert("issuing")), "-cert", str(cert),
-        "-url", f"{server.url}/ocsp", "-CAfile", str(files.cert("root")), "-resp_text",
-    )  # fmt: skip
-    assert "Response verify OK" in result.stderr + result.stdout, result.stderr
-    return result.stdout
+        "-url", f"{server.url}/ocsp", "-CAfile", str(files.cert("root")), "-resp_text", *more,
+    ))  # fmt: skip
 
 
 def test_ocsp_answers_good_for_an_issued_certificate(
@@ -43,10 +55,7 @@ def test_ocsp_answers_revoked_with_time_and_reason(
 ) -> None:
     leaf = issue_via_cli(ca_cli, tmp_path)
     ask(server, ca_files, leaf)  # a cached "good" must not survive the revocation
-    assert (
-        ca_cli("ca", "revoke", serial_of(leaf), "--reason", "key-compromise", env=CA_ENV).returncode
-        == 0
-    )
+    set_status(ca_cli, leaf, "revoke", "--reason", "key-compromise")
     out = ask(server, ca_files, leaf)
     assert ": revoked" in out
     assert "Revocation Time" in out
@@ -57,7 +66,7 @@ def test_ocsp_answers_hold_as_revoked_certificate_hold(
     ca_cli: CLI, ca_files: CAFiles, server: Server, tmp_path: Path
 ) -> None:
     leaf = issue_via_cli(ca_cli, tmp_path)
-    assert ca_cli("ca", "hold", serial_of(leaf), env=CA_ENV).returncode == 0
+    set_status(ca_cli, leaf, "hold")
     out = ask(server, ca_files, leaf)
     assert ": revoked" in out and "certificateHold" in out
 
@@ -66,9 +75,9 @@ def test_ocsp_answers_good_again_after_release(
     ca_cli: CLI, ca_files: CAFiles, server: Server, tmp_path: Path
 ) -> None:
     leaf = issue_via_cli(ca_cli, tmp_path)
-    assert ca_cli("ca", "hold", serial_of(leaf), env=CA_ENV).returncode == 0
+    set_status(ca_cli, leaf, "hold")
     ask(server, ca_files, leaf)
-    assert ca_cli("ca", "release", serial_of(leaf), env=CA_ENV).returncode == 0
+    set_status(ca_cli, leaf, "release")
     assert ": good" in ask(server, ca_files, leaf)
 
 
@@ -124,10 +133,7 @@ def test_server_started_after_a_revocation_answers_revoked(
 ) -> None:
     # Revoked while no server ran: a (re)started server reads status from the database.
     leaf = issue_via_cli(ca_cli, tmp_path)
-    assert (
-        ca_cli("ca", "revoke", serial_of(leaf), "--reason", "superseded", env=CA_ENV).returncode
-        == 0
-    )
+    set_status(ca_cli, leaf, "revoke", "--reason", "superseded")
     server: Server = request.getfixturevalue("server")
     out = ask(server, ca_files, leaf)
     assert ": revoked" in out and "superseded" in out

@@ -5,7 +5,6 @@ pyhanko-certvalidator's revocation check."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,20 +22,18 @@ from pyhanko_certvalidator.policy_decl import (
     RevocationCheckingRule,
 )
 
-from counter_app.ca import CAFiles, CASettings, RevocationReason, SubjectInfo, init_hierarchy
-from counter_app.config import load_config
-from counter_app.store.db import open_store
-from counter_app.store.signing_module import open_signing_module
+from counter_app.ca import CAFiles, RevocationReason, SubjectInfo
 from tests.conftest import CLI
 from tests.integration.ca.conftest import (
     BIN,
     CA_ENV,
-    PASSPHRASE,
     LibraryCA,
     Server,
     issue_via_cli,
     make_csr,
+    open_library_ca,
     run,
+    throwaway_ca_settings,
 )
 from tests.integration.ca.test_ca_server import serial_of
 
@@ -46,19 +43,8 @@ BASE = "http://127.0.0.1:9"
 @pytest.fixture
 def partitioned(tmp_path: Path) -> Iterator[LibraryCA]:
     """A CA whose partition CRLs hold two certificates each."""
-    config = load_config(data_dir=tmp_path / "lib", environ={})
-    config.data_dir.mkdir(parents=True)
-    store = open_store(config.db_url, create=True)
-    files = CAFiles.in_data_dir(config.data_dir)
-    settings = CASettings(
-        "CN=Part Root,O=Test,C=CN", "CN=Part Issuing,O=Test,C=CN", "CN=Part OCSP,O=Test,C=CN",
-        "p256", "pkcs8", BASE, b"salt-for-tests!!", crl_partition_size=2,
-    )  # fmt: skip
-    init_hierarchy(files, settings, passphrase=PASSPHRASE, now=dt.datetime.now(dt.UTC))
-    try:
-        yield LibraryCA(open_signing_module(config, store, lambda: PASSPHRASE), store, files)
-    finally:
-        store.close()
+    with open_library_ca(tmp_path, throwaway_ca_settings("Part", crl_partition_size=2)) as library:
+        yield library
 
 
 def issue(library: LibraryCA) -> x509.Certificate:

@@ -21,19 +21,22 @@ from cryptography.x509 import ocsp
 from counter_app.ca import (
     BadCSR,
     CAFiles,
-    CASettings,
     RevocationReason,
     SubjectInfo,
     WrongPassphrase,
-    init_hierarchy,
 )
 from counter_app.ca.keys import read_encrypted_key
 from counter_app.ca.sm2 import SM2PrivateKey
-from counter_app.config import load_config
-from counter_app.store.db import open_store
-from counter_app.store.signing_module import open_signing_module
 from tests.conftest import CLI, add_officers
-from tests.integration.ca.conftest import BIN, CA_ENV, PASSPHRASE, LibraryCA, run
+from tests.integration.ca.conftest import (
+    BIN,
+    CA_ENV,
+    PASSPHRASE,
+    LibraryCA,
+    open_library_ca,
+    run,
+    throwaway_ca_settings,
+)
 from tests.integration.ca.test_ca_cli import lint_cert
 from tests.sm2_judge import (
     DISTID,
@@ -58,25 +61,8 @@ def sm2_cli(initialised_cli: CLI) -> CLI:
 
 @pytest.fixture
 def sm2_ca(tmp_path: Path) -> Iterator[LibraryCA]:
-    config = load_config(data_dir=tmp_path / "lib", environ={})
-    config.data_dir.mkdir(parents=True)
-    store = open_store(config.db_url, create=True)
-    files = CAFiles.in_data_dir(config.data_dir)
-    settings = CASettings(
-        root_name="CN=SM2 Root,O=Test,C=CN",
-        issuing_name="CN=SM2 Issuing,O=Test,C=CN",
-        responder_name="CN=SM2 OCSP,O=Test,C=CN",
-        algorithm="sm2",
-        key_storage="pkcs8",
-        base_url="http://127.0.0.1:9",
-        identifier_salt=b"salt-for-tests!!",
-    )
-    init_hierarchy(files, settings, passphrase=PASSPHRASE, now=dt.datetime.now(dt.UTC))
-    ca = open_signing_module(config, store, lambda: PASSPHRASE)
-    try:
-        yield LibraryCA(ca, store, files)
-    finally:
-        store.close()
+    with open_library_ca(tmp_path, throwaway_ca_settings("SM2", algorithm="sm2")) as library:
+        yield library
 
 
 def _issue(lib: LibraryCA, tmp_path: Path) -> x509.Certificate:

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.conftest import CLI, SoftHSM, base_env
+from tests.conftest import CLI, SoftHSM, base_env, write_cert_and_key
 from tests.integration.services.conftest import (  # noqa: F401  (fixtures used here)
     CA_PASSPHRASE,
     Counter,
@@ -192,15 +192,7 @@ def foreign_client(tmp: Path) -> tuple[Path, Path]:
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    cert_path, key_path = tmp / "foreign.crt", tmp / "foreign.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert_path, key_path = write_cert_and_key(cert, key, tmp / "foreign.crt", tmp / "foreign.key")
     os.chmod(key_path, 0o600)
     return cert_path, key_path
 

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from counter_app.ca import RevocationReason, SubjectInfo
+from counter_app.ca.model import IssuedCertificate
 from counter_app.services.est_client import (
     ESTSettings,
     ESTSigning,
@@ -203,14 +204,18 @@ def test_simpleenroll_without_the_ra_header_is_refused(service: Service) -> None
     assert out.stdout.decode().endswith("400")
 
 
+def _issue_for_zhang_san(client: ESTSigning) -> IssuedCertificate:
+    """An individual certificate for 张三, issued by clerk1 through the counter's client."""
+    der, _ = make_csr()
+    subject = SubjectInfo(common_name="张三")
+    csr = x509.load_der_x509_csr(der)
+    return client.issue(csr, subject, "individual", application_id=None, operator="clerk1")
+
+
 def test_simplereenroll_needs_a_live_certificate_it_replaces(
     service: Service, client: ESTSigning
 ) -> None:
-    der, _ = make_csr()
-    old = client.issue(
-        x509.load_der_x509_csr(der), SubjectInfo(common_name="张三"), "individual",
-        application_id=None, operator="clerk1",
-    )  # fmt: skip
+    old = _issue_for_zhang_san(client)
     client.revoke(old.serial_hex, RevocationReason.KEY_COMPROMISE, operator="clerk1")
     der2, digest2 = make_csr()
     header = encode_ra_request(
@@ -234,11 +239,7 @@ def test_simplereenroll_needs_a_live_certificate_it_replaces(
 
 
 def test_hold_release_and_revoke_through_ra_status(service: Service, client: ESTSigning) -> None:
-    der, _ = make_csr()
-    issued = client.issue(
-        x509.load_der_x509_csr(der), SubjectInfo(common_name="张三"), "individual",
-        application_id=None, operator="clerk1",
-    )  # fmt: skip
+    issued = _issue_for_zhang_san(client)
     assert client.hold(issued.serial_hex, operator="clerk1").status == "hold"
     assert client.release(issued.serial_hex, operator="clerk1").status == "good"
     revoked = client.revoke(issued.serial_hex, RevocationReason.KEY_COMPROMISE, operator="clerk1")
@@ -251,11 +252,7 @@ def test_hold_release_and_revoke_through_ra_status(service: Service, client: EST
 def test_releasing_a_revoked_certificate_is_refused_with_the_services_words(
     client: ESTSigning,
 ) -> None:
-    der, _ = make_csr()
-    issued = client.issue(
-        x509.load_der_x509_csr(der), SubjectInfo(common_name="张三"), "individual",
-        application_id=None, operator="clerk1",
-    )  # fmt: skip
+    issued = _issue_for_zhang_san(client)
     client.revoke(issued.serial_hex, RevocationReason.SUPERSEDED, operator="clerk1")
     with pytest.raises(SigningServiceRefused) as caught:
         client.release(issued.serial_hex, operator="clerk1")

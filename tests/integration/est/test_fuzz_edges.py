@@ -29,9 +29,8 @@ from hypothesis import strategies as st
 from counter_app.ca import SubjectInfo
 from counter_app.services.est_client import ESTSettings, ESTSigning, tls_context
 from counter_app.services.est_wire import RA_HEADER, RARequest, encode_ra_request
-from tests.conftest import base_env
+from tests.conftest import base_env, start_serve
 from tests.integration.est.conftest import (
-    BIN,
     CA_PASSPHRASE,
     CLIENT_PASS,
     Pki,
@@ -90,17 +89,8 @@ def _csr() -> bytes:
 
 
 def _start_ocsp(data_dir: Path, env: dict[str, str]) -> tuple[str, subprocess.Popen[str]]:
-    proc = subprocess.Popen(
-        [str(BIN / "counter-app"), "--data-dir", str(data_dir), "serve", "--port", "0"],
-        env={**env, "COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE},
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stderr is not None
-    match = re.search(r"serving on (http://\S+)", proc.stderr.readline())
-    assert match
-    return match.group(1), proc
+    served = start_serve(data_dir, {**env, "COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE})
+    return served.url, served.proc
 
 
 @pytest.fixture(scope="module")

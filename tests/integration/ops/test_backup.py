@@ -4,14 +4,12 @@ its audit verifies, it holds the same certificates, and its ``serve`` answers OC
 
 from __future__ import annotations
 
-import re
 import sqlite3
-import subprocess
 from pathlib import Path
 
 from counter_app.ca import CAFiles
-from tests.conftest import CLI
-from tests.integration.ca.conftest import BIN, CA_ENV, issue_via_cli
+from tests.conftest import CLI, serving
+from tests.integration.ca.conftest import CA_ENV, issue_via_cli
 from tests.integration.ops.test_rollover import _ocsp_verify
 
 SECRET = {"COUNTER_APP_BACKUP_PASSPHRASE": "backup-Passphrase-1"}
@@ -45,21 +43,8 @@ def test_restored_ra_verifies_its_audit_and_answers_ocsp_for_its_certificates(
         ca_cli.data_dir / "ca" / "identifier.salt"
     ).read_bytes()
     assert (restored.data_dir / "counter.db").stat().st_mode & 0o777 == 0o600
-    proc = subprocess.Popen(
-        [str(BIN / "counter-app"), "--data-dir", str(restored.data_dir), "serve", "--port", "0"],
-        env={**ca_cli.env, **CA_ENV},
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stderr is not None
-    try:
-        match = re.search(r"serving on (http://\S+)", proc.stderr.readline())
-        assert match
-        text = _ocsp_verify(CAFiles.in_data_dir(restored.data_dir), leaf, match.group(1), tmp_path)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with serving(restored.data_dir, {**ca_cli.env, **CA_ENV}) as served:
+        text = _ocsp_verify(CAFiles.in_data_dir(restored.data_dir), leaf, served.url, tmp_path)
     assert "Cert Status: good" in text
 
 

@@ -4,8 +4,6 @@ responder past half its life at start. Judged by ``openssl ocsp`` against the se
 from __future__ import annotations
 
 import datetime as dt
-import re
-import subprocess
 from pathlib import Path
 
 from cryptography import x509
@@ -13,8 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from counter_app.ca import CAFiles
 from counter_app.ca.hierarchy import make_responder
-from tests.conftest import CLI, add_officers
-from tests.integration.ca.conftest import BIN, CA_ENV, PASSPHRASE, issue_via_cli, run
+from tests.conftest import CLI, add_officers, serving
+from tests.integration.ca.conftest import CA_ENV, PASSPHRASE, issue_via_cli, run
 
 
 def _fingerprint(path: Path) -> str:
@@ -87,24 +85,10 @@ def test_serve_renews_a_responder_past_half_its_life_and_answers_with_it(
 ) -> None:
     leaf = issue_via_cli(ca_cli, tmp_path)
     aged = _age_responder(ca_files, 200)
-    proc = subprocess.Popen(
-        [str(BIN / "counter-app"), "--lang", "en", "--data-dir", str(ca_cli.data_dir),
-         "serve", "--port", "0"],
-        env={**ca_cli.env, **CA_ENV},
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )  # fmt: skip
-    assert proc.stderr is not None
-    try:
-        first = proc.stderr.readline()
-        assert first.startswith("OCSP responder renewed until "), first
-        match = re.search(r"serving on (http://\S+)", proc.stderr.readline())
-        assert match
-        text = _ocsp_verify(ca_files, leaf, match.group(1), tmp_path)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with serving(ca_cli.data_dir, {**ca_cli.env, **CA_ENV}, lang="en") as served:
+        assert len(served.said) == 1, served.said
+        assert served.said[0].startswith("OCSP responder renewed until "), served.said
+        text = _ocsp_verify(ca_files, leaf, served.url, tmp_path)
     renewed = ca_files.load_cert("ocsp")
     assert renewed.serial_number != aged.serial_number
     assert renewed.not_valid_before_utc > aged.not_valid_before_utc
@@ -138,23 +122,6 @@ def test_renew_responder_with_keys_in_an_hsm_makes_the_new_key_there(
     from tests.integration.ca.test_ca_hsm import _issue
 
     leaf = _issue(initialised_cli, tmp_path)
-    proc = subprocess.Popen(
-        [str(BIN / "counter-app"), "--data-dir", str(initialised_cli.data_dir), "serve",
-         "--port", "0"],
-        env={**initialised_cli.env, **HSM_ENV},
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )  # fmt: skip
-    assert proc.stderr is not None
-    try:
-        line = proc.stderr.readline()
-        while "serving on" not in line and line:
-            line = proc.stderr.readline()
-        match = re.search(r"serving on (http://\S+)", line)
-        assert match, line
-        text = _ocsp_verify(files, leaf, match.group(1), tmp_path)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with serving(initialised_cli.data_dir, {**initialised_cli.env, **HSM_ENV}) as served:
+        text = _ocsp_verify(files, leaf, served.url, tmp_path)
     assert "Cert Status: good" in text

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CLI, REPO
-from tests.integration.ca.conftest import BIN, CA_ENV
+from tests.conftest import CLI, REPO, start_serve
+from tests.integration.ca.conftest import CA_ENV
 
 UNITS = REPO / "packaging" / "systemd"
 INSTALLED_EXE = "/opt/counter-app/venv/bin/counter-app"
@@ -51,22 +51,14 @@ def test_units_take_secrets_as_credentials_and_restart_on_failure() -> None:
 
 
 def test_serve_access_log_is_one_line_per_request(ca_cli: CLI) -> None:
-    proc = subprocess.Popen(
-        [str(BIN / "counter-app"), "--data-dir", str(ca_cli.data_dir), "serve", "--port", "0",
-         "--access-log"],
-        env={**ca_cli.env, **CA_ENV},
-        stderr=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    assert proc.stderr is not None and proc.stdout is not None
+    served = start_serve(
+        ca_cli.data_dir, {**ca_cli.env, **CA_ENV}, "--access-log", stdout=subprocess.PIPE
+    )
+    assert served.proc.stdout is not None
     try:
-        match = re.search(r"serving on (http://\S+)", proc.stderr.readline())
-        assert match
-        with urllib.request.urlopen(match.group(1) + "/healthz", timeout=10) as answer:
+        with urllib.request.urlopen(served.url + "/healthz", timeout=10) as answer:
             assert answer.status == 200
-        line = proc.stdout.readline()
+        line = served.proc.stdout.readline()
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        served.stop()
     assert re.search(r' 127\.0\.0\.1 "GET /healthz" 200 3$', line.rstrip()), line

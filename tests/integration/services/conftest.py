@@ -45,6 +45,18 @@ def template_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "data"
 
 
+def clerk_env(user_pin: str = USER_PIN) -> dict[str, str]:
+    """clerk1 signed in, rev1 as the second person, the CA passphrase and the token's user PIN."""
+    return {
+        "COUNTER_APP_OPERATOR": "clerk1",
+        "COUNTER_APP_PASSWORD": OPERATORS["clerk1"][1],
+        "COUNTER_APP_REVIEWER": "rev1",
+        "COUNTER_APP_REVIEWER_PASSWORD": OPERATORS["rev1"][1],
+        "COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE,
+        "COUNTER_APP_USER_PIN": user_pin,
+    }
+
+
 def on_token(counter: Counter, label: str) -> tuple[str, ...]:
     """The CLI options naming the subscriber's token on the counter's SoftHSM."""
     return ("--module", counter.softhsm.module, "--token-label", label)
@@ -63,14 +75,7 @@ class Counter:
 
     @property
     def env(self) -> dict[str, str]:
-        return {
-            "COUNTER_APP_OPERATOR": "clerk1",
-            "COUNTER_APP_PASSWORD": OPERATORS["clerk1"][1],
-            "COUNTER_APP_REVIEWER": "rev1",
-            "COUNTER_APP_REVIEWER_PASSWORD": OPERATORS["rev1"][1],
-            "COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE,
-            "COUNTER_APP_USER_PIN": USER_PIN,
-        }
+        return clerk_env()
 
     def token(self, label: str) -> str:
         self.softhsm.init_token(label, so_pin=SO_PIN, pin=USER_PIN)
@@ -112,9 +117,50 @@ class Counter:
         return json.loads(result.stdout)
 
     def token_objects(self, label: str) -> str:
-        return self.softhsm.pkcs11_tool(
-            "--token-label", label, "--login", "--pin", USER_PIN, "-O"
-        ).stdout
+        return self.softhsm.objects(USER_PIN, label)
+
+    def with_token(
+        self, *args: str, label: str = "SUB1", env: dict[str, str] | None = None
+    ) -> CLIResult:
+        """``counter-app ARGS…`` on the subscriber's token ``label`` (:func:`on_token`)."""
+        return self.run(*args, *on_token(self, label), env=env)
+
+    def certificate_on_token(self, label: str, key_id: str, tmp: Path) -> Path:
+        """The certificate ``key_id`` read off token ``label`` by pkcs11-tool, as PEM in ``tmp``."""
+        der, pem = tmp / "leaf.der", tmp / "leaf.pem"
+        self.softhsm.pkcs11_tool(
+            "--token-label",
+            label,
+            "--read-object",
+            "--type",
+            "cert",
+            "--id",
+            key_id,
+            "-o",
+            str(der),
+        )
+        converted = self.openssl("x509", "-inform", "DER", "-in", str(der), "-out", str(pem))
+        assert converted.returncode == 0, converted.stderr
+        return pem
+
+    def assert_chain_verifies(self, leaf: Path, serial: str, tmp: Path) -> None:
+        """openssl verifies ``leaf`` against ``ca chain`` and reads ``serial`` in it."""
+        chain = tmp / "chain.pem"
+        chain.write_text(self.run("ca", "chain").stdout)
+        verify = self.openssl("verify", "-CAfile", str(chain), str(leaf))
+        assert verify.returncode == 0, verify.stderr
+        shown = self.openssl("x509", "-in", str(leaf), "-noout", "-serial").stdout.strip()
+        assert shown == f"serial={serial}"
+
+    def assert_audited(self, *actions: str) -> None:
+        """Each of ``actions`` stands in the audit log."""
+        listed = self.run("audit", "list", "--limit", "1000").stdout
+        for action in actions:
+            assert action in listed
+
+    def cert(self, serial: str) -> dict[str, Any]:
+        """``cert show SERIAL --json``'s record (status, items, …)."""
+        return json.loads(self.run("cert", "show", serial).stdout)
 
     def db(self, sql: str) -> list[tuple[Any, ...]]:
         import sqlite3
@@ -124,6 +170,19 @@ class Counter:
 
     def openssl(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["openssl", *args], capture_output=True, text=True)
+
+
+def enroll_unit_and_device(counter: Counter) -> dict[str, str]:
+    """A unit (token UNIT1) and a device (DEV1) enrolled on P-256: their serials by label."""
+    serials = {}
+    for kind, label in (("unit", "UNIT1"), ("device", "DEV1")):
+        counter.token(label)
+        data = example(kind)
+        data["key_algorithm"] = "ec-p256"
+        result = counter.enroll(data, label)
+        assert result.returncode == 0, result.stderr
+        serials[label] = json.loads(result.stdout)["serial"]
+    return serials
 
 
 @pytest.fixture

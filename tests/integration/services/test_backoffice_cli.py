@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 
-from tests.integration.services.conftest import Counter, example
+from tests.integration.services.conftest import Counter, enroll_unit_and_device, example
 from tests.smtp_server import SMTPServer, smtp_server  # noqa: F401  (fixture)
 
 
@@ -241,18 +241,6 @@ def test_enroll_on_a_token_not_in_stock_is_refused(counter: Counter) -> None:
 # --- batch renewal ---------------------------------------------------------------------------
 
 
-def _unit_and_device(counter: Counter) -> dict[str, str]:
-    serials = {}
-    for kind, label in (("unit", "UNIT1"), ("device", "DEV1")):
-        counter.token(label)
-        data = example(kind)
-        data["key_algorithm"] = "ec-p256"
-        result = counter.enroll(data, label)
-        assert result.returncode == 0, result.stderr
-        serials[label] = json.loads(result.stdout)["serial"]
-    return serials
-
-
 def _batch_file(counter: Counter, entries: list[dict[str, str]]) -> str:
     path = counter.tmp / "batch.json"
     path.write_text(json.dumps(entries), encoding="utf-8")
@@ -260,7 +248,7 @@ def _batch_file(counter: Counter, entries: list[dict[str, str]]) -> str:
 
 
 def test_renew_batch_takes_one_payment_and_renews_each(short_lived: Counter) -> None:
-    serials = _unit_and_device(short_lived)
+    serials = enroll_unit_and_device(short_lived)
     batch = _batch_file(
         short_lived, [{"serial": s, "token_label": label} for label, s in serials.items()]
     )
@@ -278,7 +266,7 @@ def test_renew_batch_takes_one_payment_and_renews_each(short_lived: Counter) -> 
 
 
 def test_renew_batch_refunds_only_the_failed_share(short_lived: Counter) -> None:
-    serials = _unit_and_device(short_lived)
+    serials = enroll_unit_and_device(short_lived)
     entries = [
         {"serial": serials["UNIT1"], "token_label": "UNIT1"},
         {"serial": serials["DEV1"], "token_label": "NOT-INSERTED"},

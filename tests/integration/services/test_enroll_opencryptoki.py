@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -44,18 +43,8 @@ def test_rsa_enrollment_on_opencryptoki_writes_a_verifying_certificate_beside_a_
     key_id = _key_id(objects, "Private Key Object")
     assert _key_id(objects, "Certificate Object") == key_id
 
-    der, leaf, chain = tmp_path / "leaf.der", tmp_path / "leaf.pem", tmp_path / "chain.pem"
-    ock_counter.softhsm.pkcs11_tool(
-        "--token-label", "SUB1", "--read-object", "--type", "cert", "--id", key_id, "-o", str(der)
-    )
-    subprocess.run(
-        ["openssl", "x509", "-inform", "DER", "-in", str(der), "-out", str(leaf)], check=True
-    )
-    chain.write_text(ock_counter.run("ca", "chain").stdout)
-    verify = ock_counter.openssl("verify", "-CAfile", str(chain), str(leaf))
-    assert verify.returncode == 0, verify.stderr
-    serial = ock_counter.openssl("x509", "-in", str(leaf), "-noout", "-serial").stdout.strip()
-    assert serial == f"serial={facts['serial']}"
+    leaf = ock_counter.certificate_on_token("SUB1", key_id, tmp_path)
+    ock_counter.assert_chain_verifies(leaf, facts["serial"], tmp_path)
 
 
 def test_ec_enrollment_on_a_token_without_ec_is_refused_before_payment(

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from gmssl import sm2 as gm_sm2
 
 from counter_app.token.skf import build_sm2_csr, cipher_blob, init_skf_token, skf_login
 from tests.conftest import ADMIN_PASSWORD, CLI, SKFStore, add_officers
-from tests.integration.services.conftest import CA_PASSPHRASE, OPERATORS, example
+from tests.integration.services.conftest import CA_PASSPHRASE, OPERATORS, clerk_env, example
+from tests.skf.kmc import sm2_encrypt
 
 SO, PIN = "admin-8642", "user-1357"
 ID_NUMBER = "140105198506122318"  # the individual example's (张三)
@@ -35,15 +35,7 @@ def sm2_cli(cli: CLI, skf: SKFStore) -> CLI:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    return {
-        "COUNTER_APP_OPERATOR": "clerk1",
-        "COUNTER_APP_PASSWORD": OPERATORS["clerk1"][1],
-        "COUNTER_APP_REVIEWER": "rev1",
-        "COUNTER_APP_REVIEWER_PASSWORD": OPERATORS["rev1"][1],
-        "COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE,
-        "COUNTER_APP_USER_PIN": PIN,
-        **extra,
-    }
+    return {**clerk_env(PIN), **extra}
 
 
 def test_sm2_enrollment_then_key_recovery_through_the_cli(
@@ -67,8 +59,7 @@ def test_sm2_enrollment_then_key_recovery_through_the_cli(
 
     point = certificate_point(certificates["encrypt"])
     assert point is not None
-    raw = gm_sm2.CryptSM2(private_key=None, public_key=point[1:].hex(), mode=1).encrypt(b"old")
-    blob = cipher_blob(raw[:64], raw[64:96], raw[96:])
+    blob = cipher_blob(*sm2_encrypt(point, b"old"))
     # The subscriber lost SUB1: the key is recovered onto SUB2's new signing key.
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "张三")])
     with skf_login(skf.module, PIN, label="SUB2") as ts:

@@ -4,7 +4,6 @@ KMC; judged by OpenSSL 3 and by gmssl. Then key recovery onto a second token."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,17 +11,12 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
-from gmssl import sm2 as gm_sm2
 
-from counter_app.ca import CAKeys, CASettings, CAUrls, CertificateAuthority, load_profiles
-from counter_app.ca.hierarchy import make_hierarchy
-from counter_app.ca.sm2 import SM2PrivateKey
-from counter_app.config import resource_path
-from counter_app.kmc import KeyManagementCentre, KMCFiles, init_kmc
+from counter_app.ca import CertificateAuthority
+from counter_app.kmc import KeyManagementCentre
 from counter_app.services.key_recovery import RecoveryRequest, recover_key
 from counter_app.services.signing import LocalSigning
 from counter_app.services.tokens import TokenChoice
-from counter_app.store.certificates import SQLCertificateRepository
 from counter_app.token.skf import (
     SKFTokens,
     build_sm2_csr,
@@ -32,18 +26,21 @@ from counter_app.token.skf import (
     skf_login,
 )
 from tests.conftest import SKFStore
+from tests.skf.kmc import sm2_encrypt
 from tests.sm2_judge import DISTID, gmssl_verifies, openssl_verify
 from tests.unit.services.conftest import (  # noqa: F401 (fixtures)
     ID_A,
+    KMC_PASSPHRASE,
     Counter,
     ca_keys,
+    ca_with_kmc,
     counter,
     example,
+    sm2_ca_keys,
     template,
 )
 
 SO, PIN = "admin-8642", "user-1357"
-KMC_PASSPHRASE = "kmc-Passphrase-1"
 
 
 @dataclass
@@ -57,31 +54,14 @@ class SM2Counter:
 
 @pytest.fixture
 def sm2_counter(counter: Counter, skf: SKFStore, tmp_path: Path) -> SM2Counter:  # noqa: F811
-    settings = CASettings(
-        "CN=SM2 Root,C=CN", "CN=SM2 Issuing,C=CN", "CN=SM2 OCSP,C=CN",
-        "sm2", "pkcs8", "http://127.0.0.1:9", b"unit-test-salt!!",
-    )  # fmt: skip
-    keys = {role: SM2PrivateKey.generate() for role in ("root", "issuing", "ocsp")}
-    certs = make_hierarchy(settings, dict(keys), dt.datetime.now(dt.UTC))
-    ca = CertificateAuthority(
-        keys=CAKeys(certs["root"], certs["issuing"], keys["issuing"], certs["ocsp"], keys["ocsp"]),
-        repository=SQLCertificateRepository(counter.store),
-        profiles=load_profiles(resource_path("profiles.toml")),
-        urls=CAUrls.from_base("http://127.0.0.1:9"),
-        identifier_salt=b"unit-test-salt!!",
-        clock=counter.clock,
-    )
-    files = KMCFiles.in_data_dir(counter.ctx.config.data_dir)
-    init_kmc(files, KMC_PASSPHRASE)
-    kmc = KeyManagementCentre(files)
+    keys = sm2_ca_keys()
+    ca, kmc = ca_with_kmc(counter, keys)
     counter.ctx.signing_factory = lambda: LocalSigning(ca, kmc)
     counter.ctx.token_access = SKFTokens(skf.module)
     for serial, label in (("SKF-T1", "SUB1"), ("SKF-T2", "SUB2")):
         skf.insert(serial, serial=serial)
         init_skf_token(skf.module, new_label=label, so_pin=SO, user_pin=PIN, serial=serial)
-    (tmp_path / "issuing.pem").write_bytes(
-        certs["issuing"].public_bytes(serialization.Encoding.PEM)
-    )
+    (tmp_path / "issuing.pem").write_bytes(keys.issuing.public_bytes(serialization.Encoding.PEM))
     return SM2Counter(counter, ca, kmc, skf, tmp_path)
 
 
@@ -128,18 +108,18 @@ def test_a_signature_made_on_the_token_verifies_with_the_signing_certificate(
     assert gmssl_verifies(point, b"a document signed at the counter", signature)
 
 
-def _gmssl_encrypt(point: bytes, data: bytes) -> bytes:
-    raw = gm_sm2.CryptSM2(private_key=None, public_key=point[1:].hex(), mode=1).encrypt(data)
-    return cipher_blob(raw[:64], raw[64:96], raw[96:])
+def _encrypted_to(c: SM2Counter, serial: str, data: bytes) -> bytes:
+    """``data`` encrypted by gmssl to the public key of certificate ``serial``: the token's blob."""
+    point = certificate_point(_cert(c, serial))
+    assert point is not None
+    return cipher_blob(*sm2_encrypt(point, data))
 
 
 def test_data_encrypted_to_the_encryption_certificate_decrypts_on_the_token(
     sm2_counter: SM2Counter,
 ) -> None:
     _, enc = _enroll(sm2_counter)
-    point = certificate_point(_cert(sm2_counter, enc))
-    assert point is not None
-    blob = _gmssl_encrypt(point, b"an archive for the subscriber")
+    blob = _encrypted_to(sm2_counter, enc, b"an archive for the subscriber")
     with skf_login(sm2_counter.skf.module, PIN, label="SUB1") as ts:
         (key,) = ts.list_keys()
         assert ts.decrypt(key.key_id, blob) == b"an archive for the subscriber"
@@ -149,9 +129,7 @@ def test_kmc_recover_restores_the_encryption_key_onto_a_new_token(
     sm2_counter: SM2Counter,
 ) -> None:
     _, enc = _enroll(sm2_counter)
-    point = certificate_point(_cert(sm2_counter, enc))
-    assert point is not None
-    blob = _gmssl_encrypt(point, b"encrypted before the token was lost")
+    blob = _encrypted_to(sm2_counter, enc, b"encrypted before the token was lost")
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "张三")])
     with skf_login(sm2_counter.skf.module, PIN, label="SUB2") as ts:
         key = ts.generate_sm2_signing_key("RECOVERY")

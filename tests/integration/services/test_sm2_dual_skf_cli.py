@@ -13,11 +13,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 
 from counter_app.token.skf import certificate_point, cipher_blob, skf_login
-from tests.conftest import ADMIN_PASSWORD, CLI, SKFStore
-from tests.integration.services.conftest import OPERATORS, example
+from tests.conftest import ADMIN_PASSWORD, CLI, SKFStore, add_officers
+from tests.integration.services.conftest import CA_PASSPHRASE, OPERATORS, clerk_env, example
 from tests.skf import kmc
 
-CA_PASSPHRASE = "ca-Passphrase-1"
 SO, PIN = "admin-8642", "user-1357"
 DISTID = "distid:1234567812345678"
 
@@ -36,12 +35,8 @@ def test_sm2_dual_enrollment_through_the_cli_on_an_skf_token(
             "COUNTER_APP_SKF_MODULE": skf.module,
         }
     )
-    admin = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
     _ok(cli("init", env={"COUNTER_APP_PASSWORD": ADMIN_PASSWORD}))
-    for name in ("clerk1", "rev1"):
-        role, password = OPERATORS[name]
-        _ok(cli("operator", "add", name, "--role", role,
-                env={**admin, "COUNTER_APP_NEW_PASSWORD": password}))  # fmt: skip
+    add_officers(cli, {name: OPERATORS[name] for name in ("clerk1", "rev1")})
     _ok(cli("ca", "init", "--algorithm", "sm2", env={"COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE}))
     skf.insert(serial="SKF-E1")
     _ok(cli("token", "init", "--driver", "skf", "--label", "SUB1",
@@ -53,14 +48,7 @@ def test_sm2_dual_enrollment_through_the_cli_on_an_skf_token(
     app_json.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     enrolled = cli(
         "enroll", str(app_json), "--token-label", "SUB1",
-        env={
-            "COUNTER_APP_OPERATOR": "clerk1",
-            "COUNTER_APP_PASSWORD": OPERATORS["clerk1"][1],
-            "COUNTER_APP_REVIEWER": "rev1",
-            "COUNTER_APP_REVIEWER_PASSWORD": OPERATORS["rev1"][1],
-            "COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE,
-            "COUNTER_APP_USER_PIN": PIN,
-        },
+        env=clerk_env(PIN),
     )  # fmt: skip
     _ok(enrolled)
     facts = json.loads(enrolled.stdout)

@@ -26,8 +26,7 @@ from counter_app.store.anchor import (
 from counter_app.store.db import Store, open_store
 from counter_app.store.models import AuditEvent, Operator
 from counter_app.store.state import DETAILS_KEY, STATE_ACTION, BulkWriteRefused
-
-ADMIN_PASSWORD = "Adm1n-pass"
+from tests.conftest import ADMIN_PASSWORD
 
 
 @pytest.fixture

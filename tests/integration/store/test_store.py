@@ -14,7 +14,7 @@ from counter_app.domain.errors import AuthenticationFailed, StoreNotInitialised
 from counter_app.domain.operators import Role
 from counter_app.services import operators
 from counter_app.store import audit
-from counter_app.store.db import open_store
+from counter_app.store.db import Store, open_store
 from counter_app.store.models import AuditEvent, Base, Operator
 
 
@@ -83,13 +83,19 @@ def test_audit_chain_of_many_events_verifies(store) -> None:
     assert result.ok and result.count == 21
 
 
-def test_events_appended_in_a_failed_transaction_vanish_with_it(store) -> None:
+def check_failed_transaction_drops_its_events(store: Store) -> None:
+    """An event appended in a transaction that fails vanishes with it (SQLite and PostgreSQL:
+    tests/integration/postgres/test_pg_store.py runs the same check)."""
     operators.create_first_admin(store, "admin", "Adm1n-pass")
     with pytest.raises(RuntimeError), store.session() as session:
         audit.append(session, operator="admin", action="test", obj="x")
         raise RuntimeError("boom")
     with store.session() as session:
         assert audit.verify(session).count == 1
+
+
+def test_events_appended_in_a_failed_transaction_vanish_with_it(store) -> None:
+    check_failed_transaction_drops_its_events(store)
 
 
 def test_head_read_from_files_matches_alembic(store) -> None:

@@ -4,7 +4,10 @@ tests/skf/skf_soft.c (OpenSSL 3's SM2/SM3/SM4), judged by openssl and by gmssl."
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -60,6 +63,13 @@ def _subject(cn: str = "张三") -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
+@contextmanager
+def _app1_on_sub1(token: SKFStore) -> Iterator[tuple[Any, Any]]:
+    """SUB1 signed in with PIN, and a new SM2 signing key made in its container APP-1."""
+    with skf_login(token.module, PIN, label="SUB1") as ts:
+        yield ts, ts.generate_key_pair(SM2_SPEC, "APP-1")
+
+
 def _openssl(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True)
 
@@ -106,8 +116,7 @@ def test_a_key_not_formatted_for_the_counter_cannot_be_signed_in(skf: SKFStore) 
 
 
 def test_a_pulled_key_is_reported_removed(token: SKFStore) -> None:
-    with skf_login(token.module, PIN, label="SUB1") as ts:
-        key = ts.generate_key_pair(SM2_SPEC, "APP-1")
+    with _app1_on_sub1(token) as (_ts, key):
         token.pull()
         with pytest.raises(TokenRemoved):
             key.sign(b"data")
@@ -201,8 +210,7 @@ def test_only_sm2_keys_are_offered(token: SKFStore) -> None:
 def test_a_csr_signed_on_the_token_verifies_with_openssl_and_the_default_id(
     token: SKFStore, tmp_path: Path
 ) -> None:
-    with skf_login(token.module, PIN, label="SUB1") as ts:
-        key = ts.generate_key_pair(SM2_SPEC, "APP-1")
+    with _app1_on_sub1(token) as (_ts, key):
         (tmp_path / "req.der").write_bytes(build_sm2_csr(key, _subject()))
     checked = _openssl(
         "req", "-inform", "DER", "-in", "req.der", "-noout", "-verify", "-vfyopt", DISTID,
@@ -216,8 +224,7 @@ def test_a_csr_signed_on_the_token_verifies_with_openssl_and_the_default_id(
 
 def test_a_csr_signature_is_bound_to_the_distinguishing_id(token: SKFStore, tmp_path: Path) -> None:
     # Z covers the ID: the same request does not verify under another one.
-    with skf_login(token.module, PIN, label="SUB1") as ts:
-        key = ts.generate_key_pair(SM2_SPEC, "APP-1")
+    with _app1_on_sub1(token) as (_ts, key):
         (tmp_path / "req.der").write_bytes(build_sm2_csr(key, _subject()))
     checked = _openssl(
         "req", "-inform", "DER", "-in", "req.der", "-noout", "-verify",
@@ -228,8 +235,7 @@ def test_a_csr_signature_is_bound_to_the_distinguishing_id(token: SKFStore, tmp_
 
 
 def test_a_token_signature_verifies_with_an_independent_sm2(token: SKFStore) -> None:
-    with skf_login(token.module, PIN, label="SUB1") as ts:
-        key = ts.generate_key_pair(SM2_SPEC, "APP-1")
+    with _app1_on_sub1(token) as (_ts, key):
         signature = key.sign("办理 2026-12-02".encode())
     assert kmc.gmssl_verify(key.point, signature, "办理 2026-12-02".encode())
     assert not kmc.gmssl_verify(key.point, signature, b"something else")
@@ -266,8 +272,7 @@ def test_an_enveloped_encryption_key_is_imported_and_decrypts_on_the_token(
     token: SKFStore,
 ) -> None:
     enc_d, enc_point = kmc.new_key_pair()
-    with skf_login(token.module, PIN, label="SUB1") as ts:
-        key = ts.generate_key_pair(SM2_SPEC, "APP-1")
+    with _app1_on_sub1(token) as (ts, key):
         ts.import_encryption_key(key.key_id, kmc.envelope(key.point, enc_d))
         assert ts.encryption_public_key(key.key_id) == enc_point
         secret = "档案密钥 archive key".encode()
@@ -284,8 +289,7 @@ def test_data_encrypted_by_openssl_decrypts_on_the_token(token: SKFStore, tmp_pa
         cwd=tmp_path,
     )  # fmt: skip
     assert encrypted.returncode == 0, encrypted.stderr
-    with skf_login(token.module, PIN, label="SUB1") as ts:
-        key = ts.generate_key_pair(SM2_SPEC, "APP-1")
+    with _app1_on_sub1(token) as (ts, key):
         ts.import_encryption_key(key.key_id, kmc.envelope(key.point, enc_d))
         blob = cipher_blob_from_der((tmp_path / "c.der").read_bytes())
         assert ts.decrypt(key.key_id, blob) == b"recoverable archive"
@@ -294,8 +298,7 @@ def test_data_encrypted_by_openssl_decrypts_on_the_token(token: SKFStore, tmp_pa
 def test_an_envelope_for_another_signing_key_is_refused(token: SKFStore) -> None:
     enc_d, _ = kmc.new_key_pair()
     _, other_signing = kmc.new_key_pair()
-    with skf_login(token.module, PIN, label="SUB1") as ts:
-        key = ts.generate_key_pair(SM2_SPEC, "APP-1")
+    with _app1_on_sub1(token) as (ts, key):
         with pytest.raises(EnvelopeRefused):
             ts.import_encryption_key(key.key_id, kmc.envelope(other_signing, enc_d))
         assert ts.encryption_public_key(key.key_id) is None
@@ -304,10 +307,8 @@ def test_an_envelope_for_another_signing_key_is_refused(token: SKFStore) -> None
 def test_an_envelope_whose_public_key_is_not_the_private_keys_is_refused(token: SKFStore) -> None:
     enc_d, _ = kmc.new_key_pair()
     _, wrong_point = kmc.new_key_pair()
-    with skf_login(token.module, PIN, label="SUB1") as ts:
-        key = ts.generate_key_pair(SM2_SPEC, "APP-1")
-        with pytest.raises(EnvelopeRefused):
-            ts.import_encryption_key(key.key_id, kmc.envelope(key.point, enc_d, wrong_point))
+    with _app1_on_sub1(token) as (ts, key), pytest.raises(EnvelopeRefused):
+        ts.import_encryption_key(key.key_id, kmc.envelope(key.point, enc_d, wrong_point))
 
 
 # ---------------------------------------------------------------------------- certificates
@@ -344,8 +345,7 @@ def test_signing_and_encryption_certificates_go_to_their_keys(
     token: SKFStore, tmp_path: Path
 ) -> None:
     enc_d, enc_point = kmc.new_key_pair()
-    with skf_login(token.module, PIN, label="SUB1") as ts:
-        key = ts.generate_key_pair(SM2_SPEC, "APP-1")
+    with _app1_on_sub1(token) as (ts, key):
         ts.import_encryption_key(key.key_id, kmc.envelope(key.point, enc_d))
         csr = build_sm2_csr(key, _subject())
         sign_cert = _issue(tmp_path, csr)
@@ -369,8 +369,7 @@ def test_signing_and_encryption_certificates_go_to_their_keys(
 
 
 def test_a_certificate_for_another_key_is_refused(token: SKFStore, tmp_path: Path) -> None:
-    with skf_login(token.module, PIN, label="SUB1") as ts:
-        key = ts.generate_key_pair(SM2_SPEC, "APP-1")
+    with _app1_on_sub1(token) as (ts, key):
         other = ts.generate_key_pair(SM2_SPEC, "APP-2")
         cert = _issue(tmp_path, build_sm2_csr(other, _subject()))
         with pytest.raises(CertificateMismatch):
@@ -413,14 +412,12 @@ def test_the_library_itself_refuses_a_private_key_that_does_not_match_the_public
 
     enc_d, _ = kmc.new_key_pair()
     _, wrong_point = kmc.new_key_pair()
-    with skf_login(token.module, PIN, label="SUB1") as ts:
-        key = ts.generate_key_pair(SM2_SPEC, "APP-1")
-        with ts._container(key.key_id) as con:
-            rv = ts._lib.call(
-                "SKF_ImportECCKeyPair",
-                ctypes.c_void_p(con),
-                kmc.envelope(key.point, enc_d, wrong_point),
-            )
+    with _app1_on_sub1(token) as (ts, key), ts._container(key.key_id) as con:
+        rv = ts._lib.call(
+            "SKF_ImportECCKeyPair",
+            ctypes.c_void_p(con),
+            kmc.envelope(key.point, enc_d, wrong_point),
+        )
     assert rv == 0x0A000011  # SAR_INDATAERR
 
 
@@ -430,8 +427,7 @@ def test_the_services_csr_for_an_skf_key_is_sm2_signed_on_the_token(
     from counter_app.ca import SubjectInfo
     from counter_app.services.issuance import build_csr
 
-    with skf_login(token.module, PIN, label="SUB1") as ts:
-        key = ts.generate_key_pair(SM2_SPEC, "APP-1")
+    with _app1_on_sub1(token) as (_ts, key):
         request = build_csr(key, SubjectInfo(common_name="某某市人力资源和社会保障局"))
     (tmp_path / "req.pem").write_bytes(request.public_bytes(serialization.Encoding.PEM))
     checked = _openssl(

@@ -9,28 +9,40 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from counter_app.token import build_csr, key_spec, list_tokens, open_token, unblock_pin
 from counter_app.token.admin import _c_init_token
 from counter_app.token.errors import CertificateMismatch, TokenNotFound, TokenRemoved, WrongPin
 from counter_app.token.watcher import TokenWatcher
-from tests.conftest import ADMIN_PASSWORD, CLI, SoftHSM
+from tests.conftest import ADMIN_PASSWORD, CLI, SoftHSM, token_cli
+from tests.integration.token.conftest import (
+    NAME,
+    assert_openssl_verifies_csr,
+    assert_private_key_never_leaves,
+    self_signed,
+)
 
 SO, PIN = "12345678", "123456"
-NAME = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "张三")])
+
+
+SUB1 = ("--label", "SUB1")
+NEW_TOKEN_PINS = {"COUNTER_APP_SO_PIN": "87654321", "COUNTER_APP_USER_PIN": "246813"}
+
+
+def _new_pin(new: str) -> dict[str, str]:
+    return {"COUNTER_APP_USER_PIN": PIN, "COUNTER_APP_NEW_USER_PIN": new}
+
+
+def _unblock(so_pin: str) -> dict[str, str]:
+    return {"COUNTER_APP_SO_PIN": so_pin, "COUNTER_APP_NEW_USER_PIN": "975310"}
 
 
 @pytest.fixture
 def token(softhsm: SoftHSM) -> SoftHSM:
     softhsm.init_token("SUB1", so_pin=SO, pin=PIN)
     return softhsm
-
-
-def _objects(softhsm: SoftHSM, pin: str = PIN) -> str:
-    return softhsm.pkcs11_tool("--token-label", "SUB1", "--login", "--pin", pin, "-O").stdout
 
 
 def test_token_list_shows_label_serial_and_pin_flags(token: SoftHSM, cli: CLI) -> None:
@@ -44,20 +56,9 @@ def test_token_list_shows_label_serial_and_pin_flags(token: SoftHSM, cli: CLI) -
 
 
 def test_token_init_formats_the_free_slot_with_both_pins(softhsm: SoftHSM, cli: CLI) -> None:
-    result = cli(
-        "token",
-        "init",
-        "--module",
-        softhsm.module,
-        "--label",
-        "NEW1",
-        env={"COUNTER_APP_SO_PIN": "87654321", "COUNTER_APP_USER_PIN": "246813"},
-    )
+    result = token_cli(cli, "init", softhsm.module, "--label", "NEW1", env=NEW_TOKEN_PINS)
     assert result.returncode == 0, result.stderr
-    login = softhsm.pkcs11_tool(
-        "--token-label", "NEW1", "--login", "--pin", "246813", "-O", check=False
-    )
-    assert login.returncode == 0
+    assert softhsm.logs_in("246813", label="NEW1")
     # The SO PIN works: pkcs11-tool uses it to set another user PIN.
     so = softhsm.pkcs11_tool(
         "--token-label",
@@ -73,123 +74,46 @@ def test_token_init_formats_the_free_slot_with_both_pins(softhsm: SoftHSM, cli: 
         check=False,
     )
     assert so.returncode == 0, so.stderr
-    again = softhsm.pkcs11_tool(
-        "--token-label", "NEW1", "--login", "--pin", "975310", "-O", check=False
-    )
-    assert again.returncode == 0
+    assert softhsm.logs_in("975310", label="NEW1")
 
 
 def test_reformatting_a_token_with_objects_needs_confirmation(token: SoftHSM, cli: CLI) -> None:
     with open_token(token.module, label="SUB1").login(PIN) as ts:
         ts.generate_key_pair(key_spec("ec-p256"), "k")
     env = {"COUNTER_APP_SO_PIN": SO, "COUNTER_APP_USER_PIN": "135790"}
-    refused = cli(
-        "token",
-        "init",
-        "--module",
-        token.module,
-        "--token-label",
-        "SUB1",
-        "--label",
-        "SUB1",
-        env=env,
-    )
-    assert refused.returncode == 2 and "Private Key Object" in _objects(token)
-    done = cli(
-        "token",
-        "init",
-        "--module",
-        token.module,
-        "--token-label",
-        "SUB1",
-        "--label",
-        "SUB1",
-        "--yes",
-        env=env,
-    )
+    reformat = ("--token-label", "SUB1", "--label", "SUB1")
+    refused = token_cli(cli, "init", token.module, *reformat, env=env)
+    assert refused.returncode == 2 and "Private Key Object" in token.objects(PIN)
+    done = token_cli(cli, "init", token.module, *reformat, "--yes", env=env)
     assert done.returncode == 0, done.stderr
-    assert "Private Key Object" not in _objects(token, "135790")
+    assert "Private Key Object" not in token.objects("135790")
 
 
 @pytest.mark.parametrize("pin", ["12345", "111111", "x" * 17, "12345６"])
 def test_pin_policy_is_checked_before_the_token_is_touched(
     token: SoftHSM, cli: CLI, pin: str
 ) -> None:
-    result = cli(
-        "token",
-        "change-pin",
-        "--module",
-        token.module,
-        "--label",
-        "SUB1",
-        env={"COUNTER_APP_USER_PIN": PIN, "COUNTER_APP_NEW_USER_PIN": pin},
-    )
+    result = token_cli(cli, "change-pin", token.module, *SUB1, env=_new_pin(pin))
     assert result.returncode == 2 and "PIN" in result.stderr
     assert pin not in result.stderr
-    assert (
-        token.pkcs11_tool(
-            "--token-label", "SUB1", "--login", "--pin", PIN, "-O", check=False
-        ).returncode
-        == 0
-    )
+    assert token.logs_in(PIN)
 
 
 def test_change_pin_takes_effect(token: SoftHSM, cli: CLI) -> None:
-    result = cli(
-        "token",
-        "change-pin",
-        "--module",
-        token.module,
-        "--label",
-        "SUB1",
-        env={"COUNTER_APP_USER_PIN": PIN, "COUNTER_APP_NEW_USER_PIN": "975310"},
-    )
+    result = token_cli(cli, "change-pin", token.module, *SUB1, env=_new_pin("975310"))
     assert result.returncode == 0, result.stderr
-    assert (
-        token.pkcs11_tool(
-            "--token-label", "SUB1", "--login", "--pin", "975310", "-O", check=False
-        ).returncode
-        == 0
-    )
-    assert (
-        token.pkcs11_tool(
-            "--token-label", "SUB1", "--login", "--pin", PIN, "-O", check=False
-        ).returncode
-        != 0
-    )
+    assert token.logs_in("975310")
+    assert not token.logs_in(PIN)
 
 
 def test_unblock_with_the_so_pin_sets_a_new_user_pin(token: SoftHSM, cli: CLI) -> None:
-    result = cli(
-        "token",
-        "unblock",
-        "--module",
-        token.module,
-        "--label",
-        "SUB1",
-        env={"COUNTER_APP_SO_PIN": SO, "COUNTER_APP_NEW_USER_PIN": "975310"},
-    )
+    result = token_cli(cli, "unblock", token.module, *SUB1, env=_unblock(SO))
     assert result.returncode == 0, result.stderr
-    assert (
-        token.pkcs11_tool(
-            "--token-label", "SUB1", "--login", "--pin", "975310", "-O", check=False
-        ).returncode
-        == 0
-    )
+    assert token.logs_in("975310")
 
 
 def test_unblock_with_a_wrong_so_pin_is_refused(token: SoftHSM, cli: CLI) -> None:
-    result = cli(
-        "--lang",
-        "en",
-        "token",
-        "unblock",
-        "--module",
-        token.module,
-        "--label",
-        "SUB1",
-        env={"COUNTER_APP_SO_PIN": "00000000", "COUNTER_APP_NEW_USER_PIN": "975310"},
-    )
+    result = token_cli(cli, "unblock", token.module, *SUB1, env=_unblock("00000000"), lang="en")
     assert result.returncode == 2 and "wrong SO PIN" in result.stderr
 
 
@@ -217,11 +141,7 @@ def test_generated_key_is_sensitive_local_and_never_extractable(
 ) -> None:
     with open_token(token.module, label="SUB1").login(PIN) as ts:
         key = ts.generate_key_pair(key_spec(algorithm), "app-1")
-    objects = _objects(token)
-    private = objects.split("Private Key Object")[1]
-    assert key.key_id.hex() in private
-    for flag in ("sensitive", "always sensitive", "never extractable", "local"):
-        assert flag in private
+    assert_private_key_never_leaves(token, PIN, key.key_id)
 
 
 @pytest.mark.parametrize("algorithm", ["ec-p256", "ec-p384", "rsa-2048"])
@@ -231,28 +151,7 @@ def test_csr_signed_on_the_token_passes_openssl_req_verify(
     with open_token(token.module, label="SUB1").login(PIN) as ts:
         key = ts.generate_key_pair(key_spec(algorithm), "app-1")
         csr = build_csr(key, NAME)
-    path = tmp_path / "req.pem"
-    path.write_bytes(csr.public_bytes(serialization.Encoding.PEM))
-    verify = subprocess.run(
-        ["openssl", "req", "-in", str(path), "-noout", "-verify"], capture_output=True, text=True
-    )
-    assert verify.returncode == 0 and "verify OK" in (verify.stdout + verify.stderr)
-
-
-def _self_signed(key_public: object, signer: object) -> x509.Certificate:
-    import datetime as dt
-
-    now = dt.datetime.now(dt.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(NAME)
-        .issuer_name(NAME)
-        .public_key(key_public)  # type: ignore[arg-type]
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(signer, hashes.SHA256())
-    )  # type: ignore[arg-type]
+    assert_openssl_verifies_csr(csr, tmp_path)
 
 
 def test_certificate_written_back_has_the_key_id_and_matches(
@@ -260,12 +159,11 @@ def test_certificate_written_back_has_the_key_id_and_matches(
 ) -> None:
     with open_token(token.module, label="SUB1").login(PIN) as ts:
         key = ts.generate_key_pair(key_spec("ec-p256"), "app-1")
-        cert = _self_signed(key.public_key, key.private_key())
+        cert = self_signed(key.public_key, key.private_key())
         ts.write_certificate(cert, key.key_id, "app-1")
         ts.check_certificate_matches(cert, key.key_id)
         assert [c.certificate for c in ts.read_certificates()] == [cert]
-    objects = _objects(token)
-    assert objects.count(key.key_id.hex()) == 3  # private key, public key, certificate
+    assert token.objects(PIN).count(key.key_id.hex()) == 3  # private key, public key, certificate
 
 
 def test_certificate_of_another_key_does_not_match(token: SoftHSM) -> None:
@@ -273,7 +171,7 @@ def test_certificate_of_another_key_does_not_match(token: SoftHSM) -> None:
     with open_token(token.module, label="SUB1").login(PIN) as ts:
         key = ts.generate_key_pair(key_spec("ec-p256"), "app-1")
         with pytest.raises(CertificateMismatch):
-            ts.check_certificate_matches(_self_signed(other.public_key(), other), key.key_id)
+            ts.check_certificate_matches(self_signed(other.public_key(), other), key.key_id)
 
 
 @pytest.mark.parametrize(
@@ -327,9 +225,9 @@ def test_signature_by_pkcs11_tool_verifies_with_the_public_key(
 def test_delete_key_pair_removes_key_and_certificate(token: SoftHSM) -> None:
     with open_token(token.module, label="SUB1").login(PIN) as ts:
         key = ts.generate_key_pair(key_spec("ec-p256"), "app-1")
-        ts.write_certificate(_self_signed(key.public_key, key.private_key()), key.key_id, "app-1")
+        ts.write_certificate(self_signed(key.public_key, key.private_key()), key.key_id, "app-1")
         ts.delete_key_pair(key.key_id)
-    assert "Object" not in _objects(token)
+    assert "Object" not in token.objects(PIN)
 
 
 def test_unblock_in_process_then_login_with_new_pin(token: SoftHSM) -> None:
@@ -382,17 +280,10 @@ def test_token_pulled_before_signing_gives_token_removed(token: SoftHSM) -> None
 def test_token_objects_lists_the_key_and_its_certificate(token: SoftHSM, cli: CLI) -> None:
     with open_token(token.module, label="SUB1").login(PIN) as ts:
         key = ts.generate_key_pair(key_spec("rsa-2048"), "app-1")
-        cert = _self_signed(key.public_key, key.private_key())
+        cert = self_signed(key.public_key, key.private_key())
         ts.write_certificate(cert, key.key_id, "app-1")
-    result = cli(
-        "token",
-        "objects",
-        "--module",
-        token.module,
-        "--label",
-        "SUB1",
-        "--json",
-        env={"COUNTER_APP_USER_PIN": PIN},
+    result = token_cli(
+        cli, "objects", token.module, *SUB1, "--json", env={"COUNTER_APP_USER_PIN": PIN}
     )
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
@@ -410,16 +301,8 @@ def test_token_objects_lists_the_key_and_its_certificate(token: SoftHSM, cli: CL
 
 
 def test_wrong_pin_on_the_cli_is_one_line_without_the_pin(token: SoftHSM, cli: CLI) -> None:
-    result = cli(
-        "--lang",
-        "en",
-        "token",
-        "objects",
-        "--module",
-        token.module,
-        "--label",
-        "SUB1",
-        env={"COUNTER_APP_USER_PIN": "654321"},
+    result = token_cli(
+        cli, "objects", token.module, *SUB1, env={"COUNTER_APP_USER_PIN": "654321"}, lang="en"
     )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "wrong PIN" in result.stderr
@@ -428,45 +311,25 @@ def test_wrong_pin_on_the_cli_is_one_line_without_the_pin(token: SoftHSM, cli: C
 
 def test_token_init_formats_the_slot_given_by_number(softhsm: SoftHSM, cli: CLI) -> None:
     free = next(t for t in list_tokens(softhsm.module) if not t.initialised)
-    result = cli(
-        "token",
-        "init",
-        "--module",
-        softhsm.module,
-        "--slot",
-        str(free.slot_id),
-        "--label",
-        "NEW2",
-        env={"COUNTER_APP_SO_PIN": "87654321", "COUNTER_APP_USER_PIN": "246813"},
-    )
+    result = token_cli(
+        cli, "init", softhsm.module, "--slot", str(free.slot_id), "--label", "NEW2",
+        env=NEW_TOKEN_PINS,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    login = softhsm.pkcs11_tool(
-        "--token-label", "NEW2", "--login", "--pin", "246813", "-O", check=False
-    )
-    assert login.returncode == 0
+    assert softhsm.logs_in("246813", label="NEW2")
 
 
 def test_reformatting_with_a_wrong_so_pin_is_refused_and_keeps_the_token(
     token: SoftHSM, cli: CLI
 ) -> None:
-    result = cli(
-        "--lang",
-        "en",
-        "token",
-        "init",
-        "--module",
-        token.module,
-        "--token-label",
-        "SUB1",
-        "--label",
-        "OTHER",
-        env={"COUNTER_APP_SO_PIN": "87650000", "COUNTER_APP_USER_PIN": "135790"},
-    )
+    result = token_cli(
+        cli, "init", token.module, "--token-label", "SUB1", "--label", "OTHER",
+        env={"COUNTER_APP_SO_PIN": "87650000", "COUNTER_APP_USER_PIN": "135790"}, lang="en",
+    )  # fmt: skip
     assert result.returncode == 2 and "wrong SO PIN" in result.stderr
     assert "87650000" not in result.stderr
     assert "SUB1" in token.pkcs11_tool("-L").stdout
-    old_pin = token.pkcs11_tool("--token-label", "SUB1", "--login", "--pin", PIN, "-O", check=False)
-    assert old_pin.returncode == 0
+    assert token.logs_in(PIN)
 
 
 def test_token_verbs_are_audited_under_the_signed_in_operator(
@@ -474,14 +337,8 @@ def test_token_verbs_are_audited_under_the_signed_in_operator(
 ) -> None:
     operator = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
     serial = next(t.serial for t in list_tokens(token.module) if t.label == "SUB1")
-    changed = initialised_cli(
-        "token",
-        "change-pin",
-        "--module",
-        token.module,
-        "--label",
-        "SUB1",
-        env={**operator, "COUNTER_APP_USER_PIN": PIN, "COUNTER_APP_NEW_USER_PIN": "975310"},
+    changed = token_cli(
+        initialised_cli, "change-pin", token.module, *SUB1, env={**operator, **_new_pin("975310")}
     )
     assert changed.returncode == 0, changed.stderr
     listed = initialised_cli("audit", "list", "--action", "token.change_pin", "--json")
@@ -493,10 +350,9 @@ def test_token_verbs_are_audited_under_the_signed_in_operator(
 def test_an_admin_may_not_format_a_subscriber_token(token: SoftHSM, initialised_cli: CLI) -> None:
     # Admins manage operators and settings; tokens are the makers' work (the policy).
     operator = {"COUNTER_APP_OPERATOR": "admin", "COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
-    result = initialised_cli(
-        "--lang", "en", "token", "init", "--module", token.module, "--token-label", "SUB1",
-        "--label", "OTHER", "--yes",
-        env={**operator, "COUNTER_APP_SO_PIN": SO, "COUNTER_APP_USER_PIN": "135790"},
+    result = token_cli(
+        initialised_cli, "init", token.module, "--token-label", "SUB1", "--label", "OTHER", "--yes",
+        env={**operator, "COUNTER_APP_SO_PIN": SO, "COUNTER_APP_USER_PIN": "135790"}, lang="en",
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: permission denied: token format needs")

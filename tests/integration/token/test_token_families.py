@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from pkcs11 import Mechanism
 
@@ -20,26 +18,29 @@ from counter_app.token.admin import init_token
 from counter_app.token.errors import KeyAlgorithmNotSupported, PinPolicy, WrongPin
 from counter_app.token.mechanisms import MechanismLimits
 from counter_app.token.signer import TokenRSAPrivateKey
-from tests.conftest import CLI, OpenCryptoki, SoftHSM
+from tests.conftest import CLI, OpenCryptoki, SoftHSM, token_cli
+from tests.integration.token.conftest import (
+    NAME,
+    assert_openssl_verifies_csr,
+    assert_private_key_never_leaves,
+    self_signed,
+)
 
 PIN = "246813"
-NAME = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "张三")])
 Impl = SoftHSM | OpenCryptoki
+
+
+SUB1 = ("--label", "SUB1")
+
+
+def _new_pin(new: str) -> dict[str, str]:
+    return {"COUNTER_APP_USER_PIN": PIN, "COUNTER_APP_NEW_USER_PIN": new}
 
 
 @pytest.fixture
 def token(pkcs11_impl: Impl) -> Impl:
     pkcs11_impl.init_token("SUB1", so_pin=pkcs11_impl.so_pin, pin=PIN)
     return pkcs11_impl
-
-
-def _objects(impl: Impl, pin: str = PIN) -> str:
-    return impl.pkcs11_tool("--token-label", "SUB1", "--login", "--pin", pin, "-O").stdout
-
-
-def _logs_in(impl: Impl, pin: str) -> bool:
-    login = impl.pkcs11_tool("--token-label", "SUB1", "--login", "--pin", pin, "-O", check=False)
-    return login.returncode == 0
 
 
 def test_capabilities_offer_ec_exactly_when_pkcs11_tool_lists_ec_generation(token: Impl) -> None:
@@ -60,43 +61,23 @@ def test_capabilities_carry_the_pin_limits_pkcs11_tool_reports(token: Impl) -> N
 def test_rsa_key_generated_is_sensitive_local_and_never_extractable(token: Impl) -> None:
     with open_token(token.module, label="SUB1").login(PIN) as ts:
         key = ts.generate_key_pair(key_spec("rsa-2048"), "app-1")
-    private = _objects(token).split("Private Key Object")[1]
-    assert key.key_id.hex() in private
-    for flag in ("sensitive", "always sensitive", "never extractable", "local"):
-        assert flag in private
+    assert_private_key_never_leaves(token, PIN, key.key_id)
 
 
 def test_rsa_csr_signed_on_the_token_passes_openssl_req_verify(token: Impl, tmp_path: Path) -> None:
     with open_token(token.module, label="SUB1").login(PIN) as ts:
         key = ts.generate_key_pair(key_spec("rsa-2048"), "app-1")
         csr = build_csr(key, NAME)
-    path = tmp_path / "req.pem"
-    path.write_bytes(csr.public_bytes(serialization.Encoding.PEM))
-    verify = subprocess.run(
-        ["openssl", "req", "-in", str(path), "-noout", "-verify"], capture_output=True, text=True
-    )
-    assert verify.returncode == 0 and "verify OK" in (verify.stdout + verify.stderr)
+    assert_openssl_verifies_csr(csr, tmp_path)
 
 
 def test_certificate_written_back_beside_an_rsa_key_matches_it(token: Impl) -> None:
-    import datetime as dt
-
     with open_token(token.module, label="SUB1").login(PIN) as ts:
         key = ts.generate_key_pair(key_spec("rsa-2048"), "app-1")
-        now = dt.datetime.now(dt.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(NAME)
-            .issuer_name(NAME)
-            .public_key(key.public_key)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now)
-            .not_valid_after(now + dt.timedelta(days=1))
-            .sign(key.private_key(), hashes.SHA256())
-        )
+        cert = self_signed(key.public_key, key.private_key())
         ts.write_certificate(cert, key.key_id, "app-1")
         ts.check_certificate_matches(cert, key.key_id)
-    assert _objects(token).count(key.key_id.hex()) == 3  # private key, public key, certificate
+    assert token.objects(PIN).count(key.key_id.hex()) == 3  # private key, public key, certificate
 
 
 def test_wrong_pin_is_refused_and_the_next_login_works(token: Impl) -> None:
@@ -107,31 +88,16 @@ def test_wrong_pin_is_refused_and_the_next_login_works(token: Impl) -> None:
 
 
 def test_change_pin_on_the_cli_takes_effect(token: Impl, cli: CLI) -> None:
-    result = cli(
-        "token",
-        "change-pin",
-        "--module",
-        token.module,
-        "--label",
-        "SUB1",
-        env={"COUNTER_APP_USER_PIN": PIN, "COUNTER_APP_NEW_USER_PIN": "975310"},
-    )
+    result = token_cli(cli, "change-pin", token.module, *SUB1, env=_new_pin("975310"))
     assert result.returncode == 0, result.stderr
-    assert _logs_in(token, "975310") and not _logs_in(token, PIN)
+    assert token.logs_in("975310") and not token.logs_in(PIN)
 
 
 def test_unblock_on_the_cli_sets_a_new_user_pin(token: Impl, cli: CLI) -> None:
-    result = cli(
-        "token",
-        "unblock",
-        "--module",
-        token.module,
-        "--label",
-        "SUB1",
-        env={"COUNTER_APP_SO_PIN": token.so_pin, "COUNTER_APP_NEW_USER_PIN": "975310"},
-    )
+    unblock = {"COUNTER_APP_SO_PIN": token.so_pin, "COUNTER_APP_NEW_USER_PIN": "975310"}
+    result = token_cli(cli, "unblock", token.module, *SUB1, env=unblock)
     assert result.returncode == 0, result.stderr
-    assert _logs_in(token, "975310")
+    assert token.logs_in("975310")
 
 
 # opencryptoki alone: what SoftHSM cannot show (no EC, no hashing RSA mechanism, short PINs).
@@ -153,26 +119,18 @@ def test_ec_key_on_a_token_without_ec_is_refused_naming_what_it_can(
         ts.generate_key_pair(key_spec("ec-p256"), "app-1")
     assert "该介质仅支持 RSA 2048、RSA 3072" in refused.value.message("zh")
     assert "this token supports RSA 2048, RSA 3072 only" in refused.value.message("en")
-    assert "Private Key Object" not in _objects(ock_token)
+    assert "Private Key Object" not in ock_token.objects(PIN)
 
 
 def test_new_pin_longer_than_the_token_takes_is_refused_beside_the_field(
     ock_token: OpenCryptoki, cli: CLI
 ) -> None:
-    result = cli(
-        "--lang",
-        "en",
-        "token",
-        "change-pin",
-        "--module",
-        ock_token.module,
-        "--label",
-        "SUB1",
-        env={"COUNTER_APP_USER_PIN": PIN, "COUNTER_APP_NEW_USER_PIN": "975310864"},
+    result = token_cli(
+        cli, "change-pin", ock_token.module, *SUB1, env=_new_pin("975310864"), lang="en"
     )
     assert result.returncode == 2 and "this token takes PINs of 4 to 8 characters" in result.stderr
     assert "975310864" not in result.stderr
-    assert _logs_in(ock_token, PIN)
+    assert ock_token.logs_in(PIN)
 
 
 def test_unblock_with_a_pin_the_token_would_refuse_is_refused(ock_token: OpenCryptoki) -> None:
@@ -180,7 +138,7 @@ def test_unblock_with_a_pin_the_token_would_refuse_is_refused(ock_token: OpenCry
         from counter_app.token import unblock_pin
 
         unblock_pin(ock_token.module, so_pin=ock_token.so_pin, new_pin="975310864", label="SUB1")
-    assert _logs_in(ock_token, PIN)
+    assert ock_token.logs_in(PIN)
 
 
 def test_formatting_with_a_user_pin_the_token_would_refuse_leaves_the_token_as_it_was(
@@ -197,7 +155,7 @@ def test_formatting_with_a_user_pin_the_token_would_refuse_leaves_the_token_as_i
             label="SUB1",
             force=True,
         )
-    assert "Private Key Object" in _objects(ock_token)
+    assert "Private Key Object" in ock_token.objects(PIN)
 
 
 # SoftHSM alone: it offers CKM_SHA256_RSA_PKCS, so the CKM_RSA_PKCS route is forced by naming
@@ -220,7 +178,7 @@ def test_rsa_pkcs_over_a_host_digest_info_gives_the_signature_of_sha256_rsa_pkcs
 
 
 def test_token_capabilities_on_the_cli_list_what_the_token_can_make(token: Impl, cli: CLI) -> None:
-    result = cli("token", "capabilities", "--module", token.module, "--label", "SUB1", "--json")
+    result = token_cli(cli, "capabilities", token.module, *SUB1, "--json")
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
     listed = token.pkcs11_tool("--token-label", "SUB1", "-M").stdout

@@ -23,6 +23,12 @@ def flat_text(pdf: Path) -> str:
     return re.sub(r"\s+", "", _run("pdftotext", str(pdf), "-"))
 
 
+def assert_shows(text: str, *facts: str) -> None:
+    """Each of ``facts`` stands in a document's ``text`` (the first missing one is named)."""
+    for fact in facts:
+        assert fact in text, fact
+
+
 def pages(pdf: Path) -> int:
     match = re.search(r"^Pages:\s+(\d+)$", _run("pdfinfo", str(pdf)), re.M)
     assert match

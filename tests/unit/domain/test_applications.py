@@ -67,10 +67,28 @@ def test_missing_key_algorithm_takes_the_type_default(
     assert parse_application(data, fee_table, agreements).key_algorithm is KeyAlgorithm.EC_P256
 
 
-def test_first_error_is_raised(fee_table: FeeTable, agreements: list[AgreementVersion]) -> None:
-    data = application("individual")
-    data["subscriber"]["id_number"] = "110105194912310021"
-    with pytest.raises(InvalidResidentId):
+@pytest.mark.parametrize(
+    ("kind", "section", "field", "value", "error"),
+    [
+        ("individual", "subscriber", "id_number", "110105194912310021", InvalidResidentId),
+        ("individual", "agreement", "accepted", False, AgreementNotAccepted),
+        ("unit", None, "payment", {"method": "cash", "tendered": "299.99"}, InsufficientCash),
+        ("device", None, "paymnet", {}, UnexpectedField),
+    ],
+    ids=["first-error-raised", "agreement-not-accepted", "cash-below-the-fee", "unknown-top-key"],
+)
+def test_an_application_with_one_fault_is_refused_with_its_error(
+    kind: str,
+    section: str | None,
+    field: str,
+    value: object,
+    error: type[Exception],
+    fee_table: FeeTable,
+    agreements: list[AgreementVersion],
+) -> None:
+    data: dict[str, Any] = application(kind)
+    (data[section] if section else data)[field] = value
+    with pytest.raises(error):
         parse_application(data, fee_table, agreements)
 
 
@@ -83,24 +101,6 @@ def test_every_error_is_listed_in_form_order(
     data["payment"]["tendered"] = "1.00"
     fields = [e.field for e in validate_application(data, fee_table, agreements)]
     assert fields == ["subscriber.agent.mobile", "agreement.accepted", "payment.tendered"]
-
-
-def test_agreement_not_accepted_is_refused(
-    fee_table: FeeTable, agreements: list[AgreementVersion]
-) -> None:
-    data = application("individual")
-    data["agreement"]["accepted"] = False
-    with pytest.raises(AgreementNotAccepted):
-        parse_application(data, fee_table, agreements)
-
-
-def test_cash_below_the_fee_is_refused(
-    fee_table: FeeTable, agreements: list[AgreementVersion]
-) -> None:
-    data = application("unit")
-    data["payment"] = {"method": "cash", "tendered": "299.99"}
-    with pytest.raises(InsufficientCash):
-        parse_application(data, fee_table, agreements)
 
 
 def test_card_payment_may_omit_the_amount(
@@ -137,15 +137,6 @@ def test_missing_sections_are_each_reported(
     errors = validate_application({"certificate_type": "unit"}, fee_table, agreements)
     assert [e.field for e in errors] == ["subscriber", "documents", "agreement", "payment"]
     assert all(isinstance(e, MissingField) for e in errors)
-
-
-def test_unknown_top_level_key_is_refused(
-    fee_table: FeeTable, agreements: list[AgreementVersion]
-) -> None:
-    data: dict[str, Any] = application("device")
-    data["paymnet"] = {}
-    with pytest.raises(UnexpectedField):
-        parse_application(data, fee_table, agreements)
 
 
 # Maker-checker --------------------------------------------------------------------------------

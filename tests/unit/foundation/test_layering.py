@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[3] / "counter_app"
@@ -25,57 +26,41 @@ def _modules(sub: str = "") -> list[Path]:
     return sorted((PACKAGE / sub).rglob("*.py"))
 
 
+def _offenders(modules: Iterable[Path], banned: Callable[[str], bool]) -> list[str]:
+    """``path: module`` for each import of ``modules`` that ``banned`` says may not be there."""
+    return [f"{p.relative_to(PACKAGE)}: {m}" for p in modules for m in _imports(p) if banned(m)]
+
+
+def _outside(part: str) -> list[Path]:
+    """The modules outside the package's sub-package ``part``."""
+    return [p for p in _modules() if part not in p.relative_to(PACKAGE).parts[:1]]
+
+
 def test_only_gui_imports_pyside6() -> None:
-    offenders = [
-        f"{p.relative_to(PACKAGE)}: {m}"
-        for p in _modules()
-        if "gui" not in p.relative_to(PACKAGE).parts
-        for m in _imports(p)
-        if m.split(".")[0] in ("PySide6", "shiboken6")
-    ]
-    assert offenders == []
+    gui_only = ("PySide6", "shiboken6")
+    assert _offenders(_outside("gui"), lambda m: m.split(".")[0] in gui_only) == []
 
 
 def test_only_cli_imports_click() -> None:
-    offenders = [
-        f"{p.relative_to(PACKAGE)}: {m}"
-        for p in _modules()
-        if p.relative_to(PACKAGE).parts[0] != "cli"
-        for m in _imports(p)
-        if m.split(".")[0] == "click"
-    ]
-    assert offenders == []
+    assert _offenders(_outside("cli"), lambda m: m.split(".")[0] == "click") == []
 
 
 def test_domain_imports_nothing_else_of_ours() -> None:
-    offenders = [
-        f"{p.relative_to(PACKAGE)}: {m}"
-        for p in _modules("domain")
-        for m in _imports(p)
-        if m.startswith("counter_app") and not m.startswith("counter_app.domain")
-    ]
-    assert offenders == []
+    def ours_beyond_domain(m: str) -> bool:
+        return m.startswith("counter_app") and not m.startswith("counter_app.domain")
+
+    assert _offenders(_modules("domain"), ours_beyond_domain) == []
 
 
 def test_ca_imports_neither_token_nor_store() -> None:
-    offenders = [
-        f"{p.relative_to(PACKAGE)}: {m}"
-        for p in _modules("ca")
-        for m in _imports(p)
-        if m.startswith(("counter_app.token", "counter_app.store", "counter_app.services"))
-    ]
-    assert offenders == []
+    above = ("counter_app.token", "counter_app.store", "counter_app.services")
+    assert _offenders(_modules("ca"), lambda m: m.startswith(above)) == []
 
 
 def test_kmc_imports_neither_token_nor_store_nor_services() -> None:
     # The KMC is the signing side's, like ca/: handed its files, it reaches nothing above.
-    offenders = [
-        f"{p.relative_to(PACKAGE)}: {m}"
-        for p in _modules("kmc")
-        for m in _imports(p)
-        if m.startswith(("counter_app.token", "counter_app.store", "counter_app.services"))
-    ]
-    assert offenders == []
+    above = ("counter_app.token", "counter_app.store", "counter_app.services")
+    assert _offenders(_modules("kmc"), lambda m: m.startswith(above)) == []
 
 
 def test_lower_layers_never_import_front_ends() -> None:
@@ -86,10 +71,7 @@ def test_lower_layers_never_import_front_ends() -> None:
         if p.relative_to(PACKAGE).parts[0]
         in ("domain", "store", "token", "ca", "kmc", "services", "documents")
     ]
-    offenders = [
-        f"{p.relative_to(PACKAGE)}: {m}" for p in lower for m in _imports(p) if m.startswith(front)
-    ]
-    assert offenders == []
+    assert _offenders(lower, lambda m: m.startswith(front)) == []
 
 
 def test_layering_walk_sees_the_package() -> None:
@@ -109,13 +91,7 @@ SIGNING_TABLES = (
 
 
 def test_services_reach_the_signing_module_only_through_its_client() -> None:
-    offenders = [
-        f"{p.relative_to(PACKAGE)}: {m}"
-        for p in _modules("services")
-        for m in _imports(p)
-        if m.startswith(SIGNING_TABLES)
-    ]
-    assert offenders == []
+    assert _offenders(_modules("services"), lambda m: m.startswith(SIGNING_TABLES)) == []
 
 
 # The counter's own tables (and the operators' and the back office's): services reach their rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,11 +23,13 @@ from sqlalchemy import func, select
 
 from counter_app.ca import CAKeys, CASettings, CAUrls, CertificateAuthority, load_profiles
 from counter_app.ca.hierarchy import make_hierarchy
+from counter_app.ca.sm2 import SM2PrivateKey
 from counter_app.config import load_config, resource_path
 from counter_app.domain.fees import SettlementForm
 from counter_app.domain.lifecycle import RevocationReason
 from counter_app.domain.operators import Role
 from counter_app.domain.subscribers import DocumentSeen, DocumentType
+from counter_app.kmc import KeyManagementCentre, KMCFiles, init_kmc
 from counter_app.services import certificates, operators, replace, unlock
 from counter_app.services.certificates import StatusChanged, StatusRequest
 from counter_app.services.context import ServiceContext
@@ -142,6 +144,25 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     return Template(db, people)
 
 
+KMC_PASSPHRASE = "kmc-Passphrase-1"
+SM2_SETTINGS = CASettings(
+    "CN=SM2 Root,C=CN", "CN=SM2 Issuing,C=CN", "CN=SM2 OCSP,C=CN",
+    "sm2", "pkcs8", "http://127.0.0.1:9", b"unit-test-salt!!",
+)  # fmt: skip
+
+
+def in_memory_ca_keys(settings: CASettings, new_key: Callable[[], Any]) -> CAKeys:
+    """A CA hierarchy made in memory under ``settings``, each role's key from ``new_key()``."""
+    keys = {role: new_key() for role in ("root", "issuing", "ocsp")}
+    certs = make_hierarchy(settings, dict(keys), dt.datetime.now(dt.UTC))
+    return CAKeys(certs["root"], certs["issuing"], keys["issuing"], certs["ocsp"], keys["ocsp"])
+
+
+def sm2_ca_keys() -> CAKeys:
+    """An SM2 CA hierarchy made in memory (SM2_SETTINGS)."""
+    return in_memory_ca_keys(SM2_SETTINGS, SM2PrivateKey.generate)
+
+
 @pytest.fixture(scope="session")
 def ca_keys() -> CAKeys:
     settings = CASettings.software(
@@ -150,15 +171,29 @@ def ca_keys() -> CAKeys:
         base_url="http://127.0.0.1:9",
         identifier_salt=b"unit-test-salt!!",
     )
-    keys = {role: ec.generate_private_key(ec.SECP256R1()) for role in ("root", "issuing", "ocsp")}
-    certs = make_hierarchy(settings, dict(keys), dt.datetime.now(dt.UTC))
-    return CAKeys(
-        root=certs["root"],
-        issuing=certs["issuing"],
-        issuing_key=keys["issuing"],
-        responder=certs["ocsp"],
-        responder_key=keys["ocsp"],
+    return in_memory_ca_keys(settings, lambda: ec.generate_private_key(ec.SECP256R1()))
+
+
+def counter_ca(
+    store: Store, clock: Callable[[], dt.datetime], keys: CAKeys
+) -> CertificateAuthority:
+    """The signing module on ``keys`` over the counter's store and clock."""
+    return CertificateAuthority(
+        keys=keys,
+        repository=SQLCertificateRepository(store),
+        profiles=load_profiles(resource_path("profiles.toml")),
+        urls=CAUrls.from_base("http://127.0.0.1:9"),
+        identifier_salt=b"unit-test-salt!!",
+        clock=clock,
     )
+
+
+def ca_with_kmc(counter: Counter, keys: CAKeys) -> tuple[CertificateAuthority, KeyManagementCentre]:
+    """A signing module on ``keys`` over the counter's store and clock, and a KMC made in the
+    counter's data dir under KMC_PASSPHRASE: the two halves of an SM2 dual enrollment."""
+    files = KMCFiles.in_data_dir(counter.ctx.config.data_dir)
+    init_kmc(files, KMC_PASSPHRASE)
+    return counter_ca(counter.store, counter.clock, keys), KeyManagementCentre(files)
 
 
 @dataclass
@@ -340,14 +375,7 @@ def counter(tmp_path: Path, template: Template, ca_keys: CAKeys) -> Iterator[Cou
     config = load_config(data_dir=data_dir, environ={})
     store = open_store(config.db_url)
     clock = Clock()
-    ca = CertificateAuthority(
-        keys=ca_keys,
-        repository=SQLCertificateRepository(store),
-        profiles=load_profiles(resource_path("profiles.toml")),
-        urls=CAUrls.from_base("http://127.0.0.1:9"),
-        identifier_salt=b"unit-test-salt!!",
-        clock=clock,
-    )
+    ca = counter_ca(store, clock, ca_keys)
     tokens = FakeTokens()
     ctx = ServiceContext(
         config=config,

@@ -3,7 +3,8 @@ the specific error, and nothing written (no application, payment, journal, certi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -28,6 +29,20 @@ from tests.unit.services.conftest import ID_B, Counter, waived_device
 from tests.unit.services.fakes import FakeDevice
 
 
+@contextmanager
+def refused(
+    counter: Counter, error: type[Exception], serial: str | None = None, status: str = "good"
+) -> Iterator[None]:
+    """The block raises ``error`` and writes nothing: no row of any table, no key; the
+    certificate ``serial``, when given, keeps its ``status``."""
+    before = counter.counts()
+    with pytest.raises(error):
+        yield
+    assert counter.counts() == before
+    if serial is not None:
+        assert counter.status(serial) == status
+
+
 @pytest.fixture
 def serial(counter: Counter) -> str:
     """An individual's live certificate on token SUB1, issued by clerk1 and rev1."""
@@ -39,33 +54,23 @@ def serial(counter: Counter) -> str:
 
 @pytest.mark.parametrize("maker", ["admin", "rev1"])
 def test_only_clerks_and_supervisors_may_enroll(counter: Counter, maker: str) -> None:
-    before = counter.counts()
-    with pytest.raises(PermissionDenied):
+    with refused(counter, PermissionDenied):
         counter.enroll(operators=counter.acting(maker=maker, second="rev2"))
-    assert counter.counts() == before
 
 
 def test_admin_cannot_suspend(counter: Counter, serial: str) -> None:
-    before = counter.counts()
-    with pytest.raises(PermissionDenied):
+    with refused(counter, PermissionDenied, serial):
         counter.suspend(serial, operators=counter.acting(maker="admin", second=None))
-    assert counter.counts() == before
-    assert counter.status(serial) == "good"
 
 
 def test_admin_cannot_revoke(counter: Counter, serial: str) -> None:
-    before = counter.counts()
-    with pytest.raises(PermissionDenied):
+    with refused(counter, PermissionDenied, serial):
         counter.revoke(serial, operators=counter.acting(maker="admin", second="rev1"))
-    assert counter.counts() == before
-    assert counter.status(serial) == "good"
 
 
 def test_reviewer_cannot_revoke_as_the_maker(counter: Counter, serial: str) -> None:
-    before = counter.counts()
-    with pytest.raises(PermissionDenied):
+    with refused(counter, PermissionDenied):
         counter.revoke(serial, operators=counter.acting(maker="rev1", second="rev2"))
-    assert counter.counts() == before
 
 
 # -- the second person ------------------------------------------------------------------------
@@ -88,71 +93,50 @@ def test_service_without_a_second_person_is_refused(
 ) -> None:
     if service == "renew":
         counter.clock.advance(days=340)  # inside the 30-day renewal window
-    before = counter.counts()
-    with pytest.raises(SecondPersonRequired):
+    with refused(counter, SecondPersonRequired):
         NEEDS_SECOND[service](counter, serial)
-    assert counter.counts() == before
     assert all(d.unblocked == 0 for d in counter.tokens.devices.values())
 
 
 def test_clerk_alone_cannot_revoke_without_a_second_person(counter: Counter, serial: str) -> None:
-    before = counter.counts()
-    with pytest.raises(SecondPersonRequired):
+    with refused(counter, SecondPersonRequired, serial):
         counter.revoke(serial, operators=counter.acting(second=None))
-    assert counter.counts() == before
-    assert counter.status(serial) == "good"
 
 
 def test_second_person_cannot_be_the_maker(counter: Counter) -> None:
-    before = counter.counts()
-    with pytest.raises(SecondPersonIsMaker):
+    with refused(counter, SecondPersonIsMaker):
         counter.enroll(operators=counter.acting(maker="sup1", second="sup1"))
-    assert counter.counts() == before
 
 
 def test_a_clerk_cannot_be_the_second_person(counter: Counter) -> None:
-    before = counter.counts()
-    with pytest.raises(SecondPersonRole):
+    with refused(counter, SecondPersonRole):
         counter.enroll(operators=counter.acting(maker="clerk1", second="clerk2"))
-    assert counter.counts() == before
 
 
 # -- identity ---------------------------------------------------------------------------------
 
 
 def test_revoke_without_identity_is_refused(counter: Counter, serial: str) -> None:
-    before = counter.counts()
-    with pytest.raises(IdentityRequired):
+    with refused(counter, IdentityRequired, serial):
         counter.revoke(serial, identity=None)
-    assert counter.counts() == before
-    assert counter.status(serial) == "good"
 
 
 def test_resume_without_identity_is_refused(counter: Counter, serial: str) -> None:
     counter.suspend(serial)
-    before = counter.counts()
-    with pytest.raises(IdentityRequired):
+    with refused(counter, IdentityRequired, serial, "hold"):
         counter.resume(serial, identity=None)
-    assert counter.counts() == before
-    assert counter.status(serial) == "hold"
 
 
 def test_suspend_without_identity_or_supervisor_is_refused(counter: Counter, serial: str) -> None:
-    before = counter.counts()
-    with pytest.raises(IdentityOrSupervisorRequired):
+    with refused(counter, IdentityOrSupervisorRequired, serial):
         counter.suspend(serial, identity=None)
-    assert counter.counts() == before
-    assert counter.status(serial) == "good"
 
 
 def test_emergency_hold_without_a_reason_is_refused(counter: Counter, serial: str) -> None:
-    before = counter.counts()
-    with pytest.raises(EmergencyReasonRequired):
+    with refused(counter, EmergencyReasonRequired, serial):
         counter.suspend(
             serial, identity=None, operators=counter.acting(second=None, supervisor="sup1")
         )
-    assert counter.counts() == before
-    assert counter.status(serial) == "good"
 
 
 def test_emergency_hold_with_a_reason_is_applied_and_recorded(
@@ -173,54 +157,43 @@ def test_emergency_hold_with_a_reason_is_applied_and_recorded(
 
 
 def test_identity_of_someone_else_is_refused(counter: Counter, serial: str) -> None:
-    before = counter.counts()
-    with pytest.raises(IdentityMismatch):
+    with refused(counter, IdentityMismatch, serial):
         counter.revoke(serial, identity=ID_B)
-    assert counter.counts() == before
-    assert counter.status(serial) == "good"
 
 
 # -- the fee waiver ---------------------------------------------------------------------------
 
 
 def test_waiver_without_a_supervisor_signed_in_is_refused(counter: Counter) -> None:
-    before = counter.counts()
-    with pytest.raises(SupervisorRequired):
+    with refused(counter, SupervisorRequired):
         counter.enroll(waived_device(), label="DEV1")
-    assert counter.counts() == before
 
 
 def test_waiver_approved_by_a_reviewer_is_refused(counter: Counter) -> None:
-    before = counter.counts()
-    with pytest.raises(SupervisorRole):
+    with refused(counter, SupervisorRole):
         counter.enroll(
             waived_device(approved_by=None),
             label="DEV1",
             operators=counter.acting(second="rev1", supervisor="rev2"),
         )
-    assert counter.counts() == before
 
 
 def test_supervisor_cannot_waive_their_own_service(counter: Counter) -> None:
-    before = counter.counts()
-    with pytest.raises(SupervisorIsMaker):
+    with refused(counter, SupervisorIsMaker):
         counter.enroll(
             waived_device(),
             label="DEV1",
             operators=counter.acting(maker="sup1", second="rev1", supervisor="sup1"),
         )
-    assert counter.counts() == before
 
 
 def test_waiver_form_naming_another_supervisor_is_refused(counter: Counter) -> None:
-    before = counter.counts()
-    with pytest.raises(WaiverApproverMismatch):
+    with refused(counter, WaiverApproverMismatch):
         counter.enroll(
             waived_device(approved_by="sup2"),
             label="DEV1",
             operators=counter.acting(supervisor="sup1"),
         )
-    assert counter.counts() == before
 
 
 def test_waiver_by_the_signed_in_supervisor_is_recorded(counter: Counter) -> None:
@@ -241,10 +214,8 @@ def test_waiver_by_the_signed_in_supervisor_is_recorded(counter: Counter) -> Non
 def test_operator_disabled_after_sign_in_stops_at_once(counter: Counter, who: str) -> None:
     acting = counter.acting()  # signed in while still active
     operators.disable_operator(counter.store, counter.people["admin"], who)
-    before = counter.counts()
-    with pytest.raises(OperatorDisabled):
+    with refused(counter, OperatorDisabled):
         counter.enroll(operators=acting)
-    assert counter.counts() == before
 
 
 def test_reviewer_disabled_while_the_token_opens_stops_before_recording(counter: Counter) -> None:
@@ -252,7 +223,5 @@ def test_reviewer_disabled_while_the_token_opens_stops_before_recording(counter:
         operators.disable_operator(counter.store, counter.people["admin"], "rev1")
 
     counter.tokens.on_session = disable_reviewer
-    before = counter.counts()
-    with pytest.raises(OperatorDisabled):
+    with refused(counter, OperatorDisabled):
         counter.enroll()
-    assert counter.counts() == before

@@ -4,7 +4,6 @@ is a fake (pure logic); the SKF tests prove the real token."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,33 +17,34 @@ from cryptography.x509.oid import NameOID
 from counter_app.ca import (
     BadCSR,
     CAKeys,
-    CASettings,
-    CAUrls,
     CertificateAuthority,
     SubjectInfo,
-    load_profiles,
 )
-from counter_app.ca.hierarchy import make_hierarchy
 from counter_app.ca.signing import certificate_key
 from counter_app.ca.sm2 import SM2PrivateKey, SM2PublicKey
-from counter_app.config import resource_path
 from counter_app.domain.errors import PermissionDenied
 from counter_app.domain.policy import IdentityRequired, SecondPersonRequired
-from counter_app.kmc import IssuedPair, KeyManagementCentre, KMCFiles, init_kmc, open_envelope
+from counter_app.kmc import IssuedPair, KeyManagementCentre, open_envelope
 from counter_app.services.key_recovery import RecoveryRequest, recover_key
 from counter_app.services.records import IdentityMismatch
 from counter_app.services.signing import LocalSigning
 from counter_app.services.sm2_pair import build_sm2_csr, fulfil_pair
 from counter_app.services.tokens import TokenChoice
 from counter_app.store import audit
-from counter_app.store.certificates import SQLCertificateRepository
 from counter_app.token import KeySpec
 from counter_app.token.capabilities import TokenCapabilities
 from counter_app.token.keyspec import UnknownKeyAlgorithm, key_spec, register_key_spec
-from tests.unit.services.conftest import ID_A, ID_B, Counter, example
+from tests.unit.services.conftest import (
+    ID_A,
+    ID_B,
+    KMC_PASSPHRASE,
+    Counter,
+    ca_with_kmc,
+    example,
+    sm2_ca_keys,
+)
 from tests.unit.services.fakes import FakeCertificate, FakeTokens, FakeTokenSession
 
-KMC_PASSPHRASE = "kmc-Passphrase-1"
 NAME = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "张三")])
 
 
@@ -112,28 +112,12 @@ class Steps:
 
 @pytest.fixture(scope="module")
 def sm2_keys() -> CAKeys:
-    settings = CASettings(
-        "CN=SM2 Root,C=CN", "CN=SM2 Issuing,C=CN", "CN=SM2 OCSP,C=CN",
-        "sm2", "pkcs8", "http://127.0.0.1:9", b"unit-test-salt!!",
-    )  # fmt: skip
-    keys = {role: SM2PrivateKey.generate() for role in ("root", "issuing", "ocsp")}
-    certs = make_hierarchy(settings, dict(keys), dt.datetime.now(dt.UTC))
-    return CAKeys(certs["root"], certs["issuing"], keys["issuing"], certs["ocsp"], keys["ocsp"])
+    return sm2_ca_keys()
 
 
 @pytest.fixture
 def pair(counter: Counter, sm2_keys: CAKeys, tmp_path: Path) -> Pair:
-    ca = CertificateAuthority(
-        keys=sm2_keys,
-        repository=SQLCertificateRepository(counter.store),
-        profiles=load_profiles(resource_path("profiles.toml")),
-        urls=CAUrls.from_base("http://127.0.0.1:9"),
-        identifier_salt=b"unit-test-salt!!",
-        clock=counter.clock,
-    )
-    files = KMCFiles.in_data_dir(counter.ctx.config.data_dir)
-    init_kmc(files, KMC_PASSPHRASE)
-    kmc = KeyManagementCentre(files)
+    ca, kmc = ca_with_kmc(counter, sm2_keys)
     signing = LocalSigning(ca, kmc)
     counter.ctx.signing_factory = lambda: signing
     # An individual's application as the counter records it (the subscriber of ID_A).
