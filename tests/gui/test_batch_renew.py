@@ -3,23 +3,9 @@ device's listed, one review, one payment, each token in turn; a skipped one refu
 
 from __future__ import annotations
 
-import json
-
 from counter_app.gui.batch_renew import BatchRenewPage, make_batch_page
 from tests.gui.drive import click, on_screen, sign_dialog, type_text, wait_until
-from tests.integration.services.conftest import OPERATORS, USER_PIN, Counter, example
-
-
-def _unit_and_device(counter: Counter) -> dict[str, str]:
-    serials = {}
-    for kind, label in (("unit", "UNIT1"), ("device", "DEV1")):
-        counter.token(label)
-        data = example(kind)
-        data["key_algorithm"] = "ec-p256"
-        result = counter.enroll(data, label)
-        assert result.returncode == 0, result.stderr
-        serials[label] = json.loads(result.stdout)["serial"]
-    return serials
+from tests.integration.services.conftest import OPERATORS, USER_PIN, enroll_unit_and_device
 
 
 def _page(qtbot, context) -> BatchRenewPage:  # type: ignore[no-untyped-def]
@@ -42,7 +28,7 @@ def _approved_and_paid(page: BatchRenewPage) -> None:
 def test_batch_page_renews_one_and_refunds_the_skipped_share(
     qtbot, short_lived, counter_context, en
 ) -> None:  # type: ignore[no-untyped-def]
-    serials = _unit_and_device(short_lived)
+    serials = enroll_unit_and_device(short_lived)
     page = _page(qtbot, counter_context)
     type_text(page.search_edit, "太原市某某科技有限公司")
     click(page.search_button)
