@@ -258,8 +258,9 @@ def ca_init(
 @ca_group.command("chain")
 @pass_app
 def ca_chain(app: AppContext) -> None:
-    """Print the issuing CA and root certificates (PEM); on a counter of a shared signing
-    service (ca_url), as the service sends them over EST."""
+    """Print the active issuing CA and root certificates (PEM); on a counter of a shared signing
+    service (ca_url), as the service sends them over EST. After a rollover, an earlier issuing
+    CA is in `ca issuers` and at the URL its certificates name (/ca/issuing.cer, ...)."""
     if app.config.ca_url:
         from counter_app.cli.est import signing_client
 
@@ -267,7 +268,9 @@ def ca_chain(app: AppContext) -> None:
             click.echo(cert.public_bytes(serialization.Encoding.PEM).decode(), nl=False)
         return
     files = CAFiles.in_data_dir(app.config.data_dir)
-    for role in ("issuing", "root"):
+    from counter_app.ca.hierarchy import issuer_roles
+
+    for role in (issuer_roles(files.load_settings().active_issuer)[0], "root"):
         click.echo(
             files.load_cert(role).public_bytes(serialization.Encoding.PEM).decode(), nl=False
         )
@@ -290,8 +293,12 @@ def ca_status(app: AppContext, as_json: bool) -> None:
         "crl_number": latest.number if latest else None,
         "crl_next_update": latest.next_update.isoformat() if latest else None,
     }
-    for role in ("root", "issuing", "ocsp"):
-        cert = files.load_cert(role)
+    from counter_app.ca.hierarchy import issuer_roles
+
+    active = issuer_roles(settings.active_issuer)
+    info["active_issuer"] = settings.active_issuer
+    for role, file_role in zip(("root", "issuing", "ocsp"), ("root", *active), strict=True):
+        cert = files.load_cert(file_role)
         info[role] = {
             "subject": cert.subject.rfc4514_string(),
             "not_before": cert.not_valid_before_utc.isoformat(),
@@ -480,6 +487,113 @@ def ca_issue_ca(app: AppContext, offline_root: Path | None) -> None:
             details={"fingerprint": cert.fingerprint(hashes.SHA256()).hex()},
         )
     click.echo(f"issuing CA re-certified until {cert.not_valid_after_utc:%Y-%m-%d}")
+
+
+@ca_group.command("rollover")
+@_OFFLINE_ROOT
+@click.option(
+    "--issuing-name",
+    default=None,
+    help="Name of the new issuing CA (default: the first one's, its CN numbered: '... 2').",
+)
+@pass_app
+def ca_rollover(app: AppContext, offline_root: Path | None, issuing_name: str | None) -> None:
+    """Make a new issuing CA under the root (a root operation): it signs every new certificate
+    from now on, while the previous one keeps answering OCSP and CRLs for its own certificates
+    until they expire. Restart `serve`/`est serve` afterwards (docs/operations.md)."""
+    from counter_app.ca.rollover import new_issuer
+
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    root_key_path(files, offline_root)  # no media: say so before any sign-in
+    officer = authorised_officer(app, Action.CA_ISSUE)
+    root_key = _root_key(app, offline_root)
+    issuing_key, responder_key, secret = _next_issuer_keys(app, files)
+    made = new_issuer(
+        files,
+        root_key,
+        issuing_key,
+        responder_key,
+        dt.datetime.now(dt.UTC).replace(microsecond=0),
+        passphrase=secret,
+        name=issuing_name,
+    )
+    with app.store().session() as session:
+        audit.append(
+            session,
+            operator=officer,
+            action="ca.rollover",
+            obj=f"ca:issuer:{made.number}",
+            details={
+                "previous": made.previous,
+                "subject": made.certificate.subject.rfc4514_string(),
+                "fingerprint": made.certificate.fingerprint(hashes.SHA256()).hex(),
+                "responder": made.responder.fingerprint(hashes.SHA256()).hex(),
+                "not_after": made.certificate.not_valid_after_utc.isoformat(),
+            },
+        )
+    crl = open_ca(app).issuer_ca(made.number).publish_crl(operator=officer)
+    click.echo(
+        f"issuing CA {made.number} ({made.certificate.subject.rfc4514_string()}) signs new "
+        f"certificates until {made.certificate.not_valid_after_utc:%Y-%m-%d}; issuing CA "
+        f"{made.previous} keeps answering for its own; CRL number {crl.number}"
+    )
+
+
+def _next_issuer_keys(app: AppContext, files: CAFiles) -> tuple[IssuerKey, IssuerKey, str | None]:
+    """Keys for the next issuing CA and its responder: made on the HSM (no passphrase), or
+    in memory with the passphrase the current keys open with (checked on them first)."""
+    from counter_app.ca.hierarchy import issuer_roles
+
+    settings = files.load_settings()
+    issuing_role, responder_role = issuer_roles(files.issuers()[-1] + 1)
+    if settings.key_storage == "hsm":
+        from counter_app.cli.ca_hsm import key_factory
+
+        make = key_factory(settings.hsm_module or "", settings.hsm_label, settings.algorithm)
+        return make(issuing_role), make(responder_role), None
+    from counter_app.ca.keys import generate_key
+    from counter_app.cli.custody import module_passphrase
+
+    secret = module_passphrase(app)
+    files.load_key(issuer_roles(settings.active_issuer)[0], secret)  # a wrong one stops here
+    return generate_key(settings.algorithm), generate_key(settings.algorithm), secret
+
+
+@ca_group.command("issuers")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def ca_issuers(app: AppContext, as_json: bool) -> None:
+    """The issuing CAs: the active one signs new certificates; a retiring one still answers
+    for its unexpired certificates; a retired one has none left."""
+    from counter_app.ca.profiles import issuer_paths
+    from counter_app.ca.rollover import issuer_states
+    from counter_app.store.certificates import SQLCertificateRepository
+
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    base = files.load_settings().base_url.rstrip("/")
+    outstanding = SQLCertificateRepository(app.store()).outstanding(dt.datetime.now(dt.UTC))
+    states = issuer_states(files, outstanding)
+    rows = [
+        {
+            "issuer": issuer.number,
+            "state": issuer.state,
+            "subject": issuer.certificate.subject.rfc4514_string(),
+            "not_after": issuer.certificate.not_valid_after_utc.isoformat(),
+            "outstanding": issuer.outstanding,
+            "certificate_url": base + issuer_paths(issuer.number)[0],
+            "crl_url": base + issuer_paths(issuer.number)[1],
+        }
+        for issuer in states
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for issuer, row in zip(states, rows, strict=True):
+        click.echo(
+            f"{issuer.number} {issuer.state:<8} until "
+            f"{issuer.certificate.not_valid_after_utc:%Y-%m-%d}  {issuer.outstanding} "
+            f"certificates outstanding  {row['subject']}  {row['crl_url']}"
+        )
 
 
 @ca_group.command("crl")
