@@ -26,7 +26,8 @@ from counter_app.ca import (
     SubjectInfo,
     init_hierarchy,
 )
-from counter_app.ca.profiles import matching_identifiers
+from counter_app.ca.hierarchy import issuer_roles
+from counter_app.ca.profiles import issuer_paths, matching_identifiers
 from counter_app.ca.root import open_root_key, recertify_issuing, root_key_path, sign_root_crl
 from counter_app.ca.signing import IssuerKey
 from counter_app.cli.admin import pass_app
@@ -268,8 +269,6 @@ def ca_chain(app: AppContext) -> None:
             click.echo(cert.public_bytes(serialization.Encoding.PEM).decode(), nl=False)
         return
     files = CAFiles.in_data_dir(app.config.data_dir)
-    from counter_app.ca.hierarchy import issuer_roles
-
     for role in (issuer_roles(files.load_settings().active_issuer)[0], "root"):
         click.echo(
             files.load_cert(role).public_bytes(serialization.Encoding.PEM).decode(), nl=False
@@ -285,7 +284,7 @@ def ca_status(app: AppContext, as_json: bool) -> None:
     settings = files.load_settings()
     from counter_app.store.certificates import SQLCertificateRepository
 
-    latest = SQLCertificateRepository(app.store()).latest_crl()
+    latest = SQLCertificateRepository(app.store(), settings.active_issuer).latest_crl()
     info: dict[str, object] = {
         "algorithm": settings.algorithm,
         "key_storage": settings.key_storage,
@@ -293,8 +292,6 @@ def ca_status(app: AppContext, as_json: bool) -> None:
         "crl_number": latest.number if latest else None,
         "crl_next_update": latest.next_update.isoformat() if latest else None,
     }
-    from counter_app.ca.hierarchy import issuer_roles
-
     active = issuer_roles(settings.active_issuer)
     info["active_issuer"] = settings.active_issuer
     for role, file_role in zip(("root", "issuing", "ocsp"), ("root", *active), strict=True):
@@ -517,20 +514,16 @@ def ca_rollover(app: AppContext, offline_root: Path | None, issuing_name: str | 
         passphrase=secret,
         name=issuing_name,
     )
+    made_facts = {
+        "previous": made.previous,
+        "subject": made.certificate.subject.rfc4514_string(),
+        "fingerprint": made.certificate.fingerprint(hashes.SHA256()).hex(),
+        "responder": made.responder.fingerprint(hashes.SHA256()).hex(),
+        "not_after": made.certificate.not_valid_after_utc.isoformat(),
+    }
     with app.store().session() as session:
-        audit.append(
-            session,
-            operator=officer,
-            action="ca.rollover",
-            obj=f"ca:issuer:{made.number}",
-            details={
-                "previous": made.previous,
-                "subject": made.certificate.subject.rfc4514_string(),
-                "fingerprint": made.certificate.fingerprint(hashes.SHA256()).hex(),
-                "responder": made.responder.fingerprint(hashes.SHA256()).hex(),
-                "not_after": made.certificate.not_valid_after_utc.isoformat(),
-            },
-        )
+        audit.append(session, operator=officer, action="ca.rollover",
+                     obj=f"ca:issuer:{made.number}", details=made_facts)  # fmt: skip
     crl = open_ca(app).issuer_ca(made.number).publish_crl(operator=officer)
     click.echo(
         f"issuing CA {made.number} ({made.certificate.subject.rfc4514_string()}) signs new "
@@ -542,8 +535,6 @@ def ca_rollover(app: AppContext, offline_root: Path | None, issuing_name: str | 
 def _next_issuer_keys(app: AppContext, files: CAFiles) -> tuple[IssuerKey, IssuerKey, str | None]:
     """Keys for the next issuing CA and its responder: made on the HSM (no passphrase), or
     in memory with the passphrase the current keys open with (checked on them first)."""
-    from counter_app.ca.hierarchy import issuer_roles
-
     settings = files.load_settings()
     issuing_role, responder_role = issuer_roles(files.issuers()[-1] + 1)
     if settings.key_storage == "hsm":
@@ -565,7 +556,6 @@ def _next_issuer_keys(app: AppContext, files: CAFiles) -> tuple[IssuerKey, Issue
 def ca_issuers(app: AppContext, as_json: bool) -> None:
     """The issuing CAs: the active one signs new certificates; a retiring one still answers
     for its unexpired certificates; a retired one has none left."""
-    from counter_app.ca.profiles import issuer_paths
     from counter_app.ca.rollover import issuer_states
     from counter_app.store.certificates import SQLCertificateRepository
 
@@ -600,10 +590,24 @@ def ca_issuers(app: AppContext, as_json: bool) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--new", "fresh", is_flag=True, help="Sign a new CRL first.")
 @click.option("--root", "root", is_flag=True, help="Sign the root's CRL (a root operation).")
+@click.option(
+    "--issuer",
+    type=click.IntRange(1),
+    default=None,
+    help="The issuing CA whose CRL (see `ca issuers`; default: the active one).",
+)
 @_OFFLINE_ROOT
 @pass_app
-def ca_crl(app: AppContext, out: Path, fresh: bool, root: bool, offline_root: Path | None) -> None:
-    """Write the current CRL (DER); with --root, sign and write the root's CRL."""
+def ca_crl(
+    app: AppContext,
+    out: Path,
+    fresh: bool,
+    root: bool,
+    issuer: int | None,
+    offline_root: Path | None,
+) -> None:
+    """Write the current CRL (DER) of the active issuing CA, or of --issuer N; with --root,
+    sign and write the root's CRL."""
     if root:
         files = CAFiles.in_data_dir(app.config.data_dir)
         root_key_path(files, offline_root)  # no media: say so before any sign-in
@@ -616,6 +620,7 @@ def ca_crl(app: AppContext, out: Path, fresh: bool, root: bool, offline_root: Pa
         out.write_bytes(root_crl.public_bytes(serialization.Encoding.DER))
         return
     ca = open_ca(app)
+    ca = ca if issuer is None else ca.issuer_ca(issuer)
     der = ca.publish_crl(operator=CLI_OPERATOR).der if fresh else ca.current_crl()
     out.write_bytes(der)
 
