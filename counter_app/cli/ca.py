@@ -457,10 +457,16 @@ _OFFLINE_ROOT = click.option(
 
 
 def _root_key(app: AppContext, offline_root: Path | None) -> IssuerKey:
-    """The root key: from the media given back, else ca/; its own passphrase when offline."""
+    """The root key: from the media given back, else ca/ (its own passphrase when offline),
+    or on the HSM with the other CA keys."""
     files = CAFiles.in_data_dir(app.config.data_dir)
+    settings = files.load_settings()
+    if settings.key_storage == "hsm":
+        from counter_app.cli.ca_hsm import hsm_keys
+
+        return hsm_keys(files, settings, ("root",))[0]
     root_key_path(files, offline_root)  # says "give --offline-root" before asking a passphrase
-    offline = files.load_settings().root_key == "offline"
+    offline = settings.root_key == "offline"
     secret = read_secret("COUNTER_APP_ROOT_PASSPHRASE" if offline else "COUNTER_APP_CA_PASSPHRASE")
     return open_root_key(files, offline_root, secret)
 

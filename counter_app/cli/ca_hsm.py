@@ -80,23 +80,31 @@ def _spki(key: object) -> bytes:
     )
 
 
-def key_loader(files: CAFiles) -> HSMKeyLoader:
-    """Finds the issuing and responder keys on the HSM by the public keys in their certificates
+def hsm_keys(
+    files: CAFiles, settings: CASettings, roles: tuple[str, ...]
+) -> list[CertificateIssuerPrivateKeyTypes]:
+    """The keys of ``roles`` on the HSM, found by the public keys in their certificates
     (labels alone could match keys left by an earlier CA on the same token)."""
+    if not settings.hsm_module:
+        raise HSMError(detail="settings.toml names no HSM module")
+    session = hsm_session(settings.hsm_module, settings.hsm_label)
+    on_token = {_spki(k.public_key): k for k in session.list_keys()}
+    found: list[CertificateIssuerPrivateKeyTypes] = []
+    for role in roles:
+        key = on_token.get(_spki(files.load_cert(role).public_key()))
+        if key is None:
+            raise HSMError(detail=f"the {role} CA key is not on the HSM token")
+        found.append(key.private_key())
+    return found
+
+
+def key_loader(files: CAFiles) -> HSMKeyLoader:
+    """Finds an issuing CA's key and its responder's on the HSM (:func:`hsm_keys`)."""
 
     def load(
         settings: CASettings, issuer: int = 1
     ) -> tuple[CertificateIssuerPrivateKeyTypes, CertificateIssuerPrivateKeyTypes]:
-        if not settings.hsm_module:
-            raise HSMError(detail="settings.toml names no HSM module")
-        session = hsm_session(settings.hsm_module, settings.hsm_label)
-        on_token = {_spki(k.public_key): k for k in session.list_keys()}
-        found = []
-        for role in issuer_roles(issuer):
-            key = on_token.get(_spki(files.load_cert(role).public_key()))
-            if key is None:
-                raise HSMError(detail=f"the {role} CA key is not on the HSM token")
-            found.append(key.private_key())
-        return found[0], found[1]
+        issuing, responder = hsm_keys(files, settings, issuer_roles(issuer))
+        return issuing, responder
 
     return load

@@ -16,8 +16,10 @@ from cryptography.x509 import ocsp
 
 from counter_app.ca import CAFiles
 from counter_app.ca.signing import subject_public_key_bits
-from tests.conftest import CLI
+from tests.conftest import CLI, SoftHSM
 from tests.integration.ca.conftest import CA_ENV, Server, issue_via_cli, run
+from tests.integration.ca.test_ca_hsm import HSM_ENV, HSM_LABEL, HSM_PIN, hsm_cli  # noqa: F401
+from tests.integration.ca.test_ca_hsm import _issue as hsm_issue
 from tests.integration.ca.test_ca_keys import OFFLINE_ENV, media, offline_cli  # noqa: F401
 
 
@@ -233,3 +235,18 @@ def test_rollover_with_an_offline_root_asks_for_the_media(
     leaf = issue_via_cli(offline_cli, tmp_path)
     assert _verify(_chain(files, "issuing-2", tmp_path / "chain.pem"), leaf)
     assert not (files.directory / "root.key.pem").exists()  # the root key stayed on the media
+
+
+def test_rollover_with_keys_in_an_hsm_makes_the_new_keys_there(
+    hsm_cli: CLI,  # noqa: F811
+    softhsm: SoftHSM,
+    tmp_path: Path,
+) -> None:
+    result = hsm_cli("ca", "rollover", env=HSM_ENV)
+    assert result.returncode == 0, result.stderr
+    files = CAFiles.in_data_dir(hsm_cli.data_dir)
+    assert not files.key("issuing-2").exists() and not files.key("ocsp-2").exists()
+    listed = softhsm.pkcs11_tool("--token-label", HSM_LABEL, "--login", "--pin", HSM_PIN, "-O")
+    assert "counter-ca-issuing-2" in listed.stdout and "counter-ca-ocsp-2" in listed.stdout
+    leaf = hsm_issue(hsm_cli, tmp_path)  # the module opens both issuers' keys on the HSM
+    assert _verify(_chain(files, "issuing-2", tmp_path / "chain.pem"), leaf)
