@@ -128,7 +128,7 @@ class OCSPApp:
         """GET /crl/N (partition N of the first issuer), /crl/issuing-I (issuing CA I's
         complete CRL) or /crl/issuing-I/N (its partition N): what its certificates' CRL DP
         names."""
-        ca = self._ca.issuer_ca(1) if "1" in self._issuers else None
+        ca = self._issuers.get("1")
         if rest.startswith("issuing-"):
             number, _, rest = rest[len("issuing-") :].partition("/")
             ca = self._issuers.get(number) if number != "1" else None
