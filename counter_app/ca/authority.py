@@ -33,7 +33,7 @@ from counter_app.ca.model import (
     StatusChange,
     SubjectInfo,
 )
-from counter_app.ca.ocsp import OCSPResponder, serial_hex
+from counter_app.ca.ocsp import OCSPResponder, ResponderSet, serial_hex
 from counter_app.ca.profiles import (
     CAUrls,
     Profile,
@@ -88,8 +88,13 @@ class CertificateAuthority:
         on_crl: Callable[[PublishedCRL], None] | None = None,
         on_status_change: Callable[[str], None] | None = None,
         crl_partition_size: int | None = None,
+        issuer: int = 1,
     ) -> None:
         self.keys = keys
+        # Which issuing CA this is (1, then 2... after ``ca rollover``), and every issuing CA
+        # of the hierarchy that still answers for its certificates, this one included.
+        self.issuer = issuer
+        self._issuers: dict[int, CertificateAuthority] = {issuer: self}
         self._partition_size = crl_partition_size
         self._partition_lock = threading.Lock()
         self._partition_fill: tuple[int, int] | None = None  # (partition, certificates in it)
@@ -105,9 +110,41 @@ class CertificateAuthority:
             issuer=keys.issuing,
             responder=keys.responder,
             responder_key=keys.responder_key,
-            lookup=repository.get,
+            lookup=self._own,
             clock=clock,
         )
+
+    def _own(self, serial_hex: str) -> CertificateRecord | None:
+        """The record of a certificate this issuer signed; None for another issuer's (OCSP
+        answers "unknown" for a serial under the wrong issuer)."""
+        record = self._repo.get(serial_hex)
+        return record if record is not None and record.issuer == self.issuer else None
+
+    # Issuers (``ca rollover``) ----------------------------------------------------------------
+
+    def add_issuer(self, earlier: CertificateAuthority) -> None:
+        """An earlier issuing CA that keeps answering status (OCSP, CRL) for the certificates
+        it signed, while this one signs the new ones."""
+        self._issuers[earlier.issuer] = earlier
+        earlier._issuers = self._issuers
+
+    @property
+    def issuers(self) -> list[CertificateAuthority]:
+        """Every issuing CA open here, oldest first."""
+        return [self._issuers[n] for n in sorted(self._issuers)]
+
+    def issuer_ca(self, issuer: int) -> CertificateAuthority:
+        found = self._issuers.get(issuer)
+        if found is None:
+            raise CAError(detail=f"issuing CA {issuer} is not open here")
+        return found
+
+    def status_responder(self) -> OCSPResponder | ResponderSet:
+        """What answers OCSP requests: this issuer's responder, or, after a rollover, each
+        request's own issuer's (chosen by the CertID's issuer name and key hashes)."""
+        if len(self._issuers) == 1:
+            return self.responder
+        return ResponderSet(lambda: [ca.responder for ca in self.issuers])
 
     def replace_responder(self, certificate: x509.Certificate, key: IssuerKey) -> None:
         """Answer with a renewed responder certificate from now on (``ca/rollover.py``)."""
@@ -116,7 +153,7 @@ class CertificateAuthority:
             issuer=self.keys.issuing,
             responder=certificate,
             responder_key=key,
-            lookup=self._repo.get,
+            lookup=self._own,
             clock=self._clock,
         )
 
@@ -428,14 +465,16 @@ class CertificateAuthority:
         self, serial_hex: str, decide: Callable[[CertificateRecord], StatusChange], operator: str
     ) -> CertificateRecord:
         record = self._repo.change_status(serial_hex.upper(), decide)
+        # The issuer that signed it answers for it (an earlier one after a rollover).
+        owner = self.issuer_ca(record.issuer)
         # Committed: tell OCSP before the CRL is signed (seconds for a million entries), so a
         # revocation is answered at once here and by responders in other processes.
-        self.responder.invalidate([int(record.serial_hex, 16)])
+        owner.responder.invalidate([int(record.serial_hex, 16)])
         if self._on_status_change is not None:
             self._on_status_change(record.serial_hex)
-        self.publish_crl(operator=operator)
+        owner.publish_crl(operator=operator)
         if record.crl_partition is not None:
-            self.publish_partition_crl(record.crl_partition, operator=operator)
+            owner.publish_partition_crl(record.crl_partition, operator=operator)
         return record
 
     # CRL, OCSP, chain -----------------------------------------------------------------------
@@ -501,7 +540,7 @@ class CertificateAuthority:
         return self._repo.status_changes_since(seq)
 
     def ocsp_response(self, request_der: bytes) -> bytes:
-        return self.responder.respond(request_der)
+        return self.status_responder().respond(request_der)
 
     def chain_pem(self) -> bytes:
         """Issuing CA then root, PEM."""

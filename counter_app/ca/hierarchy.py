@@ -4,7 +4,9 @@ Layout of ``<data dir>/ca/`` (0700): ``settings.toml`` (names, algorithm, key st
 URL), ``identifier.salt`` (0600: the secret salt of hashed personal identifiers, see
 ``docs/identifiers.md``), ``root.pem``, ``issuing.pem``, ``ocsp.pem``, and for keys kept at
 rest ``*.key.pem`` (PKCS#8, encrypted with the CA passphrase; the root key is elsewhere after
-``ca init --offline-root``). An unencrypted key is never written.
+``ca init --offline-root``). An unencrypted key is never written. After ``ca rollover`` the
+next issuing CA and its responder are ``issuing-2.pem`` and ``ocsp-2.pem`` (then 3, ...), and
+``settings.toml`` names the one that signs new certificates (``active_issuer``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Callable
@@ -49,6 +52,7 @@ log = logging.getLogger(__name__)
 ROOT_YEARS, ISSUING_YEARS = 20, 10
 RESPONDER_DAYS = 365
 ROLES = ("root", "issuing", "ocsp")
+_NUMBERED_ISSUER = re.compile(r"issuing-([1-9][0-9]*)\.pem")
 KeyFactory = Callable[[str], IssuerKey]  # role -> new key
 __all__ = ["signature_hash"]  # re-exported: callers imported it from here before signing.py
 
@@ -67,6 +71,7 @@ class CASettings:
     root_key: str = "online"  # "online" (ca/root.key.pem) or "offline" (``--offline-root``)
     # Certificates per partition CRL; None: one complete CRL only (docs/deployment.md).
     crl_partition_size: int | None = None
+    active_issuer: int = 1  # the issuing CA that signs new certificates (``ca rollover``)
 
     @classmethod
     def software(
@@ -107,6 +112,7 @@ class CASettings:
             ("hsm_label", self.hsm_label),
             ("root_key", self.root_key if self.root_key != "online" else None),
             ("crl_partition_size", self.crl_partition_size),
+            ("active_issuer", self.active_issuer if self.active_issuer != 1 else None),
         ]
 
     @classmethod
@@ -127,6 +133,7 @@ class CASettings:
             hsm_label=data.get("hsm_label"),
             root_key=data.get("root_key", "online"),
             crl_partition_size=_partition_size(data.get("crl_partition_size")),
+            active_issuer=int(data.get("active_issuer", 1)),
         )
 
 
@@ -136,6 +143,12 @@ def _partition_size(value: object) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise CAError(detail=f"crl_partition_size must be a positive whole number, not {value!r}")
     return value
+
+
+def issuer_roles(issuer: int) -> tuple[str, str]:
+    """The file roles of issuing CA ``issuer`` and of its OCSP responder: ``issuing`` and
+    ``ocsp`` for the first, ``issuing-N`` and ``ocsp-N`` for the ones ``ca rollover`` made."""
+    return ("issuing", "ocsp") if issuer == 1 else (f"issuing-{issuer}", f"ocsp-{issuer}")
 
 
 @dataclass(frozen=True)
@@ -158,7 +171,20 @@ class CAFiles:
 
     @property
     def crl(self) -> Path:
-        return self.directory / "current.crl"
+        return self.crl_of(1)
+
+    def crl_of(self, issuer: int) -> Path:
+        """Where issuing CA ``issuer``'s newest complete CRL is published."""
+        return self.directory / ("current.crl" if issuer == 1 else f"current-{issuer}.crl")
+
+    def issuers(self) -> list[int]:
+        """The issuing CAs of this hierarchy, oldest first: 1, then those of ``ca rollover``."""
+        numbered = (_NUMBERED_ISSUER.fullmatch(p.name) for p in self.directory.iterdir())
+        return [1, *sorted(int(m.group(1)) for m in numbered if m is not None)]
+
+    def roles(self) -> list[str]:
+        """Every CA role of this hierarchy: the root, then each issuer and its responder."""
+        return ["root", *(role for n in self.issuers() for role in issuer_roles(n))]
 
     @property
     def salt(self) -> Path:
@@ -178,7 +204,7 @@ class CAFiles:
             # A CA made before the salt had its own file kept it in settings.toml: move it.
             settings = CASettings.from_toml(text)
             self.write_salt(settings.identifier_salt)
-            _write_atomic(self.settings, (settings.to_toml() + "\n").encode())
+            self.write_settings(settings)
             log.warning("moved the identifier salt out of %s into %s", self.settings, self.salt)
             return settings
         return CASettings.from_toml(text, bytes.fromhex(self.salt.read_text().strip()))
@@ -212,11 +238,12 @@ class CAFiles:
         finally:
             os.close(fd)
 
-    def publish_crl(self, der: bytes) -> None:
+    def publish_crl(self, der: bytes, issuer: int = 1) -> None:
         """Replace the published CRL atomically, so the server sees whole files only."""
-        tmp = self.crl.with_suffix(".tmp")
-        tmp.write_bytes(der)
-        tmp.replace(self.crl)
+        _write_atomic(self.crl_of(issuer), der)
+
+    def write_settings(self, settings: CASettings) -> None:
+        _write_atomic(self.settings, (settings.to_toml() + "\n").encode())
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -293,21 +320,28 @@ def make_hierarchy(
         .add_extension(_ca_usage(), critical=True)
     )
     root = root_signer.certificate(root_builder, root_key.public_key())
-    issuing_builder = (
-        _ca_builder(
-            issuing_name,
-            root_name,
-            issuing_key.public_key(),
-            now,
-            now + dt.timedelta(days=365 * ISSUING_YEARS),
-        )
+    issuing = issuing_certificate(root, root_key, issuing_name, issuing_key.public_key(), now)
+    responder = make_responder(issuing, issuing_key, responder_name, ocsp_key.public_key(), now)
+    return {"root": root, "issuing": issuing, "ocsp": responder}
+
+
+def issuing_certificate(
+    root: x509.Certificate,
+    root_key: IssuerKey,
+    subject: x509.Name,
+    public_key: SubjectKey,
+    now: dt.datetime,
+) -> x509.Certificate:
+    """An issuing CA certificate (pathLen 0) signed by the root, for ``ISSUING_YEARS`` or
+    until the root ends if that is sooner."""
+    not_after = min(now + dt.timedelta(days=365 * ISSUING_YEARS), root.not_valid_after_utc)
+    builder = (
+        _ca_builder(subject, root.subject, public_key, now, not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_ca_usage(), critical=True)
         .add_extension(_aki(root), critical=False)
     )
-    issuing = root_signer.certificate(issuing_builder, issuing_key.public_key())
-    responder = make_responder(issuing, issuing_key, responder_name, ocsp_key.public_key(), now)
-    return {"root": root, "issuing": issuing, "ocsp": responder}
+    return signer_for(root_key).certificate(builder, public_key)
 
 
 def make_responder(

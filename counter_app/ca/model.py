@@ -94,6 +94,7 @@ class CertificateRecord:
     reason: RevocationReason | None = None
     der: bytes | None = None
     crl_partition: int | None = None
+    issuer: int = 1  # the issuing CA that signed it: 1 the first, 2 after a rollover, ...
 
 
 @dataclass(frozen=True)

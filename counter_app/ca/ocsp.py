@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -281,3 +281,41 @@ class OCSPResponder:
         der = self._signer.ocsp_response(builder, self._responder)
         cacheable = nonce is None and status is not ocsp.OCSPCertStatus.UNKNOWN
         return Answer(der, now, (now + REFRESH_AFTER).timestamp(), cacheable, _etag(der))
+
+
+class ResponderSet:
+    """The responders of several issuing CAs behind one OCSP URL (after ``ca rollover``): a
+    request goes to the responder of the issuer its CertID names; the others answer
+    "unauthorized" to it, as a lone responder does to a CertID of another issuer.
+
+    ``responders`` is asked on each request, so a renewed responder is used at once.
+    """
+
+    def __init__(self, responders: Callable[[], Sequence[OCSPResponder]]) -> None:
+        self._responders = responders
+
+    def prepared(self, request_der: bytes) -> Answer | None:
+        for responder in self._responders():
+            answer = responder.prepared(request_der)
+            if answer is not None:
+                return answer
+        return None
+
+    def answer(self, request_der: bytes) -> Answer:
+        answer = _UNAUTHORIZED_ANSWER
+        for responder in self._responders():
+            answer = responder.answer(request_der)
+            if answer is not _UNAUTHORIZED_ANSWER:  # its issuer's (or malformed for all)
+                return answer
+        return answer
+
+    def respond(self, request_der: bytes) -> bytes:
+        return self.answer(request_der).der
+
+    def invalidate(self, serials: Iterable[int] | None = None) -> None:
+        for responder in self._responders():
+            responder.invalidate(serials)
+
+    def resign(self, serials: Iterable[int]) -> int:
+        changed = list(serials)
+        return sum(responder.resign(changed) for responder in self._responders())

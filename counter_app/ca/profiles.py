@@ -75,9 +75,21 @@ class CAUrls:
     crl: str
 
     @classmethod
-    def from_base(cls, base_url: str) -> CAUrls:
+    def from_base(cls, base_url: str, issuer: int = 1) -> CAUrls:
+        """The URLs of issuing CA ``issuer``'s certificates: each names its own issuer's
+        certificate and CRL (one OCSP URL answers for every issuer, by the request's CertID)."""
         base = base_url.rstrip("/")
-        return cls(ocsp=f"{base}/ocsp", ca_issuers=f"{base}/ca/issuing.cer", crl=f"{base}/crl")
+        cer, crl = issuer_paths(issuer)
+        return cls(ocsp=f"{base}/ocsp", ca_issuers=base + cer, crl=base + crl)
+
+
+def issuer_paths(issuer: int) -> tuple[str, str]:
+    """Where ``serve`` publishes issuing CA ``issuer``'s certificate and complete CRL:
+    ``/ca/issuing.cer`` and ``/crl`` for the first, ``/ca/issuing-N.cer`` and
+    ``/crl/issuing-N`` for those of ``ca rollover`` (its partitions: that path, ``/K``)."""
+    if issuer == 1:
+        return "/ca/issuing.cer", "/crl"
+    return f"/ca/issuing-{issuer}.cer", f"/crl/issuing-{issuer}"
 
 
 def _profile(name: str, table: dict[str, object], validity_days: int) -> Profile:

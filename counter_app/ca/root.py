@@ -16,12 +16,11 @@ from cryptography.hazmat.primitives import serialization
 
 from counter_app.ca.errors import OfflineRootUnusable, RootKeyOffline
 from counter_app.ca.hierarchy import (
-    ISSUING_YEARS,
     CAFiles,
     OfflineRoot,
     _aki,
-    _ca_builder,
-    _ca_usage,
+    issuer_roles,
+    issuing_certificate,
 )
 from counter_app.ca.keys import read_encrypted_key
 from counter_app.ca.signing import (
@@ -63,24 +62,13 @@ def open_root_key(files: CAFiles, offline_root: Path | None, passphrase: str) ->
 
 
 def recertify_issuing(files: CAFiles, root_key: IssuerKey, now: dt.datetime) -> x509.Certificate:
-    """A new certificate for the issuing CA's key, valid from now; the old one is kept aside."""
-    root, old = files.load_cert("root"), files.load_cert("issuing")
-    public_key = certificate_key(old)
-    builder = (
-        _ca_builder(
-            old.subject,
-            root.subject,
-            public_key,
-            now,
-            now + dt.timedelta(days=365 * ISSUING_YEARS),
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_ca_usage(), critical=True)
-        .add_extension(_aki(root), critical=False)
-    )
-    cert = signer_for(root_key).certificate(builder, public_key)
-    files.cert("issuing").rename(files.directory / f"issuing.{old.serial_number:X}.pem")
-    files.cert("issuing").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    """A new certificate for the active issuing CA's key, valid from now; the old one is kept
+    aside (``issuing.<serial>.pem``)."""
+    role, _ = issuer_roles(files.load_settings().active_issuer)
+    root, old = files.load_cert("root"), files.load_cert(role)
+    cert = issuing_certificate(root, root_key, old.subject, certificate_key(old), now)
+    files.cert(role).rename(files.directory / f"{role}.{old.serial_number:X}.pem")
+    files.cert(role).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert
 
 

@@ -27,7 +27,8 @@ from counter_app.ca import (
     SubjectInfo,
     init_hierarchy,
 )
-from counter_app.ca.profiles import matching_identifiers
+from counter_app.ca.hierarchy import issuer_roles
+from counter_app.ca.profiles import issuer_paths, matching_identifiers
 from counter_app.ca.root import open_root_key, recertify_issuing, root_key_path, sign_root_crl
 from counter_app.ca.signing import IssuerKey
 from counter_app.cli.admin import pass_app
@@ -263,8 +264,9 @@ def ca_init(
 @ca_group.command("chain")
 @pass_app
 def ca_chain(app: AppContext) -> None:
-    """Print the issuing CA and root certificates (PEM); on a counter of a shared signing
-    service (ca_url), as the service sends them over EST."""
+    """Print the active issuing CA and root certificates (PEM); on a counter of a shared signing
+    service (ca_url), as the service sends them over EST. After a rollover, an earlier issuing
+    CA is in `ca issuers` and at the URL its certificates name (/ca/issuing.cer, ...)."""
     if app.config.ca_url:
         from counter_app.cli.est import signing_client
 
@@ -272,7 +274,7 @@ def ca_chain(app: AppContext) -> None:
             click.echo(cert.public_bytes(serialization.Encoding.PEM).decode(), nl=False)
         return
     files = CAFiles.in_data_dir(app.config.data_dir)
-    for role in ("issuing", "root"):
+    for role in (issuer_roles(files.load_settings().active_issuer)[0], "root"):
         click.echo(
             files.load_cert(role).public_bytes(serialization.Encoding.PEM).decode(), nl=False
         )
@@ -287,7 +289,7 @@ def ca_status(app: AppContext, as_json: bool) -> None:
     settings = files.load_settings()
     from counter_app.store.certificates import SQLCertificateRepository
 
-    latest = SQLCertificateRepository(app.store()).latest_crl()
+    latest = SQLCertificateRepository(app.store(), settings.active_issuer).latest_crl()
     info: dict[str, object] = {
         "algorithm": settings.algorithm,
         "key_storage": settings.key_storage,
@@ -295,8 +297,10 @@ def ca_status(app: AppContext, as_json: bool) -> None:
         "crl_number": latest.number if latest else None,
         "crl_next_update": latest.next_update.isoformat() if latest else None,
     }
-    for role in ("root", "issuing", "ocsp"):
-        cert = files.load_cert(role)
+    active = issuer_roles(settings.active_issuer)
+    info["active_issuer"] = settings.active_issuer
+    for role, file_role in zip(("root", "issuing", "ocsp"), ("root", *active), strict=True):
+        cert = files.load_cert(file_role)
         info[role] = {
             "subject": cert.subject.rfc4514_string(),
             "not_before": cert.not_valid_before_utc.isoformat(),
@@ -459,10 +463,16 @@ _OFFLINE_ROOT = click.option(
 
 
 def _root_key(app: AppContext, offline_root: Path | None) -> IssuerKey:
-    """The root key: from the media given back, else ca/; its own passphrase when offline."""
+    """The root key: from the media given back, else ca/ (its own passphrase when offline),
+    or on the HSM with the other CA keys."""
     files = CAFiles.in_data_dir(app.config.data_dir)
+    settings = files.load_settings()
+    if settings.key_storage == "hsm":
+        from counter_app.cli.ca_hsm import hsm_keys
+
+        return hsm_keys(files, settings, ("root",))[0]
     root_key_path(files, offline_root)  # says "give --offline-root" before asking a passphrase
-    offline = files.load_settings().root_key == "offline"
+    offline = settings.root_key == "offline"
     secret = read_secret("COUNTER_APP_ROOT_PASSPHRASE" if offline else "COUNTER_APP_CA_PASSPHRASE")
     return open_root_key(files, offline_root, secret)
 
@@ -487,14 +497,128 @@ def ca_issue_ca(app: AppContext, offline_root: Path | None) -> None:
     click.echo(f"issuing CA re-certified until {cert.not_valid_after_utc:%Y-%m-%d}")
 
 
+@ca_group.command("rollover")
+@_OFFLINE_ROOT
+@click.option(
+    "--issuing-name",
+    default=None,
+    help="Name of the new issuing CA (default: the first one's, its CN numbered: '... 2').",
+)
+@pass_app
+def ca_rollover(app: AppContext, offline_root: Path | None, issuing_name: str | None) -> None:
+    """Make a new issuing CA under the root (a root operation): it signs every new certificate
+    from now on, while the previous one keeps answering OCSP and CRLs for its own certificates
+    until they expire. Restart `serve`/`est serve` afterwards (docs/operations.md)."""
+    from counter_app.ca.rollover import new_issuer
+
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    root_key_path(files, offline_root)  # no media: say so before any sign-in
+    officer = authorised_officer(app, Action.CA_ISSUE)
+    root_key = _root_key(app, offline_root)
+    issuing_key, responder_key, secret = _next_issuer_keys(app, files)
+    made = new_issuer(
+        files,
+        root_key,
+        issuing_key,
+        responder_key,
+        dt.datetime.now(dt.UTC).replace(microsecond=0),
+        passphrase=secret,
+        name=issuing_name,
+    )
+    made_facts = {
+        "previous": made.previous,
+        "subject": made.certificate.subject.rfc4514_string(),
+        "fingerprint": made.certificate.fingerprint(hashes.SHA256()).hex(),
+        "responder": made.responder.fingerprint(hashes.SHA256()).hex(),
+        "not_after": made.certificate.not_valid_after_utc.isoformat(),
+    }
+    with app.store().session() as session:
+        audit.append(session, operator=officer, action="ca.rollover",
+                     obj=f"ca:issuer:{made.number}", details=made_facts)  # fmt: skip
+    crl = open_ca(app).issuer_ca(made.number).publish_crl(operator=officer)
+    click.echo(
+        f"issuing CA {made.number} ({made.certificate.subject.rfc4514_string()}) signs new "
+        f"certificates until {made.certificate.not_valid_after_utc:%Y-%m-%d}; issuing CA "
+        f"{made.previous} keeps answering for its own; CRL number {crl.number}"
+    )
+
+
+def _next_issuer_keys(app: AppContext, files: CAFiles) -> tuple[IssuerKey, IssuerKey, str | None]:
+    """Keys for the next issuing CA and its responder: made on the HSM (no passphrase), or
+    in memory with the passphrase the current keys open with (checked on them first)."""
+    settings = files.load_settings()
+    issuing_role, responder_role = issuer_roles(files.issuers()[-1] + 1)
+    if settings.key_storage == "hsm":
+        from counter_app.cli.ca_hsm import key_factory
+
+        make = key_factory(settings.hsm_module or "", settings.hsm_label, settings.algorithm)
+        return make(issuing_role), make(responder_role), None
+    from counter_app.ca.keys import generate_key
+    from counter_app.cli.custody import module_passphrase
+
+    secret = module_passphrase(app)
+    files.load_key(issuer_roles(settings.active_issuer)[0], secret)  # a wrong one stops here
+    return generate_key(settings.algorithm), generate_key(settings.algorithm), secret
+
+
+@ca_group.command("issuers")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def ca_issuers(app: AppContext, as_json: bool) -> None:
+    """The issuing CAs: the active one signs new certificates; a retiring one still answers
+    for its unexpired certificates; a retired one has none left."""
+    from counter_app.ca.rollover import issuer_states
+    from counter_app.store.certificates import SQLCertificateRepository
+
+    files = CAFiles.in_data_dir(app.config.data_dir)
+    base = files.load_settings().base_url.rstrip("/")
+    outstanding = SQLCertificateRepository(app.store()).outstanding(dt.datetime.now(dt.UTC))
+    states = issuer_states(files, outstanding)
+    rows = [
+        {
+            "issuer": issuer.number,
+            "state": issuer.state,
+            "subject": issuer.certificate.subject.rfc4514_string(),
+            "not_after": issuer.certificate.not_valid_after_utc.isoformat(),
+            "outstanding": issuer.outstanding,
+            "certificate_url": base + issuer_paths(issuer.number)[0],
+            "crl_url": base + issuer_paths(issuer.number)[1],
+        }
+        for issuer in states
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for issuer, row in zip(states, rows, strict=True):
+        click.echo(
+            f"{issuer.number} {issuer.state:<8} until "
+            f"{issuer.certificate.not_valid_after_utc:%Y-%m-%d}  {issuer.outstanding} "
+            f"certificates outstanding  {row['subject']}  {row['crl_url']}"
+        )
+
+
 @ca_group.command("crl")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--new", "fresh", is_flag=True, help="Sign a new CRL first.")
 @click.option("--root", "root", is_flag=True, help="Sign the root's CRL (a root operation).")
+@click.option(
+    "--issuer",
+    type=click.IntRange(1),
+    default=None,
+    help="The issuing CA whose CRL (see `ca issuers`; default: the active one).",
+)
 @_OFFLINE_ROOT
 @pass_app
-def ca_crl(app: AppContext, out: Path, fresh: bool, root: bool, offline_root: Path | None) -> None:
-    """Write the current CRL (DER); with --root, sign and write the root's CRL."""
+def ca_crl(
+    app: AppContext,
+    out: Path,
+    fresh: bool,
+    root: bool,
+    issuer: int | None,
+    offline_root: Path | None,
+) -> None:
+    """Write the current CRL (DER) of the active issuing CA, or of --issuer N; with --root,
+    sign and write the root's CRL."""
     if root:
         files = CAFiles.in_data_dir(app.config.data_dir)
         root_key_path(files, offline_root)  # no media: say so before any sign-in
@@ -506,6 +630,7 @@ def ca_crl(app: AppContext, out: Path, fresh: bool, root: bool, offline_root: Pa
         out.write_bytes(root_crl.public_bytes(serialization.Encoding.DER))
         return
     ca = open_ca(app)
+    ca = ca if issuer is None else ca.issuer_ca(issuer)
     der = ca.publish_crl(operator=CLI_OPERATOR).der if fresh else ca.current_crl()
     out.write_bytes(der)
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
 from counter_app.ca.errors import HSMError
-from counter_app.ca.hierarchy import CAFiles, CASettings, KeyFactory
+from counter_app.ca.hierarchy import CAFiles, CASettings, KeyFactory, issuer_roles
 from counter_app.cli.context import read_secret
 from counter_app.store.signing_module import HSMKeyLoader
 from counter_app.token import TokenSession, key_spec, open_token
@@ -60,7 +60,8 @@ def close_sessions() -> None:
 
 
 def key_factory(module: str, label: str | None, algorithm: str) -> KeyFactory:
-    """New CA keys made on the HSM, one per role, labelled ``counter-ca-<role>``."""
+    """New CA keys made on the HSM, one per role, labelled ``counter-ca-<role>`` (the roles
+    of a later issuer: ``counter-ca-issuing-2``, ``counter-ca-ocsp-2``)."""
     spec_name = KEY_SPECS.get(algorithm)
     if spec_name is None:
         raise HSMError(detail=f"{algorithm} keys cannot be made on the HSM; use one of "
@@ -79,23 +80,31 @@ def _spki(key: object) -> bytes:
     )
 
 
-def key_loader(files: CAFiles) -> HSMKeyLoader:
-    """Finds the issuing and responder keys on the HSM by the public keys in their certificates
+def hsm_keys(
+    files: CAFiles, settings: CASettings, roles: tuple[str, ...]
+) -> list[CertificateIssuerPrivateKeyTypes]:
+    """The keys of ``roles`` on the HSM, found by the public keys in their certificates
     (labels alone could match keys left by an earlier CA on the same token)."""
+    if not settings.hsm_module:
+        raise HSMError(detail="settings.toml names no HSM module")
+    session = hsm_session(settings.hsm_module, settings.hsm_label)
+    on_token = {_spki(k.public_key): k for k in session.list_keys()}
+    found: list[CertificateIssuerPrivateKeyTypes] = []
+    for role in roles:
+        key = on_token.get(_spki(files.load_cert(role).public_key()))
+        if key is None:
+            raise HSMError(detail=f"the {role} CA key is not on the HSM token")
+        found.append(key.private_key())
+    return found
+
+
+def key_loader(files: CAFiles) -> HSMKeyLoader:
+    """Finds an issuing CA's key and its responder's on the HSM (:func:`hsm_keys`)."""
 
     def load(
-        settings: CASettings,
+        settings: CASettings, issuer: int = 1
     ) -> tuple[CertificateIssuerPrivateKeyTypes, CertificateIssuerPrivateKeyTypes]:
-        if not settings.hsm_module:
-            raise HSMError(detail="settings.toml names no HSM module")
-        session = hsm_session(settings.hsm_module, settings.hsm_label)
-        on_token = {_spki(k.public_key): k for k in session.list_keys()}
-        found = []
-        for role in ("issuing", "ocsp"):
-            key = on_token.get(_spki(files.load_cert(role).public_key()))
-            if key is None:
-                raise HSMError(detail=f"the {role} CA key is not on the HSM token")
-            found.append(key.private_key())
-        return found[0], found[1]
+        issuing, responder = hsm_keys(files, settings, issuer_roles(issuer))
+        return issuing, responder
 
     return load

@@ -80,45 +80,57 @@ def renew_responder_now(
     *,
     only_if_due: bool = False,
     passphrase: str | None = None,
+    issuer: int | None = None,
 ) -> RenewedResponder | None:
-    """A new responder key and certificate (``ca/rollover.py``), audited; a running ``ca``
-    answers with it at once. With ``only_if_due`` nothing happens before half its life."""
+    """A new responder key and certificate (``ca/rollover.py``) for issuing CA ``issuer``
+    (None: the active one), audited; a running ``ca`` answers with it at once. With
+    ``only_if_due`` nothing happens before half its life."""
     from counter_app.ca import CAFiles
+    from counter_app.ca.hierarchy import issuer_roles
     from counter_app.ca.keys import generate_key
     from counter_app.ca.rollover import renew_responder, responder_due
 
     files = CAFiles.in_data_dir(app.config.data_dir)
     settings = files.load_settings()
+    number = settings.active_issuer if issuer is None else issuer
+    if number not in files.issuers():
+        from counter_app.ca.errors import CAError
+
+        raise CAError(detail=f"there is no issuing CA {number} (see counter-app ca issuers)")
+    issuing_role, role = issuer_roles(number)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    if only_if_due and not responder_due(files.load_cert("ocsp"), now):
+    if only_if_due and not responder_due(files.load_cert(role), now):
         return None
+    running = ca.issuer_ca(number) if ca else None
     if settings.key_storage == "hsm":
         from counter_app.cli.ca_hsm import key_factory, key_loader
 
-        issuing_key = ca.keys.issuing_key if ca else key_loader(files)(settings)[0]
+        issuing_key = (
+            running.keys.issuing_key if running else key_loader(files)(settings, number)[0]
+        )
         make = key_factory(settings.hsm_module or "", settings.hsm_label, settings.algorithm)
-        new_key, secret = make("ocsp"), None
+        new_key, secret = make(role), None
     else:
         from counter_app.cli.custody import module_passphrase
 
         secret = passphrase or module_passphrase(app)
-        issuing_key = ca.keys.issuing_key if ca else files.load_key("issuing", secret)
+        issuing_key = running.keys.issuing_key if running else files.load_key(issuing_role, secret)
         new_key = generate_key(settings.algorithm)
-    renewed = renew_responder(files, issuing_key, new_key, now, passphrase=secret)
+    renewed = renew_responder(files, issuing_key, new_key, now, passphrase=secret, issuer=number)
     with app.store().session() as session:
         audit.append(
             session,
             operator=CLI_OPERATOR,
             action="ca.renew_responder",
-            obj="ca:ocsp",
+            obj=f"ca:{role}",
             details={
                 "serial": f"{renewed.certificate.serial_number:X}",
                 "previous": f"{renewed.previous.serial_number:X}",
                 "not_after": renewed.certificate.not_valid_after_utc.isoformat(),
             },
         )
-    if ca is not None:
-        ca.replace_responder(renewed.certificate, new_key)
+    if running is not None:
+        running.replace_responder(renewed.certificate, new_key)
     return renewed
 
 
@@ -129,21 +141,24 @@ def keep_responder_fresh(app: AppContext, ca: CertificateAuthority) -> None:
     (the systemd units restart it weekly, packaging/systemd/); a daily check in the parent covers
     the single-process case (keys in an HSM, ``--workers 1``).
     """
-    renewed = renew_responder_now(app, ca, only_if_due=True)
-    if renewed is not None:
-        click.echo(
-            f"OCSP responder renewed until {renewed.certificate.not_valid_after_utc:%Y-%m-%d}",
-            err=True,
-        )
+    for running in ca.issuers:  # each issuing CA still answering has its own responder
+        renewed = renew_responder_now(app, ca, only_if_due=True, issuer=running.issuer)
+        if renewed is not None:
+            click.echo(
+                f"OCSP responder renewed until {renewed.certificate.not_valid_after_utc:%Y-%m-%d}",
+                err=True,
+            )
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.wait(RENEW_CHECK_INTERVAL_S):
-            try:
-                # Unattended: the passphrase the module was opened with (never a prompt here).
-                renew_responder_now(app, ca, only_if_due=True, passphrase=_unattended(app))
-            except Exception:  # the service keeps answering with the current responder
-                log.exception("daily OCSP responder renewal failed")
+            for running in ca.issuers:
+                try:
+                    # Unattended: the passphrase the module was opened with (never a prompt).
+                    renew_responder_now(app, ca, only_if_due=True, passphrase=_unattended(app),
+                                        issuer=running.issuer)  # fmt: skip
+                except Exception:  # the service keeps answering with the current responder
+                    log.exception("daily OCSP responder renewal failed")
 
     threading.Thread(target=loop, name="responder-renewal", daemon=True).start()
 
@@ -160,12 +175,18 @@ def _unattended(app: AppContext) -> str | None:
 @click.option(
     "--if-due", is_flag=True, help="Only once half the current certificate's life is over."
 )
+@click.option(
+    "--issuer",
+    type=click.IntRange(1),
+    default=None,
+    help="The issuing CA whose responder to renew (see `ca issuers`; default: the active one).",
+)
 @pass_app
-def ca_renew_responder(app: AppContext, if_due: bool) -> None:
+def ca_renew_responder(app: AppContext, if_due: bool, issuer: int | None) -> None:
     """Make a new OCSP responder key and certificate (the old ones are kept, renamed).
 
     Restart a running `serve`/`est serve` with several workers so they answer with it."""
-    renewed = renew_responder_now(app, only_if_due=if_due)
+    renewed = renew_responder_now(app, only_if_due=if_due, issuer=issuer)
     if renewed is None:
         click.echo("the OCSP responder certificate is not yet half way through its life")
         return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from counter_app.ca.hierarchy import CAFiles
+from counter_app.ca.hierarchy import CAFiles, issuer_roles
 from counter_app.config import Config
 from counter_app.store.certificates import SQLCertificateRepository
 from counter_app.store.db import Store
@@ -52,9 +52,10 @@ def signing_status(config: Config, store: Store, now: dt.datetime | None = None)
     files = CAFiles.in_data_dir(config.data_dir)
     settings = files.load_settings()
     chain = []
-    for role in ROLES:
-        if files.cert(role).exists():
-            cert = files.load_cert(role)
+    # After ``ca rollover``: the active issuing CA and its responder (``ca issuers`` lists all).
+    for role, file_role in zip(ROLES, ("root", *issuer_roles(settings.active_issuer)), strict=True):
+        if files.cert(file_role).exists():
+            cert = files.load_cert(file_role)
             chain.append(
                 ChainEntry(
                     role,
@@ -63,7 +64,7 @@ def signing_status(config: Config, store: Store, now: dt.datetime | None = None)
                     cert.not_valid_after_utc,
                 )
             )
-    latest = SQLCertificateRepository(store).latest_crl()
+    latest = SQLCertificateRepository(store, settings.active_issuer).latest_crl()
     return SigningStatus(
         algorithm=settings.algorithm,
         key_storage=settings.key_storage,

@@ -25,6 +25,7 @@ from urllib.parse import unquote
 from counter_app.ca.authority import CertificateAuthority
 from counter_app.ca.hierarchy import CAFiles
 from counter_app.ca.ocsp import MALFORMED, Answer
+from counter_app.ca.profiles import issuer_paths
 from counter_app.server.watch import StatusStamp, StatusWatch
 
 log = logging.getLogger(__name__)
@@ -49,20 +50,53 @@ def _plain(status: int, text: bytes) -> Response:
     return status, [(b"content-type", TEXT)], text
 
 
+class _CompleteCRL:
+    """One issuer's complete CRL: re-read when its published file changes, or from the
+    database now and then."""
+
+    def __init__(self, ca: CertificateAuthority, crl_file: Path) -> None:
+        self._ca = ca
+        self._file = crl_file
+        self._stamp: tuple[int, int, int] | None = None
+        self._der = b""
+        self._polled = 0.0
+
+    def __call__(self) -> Response:
+        try:
+            st = os.stat(self._file)
+            stamp: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            stamp = None
+        now = time.monotonic()
+        if stamp != self._stamp or now - self._polled > CRL_POLL_SECONDS:
+            self._polled = now
+            self._der, self._stamp = self._ca.current_crl(), stamp
+        return 200, [(b"content-type", b"application/pkix-crl")], self._der
+
+
 class OCSPApp:
     def __init__(self, ca: CertificateAuthority, crl_file: Path) -> None:
         self._ca = ca
-        self._responder = ca.responder
-        self._crl_file = crl_file
-        self._crl_stamp: tuple[int, int, int] | None = None
-        self._crl = b""
-        self._crl_polled = 0.0
-        # Partition CRLs (/crl/N): (DER, when read), re-read after CRL_POLL_SECONDS or a change.
-        self._partition_crls: dict[int, tuple[bytes, float]] = {}
+        # After a rollover, each request goes to the responder of the issuer it names.
+        self._responder = ca.status_responder()
+        # Partition CRLs (/crl/N, /crl/issuing-2/N): (DER, when read), re-read after
+        # CRL_POLL_SECONDS or a change.
+        self._partition_crls: dict[tuple[int, int], tuple[bytes, float]] = {}
         self._chain = ca.chain_pem()
         from cryptography.hazmat.primitives import serialization
 
-        self._issuing_der = ca.keys.issuing.public_bytes(serialization.Encoding.DER)
+        # Every issuing CA still answering: its certificate and its CRL where its
+        # certificates' AIA and CRL DP name them (the first: /ca/issuing.cer and /crl).
+        files = CAFiles(crl_file.parent)
+        self._issuers = {str(c.issuer): c for c in ca.issuers}
+        self._crls = {
+            c.issuer: _CompleteCRL(c, crl_file if c.issuer == 1 else files.crl_of(c.issuer))
+            for c in ca.issuers
+        }
+        issuer_certs = {
+            issuer_paths(c.issuer)[0]: c.keys.issuing.public_bytes(serialization.Encoding.DER)
+            for c in ca.issuers
+        }
         try:
             stamp: StatusStamp | None = StatusStamp(CAFiles(crl_file.parent).status_stamp)
         except OSError:  # a read-only data dir: the database poll alone keeps answers fresh
@@ -76,12 +110,11 @@ class OCSPApp:
                 [(b"content-type", b"application/pem-certificate-chain")],
                 self._chain,
             ),
-            ("GET", "/ca/issuing.cer"): lambda: (
-                200,
-                [(b"content-type", b"application/pkix-cert")],
-                self._issuing_der,
-            ),
-            ("GET", "/crl"): self._crl_route,
+            **{
+                ("GET", path): _fixed_route(b"application/pkix-cert", der)
+                for path, der in issuer_certs.items()
+            },
+            ("GET", "/crl"): self._crls[1],
         }
         self._paths = {path for _, path in self._routes} | {"/ocsp"}
 
@@ -91,30 +124,25 @@ class OCSPApp:
 
     # CRL ------------------------------------------------------------------------------------
 
-    def _crl_route(self) -> Response:
-        """The published CRL: re-read when its file changes, or from the database now and then."""
-        try:
-            st = os.stat(self._crl_file)
-            stamp: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
-        except OSError:
-            stamp = None
-        now = time.monotonic()
-        if stamp != self._crl_stamp or now - self._crl_polled > CRL_POLL_SECONDS:
-            self._crl_polled = now
-            self._crl, self._crl_stamp = self._ca.current_crl(), stamp
-        return 200, [(b"content-type", b"application/pkix-crl")], self._crl
-
-    def _partition_crl_route(self, number: str) -> Response:
-        """GET /crl/N: partition N's CRL (the CRL DP its certificates name)."""
-        if not number.isdigit() or len(number) > 9:
+    def _crl_under(self, rest: str) -> Response:
+        """GET /crl/N (partition N of the first issuer), /crl/issuing-I (issuing CA I's
+        complete CRL) or /crl/issuing-I/N (its partition N): what its certificates' CRL DP
+        names."""
+        ca = self._issuers.get("1")
+        if rest.startswith("issuing-"):
+            number, _, rest = rest[len("issuing-") :].partition("/")
+            ca = self._issuers.get(number) if number != "1" else None
+            if ca is not None and not rest:
+                return self._crls[ca.issuer]()
+        if ca is None or not rest.isdigit() or len(rest) > 9:
             return _plain(404, b"not found\n")
-        partition, now = int(number), time.monotonic()
-        kept = self._partition_crls.get(partition)
+        partition, now = int(rest), time.monotonic()
+        kept = self._partition_crls.get((ca.issuer, partition))
         if kept is None or now - kept[1] > CRL_POLL_SECONDS:
-            der = self._ca.partition_crl(partition)
+            der = ca.partition_crl(partition)
             if der is None:
                 return _plain(404, b"no such CRL partition\n")
-            kept = self._partition_crls[partition] = (der, now)
+            kept = self._partition_crls[ca.issuer, partition] = (der, now)
         return 200, [(b"content-type", b"application/pkix-crl")], kept[0]
 
     # OCSP -----------------------------------------------------------------------------------
@@ -158,7 +186,7 @@ class OCSPApp:
             path = unquote(raw_path) if "%" in raw_path else raw_path
             if method == "GET" and path.startswith("/crl/"):
                 self.watch.check()
-                return self._partition_crl_route(path[len("/crl/") :])
+                return self._crl_under(path[len("/crl/") :])
             route = self._routes.get((method, path))
             if route is not None:
                 return route()
@@ -199,6 +227,10 @@ class OCSPApp:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _fixed_route(content_type: bytes, body: bytes) -> Callable[[], Response]:
+    return lambda: (200, [(b"content-type", content_type)], body)
 
 
 def _caching_headers(answer: Answer) -> Headers:

@@ -46,7 +46,6 @@ from counter_app.store.operator_repo import OperatorRows
 
 SECRET_BYTES = 32
 CHECK_CONTEXT = b"counter-app custody v1"
-ROLES_AT_REST = ("root", "issuing", "ocsp")
 
 
 class CustodyError(CounterError):
@@ -146,7 +145,7 @@ def init_custody(
         check_ca_passphrase(own)  # the same 12-character floor as the CA passphrase
     if files.load_settings().key_storage == "hsm":
         raise CustodyError(detail="the CA keys are in an HSM: its PIN policy decides who opens it")
-    roles = [r for r in ROLES_AT_REST if files.key(r).exists()]
+    roles = [r for r in files.roles() if files.key(r).exists()]  # every issuer's (rollover)
     keys = {role: read_encrypted_key(files.key(role), ca_passphrase) for role in roles}
     secret = secrets.token_bytes(SECRET_BYTES)
     groups = shamir_mnemonic.generate_mnemonics(1, [(threshold, len(custodians))], secret)

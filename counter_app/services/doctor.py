@@ -25,12 +25,16 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 
 from counter_app.config import Config
 from counter_app.credentials import secret_present, secret_value
 from counter_app.domain.errors import CounterError
+
+if TYPE_CHECKING:
+    from counter_app.ca.hierarchy import CAFiles
 
 log = logging.getLogger(__name__)
 WARN_DAYS = 30
@@ -203,10 +207,15 @@ CERT_NAMES_ZH = {
 
 
 def certificate_finding(
-    check: str, what: str, cert: x509.Certificate, now: dt.datetime, renew: str
+    check: str,
+    what: str,
+    cert: x509.Certificate,
+    now: dt.datetime,
+    renew: str,
+    what_zh: str | None = None,
 ) -> Finding:
     """Days to expiry: an error once expired (or not yet valid), a warning within 30 days."""
-    what_zh = CERT_NAMES_ZH.get(what, what)
+    what_zh = what_zh or CERT_NAMES_ZH.get(what, what)
     days = _days_left(cert, now)
     end = f"{cert.not_valid_after_utc:%Y-%m-%d}"
     if cert.not_valid_before_utc > now:
@@ -228,22 +237,43 @@ def _load_cert(path: Path) -> x509.Certificate:
 
 
 def check_ca_certificates(inst: Installation) -> Iterator[Finding]:
-    from counter_app.ca.hierarchy import CAFiles
+    from counter_app.ca.hierarchy import CAFiles, issuer_roles
 
     files = CAFiles(inst.ca_dir)
-    renew = {
-        "root": "make a new hierarchy (docs/operations.md, CA rollover)",
-        "issuing": "roll the issuing CA over (docs/operations.md)",
-        "ocsp": "run counter-app ca renew-responder",
-    }
-    for role, what in (("root", "root CA"), ("issuing", "issuing CA"), ("ocsp", "OCSP responder")):
-        try:
-            cert = files.load_cert(role)
-        except (OSError, ValueError) as exc:
-            yield _error("certificates", f"{what}: cannot read {files.cert(role)}: {exc}",
-                         f"{what}：无法读取 {files.cert(role)}")  # fmt: skip
-            continue
-        yield certificate_finding("certificates", what, cert, inst.now, renew[role])
+    active = files.load_settings().active_issuer
+    yield from _ca_certificate(files, "root", "root CA", inst.now,
+                               "make a new hierarchy (docs/operations.md, CA rollover)")  # fmt: skip
+    for n in files.issuers():  # every issuing CA still answering, and its responder (rollover)
+        issuing, ocsp = issuer_roles(n)
+        suffix = "" if n == 1 else f" {n}"
+        if n == active:
+            yield from _ca_certificate(files, issuing, "issuing CA", inst.now, "roll the "
+                                       "issuing CA over: counter-app ca rollover "
+                                       "(docs/operations.md)", suffix)  # fmt: skip
+        elif files.cert(issuing).exists():
+            # An earlier issuer answers for its certificates, none of which outlives it: its
+            # end is its retirement, not a fault.
+            end = f"{files.load_cert(issuing).not_valid_after_utc:%Y-%m-%d}"
+            yield _ok("certificates", f"issuing CA{suffix} (earlier issuer) answers for its "
+                      f"certificates until {end}", f"签发CA{suffix}（原签发CA）为其证书提供状态至 {end}")  # fmt: skip
+            if files.load_cert(issuing).not_valid_after_utc < inst.now:
+                continue  # retired: its responder need not be renewed any more
+        option = "" if n == active else f" --issuer {n}"
+        yield from _ca_certificate(files, ocsp, "OCSP responder", inst.now,
+                                   f"run counter-app ca renew-responder{option}", suffix)  # fmt: skip
+
+
+def _ca_certificate(
+    files: CAFiles, role: str, what: str, now: dt.datetime, renew: str, suffix: str = ""
+) -> Iterator[Finding]:
+    try:
+        cert = files.load_cert(role)
+    except (OSError, ValueError) as exc:
+        yield _error("certificates", f"{what}{suffix}: cannot read {files.cert(role)}: {exc}",
+                     f"{what}{suffix}：无法读取 {files.cert(role)}")  # fmt: skip
+        return
+    zh = CERT_NAMES_ZH.get(what, what) + suffix
+    yield certificate_finding("certificates", what + suffix, cert, now, renew, zh)
 
 
 def check_ca_keys(inst: Installation) -> Iterator[Finding]:
@@ -265,7 +295,7 @@ def check_ca_keys(inst: Installation) -> Iterator[Finding]:
                      "无法检查CA私钥：未提供 COUNTER_APP_CA_PASSPHRASE")  # fmt: skip
         return
     try:
-        for role in ("issuing", "ocsp"):
+        for role in files.roles()[1:]:  # every issuer's and responder's key (rollover)
             files.load_key(role, passphrase)
     except CounterError as exc:
         yield _from_error("ca_keys", exc)
@@ -294,7 +324,14 @@ def _check_hsm(inst: Installation, module: str, label: str | None) -> Iterator[F
 
 
 def check_crl(inst: Installation) -> Iterator[Finding]:
-    path = inst.ca_dir / "current.crl"
+    from counter_app.ca.hierarchy import CAFiles
+
+    files = CAFiles(inst.ca_dir)
+    for issuer in files.issuers():  # each issuing CA still answering publishes its own CRL
+        yield from _check_crl_file(inst, files.crl_of(issuer))
+
+
+def _check_crl_file(inst: Installation, path: Path) -> Iterator[Finding]:
     if not path.exists():
         yield _warn("crl", "no CRL published yet (serve or ca crl --new publishes one)",
                     "尚未发布CRL（serve 或 ca crl --new 会发布）")  # fmt: skip

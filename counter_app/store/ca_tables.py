@@ -42,6 +42,8 @@ class Certificate(Base):
     crl_entry: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # The partition CRL (/crl/N) the certificate's CRL DP names; NULL: only the complete CRL.
     crl_partition: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The issuing CA that signed it (1, then 2 after ``ca rollover``...): its CRL lists it.
+    issuer: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
     __table_args__ = (
         CheckConstraint(
@@ -49,17 +51,20 @@ class Certificate(Base):
         ),
         Index(
             "ix_ca_certificates_crl_entry",
+            "issuer",
             "crl_partition",
             "crl_entry",
             sqlite_where=text("crl_entry IS NOT NULL"),
             postgresql_where=text("crl_entry IS NOT NULL"),
         ),
+        # One issuer's certificates on hold or revoked, counted without reading the table.
+        Index("ix_ca_certificates_issuer_status", "issuer", "status"),
     )
 
 
 class CRLRecord(Base):
-    """The newest signed CRL of each scope: the complete CRL (``partition`` NULL) and each
-    partition CRL (older ones are replaced; the audit chain keeps their digests)."""
+    """The newest signed CRL of each scope: each issuer's complete CRL (``partition`` NULL)
+    and each partition CRL (older ones are replaced; the audit chain keeps their digests)."""
 
     __tablename__ = "ca_crls"
 
@@ -68,6 +73,7 @@ class CRLRecord(Base):
     next_update: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     der: Mapped[bytes] = mapped_column(LargeBinary)
     partition: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    issuer: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
 
 class CAState(Base):
@@ -93,6 +99,7 @@ def to_record(row: Any) -> CertificateRecord:
         reason=RevocationReason(row.reason) if row.reason else None,
         der=row.der,
         crl_partition=row.crl_partition,
+        issuer=row.issuer,
     )
 
 

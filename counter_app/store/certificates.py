@@ -56,11 +56,11 @@ from counter_app.store.prepared import (
 from counter_app.store.types import utcnow
 
 
-def _scope(partition: int | None) -> Any:
-    """The stored CRLs of one scope: the complete CRL, or one partition's."""
+def _scope(issuer: int, partition: int | None) -> Any:
+    """The stored CRLs of one scope: an issuer's complete CRL, or one of its partitions'."""
     if partition is None:
-        return CRLRecord.partition.is_(None)
-    return CRLRecord.partition == partition
+        return (CRLRecord.issuer == issuer) & CRLRecord.partition.is_(None)
+    return (CRLRecord.issuer == issuer) & (CRLRecord.partition == partition)
 
 
 def _next_crl_number(session: Session) -> tuple[int, int]:
@@ -74,10 +74,16 @@ def _next_crl_number(session: Session) -> tuple[int, int]:
 
 
 class SQLCertificateRepository:
-    """:class:`counter_app.ca.CertificateRepository` on our SQLAlchemy store."""
+    """:class:`counter_app.ca.CertificateRepository` on our SQLAlchemy store.
 
-    def __init__(self, store: Store) -> None:
+    ``issuer``: the issuing CA (1, or 2... after ``ca rollover``) whose certificates this
+    repository records and whose CRLs it builds; looking a serial up answers for any issuer.
+    """
+
+    def __init__(self, store: Store, issuer: int = 1) -> None:
         self._store = store
+        self.issuer = issuer
+        self._of_issuer = {"b_issuer": issuer}
         self._hot_path: HotPath | None = None
         # When each reserved record was made, until it is completed: its digest covers it.
         self._reserved_at: dict[str, dt.datetime] = {}
@@ -111,6 +117,7 @@ class SQLCertificateRepository:
                             "tbs_der": pending.tbs_der,
                             "created_at": created,
                             "crl_partition": pending.crl_partition,
+                            "issuer": self.issuer,
                         },
                     )
         except hot.integrity_error:
@@ -173,6 +180,7 @@ class SQLCertificateRepository:
             "reason": None,
             "crl_entry": None,
             "crl_partition": pending.crl_partition,
+            "issuer": self.issuer,
         }
         digests = state.Digests()
         digests.add(CERTS.name, pending.serial_hex, state.row_digest(CERT_COLUMNS, values))
@@ -278,18 +286,20 @@ class SQLCertificateRepository:
             if joined is None:  # another database: the entries as rows, joined here
                 kept = list(
                     session.execute(
-                        select(CERTS.c.crl_entry).where(CERTS.c.crl_entry.is_not(None))
+                        select(CERTS.c.crl_entry).where(
+                            CERTS.c.issuer == self.issuer, CERTS.c.crl_entry.is_not(None)
+                        )
                     ).scalars()
                 )
                 encoded, count = b"".join(kept), len(kept)
             else:
-                value, count = session.execute(text(joined)).one()
+                value, count = session.execute(text(joined), self._of_issuer).one()
                 encoded = bytes(value or b"")
             # As many entries as certificates on hold or revoked (the status index, counted):
             # otherwise some row lacks its kept entry (written by hand), and the list is read
             # row by row, so that a CRL never misses a revocation.
-            if count != session.execute(REVOKED_COUNT).scalar():
-                rows = [tuple(r) for r in session.execute(REVOKED)]
+            if count != session.execute(REVOKED_COUNT, self._of_issuer).scalar():
+                rows = [tuple(r) for r in session.execute(REVOKED, self._of_issuer)]
                 return CRLSnapshot(number, rows, head)  # type: ignore[arg-type]
             return CRLSnapshot(number, [], head, encoded=encoded)
 
@@ -297,7 +307,7 @@ class SQLCertificateRepository:
         """The newest stored CRL and what changed since it; None when a full read is better."""
         base = session.execute(
             select(CRLRecord.number, CRLRecord.der)
-            .where(CRLRecord.partition.is_(None))
+            .where(_scope(self.issuer, None))
             .order_by(CRLRecord.number.desc())
             .limit(1)
         ).one_or_none()
@@ -332,6 +342,7 @@ class SQLCertificateRepository:
                 for r in session.execute(
                     select(CERTS.c.serial_hex, CERTS.c.revoked_epoch, CERTS.c.reason)
                     .where(CERTS.c.serial_hex.in_(changed))
+                    .where(CERTS.c.issuer == self.issuer)
                     .where(CERTS.c.status.in_(REVOKED_STATUSES))
                 )
             ]
@@ -340,7 +351,7 @@ class SQLCertificateRepository:
     def save_crl(self, crl: PublishedCRL, operator: str) -> bool:
         with self._store.session() as session:
             session.execute(select(CAState).where(CAState.id == 1).with_for_update()).scalar_one()
-            scope = _scope(crl.partition)
+            scope = _scope(self.issuer, crl.partition)
             newest = session.execute(select(func.max(CRLRecord.number)).where(scope)).scalar()
             if newest is not None and newest >= crl.number:
                 return False
@@ -352,6 +363,7 @@ class SQLCertificateRepository:
                     next_update=crl.next_update,
                     der=crl.der,
                     partition=crl.partition,
+                    issuer=self.issuer,
                 )
             )
             audit.append(
@@ -366,6 +378,7 @@ class SQLCertificateRepository:
                     # The audit event its list reflects: the next CRL starts from this one.
                     **({} if crl.status_seq is None else {"status_seq": crl.status_seq}),
                     **({} if crl.partition is None else {"partition": crl.partition}),
+                    **({} if self.issuer == 1 else {"issuer": self.issuer}),
                 },
             )
             return True
@@ -380,7 +393,7 @@ class SQLCertificateRepository:
         with self._store.session() as session:
             row = session.execute(
                 select(CRLRecord)
-                .where(_scope(partition))
+                .where(_scope(self.issuer, partition))
                 .order_by(CRLRecord.number.desc())
                 .limit(1)
             ).scalar_one_or_none()
@@ -392,11 +405,15 @@ class SQLCertificateRepository:
 
     def partition_fill(self) -> tuple[int, int]:
         with self._store.engine.connect() as conn:
-            highest = conn.execute(select(func.max(CERTS.c.crl_partition))).scalar()
+            highest = conn.execute(
+                select(func.max(CERTS.c.crl_partition)).where(CERTS.c.issuer == self.issuer)
+            ).scalar()
             if highest is None:
                 return 0, 0
             count = conn.execute(
-                select(func.count()).where(CERTS.c.crl_partition == highest)
+                select(func.count()).where(
+                    CERTS.c.issuer == self.issuer, CERTS.c.crl_partition == highest
+                )
             ).scalar_one()
             return int(highest), int(count)
 
@@ -407,6 +424,7 @@ class SQLCertificateRepository:
             # rows lacking their kept entry are read as rows, as for the complete CRL.
             kept = session.execute(
                 select(CERTS.c.crl_entry)
+                .where(CERTS.c.issuer == self.issuer)
                 .where(CERTS.c.crl_entry.is_not(None))
                 .where(CERTS.c.crl_partition == partition)
             ).scalars()
@@ -416,10 +434,23 @@ class SQLCertificateRepository:
                 for r in session.execute(
                     REVOKED.where(CERTS.c.crl_entry.is_(None)).where(
                         CERTS.c.crl_partition == partition
-                    )
+                    ),
+                    self._of_issuer,
                 )
             ]
             return CRLSnapshot(number, rows, head, encoded=encoded)  # type: ignore[arg-type]
+
+    def outstanding(self, now: dt.datetime) -> dict[int, int]:
+        """Per issuer, its certificates still needing status answers: issued (revoked ones stay
+        on its CRL too) and not yet expired. An issuer absent here has none (``ca issuers``)."""
+        query = (
+            select(CERTS.c.issuer, func.count())
+            .where(CERTS.c.status != RecordStatus.PENDING.value)
+            .where(CERTS.c.not_after > now)
+            .group_by(CERTS.c.issuer)
+        )
+        with self._store.engine.connect() as conn:
+            return {int(issuer): int(count) for issuer, count in conn.execute(query)}
 
     def latest_crl_number(self) -> int:
         with self._store.session() as session:

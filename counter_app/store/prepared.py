@@ -41,6 +41,7 @@ INSERT_PENDING = insert(CERTS).values(
             "tbs_der",
             "created_at",
             "crl_partition",
+            "issuer",
         )
     }
 )
@@ -72,19 +73,22 @@ RECORD_COLUMNS = (
     CERTS.c.reason,
     CERTS.c.der,
     CERTS.c.crl_partition,
+    CERTS.c.issuer,
 )
+# One issuer's certificates on hold or revoked (bound: ``b_issuer``), as its CRL lists them.
+OF_ISSUER = CERTS.c.issuer == bindparam("b_issuer")
 REVOKED = select(CERTS.c.serial_hex, CERTS.c.revoked_epoch, CERTS.c.reason).where(
-    CERTS.c.status.in_(REVOKED_STATUSES)
+    OF_ISSUER, CERTS.c.status.in_(REVOKED_STATUSES)
 )
 # The kept entries, concatenated by the database itself (SQLite: the BLOBs through group_concat,
 # byte for byte, cast back to a BLOB; PostgreSQL: string_agg over bytea).
 JOINED_ENTRIES = {
     "sqlite": "SELECT CAST(group_concat(crl_entry, x'') AS BLOB), count(*) FROM ca_certificates"
-    " WHERE crl_entry IS NOT NULL",
+    " WHERE issuer = :b_issuer AND crl_entry IS NOT NULL",
     "postgresql": "SELECT string_agg(crl_entry, ''::bytea), count(*) FROM ca_certificates"
-    " WHERE crl_entry IS NOT NULL",
+    " WHERE issuer = :b_issuer AND crl_entry IS NOT NULL",
 }
-REVOKED_COUNT = select(func.count()).where(CERTS.c.status.in_(REVOKED_STATUSES))
+REVOKED_COUNT = select(func.count()).where(OF_ISSUER, CERTS.c.status.in_(REVOKED_STATUSES))
 CRL_DELTA_LIMIT = 64  # status changes since the newest CRL applied to it; more: read all
 STATUS_ACTIONS = ("certificate.hold", "certificate.release", "certificate.revoke")
 GET_RECORD = select(*RECORD_COLUMNS).where(CERTS.c.serial_hex == bindparam("b_serial"))
