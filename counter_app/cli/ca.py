@@ -532,9 +532,7 @@ def ca_rollover(app: AppContext, offline_root: Path | None, issuing_name: str | 
         "responder": made.responder.fingerprint(hashes.SHA256()).hex(),
         "not_after": made.certificate.not_valid_after_utc.isoformat(),
     }
-    with app.store().session() as session:
-        audit.append(session, operator=officer, action="ca.rollover",
-                     obj=f"ca:issuer:{made.number}", details=made_facts)  # fmt: skip
+    record_event(app.store(), officer, "ca.rollover", f"ca:issuer:{made.number}", made_facts)
     crl = open_ca(app).issuer_ca(made.number).publish_crl(operator=officer)
     click.echo(
         f"issuing CA {made.number} ({made.certificate.subject.rfc4514_string()}) signs new "
