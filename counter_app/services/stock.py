@@ -186,7 +186,7 @@ def receive(
     now = ctx.clock()
     repeated = sorted(s for s, n in Counter(serials).items() if n > 1)
     with ctx.store.session() as session:
-        audit.lock_head(session)
+        audit.lock_shared(session)
         person = acting_person(session, supervisor, Action.STOCK_RECEIVE)
         known = session.execute(
             select(StockTokenRow.serial).where(StockTokenRow.serial.in_(serials))
@@ -243,7 +243,7 @@ def mark(ctx: ServiceContext, operator: OperatorInfo, serial: str, status: str) 
         raise ValidationError("status")
     now = ctx.clock()
     with ctx.store.session() as session:
-        audit.lock_head(session)
+        audit.lock_shared(session)
         person = acting_person(session, operator, Action.STOCK_MARK)
         row = _row(session, serial.strip())
         if row is None:

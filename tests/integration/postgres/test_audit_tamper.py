@@ -36,6 +36,9 @@ from tests.integration.services.conftest import (
 
 EVENTS = cast(Table, AuditEvent.__table__)
 HEAD = cast(Table, AuditHead.__table__)
+# The counter's chain (it is named "main"); the signing module's events are in a chain of its own.
+MAIN = audit.LEGACY_CHAIN
+IN_MAIN = EVENTS.c.chain == MAIN
 
 
 @dataclass
@@ -168,26 +171,32 @@ def _refused(business: Business) -> str:
     return result.stderr
 
 
-def _last_seq(conn: Connection) -> int:
-    return int(conn.execute(select(HEAD.c.seq)).scalar_one())
+def _last_seq(conn: Connection, chain: str = MAIN) -> int:
+    return int(conn.execute(select(HEAD.c.seq).where(HEAD.c.chain == chain)).scalar_one())
 
 
-def _rechain(conn: Connection, rows: list[Any]) -> None:
-    """Write ``rows`` as the whole chain with correct hashes and head: no key is needed."""
-    conn.execute(delete(EVENTS))
+def _rechain(conn: Connection, rows: list[Any], chain: str = MAIN) -> None:
+    """Write ``rows`` as the whole of ``chain`` with correct hashes and head: no key is
+    needed."""
+    conn.execute(delete(EVENTS).where(EVENTS.c.chain == chain))
     prev = audit.GENESIS_HASH
     for seq, row in enumerate(rows, start=1):
         content = audit.canonical_content(
-            seq, row["time"], row["operator"], row["action"], row["object"], row["details"]
+            seq, row["time"], row["operator"], row["action"], row["object"], row["details"], chain
         )
         digest = audit.chain_hash(prev, content)
-        conn.execute(insert(EVENTS).values({**row, "seq": seq, "prev_hash": prev, "hash": digest}))
+        conn.execute(
+            insert(EVENTS).values(
+                {**row, "chain": chain, "seq": seq, "prev_hash": prev, "hash": digest}
+            )
+        )
         prev = digest
-    conn.execute(update(HEAD).values(seq=len(rows), hash=prev))
+    conn.execute(update(HEAD).where(HEAD.c.chain == chain).values(seq=len(rows), hash=prev))
 
 
-def _events(conn: Connection) -> list[dict[str, Any]]:
-    return [dict(r) for r in conn.execute(select(EVENTS).order_by(EVENTS.c.seq)).mappings()]
+def _events(conn: Connection, chain: str = MAIN) -> list[dict[str, Any]]:
+    query = select(EVENTS).where(EVENTS.c.chain == chain).order_by(EVENTS.c.seq)
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 # --- the untouched store ------------------------------------------------------------------
@@ -210,14 +219,15 @@ def test_an_edited_event_is_named(business: Business) -> None:
 
 def test_an_inserted_event_is_named(business: Business) -> None:
     def insert_second(conn: Connection) -> None:
-        first = conn.execute(select(EVENTS).where(EVENTS.c.seq == 1)).mappings().one()
-        conn.execute(update(EVENTS).where(EVENTS.c.seq >= 2).values(seq=-EVENTS.c.seq))
-        conn.execute(update(EVENTS).where(EVENTS.c.seq < 0).values(seq=1 - EVENTS.c.seq))
+        first = conn.execute(select(EVENTS).where(IN_MAIN, EVENTS.c.seq == 1)).mappings().one()
+        conn.execute(update(EVENTS).where(IN_MAIN, EVENTS.c.seq >= 2).values(seq=-EVENTS.c.seq))
+        conn.execute(update(EVENTS).where(IN_MAIN, EVENTS.c.seq < 0).values(seq=1 - EVENTS.c.seq))
         content = audit.canonical_content(
             2, first["time"], "admin", "operator.add", "operator:evil", "{}"
         )
         conn.execute(
             insert(EVENTS).values(
+                chain=MAIN,
                 seq=2,
                 time=first["time"],
                 operator="admin",
@@ -253,9 +263,11 @@ def test_reordered_events_are_named(business: Business) -> None:
 def test_a_truncated_tail_with_its_head_moved_back_is_named(business: Business) -> None:
     def cut(conn: Connection) -> None:
         keep = _last_seq(conn) - 3
-        last = conn.execute(select(EVENTS.c.hash).where(EVENTS.c.seq == keep)).scalar_one()
-        conn.execute(delete(EVENTS).where(EVENTS.c.seq > keep))
-        conn.execute(update(HEAD).values(seq=keep, hash=last))
+        last = conn.execute(
+            select(EVENTS.c.hash).where(IN_MAIN, EVENTS.c.seq == keep)
+        ).scalar_one()
+        conn.execute(delete(EVENTS).where(IN_MAIN, EVENTS.c.seq > keep))
+        conn.execute(update(HEAD).where(HEAD.c.chain == MAIN).values(seq=keep, hash=last))
 
     business.rewrite(cut)
     assert "truncated" in _refused(business)
