@@ -468,7 +468,12 @@ class SignedHeads:
     verify``: the points are checked as each chain is walked, the heads one chain's checkpoint
     signed of the others once every chain is walked."""
 
+    # The witness file's checkpoint events (chain, seq) -> hash, checked as each is walked, and
+    # the newest event it names of each chain, its own or a head it signed (a chain cut below it
+    # was truncated). The heads it signed are checked through the checkpoint events that carry
+    # them, as before there were several chains (the message names the checkpoint).
     witness: dict[tuple[str, int], str] = field(default_factory=dict)
+    witnessed_ends: dict[str, int] = field(default_factory=dict)
     claims: list[tuple[str, int, str, int, str]] = field(default_factory=list)
     seen: dict[tuple[str, int], str] = field(default_factory=dict)
     ends: dict[str, int] = field(default_factory=dict)
@@ -477,8 +482,9 @@ class SignedHeads:
     def gather(cls, session: Session, witness: dict[tuple[str, int], WitnessEntry]) -> SignedHeads:
         found = cls()
         for entry in witness.values():
-            for chain, seq, digest in entry.points():
-                found.witness[(chain, seq)] = digest
+            found.witness[(entry.chain, entry.event)] = entry.event_hash
+            for chain, seq, _ in entry.points():
+                found.witnessed_ends[chain] = max(seq, found.witnessed_ends.get(chain, 0))
         for chain, seq, details in session.execute(
             select(AuditEvent.chain, AuditEvent.seq, AuditEvent.details).where(
                 AuditEvent.action == CHECKPOINT_ACTION
@@ -494,10 +500,10 @@ class SignedHeads:
         return found
 
     def chains(self) -> set[str]:
-        return {chain for chain, _ in self.witness} | {claim[2] for claim in self.claims}
+        return set(self.witnessed_ends) | {claim[2] for claim in self.claims}
 
     def newest_witnessed(self, chain: str) -> int:
-        return max((seq for c, seq in self.witness if c == chain), default=0)
+        return self.witnessed_ends.get(chain, 0)
 
     def walked(self, event: AuditEvent) -> str:
         """What is wrong with an event against the witness file ("" if nothing)."""
