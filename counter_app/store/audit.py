@@ -328,7 +328,7 @@ class VerifyResult:
         if self.ok:
             return (
                 f"audit chain intact: {self.count} events in {self.chains} chains, "
-                f"heads {self.head_hash[:16]}"
+                f"heads {self.head_hash}"
             )
         if self.bad_seq is None:
             return f"audit check failed: {self.problem}"
