@@ -415,6 +415,9 @@ def _counter(job: dict[str, Any], start: Any) -> dict[str, Any]:
     conf.write_text(f"directories.tokendir = {root / 'tokens'}\nlog.level = ERROR\n")
     os.environ["SOFTHSM2_CONF"] = str(conf)
     label = f"COUNTER{job['index']:02d}"
+    # Each counter under its own name (its payments', and its own audit chain where the code
+    # has one per counter).
+    os.environ["COUNTER_APP_COUNTER"] = label
     subprocess.run(
         ["softhsm2-util", "--init-token", "--free", "--label", label,
          "--so-pin", SO_PIN, "--pin", USER_PIN],
@@ -457,10 +460,10 @@ def _counter(job: dict[str, Any], start: Any) -> dict[str, Any]:
     plain_session = store.session
 
     @contextlib.contextmanager
-    def timed_session() -> Iterator[Any]:
+    def timed_session(*args: Any) -> Iterator[Any]:
         t = time.perf_counter()
         try:
-            with plain_session() as session:
+            with plain_session(*args) as session:
                 yield session
         finally:
             spent["db"] += time.perf_counter() - t

@@ -172,16 +172,21 @@ def audit_verify(app: AppContext, witness: Path | None, public_keys: tuple[Path,
 @audit_group.command("checkpoint")
 @pass_app
 def audit_checkpoint(app: AppContext) -> None:
-    """Sign the chain's head now, into the chain and the witness file.
+    """Sign every audit chain's head now, into this counter's chain and the witness file.
 
     The first checkpoint of a chain makes the audit key (audit-key.pem, 0600, encrypted when
     COUNTER_APP_AUDIT_PASSPHRASE is set).
     """
     entry = app.anchor().checkpoint(app.store(), force=True)
     assert entry is not None
+    heads = ", ".join(
+        f"{audit.chain_label(chain)} at {seq}"
+        for chain, (seq, _) in sorted(entry.checkpoint.heads.items())
+    )
     click.echo(
-        f"checkpoint of event {entry.checkpoint.head_seq} recorded as event {entry.event}, "
-        f"key {entry.checkpoint.key}, witness {app.anchor().witness_path}"
+        f"checkpoint of {heads} recorded as event {entry.event} of "
+        f"{audit.chain_label(entry.chain)}, key {entry.checkpoint.key}, "
+        f"witness {app.anchor().witness_path}"
     )
 
 
@@ -217,7 +222,7 @@ def audit_list(
     """Show the newest events, oldest first (checkpoints only with --checkpoints)."""
     from sqlalchemy import select
 
-    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    query = select(AuditEvent).order_by(AuditEvent.time.desc(), AuditEvent.seq.desc()).limit(limit)
     if action:
         query = query.where(AuditEvent.action == action)
     elif not checkpoints:
@@ -231,6 +236,7 @@ def audit_list(
             click.echo(
                 json.dumps(
                     {
+                        "chain": e.chain,
                         "seq": e.seq,
                         "time": e.time.isoformat(),
                         "operator": e.operator,

@@ -10,6 +10,7 @@ from typing import Any
 
 from counter_app.config import Config
 from counter_app.credentials import secret_value
+from counter_app.domain.daybook import configured_counter
 from counter_app.domain.errors import MissingSecret
 from counter_app.store.anchor import Anchor, checkpoint_quietly
 from counter_app.store.db import Store, open_store
@@ -86,6 +87,8 @@ class AppContext:
     def store(self, *, create: bool = False) -> Store:
         if self._store is None:
             self._store = open_store(self.config.db_url, create=create)
+            # This counter's events (and its checkpoints) go to its own audit chain.
+            self._store.use_chain(configured_counter(self.config.extra))
         return self._store
 
     def anchor(self) -> Anchor:

@@ -13,6 +13,7 @@ is integer fen; a figure is never computed from another report, always from the 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -70,6 +71,13 @@ def parse_day(value: str, *, field: str = "date") -> dt.date:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidDate(field, value=value) from None
+
+
+def configured_counter(extra: Mapping[str, object]) -> str:
+    """This counter's name (柜台): ``COUNTER_APP_COUNTER``, or ``counter = "..."`` in
+    config.toml (``extra``), or ``main``. It names the counter's audit chain too."""
+    name = os.environ.get("COUNTER_APP_COUNTER") or extra.get("counter") or "main"
+    return check_counter_name(str(name))
 
 
 def check_counter_name(value: str) -> str:

@@ -127,10 +127,12 @@ def open_counter(context: GuiContext) -> bool:
 
 def open_store_for_gui(config: Config) -> tuple[Store, PeriodicCheckpointer]:
     """Worker side: the store (SQLAlchemy's import included) and the session's checkpointer."""
+    from counter_app.domain.daybook import configured_counter
     from counter_app.store.anchor import Anchor, PeriodicCheckpointer
     from counter_app.store.db import open_store
 
     store = open_store(config.db_url)
+    store.use_chain(configured_counter(config.extra))
     import counter_app.token.thread  # noqa: F401  (warm: the window's token lane needs it next)
 
     # A day's session is long: its events are signed every minute, and once more at close.

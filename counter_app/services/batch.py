@@ -467,7 +467,7 @@ def refund_share(
     now = ctx.clock()
     operator = "system"
     with ctx.store.session() as session:
-        audit.lock_head(session)
+        audit.lock_shared(session)
         batch = CounterRows(session).application(batch_id)
         operator = batch.clerk if batch is not None else operator
         refund = share_refund(session, batch_id, application_id, amount, reason, operator, now)

@@ -86,14 +86,18 @@ class ServiceContext:
         """The fee table: ``fees = "..."`` in config.toml, or the one shipped."""
         return Path(str(self.config.extra.get("fees") or resource_path("fees.toml")))
 
+    def __post_init__(self) -> None:
+        # The counter's events go to its own audit chain (store/audit.py).
+        if isinstance(self.store, Store):
+            self.store.use_chain(self.counter)
+
     @cached_property
     def counter(self) -> str:
-        """This counter's name (柜台) for the day's books: ``COUNTER_APP_COUNTER``, or
-        ``counter = "..."`` in config.toml, or ``main``."""
-        from counter_app.domain.daybook import check_counter_name
+        """This counter's name (柜台) for the day's books and its audit chain:
+        ``COUNTER_APP_COUNTER``, or ``counter = "..."`` in config.toml, or ``main``."""
+        from counter_app.domain.daybook import configured_counter
 
-        name = os.environ.get("COUNTER_APP_COUNTER") or self.config.extra.get("counter") or "main"
-        return check_counter_name(str(name))
+        return configured_counter(self.config.extra)
 
     @cached_property
     def time_zone(self) -> ZoneInfo:

@@ -244,8 +244,10 @@ def day_report(ctx: ServiceContext, day: dt.date, counter: str | None = None) ->
 def check_open(session: Session, ctx: ServiceContext, moment: dt.datetime) -> None:
     """Refuse when the business day of ``moment`` is closed at this counter.
 
-    Takes the audit head first (the lock every writer shares), so a close and a payment at the
+    Takes this counter's audit head first (its chain's: the lock every writer at this counter
+    shares, and a close of its day, wherever made, takes too), so a close and a payment at the
     same moment are one after the other, never both half-way."""
+    audit.use_chain(session, ctx.counter)
     audit.lock_head(session)
     day = business_day(moment, ctx.time_zone)
     if is_closed(session, day, ctx.counter):
@@ -324,7 +326,7 @@ def close_day(
     now = ctx.clock()
     if day > business_day(now, ctx.time_zone):
         raise DayInFuture("date", day=day.isoformat())
-    with ctx.store.session() as session:
+    with ctx.store.session(name) as session:  # recorded in that counter's chain, under its head
         audit.lock_head(session)
         person = acting_person(session, supervisor, Action.DAY_CLOSE)
         last = latest_close(session, day, name)
@@ -393,7 +395,7 @@ def reopen_day(
     name = check_counter_name(counter) if counter else ctx.counter
     text = _note(note)
     now = ctx.clock()
-    with ctx.store.session() as session:
+    with ctx.store.session(name) as session:  # recorded in that counter's chain, under its head
         audit.lock_head(session)
         person = acting_person(session, supervisor, Action.DAY_REOPEN)
         if not is_closed(session, day, name):

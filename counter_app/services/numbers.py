@@ -4,10 +4,11 @@ A number is ``<A|R><yyyymmdd><5-digit sequence>`` (:func:`format_number`); the s
 day is read ``FOR UPDATE`` (PostgreSQL) or under SQLite's writer lock, in the caller's transaction,
 so two counters never take the same number and a rolled-back transaction gives its number back.
 
-On PostgreSQL the audit chain's head is locked BEFORE the sequence row. Every transaction that
-takes a number also appends an audit event, some before taking the number (a new subscriber is
-recorded first) and some after; locking in both orders deadlocked two counters enrolling at once
-(found by tests/integration/postgres/test_pg_concurrency.py). Head first is one order for all.
+On PostgreSQL the sequence row is locked BEFORE the counter's audit chain head, which the
+commit takes last (store/audit.py): one lock order for every writer (locking in both orders
+deadlocked two counters enrolling at once, found by tests/integration/postgres/
+test_pg_concurrency.py). The day's row is shared by every counter: the numbers are gapless
+across them.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ the RA holds them now) lists every one of their certificates that expires within
 A certificate is reminded at most once per window (``expiry_notices`` has one row per
 certificate and window, unique): the row and its audit event are written in the transaction
 that sends the mail, so a mail that could not be sent leaves no row, and a second run (or a
-second counter at the same moment, which waits for the audit head's lock) finds the row and
+second counter at the same moment, which waits for ``audit.lock_shared``) finds the row and
 sends nothing.
 """
 
@@ -269,7 +269,7 @@ def _send_one(
     """Record and send one reminder in one transaction; None if another run sent it first."""
     now = ctx.clock()
     with ctx.store.session() as session:
-        audit.lock_head(session)
+        audit.lock_shared(session)
         already = _notified(session, (i.certificate.serial for i in group), days)
         group = [i for i in group if i.certificate.serial not in already]
         if not group:

@@ -180,7 +180,7 @@ def receive(
     now = ctx.clock()
     repeated = sorted(s for s, n in Counter(serials).items() if n > 1)
     with ctx.store.session() as session:
-        audit.lock_head(session)
+        audit.lock_shared(session)
         person = acting_person(session, supervisor, Action.STOCK_RECEIVE)
         known = BackOfficeRows(session).known_stock(serials)
         clash = sorted(set(known) | set(repeated))
@@ -227,7 +227,7 @@ def mark(ctx: ServiceContext, operator: OperatorInfo, serial: str, status: str) 
         raise ValidationError("status")
     now = ctx.clock()
     with ctx.store.session() as session:
-        audit.lock_head(session)
+        audit.lock_shared(session)
         person = acting_person(session, operator, Action.STOCK_MARK)
         row = BackOfficeRows(session).stock_token(serial.strip())
         if row is None:

@@ -1,12 +1,13 @@
-"""Signed checkpoints of the audit chain's head, kept in the chain and in a witness file.
+"""Signed checkpoints of the audit chains' heads, kept in a chain and in a witness file.
 
 A hash chain alone does not stop someone who can write the database: the hashes are public, so
-the tail can be cut, the whole chain rewritten or emptied. A checkpoint is the head's sequence
-number and hash signed with the RA's audit key (Ed25519), a key the database never holds (compare
-Certificate Transparency's signed tree heads). Each checkpoint is
+the tail can be cut, the whole chain rewritten or emptied. A checkpoint is every chain's head
+(sequence number and hash: one chain per counter and one for the signing module, see
+store/audit.py) signed at once with the RA's audit key (Ed25519), a key the database never holds
+(compare Certificate Transparency's signed tree heads). Each checkpoint is
 
-- appended to the chain as an ``audit.checkpoint`` event (a later rewrite of anything before it
-  no longer matches the hash it signed), and
+- appended to the checkpointing process's own chain as an ``audit.checkpoint`` event (a later
+  rewrite of anything before any head it signed no longer matches the hash it signed), and
 - appended as one line to a witness file outside the database (``audit-witness.log`` in the data
   dir, or ``audit_witness`` in config.toml), which the RA keeps append-only and copies off the
   machine: deleting events up to a witnessed checkpoint, or emptying the chain, is then caught.
@@ -26,8 +27,9 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -57,7 +60,8 @@ PUBLIC_KEY_FILE = "audit-key.pub"
 TRUSTED_DIR = "audit-trusted"
 WITNESS_FILE = "audit-witness.log"
 PASSPHRASE_ENV = "COUNTER_APP_AUDIT_PASSPHRASE"
-STATEMENT_PREFIX = b"counter-app audit checkpoint v1\n"
+STATEMENT_PREFIX = b"counter-app audit checkpoint v1\n"  # one chain's head (before 0009)
+STATEMENT_PREFIX_V2 = b"counter-app audit checkpoint v2\n"  # every chain's head
 CHECKPOINT_INTERVAL_S = 60.0
 
 
@@ -90,10 +94,28 @@ def key_id(public: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
-def statement(head_seq: int, head_hash: str, time: str, kid: str) -> bytes:
-    """The bytes a checkpoint's signature covers."""
-    body = {"head_hash": head_hash, "head_seq": head_seq, "key": kid, "time": time}
-    return STATEMENT_PREFIX + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+Heads = dict[str, tuple[int, str]]  # chain -> (sequence number, hash) of its head
+
+
+def statement(heads: Heads, time: str, kid: str, version: int = 2) -> bytes:
+    """The bytes a checkpoint's signature covers (version 1: the one chain before 0009)."""
+    if version == 1:
+        ((head_seq, head_hash),) = heads.values()
+        body: dict[str, Any] = {
+            "head_hash": head_hash,
+            "head_seq": head_seq,
+            "key": kid,
+            "time": time,
+        }
+        prefix = STATEMENT_PREFIX
+    else:
+        body = {"heads": _heads_json(heads), "key": kid, "time": time}
+        prefix = STATEMENT_PREFIX_V2
+    return prefix + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _heads_json(heads: Heads) -> dict[str, list[Any]]:
+    return {chain: [seq, digest] for chain, (seq, digest) in sorted(heads.items())}
 
 
 def _b64(data: bytes) -> str:
@@ -106,32 +128,32 @@ def _unb64(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """A signed head: what the checkpoint event's details and the witness line both carry."""
+    """Signed heads: what the checkpoint event's details and the witness line both carry.
 
-    head_seq: int
-    head_hash: str
+    Version 1 (written before 0009) signed the one chain's head (``main``'s, since).
+    """
+
+    heads: Heads
     time: str
     key: str
     signature: str
+    version: int = 2
 
     def details(self) -> dict[str, Any]:
-        return {
-            "head_seq": self.head_seq,
-            "head_hash": self.head_hash,
-            "time": self.time,
-            "key": self.key,
-            "signature": self.signature,
-        }
+        signed = {"time": self.time, "key": self.key, "signature": self.signature}
+        if self.version == 1:
+            ((head_seq, head_hash),) = self.heads.values()
+            return {"head_seq": head_seq, "head_hash": head_hash, **signed}
+        return {"heads": _heads_json(self.heads), **signed}
 
     @classmethod
     def from_details(cls, data: dict[str, Any]) -> Checkpoint:
-        return cls(
-            int(data["head_seq"]),
-            str(data["head_hash"]),
-            str(data["time"]),
-            str(data["key"]),
-            str(data["signature"]),
-        )
+        signed = str(data["time"]), str(data["key"]), str(data["signature"])
+        if "heads" not in data:
+            head = (int(data["head_seq"]), str(data["head_hash"]))
+            return cls({audit.LEGACY_CHAIN: head}, *signed, version=1)
+        heads = {str(c): (int(seq), str(digest)) for c, (seq, digest) in data["heads"].items()}
+        return cls(heads, *signed)
 
     def verify(self, trusted: dict[str, Ed25519PublicKey]) -> str | None:
         """None when the signature holds under a trusted key, else what is wrong."""
@@ -141,7 +163,7 @@ class Checkpoint:
         try:
             public.verify(
                 _unb64(self.signature),
-                statement(self.head_seq, self.head_hash, self.time, self.key),
+                statement(self.heads, self.time, self.key, self.version),
             )
         except (InvalidSignature, ValueError):
             return f"carries a signature that does not verify under key {self.key}"
@@ -150,15 +172,35 @@ class Checkpoint:
 
 @dataclass(frozen=True)
 class WitnessEntry:
-    """One line of the witness file: a checkpoint and the event that recorded it."""
+    """One line of the witness file: a checkpoint and the event (of ``chain``) that recorded it."""
 
+    chain: str
     event: int
     event_hash: str
     checkpoint: Checkpoint
 
     def line(self) -> str:
         body = {"event": self.event, "event_hash": self.event_hash, **self.checkpoint.details()}
+        if self.checkpoint.version > 1:
+            body["chain"] = self.chain
         return json.dumps(body, sort_keys=True, separators=(",", ":")) + "\n"
+
+    @classmethod
+    def parse(cls, text: str | bytes) -> WitnessEntry:
+        data = json.loads(text)
+        return cls(
+            str(data.get("chain", audit.LEGACY_CHAIN)),
+            int(data["event"]),
+            str(data["event_hash"]),
+            Checkpoint.from_details(data),
+        )
+
+    def points(self) -> Iterator[tuple[str, int, str]]:
+        """Every (chain, event, hash) this line names: the heads it signed and its own event."""
+        for chain, (seq, digest) in self.checkpoint.heads.items():
+            if seq:
+                yield chain, seq, digest
+        yield self.chain, self.event, self.event_hash
 
 
 class Anchor:
@@ -255,97 +297,102 @@ class Anchor:
     # --- checkpoints --------------------------------------------------------------------
 
     def checkpoint(self, store: Store, *, force: bool = False) -> WitnessEntry | None:
-        """Sign the head, unless the newest event is a checkpoint already (or ``force``).
+        """Sign every chain's head, unless the newest checkpoint covers them all (or ``force``).
 
+        The event goes to the store's own chain, under that chain's head lock only: the other
+        chains' heads are read as committed, never locked, so no counter waits for a checkpoint.
         The event commits first, then the witness line is written: a crash between the two
         leaves a checkpoint only in the database, never a witness line for an event that is not.
         """
         if not force and not self._due(store):
             return None
         with store.session() as session:
-            head = audit.lock_head(session)
-            if not force and self._head_is_checkpoint(session, head):
+            own = audit.lock_head(session)
+            heads = current_heads(session)
+            heads[own.chain] = (own.seq, own.hash)
+            if not force and not _uncovered(session, heads):
                 return None
-            self._check_tail(session, head)
+            self._check_tail(session, heads)
             key = self.signing_key(session)
             kid = key_id(key.public_key())
             when = utcnow()
             time = when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            signature = key.sign(statement(head.seq, head.hash, time, kid))
-            signed = Checkpoint(head.seq, head.hash, time, kid, _b64(signature))
+            signature = key.sign(statement(heads, time, kid))
+            signed = Checkpoint(heads, time, kid, _b64(signature))
             event = audit.append_now(
                 session,
                 operator=audit.SYSTEM,
                 action=CHECKPOINT_ACTION,
-                obj=f"audit:{head.seq}",
+                obj=f"audit:{own.seq}",
                 details=signed.details(),
                 time=when,
             )
-            entry = WitnessEntry(event.seq, event.hash, signed)
+            entry = WitnessEntry(event.chain, event.seq, event.hash, signed)
         self._append_witness(entry)
         return entry
 
     def _due(self, store: Store) -> bool:
-        # Read without the head's lock: most commands that only read leave nothing to sign.
+        # Read without any head's lock: most commands that only read leave nothing to sign.
         with store.engine.connect() as conn:
-            head = conn.execute(select(AuditHead.seq).where(AuditHead.id == 1)).scalar()
-            if not head:
-                return False
-            action = conn.execute(select(AuditEvent.action).where(AuditEvent.seq == head)).scalar()
-        return action != CHECKPOINT_ACTION
+            return _uncovered(conn, current_heads(conn))
 
-    @staticmethod
-    def _head_is_checkpoint(session: Session, head: AuditHead) -> bool:
-        if head.seq == 0:
-            return True  # an empty chain: nothing to sign
-        action = session.execute(
-            select(AuditEvent.action).where(AuditEvent.seq == head.seq)
-        ).scalar()
-        return action == CHECKPOINT_ACTION
+    def _check_tail(self, session: Session, heads: Heads) -> None:
+        """Refuse to sign chains that no longer hold this data dir's newest checkpoint.
 
-    def _check_tail(self, session: Session, head: AuditHead) -> None:
-        """Refuse to sign a chain that no longer holds this data dir's newest checkpoint.
-
-        The events since then must still start from that checkpoint's event and link up to the
-        head; otherwise a cut or rewritten chain would be signed as if it were the real one.
+        Each chain it signed must still hold the head it signed and link from it up to its
+        current head; otherwise a cut or rewritten chain would be signed as if it were the real
+        one.
         """
         last = self.last_witnessed()
         if last is None:
             return
-        prev: str | None = None
-        for event in session.execute(
-            select(AuditEvent).where(AuditEvent.seq >= last.event).order_by(AuditEvent.seq)
-        ).scalars():
-            if prev is None:
-                if event.seq != last.event or event.hash != last.event_hash:
-                    raise ChainContradictsWitness(detail=f"event {last.event} differs")
-            else:
+        points: dict[str, dict[int, str]] = {}
+        for chain, seq, digest in last.points():
+            points.setdefault(chain, {})[seq] = digest
+        for chain, signed in sorted(points.items()):
+            label = audit.chain_label(chain)
+            head_seq, head_hash = heads.get(chain, (0, audit.GENESIS_HASH))
+            if head_seq < max(signed):
+                raise ChainContradictsWitness(detail=f"event {max(signed)} of {label} is gone")
+            prev: str | None = None
+            for event in session.execute(
+                select(AuditEvent)
+                .where(AuditEvent.chain == chain)
+                .where(AuditEvent.seq >= min(signed), AuditEvent.seq <= head_seq)
+                .order_by(AuditEvent.seq)
+            ).scalars():
                 content = audit.canonical_content(
-                    event.seq, event.time, event.operator, event.action, event.object, event.details
+                    event.seq,
+                    event.time,
+                    event.operator,
+                    event.action,
+                    event.object,
+                    event.details,
+                    chain,
                 )
-                if event.prev_hash != prev or audit.chain_hash(prev, content) != event.hash:
-                    raise ChainContradictsWitness(detail=f"event {event.seq} does not link")
-            prev = event.hash
-        if prev is None:
-            raise ChainContradictsWitness(detail=f"event {last.event} is gone")
-        if prev != head.hash:
-            raise ChainContradictsWitness(detail="the head is not the newest event")
+                linked = prev is None or (
+                    event.prev_hash == prev and audit.chain_hash(prev, content) == event.hash
+                )
+                if not linked or signed.get(event.seq, event.hash) != event.hash:
+                    raise ChainContradictsWitness(
+                        detail=f"event {event.seq} of {label} differs or does not link"
+                    )
+                prev = event.hash
+            if prev != head_hash:
+                raise ChainContradictsWitness(detail=f"the head of {label} is not its newest event")
 
     def last_witnessed(self) -> WitnessEntry | None:
         """The witness file's newest line (read from its end: the file only grows)."""
         try:
             with self.witness_path.open("rb") as fh:
                 size = fh.seek(0, os.SEEK_END)
-                fh.seek(max(0, size - 4096))
+                fh.seek(max(0, size - 16384))
                 lines = fh.read().splitlines()
         except FileNotFoundError:
             return None
         if not lines:
             return None
-        data = json.loads(lines[-1])
-        return WitnessEntry(
-            int(data["event"]), str(data["event_hash"]), Checkpoint.from_details(data)
-        )
+        return WitnessEntry.parse(lines[-1])
 
     def _append_witness(self, entry: WitnessEntry) -> None:
         self.witness_path.parent.mkdir(parents=True, exist_ok=True)
@@ -360,8 +407,9 @@ class Anchor:
 
     # --- verification -------------------------------------------------------------------
 
-    def load_witness(self) -> dict[int, WitnessEntry] | str:
-        """The witness file's checkpoints by event, each signature checked; or what is wrong."""
+    def load_witness(self) -> dict[tuple[str, int], WitnessEntry] | str:
+        """The witness file's checkpoints by (chain, event), each signature checked; or what
+        is wrong."""
         trusted = self.trusted_keys_cached()
         if not trusted:
             return (
@@ -370,14 +418,11 @@ class Anchor:
             )
         if not self.witness_path.is_file():
             return f"the witness file {self.witness_path} is missing"
-        entries: dict[int, WitnessEntry] = {}
+        entries: dict[tuple[str, int], WitnessEntry] = {}
         with self.witness_path.open(encoding="utf-8") as fh:
             for number, text in enumerate(fh, start=1):
                 try:
-                    data = json.loads(text)
-                    entry = WitnessEntry(
-                        int(data["event"]), str(data["event_hash"]), Checkpoint.from_details(data)
-                    )
+                    entry = WitnessEntry.parse(text)
                 except (ValueError, KeyError, TypeError):
                     return (
                         f"line {number} of the witness file {self.witness_path} is not a checkpoint"
@@ -385,21 +430,126 @@ class Anchor:
                 problem = entry.checkpoint.verify(trusted)
                 if problem:
                     return f"the checkpoint on line {number} of the witness file {problem}"
-                entries[entry.event] = entry
+                entries[(entry.chain, entry.event)] = entry
         if not entries:
             return f"the witness file {self.witness_path} holds no checkpoint"
         return entries
 
 
-def check_event(event: AuditEvent, anchor: Anchor | None, witnessed: WitnessEntry | None) -> str:
+def current_heads(conn: Session | Connection) -> Heads:
+    """Every chain's head as committed (no lock), chains without events left out."""
+    rows = conn.execute(select(AuditHead.chain, AuditHead.seq, AuditHead.hash))
+    return {chain: (seq, digest) for chain, seq, digest in rows if seq}
+
+
+def _uncovered(conn: Session | Connection, heads: Heads) -> bool:
+    """Whether some chain's head is not signed by the newest checkpoint (nor is it)."""
+    newest = conn.execute(
+        select(AuditEvent.chain, AuditEvent.seq, AuditEvent.details)
+        .where(AuditEvent.action == CHECKPOINT_ACTION)
+        .order_by(AuditEvent.time.desc())
+        .limit(1)
+    ).first()
+    if newest is None:
+        return any(seq for seq, _ in heads.values())
+    try:
+        signed = Checkpoint.from_details(json.loads(newest.details)).heads
+    except (ValueError, KeyError, TypeError):
+        return True
+    return any(
+        seq and (chain, seq) != (newest.chain, newest.seq) and signed.get(chain, (0,))[0] != seq
+        for chain, (seq, _) in heads.items()
+    )
+
+
+@dataclass
+class SignedHeads:
+    """What the witness file and the checkpoint events say each chain held, for ``audit
+    verify``: the points are checked as each chain is walked, the heads one chain's checkpoint
+    signed of the others once every chain is walked."""
+
+    # The witness file's checkpoint events (chain, seq) -> hash, checked as each is walked, and
+    # the newest event it names of each chain, its own or a head it signed (a chain cut below it
+    # was truncated). The heads it signed are checked through the checkpoint events that carry
+    # them, as before there were several chains (the message names the checkpoint).
+    witness: dict[tuple[str, int], str] = field(default_factory=dict)
+    witnessed_ends: dict[str, int] = field(default_factory=dict)
+    claims: list[tuple[str, int, str, int, str]] = field(default_factory=list)
+    seen: dict[tuple[str, int], str] = field(default_factory=dict)
+    ends: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def gather(cls, session: Session, witness: dict[tuple[str, int], WitnessEntry]) -> SignedHeads:
+        found = cls()
+        for entry in witness.values():
+            found.witness[(entry.chain, entry.event)] = entry.event_hash
+            for chain, seq, _ in entry.points():
+                found.witnessed_ends[chain] = max(seq, found.witnessed_ends.get(chain, 0))
+        for chain, seq, details in session.execute(
+            select(AuditEvent.chain, AuditEvent.seq, AuditEvent.details).where(
+                AuditEvent.action == CHECKPOINT_ACTION
+            )
+        ):
+            with suppress(ValueError, KeyError, TypeError):  # the walk names a broken one
+                for other, (at, digest) in Checkpoint.from_details(
+                    json.loads(details)
+                ).heads.items():
+                    if other != chain and at:
+                        found.claims.append((chain, seq, other, at, digest))
+                        found.seen[(other, at)] = ""
+        return found
+
+    def chains(self) -> set[str]:
+        return set(self.witnessed_ends) | {claim[2] for claim in self.claims}
+
+    def newest_witnessed(self, chain: str) -> int:
+        return self.witnessed_ends.get(chain, 0)
+
+    def walked(self, event: AuditEvent) -> str:
+        """What is wrong with an event against the witness file ("" if nothing)."""
+        point = (event.chain, event.seq)
+        if point in self.seen:
+            self.seen[point] = event.hash
+        self.ends[event.chain] = event.seq
+        witnessed = self.witness.get(point)
+        if witnessed is not None and witnessed != event.hash:
+            return (
+                "differs from the checkpoint the witness file holds for it: the chain was rewritten"
+            )
+        return ""
+
+    def check_claims(self) -> tuple[str, int, str] | None:
+        """The first checkpoint whose head of another chain that chain no longer holds."""
+        for chain, seq, other, at, digest in self.claims:
+            label = audit.chain_label(other)
+            if self.ends.get(other, 0) < at:
+                return (
+                    chain,
+                    seq,
+                    (
+                        f"is a checkpoint of event {at} of {label}, which ends at event "
+                        f"{self.ends.get(other, 0)}: that chain was truncated"
+                    ),
+                )
+            if self.seen.get((other, at)) != digest:
+                return (
+                    chain,
+                    seq,
+                    (
+                        f"is a checkpoint of event {at} of {label} that no longer matches the chain: "
+                        "events before it were rewritten"
+                    ),
+                )
+        return None
+
+
+def check_event(event: AuditEvent, anchor: Anchor | None, signed: SignedHeads) -> str:
     """What is wrong with one event as a checkpoint or against the witness file ("" if nothing)."""
     if event.action == CHECKPOINT_ACTION:
         problem = _check_checkpoint_event(event, anchor)
         if problem:
             return problem
-    if witnessed is not None and witnessed.event_hash != event.hash:
-        return "differs from the checkpoint the witness file holds for it: the chain was rewritten"
-    return ""
+    return signed.walked(event)
 
 
 def _check_checkpoint_event(event: AuditEvent, anchor: Anchor | None) -> str:
@@ -407,9 +557,10 @@ def _check_checkpoint_event(event: AuditEvent, anchor: Anchor | None) -> str:
         signed = Checkpoint.from_details(json.loads(event.details))
     except (ValueError, KeyError, TypeError):
         return "is a checkpoint without a signed head"
-    if signed.head_seq != event.seq - 1 or signed.head_hash != event.prev_hash:
+    own = signed.heads.get(event.chain, (0, audit.GENESIS_HASH))
+    if own != (event.seq - 1, event.prev_hash):
         return (
-            f"is a checkpoint of event {signed.head_seq} that no longer matches the chain: "
+            f"is a checkpoint of event {own[0]} that no longer matches the chain: "
             "events before it were rewritten"
         )
     if anchor is None:
@@ -461,7 +612,7 @@ def adopt(store: Store, operator: str) -> int:
         audit.lock_head(session)
         recorded = state.RecordedState()
         for event in audit.iter_events(session):
-            recorded.take(event.seq, event.details)
+            recorded.take(event.chain, event.seq, event.details)
         found = state.unrecorded(session, recorded)
         count = sum(len(rows) for rows in found.tables.values())
         if count:

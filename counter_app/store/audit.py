@@ -1,15 +1,19 @@
-"""The tamper-evident audit chain.
+"""The tamper-evident audit chains.
 
 Every state change appends one event inside the same transaction as the change, so an event
-exists exactly when the change does. The head row is read ``FOR UPDATE`` (PostgreSQL) or under
-SQLite's ``BEGIN IMMEDIATE`` writer lock, so concurrent counters append to one chain, never a fork.
+exists exactly when the change does. There is one chain per counter (named by the counter:
+``COUNTER_APP_COUNTER`` or ``counter`` in config.toml), one for the signing module
+(:data:`SIGNING_CHAIN`), and ``main``, which holds every event a store made before there were
+several (and the default counter's since). Each chain has its own head row, its own gapless
+sequence and its own hashes; the signed checkpoints join them (store/anchor.py signs every
+chain's head at once).
 
-The head is the one row every writer shares, so it is locked as late as possible: the store's
-sessions keep the events a transaction appends (each stamped with the time it was appended) and
-write them, with their sequence numbers and hashes, just before the commit. The head's lock is
-then held for the end of each transaction (the event inserts and the commit), not for all of
-its work (docs/audit.md, "Several counters on one database"). Inside a savepoint, and outside
-the store's sessions, events are written at once as before.
+A chain's head row is read ``FOR UPDATE`` (PostgreSQL) or under SQLite's ``BEGIN IMMEDIATE``
+writer lock, so the writers of one chain never fork it, and the writers of two chains never wait
+for each other's head. It is locked as late as possible: the store's sessions keep the events a
+transaction appends (each stamped with the time it was appended) and write them, with their
+sequence numbers and hashes, just before the commit (docs/audit.md, "Several counters on one
+database"). Inside a savepoint, and outside the store's sessions, events are written at once.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from sqlalchemy import select
+from sqlalchemy import Insert, Table, bindparam, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from counter_app.store.models import AuditEvent, AuditHead
@@ -32,6 +37,17 @@ if TYPE_CHECKING:
 
 GENESIS_HASH = "0" * 64
 SYSTEM = "system"
+# The chain of the events a store made before there were several, and the default counter's
+# (its name, "main"): its events' hashes name no chain, exactly as they were written.
+LEGACY_CHAIN = "main"
+# The signing module's chain: every certificate and CRL event. No counter is named "" (names are
+# stripped and must not be empty), so it is never a counter's.
+SIGNING_CHAIN = ""
+# session.info key of the chain a session's events go to (the store's; the signing module's
+# sessions name theirs).
+CHAIN = "audit.chain"
+# PostgreSQL transaction-scoped advisory lock of the few writers that serialise across counters.
+SHARED_LOCK_KEY = 0x61756469  # "audi"
 # session.info key of the newest event a transaction appended (row digests join it at commit).
 LAST_EVENT = "audit.last_event"
 # session.info keys: set on the store's sessions (their events are written at commit), and the
@@ -40,10 +56,22 @@ DEFERRED = "audit.deferred"
 PENDING_EVENTS = "audit.pending_events"
 
 
+def chain_label(chain: str) -> str:
+    """How a message names a chain."""
+    return "the signing module's chain" if chain == SIGNING_CHAIN else f"chain {chain!r}"
+
+
 def canonical_content(
-    seq: int, time: dt.datetime, operator: str, action: str, obj: str, details: str
+    seq: int,
+    time: dt.datetime,
+    operator: str,
+    action: str,
+    obj: str,
+    details: str,
+    chain: str = LEGACY_CHAIN,
 ) -> bytes:
-    """The bytes an event's hash covers: sorted-key compact JSON, UTF-8, microsecond UTC time."""
+    """The bytes an event's hash covers: sorted-key compact JSON, UTF-8, microsecond UTC time;
+    the chain's name too, outside ``main`` (an event moved to another chain no longer hashes)."""
     body = {
         "seq": seq,
         "time": time.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -52,6 +80,8 @@ def canonical_content(
         "object": obj,
         "details": details,
     }
+    if chain != LEGACY_CHAIN:
+        body["chain"] = chain
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -65,23 +95,62 @@ def encode_details(details: Mapping[str, Any] | None) -> str:
     )
 
 
-def lock_head(session: Session) -> AuditHead:
-    """Take the chain's head row for the rest of the caller's transaction.
+def chain_of(session: Session) -> str:
+    """The chain this session's events go to."""
+    return str(session.info.get(CHAIN, LEGACY_CHAIN))
 
-    Every write transaction that appends an event holds this lock until it commits, so it is the
-    one lock all writers share; the store's sessions take it at commit (:func:`write_pending`),
-    LAST: other rows (the day's number sequences) are locked before it, in one lock order, so two
-    counters can never deadlock on PostgreSQL. Taking it again in the same transaction is free.
+
+def use_chain(session: Session, chain: str) -> None:
+    """Send this transaction's events to ``chain`` (a day closed for another counter is
+    recorded in that counter's chain, under its head's lock)."""
+    if pending_events(session) and chain != chain_of(session):
+        raise RuntimeError("a transaction's events go to one chain")
+    session.info[CHAIN] = chain
+
+
+def head_insert(dialect: str) -> Insert:
+    """A new chain's head row (seq 0, the genesis hash), unless another writer made it first."""
+    table = cast(Table, AuditHead.__table__)
+    values = {"chain": bindparam("b_chain"), "seq": 0, "hash": GENESIS_HASH}
+    if dialect == "postgresql":
+        return postgresql.insert(table).values(values).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).values(values).on_conflict_do_nothing()
+    return insert(table).values(values)
+
+
+def lock_head(session: Session, chain: str | None = None) -> AuditHead:
+    """Take a chain's head row (this session's chain by default) for the rest of the
+    transaction; a chain's first writer makes its head row.
+
+    Every transaction that appends to the chain holds this lock until it commits; the store's
+    sessions take it at commit (:func:`write_pending`), LAST: other rows (the day's number
+    sequences) are locked before it, in one lock order, so two counters can never deadlock on
+    PostgreSQL. Taking it again in the same transaction is free.
     """
-    return session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one()
+    name = chain_of(session) if chain is None else chain
+    query = select(AuditHead).where(AuditHead.chain == name).with_for_update()
+    head = session.execute(query).scalar_one_or_none()
+    if head is None:
+        dialect = session.get_bind().dialect.name
+        session.execute(head_insert(dialect), {"b_chain": name})
+        head = session.execute(query).scalar_one()
+    return head
+
+
+def lock_shared(session: Session) -> None:
+    """Serialise the caller's transaction with every other caller of this, at any counter (the
+    stock room, expiry reminders, a batch's refunds): a lock of its own, not any chain's head.
+    SQLite's writer lock already serialises every writer."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SHARED_LOCK_KEY})
 
 
 def next_event(
     seq_before: int,
     prev_hash: str,
     *,
+    chain: str,
     operator: str,
     action: str,
     obj: str,
@@ -96,8 +165,9 @@ def next_event(
     # Microsecond precision is what every backend stores; hash what will be read back.
     seq = seq_before + 1
     text = encode_details(details)
-    digest = chain_hash(prev_hash, canonical_content(seq, when, operator, action, obj, text))
+    digest = chain_hash(prev_hash, canonical_content(seq, when, operator, action, obj, text, chain))
     return {
+        "chain": chain,
         "seq": seq,
         "time": when,
         "operator": operator,
@@ -189,7 +259,14 @@ def _write(
     details: Mapping[str, Any] | None,
 ) -> AuditEvent:
     values = next_event(
-        head.seq, head.hash, operator=operator, action=action, obj=obj, details=details, time=time
+        head.seq,
+        head.hash,
+        chain=head.chain,
+        operator=operator,
+        action=action,
+        obj=obj,
+        details=details,
+        time=time,
     )
     event = AuditEvent(**values)
     session.add(event)
@@ -203,6 +280,7 @@ class PreparedAudit(Protocol):
     conversion to the driver's form (``counter_app.store.prepared.HotPath``)."""
 
     lock_head: Any
+    create_head: Any
     insert_event: Any
     move_head: Any
     time: Callable[[dt.datetime], Any]
@@ -217,15 +295,23 @@ def append_prepared(
     obj: str,
     details: Mapping[str, Any] | None,
 ) -> None:
-    """:func:`append` on a driver cursor (the issuance hot path): same chain, same hashes.
+    """:func:`append` on a driver cursor (the issuance hot path): the signing module's chain,
+    the same hashes.
 
     The head row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite's BEGIN IMMEDIATE already
     holds the writer lock), exactly as :func:`append` does, so both extend one chain.
     """
-    seq, prev = statements.lock_head.run(cursor, {}).fetchone()
-    values = next_event(seq, prev, operator=operator, action=action, obj=obj, details=details)
+    chain = {"b_chain": SIGNING_CHAIN}
+    row = statements.lock_head.run(cursor, chain).fetchone()
+    if row is None:  # the chain's first event
+        statements.create_head.run(cursor, chain)
+        row = statements.lock_head.run(cursor, chain).fetchone()
+    seq, prev = row
+    values = next_event(
+        seq, prev, chain=SIGNING_CHAIN, operator=operator, action=action, obj=obj, details=details
+    )
     statements.insert_event.run(cursor, values | {"time": statements.time(values["time"])})
-    statements.move_head.run(cursor, {"b_seq": values["seq"], "b_hash": values["hash"]})
+    statements.move_head.run(cursor, chain | {"b_seq": values["seq"], "b_hash": values["hash"]})
 
 
 @dataclass(frozen=True)
@@ -235,88 +321,125 @@ class VerifyResult:
     head_hash: str
     bad_seq: int | None = None
     problem: str = ""
+    chain: str = LEGACY_CHAIN
+    chains: int = 1
 
     def message(self) -> str:
         if self.ok:
-            return f"audit chain intact: {self.count} events, head {self.head_hash[:16]}"
+            return (
+                f"audit chain intact: {self.count} events in {self.chains} chains, "
+                f"heads {self.head_hash}"
+            )
         if self.bad_seq is None:
             return f"audit check failed: {self.problem}"
         return (
-            f"audit chain broken at event {self.bad_seq}: {self.problem} "
-            f"({self.count} events verified before it)"
+            f"audit chain broken at event {self.bad_seq} of {chain_label(self.chain)}: "
+            f"{self.problem} ({self.count} events verified before it)"
         )
 
 
-def iter_events(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
-    result = session.execute(
-        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
-    )
-    yield from result.scalars()
+def iter_events(
+    session: Session, chain: str | None = None, batch: int = 5000
+) -> Iterator[AuditEvent]:
+    """The events of one chain in order, or of every chain (chain by chain)."""
+    query = select(AuditEvent)
+    if chain is not None:
+        query = query.where(AuditEvent.chain == chain)
+    query = query.order_by(AuditEvent.chain, AuditEvent.seq).execution_options(yield_per=batch)
+    yield from session.execute(query).scalars()
+
+
+def chain_names(session: Session) -> set[str]:
+    """Every chain the store holds: those with a head row and those with events."""
+    heads = session.execute(select(AuditHead.chain)).scalars()
+    events = session.execute(select(AuditEvent.chain).distinct()).scalars()
+    return {*heads, *events}
 
 
 def verify(session: Session, anchor: Anchor | None = None) -> VerifyResult:
-    """Walk the chain from the first event; report the first thing wrong.
+    """Walk every chain from its first event; report the first thing wrong.
 
-    The chain itself (every event links to the one before, nothing changed, the head agrees),
-    then, in the same walk, each checkpoint event against the chain and, with an ``anchor``, its
-    signature and the witness file's checkpoints; then the tracked rows against the newest
-    digest the chain records for them (:mod:`counter_app.store.state`).
+    Each chain itself (every event links to the one before, nothing changed, its head agrees),
+    then, in the same walk, each checkpoint event against its chain and, with an ``anchor``, its
+    signature and the witness file's checkpoints; then every chain's head each checkpoint signed
+    (:class:`counter_app.store.anchor.SignedHeads`); then the tracked rows against the newest
+    digest the chains record for them (:mod:`counter_app.store.state`).
     """
     from counter_app.store import anchor as anchoring
     from counter_app.store import state
 
-    witness: dict[int, anchoring.WitnessEntry] = {}
+    witness: dict[tuple[str, int], anchoring.WitnessEntry] = {}
     if anchor is not None:
         loaded = anchor.load_witness()
         if isinstance(loaded, str):
             return VerifyResult(False, 0, GENESIS_HASH, None, loaded)
         witness = loaded
+    signed = anchoring.SignedHeads.gather(session, witness)
     recorded = state.RecordedState()
-    prev, expected_seq, count = GENESIS_HASH, 1, 0
-    for event in iter_events(session):
-        if event.seq != expected_seq:
-            missing = (
-                f"event {expected_seq} is missing" if event.seq > expected_seq else "out of order"
-            )
-            return VerifyResult(False, count, prev, event.seq, missing)
-        if event.prev_hash != prev:
-            return VerifyResult(
-                False, count, prev, event.seq, "does not link to the event before it"
-            )
-        content = canonical_content(
-            event.seq, event.time, event.operator, event.action, event.object, event.details
-        )
-        if chain_hash(prev, content) != event.hash:
-            return VerifyResult(
-                False, count, prev, event.seq, "content was changed after it was written"
-            )
-        problem = anchoring.check_event(event, anchor, witness.get(event.seq))
-        if problem:
-            return VerifyResult(False, count, prev, event.seq, problem)
-        recorded.take(event.seq, event.details)
-        prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
-    head = session.get(AuditHead, 1)
-    if head is None or head.seq != count or head.hash != prev:
-        head_seq = head.seq if head is not None else 0
-        return VerifyResult(
-            False,
-            count,
-            prev,
-            count + 1 if head_seq > count else head_seq,
-            f"the chain ends at event {count} but its head says {head_seq}: events were removed or added",
-        )
-    if witness and max(witness) > count:
-        return VerifyResult(
-            False,
-            count,
-            prev,
-            count + 1,
-            f"the chain ends at event {count} but the witness file holds a signed checkpoint "
-            f"at event {max(witness)}: the chain was truncated",
-        )
+    chains = sorted(chain_names(session) | signed.chains())
+    total, heads = 0, []
+    for chain in chains:
+        result = _verify_chain(session, chain, anchor, signed, recorded)
+        if not result.ok:
+            return result
+        total += result.count
+        heads.append(result.head_hash[:8])
+    problem = signed.check_claims()
+    if problem is not None:
+        return VerifyResult(False, total, GENESIS_HASH, problem[1], problem[2], problem[0])
     changed = state.check(session, recorded)
     if changed is not None:
         return VerifyResult(
-            False, count, prev, None, f"state does not match the audit chain: {changed}"
+            False, total, GENESIS_HASH, None, f"state does not match the audit chain: {changed}"
         )
-    return VerifyResult(True, count, prev)
+    return VerifyResult(True, total, "/".join(heads), chains=len(chains))
+
+
+def _verify_chain(
+    session: Session,
+    chain: str,
+    anchor: Anchor | None,
+    signed: Any,
+    recorded: Any,
+) -> VerifyResult:
+    from counter_app.store import anchor as anchoring
+
+    prev, expected_seq, count = GENESIS_HASH, 1, 0
+
+    def broken(seq: int | None, problem: str) -> VerifyResult:
+        return VerifyResult(False, count, prev, seq, problem, chain)
+
+    for event in iter_events(session, chain):
+        if event.seq != expected_seq:
+            return broken(
+                event.seq,
+                f"event {expected_seq} is missing" if event.seq > expected_seq else "out of order",
+            )
+        if event.prev_hash != prev:
+            return broken(event.seq, "does not link to the event before it")
+        content = canonical_content(
+            event.seq, event.time, event.operator, event.action, event.object, event.details, chain
+        )
+        if chain_hash(prev, content) != event.hash:
+            return broken(event.seq, "content was changed after it was written")
+        problem = anchoring.check_event(event, anchor, signed)
+        if problem:
+            return broken(event.seq, problem)
+        recorded.take(chain, event.seq, event.details)
+        prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
+    head = session.get(AuditHead, chain)
+    if (head is None and count) or (head is not None and (head.seq != count or head.hash != prev)):
+        head_seq = head.seq if head is not None else 0
+        return broken(
+            count + 1 if head_seq > count else head_seq,
+            f"the chain ends at event {count} but its head says {head_seq}: "
+            "events were removed or added",
+        )
+    witnessed = signed.newest_witnessed(chain)
+    if witnessed > count:
+        return broken(
+            count + 1,
+            f"the chain ends at event {count} but the witness file holds a signed checkpoint "
+            f"at event {witnessed}: the chain was truncated",
+        )
+    return VerifyResult(True, count, prev, chain=chain)

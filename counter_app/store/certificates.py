@@ -45,11 +45,11 @@ from counter_app.store.prepared import (
     CRL_DELTA_LIMIT,
     EVENTS,
     GET_RECORD,
-    HEAD,
     JOINED_ENTRIES,
     RECORD_COLUMNS,
     REVOKED,
     REVOKED_COUNT,
+    SIGNING_HEAD,
     STATUS_ACTIONS,
     HotPath,
 )
@@ -66,10 +66,10 @@ def _scope(issuer: int, partition: int | None) -> Any:
 def _next_crl_number(session: Session) -> tuple[int, int]:
     """Take the next CRL number (the signing module's state row locked until the transaction
     ends) and read the audit head: the head first, so the rows read after it reflect at least
-    every change up to it."""
+    every change up to it (the signing module's chain: its status changes are all there)."""
     state = session.execute(select(CAState).where(CAState.id == 1).with_for_update()).scalar_one()
     state.crl_number += 1
-    head = session.execute(select(HEAD.c.seq).where(HEAD.c.id == 1)).scalar() or 0
+    head = session.execute(SIGNING_HEAD).scalar() or 0
     return state.crl_number, head
 
 
@@ -223,7 +223,7 @@ class SQLCertificateRepository:
     def change_status(
         self, serial_hex: str, decide: Callable[[CertificateRecord], StatusChange]
     ) -> CertificateRecord:
-        with self._store.session() as session:
+        with self._store.session(audit.SIGNING_CHAIN) as session:
             row = session.execute(
                 select(Certificate).where(Certificate.serial_hex == serial_hex).with_for_update()
             ).scalar_one_or_none()
@@ -261,11 +261,12 @@ class SQLCertificateRepository:
         # lock, so none below it can still appear). Only the events since ``seq`` are read.
         try:
             with self._store.engine.connect() as conn:
-                head = conn.execute(select(HEAD.c.seq).where(HEAD.c.id == 1)).scalar() or 0
+                head = conn.execute(SIGNING_HEAD).scalar() or 0
                 if head <= seq:
                     return head, []
                 rows = conn.execute(
                     select(EVENTS.c.object)
+                    .where(EVENTS.c.chain == audit.SIGNING_CHAIN)
                     .where(EVENTS.c.seq > seq, EVENTS.c.seq <= head)
                     .where(EVENTS.c.action.in_(STATUS_ACTIONS))
                 ).scalars()
@@ -274,7 +275,7 @@ class SQLCertificateRepository:
             raise store_error(exc) from exc
 
     def crl_snapshot(self, *, full: bool = False) -> CRLSnapshot:
-        with self._store.session() as session:
+        with self._store.session(audit.SIGNING_CHAIN) as session:
             number, head = _next_crl_number(session)
             if not full:
                 delta = self._crl_delta(session, number, head)
@@ -320,14 +321,17 @@ class SQLCertificateRepository:
             .order_by(EVENTS.c.seq.desc())
             .limit(1)
         ).scalar()
-        since = json.loads(details).get("status_seq") if details else None
-        if not isinstance(since, int):
-            return None  # made before CRLs recorded it: read everything once
+        recorded = json.loads(details) if details else {}
+        since = recorded.get("status_seq")
+        if not isinstance(since, int) or recorded.get("status_chain") != audit.SIGNING_CHAIN:
+            return None  # made before CRLs recorded it in the signing module's chain: read all
+
         changed = sorted(
             {
                 obj.removeprefix("certificate:")
                 for obj in session.execute(
                     select(EVENTS.c.object)
+                    .where(EVENTS.c.chain == audit.SIGNING_CHAIN)
                     .where(EVENTS.c.seq > since, EVENTS.c.seq <= head)
                     .where(EVENTS.c.action.in_(STATUS_ACTIONS))
                 ).scalars()
@@ -349,7 +353,7 @@ class SQLCertificateRepository:
         return CRLSnapshot(number, rows, head, base.der, changed)
 
     def save_crl(self, crl: PublishedCRL, operator: str) -> bool:
-        with self._store.session() as session:
+        with self._store.session(audit.SIGNING_CHAIN) as session:
             session.execute(select(CAState).where(CAState.id == 1).with_for_update()).scalar_one()
             scope = _scope(self.issuer, crl.partition)
             newest = session.execute(select(func.max(CRLRecord.number)).where(scope)).scalar()
@@ -376,7 +380,11 @@ class SQLCertificateRepository:
                     "next_update": crl.next_update.isoformat(),
                     "sha256": hashlib.sha256(crl.der).hexdigest(),
                     # The audit event its list reflects: the next CRL starts from this one.
-                    **({} if crl.status_seq is None else {"status_seq": crl.status_seq}),
+                    **(
+                        {}
+                        if crl.status_seq is None
+                        else {"status_seq": crl.status_seq, "status_chain": audit.SIGNING_CHAIN}
+                    ),
                     **({} if crl.partition is None else {"partition": crl.partition}),
                     **({} if self.issuer == 1 else {"issuer": self.issuer}),
                 },
@@ -390,7 +398,7 @@ class SQLCertificateRepository:
         return self._latest(partition)
 
     def _latest(self, partition: int | None) -> PublishedCRL | None:
-        with self._store.session() as session:
+        with self._store.session(audit.SIGNING_CHAIN) as session:
             row = session.execute(
                 select(CRLRecord)
                 .where(_scope(self.issuer, partition))
@@ -418,7 +426,7 @@ class SQLCertificateRepository:
             return int(highest), int(count)
 
     def partition_snapshot(self, partition: int) -> CRLSnapshot:
-        with self._store.session() as session:
+        with self._store.session(audit.SIGNING_CHAIN) as session:
             number, head = _next_crl_number(session)
             # The partition's kept entries, from the covering index (crl_partition, crl_entry);
             # rows lacking their kept entry are read as rows, as for the complete CRL.
@@ -453,5 +461,5 @@ class SQLCertificateRepository:
             return {int(issuer): int(count) for issuer, count in conn.execute(query)}
 
     def latest_crl_number(self) -> int:
-        with self._store.session() as session:
+        with self._store.session(audit.SIGNING_CHAIN) as session:
             return session.execute(select(func.max(CRLRecord.number))).scalar() or 0

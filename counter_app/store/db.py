@@ -128,10 +128,13 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        from counter_app.store.audit import DEFERRED
+        from counter_app.store.audit import CHAIN, DEFERRED, LEGACY_CHAIN
 
-        # The events a transaction appends are written at its commit (store/audit.py).
-        self._sessions = sessionmaker(engine, expire_on_commit=False, info={DEFERRED: True})
+        # The events a transaction appends are written at its commit (store/audit.py), to this
+        # counter's chain (:meth:`use_chain`).
+        self._sessions = sessionmaker(
+            engine, expire_on_commit=False, info={DEFERRED: True, CHAIN: LEGACY_CHAIN}
+        )
         # Every change to a tracked row records the row's digest in the audit chain.
         from counter_app.store import state
 
@@ -141,11 +144,28 @@ class Store:
     def url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
+    def use_chain(self, chain: str) -> None:
+        """Append this store's events to ``chain`` (the counter's name) from now on."""
+        from counter_app.store.audit import CHAIN
+
+        self._sessions.kw["info"] = {**self._sessions.kw["info"], CHAIN: chain}
+
+    @property
+    def chain(self) -> str:
+        from counter_app.store.audit import CHAIN
+
+        return str(self._sessions.kw["info"][CHAIN])
+
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back on any exception."""
+    def session(self, chain: str | None = None) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on any exception; its
+        events go to ``chain`` (the store's by default)."""
         try:
             with self._sessions() as session, session.begin():
+                if chain is not None:
+                    from counter_app.store.audit import CHAIN
+
+                    session.info[CHAIN] = chain
                 yield session
         except OperationalError as exc:
             raise store_error(exc) from exc

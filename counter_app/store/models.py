@@ -44,14 +44,16 @@ class Operator(Base):
 
 
 class AuditEvent(Base):
-    """One link of the append-only audit chain.
+    """One link of one of the append-only audit chains (one per counter, one for the signing
+    module, and the chain a store held before there were several: ``main``).
 
     ``hash`` = SHA-256(previous hash || canonical JSON of seq, time, operator, action, object,
-    details). ``seq`` starts at 1 and has no gaps.
+    details and, outside ``main``, the chain). ``seq`` starts at 1 in each chain, without gaps.
     """
 
     __tablename__ = "audit_events"
 
+    chain: Mapped[str] = mapped_column(String(64), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     operator: Mapped[str] = mapped_column(String(64))
@@ -63,13 +65,27 @@ class AuditEvent(Base):
 
 
 class AuditHead(Base):
-    """The chain's head: one row, locked while an event is appended so counters never fork it.
+    """One chain's head: a row per chain, locked while events are appended to that chain so its
+    writers never fork it (the other chains' writers never wait for it).
 
     It also records the last sequence number and hash, so deleting the newest events is caught.
     """
 
     __tablename__ = "audit_head"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chain: Mapped[str] = mapped_column(String(64), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditRowVersion(Base):
+    """How many times the chains recorded a tracked row's digest, for rows changed after their
+    first record: the next record of the row carries the next version, so ``audit verify`` knows
+    which of several chains' records is the newest (store/state.py). Only the writers read it; a
+    row without one has been recorded once at most (its insert)."""
+
+    __tablename__ = "audit_row_versions"
+
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    row_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import OperationalError
 
 from counter_app.ca.model import RecordStatus
-from counter_app.store import state
+from counter_app.store import audit, state
 from counter_app.store.ca_tables import REVOKED_STATUSES, Certificate
 from counter_app.store.db import store_error
 from counter_app.store.models import AuditEvent, AuditHead
@@ -51,15 +51,31 @@ COMPLETE = (
     .where(CERTS.c.status == RecordStatus.PENDING.value)
     .values(der=bindparam("b_der"), status=RecordStatus.GOOD.value)
 )
-LOCK_HEAD = select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1).with_for_update()
+# The signing module's chain (store/audit.py): its head is the only one issuance locks.
+LOCK_HEAD = (
+    select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.chain == bindparam("b_chain")).with_for_update()
+)
+SIGNING_HEAD = select(HEAD.c.seq).where(HEAD.c.chain == audit.SIGNING_CHAIN)
 INSERT_EVENT = insert(EVENTS).values(
     {
         name: bindparam(name)
-        for name in ("seq", "time", "operator", "action", "object", "details", "prev_hash", "hash")
+        for name in (
+            "chain",
+            "seq",
+            "time",
+            "operator",
+            "action",
+            "object",
+            "details",
+            "prev_hash",
+            "hash",
+        )
     }
 )
 MOVE_HEAD = (
-    update(HEAD).where(HEAD.c.id == 1).values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
+    update(HEAD)
+    .where(HEAD.c.chain == bindparam("b_chain"))
+    .values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
 )
 RECORD_COLUMNS = (
     CERTS.c.serial_hex,
@@ -137,6 +153,7 @@ class HotPath:
         self.insert_pending = Prepared(INSERT_PENDING, dialect)
         self.complete = Prepared(COMPLETE, dialect)
         self.lock_head = Prepared(LOCK_HEAD, dialect)
+        self.create_head = Prepared(audit.head_insert(dialect.name), dialect)
         self.insert_event = Prepared(INSERT_EVENT, dialect)
         self.move_head = Prepared(MOVE_HEAD, dialect)
         # UTCDateTime's own conversion (aware -> naive UTC -> the driver's form), not a copy.

@@ -19,6 +19,14 @@ cursor for speed, records its digests itself (:mod:`counter_app.store.certificat
 
 Each record names the columns its digest covers, so a column a later migration adds does not
 make every existing row look edited: it is covered from the row's next change on.
+
+Each counter and the signing module write their own audit chain, so two counters' changes of one
+row land in two chains. A record therefore carries the row's version: 1 for its first record,
+then one more for each change (``audit_row_versions`` holds the newest for rows changed after
+their first record; the row's own lock serialises its changes, so the next version is read
+under it). ``audit verify`` takes the highest version as the newest record, whichever chain
+holds it; records of the one chain a store held before (``main``) carry none and come first,
+in their chain's order.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, session
 
 from counter_app.domain.errors import CounterError
 from counter_app.store import audit
-from counter_app.store.models import AuditEvent, Base
+from counter_app.store.models import AuditEvent, AuditRowVersion, Base
 
 # The tables whose rows the chain describes. Looked up by name, so a table another part of the
 # product adds (or has not added yet) is handled the same way once it is in the metadata.
@@ -115,12 +123,13 @@ def table(name: str) -> Table:
 
 @dataclass
 class Digests:
-    """Row digests of one transaction, per table: what goes into an event's details."""
+    """Row digests of one transaction, per table: what goes into an event's details (each row's
+    digest, None once deleted, and its version)."""
 
-    tables: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    tables: dict[str, dict[str, tuple[str | None, int]]] = field(default_factory=dict)
 
-    def add(self, table_name: str, key: str, digest: str | None) -> None:
-        self.tables.setdefault(table_name, {})[key] = digest
+    def add(self, table_name: str, key: str, digest: str | None, version: int = 1) -> None:
+        self.tables.setdefault(table_name, {})[key] = (digest, version)
 
     def details(self) -> dict[str, Any]:
         return {
@@ -139,8 +148,9 @@ def _tracked(obj: Any) -> Table | None:
 
 def _collect(session: Session, _flush_context: Any) -> None:
     # After each flush the instances are still listed as new/dirty/deleted and have their keys.
-    # Only the instances are kept; their digests are taken once, at commit, from what is final.
-    pending: dict[int, Any] | None = session.info.get(_PENDING)
+    # Only the instances are kept (and whether this transaction inserted them); their digests
+    # are taken once, at commit, from what is final.
+    pending: dict[int, tuple[Any, bool]] | None = session.info.get(_PENDING)
     for obj in (*session.new, *session.dirty, *session.deleted):
         if _tracked(obj) is None:
             continue
@@ -148,12 +158,13 @@ def _collect(session: Session, _flush_context: Any) -> None:
             continue
         if pending is None:
             pending = session.info[_PENDING] = {}
-        pending[id(obj)] = obj
+        inserted = obj in session.new or pending.get(id(obj), (None, False))[1]
+        pending[id(obj)] = (obj, inserted)
 
 
-def _digests(objects: Iterable[Any]) -> Digests:
-    found = Digests()
-    for obj in objects:
+def _digests(session: Session, objects: Iterable[tuple[Any, bool]]) -> Digests:
+    changed: list[tuple[str, str, str | None, bool]] = []
+    for obj, inserted in objects:
         local = _tracked(obj)
         assert local is not None
         state = inspect(obj)
@@ -161,13 +172,40 @@ def _digests(objects: Iterable[Any]) -> Digests:
             continue  # flushed inside a savepoint that was rolled back
         key = "/".join(str(v) for v in state.identity)
         if state.deleted or state.was_deleted:
-            found.add(local.name, key, None)
+            changed.append((local.name, key, None, inserted))
         elif state.persistent:
             values = {
                 c.name: getattr(obj, state.mapper.get_property_by_column(c).key)
                 for c in local.columns
             }
-            found.add(local.name, key, row_digest(columns_of(local), values))
+            changed.append((local.name, key, row_digest(columns_of(local), values), inserted))
+    found = Digests()
+    known = _versions(session, {(name, key) for name, key, _, _ in changed})
+    for name, key, digest, inserted in changed:
+        held = known.get((name, key))
+        version = held.version + 1 if held is not None else 1 if inserted else 2
+        if version > 1:
+            if held is None:
+                session.add(AuditRowVersion(table_name=name, row_key=key, version=version))
+            else:
+                held.version = version
+        found.add(name, key, digest, version)
+    return found
+
+
+def _versions(session: Session, rows: set[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The newest versions recorded for these rows (read under the rows' own locks)."""
+    found: dict[tuple[str, str], Any] = {}
+    by_table: dict[str, list[str]] = {}
+    for name, key in rows:
+        by_table.setdefault(name, []).append(key)
+    for name, keys in sorted(by_table.items()):
+        for held in session.execute(
+            select(AuditRowVersion)
+            .where(AuditRowVersion.table_name == name)
+            .where(AuditRowVersion.row_key.in_(keys))
+        ).scalars():
+            found[(name, held.row_key)] = held
     return found
 
 
@@ -176,7 +214,7 @@ def _record(session: Session) -> None:
     if session.new or session.dirty or session.deleted:
         session.flush()  # whatever the transaction still holds, so its rows are final
     if session.info.get(_PENDING):
-        digests = _digests(session.info.pop(_PENDING).values())
+        digests = _digests(session, session.info.pop(_PENDING).values())
         if digests.tables:
             attach(session, digests)
     audit.write_pending(session)
@@ -219,7 +257,7 @@ def attach(session: Session, digests: Digests) -> None:
     last.hash = audit.chain_hash(
         last.prev_hash,
         audit.canonical_content(
-            last.seq, last.time, last.operator, last.action, last.object, last.details
+            last.seq, last.time, last.operator, last.action, last.object, last.details, last.chain
         ),
     )
     head.hash = last.hash
@@ -257,16 +295,24 @@ class Recorded:
     columns: tuple[str, ...]
     digest: str | None
     seq: int
+    chain: str = audit.LEGACY_CHAIN
+    version: int = 0  # 0: a record of the one chain before there were several
+
+    def where(self) -> str:
+        return f"event {self.seq} of {audit.chain_label(self.chain)}"
 
 
 class RecordedState:
-    """The newest digest the chain holds for each row, gathered while the chain is walked."""
+    """The newest digest the chains hold for each row, gathered while they are walked: the
+    highest version; among records without one (the ``main`` chain's), the latest."""
 
     def __init__(self) -> None:
         self._rows: dict[str, dict[str, Recorded]] = {}
         self._columns: dict[str, tuple[str, ...]] = {}
+        # Rows two records claim the same version of: (table, key) -> the other record.
+        self.forked: dict[tuple[str, str], Recorded] = {}
 
-    def take(self, seq: int, details: str) -> None:
+    def take(self, chain: str, seq: int, details: str) -> None:
         if DETAILS_KEY not in details:
             return
         for name, entry in json.loads(details).get(DETAILS_KEY, {}).items():
@@ -274,8 +320,14 @@ class RecordedState:
             # One tuple per distinct column list: a million certificates share one.
             columns = self._columns.setdefault(f"{name}:{text}", tuple(text.split(",")))
             rows = self._rows.setdefault(name, {})
-            for key, digest in entry["rows"].items():
-                rows[key] = Recorded(columns, digest, seq)
+            for key, value in entry["rows"].items():
+                digest, version = value if isinstance(value, list) else (value, 0)
+                record = Recorded(columns, digest, seq, chain, int(version))
+                held = rows.get(key)
+                if held is not None and version and held.version == version:
+                    self.forked[(name, key)] = held
+                if held is None or version > held.version or (version == 0 == held.version):
+                    rows[key] = record
 
     def rows(self, name: str) -> dict[str, Recorded]:
         return self._rows.get(name, {})
@@ -286,10 +338,10 @@ class StateProblem:
     table: str
     key: str
     problem: str
-    seq: int | None
+    record: Recorded | None
 
     def __str__(self) -> str:
-        where = f" (last recorded by event {self.seq})" if self.seq is not None else ""
+        where = f" (last recorded by {self.record.where()})" if self.record is not None else ""
         return f"{self.table} row {self.key} {self.problem}{where}"
 
 
@@ -316,15 +368,24 @@ def check(session: Session, recorded: RecordedState) -> StateProblem | None:
                 return StateProblem(
                     name, key, "has no audit record: it was inserted outside the application", None
                 )
+            forked = recorded.forked.get((name, key))
+            if forked is not None:
+                return StateProblem(
+                    name,
+                    key,
+                    f"has two audit records of version {forked.version} ({forked.where()} and "
+                    f"{record.where()}): a record was forged",
+                    None,
+                )
             if record.digest is None:
-                return StateProblem(name, key, "was recorded as deleted but exists", record.seq)
+                return StateProblem(name, key, "was recorded as deleted but exists", record)
             if any(c not in row for c in record.columns):
-                return StateProblem(name, key, "lost a column its record covers", record.seq)
+                return StateProblem(name, key, "lost a column its record covers", record)
             if row_digest(record.columns, row) != record.digest:
-                return StateProblem(name, key, "was changed after its audit record", record.seq)
+                return StateProblem(name, key, "was changed after its audit record", record)
         for key, record in sorted(expected.items()):
             if record.digest is not None:
-                return StateProblem(name, key, "was deleted", record.seq)
+                return StateProblem(name, key, "was deleted", record)
     return None
 
 

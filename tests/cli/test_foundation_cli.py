@@ -204,7 +204,8 @@ def test_audit_verify_names_an_inserted_event(initialised_cli: CLI) -> None:
         initialised_cli,
         "UPDATE audit_events SET seq=-seq WHERE seq>=2",
         "UPDATE audit_events SET seq=1-seq WHERE seq<0",
-        f"INSERT INTO audit_events VALUES (2, '{row[0]}', 'admin', 'operator.add', 'operator:evil', "
+        "INSERT INTO audit_events (chain, seq, time, operator, action, object, details, prev_hash,"
+        f" hash) VALUES ('main', 2, '{row[0]}', 'admin', 'operator.add', 'operator:evil', "
         f"'{{}}', '{row[2]}', '{'f' * 64}')",
     )
     assert "event 2" in err

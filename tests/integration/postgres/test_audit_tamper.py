@@ -11,6 +11,7 @@ the services record one. It is made once per backend and copied for each attack.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from counter_app.config import default_pkcs11_module
 from counter_app.store import audit
 from counter_app.store.counter import RefundRow
 from counter_app.store.db import make_engine, open_store
-from counter_app.store.models import AuditEvent, AuditHead
+from counter_app.store.models import AuditEvent, AuditHead, Operator
 from tests.conftest import CLI, CLIResult, SoftHSM, base_env
 from tests.integration.postgres.conftest import PostgresServer
 from tests.integration.services.conftest import (
@@ -36,6 +37,9 @@ from tests.integration.services.conftest import (
 
 EVENTS = cast(Table, AuditEvent.__table__)
 HEAD = cast(Table, AuditHead.__table__)
+# The counter's chain (it is named "main"); the signing module's events are in a chain of its own.
+MAIN = audit.LEGACY_CHAIN
+IN_MAIN = EVENTS.c.chain == MAIN
 
 
 @dataclass
@@ -168,26 +172,32 @@ def _refused(business: Business) -> str:
     return result.stderr
 
 
-def _last_seq(conn: Connection) -> int:
-    return int(conn.execute(select(HEAD.c.seq)).scalar_one())
+def _last_seq(conn: Connection, chain: str = MAIN) -> int:
+    return int(conn.execute(select(HEAD.c.seq).where(HEAD.c.chain == chain)).scalar_one())
 
 
-def _rechain(conn: Connection, rows: list[Any]) -> None:
-    """Write ``rows`` as the whole chain with correct hashes and head: no key is needed."""
-    conn.execute(delete(EVENTS))
+def _rechain(conn: Connection, rows: list[Any], chain: str = MAIN) -> None:
+    """Write ``rows`` as the whole of ``chain`` with correct hashes and head: no key is
+    needed."""
+    conn.execute(delete(EVENTS).where(EVENTS.c.chain == chain))
     prev = audit.GENESIS_HASH
     for seq, row in enumerate(rows, start=1):
         content = audit.canonical_content(
-            seq, row["time"], row["operator"], row["action"], row["object"], row["details"]
+            seq, row["time"], row["operator"], row["action"], row["object"], row["details"], chain
         )
         digest = audit.chain_hash(prev, content)
-        conn.execute(insert(EVENTS).values({**row, "seq": seq, "prev_hash": prev, "hash": digest}))
+        conn.execute(
+            insert(EVENTS).values(
+                {**row, "chain": chain, "seq": seq, "prev_hash": prev, "hash": digest}
+            )
+        )
         prev = digest
-    conn.execute(update(HEAD).values(seq=len(rows), hash=prev))
+    conn.execute(update(HEAD).where(HEAD.c.chain == chain).values(seq=len(rows), hash=prev))
 
 
-def _events(conn: Connection) -> list[dict[str, Any]]:
-    return [dict(r) for r in conn.execute(select(EVENTS).order_by(EVENTS.c.seq)).mappings()]
+def _events(conn: Connection, chain: str = MAIN) -> list[dict[str, Any]]:
+    query = select(EVENTS).where(EVENTS.c.chain == chain).order_by(EVENTS.c.seq)
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 # --- the untouched store ------------------------------------------------------------------
@@ -210,14 +220,15 @@ def test_an_edited_event_is_named(business: Business) -> None:
 
 def test_an_inserted_event_is_named(business: Business) -> None:
     def insert_second(conn: Connection) -> None:
-        first = conn.execute(select(EVENTS).where(EVENTS.c.seq == 1)).mappings().one()
-        conn.execute(update(EVENTS).where(EVENTS.c.seq >= 2).values(seq=-EVENTS.c.seq))
-        conn.execute(update(EVENTS).where(EVENTS.c.seq < 0).values(seq=1 - EVENTS.c.seq))
+        first = conn.execute(select(EVENTS).where(IN_MAIN, EVENTS.c.seq == 1)).mappings().one()
+        conn.execute(update(EVENTS).where(IN_MAIN, EVENTS.c.seq >= 2).values(seq=-EVENTS.c.seq))
+        conn.execute(update(EVENTS).where(IN_MAIN, EVENTS.c.seq < 0).values(seq=1 - EVENTS.c.seq))
         content = audit.canonical_content(
             2, first["time"], "admin", "operator.add", "operator:evil", "{}"
         )
         conn.execute(
             insert(EVENTS).values(
+                chain=MAIN,
                 seq=2,
                 time=first["time"],
                 operator="admin",
@@ -294,9 +305,9 @@ def test_tampering_by_sql_is_named(
 def test_a_truncated_tail_with_its_head_moved_back_is_named(business: Business) -> None:
     def cut(conn: Connection) -> None:
         keep = _last_seq(conn) - 3
-        last = conn.execute(select(EVENTS.c.hash).where(EVENTS.c.seq == keep)).scalar_one()
-        conn.execute(delete(EVENTS).where(EVENTS.c.seq > keep))
-        conn.execute(update(HEAD).values(seq=keep, hash=last))
+        last = conn.execute(select(EVENTS.c.hash).where(IN_MAIN, EVENTS.c.seq == keep)).scalar_one()
+        conn.execute(delete(EVENTS).where(IN_MAIN, EVENTS.c.seq > keep))
+        conn.execute(update(HEAD).where(HEAD.c.chain == MAIN).values(seq=keep, hash=last))
 
     business.rewrite(cut)
     assert "truncated" in _refused(business)
@@ -372,3 +383,110 @@ def test_a_certificate_record_inserted_as_good_is_named(business: Business) -> N
         f"FROM ca_certificates WHERE serial_hex = '{serial}'"
     )
     assert "ca_certificates row ABCDEF has no audit record" in _refused(business)
+
+
+# --- several counters' chains ---------------------------------------------------------------
+
+EAST = "east"
+
+
+def _alternate(business: Business, chains: tuple[str, ...]) -> None:
+    """Counters ``chains`` change clerk1's operator row in turn, each in its own chain."""
+    store = open_store(business.url)
+    try:
+        for n, chain in enumerate(chains, start=1):
+            with store.session(chain) as session:
+                row = session.execute(
+                    select(Operator).where(Operator.name == "clerk1")
+                ).scalar_one()
+                row.failed_signins = n
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def two_counters(business: Business) -> Business:
+    """The store after counter ``east`` joined ``main``: both changed one row alternately,
+    then a checkpoint signed every chain's head."""
+    _alternate(business, (MAIN, EAST, MAIN, EAST))
+    checkpoint = business.cli("audit", "checkpoint")
+    assert checkpoint.returncode == 0, checkpoint.stderr
+    return business
+
+
+def test_two_counters_changing_one_row_alternately_verify(two_counters: Business) -> None:
+    result = two_counters.verify()
+    assert result.returncode == 0, result.stderr
+    assert "3 chains" in result.stdout
+
+
+def test_a_row_two_counters_changed_then_edited_names_the_newest_record(
+    two_counters: Business,
+) -> None:
+    two_counters.sql("UPDATE operators SET failed_signins = 2 WHERE name = 'clerk1'")
+    err = _refused(two_counters)
+    assert "operators row" in err and "changed after its audit record" in err
+    assert f"of chain '{EAST}'" in err
+
+
+def test_one_counters_truncated_chain_is_named(two_counters: Business) -> None:
+    def cut(conn: Connection) -> None:
+        keep = _last_seq(conn, EAST) - 1
+        in_east = EVENTS.c.chain == EAST
+        last = conn.execute(select(EVENTS.c.hash).where(in_east, EVENTS.c.seq == keep)).scalar()
+        conn.execute(delete(EVENTS).where(in_east, EVENTS.c.seq > keep))
+        conn.execute(update(HEAD).where(HEAD.c.chain == EAST).values(seq=keep, hash=last))
+
+    two_counters.rewrite(cut)
+    err = _refused(two_counters)
+    assert f"chain '{EAST}'" in err and "truncated" in err
+
+
+def test_one_counters_emptied_chain_is_named(two_counters: Business) -> None:
+    two_counters.sql(
+        f"DELETE FROM audit_events WHERE chain = '{EAST}'",
+        f"DELETE FROM audit_head WHERE chain = '{EAST}'",
+    )
+    err = _refused(two_counters)
+    assert f"chain '{EAST}'" in err and "ends at event 0" in err and "truncated" in err
+
+
+def test_an_event_moved_to_another_chain_is_named(two_counters: Business) -> None:
+    # East appends after the checkpoint; the event is moved to the end of main (linked there,
+    # both heads set to match): its hash names the chain it was written in.
+    _alternate(two_counters, (EAST,))
+
+    def move(conn: Connection) -> None:
+        in_east = EVENTS.c.chain == EAST
+        seq = _last_seq(conn, EAST)
+        moved = conn.execute(select(EVENTS).where(in_east, EVENTS.c.seq == seq)).mappings().one()
+        head = conn.execute(select(HEAD).where(HEAD.c.chain == MAIN)).mappings().one()
+        conn.execute(
+            update(EVENTS)
+            .where(in_east, EVENTS.c.seq == seq)
+            .values(chain=MAIN, seq=head["seq"] + 1, prev_hash=head["hash"])
+        )
+        conn.execute(
+            update(HEAD).where(HEAD.c.chain == MAIN).values(seq=head["seq"] + 1, hash=moved["hash"])
+        )
+        conn.execute(
+            update(HEAD).where(HEAD.c.chain == EAST).values(seq=seq - 1, hash=moved["prev_hash"])
+        )
+
+    two_counters.rewrite(move)
+    err = _refused(two_counters)
+    assert f"of chain '{MAIN}'" in err and "changed after it was written" in err
+
+
+def test_a_chain_dropped_from_a_checkpoint_fails_its_signature(two_counters: Business) -> None:
+    def drop(conn: Connection) -> None:
+        rows = _events(conn)
+        signed = json.loads(rows[-1]["details"])
+        assert rows[-1]["action"] == "audit.checkpoint" and EAST in signed["heads"]
+        del signed["heads"][EAST]
+        rows[-1]["details"] = audit.encode_details(signed)
+        _rechain(conn, rows)
+
+    two_counters.rewrite(drop)
+    err = _refused(two_counters)
+    assert "is a checkpoint that carries a signature that does not verify" in err

@@ -83,8 +83,8 @@ def test_counters_enrolling_at_once_share_no_number_or_serial_and_keep_one_chain
     assert pg_counter.db("SELECT count(*) FROM ca_certificates WHERE status='good'") == [(5,)]
     verified = pg_counter.run("audit", "verify")
     assert verified.returncode == 0, verified.stderr
-    # One chain: every event's predecessor is the event before it, and no hash is used twice.
+    # No fork: in each chain every event's predecessor is the event before it.
     assert pg_counter.db(
-        "SELECT count(*) FROM audit_events a JOIN audit_events b ON b.seq = a.seq + 1 "
-        "WHERE b.prev_hash <> a.hash"
+        "SELECT count(*) FROM audit_events a JOIN audit_events b"
+        " ON b.chain = a.chain AND b.seq = a.seq + 1 WHERE b.prev_hash <> a.hash"
     ) == [(0,)]

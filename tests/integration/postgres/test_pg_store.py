@@ -120,6 +120,30 @@ def test_a_transaction_that_appended_does_not_hold_the_head_until_it_commits(
     assert result.ok and result.count == 3
 
 
+def test_two_counters_holding_their_own_chains_do_not_wait_for_each_other(store: Store) -> None:
+    # Counter east holds its chain's head (as every transaction does from its commit's first
+    # event insert to the end); counter west appends and commits meanwhile under a 2 s
+    # lock_timeout, and a second writer of east's chain is the one that waits.
+    operators.create_first_admin(store, "admin", "Adm1n-pass")
+    with store.session("east") as east:
+        audit.append_now(east, operator="a", action="test", obj="east")
+        with store.session("west") as west:
+            west.execute(text("SET LOCAL lock_timeout = '2s'"))
+            audit.append(west, operator="b", action="test", obj="west")
+        with pytest.raises(StoreUnavailable), store.session("east") as also_east:
+            also_east.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            audit.append(also_east, operator="c", action="test", obj="east again")
+    with store.session() as session:
+        result = audit.verify(session)
+        chains = dict(
+            session.execute(
+                select(AuditEvent.object, AuditEvent.chain).where(AuditEvent.action == "test")
+            ).all()
+        )
+    assert result.ok and result.count == 3
+    assert chains == {"east": "east", "west": "west"}
+
+
 def test_events_of_one_transaction_are_written_in_the_order_appended(store: Store) -> None:
     operators.create_first_admin(store, "admin", "Adm1n-pass")
     with store.session() as session:

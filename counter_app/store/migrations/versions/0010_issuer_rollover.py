@@ -4,10 +4,6 @@
 answering status for its own until they expire: each issuer has its own CRL, listing only the
 certificates it signed. Every existing row belongs to the first issuing CA (1). Row digests
 name the columns they cover (not this one), so audit verify still matches the existing rows.
-
-Revision ID: 0010
-Revises: 0008 (the lead re-chains it after 0009_audit_chains when both are merged)
-Create Date: 2026-12-02
 """
 
 from __future__ import annotations
@@ -16,9 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
-branch_labels = None
-depends_on = None
+down_revision = "0009"
 
 _ENTRY_WHERE = sa.text("crl_entry IS NOT NULL")
 
