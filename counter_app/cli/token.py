@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -33,6 +34,15 @@ driver_option = click.option(
     show_default=True,
     help="pkcs11: a PKCS#11 module; skf: a GM/T 0016 (SKF) library.",
 )
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def which_token(func: F) -> F:
+    """``--module``, ``--label`` and ``--serial``: the library and the token a command works on."""
+    for name in ("--serial", "--label", "--module"):
+        func = click.option(name, default=None)(func)
+    return func
 
 
 def _skf_module(app: AppContext, module: str | None) -> str:
@@ -98,9 +108,7 @@ def token_list(app: AppContext, module: str | None, as_json: bool, driver: str) 
 
 
 @token_group.command("capabilities")
-@click.option("--module", default=None)
-@click.option("--label", default=None)
-@click.option("--serial", default=None)
+@which_token
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
 def token_capabilities(
@@ -204,9 +212,7 @@ def _new_user_pin(
 
 def _new_user_pin_command(name: str, verb: str, done: str, help_text: str) -> None:
     @token_group.command(name, help=help_text)
-    @click.option("--module", default=None)
-    @click.option("--label", default=None)
-    @click.option("--serial", default=None)
+    @which_token
     @driver_option
     @pass_app
     def command(
@@ -231,9 +237,7 @@ _new_user_pin_command(
 
 
 @token_group.command("objects")
-@click.option("--module", default=None)
-@click.option("--label", default=None)
-@click.option("--serial", default=None)
+@which_token
 @click.option("--json", "as_json", is_flag=True)
 @driver_option
 @pass_app

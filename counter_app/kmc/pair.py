@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -115,25 +116,39 @@ class PairedStatus:
     def _partner(self, serial_hex: str) -> str | None:
         return self._kmc.partner(serial_hex) if self._kmc is not None else None
 
-    def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord:
-        record = self._ca.hold(serial_hex, operator=operator)
+    def _with_partner(
+        self,
+        serial_hex: str,
+        change: Callable[[str], CertificateRecord],
+        partner_follows: Callable[[RecordStatus], bool],
+    ) -> CertificateRecord:
+        """``change`` the named certificate, then its partner when ``partner_follows`` its
+        current status."""
+        record = change(serial_hex)
         partner = self._partner(serial_hex)
-        if partner and self._ca.status(partner).status is RecordStatus.GOOD:
-            self._ca.hold(partner, operator=operator)
+        if partner and partner_follows(self._ca.status(partner).status):
+            change(partner)
         return record
 
+    def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord:
+        return self._with_partner(
+            serial_hex,
+            lambda serial: self._ca.hold(serial, operator=operator),
+            lambda status: status is RecordStatus.GOOD,
+        )
+
     def release(self, serial_hex: str, *, operator: str) -> CertificateRecord:
-        record = self._ca.release(serial_hex, operator=operator)
-        partner = self._partner(serial_hex)
-        if partner and self._ca.status(partner).status is RecordStatus.HOLD:
-            self._ca.release(partner, operator=operator)
-        return record
+        return self._with_partner(
+            serial_hex,
+            lambda serial: self._ca.release(serial, operator=operator),
+            lambda status: status is RecordStatus.HOLD,
+        )
 
     def revoke(
         self, serial_hex: str, reason: RevocationReason, *, operator: str
     ) -> CertificateRecord:
-        record = self._ca.revoke(serial_hex, reason, operator=operator)
-        partner = self._partner(serial_hex)
-        if partner and self._ca.status(partner).status is not RecordStatus.REVOKED:
-            self._ca.revoke(partner, reason, operator=operator)
-        return record
+        return self._with_partner(
+            serial_hex,
+            lambda serial: self._ca.revoke(serial, reason, operator=operator),
+            lambda status: status is not RecordStatus.REVOKED,
+        )

@@ -240,6 +240,17 @@ static int dev_present(Dev *d) {
 }
 
 /* multi-string list of the sub-directories of dir (that contain `must`, when given) */
+/* GM/T 0016 output buffers: no buffer asks for the size, a short one is refused with the size
+   needed; otherwise the n bytes are copied. Either way *len ends as n. */
+static ULONG copy_out(void *out, ULONG *len, const void *data, size_t n) {
+    ULONG room = *len;
+    *len = (ULONG)n;
+    if (!out) return SAR_OK;
+    if (room < n) return SAR_BUFFER_TOO_SMALL;
+    memcpy(out, data, n);
+    return SAR_OK;
+}
+
 static ULONG list_names(const char *dir, const char *must, LPSTR out, ULONG *size) {
     char names[8192];
     size_t used = 0;
@@ -262,17 +273,7 @@ static ULONG list_names(const char *dir, const char *must, LPSTR out, ULONG *siz
     free(items);
     names[used++] = 0;
     if (!size) return SAR_INVALIDPARAMERR;
-    if (!out) {
-        *size = (ULONG)used;
-        return SAR_OK;
-    }
-    if (*size < used) {
-        *size = (ULONG)used;
-        return SAR_BUFFER_TOO_SMALL;
-    }
-    memcpy(out, names, used);
-    *size = (ULONG)used;
-    return SAR_OK;
+    return copy_out(out, size, names, used);
 }
 
 static void to_hex(const BYTE *in, size_t n, char *out) {
@@ -974,17 +975,9 @@ EXPORT ULONG SKF_ExportPublicKey(HCONTAINER hContainer, BOOL bSignFlag, BYTE *pb
     OPENSSL_cleanse(d, sizeof d);
     EVP_PKEY_free(k);
     if (!k) return SAR_FAIL;
-    if (!pbBlob) {
-        *pulBlobLen = sizeof(ECCPUBLICKEYBLOB);
-        return SAR_OK;
-    }
-    if (*pulBlobLen < sizeof(ECCPUBLICKEYBLOB)) {
-        *pulBlobLen = sizeof(ECCPUBLICKEYBLOB);
-        return SAR_BUFFER_TOO_SMALL;
-    }
-    pub_blob(pub, (ECCPUBLICKEYBLOB *)pbBlob);
-    *pulBlobLen = sizeof(ECCPUBLICKEYBLOB);
-    return SAR_OK;
+    ECCPUBLICKEYBLOB blob;
+    pub_blob(pub, &blob);
+    return copy_out(pbBlob, pulBlobLen, &blob, sizeof blob);
 }
 
 /* Signs the 32-byte digest as given: for SM2 the caller passes e = SM3(Z || M), Z made with the
@@ -1084,15 +1077,5 @@ EXPORT ULONG SKF_ExportCertificate(HCONTAINER hContainer, BOOL bSignFlag, BYTE *
     if (join(p, c->path, bSignFlag ? "sign.cer" : "enc.cer") || !exists(p))
         return SAR_CERTNOTFOUNTERR;
     if (read_all(p, buf, sizeof buf, &n)) return SAR_READFILEERR;
-    if (!pbCert) {
-        *pulCertLen = (ULONG)n;
-        return SAR_OK;
-    }
-    if (*pulCertLen < n) {
-        *pulCertLen = (ULONG)n;
-        return SAR_BUFFER_TOO_SMALL;
-    }
-    memcpy(pbCert, buf, n);
-    *pulCertLen = (ULONG)n;
-    return SAR_OK;
+    return copy_out(pbCert, pulCertLen, buf, n);
 }
