@@ -27,6 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from tests.conftest import CLI, SoftHSM, base_env, write_cert_and_key
 from tests.integration.services.conftest import (  # noqa: F401  (fixtures used here)
     CA_PASSPHRASE,
+    OPERATORS,
     Counter,
     template_data_dir,
 )
@@ -35,6 +36,14 @@ BIN = Path(sys.executable).parent
 TLS_PASS = "tls-Key-pass1"
 CLIENT_PASS = "client-Key-pass1"
 COUNTER_NAME = "counter-01"
+# The template data dir's own officers sign in for `ca issue`, `ca revoke` and `ca rollover`.
+CA_ENV = {
+    "COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE,
+    "COUNTER_APP_SUPERVISOR": "supervisor",
+    "COUNTER_APP_SUPERVISOR_PASSWORD": OPERATORS["supervisor"][1],
+    "COUNTER_APP_REVIEWER": "rev1",
+    "COUNTER_APP_REVIEWER_PASSWORD": OPERATORS["rev1"][1],
+}
 
 
 @dataclass(frozen=True)

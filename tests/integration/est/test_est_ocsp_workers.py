@@ -14,23 +14,13 @@ from cryptography import x509
 from counter_app.ca import CAFiles
 from tests.integration.ca.conftest import make_csr
 from tests.integration.est.conftest import (
-    CA_PASSPHRASE,
+    CA_ENV,
     Counter,
     Pki,
     Service,
     start_service,
     stop,
 )
-from tests.integration.services.conftest import OPERATORS
-
-# The template data dir's own officers sign in for `ca issue` and `ca revoke`.
-CA_ENV = {
-    "COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE,
-    "COUNTER_APP_SUPERVISOR": "supervisor",
-    "COUNTER_APP_SUPERVISOR_PASSWORD": OPERATORS["supervisor"][1],
-    "COUNTER_APP_REVIEWER": "rev1",
-    "COUNTER_APP_REVIEWER_PASSWORD": OPERATORS["rev1"][1],
-}
 
 
 @pytest.fixture

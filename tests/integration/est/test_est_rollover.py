@@ -10,17 +10,9 @@ from cryptography import x509
 from counter_app.ca import CAFiles, RevocationReason, SubjectInfo
 from counter_app.ca.hierarchy import CASettings
 from tests.integration.ca.conftest import make_csr
-from tests.integration.est.conftest import Pki, start_service, stop
+from tests.integration.est.conftest import CA_ENV, Pki, start_service, stop
 from tests.integration.est.test_est import est_client
-from tests.integration.services.conftest import CA_PASSPHRASE, OPERATORS, Counter
-
-OFFICERS = {
-    "COUNTER_APP_CA_PASSPHRASE": CA_PASSPHRASE,
-    "COUNTER_APP_SUPERVISOR": "supervisor",
-    "COUNTER_APP_SUPERVISOR_PASSWORD": OPERATORS["supervisor"][1],
-    "COUNTER_APP_REVIEWER": "rev1",
-    "COUNTER_APP_REVIEWER_PASSWORD": OPERATORS["rev1"][1],
-}
+from tests.integration.services.conftest import Counter
 
 
 def test_est_issues_from_the_new_issuer_after_a_rollover_and_revokes_old_certificates(
@@ -30,10 +22,10 @@ def test_est_issues_from_the_new_issuer_after_a_rollover_and_revokes_old_certifi
     _, csr = make_csr()
     (tmp_path / "old.csr").write_bytes(csr)
     issued = cli("ca", "issue", "--csr", str(tmp_path / "old.csr"), "--profile", "individual",
-                 "--cn", "张三", "--out", str(tmp_path / "old.pem"), env=OFFICERS)  # fmt: skip
+                 "--cn", "张三", "--out", str(tmp_path / "old.pem"), env=CA_ENV)  # fmt: skip
     assert issued.returncode == 0, issued.stderr
     old = x509.load_pem_x509_certificate((tmp_path / "old.pem").read_bytes())
-    rolled = cli("ca", "rollover", env=OFFICERS)
+    rolled = cli("ca", "rollover", env=CA_ENV)
     assert rolled.returncode == 0, rolled.stderr
     files = CAFiles.in_data_dir(cli.data_dir)
     new_issuer, root = files.load_cert("issuing-2"), files.load_cert("root")
