@@ -20,12 +20,9 @@ from counter_app.documents.facts import (
     ChangeFormFacts,
     ChangeRow,
     DeviceFacts,
-    DocumentSeenFacts,
     IssuedFacts,
-    PersonFacts,
     ReceiptFacts,
     SubscriberFacts,
-    UnitFacts,
 )
 from counter_app.documents.raster import rasterise
 from counter_app.documents.render import (
@@ -43,14 +40,11 @@ __all__ = [
     "ChangeRow",
     "DeviceFacts",
     "DocumentError",
-    "DocumentSeenFacts",
     "FontUnusable",
     "IssuedFacts",
     "MissingGlyphs",
-    "PersonFacts",
     "ReceiptFacts",
     "SubscriberFacts",
-    "UnitFacts",
     "rasterise",
     "render_agreement_record",
     "render_application_form",

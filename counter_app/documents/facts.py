@@ -10,45 +10,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from counter_app.domain.subscribers import Device, DocumentSeen, Individual, Unit
+
 DEFAULT_RA_NAME = "易联众数字证书注册中心"
 
 
 @dataclass(frozen=True)
-class PersonFacts:
-    """An individual subscriber or a unit's handling agent (经办人)."""
+class DeviceFacts(Device):
+    """A device subscriber with the name of its owner unit, which the form prints beside the
+    owner's USCC and the device itself does not carry."""
 
-    name: str
-    id_type_zh: str
-    id_number: str
-    mobile: str
-    email: str | None = None
-    social_insurance_number: str | None = None
-
-
-@dataclass(frozen=True)
-class UnitFacts:
-    name: str
-    uscc: str
-    legal_representative: str
-    social_insurance_unit_number: str
-    agent: PersonFacts
-
-
-@dataclass(frozen=True)
-class DeviceFacts:
-    name: str
-    identifier: str
-    owner_uscc: str
     owner_name: str | None = None
 
 
-SubscriberFacts = PersonFacts | UnitFacts | DeviceFacts
-
-
-@dataclass(frozen=True)
-class DocumentSeenFacts:
-    type_zh: str
-    number: str
+# The subscriber as verified that day, in the domain's own classes: an individual (also a unit's
+# handling agent 经办人), a unit, or a device with its owner's name. The forms print the kind and
+# the identity document by their Chinese names (``kind.zh``, ``id_type.zh``).
+SubscriberFacts = Individual | Unit | DeviceFacts
 
 
 @dataclass(frozen=True)
@@ -104,7 +82,7 @@ class ApplicationFormFacts(CounterFormFacts):
     """证书申请（更新）表: an enrollment, renewal, reissue or added application item."""
 
     service_zh: str
-    documents: tuple[DocumentSeenFacts, ...]
+    documents: tuple[DocumentSeen, ...]
     key_algorithm: str | None
     token_serial: str | None
     token_label: str | None

@@ -17,10 +17,8 @@ from counter_app.documents.facts import (
     ChangeFormFacts,
     CounterFormFacts,
     DeviceFacts,
-    PersonFacts,
     ReceiptFacts,
     SubscriberFacts,
-    UnitFacts,
 )
 from counter_app.documents.layout import (
     BODY_WIDTH,
@@ -38,6 +36,7 @@ from counter_app.documents.layout import (
 )
 from counter_app.domain.display import key_algorithm_title
 from counter_app.domain.fees import PaymentMethod, format_yuan, yuan_in_capitals
+from counter_app.domain.subscribers import Individual, Unit
 
 RECEIPT_TITLE = "收费凭证"
 APPLICATION_TITLE = "证书申请（更新）表"
@@ -139,10 +138,10 @@ def render_receipt(facts: ReceiptFacts) -> bytes:
 # Subscriber details, shared by the forms and the agreement record
 
 
-def _person_rows(person: PersonFacts, prefix: str) -> list[tuple[str, str]]:
+def _person_rows(person: Individual, prefix: str) -> list[tuple[str, str]]:
     return [
         (f"{prefix}姓名", person.name),
-        ("证件类型", person.id_type_zh),
+        ("证件类型", person.id_type.zh),
         ("证件号码", person.id_number),
         ("手机号码", person.mobile),
         ("电子邮箱", person.email or "—"),
@@ -150,22 +149,11 @@ def _person_rows(person: PersonFacts, prefix: str) -> list[tuple[str, str]]:
     ]
 
 
-def subscriber_kind_zh(subscriber: SubscriberFacts) -> str:
-    if isinstance(subscriber, UnitFacts):
-        return "单位"
-    if isinstance(subscriber, DeviceFacts):
-        return "设备"
-    return "个人"
-
-
-def subscriber_name(subscriber: SubscriberFacts) -> str:
-    return subscriber.name
-
-
 def _subscriber_story(subscriber: SubscriberFacts) -> list[Flowable]:
-    if isinstance(subscriber, UnitFacts):
+    kind = ("订户类型", subscriber.kind.zh)
+    if isinstance(subscriber, Unit):
         unit = [
-            ("订户类型", "单位"),
+            kind,
             ("单位名称", subscriber.name),
             ("统一社会信用代码", subscriber.uscc),
             ("法定代表人", subscriber.legal_representative),
@@ -178,21 +166,21 @@ def _subscriber_story(subscriber: SubscriberFacts) -> list[Flowable]:
         ]
     if isinstance(subscriber, DeviceFacts):
         device = [
-            ("订户类型", "设备"),
+            kind,
             ("设备名称", subscriber.name),
             ("设备标识", subscriber.identifier),
             ("所属单位", subscriber.owner_name or "—"),
             ("所属单位统一社会信用代码", subscriber.owner_uscc),
         ]
         return [field_table(device, columns=1, label_width=44 * mm)]
-    rows = [("订户类型", "个人"), *_person_rows(subscriber, "")]
+    rows = [kind, *_person_rows(subscriber, "")]
     rows[1] = ("姓名", subscriber.name)
     return [field_table(rows, columns=2)]
 
 
 def _signer(subscriber: SubscriberFacts) -> tuple[str, str]:
     """Who signs for the subscriber: the person, a unit's agent, or a device's owner unit."""
-    if isinstance(subscriber, UnitFacts):
+    if isinstance(subscriber, Unit):
         return "申请单位经办人", subscriber.agent.name
     if isinstance(subscriber, DeviceFacts):
         return "所属单位经办人", ""
@@ -230,7 +218,7 @@ def render_application_form(facts: ApplicationFormFacts) -> bytes:
         section("三、已核验的证明材料"),
         grid_table(
             ["序号", "材料名称", "号码"],
-            [[str(i), d.type_zh, d.number] for i, d in enumerate(facts.documents, start=1)]
+            [[str(i), d.type.zh, d.number] for i, d in enumerate(facts.documents, start=1)]
             or [["—", "（无）", "—"]],
             [14 * mm, 60 * mm, BODY_WIDTH - 74 * mm],
         ),
@@ -330,7 +318,7 @@ def render_agreement_record(facts: AgreementFacts) -> bytes:
         ("协议版本", f"第 {facts.version} 版"),
         ("文本 SHA-256", facts.sha256),
         ("接受时间", china_time(facts.accepted_at) + TIME_NOTE),
-        ("订户", f"{facts.subscriber.name}（{subscriber_kind_zh(facts.subscriber)}）"),
+        ("订户", f"{facts.subscriber.name}（{facts.subscriber.kind.zh}）"),
         ("受理员", facts.clerk),
         ("批准（审核员）", facts.reviewer),
         ("签署方式", facts.signed_zh),

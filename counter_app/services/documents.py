@@ -25,7 +25,7 @@ from counter_app.domain.lifecycle import (
     RecordStatus,
     RevocationReason,
 )
-from counter_app.domain.subscribers import DocumentType, IdType
+from counter_app.domain.subscribers import DocumentSeen, DocumentType, IdType, Individual, Unit
 from counter_app.services.certificates import show_application
 from counter_app.services.context import ServiceContext
 from counter_app.store.counter_repo import CounterRows
@@ -89,17 +89,10 @@ def _time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-def _id_type_zh(value: str | None) -> str:
-    try:
-        return IdType(value or IdType.RESIDENT_ID.value).zh
-    except ValueError:
-        return str(value)
-
-
-def _person(data: dict[str, Any]) -> forms.PersonFacts:
-    return forms.PersonFacts(
+def _person(data: dict[str, Any]) -> Individual:
+    return Individual(
         name=str(data.get("name", "")),
-        id_type_zh=_id_type_zh(data.get("id_type")),
+        id_type=IdType(data.get("id_type") or IdType.RESIDENT_ID.value),
         id_number=str(data.get("id_number", "")),
         mobile=str(data.get("mobile", "")),
         email=data.get("email"),
@@ -110,7 +103,7 @@ def _person(data: dict[str, Any]) -> forms.PersonFacts:
 def _subscriber(ctx: ServiceContext, data: dict[str, Any]) -> forms.SubscriberFacts:
     kind = data.get("kind")
     if kind == "unit":
-        return forms.UnitFacts(
+        return Unit(
             name=str(data["name"]),
             uscc=str(data.get("uscc", "")),
             legal_representative=str(data.get("legal_representative", "")),
@@ -214,7 +207,7 @@ def application_form_facts(ctx: ServiceContext, application_id: str) -> forms.Ap
     _check_form(app, DocumentKind.APPLICATION)
     details = app["details"]
     documents = tuple(
-        forms.DocumentSeenFacts(_document_zh(d.get("type")), str(d.get("number", "")))
+        DocumentSeen(DocumentType(str(d.get("type"))), str(d.get("number", "")))
         for d in details.get("documents") or ()
     )
     cert = _certificate(ctx, app["serial"])
@@ -246,13 +239,6 @@ def application_form_facts(ctx: ServiceContext, application_id: str) -> forms.Ap
         issued=issued,
         ra_name=_ra_name(ctx),
     )
-
-
-def _document_zh(value: object) -> str:
-    try:
-        return DocumentType(str(value)).zh
-    except ValueError:
-        return str(value)
 
 
 def _item_zh(ctx: ServiceContext, code: str) -> str:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from counter_app import documents
-from counter_app.documents import DocumentSeenFacts, MissingGlyphs
+from counter_app.documents import MissingGlyphs
+from counter_app.domain.subscribers import DocumentSeen, DocumentType
 from tests.unit.documents import pdftools, samples
 
 
@@ -138,9 +139,9 @@ def test_application_form_of_a_unit_shows_the_agent_and_fits_one_page(tmp_path: 
     facts = samples.application(
         subscriber=samples.UNIT,
         documents=(
-            DocumentSeenFacts("营业执照", "91140100MA0K1234X5"),
-            DocumentSeenFacts("授权委托书", "WT-2025-001"),
-            DocumentSeenFacts("居民身份证", "140105198001011234"),
+            DocumentSeen(DocumentType.BUSINESS_LICENCE, "91140100MA0K1234X5"),
+            DocumentSeen(DocumentType.AUTHORISATION_LETTER, "WT-2025-001"),
+            DocumentSeen(DocumentType.RESIDENT_ID_CARD, "140105198001011234"),
         ),
     )
     pdf = write(tmp_path, documents.render_application_form(facts))
