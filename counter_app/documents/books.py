@@ -51,12 +51,19 @@ def yuan(fen: int) -> str:
     return f"¥ {signed_yuan(fen)}"
 
 
-@dataclass(frozen=True)
-class DayCloseFacts:
+@dataclass(frozen=True, kw_only=True)
+class BookFacts:
+    """What every back-office report states: the RA that prints it (the page head) and the time
+    zone its days are counted in."""
+
     ra_name: str
+    time_zone: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DayCloseFacts(BookFacts):
     day: str
     counter: str
-    time_zone: str
     figures: Mapping[str, Any]
     by_operator: Mapping[str, Mapping[str, Any]]
     # The close as recorded (expected, counted, difference, note, supervisor, time); None when
@@ -167,13 +174,11 @@ def render_day_close(facts: DayCloseFacts) -> bytes:
 # Period report
 
 
-@dataclass(frozen=True)
-class PeriodFacts:
-    ra_name: str
+@dataclass(frozen=True, kw_only=True)
+class PeriodFacts(BookFacts):
     start: str
     end: str
     by: str
-    time_zone: str
     total: Mapping[str, Any]
     groups: Mapping[str, Mapping[str, Any]]
     # Per day: (date, collected fen, refunded fen, services).
