@@ -79,6 +79,14 @@ from counter_app.token.errors import (
     WrongPin,
 )
 from counter_app.token.keyspec import KeySpec, UnknownKeyAlgorithm, key_spec, register_key_spec
+from counter_app.token.session import (
+    SessionOnToken,
+    TokenCertificate,
+    TokenInfo,
+    listed_certificate,
+    listed_key,
+    the_one,
+)
 from counter_app.token.thread import runs_in_token_thread
 
 log = logging.getLogger(__name__)
@@ -494,23 +502,12 @@ class SKFCapabilities(TokenCapabilities):
 
 
 @dataclass(frozen=True)
-class SKFTokenInfo:
-    """A device as ``token list`` shows it; the PIN fields come from the counter's application
+class SKFTokenInfo(TokenInfo):
+    """A device as ``token list`` shows it: a PKCS#11 token's fields (``slot_id`` its index in
+    the device list) and the device's name; the PIN fields come from the counter's application
     (all false when the token is not formatted)."""
 
-    slot_id: int
-    device: str
-    label: str
-    manufacturer: str
-    model: str
-    serial: str
-    initialised: bool
-    user_pin_initialised: bool
-    pin_count_low: bool
-    pin_final_try: bool
-    pin_locked: bool
-    pin_to_be_changed: bool
-    so_pin_to_be_changed: bool = False
+    device: str = field(kw_only=True)
     user_pin_tries_left: int | None = None
     asym_caps: int = 0
 
@@ -610,16 +607,9 @@ def find_skf_token(
     found = [
         t
         for t in list_skf_tokens(module, application)
-        if (label is None or t.label == label)
-        and (serial is None or t.serial == serial)
-        and (t.initialised or not formatted)
+        if t.answers_to(label, serial) and (t.initialised or not formatted)
     ]
-    if len(found) != 1:
-        which = " ".join(
-            filter(None, (f"label={label}" if label else "", f"serial={serial}" if serial else ""))
-        )
-        raise TokenNotFound(which=(which or "SKF") + (" (several match)" if found else ""))
-    return found[0]
+    return the_one(found, label, serial, anything="SKF")
 
 
 def _devauth_key() -> bytes:
@@ -830,10 +820,7 @@ class SM2TokenSigner:
 
 
 @dataclass(frozen=True)
-class SKFCertificate:
-    key_id: bytes
-    label: str
-    certificate: x509.Certificate
+class SKFCertificate(TokenCertificate):
     usage: str  # "sign" | "encrypt"
 
 
@@ -841,19 +828,13 @@ def _label_of(container: str) -> str:
     return container.split("#", 1)[0]
 
 
-class SKFSession:
+class SKFSession(SessionOnToken[SKFKey]):
     """The counter's application on one SKF key, opened with the user PIN."""
+
+    info: SKFTokenInfo
 
     def __init__(self, lib: SKFLibrary, info: SKFTokenInfo, dev: int, app: int) -> None:
         self._lib, self.info, self._dev, self._app = lib, info, dev, app
-
-    @property
-    def token_serial(self) -> str:
-        return self.info.serial
-
-    @property
-    def token_label(self) -> str:
-        return self.info.label
 
     @cached_property
     def capabilities(self) -> SKFCapabilities:
@@ -936,12 +917,8 @@ class SKFSession:
                 keys.append(SKFKey(name.encode("utf-8"), _label_of(name), point, self))
         return keys
 
-    @runs_in_token_thread
-    def find_key(self, key_id: bytes) -> SKFKey:
-        for key in self.list_keys():
-            if key.key_id == key_id:
-                return key
-        raise KeyNotFound(key_id=key_id.decode("utf-8", "replace"))
+    def _key_name(self, key_id: bytes) -> str:
+        return key_id.decode("utf-8", "replace")  # the container's name
 
     @runs_in_token_thread
     def check_key_protected(self, key_id: bytes) -> None:
@@ -1067,28 +1044,22 @@ class SKFSession:
 
 
 def describe_skf_objects(ts: SKFSession) -> dict[str, list[dict[str, str]]]:
-    """What is in the counter's application, shaped as ``describe_objects`` for PKCS#11 (plus
+    """What is in the counter's application, listed as ``describe_objects`` lists PKCS#11 (plus
     the container name, whether it holds an encryption key, and each certificate's usage)."""
     keys = [
         {
-            "id": key.key_id.hex(),
+            # SKF offers no private-key export at all: every key is protected.
+            **listed_key(key.key_id, key.label, key.algorithm, "protected"),
             "container": key.key_id.decode("utf-8", "replace"),
-            "label": key.label,
-            "algorithm": key.algorithm,
-            "protection": "protected",  # SKF offers no private-key export at all
             "encryption_key": "yes" if ts.encryption_public_key(key.key_id) else "no",
         }
         for key in ts.list_keys()
     ]
     certificates = [
         {
-            "id": c.key_id.hex(),
+            **listed_certificate(c),
             "container": c.key_id.decode("utf-8", "replace"),
-            "label": c.label,
             "usage": c.usage,
-            "subject": c.certificate.subject.rfc4514_string(),
-            "serial": f"{c.certificate.serial_number:x}",
-            "not_after": c.certificate.not_valid_after_utc.isoformat(),
         }
         for c in ts.read_certificates()
     ]
