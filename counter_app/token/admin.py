@@ -66,6 +66,32 @@ def check_pin_policy(pin: str, *, field: str = "pin") -> None:
         )
 
 
+def check_format(new_label: str, so_pin: str, user_pin: str, *, max_label: int) -> None:
+    """What formatting needs, PKCS#11 or SKF, checked before the token: both PINs by the
+    counter's policy and a label of 1 to ``max_label`` bytes (32 in PKCS#11's token info, 31 in
+    SKF's DEVINFO, whose last byte ends the string)."""
+    check_pin_policy(so_pin, field="so_pin")
+    check_pin_policy(user_pin, field="user_pin")
+    if not 1 <= len(new_label.encode("utf-8")) <= max_label:
+        raise PinPolicy(
+            "label",
+            reason_zh=f"标签须为1至{max_label}字节",
+            reason_en=f"the label must be 1 to {max_label} bytes",
+        )
+
+
+def check_changed_pin(old_pin: str, new_pin: str) -> None:
+    """A new user PIN by the counter's policy, and not the old one (a token that asks for its
+    PIN to be changed is satisfied only by a new one), PKCS#11 or SKF."""
+    check_pin_policy(new_pin, field="new_pin")
+    if new_pin == old_pin:
+        raise PinPolicy(
+            "new_pin",
+            reason_zh="新PIN码不能与原PIN码相同",
+            reason_en="the new PIN must differ from the old one",
+        )
+
+
 def _c_init_token(module: str, slot_id: int, so_pin: str, label: str) -> int:
     """C_InitToken through ctypes (python-pkcs11 0.10 does not wrap it); returns the CK_RV.
 
@@ -135,12 +161,7 @@ def init_token(
     """Format a token and set its user PIN. Which token: ``label``/``serial`` of a formatted one,
     ``slot`` by number, or else the first blank (free) slot. Re-formatting a token that holds
     objects needs ``force``; a formatted token keeps its SO PIN, which must be given right."""
-    check_pin_policy(so_pin, field="so_pin")
-    check_pin_policy(user_pin, field="user_pin")
-    if not 1 <= len(new_label.encode("utf-8")) <= 32:
-        raise PinPolicy(
-            "label", reason_zh="标签须为1至32字节", reason_en="the label must be 1 to 32 bytes"
-        )
+    check_format(new_label, so_pin, user_pin, max_label=32)
     slot_id, old_serial, target = _target_slot(module, slot, label, serial, force)
     limits = capabilities_of(module, target)
     limits.check_new_pin(so_pin, field="so_pin")
@@ -196,13 +217,7 @@ def change_pin(
     """The subscriber changes their own PIN (old PIN needed); returns the token changed. The
     new PIN must suit the token's length limits and differ from the old one (a token that asks
     for its PIN to be changed is satisfied only by a new one)."""
-    check_pin_policy(new_pin, field="new_pin")
-    if new_pin == old_pin:
-        raise PinPolicy(
-            "new_pin",
-            reason_zh="新PIN码不能与原PIN码相同",
-            reason_en="the new PIN must differ from the old one",
-        )
+    check_changed_pin(old_pin, new_pin)
     from counter_app.token.session import open_token
 
     token = open_token(module, label=label, serial=serial)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import pkcs11
 from cryptography import x509
@@ -50,6 +50,7 @@ from counter_app.token.signer import TokenECPrivateKey, TokenRSAPrivateKey
 from counter_app.token.thread import runs_in_token_thread
 
 log = logging.getLogger(__name__)
+Found = TypeVar("Found")
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,21 @@ class TokenInfo:
             so_pin_to_be_changed=bool(flags & TokenFlag.SO_PIN_TO_BE_CHANGED),
         )
 
+    def answers_to(self, label: str | None, serial: str | None) -> bool:
+        """Whether this is the token asked for by label and/or serial (None: any)."""
+        return (label is None or self.label == label) and (serial is None or self.serial == serial)
+
+
+def the_one(found: list[Found], label: str | None, serial: str | None, anything: str = "") -> Found:
+    """The single token found by label and/or serial, PKCS#11 or SKF alike: none or several is
+    :class:`TokenNotFound`, naming what was asked for (``anything`` when neither was)."""
+    if len(found) != 1:
+        which = " ".join(
+            filter(None, (f"label={label}" if label else "", f"serial={serial}" if serial else ""))
+        )
+        raise TokenNotFound(which=(which or anything) + (" (several match)" if found else ""))
+    return found[0]
+
 
 def _slots(module: str, refresh: bool = True) -> Iterator[tuple[int, pkcs11.Token]]:
     lib = library(module, refresh=refresh)
@@ -106,16 +122,9 @@ def _match(module: str, label: str | None, serial: str | None) -> tuple[int, pkc
     found = [
         (slot_id, token)
         for slot_id, token in _slots(module)
-        if (label is None or token.label == label)
-        and (serial is None or TokenInfo.of(slot_id, token).serial == serial)
-        and token.flags & TokenFlag.TOKEN_INITIALIZED
+        if (info := TokenInfo.of(slot_id, token)).answers_to(label, serial) and info.initialised
     ]
-    if len(found) != 1:
-        which = " ".join(
-            filter(None, (f"label={label}" if label else "", f"serial={serial}" if serial else ""))
-        )
-        raise TokenNotFound(which=which + (" (several match)" if found else ""))
-    return found[0]
+    return the_one(found, label, serial)
 
 
 @runs_in_token_thread
@@ -315,8 +324,55 @@ def template_variants(
     )
 
 
-class TokenSession:
+class _Named(Protocol):
+    @property
+    def serial(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+
+
+class _Keyed(Protocol):
+    @property
+    def key_id(self) -> bytes: ...
+
+
+Key = TypeVar("Key", bound=_Keyed)
+
+
+class SessionOnToken(Generic[Key]):
+    """What every signed-in session does alike, the PKCS#11 :class:`TokenSession`, the SKF
+    session and the services' test fake: it names its token from its ``info`` and finds a key
+    by id among those it lists."""
+
+    info: _Named
+
+    @property
+    def token_serial(self) -> str:
+        return self.info.serial
+
+    @property
+    def token_label(self) -> str:
+        return self.info.label
+
+    def list_keys(self) -> list[Key]:
+        raise NotImplementedError
+
+    def _key_name(self, key_id: bytes) -> str:
+        """The key id as a clerk is told it in :class:`KeyNotFound`."""
+        return key_id.hex()
+
+    @runs_in_token_thread
+    def find_key(self, key_id: bytes) -> Key:
+        for key in self.list_keys():
+            if key.key_id == key_id:
+                return key
+        raise KeyNotFound(key_id=self._key_name(key_id))
+
+
+class TokenSession(SessionOnToken[TokenKey]):
     """A signed-in, read-write session on one token."""
+
+    info: TokenInfo
 
     def __init__(
         self,
@@ -345,14 +401,6 @@ class TokenSession:
         except TokenError as exc:
             log.debug("mechanism list unreadable: %s", exc.message("en"))
             return None
-
-    @property
-    def token_serial(self) -> str:
-        return self.info.serial
-
-    @property
-    def token_label(self) -> str:
-        return self.info.label
 
     def _guard(self) -> AbstractContextManager[None]:
         return translated(present=self._present)
@@ -436,13 +484,6 @@ class TokenSession:
         return keys
 
     @runs_in_token_thread
-    def find_key(self, key_id: bytes) -> TokenKey:
-        for key in self.list_keys():
-            if key.key_id == key_id:
-                return key
-        raise KeyNotFound(key_id=key_id.hex())
-
-    @runs_in_token_thread
     def check_key_protected(self, key_id: bytes) -> None:
         """Raises :class:`KeyNotProtected` unless the private key is sensitive, local and never
         extractable (e.g. before a renewal re-uses a key already on the token)."""
@@ -498,6 +539,22 @@ class TokenSession:
                 obj.destroy()
 
 
+def listed_key(key_id: bytes, label: str, algorithm: str, protection: str) -> dict[str, str]:
+    """A key pair as ``token objects`` lists it, PKCS#11 or SKF (no secret, nothing private)."""
+    return {"id": key_id.hex(), "label": label, "algorithm": algorithm, "protection": protection}
+
+
+def listed_certificate(c: TokenCertificate) -> dict[str, str]:
+    """A certificate on the token as ``token objects`` lists it, PKCS#11 or SKF."""
+    return {
+        "id": c.key_id.hex(),
+        "label": c.label,
+        "subject": c.certificate.subject.rfc4514_string(),
+        "serial": f"{c.certificate.serial_number:x}",
+        "not_after": c.certificate.not_valid_after_utc.isoformat(),
+    }
+
+
 def describe_objects(ts: TokenSession) -> dict[str, list[dict[str, str]]]:
     """What is on the token, as plain data for a listing (no secret, nothing private)."""
     keys = []
@@ -507,24 +564,8 @@ def describe_objects(ts: TokenSession) -> dict[str, list[dict[str, str]]]:
             protection = "protected"
         except KeyNotProtected as exc:
             protection = f"NOT protected: {exc.data.get('missing', '')}"
-        keys.append(
-            {
-                "id": key.key_id.hex(),
-                "label": key.label,
-                "algorithm": key.algorithm,
-                "protection": protection,
-            }
-        )
-    certificates = [
-        {
-            "id": c.key_id.hex(),
-            "label": c.label,
-            "subject": c.certificate.subject.rfc4514_string(),
-            "serial": f"{c.certificate.serial_number:x}",
-            "not_after": c.certificate.not_valid_after_utc.isoformat(),
-        }
-        for c in ts.read_certificates()
-    ]
+        keys.append(listed_key(key.key_id, key.label, key.algorithm, protection))
+    certificates = [listed_certificate(c) for c in ts.read_certificates()]
     return {"keys": keys, "certificates": certificates}
 
 

@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from asn1crypto import algos as a_algos
 from asn1crypto import core as a_core
@@ -60,7 +60,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from counter_app.domain.errors import CounterError
-from counter_app.token.admin import check_pin_policy
+from counter_app.token.admin import check_changed_pin, check_format, check_pin_policy
 from counter_app.token.capabilities import TokenCapabilities
 from counter_app.token.errors import (
     CertificateMismatch,
@@ -79,6 +79,14 @@ from counter_app.token.errors import (
     WrongPin,
 )
 from counter_app.token.keyspec import KeySpec, UnknownKeyAlgorithm, key_spec, register_key_spec
+from counter_app.token.session import (
+    SessionOnToken,
+    TokenCertificate,
+    TokenInfo,
+    listed_certificate,
+    listed_key,
+    the_one,
+)
 from counter_app.token.thread import runs_in_token_thread
 
 log = logging.getLogger(__name__)
@@ -121,15 +129,19 @@ BOOL = ctypes.c_int32
 HANDLE = ctypes.c_void_p
 
 
-class _Version(ctypes.Structure):
+class _Packed(ctypes.Structure):
+    """GM/T 0016 structures are byte-packed, as the vendors' headers declare them."""
+
     _pack_ = 1
+
+
+class _Version(_Packed):
     _fields_ = [("major", ctypes.c_ubyte), ("minor", ctypes.c_ubyte)]
 
 
-class DEVINFO(ctypes.Structure):
-    """GM/T 0016-2012 6.4.1, byte-packed as the vendors' headers declare it."""
+class DEVINFO(_Packed):
+    """GM/T 0016-2012 6.4.1."""
 
-    _pack_ = 1
     _fields_ = [
         ("Version", _Version),
         ("Manufacturer", ctypes.c_char * 64),
@@ -150,8 +162,7 @@ class DEVINFO(ctypes.Structure):
     ]
 
 
-class ECCPUBLICKEYBLOB(ctypes.Structure):
-    _pack_ = 1
+class ECCPUBLICKEYBLOB(_Packed):
     _fields_ = [
         ("BitLen", ULONG),
         ("XCoordinate", ctypes.c_ubyte * 64),
@@ -163,8 +174,7 @@ class ECCPUBLICKEYBLOB(ctypes.Structure):
         return b"\x04" + bytes(self.XCoordinate)[32:] + bytes(self.YCoordinate)[32:]
 
 
-class ECCSIGNATUREBLOB(ctypes.Structure):
-    _pack_ = 1
+class ECCSIGNATUREBLOB(_Packed):
     _fields_ = [("r", ctypes.c_ubyte * 64), ("s", ctypes.c_ubyte * 64)]
 
 
@@ -494,23 +504,12 @@ class SKFCapabilities(TokenCapabilities):
 
 
 @dataclass(frozen=True)
-class SKFTokenInfo:
-    """A device as ``token list`` shows it; the PIN fields come from the counter's application
+class SKFTokenInfo(TokenInfo):
+    """A device as ``token list`` shows it: a PKCS#11 token's fields (``slot_id`` its index in
+    the device list) and the device's name; the PIN fields come from the counter's application
     (all false when the token is not formatted)."""
 
-    slot_id: int
-    device: str
-    label: str
-    manufacturer: str
-    model: str
-    serial: str
-    initialised: bool
-    user_pin_initialised: bool
-    pin_count_low: bool
-    pin_final_try: bool
-    pin_locked: bool
-    pin_to_be_changed: bool
-    so_pin_to_be_changed: bool = False
+    device: str = field(kw_only=True)
     user_pin_tries_left: int | None = None
     asym_caps: int = 0
 
@@ -598,6 +597,15 @@ def list_skf_tokens(module: str, application: str = DEFAULT_APPLICATION) -> list
     return out
 
 
+class SKFChoice(TypedDict, total=False):
+    """Which SKF key a verb acts on, as :func:`find_skf_token` takes it: by label and/or serial
+    (None: any), and the counter's application on it (default :data:`DEFAULT_APPLICATION`)."""
+
+    label: str | None
+    serial: str | None
+    application: str
+
+
 @runs_in_token_thread
 def find_skf_token(
     module: str,
@@ -610,16 +618,9 @@ def find_skf_token(
     found = [
         t
         for t in list_skf_tokens(module, application)
-        if (label is None or t.label == label)
-        and (serial is None or t.serial == serial)
-        and (t.initialised or not formatted)
+        if t.answers_to(label, serial) and (t.initialised or not formatted)
     ]
-    if len(found) != 1:
-        which = " ".join(
-            filter(None, (f"label={label}" if label else "", f"serial={serial}" if serial else ""))
-        )
-        raise TokenNotFound(which=(which or "SKF") + (" (several match)" if found else ""))
-    return found[0]
+    return the_one(found, label, serial, anything="SKF")
 
 
 def _devauth_key() -> bytes:
@@ -660,29 +661,21 @@ def init_skf_token(
     new_label: str,
     so_pin: str,
     user_pin: str,
-    label: str | None = None,
-    serial: str | None = None,
     force: bool = False,
-    application: str = DEFAULT_APPLICATION,
+    **which: Unpack[SKFChoice],
 ) -> SKFTokenInfo:
     """Format an SKF key for the counter: label it, (re-)create the counter's application with
     the admin PIN (SO PIN) and the user PIN. Which key: by label/serial, else the only device
     not yet formatted. A key whose application holds containers is erased only with ``force``."""
-    check_pin_policy(so_pin, field="so_pin")
-    check_pin_policy(user_pin, field="user_pin")
-    if not 1 <= len(new_label.encode("utf-8")) <= 31:
-        raise PinPolicy(
-            "label", reason_zh="标签须为1至31字节", reason_en="the label must be 1 to 31 bytes"
-        )
-    if label is None and serial is None:
+    check_format(new_label, so_pin, user_pin, max_label=31)
+    application = which.get("application", DEFAULT_APPLICATION)
+    if which.get("label") is None and which.get("serial") is None:
         blank = [t for t in list_skf_tokens(module, application) if not t.initialised]
         if len(blank) != 1:
             raise TokenNotFound(which="a blank SKF token" + (" (several)" if blank else ""))
         target = blank[0]
     else:
-        target = find_skf_token(
-            module, label=label, serial=serial, application=application, formatted=False
-        )
+        target = find_skf_token(module, **which, formatted=False)
     lib = load_library(module)
     with _connected(lib, target.device) as dev:
         if application in lib.names("SKF_EnumApplication", HANDLE(dev)):
@@ -725,50 +718,39 @@ def _verify(lib: SKFLibrary, app: int, pin_type: int, pin: str) -> None:
     _pin_call(lib, app, "SKF_VerifyPIN", pin_type, pin_type, pin.encode())
 
 
+def _pin_call_in(
+    module: str, info: SKFTokenInfo, which: SKFChoice, function: str, pin_type: int, *args: Any
+) -> None:
+    """:func:`_pin_call` in the counter's application on the key found."""
+    lib = load_library(module)
+    application = which.get("application", DEFAULT_APPLICATION)
+    with _connected(lib, info.device) as dev, _application(lib, dev, application) as app:
+        _pin_call(lib, app, function, pin_type, *args)
+
+
 @runs_in_token_thread
 def change_skf_pin(
-    module: str,
-    *,
-    old_pin: str,
-    new_pin: str,
-    label: str | None = None,
-    serial: str | None = None,
-    application: str = DEFAULT_APPLICATION,
+    module: str, *, old_pin: str, new_pin: str, **which: Unpack[SKFChoice]
 ) -> SKFTokenInfo:
-    check_pin_policy(new_pin, field="new_pin")
-    if new_pin == old_pin:
-        raise PinPolicy(
-            "new_pin",
-            reason_zh="新PIN码不能与原PIN码相同",
-            reason_en="the new PIN must differ from the old one",
-        )
-    info = find_skf_token(module, label=label, serial=serial, application=application)
+    check_changed_pin(old_pin, new_pin)
+    info = find_skf_token(module, **which)
     if info.pin_locked:
         raise PinLocked()
-    lib = load_library(module)
-    with _connected(lib, info.device) as dev, _application(lib, dev, application) as app:
-        pins = (old_pin.encode(), new_pin.encode())
-        _pin_call(lib, app, "SKF_ChangePIN", USER_TYPE, USER_TYPE, *pins)
+    pins = (old_pin.encode(), new_pin.encode())
+    _pin_call_in(module, info, which, "SKF_ChangePIN", USER_TYPE, USER_TYPE, *pins)
     log.info("user PIN changed on SKF token serial=%s", info.serial)
     return info
 
 
 @runs_in_token_thread
 def unblock_skf_pin(
-    module: str,
-    *,
-    so_pin: str,
-    new_pin: str,
-    label: str | None = None,
-    serial: str | None = None,
-    application: str = DEFAULT_APPLICATION,
+    module: str, *, so_pin: str, new_pin: str, **which: Unpack[SKFChoice]
 ) -> SKFTokenInfo:
     """The admin PIN (SO PIN) sets a new user PIN and resets its retry counter."""
     check_pin_policy(new_pin, field="new_pin")
-    info = find_skf_token(module, label=label, serial=serial, application=application)
-    lib = load_library(module)
-    with _connected(lib, info.device) as dev, _application(lib, dev, application) as app:
-        _pin_call(lib, app, "SKF_UnblockPIN", ADMIN_TYPE, so_pin.encode(), new_pin.encode())
+    info = find_skf_token(module, **which)
+    pins = (so_pin.encode(), new_pin.encode())
+    _pin_call_in(module, info, which, "SKF_UnblockPIN", ADMIN_TYPE, *pins)
     log.info("user PIN reset with the admin PIN on SKF token serial=%s", info.serial)
     return info
 
@@ -830,10 +812,7 @@ class SM2TokenSigner:
 
 
 @dataclass(frozen=True)
-class SKFCertificate:
-    key_id: bytes
-    label: str
-    certificate: x509.Certificate
+class SKFCertificate(TokenCertificate):
     usage: str  # "sign" | "encrypt"
 
 
@@ -841,19 +820,13 @@ def _label_of(container: str) -> str:
     return container.split("#", 1)[0]
 
 
-class SKFSession:
+class SKFSession(SessionOnToken[SKFKey]):
     """The counter's application on one SKF key, opened with the user PIN."""
+
+    info: SKFTokenInfo
 
     def __init__(self, lib: SKFLibrary, info: SKFTokenInfo, dev: int, app: int) -> None:
         self._lib, self.info, self._dev, self._app = lib, info, dev, app
-
-    @property
-    def token_serial(self) -> str:
-        return self.info.serial
-
-    @property
-    def token_label(self) -> str:
-        return self.info.label
 
     @cached_property
     def capabilities(self) -> SKFCapabilities:
@@ -936,12 +909,8 @@ class SKFSession:
                 keys.append(SKFKey(name.encode("utf-8"), _label_of(name), point, self))
         return keys
 
-    @runs_in_token_thread
-    def find_key(self, key_id: bytes) -> SKFKey:
-        for key in self.list_keys():
-            if key.key_id == key_id:
-                return key
-        raise KeyNotFound(key_id=key_id.decode("utf-8", "replace"))
+    def _key_name(self, key_id: bytes) -> str:
+        return key_id.decode("utf-8", "replace")  # the container's name
 
     @runs_in_token_thread
     def check_key_protected(self, key_id: bytes) -> None:
@@ -1067,28 +1036,22 @@ class SKFSession:
 
 
 def describe_skf_objects(ts: SKFSession) -> dict[str, list[dict[str, str]]]:
-    """What is in the counter's application, shaped as ``describe_objects`` for PKCS#11 (plus
+    """What is in the counter's application, listed as ``describe_objects`` lists PKCS#11 (plus
     the container name, whether it holds an encryption key, and each certificate's usage)."""
     keys = [
         {
-            "id": key.key_id.hex(),
+            # SKF offers no private-key export at all: every key is protected.
+            **listed_key(key.key_id, key.label, key.algorithm, "protected"),
             "container": key.key_id.decode("utf-8", "replace"),
-            "label": key.label,
-            "algorithm": key.algorithm,
-            "protection": "protected",  # SKF offers no private-key export at all
             "encryption_key": "yes" if ts.encryption_public_key(key.key_id) else "no",
         }
         for key in ts.list_keys()
     ]
     certificates = [
         {
-            "id": c.key_id.hex(),
+            **listed_certificate(c),
             "container": c.key_id.decode("utf-8", "replace"),
-            "label": c.label,
             "usage": c.usage,
-            "subject": c.certificate.subject.rfc4514_string(),
-            "serial": f"{c.certificate.serial_number:x}",
-            "not_after": c.certificate.not_valid_after_utc.isoformat(),
         }
         for c in ts.read_certificates()
     ]

@@ -159,9 +159,32 @@ typedef struct {
     char path[PATHLEN];
 } Con;
 
-static Dev *as_dev(void *h) { return h && ((Dev *)h)->magic == DEV_MAGIC ? (Dev *)h : NULL; }
-static App *as_app(void *h) { return h && ((App *)h)->magic == APP_MAGIC ? (App *)h : NULL; }
-static Con *as_con(void *h) { return h && ((Con *)h)->magic == CON_MAGIC ? (Con *)h : NULL; }
+/* Every handle starts with its magic: the handle of that kind, or NULL for any other pointer. */
+static void *handle_of(void *h, uint32_t magic) { return h && *(uint32_t *)h == magic ? h : NULL; }
+static Dev *as_dev(void *h) { return handle_of(h, DEV_MAGIC); }
+static App *as_app(void *h) { return handle_of(h, APP_MAGIC); }
+static Con *as_con(void *h) { return handle_of(h, CON_MAGIC); }
+
+static void *new_handle(size_t size, uint32_t magic) {
+    uint32_t *h = calloc(1, size);
+    if (h) *h = magic;
+    return h;
+}
+
+/* A new handle into the caller's out-parameter; SAR_MEMORYERR when there is none. */
+static ULONG hand_out(void *h, void **out) {
+    *out = h;
+    return h ? SAR_OK : SAR_MEMORYERR;
+}
+
+/* SKF_DisConnectDev, SKF_CloseApplication, SKF_CloseContainer: the handle is forgotten. */
+static ULONG close_handle(void *h, uint32_t magic) {
+    uint32_t *m = handle_of(h, magic);
+    if (!m) return SAR_INVALIDHANDLEERR;
+    *m = 0;
+    free(m);
+    return SAR_OK;
+}
 
 /* ------------------------------------------------------------------ files */
 
@@ -234,6 +257,13 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 
 static int rm_tree(const char *path) { return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
 
+/* out = parent/dir/name: an application in a device's "apps", a container in an application's
+ * "c". */
+static int child_path(const char *parent, const char *dir, const char *name, char *out) {
+    char mid[PATHLEN];
+    return join(mid, parent, dir) || join(out, mid, name);
+}
+
 static int dev_present(Dev *d) {
     char p[PATHLEN];
     return join(p, d->path, "device") == 0 && exists(p);
@@ -274,6 +304,13 @@ static ULONG list_names(const char *dir, const char *must, LPSTR out, ULONG *siz
     names[used++] = 0;
     if (!size) return SAR_INVALIDPARAMERR;
     return copy_out(out, size, names, used);
+}
+
+/* The names in parent/dir (SKF_EnumApplication, SKF_EnumContainer). */
+static ULONG list_children(const char *parent, const char *dir, const char *must, LPSTR out,
+                           ULONG *size) {
+    char p[PATHLEN];
+    return join(p, parent, dir) ? SAR_FAIL : list_names(p, must, out, size);
 }
 
 static void to_hex(const BYTE *in, size_t n, char *out) {
@@ -557,9 +594,8 @@ EXPORT ULONG SKF_EnumDev(BOOL bPresent, LPSTR szNameList, ULONG *pulSize) {
 
 EXPORT ULONG SKF_ConnectDev(LPSTR szName, DEVHANDLE *phDev) {
     if (!store() || !phDev || !valid_name(szName)) return SAR_INVALIDPARAMERR;
-    Dev *d = calloc(1, sizeof *d);
+    Dev *d = new_handle(sizeof *d, DEV_MAGIC);
     if (!d) return SAR_MEMORYERR;
-    d->magic = DEV_MAGIC;
     if (join(d->path, store(), szName) || !dev_present(d)) {
         free(d);
         return SAR_DEVICE_REMOVED;
@@ -568,13 +604,7 @@ EXPORT ULONG SKF_ConnectDev(LPSTR szName, DEVHANDLE *phDev) {
     return SAR_OK;
 }
 
-EXPORT ULONG SKF_DisConnectDev(DEVHANDLE hDev) {
-    Dev *d = as_dev(hDev);
-    if (!d) return SAR_INVALIDHANDLEERR;
-    d->magic = 0;
-    free(d);
-    return SAR_OK;
-}
+EXPORT ULONG SKF_DisConnectDev(DEVHANDLE hDev) { return close_handle(hDev, DEV_MAGIC); }
 
 static ULONG device_text(Dev *d, char *text, size_t max) {
     char p[PATHLEN];
@@ -657,25 +687,18 @@ EXPORT ULONG SKF_DevAuth(DEVHANDLE hDev, BYTE *pbAuthData, ULONG ulLen) {
 /* ================================================================== applications */
 
 static int app_path(Dev *d, const char *name, char *out) {
-    char apps[PATHLEN];
-    return join(apps, d->path, "apps") || join(out, apps, name);
+    return child_path(d->path, "apps", name, out);
 }
 
 EXPORT ULONG SKF_EnumApplication(DEVHANDLE hDev, LPSTR szAppName, ULONG *pulSize) {
     Dev *d = as_dev(hDev);
-    char apps[PATHLEN];
     ULONG rv = dev_ok(d);
-    if (rv) return rv;
-    if (join(apps, d->path, "apps")) return SAR_FAIL;
-    return list_names(apps, "pins", szAppName, pulSize);
+    return rv ? rv : list_children(d->path, "apps", "pins", szAppName, pulSize);
 }
 
 static App *new_app(Dev *d, const char *path) {
-    App *a = calloc(1, sizeof *a);
-    if (!a) return NULL;
-    a->magic = APP_MAGIC;
-    a->dev = d;
-    strncpy(a->path, path, PATHLEN - 1);
+    App *a = new_handle(sizeof *a, APP_MAGIC);
+    if (a) a->dev = d, strncpy(a->path, path, PATHLEN - 1);
     return a;
 }
 
@@ -706,8 +729,7 @@ EXPORT ULONG SKF_CreateApplication(DEVHANDLE hDev, LPSTR szAppName, LPSTR szAdmi
     p.max[ADMIN_TYPE] = p.remain[ADMIN_TYPE] = dwAdminPinRetryCount;
     p.max[USER_TYPE] = p.remain[USER_TYPE] = dwUserPinRetryCount;
     if (pins_save(path, &p)) return SAR_WRITEFILEERR;
-    *phApplication = new_app(d, path);
-    return *phApplication ? SAR_OK : SAR_MEMORYERR;
+    return hand_out(new_app(d, path), phApplication);
 }
 
 EXPORT ULONG SKF_DeleteApplication(DEVHANDLE hDev, LPSTR szAppName) {
@@ -729,16 +751,11 @@ EXPORT ULONG SKF_OpenApplication(DEVHANDLE hDev, LPSTR szAppName, HAPPLICATION *
     if (!phApplication) return SAR_INVALIDPARAMERR;
     if (!valid_name(szAppName) || app_path(d, szAppName, path)) return SAR_APPLICATION_NAME_INVALID;
     if (join(pins, path, "pins") || !exists(pins)) return SAR_APPLICATION_NOT_EXISTS;
-    *phApplication = new_app(d, path);
-    return *phApplication ? SAR_OK : SAR_MEMORYERR;
+    return hand_out(new_app(d, path), phApplication);
 }
 
 EXPORT ULONG SKF_CloseApplication(HAPPLICATION hApplication) {
-    App *a = as_app(hApplication);
-    if (!a) return SAR_INVALIDHANDLEERR;
-    a->magic = 0;
-    free(a);
-    return SAR_OK;
+    return close_handle(hApplication, APP_MAGIC);
 }
 
 EXPORT ULONG SKF_VerifyPIN(HAPPLICATION hApplication, ULONG ulPINType, LPSTR szPIN,
@@ -756,33 +773,33 @@ EXPORT ULONG SKF_VerifyPIN(HAPPLICATION hApplication, ULONG ulPINType, LPSTR szP
     return rv;
 }
 
-EXPORT ULONG SKF_ChangePIN(HAPPLICATION hApplication, ULONG ulPINType, LPSTR szOldPin,
-                           LPSTR szNewPin, ULONG *pulRetryCount) {
+/* SKF_ChangePIN and SKF_UnblockPIN: the PIN `proof` of type `type` lets `new_pin` become the PIN
+ * of type `target`. A PIN its holder changes is no longer the default one; a PIN the admin PIN
+ * unblocks gets its retries back. */
+static ULONG set_pin(HAPPLICATION hApplication, ULONG type, LPSTR proof, ULONG target,
+                     LPSTR new_pin, ULONG *pulRetryCount) {
     App *a = as_app(hApplication);
     Pins p;
     ULONG rv = app_ok(a);
     if (rv) return rv;
-    if (ulPINType > USER_TYPE) return SAR_USER_TYPE_INVALID;
-    if (!pin_len_ok(szNewPin)) return SAR_PIN_LEN_RANGE;
+    if (type > USER_TYPE) return SAR_USER_TYPE_INVALID;
+    if (!pin_len_ok(new_pin)) return SAR_PIN_LEN_RANGE;
     if (pins_load(a, &p)) return SAR_READFILEERR;
-    if ((rv = check_pin(a, &p, ulPINType, szOldPin, pulRetryCount))) return rv;
-    sm3_hex(szNewPin, p.hash[ulPINType]);
-    p.is_default[ulPINType] = 0;
+    if ((rv = check_pin(a, &p, type, proof, pulRetryCount))) return rv;
+    sm3_hex(new_pin, p.hash[target]);
+    if (target == type) p.is_default[target] = 0;
+    else p.remain[target] = p.max[target];
     return pins_save(a->path, &p) ? SAR_WRITEFILEERR : SAR_OK;
+}
+
+EXPORT ULONG SKF_ChangePIN(HAPPLICATION hApplication, ULONG ulPINType, LPSTR szOldPin,
+                           LPSTR szNewPin, ULONG *pulRetryCount) {
+    return set_pin(hApplication, ulPINType, szOldPin, ulPINType, szNewPin, pulRetryCount);
 }
 
 EXPORT ULONG SKF_UnblockPIN(HAPPLICATION hApplication, LPSTR szAdminPIN, LPSTR szNewUserPIN,
                             ULONG *pulRetryCount) {
-    App *a = as_app(hApplication);
-    Pins p;
-    ULONG rv = app_ok(a);
-    if (rv) return rv;
-    if (!pin_len_ok(szNewUserPIN)) return SAR_PIN_LEN_RANGE;
-    if (pins_load(a, &p)) return SAR_READFILEERR;
-    if ((rv = check_pin(a, &p, ADMIN_TYPE, szAdminPIN, pulRetryCount))) return rv;
-    sm3_hex(szNewUserPIN, p.hash[USER_TYPE]);
-    p.remain[USER_TYPE] = p.max[USER_TYPE];
-    return pins_save(a->path, &p) ? SAR_WRITEFILEERR : SAR_OK;
+    return set_pin(hApplication, ADMIN_TYPE, szAdminPIN, USER_TYPE, szNewUserPIN, pulRetryCount);
 }
 
 EXPORT ULONG SKF_GetPINInfo(HAPPLICATION hApplication, ULONG ulPINType, ULONG *pulMaxRetryCount,
@@ -810,25 +827,18 @@ EXPORT ULONG SKF_ClearSecureState(HAPPLICATION hApplication) {
 /* ================================================================== containers */
 
 static int con_path(App *a, const char *name, char *out) {
-    char c[PATHLEN];
-    return join(c, a->path, "c") || join(out, c, name);
+    return child_path(a->path, "c", name, out);
 }
 
 EXPORT ULONG SKF_EnumContainer(HAPPLICATION hApplication, LPSTR szContainerName, ULONG *pulSize) {
     App *a = as_app(hApplication);
-    char c[PATHLEN];
     ULONG rv = app_ok(a);
-    if (rv) return rv;
-    if (join(c, a->path, "c")) return SAR_FAIL;
-    return list_names(c, NULL, szContainerName, pulSize);
+    return rv ? rv : list_children(a->path, "c", NULL, szContainerName, pulSize);
 }
 
 static Con *new_con(App *a, const char *path) {
-    Con *c = calloc(1, sizeof *c);
-    if (!c) return NULL;
-    c->magic = CON_MAGIC;
-    c->app = a;
-    strncpy(c->path, path, PATHLEN - 1);
+    Con *c = new_handle(sizeof *c, CON_MAGIC);
+    if (c) c->app = a, strncpy(c->path, path, PATHLEN - 1);
     return c;
 }
 
@@ -843,8 +853,7 @@ EXPORT ULONG SKF_CreateContainer(HAPPLICATION hApplication, LPSTR szContainerNam
     if (con_path(a, szContainerName, path)) return SAR_NAMELENERR;
     if (exists(path)) return SAR_FILE_ALREADY_EXIST;
     if (mkdir(path, 0700)) return SAR_FILEERR;
-    *phContainer = new_con(a, path);
-    return *phContainer ? SAR_OK : SAR_MEMORYERR;
+    return hand_out(new_con(a, path), phContainer);
 }
 
 EXPORT ULONG SKF_DeleteContainer(HAPPLICATION hApplication, LPSTR szContainerName) {
@@ -866,16 +875,11 @@ EXPORT ULONG SKF_OpenContainer(HAPPLICATION hApplication, LPSTR szContainerName,
     if (rv) return rv;
     if (!phContainer || !valid_name(szContainerName)) return SAR_INVALIDPARAMERR;
     if (con_path(a, szContainerName, path) || !exists(path)) return SAR_FILE_NOT_EXIST;
-    *phContainer = new_con(a, path);
-    return *phContainer ? SAR_OK : SAR_MEMORYERR;
+    return hand_out(new_con(a, path), phContainer);
 }
 
 EXPORT ULONG SKF_CloseContainer(HCONTAINER hContainer) {
-    Con *c = as_con(hContainer);
-    if (!c) return SAR_INVALIDHANDLEERR;
-    c->magic = 0;
-    free(c);
-    return SAR_OK;
+    return close_handle(hContainer, CON_MAGIC);
 }
 
 /* 0 empty, 1 RSA, 2 ECC (GM/T 0016 7.5.7) */

@@ -28,6 +28,7 @@ from counter_app.token import KeySpec, check_pin_policy
 from counter_app.token.capabilities import TokenCapabilities
 from counter_app.token.errors import SOPinWrong, TokenError, TokenNotFound, WrongPin
 from counter_app.token.mechanisms import MechanismLimits
+from counter_app.token.session import SessionOnToken
 
 USER_PIN = "246813"
 SO_PIN = "87654321"
@@ -77,19 +78,12 @@ class CertificateMismatchOnFake(TokenError):
     code = "certificate_mismatch"
 
 
-class FakeTokenSession:
-    """A signed-in session on a :class:`FakeDevice` (the SubscriberToken protocol)."""
+class FakeTokenSession(SessionOnToken[FakeKey]):
+    """A signed-in session on a :class:`FakeDevice` (the SubscriberToken protocol); its token's
+    serial and label come, as a real session's do, from its ``info``: here the device."""
 
     def __init__(self, device: FakeDevice) -> None:
-        self.device = device
-
-    @property
-    def token_serial(self) -> str:
-        return self.device.serial
-
-    @property
-    def token_label(self) -> str:
-        return self.device.label
+        self.device = self.info = device
 
     @property
     def capabilities(self) -> TokenCapabilities:
