@@ -6,11 +6,13 @@ stderr and exits non-zero; a bug prints one line and the path of the log with th
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -23,7 +25,51 @@ EXIT_REFUSED = 2
 EXIT_BUG = 70
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Which module holds each top-level verb. A verb's module (and what it imports: reportlab, the
+# EST server, the GUI…) loads only when that verb is named, so `counter-app token status` does not
+# pay for the printing stack. This is click's documented lazy-loading pattern ("Lazily loading
+# subcommands" in click's docs); click has no ready-made class for it. ``ops`` adds verbs to the
+# ``ca`` and ``est`` groups and ``counter`` adds ``token unlock``, so those load them too.
+VERB_MODULES: dict[str, tuple[str, ...]] = {
+    "init": ("admin",), "operator": ("admin",), "audit": ("admin",),
+    "demo": ("demo",), "gui": ("gui",),
+    "ca": ("ca", "ops"), "serve": ("ca",),
+    "token": ("token", "counter"),
+    "add-item": ("counter",), "application": ("counter",), "cert": ("counter",),
+    "change": ("counter",), "enroll": ("counter",), "policy": ("counter",),
+    "recover": ("counter",), "reissue": ("counter",), "renew": ("counter",),
+    "print": ("documents",),
+    "est": ("est", "ops"),
+    "day": ("backoffice",), "notify": ("backoffice",), "report": ("backoffice",),
+    "stock": ("backoffice",),
+    "backup": ("ops",), "doctor": ("ops",), "downgrade": ("ops",), "restore": ("ops",),
+    "upgrade": ("ops",),
+    "kmc": ("kmc",),
+}  # fmt: skip
+
+
+class LazyVerbs(click.Group):
+    """The root group: each verb's module is imported (and registers its verbs) on first use."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded: set[str] = set()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(VERB_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        for module in VERB_MODULES.get(cmd_name, ()):
+            self.load(module)
+        return super().get_command(ctx, cmd_name)
+
+    def load(self, module: str) -> None:
+        if module not in self._loaded:
+            self._loaded.add(module)
+            importlib.import_module(f"counter_app.cli.{module}").register(self)
+
+
+@click.group(cls=LazyVerbs, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -61,44 +107,6 @@ def _warn_if_open(config: Config) -> None:
     """One line on stderr for each private file or directory that others could read."""
     for problem in permission_problems(config.data_dir, sqlite=config.db_is_default_sqlite):
         click.echo(problem.message(config.lang), err=True)
-
-
-def _register() -> None:
-    # Each group of verbs lives in its own module; importing them here keeps click in cli/ only.
-    from counter_app.cli import admin, demo
-
-    admin.register(cli)
-    demo.register(cli)
-    from counter_app.cli import gui
-
-    gui.register(cli)
-    from counter_app.cli import ca
-
-    ca.register(cli)
-    from counter_app.cli import token
-
-    token.register(cli)
-    from counter_app.cli import counter
-
-    counter.register(cli)
-    from counter_app.cli import documents
-
-    documents.register(cli)
-    from counter_app.cli import est
-
-    est.register(cli)
-    from counter_app.cli import backoffice
-
-    backoffice.register(cli)
-    from counter_app.cli import ops
-
-    ops.register(cli)
-    from counter_app.cli import kmc
-
-    kmc.register(cli)
-
-
-_register()
 
 
 def _lang_from_argv(argv: list[str]) -> str:

@@ -616,6 +616,6 @@ def register(group: click.Group) -> None:
         policy_cmd,
     ):
         group.add_command(command)
-    token_group = group.commands.get("token")
-    if isinstance(token_group, click.Group):
-        token_group.add_command(unlock_cmd)
+    from counter_app.cli.token import token_group
+
+    token_group.add_command(unlock_cmd)
