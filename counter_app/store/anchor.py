@@ -319,7 +319,7 @@ class Anchor:
             time = when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             signature = key.sign(statement(heads, time, kid))
             signed = Checkpoint(heads, time, kid, _b64(signature))
-            event = audit.append_now(
+            audit.append(
                 session,
                 operator=audit.SYSTEM,
                 action=CHECKPOINT_ACTION,
@@ -327,6 +327,7 @@ class Anchor:
                 details=signed.details(),
                 time=when,
             )
+            event = audit.write_now(session)
             entry = WitnessEntry(event.chain, event.seq, event.hash, signed)
         self._append_witness(entry)
         return entry

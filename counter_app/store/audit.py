@@ -203,15 +203,15 @@ def append(
 
     On the store's sessions the event is written when the transaction commits (in the order
     appended, with the time of this call); it is part of the transaction all the same.
+    Inside a savepoint, and outside the store's sessions, it is written at once.
     """
     if time is not None and time.tzinfo is None:
         raise TypeError("audit times must be timezone-aware")
     when = (time or utcnow()).astimezone(dt.UTC)
-    if not session.info.get(DEFERRED) or session.in_nested_transaction():
-        append_now(session, operator=operator, action=action, obj=obj, details=details, time=when)
-        return
     pending = session.info.setdefault(PENDING_EVENTS, [])
     pending.append(PendingEvent(when, operator, action, obj, dict(details or {})))
+    if not session.info.get(DEFERRED) or session.in_nested_transaction():
+        write_pending(session)
 
 
 def pending_events(session: Session) -> list[PendingEvent]:
@@ -219,23 +219,11 @@ def pending_events(session: Session) -> list[PendingEvent]:
     return session.info.get(PENDING_EVENTS, [])  # type: ignore[no-any-return]
 
 
-def append_now(
-    session: Session,
-    *,
-    operator: str,
-    action: str,
-    obj: str,
-    details: Mapping[str, Any] | None = None,
-    time: dt.datetime | None = None,
-) -> AuditEvent:
-    """Append one event and write it at once (the head locked from now to the commit)."""
-    if time is not None and time.tzinfo is None:
-        raise TypeError("audit times must be timezone-aware")
-    write_pending(session)  # the transaction's earlier events come first
-    head = lock_head(session)
-    event = _write(session, head, time or utcnow(), operator, action, obj, details)
-    session.flush()
-    return event
+def write_now(session: Session) -> AuditEvent:
+    """Write the events this transaction appended at once (the head locked from now to the
+    commit) and return the newest: for a caller that needs its event's sequence and hash."""
+    write_pending(session)
+    return cast(AuditEvent, session.info[LAST_EVENT])
 
 
 def write_pending(session: Session) -> None:

@@ -1,14 +1,16 @@
-"""The signing module's tables (ORM models) and how a row reads as a :class:`CertificateRecord`."""
+"""The signing module's tables (ORM models) and how a row reads as a :class:`CertificateRecord`
+or a :class:`PublishedCRL`."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from counter_app.ca.model import CertificateRecord, RecordStatus, RevocationReason
+from counter_app.ca.model import CertificateRecord, PublishedCRL, RecordStatus, RevocationReason
 from counter_app.store.models import Base
 from counter_app.store.types import UTCDateTime
 
@@ -85,22 +87,28 @@ class CAState(Base):
     crl_number: Mapped[int] = mapped_column(Integer)
 
 
+# The columns a CertificateRecord is read from: its fields, by name (prepared.RECORD_COLUMNS).
+RECORD_FIELDS = tuple(field.name for field in fields(CertificateRecord))
+# What a stored CRL keeps of a PublishedCRL (its ``status_seq`` is in its audit event).
+CRL_FIELDS = ("number", "this_update", "next_update", "der", "partition")
+
+
 def to_record(row: Any) -> CertificateRecord:
     """The record ``ca/`` reads: from an ORM Certificate or a Core row of RECORD_COLUMNS."""
-    return CertificateRecord(
-        serial_hex=row.serial_hex,
-        subject=row.subject,
-        profile=row.profile,
-        status=RecordStatus(row.status),
-        not_before=row.not_before,
-        not_after=row.not_after,
-        application_id=row.application_id,
-        revoked_at=row.revoked_at,
-        reason=RevocationReason(row.reason) if row.reason else None,
-        der=row.der,
-        crl_partition=row.crl_partition,
-        issuer=row.issuer,
-    )
+    values = {name: getattr(row, name) for name in RECORD_FIELDS}
+    values["status"] = RecordStatus(row.status)
+    values["reason"] = RevocationReason(row.reason) if row.reason else None
+    return CertificateRecord(**values)
+
+
+def crl_row(crl: PublishedCRL, issuer: int) -> CRLRecord:
+    """The row that keeps ``crl`` as the newest of its scope for ``issuer``."""
+    return CRLRecord(issuer=issuer, **{name: getattr(crl, name) for name in CRL_FIELDS})
+
+
+def published(row: CRLRecord) -> PublishedCRL:
+    """A stored CRL as ``ca/`` reads it."""
+    return PublishedCRL(**{name: getattr(row, name) for name in CRL_FIELDS})
 
 
 def audit_object(serial_hex: str) -> str:

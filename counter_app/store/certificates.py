@@ -36,6 +36,8 @@ from counter_app.store.ca_tables import (
     Certificate,
     CRLRecord,
     audit_object,
+    crl_row,
+    published,
     to_record,
 )
 from counter_app.store.db import Store, store_error
@@ -306,12 +308,7 @@ class SQLCertificateRepository:
 
     def _crl_delta(self, session: Any, number: int, head: int) -> CRLSnapshot | None:
         """The newest stored CRL and what changed since it; None when a full read is better."""
-        base = session.execute(
-            select(CRLRecord.number, CRLRecord.der)
-            .where(_scope(self.issuer, None))
-            .order_by(CRLRecord.number.desc())
-            .limit(1)
-        ).one_or_none()
+        base = self._newest(session, None)
         if base is None:
             return None
         details = session.execute(
@@ -360,16 +357,7 @@ class SQLCertificateRepository:
             if newest is not None and newest >= crl.number:
                 return False
             session.execute(delete(CRLRecord).where(scope))
-            session.add(
-                CRLRecord(
-                    number=crl.number,
-                    this_update=crl.this_update,
-                    next_update=crl.next_update,
-                    der=crl.der,
-                    partition=crl.partition,
-                    issuer=self.issuer,
-                )
-            )
+            session.add(crl_row(crl, self.issuer))
             audit.append(
                 session,
                 operator=operator,
@@ -399,17 +387,17 @@ class SQLCertificateRepository:
 
     def _latest(self, partition: int | None) -> PublishedCRL | None:
         with self._store.session(audit.SIGNING_CHAIN) as session:
-            row = session.execute(
-                select(CRLRecord)
-                .where(_scope(self.issuer, partition))
-                .order_by(CRLRecord.number.desc())
-                .limit(1)
-            ).scalar_one_or_none()
-            if row is None:
-                return None
-            return PublishedCRL(
-                row.number, row.this_update, row.next_update, row.der, partition=row.partition
-            )
+            row = self._newest(session, partition)
+            return None if row is None else published(row)
+
+    def _newest(self, session: Session, partition: int | None) -> CRLRecord | None:
+        """The newest stored CRL of one of this issuer's scopes (complete: ``partition`` None)."""
+        return session.execute(
+            select(CRLRecord)
+            .where(_scope(self.issuer, partition))
+            .order_by(CRLRecord.number.desc())
+            .limit(1)
+        ).scalar_one_or_none()
 
     def partition_fill(self) -> tuple[int, int]:
         with self._store.engine.connect() as conn:

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Insert, Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import OperationalError
 
 from counter_app.ca.model import RecordStatus
 from counter_app.store import audit, state
-from counter_app.store.ca_tables import REVOKED_STATUSES, Certificate
+from counter_app.store.ca_tables import RECORD_FIELDS, REVOKED_STATUSES, Certificate
 from counter_app.store.db import store_error
 from counter_app.store.models import AuditEvent, AuditHead
 from counter_app.store.writer_queue import LockFileQueue
@@ -27,23 +27,18 @@ from counter_app.store.writer_queue import LockFileQueue
 CERTS = cast(Table, Certificate.__table__)
 EVENTS = cast(Table, AuditEvent.__table__)
 HEAD = cast(Table, AuditHead.__table__)
-INSERT_PENDING = insert(CERTS).values(
-    {
-        name: bindparam(name)
-        for name in (
-            "serial_hex",
-            "subject",
-            "profile",
-            "application_id",
-            "status",
-            "not_before",
-            "not_after",
-            "tbs_der",
-            "created_at",
-            "crl_partition",
-            "issuer",
-        )
-    }
+
+
+def _insert(table: Table, *, lacking: tuple[str, ...] = ()) -> Insert:
+    """An insert of every column of ``table`` but those ``lacking``, each bound by its name."""
+    return insert(table).values(
+        {c.name: bindparam(c.name) for c in table.columns if c.name not in lacking}
+    )
+
+
+# A pending record has no certificate, revocation or CRL entry yet.
+INSERT_PENDING = _insert(
+    CERTS, lacking=("der", "revoked_at", "revoked_epoch", "reason", "crl_entry")
 )
 COMPLETE = (
     update(CERTS)
@@ -56,41 +51,13 @@ LOCK_HEAD = (
     select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.chain == bindparam("b_chain")).with_for_update()
 )
 SIGNING_HEAD = select(HEAD.c.seq).where(HEAD.c.chain == audit.SIGNING_CHAIN)
-INSERT_EVENT = insert(EVENTS).values(
-    {
-        name: bindparam(name)
-        for name in (
-            "chain",
-            "seq",
-            "time",
-            "operator",
-            "action",
-            "object",
-            "details",
-            "prev_hash",
-            "hash",
-        )
-    }
-)
+INSERT_EVENT = _insert(EVENTS)
 MOVE_HEAD = (
     update(HEAD)
     .where(HEAD.c.chain == bindparam("b_chain"))
     .values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
 )
-RECORD_COLUMNS = (
-    CERTS.c.serial_hex,
-    CERTS.c.subject,
-    CERTS.c.profile,
-    CERTS.c.status,
-    CERTS.c.not_before,
-    CERTS.c.not_after,
-    CERTS.c.application_id,
-    CERTS.c.revoked_at,
-    CERTS.c.reason,
-    CERTS.c.der,
-    CERTS.c.crl_partition,
-    CERTS.c.issuer,
-)
+RECORD_COLUMNS = tuple(CERTS.c[name] for name in RECORD_FIELDS)
 # One issuer's certificates on hold or revoked (bound: ``b_issuer``), as its CRL lists them.
 OF_ISSUER = CERTS.c.issuer == bindparam("b_issuer")
 REVOKED = select(CERTS.c.serial_hex, CERTS.c.revoked_epoch, CERTS.c.reason).where(

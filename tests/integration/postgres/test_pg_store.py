@@ -126,7 +126,8 @@ def test_two_counters_holding_their_own_chains_do_not_wait_for_each_other(store:
     # lock_timeout, and a second writer of east's chain is the one that waits.
     operators.create_first_admin(store, "admin", "Adm1n-pass")
     with store.session("east") as east:
-        audit.append_now(east, operator="a", action="test", obj="east")
+        audit.append(east, operator="a", action="test", obj="east")
+        audit.write_now(east)
         with store.session("west") as west:
             west.execute(text("SET LOCAL lock_timeout = '2s'"))
             audit.append(west, operator="b", action="test", obj="west")

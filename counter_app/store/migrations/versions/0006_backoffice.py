@@ -7,56 +7,60 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from counter_app.store.migrations.common import (
+    add_columns,
+    columns,
+    create_indexes,
+    create_table,
+    drop_table,
+    key,
+)
 from counter_app.store.types import UTCDateTime
 
 revision = "0006"
 down_revision = "0005"
 
 _COUNTED = ("applications", "payments", "refunds")
+# A close's till: the cash expected, the cash counted and their difference (fen).
+_TILL = ("expected_cash_fen", "counted_cash_fen", "difference_fen")
+# The tables this revision makes, in order, with their indexed columns.
+_INDEXED = {
+    "day_closes": ("day", "counter"),
+    "token_stock": ("batch", "status"),
+    "expiry_notices": ("serial",),
+}
 
 
 def upgrade() -> None:
     for name in _COUNTED:
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("counter", sa.String(length=32), nullable=True))
-            batch_op.create_index(batch_op.f(f"ix_{name}_counter"), ["counter"], unique=False)
-    op.create_table(
+        add_columns(name, sa.Column("counter", sa.String(length=32), nullable=True))
+        create_indexes(name, "counter")
+    create_table(
         "day_closes",
-        sa.Column("id", sa.Integer(), nullable=False),
+        *key(),
         sa.Column("day", sa.String(length=10), nullable=False),
         sa.Column("counter", sa.String(length=32), nullable=False),
         sa.Column("action", sa.String(length=8), nullable=False),
-        sa.Column("expected_cash_fen", sa.BigInteger(), nullable=True),
-        sa.Column("counted_cash_fen", sa.BigInteger(), nullable=True),
-        sa.Column("difference_fen", sa.BigInteger(), nullable=True),
-        sa.Column("figures", sa.Text(), nullable=False),
-        sa.Column("note", sa.Text(), nullable=False),
+        *columns(sa.BigInteger(), *_TILL, nullable=True),
+        *columns(sa.Text(), "figures", "note"),
         sa.Column("supervisor", sa.String(length=64), nullable=False),
         sa.Column("time", UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        indexed=_INDEXED["day_closes"],
     )
-    with op.batch_alter_table("day_closes", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_day_closes_day"), ["day"], unique=False)
-        batch_op.create_index(batch_op.f("ix_day_closes_counter"), ["counter"], unique=False)
-    op.create_table(
+    create_table(
         "token_stock",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("serial", sa.String(length=64), nullable=False),
-        sa.Column("batch", sa.String(length=64), nullable=False),
+        *key(),
+        *columns(sa.String(length=64), "serial", "batch"),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("application_id", sa.String(length=32), nullable=True),
         sa.Column("received_by", sa.String(length=64), nullable=False),
-        sa.Column("received_at", UTCDateTime(), nullable=False),
-        sa.Column("updated_at", UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        *columns(UTCDateTime(), "received_at", "updated_at"),
         sa.UniqueConstraint("serial"),
+        indexed=_INDEXED["token_stock"],
     )
-    with op.batch_alter_table("token_stock", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_token_stock_batch"), ["batch"], unique=False)
-        batch_op.create_index(batch_op.f("ix_token_stock_status"), ["status"], unique=False)
-    op.create_table(
+    create_table(
         "expiry_notices",
-        sa.Column("id", sa.Integer(), nullable=False),
+        *key(),
         sa.Column("serial", sa.String(length=64), nullable=False),
         sa.Column("window_days", sa.Integer(), nullable=False),
         sa.Column("recipient", sa.String(length=254), nullable=False),
@@ -64,25 +68,14 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=128), nullable=False),
         sa.Column("operator", sa.String(length=64), nullable=False),
         sa.Column("sent_at", UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("serial", "window_days", name="uq_expiry_notice_window"),
+        indexed=_INDEXED["expiry_notices"],
     )
-    with op.batch_alter_table("expiry_notices", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_expiry_notices_serial"), ["serial"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("expiry_notices", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_expiry_notices_serial"))
-    op.drop_table("expiry_notices")
-    with op.batch_alter_table("token_stock", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_token_stock_status"))
-        batch_op.drop_index(batch_op.f("ix_token_stock_batch"))
-    op.drop_table("token_stock")
-    with op.batch_alter_table("day_closes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_day_closes_counter"))
-        batch_op.drop_index(batch_op.f("ix_day_closes_day"))
-    op.drop_table("day_closes")
+    for table in reversed(_INDEXED):
+        drop_table(table, indexed=_INDEXED[table])
     for name in reversed(_COUNTED):
         with op.batch_alter_table(name, schema=None) as batch_op:
             batch_op.drop_index(batch_op.f(f"ix_{name}_counter"))
