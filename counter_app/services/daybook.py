@@ -309,10 +309,15 @@ def acting_person(session: Session, who: OperatorInfo, action: Action) -> Person
     return person
 
 
-def _note(note: str | None) -> str:
+def _counter_and_note(
+    ctx: ServiceContext, counter: str | None, note: str | None
+) -> tuple[str, str]:
+    """What a supervisor's close or reopen names, checked before anything is read: the counter
+    (this one unless named) and the note (empty unless given)."""
+    name = check_counter_name(counter) if counter else ctx.counter
     if note is None or not note.strip():
-        return ""
-    return check_plain_text(note.strip(), "note", max_length=500)
+        return name, ""
+    return name, check_plain_text(note.strip(), "note", max_length=500)
 
 
 def _in_progress(session: Session, counter: str, until: dt.datetime) -> list[str]:
@@ -329,8 +334,7 @@ def close_day(
     note: str | None = None,
 ) -> CloseResult:
     """日结: record the counted cash beside the expected and freeze the day at the counter."""
-    name = check_counter_name(counter) if counter else ctx.counter
-    text = _note(note)
+    name, text = _counter_and_note(ctx, counter, note)
     now = ctx.clock()
     if day > business_day(now, ctx.time_zone):
         raise DayInFuture("date", day=day.isoformat())
@@ -400,8 +404,7 @@ def reopen_day(
     note: str | None = None,
 ) -> CloseResult:
     """重开: lift the freeze (a row and an event of its own; the close stays on record)."""
-    name = check_counter_name(counter) if counter else ctx.counter
-    text = _note(note)
+    name, text = _counter_and_note(ctx, counter, note)
     now = ctx.clock()
     with ctx.store.session(name) as session:  # recorded in that counter's chain, under its head
         audit.lock_head(session)
