@@ -30,7 +30,6 @@ from counter_app.domain.fees import (
     KeyAlgorithm,
     Payment,
     PaymentMethod,
-    Service,
     SettlementForm,
     WaiverRequest,
 )
@@ -44,6 +43,7 @@ from counter_app.domain.fields import (
     shown,
 )
 from counter_app.domain.operators import Role
+from counter_app.domain.policy import Action
 from counter_app.domain.subscribers import (
     DocumentSeen,
     Subscriber,
@@ -160,7 +160,7 @@ def _collect(
         if subscriber is not None:
             bag.take(_kind_matches, cert_type, subscriber)
         key_algorithm = bag.take(_key_algorithm, app, cert_type)
-        fee = fee_table.fee_for(Service.ENROLL, cert_type)
+        fee = fee_table.fee_for(Action.ENROLL, cert_type)
         settlement = bag.take(_settlement, app, fee)
     if not bag.clean_since(start):
         return None

@@ -114,15 +114,21 @@ def days_of(start: dt.date, end: dt.date, *, limit: int = 366) -> list[dt.date]:
 
 
 @dataclass(frozen=True)
-class _MoneyFact:
-    """What a payment and a refund of it both say: the receipt, when, where, who, what, how."""
+class _Recorded:
+    """What every row of the books says: when (its business day), where, who and what."""
 
-    receipt_number: str
     day: dt.date
     counter: str
     operator: str
     service: str
     certificate_type: str
+
+
+@dataclass(frozen=True)
+class _MoneyFact(_Recorded):
+    """What a payment and a refund of it both say besides: the receipt and how it was paid."""
+
+    receipt_number: str
     method: str  # cash | card | transfer | waiver | none (a refund: the way the money went back)
 
 
@@ -138,15 +144,10 @@ class RefundFact(_MoneyFact):
 
 
 @dataclass(frozen=True)
-class ServiceFact:
+class ServiceFact(_Recorded):
     """An application recorded that day (a counter service), whatever its fee."""
 
     application_id: str
-    day: dt.date
-    counter: str
-    operator: str
-    service: str
-    certificate_type: str
     status: str  # in_progress | done | rolled_back
 
 

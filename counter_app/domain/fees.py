@@ -28,6 +28,7 @@ from counter_app.domain.errors import CounterError, ValidationError
 from counter_app.domain.fields import UnknownChoice, check_plain_text, shown
 from counter_app.domain.identifiers import validate_name
 from counter_app.domain.operators import Role
+from counter_app.domain.policy import Action
 from counter_app.domain.subscribers import SubscriberKind
 
 MAX_VALIDITY_DAYS = 366  # clause 13: one year (a leap year's day included)
@@ -63,18 +64,20 @@ class KeyAlgorithm(StrEnum):
         return int(self.value.removeprefix("rsa-"))
 
 
-class Service(ChineseNamed):
-    """The services of agreement clause 5, plus reissue and unlock at the counter."""
-
-    ENROLL = "enroll", "证书申请"
-    RENEW = "renew", "证书密钥更新"
-    CHANGE = "change", "证书变更"
-    ADD_ITEM = "add_item", "增加应用项"
-    SUSPEND = "suspend", "证书挂起"
-    RESUME = "resume", "证书解挂"
-    REVOKE = "revoke", "证书吊销"
-    REISSUE = "reissue", "证书补办"
-    UNLOCK = "unlock", "介质解锁"
+# The services of agreement clause 5, plus reissue and unlock at the counter: the counter's
+# actions that the fee table prices, in the order it and the reports list them. They are the
+# policy's own members (one value and one Chinese name for each service).
+SERVICES: tuple[Action, ...] = (
+    Action.ENROLL,
+    Action.RENEW,
+    Action.CHANGE,
+    Action.ADD_ITEM,
+    Action.SUSPEND,
+    Action.RESUME,
+    Action.REVOKE,
+    Action.REISSUE,
+    Action.UNLOCK,
+)
 
 
 class InvalidFeeTable(CounterError):
@@ -145,7 +148,7 @@ class CertificateType:
     key_algorithms: tuple[KeyAlgorithm, ...]
     default_key_algorithm: KeyAlgorithm
     validity_days: int
-    fees: Mapping[Service, int] = field(compare=False)
+    fees: Mapping[Action, int] = field(compare=False)
 
     def check_key_algorithm(self, value: str, *, field: str = "key_algorithm") -> KeyAlgorithm:
         allowed = ", ".join(a.value for a in self.key_algorithms)
@@ -184,18 +187,18 @@ class FeeTable:
             raise UnknownCertificateType(field, value=shown(code))
         return self.types[code]
 
-    def fee_for(self, service: Service | str, certificate_type: CertificateType | str) -> int:
+    def fee_for(self, service: Action | str, certificate_type: CertificateType | str) -> int:
         """The fee in fen for a service on a certificate type."""
         cert_type = (
             certificate_type
             if isinstance(certificate_type, CertificateType)
             else self.certificate_type(certificate_type)
         )
-        if service not in {s.value for s in Service}:
+        if service not in SERVICES:
             raise UnknownChoice(
-                "service", value=shown(service), allowed=", ".join(s.value for s in Service)
+                "service", value=shown(service), allowed=", ".join(s.value for s in SERVICES)
             )
-        return cert_type.fees[Service(service)]
+        return cert_type.fees[Action(service)]
 
 
 def _certificate_type(code: str, raw: object) -> CertificateType:
@@ -233,14 +236,14 @@ def _certificate_type(code: str, raw: object) -> CertificateType:
     )
 
 
-def _fees(where: str, raw: object) -> Mapping[Service, int]:
+def _fees(where: str, raw: object) -> Mapping[Action, int]:
     if not isinstance(raw, Mapping):
         raise InvalidFeeTable(where=f"{where}.fees", detail="missing")
-    unknown = set(raw) - {s.value for s in Service}
+    unknown = set(raw) - {s.value for s in SERVICES}
     if unknown:
         raise InvalidFeeTable(where=f"{where}.fees", detail=f"unknown services {sorted(unknown)}")
-    fees: dict[Service, int] = {}
-    for service in Service:
+    fees: dict[Action, int] = {}
+    for service in SERVICES:
         amount = raw.get(service.value)
         # Integers only: a decimal in the table would be a float from TOML, and fen are whole.
         if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:

@@ -41,13 +41,13 @@ from counter_app.services.pipeline import (
     current_actors,
     run,
     snapshot,
+    take_fee,
     takes_money,
 )
 from counter_app.services.records import (
     NewApplication,
     create_application,
     dumps,
-    record_payment,
     record_refund,
     subscriber_row_of,
 )
@@ -392,18 +392,8 @@ def _record_batch(
         app.snapshot = dumps(snapshot(plan, settled))
         # The batch itself is the payment; its certificates are services of their own.
         app.status, app.closed_at = "done", now
-        receipt = None
-        if plan.fee:
-            receipt = record_payment(
-                session,
-                application=app,
-                payer=plan.subscriber.name,
-                fee=plan.fee,
-                settlement=settled,
-                clerk=maker,
-                now=now,
-                counter=ctx.counter,
-            ).receipt_number
+        # A batch with nothing to pay writes no receipt.
+        receipt = take_fee(session, ctx, plan, app, settled, maker, now) if plan.fee else None
         return app.id, receipt
 
 

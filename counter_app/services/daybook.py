@@ -110,9 +110,23 @@ class Facts:
         )
 
 
-def _recorded(time: dt.datetime, counter: str | None, clerk: str, zone: ZoneInfo) -> dict[str, Any]:
-    """When, where and by whom a row was recorded: its business day, counter and operator."""
-    return {"day": business_day(time, zone), "counter": counter or NO_COUNTER, "operator": clerk}
+def _recorded(
+    time: dt.datetime,
+    counter: str | None,
+    clerk: str,
+    service: str,
+    certificate_type: str,
+    zone: ZoneInfo,
+) -> dict[str, Any]:
+    """When, where, by whom and for what a row was recorded: its business day, counter,
+    operator, service and certificate type (what every fact of the books says)."""
+    return {
+        "day": business_day(time, zone),
+        "counter": counter or NO_COUNTER,
+        "operator": clerk,
+        "service": service,
+        "certificate_type": certificate_type,
+    }
 
 
 def read_facts(session: Session, ctx: ServiceContext, start: dt.date, end: dt.date) -> Facts:
@@ -124,10 +138,8 @@ def read_facts(session: Session, ctx: ServiceContext, start: dt.date, end: dt.da
     money = MoneyRows(session)
     payments = [
         PaymentFact(
+            **_recorded(p.time, p.counter, p.clerk, p.service, p.certificate_type, zone),
             receipt_number=p.receipt_number,
-            **_recorded(p.time, p.counter, p.clerk, zone),
-            service=p.service,
-            certificate_type=p.certificate_type,
             method=p.method,
             fee_fen=p.fee_fen,
         )
@@ -135,11 +147,9 @@ def read_facts(session: Session, ctx: ServiceContext, start: dt.date, end: dt.da
     ]
     refunds = [
         RefundFact(
+            **_recorded(r.time, r.counter, r.clerk, service, certificate_type, zone),
             refund_number=r.refund_number,
             receipt_number=r.receipt_number,
-            **_recorded(r.time, r.counter, r.clerk, zone),
-            service=service,
-            certificate_type=certificate_type,
             method=r.method,
             amount_fen=r.amount_fen,
         )
@@ -147,10 +157,8 @@ def read_facts(session: Session, ctx: ServiceContext, start: dt.date, end: dt.da
     ]
     services = [
         ServiceFact(
+            **_recorded(a.created_at, a.counter, a.clerk, a.service, a.certificate_type, zone),
             application_id=a.id,
-            **_recorded(a.created_at, a.counter, a.clerk, zone),
-            service=a.service,
-            certificate_type=a.certificate_type,
             status=a.status,
         )
         for a in CounterRows(session).applications_between(since, until)
@@ -301,10 +309,15 @@ def acting_person(session: Session, who: OperatorInfo, action: Action) -> Person
     return person
 
 
-def _note(note: str | None) -> str:
+def _counter_and_note(
+    ctx: ServiceContext, counter: str | None, note: str | None
+) -> tuple[str, str]:
+    """What a supervisor's close or reopen names, checked before anything is read: the counter
+    (this one unless named) and the note (empty unless given)."""
+    name = check_counter_name(counter) if counter else ctx.counter
     if note is None or not note.strip():
-        return ""
-    return check_plain_text(note.strip(), "note", max_length=500)
+        return name, ""
+    return name, check_plain_text(note.strip(), "note", max_length=500)
 
 
 def _in_progress(session: Session, counter: str, until: dt.datetime) -> list[str]:
@@ -321,8 +334,7 @@ def close_day(
     note: str | None = None,
 ) -> CloseResult:
     """日结: record the counted cash beside the expected and freeze the day at the counter."""
-    name = check_counter_name(counter) if counter else ctx.counter
-    text = _note(note)
+    name, text = _counter_and_note(ctx, counter, note)
     now = ctx.clock()
     if day > business_day(now, ctx.time_zone):
         raise DayInFuture("date", day=day.isoformat())
@@ -392,8 +404,7 @@ def reopen_day(
     note: str | None = None,
 ) -> CloseResult:
     """重开: lift the freeze (a row and an event of its own; the close stays on record)."""
-    name = check_counter_name(counter) if counter else ctx.counter
-    text = _note(note)
+    name, text = _counter_and_note(ctx, counter, note)
     now = ctx.clock()
     with ctx.store.session(name) as session:  # recorded in that counter's chain, under its head
         audit.lock_head(session)

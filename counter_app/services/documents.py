@@ -18,13 +18,14 @@ from counter_app.ca import CertificateNotFound, CertificateRecord
 from counter_app.ca.model import subject_text
 from counter_app.documents.facts import DEFAULT_RA_NAME
 from counter_app.domain.errors import CounterError, NotFound
-from counter_app.domain.fees import Service
+from counter_app.domain.fees import SERVICES
 from counter_app.domain.lifecycle import (
     STATUS_CHANGES,
     TRANSITIONS,
     RecordStatus,
     RevocationReason,
 )
+from counter_app.domain.policy import Action
 from counter_app.domain.subscribers import DocumentSeen, DocumentType, IdType, Individual, Unit
 from counter_app.services.certificates import show_application
 from counter_app.services.context import ServiceContext
@@ -71,11 +72,10 @@ def _ra_name(ctx: ServiceContext) -> str:
 
 
 def _service_zh(service: str) -> str:
-    try:
-        return Service(service).zh
-    except ValueError:
-        # A batch renewal's payment (services/batch.py): its lines name each certificate.
-        return {"batch_renew": "批量证书密钥更新"}.get(service, service)
+    if service in SERVICES:
+        return Action(service).zh
+    # A batch renewal's payment (services/batch.py): its lines name each certificate.
+    return {"batch_renew": "批量证书密钥更新"}.get(service, service)
 
 
 def _type_zh(ctx: ServiceContext, code: str) -> str:

@@ -51,7 +51,7 @@ from counter_app.services.records import (
 )
 from counter_app.services.tokens import SubscriberToken, TokenChoice
 from counter_app.store import audit
-from counter_app.store.counter import RefundRow
+from counter_app.store.counter import ApplicationRow, RefundRow
 from counter_app.store.db import Store
 from counter_app.store.money_repo import MoneyRows
 from counter_app.store.operator_repo import OperatorRows
@@ -321,6 +321,30 @@ def snapshot(plan: Plan, settled: Payment | Waiver | None) -> dict[str, Any]:
     }
 
 
+def take_fee(
+    session: Session,
+    ctx: ServiceContext,
+    plan: Plan,
+    app: ApplicationRow,
+    settled: Payment | Waiver | None,
+    clerk: str,
+    now: dt.datetime,
+) -> str:
+    """The plan's fee, paid (or waived) by its subscriber at this counter, recorded as the
+    application's receipt; the receipt's number. A service and a batch take it alike."""
+    assert plan.fee is not None
+    return record_payment(
+        session,
+        application=app,
+        payer=plan.subscriber.name,
+        fee=plan.fee,
+        settlement=settled,
+        clerk=clerk,
+        now=now,
+        counter=ctx.counter,
+    ).receipt_number
+
+
 def record(
     ctx: ServiceContext,
     action: Action,
@@ -381,19 +405,12 @@ def record(
                     signature=plan.signature,
                 ),
             )
-        receipt = None
-        if plan.fee is not None:
-            payment = record_payment(
-                session,
-                application=app,
-                payer=plan.subscriber.name,
-                fee=plan.fee,
-                settlement=settled,
-                clerk=auth.maker,
-                now=now,
-                counter=ctx.counter,
-            )
-            receipt = payment.receipt_number
+        # A free service (fee 0) has its receipt too; a service without a fee has none.
+        receipt = (
+            take_fee(session, ctx, plan, app, settled, auth.maker, now)
+            if plan.fee is not None
+            else None
+        )
         stock.take(session, plan, app.id, auth.maker, now)
         journal.open_entry(session, app, now)
         recorded = Recorded(

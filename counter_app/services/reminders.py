@@ -21,7 +21,7 @@ import os
 import smtplib
 import ssl
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -214,12 +214,7 @@ class NoticeRun:
     skipped: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "days": self.days,
-            "dry_run": self.dry_run,
-            "sent": self.sent,
-            "skipped": self.skipped,
-        }
+        return asdict(self)
 
 
 def _by_recipient(items: list[Expiring], run: NoticeRun) -> dict[str, list[Expiring]]:

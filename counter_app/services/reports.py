@@ -34,7 +34,7 @@ from counter_app.domain.daybook import (
     grouped,
 )
 from counter_app.domain.errors import ValidationError
-from counter_app.domain.fees import Service
+from counter_app.domain.fees import SERVICES
 from counter_app.services import daybook
 from counter_app.services.context import ServiceContext
 
@@ -56,7 +56,7 @@ class UnknownGrouping(ValidationError):
 
 
 def service_names(ctx: ServiceContext | None = None) -> dict[str, str]:
-    return {**{s.value: s.zh for s in Service}, "batch_renew": "批量更新（收费）"}
+    return {**{s.value: s.zh for s in SERVICES}, "batch_renew": "批量更新（收费）"}
 
 
 def type_names(ctx: ServiceContext) -> dict[str, str]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from counter_app.config import read_toml
 from counter_app.domain.errors import ConfigError, CounterError, ValidationError
-from counter_app.domain.fees import Payment, Service
+from counter_app.domain.fees import Payment
 from counter_app.domain.policy import Action
 from counter_app.services.context import ServiceContext
 from counter_app.services.daybook import acting_person
@@ -276,7 +276,7 @@ def plan_token_source(
         tendered = settlement.tendered if settlement.method.value == "cash" else fee
         settlement = Payment(settlement.method, fee, tendered)
     lines = [
-        {"item": Service(action.value).zh, "fee_fen": plan.fee or 0},
+        {"item": action.zh, "fee_fen": plan.fee or 0},
         {"item": f"介质费（{token_serial}）", "fee_fen": media},
     ]
     details = {

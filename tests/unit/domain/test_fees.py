@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from counter_app.domain.fees import (
+    SERVICES,
     AmountMismatch,
     FeeTable,
     InsufficientCash,
@@ -19,7 +20,6 @@ from counter_app.domain.fees import (
     KeyAlgorithmNotAllowed,
     Payment,
     PaymentMethod,
-    Service,
     UnknownCertificateType,
     WaiverNotApproved,
     WaiverRequest,
@@ -29,6 +29,7 @@ from counter_app.domain.fees import (
     yuan_in_capitals,
 )
 from counter_app.domain.operators import Role
+from counter_app.domain.policy import Action
 
 from .conftest import load_toml
 
@@ -36,12 +37,12 @@ from .conftest import load_toml
 def test_shipped_table_prices_every_service_for_every_type(fee_table: FeeTable) -> None:
     assert set(fee_table.types) == {"individual", "unit", "device"}
     for cert_type in fee_table.types.values():
-        assert set(cert_type.fees) == set(Service)
+        assert set(cert_type.fees) == set(SERVICES)
 
 
 def test_unit_enrollment_costs_three_hundred_yuan(fee_table: FeeTable) -> None:
     assert fee_table.fee_for("enroll", "unit") == 30000
-    assert fee_table.fee_for(Service.ENROLL, fee_table.types["unit"]) == 30000
+    assert fee_table.fee_for(Action.ENROLL, fee_table.types["unit"]) == 30000
 
 
 def test_certificates_last_one_year(fee_table: FeeTable) -> None:
