@@ -102,7 +102,7 @@ def main(n: int, rounds: int) -> None:
         cores = os.cpu_count() or 1
 
         def issue() -> object:
-            return ca.issue(csr, subject, "individual")
+            return ca.issue(IssueRequest(csr, subject, "individual"))
 
         def sign_raw() -> object:
             return raw_builder.sign(issuing_key, hashes.SHA256())
@@ -122,7 +122,9 @@ def main(n: int, rounds: int) -> None:
         for _ in range(rounds):
             runs["ours"].append(rate(n, issue))
             runs["batch"].append(rate(n // BATCH, issue_batch) * BATCH)
-            runs["bare"].append(rate(n, lambda: bare.issue(csr, subject, "individual")))
+            runs["bare"].append(
+                rate(n, lambda: bare.issue(IssueRequest(csr, subject, "individual")))
+            )
             runs["raw"].append(rate(n, sign_raw))
             runs["ours*"].append(parallel_rate(cores, n, issue, new_connections))
             runs["batch*"].append(

@@ -28,7 +28,7 @@ from pathlib import Path
 from benchlib import bench_ca, bench_csr, openssl_ocsp
 from cryptography.hazmat.primitives import serialization
 
-from counter_app.ca import CAFiles, RevocationReason, SubjectInfo
+from counter_app.ca import CAFiles, IssueRequest, RevocationReason, SubjectInfo
 
 PASSPHRASE = "bench-Passphrase-1"
 BIN = Path(sys.executable).parent
@@ -63,7 +63,7 @@ def make_ca(data_dir: Path, count: int) -> tuple[CAFiles, list[Path], str]:
     _, csr = bench_csr()
     leaves, index = [], []
     for i in range(count):
-        issued = ca.issue(csr, SubjectInfo(common_name=f"Bench {i}"), "individual")
+        issued = ca.issue(IssueRequest(csr, SubjectInfo(common_name=f"Bench {i}"), "individual"))
         path = data_dir / f"leaf{i}.pem"
         path.write_bytes(issued.certificate.public_bytes(serialization.Encoding.PEM))
         leaves.append(path)

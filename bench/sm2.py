@@ -29,7 +29,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from counter_app.ca import CertificateAuthority, SubjectInfo
+from counter_app.ca import CertificateAuthority, IssueRequest, SubjectInfo
 from counter_app.ca.sm2 import SM2PrivateKey
 from counter_app.kmc import KeyManagementCentre, KMCFiles, init_kmc, issue_pair
 from counter_app.services.sm2_pair import build_sm2_csr
@@ -83,28 +83,22 @@ def main() -> None:
         p256_mem, sm2_mem = without_store(p256_ca), without_store(sm2_ca)
         rates = {
             "P-256 ca.issue, no database": best_rate(
-                n, rounds, lambda: p256_mem.issue(p256_csr, SUBJECT, "individual")
+                n, rounds, lambda: p256_mem.issue(IssueRequest(p256_csr, SUBJECT, "individual"))
             ),
             "SM2 ca.issue, no database": best_rate(
-                n, rounds, lambda: sm2_mem.issue(sm2_csr, SUBJECT, "individual")
+                n, rounds, lambda: sm2_mem.issue(IssueRequest(sm2_csr, SUBJECT, "individual"))
             ),
             "P-256 ca.issue, SQLite": best_rate(
-                n, rounds, lambda: p256_ca.issue(p256_csr, SUBJECT, "individual")
+                n, rounds, lambda: p256_ca.issue(IssueRequest(p256_csr, SUBJECT, "individual"))
             ),
             "SM2 ca.issue, SQLite": best_rate(
-                n, rounds, lambda: sm2_ca.issue(sm2_csr, SUBJECT, "individual")
+                n, rounds, lambda: sm2_ca.issue(IssueRequest(sm2_csr, SUBJECT, "individual"))
             ),
             "SM2 dual pair (2 certs + KMC), SQLite": best_rate(
                 max(1, n // 3),
                 rounds,
                 lambda: issue_pair(
-                    sm2_ca,
-                    kmc,
-                    sm2_csr,
-                    SUBJECT,
-                    "individual",
-                    application_id=None,
-                    operator="bench",
+                    sm2_ca, kmc, IssueRequest(sm2_csr, SUBJECT, "individual", operator="bench")
                 ),
             ),
         }

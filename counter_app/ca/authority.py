@@ -167,23 +167,22 @@ class CertificateAuthority:
     # Issuance -------------------------------------------------------------------------------
 
     def _prepare(
-        self,
-        csr: x509.CertificateSigningRequest,
-        subject: SubjectInfo,
-        profile: str,
-        application_id: str | None,
-        operator: str,
-        ends_by: dt.datetime | None = None,
-        purpose: str | None = None,
+        self, request: IssueRequest, purpose: str | None = None
     ) -> tuple[x509.CertificateBuilder, PendingCertificate, SubjectKey]:
         """Check the request and build the leaf; the pending record still lacks its TBS."""
-        chosen = get_profile(self.profiles, profile)
-        check_request(subject, operator, application_id)
-        public_key = csr_public_key(csr)
+        chosen = get_profile(self.profiles, request.profile)
+        check_request(request.subject, request.operator, request.application_id)
+        public_key = csr_public_key(request.csr)
         check_public_key(public_key)
-        verify_csr_signature(csr, public_key)
+        verify_csr_signature(request.csr, public_key)
         builder, pending = self._prepare_key(
-            public_key, chosen, subject, application_id, operator, ends_by, purpose
+            public_key,
+            chosen,
+            request.subject,
+            request.application_id,
+            request.operator,
+            request.not_after,
+            purpose,
         )
         return builder, pending, public_key
 
@@ -273,25 +272,14 @@ class CertificateAuthority:
         """Where partition ``partition``'s CRL is published (its certificates' CRL DP)."""
         return f"{self._urls.crl}/{partition}"
 
-    def issue(
-        self,
-        csr: x509.CertificateSigningRequest,
-        subject: SubjectInfo,
-        profile: str,
-        *,
-        application_id: str | None = None,
-        operator: str = "system",
-        not_after: dt.datetime | None = None,
-        purpose: str | None = None,
-    ) -> IssuedCertificate:
-        """Certify the CSR's key for the RA-verified ``subject`` under ``profile``; the
-        certificate ends at ``not_after`` when that is sooner than the profile's term.
+    def issue(self, request: IssueRequest, *, purpose: str | None = None) -> IssuedCertificate:
+        """Certify the CSR's key for the RA-verified subject under the request's profile; the
+        certificate ends at the request's ``not_after`` when that is sooner than the profile's
+        term.
 
         ``purpose`` ("signing") makes the signing certificate of a GM/T 0014 dual pair."""
-        log.debug("issue profile=%s application=%s", profile, application_id)
-        builder, pending, key = self._prepare(
-            csr, subject, profile, application_id, operator, not_after, purpose
-        )
+        log.debug("issue profile=%s application=%s", request.profile, request.application_id)
+        builder, pending, key = self._prepare(request, purpose)
         return self._sign_recorded(builder, pending, key)
 
     def issue_for_key(
@@ -333,14 +321,7 @@ class CertificateAuthority:
         ready: list[tuple[int, x509.CertificateBuilder, PendingCertificate, SubjectKey]] = []
         for index, request in enumerate(requests):
             try:
-                builder, pending, key = self._prepare(
-                    request.csr,
-                    request.subject,
-                    request.profile,
-                    request.application_id,
-                    request.operator,
-                    request.not_after,
-                )
+                builder, pending, key = self._prepare(request)
                 tbs = self.signer.tbs(builder, key)
             except CAError as exc:
                 results[index] = exc

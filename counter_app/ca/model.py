@@ -55,7 +55,10 @@ class IssuedCertificate:
 
 @dataclass(frozen=True)
 class IssueRequest:
-    """One certificate asked of :meth:`CertificateAuthority.issue_batch`."""
+    """One certificate asked of the signing module, the same object all the way: built where
+    the CSR is made (the counter's token step, ``ca issue``, the EST service's decoded request),
+    handed through the ``SigningClient`` (local or EST) to ``CertificateAuthority.issue`` /
+    ``issue_batch`` or ``kmc.issue_pair``, so the request's fields are listed here only."""
 
     csr: x509.CertificateSigningRequest
     subject: SubjectInfo

@@ -23,6 +23,7 @@ from counter_app.ca import (
     CAFiles,
     CASettings,
     CertificateAuthority,
+    IssueRequest,
     RevocationReason,
     SubjectInfo,
     init_hierarchy,
@@ -367,7 +368,7 @@ def ca_issue(
     tmp = _reserve_output(out) if out is not None else None
     try:
         issued = open_ca(app).issue(
-            csr, subject, profile, application_id=application_id, operator=officer
+            IssueRequest(csr, subject, profile, application_id=application_id, operator=officer)
         )
     except BaseException:
         if tmp is not None:

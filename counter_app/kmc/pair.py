@@ -8,7 +8,6 @@ identifiers and the term; holds, releases and revocations go to both (:class:`Pa
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,9 +20,9 @@ from counter_app.ca.keys import csr_public_key
 from counter_app.ca.model import (
     CertificateRecord,
     IssuedCertificate,
+    IssueRequest,
     RecordStatus,
     RevocationReason,
-    SubjectInfo,
 )
 from counter_app.ca.sm2 import SM2PublicKey
 from counter_app.kmc.centre import KeyManagementCentre
@@ -60,37 +59,21 @@ def sm2_signing_key(csr: x509.CertificateSigningRequest) -> SM2PublicKey:
 
 
 def issue_pair(
-    ca: CertificateAuthority,
-    kmc: KeyManagementCentre,
-    csr: x509.CertificateSigningRequest,
-    subject: SubjectInfo,
-    profile: str,
-    *,
-    application_id: str | None,
-    operator: str,
-    not_after: dt.datetime | None = None,
+    ca: CertificateAuthority, kmc: KeyManagementCentre, request: IssueRequest
 ) -> IssuedPair:
     """Signing certificate from the token's CSR, then the KMC's encryption key: escrowed first,
     certified for the same term, linked to its partner, enveloped to the token's signing key."""
-    signing_key = sm2_signing_key(csr)  # refuse before anything is recorded
-    signing = ca.issue(
-        csr,
-        subject,
-        profile,
-        application_id=application_id,
-        operator=operator,
-        not_after=not_after,
-        purpose="signing",
-    )
+    signing_key = sm2_signing_key(request.csr)  # refuse before anything is recorded
+    signing = ca.issue(request, purpose="signing")
     key = kmc.new_key_pair()
-    record = kmc.escrow(key, application_id=application_id)
+    record = kmc.escrow(key, application_id=request.application_id)
     encryption = ca.issue_for_key(
         key.public_key(),
-        subject,
-        profile,
+        request.subject,
+        request.profile,
         purpose="encryption",
-        application_id=encryption_application(application_id),
-        operator=operator,
+        application_id=encryption_application(request.application_id),
+        operator=request.operator,
         not_after=signing.not_after,
     )
     kmc.link_pair(

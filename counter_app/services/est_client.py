@@ -16,7 +16,6 @@ Configuration (option, then environment, then ``config.toml``):
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import logging
 import os
@@ -35,8 +34,8 @@ from counter_app.ca import (
     CertificateNotFound,
     CertificateRecord,
     IssuedCertificate,
+    IssueRequest,
     RevocationReason,
-    SubjectInfo,
 )
 from counter_app.ca.ocsp import serial_hex
 from counter_app.config import Config
@@ -227,25 +226,16 @@ class ESTSigning:
 
     # SigningClient --------------------------------------------------------------------------
 
-    def issue(
-        self,
-        csr: x509.CertificateSigningRequest,
-        subject: SubjectInfo,
-        profile: str,
-        *,
-        application_id: str | None,
-        operator: str,
-        not_after: dt.datetime | None = None,
-    ) -> IssuedCertificate:
-        der = csr.public_bytes(serialization.Encoding.DER)
+    def issue(self, request: IssueRequest) -> IssuedCertificate:
+        der = request.csr.public_bytes(serialization.Encoding.DER)
         header = encode_ra_request(
             RARequest(
-                subject=subject,
-                profile=profile,
-                application_id=application_id,
-                operator=operator,
+                subject=request.subject,
+                profile=request.profile,
+                application_id=request.application_id,
+                operator=request.operator,
                 csr_sha256=hashlib.sha256(der).hexdigest(),
-                not_after=not_after,
+                not_after=request.not_after,
             )
         )
         response = self._send(
@@ -260,7 +250,7 @@ class ESTSigning:
             certificate=cert,
             not_before=cert.not_valid_before_utc,
             not_after=cert.not_valid_after_utc,
-            profile=profile,
+            profile=request.profile,
         )
 
     def _status_call(self, request: StatusRequest) -> CertificateRecord:

@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 from counter_app.ca import (
     CertificateNotFound,
     IssuedCertificate,
+    IssueRequest,
     RecordStatus,
     RevocationReason,
     SubjectInfo,
@@ -75,13 +76,9 @@ def fulfil(
     assert ts is not None
     key = ts.generate_key_pair(spec, label=job.application_id)
     job.step("key_generated", key_id=key.key_id.hex())
+    csr = build_csr(key, subject)
     issued = job.ctx.signing.issue(
-        build_csr(key, subject),
-        subject,
-        profile,
-        application_id=job.application_id,
-        operator=job.operator,
-        not_after=not_after,
+        IssueRequest(csr, subject, profile, job.application_id, job.operator, not_after)
     )
     job.step("issued", cert_serial=issued.serial_hex)
     ts.write_certificate(issued.certificate, key.key_id, label=job.application_id)

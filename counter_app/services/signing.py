@@ -6,7 +6,6 @@ multi-counter issue); services never touch ``CertificateAuthority`` directly.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection
 from functools import partial
 from typing import NoReturn, Protocol
@@ -18,8 +17,8 @@ from counter_app.ca import (
     CertificateNotFound,
     CertificateRecord,
     IssuedCertificate,
+    IssueRequest,
     RevocationReason,
-    SubjectInfo,
 )
 from counter_app.kmc import (
     KeyManagementCentre,
@@ -43,16 +42,7 @@ class CertificateRecords(Protocol):
 
 
 class SigningClient(CertificateRecords, Protocol):
-    def issue(
-        self,
-        csr: x509.CertificateSigningRequest,
-        subject: SubjectInfo,
-        profile: str,
-        *,
-        application_id: str | None,
-        operator: str,
-        not_after: dt.datetime | None = None,
-    ) -> IssuedCertificate: ...
+    def issue(self, request: IssueRequest) -> IssuedCertificate: ...
 
     def hold(self, serial_hex: str, *, operator: str) -> CertificateRecord: ...
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 from cryptography import x509
 
-from counter_app.ca import SubjectInfo
+from counter_app.ca import IssueRequest, SubjectInfo
 from counter_app.ca.sm2 import SM2PublicKey
 from counter_app.domain.errors import CounterError
 from counter_app.kmc.pair import IssuedPair
@@ -108,12 +108,7 @@ def fulfil_pair(
     steps.step("key_generated", key_id=key.key_id.hex())
     csr = build_sm2_csr(SM2PublicKey(key.point), key.sign, csr_subject)
     pair = signing.issue_pair(
-        csr,
-        subject,
-        profile,
-        application_id=application_id,
-        operator=operator,
-        not_after=not_after,
+        IssueRequest(csr, subject, profile, application_id, operator, not_after)
     )
     # The journal keeps the signing serial; a roll-back revokes it, and the signing client
     # revokes its encryption partner with it (the KMC links the two).

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from counter_app.ca import (
     BadCSR,
     InvalidTransition,
+    IssueRequest,
     RecordStatus,
     RevocationReason,
     SubjectInfo,
@@ -35,7 +36,7 @@ def csr() -> x509.CertificateSigningRequest:
 
 
 def test_subject_comes_from_ra_data_not_from_csr(library_ca: LibraryCA) -> None:
-    issued = library_ca.ca.issue(csr(), SUBJECT, "individual")
+    issued = library_ca.ca.issue(IssueRequest(csr(), SUBJECT, "individual"))
     assert (
         issued.certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
         == "李四"
@@ -44,13 +45,13 @@ def test_subject_comes_from_ra_data_not_from_csr(library_ca: LibraryCA) -> None:
 
 
 def test_serial_is_16_random_bytes_printed_as_openssl_does(library_ca: LibraryCA) -> None:
-    issued = library_ca.ca.issue(csr(), SUBJECT, "individual")
+    issued = library_ca.ca.issue(IssueRequest(csr(), SUBJECT, "individual"))
     assert issued.serial_hex == f"{issued.certificate.serial_number:032X}"
     assert issued.certificate.serial_number.bit_length() == 127
 
 
 def test_certificate_is_valid_one_year(library_ca: LibraryCA) -> None:
-    issued = library_ca.ca.issue(csr(), SUBJECT, "device")
+    issued = library_ca.ca.issue(IssueRequest(csr(), SUBJECT, "device"))
     assert (issued.not_after - issued.not_before).days == 365
 
 
@@ -59,7 +60,7 @@ def test_csr_with_bad_signature_is_refused(library_ca: LibraryCA) -> None:
     der = bytearray(x509.load_pem_x509_csr(pem).public_bytes(serialization.Encoding.DER))
     der[-5] ^= 0x01  # flip a bit inside the signature
     with pytest.raises(BadCSR):
-        library_ca.ca.issue(x509.load_der_x509_csr(bytes(der)), SUBJECT, "individual")
+        library_ca.ca.issue(IssueRequest(x509.load_der_x509_csr(bytes(der)), SUBJECT, "individual"))
 
 
 def test_short_rsa_key_is_refused(library_ca: LibraryCA) -> None:
@@ -70,7 +71,7 @@ def test_short_rsa_key_is_refused(library_ca: LibraryCA) -> None:
         .sign(key, hashes.SHA256())
     )
     with pytest.raises(WeakKey):
-        library_ca.ca.issue(request, SUBJECT, "individual")
+        library_ca.ca.issue(IssueRequest(request, SUBJECT, "individual"))
 
 
 def test_record_with_tbs_exists_when_signing_crashes(library_ca: LibraryCA) -> None:
@@ -87,7 +88,7 @@ def test_record_with_tbs_exists_when_signing_crashes(library_ca: LibraryCA) -> N
         library_ca.ca.keys, issuing_key=RecordingECKey(real, cut)
     )
     with pytest.raises(PowerCut):
-        library_ca.ca.issue(csr(), SUBJECT, "individual", application_id="APP-7")
+        library_ca.ca.issue(IssueRequest(csr(), SUBJECT, "individual", application_id="APP-7"))
     with library_ca.store.session() as session:
         row = session.execute(select(Certificate)).scalar_one()
         assert row.status == "pending"
@@ -96,14 +97,14 @@ def test_record_with_tbs_exists_when_signing_crashes(library_ca: LibraryCA) -> N
 
 
 def test_revoked_certificate_cannot_be_released(library_ca: LibraryCA) -> None:
-    issued = library_ca.ca.issue(csr(), SUBJECT, "individual")
+    issued = library_ca.ca.issue(IssueRequest(csr(), SUBJECT, "individual"))
     library_ca.ca.revoke(issued.serial_hex, RevocationReason.KEY_COMPROMISE, operator="clerk1")
     with pytest.raises(InvalidTransition):
         library_ca.ca.release(issued.serial_hex, operator="clerk1")
 
 
 def test_hold_then_release_returns_to_good(library_ca: LibraryCA) -> None:
-    issued = library_ca.ca.issue(csr(), SUBJECT, "individual")
+    issued = library_ca.ca.issue(IssueRequest(csr(), SUBJECT, "individual"))
     library_ca.ca.hold(issued.serial_hex, operator="clerk1")
     assert library_ca.ca.status(issued.serial_hex).status is RecordStatus.HOLD
     library_ca.ca.release(issued.serial_hex, operator="clerk1")
@@ -111,7 +112,7 @@ def test_hold_then_release_returns_to_good(library_ca: LibraryCA) -> None:
 
 
 def test_each_status_change_publishes_a_higher_crl_number(library_ca: LibraryCA) -> None:
-    issued = library_ca.ca.issue(csr(), SUBJECT, "individual")
+    issued = library_ca.ca.issue(IssueRequest(csr(), SUBJECT, "individual"))
     numbers = []
     for change in (
         lambda: library_ca.ca.hold(issued.serial_hex, operator="o"),
@@ -126,7 +127,7 @@ def test_each_status_change_publishes_a_higher_crl_number(library_ca: LibraryCA)
 
 
 def test_lifecycle_changes_are_audited_in_an_intact_chain(library_ca: LibraryCA) -> None:
-    issued = library_ca.ca.issue(csr(), SUBJECT, "individual", operator="clerk1")
+    issued = library_ca.ca.issue(IssueRequest(csr(), SUBJECT, "individual", operator="clerk1"))
     library_ca.ca.hold(issued.serial_hex, operator="clerk2")
     library_ca.ca.revoke(
         issued.serial_hex, RevocationReason.CESSATION_OF_OPERATION, operator="clerk3"
@@ -150,7 +151,7 @@ def test_identifier_is_hashed_when_the_profile_says_so(library_ca: LibraryCA) ->
         common_name="王五",
         identifiers={"1.2.156.10260.4.1.1": "110101199003071234", "1.2.156.10260.4.1.2": "SI-9"},
     )
-    cert = library_ca.ca.issue(csr(), subject, "individual").certificate
+    cert = library_ca.ca.issue(IssueRequest(csr(), subject, "individual")).certificate
     ext = {
         e.oid.dotted_string: e.value.value
         for e in cert.extensions
@@ -170,7 +171,7 @@ def test_processes_issuing_into_one_sqlite_file_keep_one_chain(library_ca: Libra
     def issue_many(out: Any) -> None:
         library_ca.store.engine.dispose(close=False)
         serials = [
-            library_ca.ca.issue(request, SUBJECT, "individual").serial_hex
+            library_ca.ca.issue(IssueRequest(request, SUBJECT, "individual")).serial_hex
             for _ in range(per_process)
         ]
         out.put(serials)

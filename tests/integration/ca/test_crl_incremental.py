@@ -8,7 +8,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from counter_app.ca import RevocationReason, SubjectInfo
+from counter_app.ca import IssueRequest, RevocationReason, SubjectInfo
 from counter_app.store.certificates import SQLCertificateRepository
 from tests.integration.ca.conftest import LibraryCA, make_csr
 
@@ -30,7 +30,9 @@ def lifecycle(library_ca: LibraryCA) -> list[str]:
     """Five certificates: revoked, held, held then released, held then revoked, untouched."""
     ca = library_ca.ca
     serials = [
-        ca.issue(x509.load_pem_x509_csr(make_csr()[1]), SUBJECT, "individual").serial_hex
+        ca.issue(
+            IssueRequest(x509.load_pem_x509_csr(make_csr()[1]), SUBJECT, "individual")
+        ).serial_hex
         for _ in range(5)
     ]
     ca.revoke(serials[0], RevocationReason.KEY_COMPROMISE, operator="o")

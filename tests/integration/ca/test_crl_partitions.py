@@ -22,7 +22,7 @@ from pyhanko_certvalidator.policy_decl import (
     RevocationCheckingRule,
 )
 
-from counter_app.ca import CAFiles, RevocationReason, SubjectInfo
+from counter_app.ca import CAFiles, IssueRequest, RevocationReason, SubjectInfo
 from tests.conftest import CLI
 from tests.integration.ca.conftest import (
     BIN,
@@ -49,7 +49,9 @@ def partitioned(tmp_path: Path) -> Iterator[LibraryCA]:
 
 def issue(library: LibraryCA) -> x509.Certificate:
     csr = x509.load_pem_x509_csr(make_csr()[1])
-    return library.ca.issue(csr, SubjectInfo(common_name="钱七"), "individual").certificate
+    return library.ca.issue(
+        IssueRequest(csr, SubjectInfo(common_name="钱七"), "individual")
+    ).certificate
 
 
 def crl_dp(cert: x509.Certificate) -> list[str]:

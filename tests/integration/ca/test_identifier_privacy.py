@@ -11,7 +11,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from counter_app.ca import CAFiles
+from counter_app.ca import CAFiles, IssueRequest
 from counter_app.ca.profiles import identifier_hash
 from counter_app.domain.subscribers import IdType, Individual
 from counter_app.services.subjects import subject_for
@@ -35,7 +35,7 @@ def _individual_der(library_ca: LibraryCA) -> bytes:
         social_insurance_number=ID_NUMBER,
     )
     subject = subject_for(person, subscriber_ref="S-000123")
-    issued = library_ca.ca.issue(_csr(), subject, "individual")
+    issued = library_ca.ca.issue(IssueRequest(_csr(), subject, "individual"))
     return issued.certificate.public_bytes(serialization.Encoding.DER)
 
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 
 from counter_app.ca import CAFiles, CASettings, RevocationReason, SubjectInfo, init_hierarchy
-from counter_app.ca.model import PendingCertificate
+from counter_app.ca.model import IssueRequest, PendingCertificate
 from counter_app.config import load_config
 from counter_app.store.certificates import SQLCertificateRepository
 from counter_app.store.db import open_store
@@ -195,7 +195,9 @@ def test_in_process_responder_answers_revoked_right_after_a_revocation(
     # too: a revocation made through it must drop the kept "good" at once, no poll in between.
     ca = library_ca.ca
     leaf = ca.issue(
-        x509.load_pem_x509_csr(make_csr()[1]), SubjectInfo(common_name="孙八"), "individual"
+        IssueRequest(
+            x509.load_pem_x509_csr(make_csr()[1]), SubjectInfo(common_name="孙八"), "individual"
+        )
     )
     leaf_pem = tmp_path / "leaf.pem"
     leaf_pem.write_bytes(leaf.certificate.public_bytes(serialization.Encoding.PEM))

@@ -21,6 +21,7 @@ from cryptography.x509 import ocsp
 from counter_app.ca import (
     BadCSR,
     CAFiles,
+    IssueRequest,
     RevocationReason,
     SubjectInfo,
     WrongPassphrase,
@@ -70,7 +71,7 @@ def _issue(lib: LibraryCA, tmp_path: Path) -> x509.Certificate:
     subject = SubjectInfo(
         "张三", organization="某某单位", identifiers={"1.2.156.10260.4.1.1": ID_NUMBER}
     )
-    return lib.ca.issue(csr, subject, "individual", application_id="A-1").certificate
+    return lib.ca.issue(IssueRequest(csr, subject, "individual", application_id="A-1")).certificate
 
 
 def _pem(path: Path, cert: x509.Certificate) -> Path:
@@ -149,7 +150,7 @@ def test_pkilint_finds_no_error_in_an_sm2_leaf(sm2_ca: LibraryCA, tmp_path: Path
 def test_csr_signed_without_the_default_id_is_refused(sm2_ca: LibraryCA, tmp_path: Path) -> None:
     csr = x509.load_pem_x509_csr(openssl_sm2_csr(tmp_path, distid=False).read_bytes())
     with pytest.raises(BadCSR):
-        sm2_ca.ca.issue(csr, SubjectInfo("张三"), "individual")
+        sm2_ca.ca.issue(IssueRequest(csr, SubjectInfo("张三"), "individual"))
 
 
 def test_sm2_csr_with_a_tampered_body_is_refused(sm2_ca: LibraryCA, tmp_path: Path) -> None:
@@ -161,7 +162,9 @@ def test_sm2_csr_with_a_tampered_body_is_refused(sm2_ca: LibraryCA, tmp_path: Pa
     at = bytes(der).index(b"from-the-csr")
     der[at] ^= 0x01
     with pytest.raises(BadCSR):
-        sm2_ca.ca.issue(x509.load_der_x509_csr(bytes(der)), SubjectInfo("张三"), "individual")
+        sm2_ca.ca.issue(
+            IssueRequest(x509.load_der_x509_csr(bytes(der)), SubjectInfo("张三"), "individual")
+        )
 
 
 def test_sm2_crl_is_signed_with_sm2_and_lists_the_revoked_leaf(
@@ -305,10 +308,8 @@ def test_both_certificates_of_a_pair_pass_openssl_and_pkilint(
     init_kmc(files, PASSPHRASE)
     csr = x509.load_pem_x509_csr(openssl_sm2_csr(tmp_path).read_bytes())
     subject = SubjectInfo("张三", identifiers={"1.2.156.10260.4.1.1": ID_NUMBER})
-    issued = issue_pair(
-        sm2_ca.ca, KeyManagementCentre(files), csr, subject, "individual",
-        application_id="A-2", operator="t",
-    )  # fmt: skip
+    request = IssueRequest(csr, subject, "individual", application_id="A-2", operator="t")
+    issued = issue_pair(sm2_ca.ca, KeyManagementCentre(files), request)
     issuing = str(sm2_ca.files.cert("issuing"))
     for name, cert in (("sign", issued.signing), ("enc", issued.encryption)):
         path = _pem(tmp_path / f"{name}.pem", cert.certificate)

@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from counter_app.ca import RevocationReason, SubjectInfo
+from counter_app.ca import IssueRequest, RevocationReason, SubjectInfo
 from counter_app.ca.model import IssuedCertificate
 from counter_app.services.est_client import (
     ESTSettings,
@@ -209,7 +209,9 @@ def _issue_for_zhang_san(client: ESTSigning) -> IssuedCertificate:
     der, _ = make_csr()
     subject = SubjectInfo(common_name="张三")
     csr = x509.load_der_x509_csr(der)
-    return client.issue(csr, subject, "individual", application_id=None, operator="clerk1")
+    return client.issue(
+        IssueRequest(csr, subject, "individual", application_id=None, operator="clerk1")
+    )
 
 
 def test_simplereenroll_needs_a_live_certificate_it_replaces(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from counter_app.ca import CAFiles, RevocationReason, SubjectInfo
+from counter_app.ca import CAFiles, IssueRequest, RevocationReason, SubjectInfo
 from counter_app.ca.hierarchy import CASettings
 from tests.integration.ca.conftest import make_csr
 from tests.integration.est.conftest import CA_ENV, Pki, start_service, stop
@@ -34,10 +34,10 @@ def test_est_issues_from_the_new_issuer_after_a_rollover_and_revokes_old_certifi
     try:
         assert set(client.chain()) == {new_issuer, root}  # PKCS#7 keeps no order
         _, csr_pem = make_csr()
-        new = client.issue(
+        new = client.issue(IssueRequest(
             x509.load_pem_x509_csr(csr_pem), SubjectInfo(common_name="李四"), "individual",
             application_id=None, operator="clerk1",
-        )  # fmt: skip
+        ))  # fmt: skip
         assert new.certificate.issuer == new_issuer.subject
         assert new.certificate.verify_directly_issued_by(new_issuer) is None
         revoked = client.revoke(

@@ -26,7 +26,7 @@ from cryptography.x509 import ocsp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from counter_app.ca import SubjectInfo
+from counter_app.ca import IssueRequest, SubjectInfo
 from counter_app.services.est_client import ESTSettings, ESTSigning, tls_context
 from counter_app.services.est_wire import RA_HEADER, RARequest, encode_ra_request
 from tests.conftest import base_env, start_serve
@@ -106,11 +106,13 @@ def edges(est_template: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     )
     signer = ESTSigning(settings_, lambda: CLIENT_PASS)
     issued = signer.issue(
-        x509.load_der_x509_csr(_csr()),
-        SubjectInfo(common_name="fuzz"),
-        "individual",
-        application_id=None,
-        operator="fuzz",
+        IssueRequest(
+            x509.load_der_x509_csr(_csr()),
+            SubjectInfo(common_name="fuzz"),
+            "individual",
+            application_id=None,
+            operator="fuzz",
+        )
     )
     signer.close()
     mtls = httpx.Client(

@@ -9,7 +9,14 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from counter_app.ca import CAFiles, CASettings, RevocationReason, SubjectInfo, init_hierarchy
+from counter_app.ca import (
+    CAFiles,
+    CASettings,
+    IssueRequest,
+    RevocationReason,
+    SubjectInfo,
+    init_hierarchy,
+)
 from counter_app.config import load_config
 from counter_app.store.certificates import SQLCertificateRepository
 from counter_app.store.db import open_store
@@ -31,7 +38,11 @@ def test_full_crl_from_kept_entries_on_postgresql(pg_url: str, tmp_path: Path) -
         ca = open_signing_module(config, store, lambda: PASSPHRASE)
         serials = [
             ca.issue(
-                x509.load_pem_x509_csr(make_csr()[1]), SubjectInfo(common_name="赵六"), "individual"
+                IssueRequest(
+                    x509.load_pem_x509_csr(make_csr()[1]),
+                    SubjectInfo(common_name="赵六"),
+                    "individual",
+                )
             ).serial_hex
             for _ in range(3)
         ]

@@ -18,6 +18,7 @@ from counter_app.ca import (
     BadCSR,
     CAKeys,
     CertificateAuthority,
+    IssueRequest,
     SubjectInfo,
 )
 from counter_app.ca.signing import certificate_key
@@ -187,9 +188,8 @@ def test_a_pair_needs_an_sm2_signing_key(pair: Pair) -> None:
     csr = x509.CertificateSigningRequestBuilder().subject_name(NAME).sign(key, hashes.SHA256())
     with pytest.raises(BadCSR):
         pair.signing.issue_pair(
-            csr, SubjectInfo("张三"),
-            "individual", application_id=pair.application_id, operator="clerk1",
-        )  # fmt: skip
+            IssueRequest(csr, SubjectInfo("张三"), "individual", pair.application_id, "clerk1")
+        )
 
 
 def test_revoking_the_signing_certificate_revokes_its_encryption_partner(pair: Pair) -> None:
