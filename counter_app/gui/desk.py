@@ -147,7 +147,7 @@ class DeskPage(WorkerPage, QWidget):
         self.date_edit = QDateEdit()
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("yyyy-MM-dd")
-        self.date_edit.setDate(QDate.currentDate())
+        self.date_edit.setDate(self._business_today())
         row.addWidget(self.date_edit)
         row.addWidget(QLabel(self.tr("Counter")))
         self.counter_edit = QLineEdit()
@@ -237,6 +237,14 @@ class DeskPage(WorkerPage, QWidget):
         # Reminders are sent only when some are due (any until the first figures are read).
         due = self.view is None or self.view.to_remind > 0
         self.send_button.setEnabled(idle and due)
+
+    def _business_today(self) -> QDate:
+        """Today in the RA's time zone (its business days run midnight to midnight there), not
+        the machine's: a counter whose clock runs on UTC would otherwise show yesterday's books
+        from 00:00 to 08:00 in Beijing."""
+        services = self.context.services
+        day = daybook.today(services) if services is not None else dt.date.today()
+        return QDate(day.year, day.month, day.day)
 
     def _day(self) -> dt.date:
         date = self.date_edit.date()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -35,6 +36,14 @@ def test_desk_shows_the_days_figures(qtbot, supervisor_context, counter, zh) -> 
     assert page.money_labels["cash"].text() == "¥ 100.00"
     assert page.money_labels["net"].text() == "¥ 100.00"
     assert page.status_label.text() == "未日结"
+
+
+def test_desk_opens_on_the_ras_business_day(qtbot, supervisor_context, counter, zh) -> None:  # type: ignore[no-untyped-def]
+    # 20:00 UTC on 1 March is already 2 March in Beijing (the RA's default zone).
+    services = supervisor_context.service_context()
+    services.clock = lambda: dt.datetime(2026, 3, 1, 20, 0, tzinfo=dt.UTC)
+    page = _desk(qtbot, supervisor_context)
+    assert page.date_edit.date().toString("yyyy-MM-dd") == "2026-03-02"
 
 
 def test_closing_the_day_from_the_desk(qtbot, supervisor_context, counter, zh) -> None:  # type: ignore[no-untyped-def]
