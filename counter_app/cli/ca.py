@@ -31,7 +31,7 @@ from counter_app.ca.hierarchy import issuer_roles
 from counter_app.ca.profiles import issuer_paths, matching_identifiers
 from counter_app.ca.root import open_root_key, recertify_issuing, root_key_path, sign_root_crl
 from counter_app.ca.signing import IssuerKey
-from counter_app.cli.context import AppContext, read_secret, record_event
+from counter_app.cli.context import AppContext, OutputNotWritable, read_secret, record_event
 from counter_app.cli.options import EXISTING_FILE, issuer_option, out_option, pass_app
 from counter_app.domain.errors import CounterError
 from counter_app.domain.policy import Action, authorise
@@ -47,12 +47,6 @@ class MissingOption(CounterError):
     code = "missing_option"
     zh = "缺少选项 {option}：{what_zh}"
     en = "missing option {option}: {what_en}"
-
-
-class OutputNotWritable(CounterError):
-    code = "output_not_writable"
-    zh = "无法写入输出文件 {path}：{reason}（未签发任何证书）"
-    en = "cannot write the output file {path}: {reason} (nothing was issued)"
 
 
 class SM2NotInHSM(CounterError):
@@ -74,7 +68,12 @@ def _reserve_output(out: Path) -> Path:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except OSError as exc:
-        raise OutputNotWritable(path=str(out), reason=exc.strerror or type(exc).__name__) from None
+        reason = exc.strerror or type(exc).__name__
+        raise OutputNotWritable(
+            path=str(out),
+            reason_zh=f"{reason}（未签发任何证书）",
+            reason_en=f"{reason} (nothing was issued)",
+        ) from None
     os.close(fd)
     return tmp
 

@@ -12,18 +12,11 @@ from pathlib import Path
 import click
 
 from counter_app.cli.admin import sign_in
-from counter_app.cli.context import AppContext
+from counter_app.cli.context import AppContext, OutputNotWritable
 from counter_app.cli.counter import reading_context
 from counter_app.cli.options import out_option, pass_app
-from counter_app.domain.errors import CounterError
 from counter_app.services.certificates import record_read
 from counter_app.services.documents import DocumentKind, render
-
-
-class OutputNotWritable(CounterError):
-    code = "output_not_writable"
-    zh = "无法写入输出文件 {path}：{reason_zh}"
-    en = "cannot write the output file {path}: {reason_en}"
 
 
 def _check_out(out: Path) -> None:
