@@ -46,6 +46,7 @@ from counter_app.ca.signing import (
     signer_for,
     subject_key_identifier,
 )
+from counter_app.datadir import DataDirPart, InDirectory
 from counter_app.filemodes import make_private_dir
 
 log = logging.getLogger(__name__)
@@ -151,17 +152,13 @@ def issuer_roles(issuer: int) -> tuple[str, str]:
     return ("issuing", "ocsp") if issuer == 1 else (f"issuing-{issuer}", f"ocsp-{issuer}")
 
 
-@dataclass(frozen=True)
-class CAFiles:
-    directory: Path
-
-    @classmethod
-    def in_data_dir(cls, data_dir: Path) -> CAFiles:
-        return cls(data_dir / "ca")
-
-    @property
-    def settings(self) -> Path:
-        return self.directory / "settings.toml"
+class CAFiles(DataDirPart):
+    part = "ca"
+    settings = InDirectory("settings.toml")
+    salt = InDirectory("identifier.salt")
+    # 8 bytes rewritten after every committed status change: responders on this host map the
+    # file and compare it on each request (see ``server/watch.py``).
+    status_stamp = InDirectory("status.stamp")
 
     def cert(self, role: str) -> Path:
         return self.directory / f"{role}.pem"
@@ -185,10 +182,6 @@ class CAFiles:
     def roles(self) -> list[str]:
         """Every CA role of this hierarchy: the root, then each issuer and its responder."""
         return ["root", *(role for n in self.issuers() for role in issuer_roles(n))]
-
-    @property
-    def salt(self) -> Path:
-        return self.directory / "identifier.salt"
 
     def exists(self) -> bool:
         return self.settings.exists()
@@ -224,12 +217,6 @@ class CAFiles:
     def load_key(self, role: str, passphrase: str) -> IssuerKey:
         self.require()
         return read_encrypted_key(self.key(role), passphrase)
-
-    @property
-    def status_stamp(self) -> Path:
-        """8 bytes rewritten after every committed status change: responders on this host
-        map the file and compare it on each request (see ``server/watch.py``)."""
-        return self.directory / "status.stamp"
 
     def mark_status_change(self) -> None:
         fd = os.open(self.status_stamp, os.O_WRONLY | os.O_CREAT, 0o644)
@@ -420,14 +407,8 @@ class OfflineRoot:
     """The removable media that holds the root key (``ca init --offline-root DIR``)."""
 
     directory: Path
-
-    @property
-    def key(self) -> Path:
-        return self.directory / "root.key.pem"
-
-    @property
-    def cert(self) -> Path:
-        return self.directory / "root.pem"
+    key = InDirectory("root.key.pem")
+    cert = InDirectory("root.pem")
 
 
 def _check_offline_root(directory: Path, root_passphrase: str | None, in_hsm: bool) -> None:

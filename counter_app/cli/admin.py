@@ -8,14 +8,13 @@ from pathlib import Path
 import click
 
 from counter_app.cli.context import AppContext, read_name, read_secret
+from counter_app.cli.options import EXISTING_FILE, FILE_PATH, pass_app
 from counter_app.domain.operators import Role
 from counter_app.filemodes import make_private_dir
 from counter_app.services import operators
 from counter_app.store import audit
 from counter_app.store.anchor import CHECKPOINT_ACTION, adopt
 from counter_app.store.models import AuditEvent
-
-pass_app = click.make_pass_decorator(AppContext)
 
 
 def sign_in(app: AppContext) -> operators.OperatorInfo:
@@ -138,14 +137,14 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.option(
     "--witness",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE_PATH,
     default=None,
     help="Check against this copy of the witness file (e.g. the one kept off the machine).",
 )
 @click.option(
     "--public-key",
     "public_keys",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     multiple=True,
     help="Also trust checkpoints signed by this Ed25519 public key (PEM); repeatable.",
 )

@@ -16,13 +16,12 @@ import click
 
 from counter_app.cli.admin import sign_in
 from counter_app.cli.context import AppContext, read_name, read_secret
+from counter_app.cli.options import FILE_PATH, out_option, pass_app
 from counter_app.domain.daybook import GROUPINGS, METHODS, parse_day, signed_yuan
 from counter_app.domain.fees import parse_yuan
 from counter_app.services import operators
 from counter_app.services.context import ServiceContext
 from counter_app.services.operators import OperatorInfo
-
-pass_app = click.make_pass_decorator(AppContext)
 
 
 def desk_context(app: AppContext) -> ServiceContext:
@@ -110,12 +109,7 @@ def _print_figures(f: dict[str, Any], zh: bool, indent: str) -> None:
     show_default=True,
 )
 @click.option("--counter", default=None, help="Only this counter.")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="File to write (json and csv go to stdout without it).",
-)
+@out_option("File to write (json and csv go to stdout without it).")
 @pass_app
 def report_period(
     app: AppContext,
@@ -127,14 +121,11 @@ def report_period(
     out: Path | None,
 ) -> None:
     """期间报表: counts and money per group and per day (json, csv, xlsx, pdf with a chart)."""
-    from counter_app.cli.documents import _check_out, _write
+    from counter_app.cli.documents import check_export_out, deliver
     from counter_app.services import reports
 
     first, last = parse_day(start, field="from"), parse_day(end, field="to")
-    if out is None and fmt in ("xlsx", "pdf"):
-        raise click.UsageError(f"--format {fmt} needs --out FILE")
-    if out is not None:
-        _check_out(out)
+    check_export_out(fmt, out, "xlsx", "pdf")
     sign_in(app)
     ctx = desk_context(app)
     report = reports.period_report(ctx, first, last, by, counter)
@@ -146,11 +137,7 @@ def report_period(
         data = reports.to_xlsx(ctx, report)
     else:
         data = reports.to_pdf(ctx, report)
-    if out is None:
-        click.echo(data.decode("utf-8-sig"), nl=False)
-        return
-    _write(out, data)
-    click.echo(str(out))
+    deliver(out, data)
 
 
 @click.group("day")
@@ -221,7 +208,7 @@ def stock_group() -> None:
     "--serials",
     "serials_file",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE_PATH,
     help="File of token serials, one a line.",
 )
 @click.option("--batch", required=True, help="Delivery or batch reference.")

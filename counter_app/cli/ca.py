@@ -32,8 +32,8 @@ from counter_app.ca.hierarchy import issuer_roles
 from counter_app.ca.profiles import issuer_paths, matching_identifiers
 from counter_app.ca.root import open_root_key, recertify_issuing, root_key_path, sign_root_crl
 from counter_app.ca.signing import IssuerKey
-from counter_app.cli.admin import pass_app
-from counter_app.cli.context import AppContext, read_secret, record_event
+from counter_app.cli.context import AppContext, OutputNotWritable, read_secret, record_event
+from counter_app.cli.options import EXISTING_FILE, issuer_option, out_option, pass_app
 from counter_app.domain.errors import CounterError
 from counter_app.domain.policy import Action, authorise
 from counter_app.store.signing_module import open_signing_module
@@ -48,12 +48,6 @@ class MissingOption(CounterError):
     code = "missing_option"
     zh = "缺少选项 {option}：{what_zh}"
     en = "missing option {option}: {what_en}"
-
-
-class OutputNotWritable(CounterError):
-    code = "output_not_writable"
-    zh = "无法写入输出文件 {path}：{reason}（未签发任何证书）"
-    en = "cannot write the output file {path}: {reason} (nothing was issued)"
 
 
 class SM2NotInHSM(CounterError):
@@ -75,7 +69,12 @@ def _reserve_output(out: Path) -> Path:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except OSError as exc:
-        raise OutputNotWritable(path=str(out), reason=exc.strerror or type(exc).__name__) from None
+        reason = exc.strerror or type(exc).__name__
+        raise OutputNotWritable(
+            path=str(out),
+            reason_zh=f"{reason}（未签发任何证书）",
+            reason_en=f"{reason} (nothing was issued)",
+        ) from None
     os.close(fd)
     return tmp
 
@@ -325,7 +324,7 @@ def _load_csr(path: Path) -> x509.CertificateSigningRequest:
 
 
 @ca_group.command("issue")
-@click.option("--csr", "csr_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--csr", "csr_path", type=EXISTING_FILE)
 @click.option("--profile", required=True)
 @click.option("--cn", required=True, help="Common name (RA-verified).")
 @click.option("--org", default=None)
@@ -334,7 +333,7 @@ def _load_csr(path: Path) -> x509.CertificateSigningRequest:
 @click.option("--email", default=None)
 @click.option("--id", "identifiers", multiple=True, help="GM/T 0015 identifier, OID=VALUE.")
 @click.option("--application-id", default=None)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@out_option()
 @pass_app
 def ca_issue(
     app: AppContext,
@@ -390,7 +389,7 @@ def ca_issue(
 
 
 @ca_group.command("verify-id")
-@click.argument("cert_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("cert_path", type=EXISTING_FILE)
 @pass_app
 def ca_verify_id(app: AppContext, cert_path: Path) -> None:
     """Check a claimed ID number against a certificate's hashed identifiers (exit 1: no match).
@@ -597,15 +596,10 @@ def ca_issuers(app: AppContext, as_json: bool) -> None:
 
 
 @ca_group.command("crl")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@out_option(required=True)
 @click.option("--new", "fresh", is_flag=True, help="Sign a new CRL first.")
 @click.option("--root", "root", is_flag=True, help="Sign the root's CRL (a root operation).")
-@click.option(
-    "--issuer",
-    type=click.IntRange(1),
-    default=None,
-    help="The issuing CA whose CRL (see `ca issuers`; default: the active one).",
-)
+@issuer_option("CRL")
 @_OFFLINE_ROOT
 @pass_app
 def ca_crl(

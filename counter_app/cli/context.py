@@ -11,7 +11,7 @@ from typing import Any
 from counter_app.config import Config
 from counter_app.credentials import secret_value
 from counter_app.domain.daybook import configured_counter
-from counter_app.domain.errors import MissingSecret
+from counter_app.domain.errors import CounterError, MissingSecret
 from counter_app.store.anchor import Anchor, checkpoint_quietly
 from counter_app.store.db import Store, open_store
 
@@ -28,6 +28,14 @@ SECRET_NAMES = {
     "COUNTER_APP_HSM_PIN": ("CA密码机用户PIN码", "HSM user PIN"),
     "COUNTER_APP_BACKUP_PASSPHRASE": ("备份口令", "backup passphrase"),
 }
+
+
+class OutputNotWritable(CounterError):
+    """A verb's ``--out`` file cannot be written (``print``, the reports, ``ca issue``)."""
+
+    code = "output_not_writable"
+    zh = "无法写入输出文件 {path}：{reason_zh}"
+    en = "cannot write the output file {path}: {reason_en}"
 
 
 def record_event(

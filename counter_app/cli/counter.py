@@ -17,6 +17,7 @@ import click
 
 from counter_app.cli.admin import sign_in
 from counter_app.cli.context import AppContext, read_secret
+from counter_app.cli.options import FILE_PATH, identity_option, out_option, pass_app
 from counter_app.domain.errors import ValidationError
 from counter_app.domain.fees import SettlementForm
 from counter_app.domain.lifecycle import CLERK_REASONS, CertificateStatus, RevocationReason
@@ -25,8 +26,6 @@ from counter_app.services import operators
 from counter_app.services.context import ServiceContext
 from counter_app.services.pipeline import Operators
 from counter_app.services.tokens import TokenChoice, TokenNotChosen
-
-pass_app = click.make_pass_decorator(AppContext)
 
 
 class BadInputFile(ValidationError):
@@ -67,6 +66,23 @@ def reading_context(app: AppContext) -> ServiceContext:
 
 def _emit(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def _show_recorded(
+    app: AppContext,
+    context: Callable[[AppContext], ServiceContext],
+    kind: str,
+    show: Callable[[ServiceContext], tuple[str, dict[str, Any]]],
+) -> None:
+    """A look-up the audit records: the operator signs in, ``show`` finds the object (its audit
+    name and its JSON), who read it is recorded, then the JSON is printed."""
+    from counter_app.services.certificates import record_read
+
+    reader = sign_in(app)
+    ctx = context(app)
+    obj, shown = show(ctx)
+    record_read(ctx, reader.name, kind, obj)
+    _emit(shown)
 
 
 def _load_json(path: Path) -> Any:
@@ -138,7 +154,7 @@ def _token_choice(label: str | None, serial: str | None) -> TokenChoice | None:
 
 
 @click.command("enroll")
-@click.argument("app_json", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("app_json", type=FILE_PATH)
 @token_options
 @click.option(
     "--replace", is_flag=True, help="Replace this subscriber's live key already on the token."
@@ -275,7 +291,7 @@ renew_cmd.params[0] = click.Argument(["serial"], required=False)
 renew_cmd.params.append(
     click.Option(
         ["--batch"],
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=FILE_PATH,
         default=None,
         help="批量更新: the certificates and their tokens, as JSON.",
     )
@@ -306,7 +322,7 @@ change_cmd = _replacing_command(
     "change",
     '变更: corrected details from CHANGES.json ({"subscriber": {...}, "documents": [...]}); '
     "a new certificate, with the old end of term, only when it carries a changed field.",
-    click.Argument(["changes"], type=click.Path(dir_okay=False, path_type=Path)),
+    click.Argument(["changes"], type=FILE_PATH),
 )
 add_item_cmd = _replacing_command(
     "add-item", "增加应用项: register an application item.", click.Argument(["item"])
@@ -327,7 +343,7 @@ def cert_group() -> None:
 
 
 def _status_verb(name: str, doc: str) -> click.Command:
-    @click.option("--identity", default=None, help="ID number or USCC shown by the subscriber.")
+    @identity_option
     @click.argument("serial")
     @pass_app
     def run(app: AppContext, serial: str, identity: str | None, **extra: Any) -> None:
@@ -357,7 +373,7 @@ _status_verb("resume", "解挂: release a certificate from hold (identity and a 
 @cert_group.command("revoke")
 @click.argument("serial")
 @click.option("--reason", required=True, type=click.Choice([r.value for r in CLERK_REASONS]))
-@click.option("--identity", default=None, help="ID number or USCC shown by the subscriber.")
+@identity_option
 @pass_app
 def cert_revoke(app: AppContext, serial: str, reason: str, identity: str | None) -> None:
     """吊销: revoke with an RFC 5280 reason (final); identity and a reviewer."""
@@ -375,11 +391,11 @@ def cert_show(app: AppContext, serial: str) -> None:
     """What a clerk needs to answer a subscriber about one certificate."""
     from counter_app.services import certificates
 
-    reader = sign_in(app)
-    ctx = reading_context(app)
-    view = certificates.show_certificate(ctx, serial)
-    certificates.record_read(ctx, reader.name, "certificate", f"certificate:{view.serial}")
-    _emit(view.to_json())
+    def show(ctx: ServiceContext) -> tuple[str, dict[str, Any]]:
+        view = certificates.show_certificate(ctx, serial)
+        return f"certificate:{view.serial}", view.to_json()
+
+    _show_recorded(app, reading_context, "certificate", show)
 
 
 @cert_group.command("list")
@@ -400,9 +416,7 @@ def cert_show(app: AppContext, serial: str) -> None:
     default=None,
     help="With --expiring: the list with contacts for an SMS campaign.",
 )
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File to write."
-)
+@out_option("File to write.")
 @pass_app
 def cert_list(
     app: AppContext,
@@ -444,15 +458,12 @@ def cert_list(
 
 
 def _export_expiring(app: AppContext, days: int | None, fmt: str, out: Path | None) -> None:
-    from counter_app.cli.documents import _check_out, _write
+    from counter_app.cli.documents import check_export_out, deliver
     from counter_app.services import certificates, reminders
 
     if days is None:
         raise click.UsageError("--format needs --expiring DAYS")
-    if out is None and fmt == "xlsx":
-        raise click.UsageError("--format xlsx needs --out FILE")
-    if out is not None:
-        _check_out(out)
+    check_export_out(fmt, out, "xlsx")
     reader = sign_in(app)
     ctx = service_context(app)
     items = reminders.expiring(ctx, days)
@@ -467,11 +478,7 @@ def _export_expiring(app: AppContext, days: int | None, fmt: str, out: Path | No
         format=fmt,
         serials=[i.certificate.serial for i in items],
     )
-    if out is None:
-        click.echo(data.decode("utf-8-sig"), nl=False)
-        return
-    _write(out, data)
-    click.echo(str(out))
+    deliver(out, data)
 
 
 @click.group("application")
@@ -484,13 +491,13 @@ def application_group() -> None:
 @pass_app
 def application_show(app: AppContext, application_id: str) -> None:
     """Everything recorded about one application."""
-    from counter_app.services.certificates import record_read, show_application
+    from counter_app.services.certificates import show_application
 
-    reader = sign_in(app)
-    ctx = service_context(app)
-    shown = show_application(ctx, application_id)
-    record_read(ctx, reader.name, "application", f"application:{shown['application_id']}")
-    _emit(shown)
+    def show(ctx: ServiceContext) -> tuple[str, dict[str, Any]]:
+        shown = show_application(ctx, application_id)
+        return f"application:{shown['application_id']}", shown
+
+    _show_recorded(app, service_context, "application", show)
 
 
 @click.command("recover")

@@ -17,8 +17,8 @@ from pathlib import Path
 import click
 
 from counter_app.ca import CAFiles
-from counter_app.cli.admin import pass_app
 from counter_app.cli.context import AppContext, read_secret
+from counter_app.cli.options import pass_app
 from counter_app.credentials import secret_value
 from counter_app.domain.errors import MissingSecret
 from counter_app.domain.policy import Action

@@ -17,12 +17,11 @@ import shutil
 import click
 
 from counter_app.cli.context import AppContext
+from counter_app.cli.options import pass_app
 from counter_app.config import resource_path
 from counter_app.domain.operators import Role
 from counter_app.filemodes import make_private_dir
 from counter_app.services import operators
-
-pass_app = click.make_pass_decorator(AppContext)
 
 DEMO_OPERATORS = (
     ("admin", Role.ADMIN, "Demo-admin1"),

@@ -12,19 +12,11 @@ from pathlib import Path
 import click
 
 from counter_app.cli.admin import sign_in
-from counter_app.cli.context import AppContext
+from counter_app.cli.context import AppContext, OutputNotWritable
 from counter_app.cli.counter import reading_context
-from counter_app.domain.errors import CounterError
+from counter_app.cli.options import out_option, pass_app
 from counter_app.services.certificates import record_read
 from counter_app.services.documents import DocumentKind, render
-
-pass_app = click.make_pass_decorator(AppContext)
-
-
-class OutputNotWritable(CounterError):
-    code = "output_not_writable"
-    zh = "无法写入输出文件 {path}：{reason_zh}"
-    en = "cannot write the output file {path}: {reason_en}"
 
 
 def _check_out(out: Path) -> None:
@@ -37,6 +29,24 @@ def _check_out(out: Path) -> None:
         raise OutputNotWritable(
             path=str(out), reason_zh="这是一个目录", reason_en="it is a directory"
         )
+
+
+def check_export_out(fmt: str, out: Path | None, *binary: str) -> None:
+    """Before anything is read: a ``binary`` format needs ``--out``, and a given one must be
+    writable, so a refusal comes before the work and its audit event."""
+    if out is None and fmt in binary:
+        raise click.UsageError(f"--format {fmt} needs --out FILE")
+    if out is not None:
+        _check_out(out)
+
+
+def deliver(out: Path | None, data: bytes) -> None:
+    """Write ``data`` to ``out`` and print the path; without ``--out``, print the text itself."""
+    if out is None:
+        click.echo(data.decode("utf-8-sig"), nl=False)
+        return
+    _write(out, data)
+    click.echo(str(out))
 
 
 def _write(out: Path, data: bytes) -> None:
@@ -64,12 +74,7 @@ DAY_CLOSE = "day-close"
 @click.command("print")
 @click.argument("kind", type=click.Choice([*(k.value for k in DocumentKind), DAY_CLOSE]))
 @click.argument("key", metavar="ID")
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The PDF to write (A4).",
-)
+@out_option("The PDF to write (A4).", required=True)
 @click.option("--counter", default=None, help="day-close: the counter (default: this one).")
 @pass_app
 def print_cmd(app: AppContext, kind: str, key: str, out: Path, counter: str | None) -> None:
@@ -89,13 +94,11 @@ def print_cmd(app: AppContext, kind: str, key: str, out: Path, counter: str | No
         from counter_app.domain.daybook import parse_day
         from counter_app.services.reports import day_close_pdf
 
-        _write(out, day_close_pdf(ctx, parse_day(key), counter))
-        click.echo(str(out))
+        deliver(out, day_close_pdf(ctx, parse_day(key), counter))
         return
     data = render(ctx, kind, key)
     record_read(ctx, reader.name, "document", f"{kind}:{key}")
-    _write(out, data)
-    click.echo(str(out))
+    deliver(out, data)
 
 
 def register(group: click.Group) -> None:

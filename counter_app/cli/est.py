@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from counter_app.cli.admin import pass_app
 from counter_app.cli.context import AppContext, read_secret, record_event
+from counter_app.cli.options import EXISTING_FILE, pass_app
 from counter_app.server.counter_ca import CounterCA
 from counter_app.services.signing import SigningClient
 from counter_app.store.anchor import PeriodicCheckpointer
@@ -111,11 +111,11 @@ def est_revoke_counter(app: AppContext, name: str) -> None:
 @est_group.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8443, show_default=True)
-@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tls-cert", type=EXISTING_FILE)
+@click.option("--tls-key", type=EXISTING_FILE)
 @click.option(
     "--client-ca",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="CA of the counters' client certificates (default: this data dir's counter-client CA).",
 )

@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from counter_app.cli.context import AppContext
-
-pass_app = click.make_pass_decorator(AppContext)
+from counter_app.cli.options import pass_app
 
 
 @click.command("gui")

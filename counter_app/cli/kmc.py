@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from counter_app.cli.admin import pass_app
 from counter_app.cli.ca import _load_csr, _reserve_output
 from counter_app.cli.context import AppContext, read_secret
+from counter_app.cli.options import EXISTING_FILE, identity_option, out_option, pass_app
 
 
 @click.group("kmc")
@@ -27,16 +27,13 @@ def kmc_group() -> None:
 @click.option(
     "--csr",
     "csr_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     required=True,
     help="SM2 CSR signed on the new token with its signing key.",
 )
-@click.option("--identity", default=None, help="ID number or USCC shown by the subscriber.")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Where to write the GM/T 0016 ENVELOPEDKEYBLOB for SKF_ImportECCKeyPair.",
+@identity_option
+@out_option(
+    "Where to write the GM/T 0016 ENVELOPEDKEYBLOB for SKF_ImportECCKeyPair.", required=True
 )
 @click.option("--json", "as_json", is_flag=True)
 @pass_app

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import click
 from cryptography import x509
 
-from counter_app.cli.admin import pass_app
 from counter_app.cli.context import AppContext, read_secret, record_event
+from counter_app.cli.options import issuer_option, pass_app
 from counter_app.credentials import secret_value
 from counter_app.store import audit
 
@@ -175,12 +175,7 @@ def _unattended(app: AppContext) -> str | None:
 @click.option(
     "--if-due", is_flag=True, help="Only once half the current certificate's life is over."
 )
-@click.option(
-    "--issuer",
-    type=click.IntRange(1),
-    default=None,
-    help="The issuing CA whose responder to renew (see `ca issuers`; default: the active one).",
-)
+@issuer_option("responder to renew")
 @pass_app
 def ca_renew_responder(app: AppContext, if_due: bool, issuer: int | None) -> None:
     """Make a new OCSP responder key and certificate (the old ones are kept, renamed).

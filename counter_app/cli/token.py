@@ -18,8 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from counter_app.cli.context import AppContext, read_secret, record_event
-
-pass_app = click.make_pass_decorator(AppContext)
+from counter_app.cli.options import pass_app
 
 
 def _module(app: AppContext, module: str | None) -> str:

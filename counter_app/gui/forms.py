@@ -56,6 +56,17 @@ class Form:
         return found
 
 
+# Widgets of our own that forms place by class name (Qt Designer's promoted widgets): a part
+# several forms share is one form of its own, loaded by its widget, instead of a copy in each.
+_CUSTOM_WIDGETS: list[type[QWidget]] = []
+
+
+def custom_widget(cls: type[W]) -> type[W]:
+    """Let every form place ``cls`` by its class name (its constructor takes the parent)."""
+    _CUSTOM_WIDGETS.append(cls)
+    return cls
+
+
 def load_form(name: str, host: QWidget) -> Form:
     """Load ``ui/<name>`` into ``host`` (filling it with a zero-margin layout)."""
     path = ui_path(name)
@@ -64,6 +75,8 @@ def load_form(name: str, host: QWidget) -> Form:
         raise FormError(f"cannot open form {path}")
     try:
         loader = QUiLoader()
+        for cls in _CUSTOM_WIDGETS:
+            loader.registerCustomWidget(cls)
         # The form retranslates its own strings when the language is switched at run time.
         loader.setLanguageChangeEnabled(True)
         root = loader.load(file, host)

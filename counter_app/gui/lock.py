@@ -13,7 +13,6 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QVBoxLayout,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.gui.context import GuiContext
-from counter_app.gui.widgets import ERROR_STYLE, WorkerDialog, push_button, text_label
+from counter_app.gui.widgets import ERROR_STYLE, WorkerDialog, hbox, push_button, text_label
 from counter_app.services.operators import OperatorInfo
 
 DEFAULT_IDLE_MINUTES = 5
@@ -109,10 +108,7 @@ class LockDialog(WorkerDialog, QDialog):
         self.unlock_button = push_button(self, "unlock_button", self.submit)
         self.unlock_button.setDefault(True)
         self.sign_out_button = push_button(self, "sign_out_button", self._sign_out)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.sign_out_button)
-        buttons.addWidget(self.unlock_button)
+        buttons = hbox(right=[self.sign_out_button, self.unlock_button])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 24, 24, 24)
         for widget in (self.title_label, self.who_label, self.password_edit, self.message_label):

@@ -98,6 +98,7 @@ class LookupScreen(WorkerPage, QWidget):
             self.status_combo.addItem(status_text(key), key.value)
         self.search_button = form.get(QPushButton, "search_button")
         self.table = form.get(QTableWidget, "results_table")
+        self.retranslate()
         serial_first(self.table)
         self.details = form.get(QLabel, "details_label")
         self.identity_edit = form.get(QLineEdit, "identity_edit")
@@ -120,6 +121,12 @@ class LookupScreen(WorkerPage, QWidget):
         self.resume_button.clicked.connect(self.resume)
         self.revoke_button.clicked.connect(self.revoke)
         self.update_buttons()
+
+    def retranslate(self) -> None:
+        # The results' column titles are the ones tables share (context ``columns``).
+        self.table.setHorizontalHeaderLabels(
+            [column(key) for key in ("serial", "subscriber", "status", "valid_until")]
+        )
 
     # -- search and show --------------------------------------------------------------------------
     def search(self) -> None:

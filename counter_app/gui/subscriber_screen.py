@@ -28,7 +28,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -40,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from counter_app.domain.signature import FeeShown, Signature
 from counter_app.gui.context import GuiContext
-from counter_app.gui.widgets import text_label
+from counter_app.gui.widgets import hbox, text_label
 
 PAD_SIZE = QSize(600, 200)
 INK = QColor(16, 32, 96)
@@ -221,10 +220,7 @@ class SubscriberScreen(QWidget):
         sign_layout = QVBoxLayout(self.sign_box)
         sign_layout.addWidget(self.sign_hint)
         sign_layout.addWidget(self.pad)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.clear_button)
-        sign_layout.addLayout(buttons)
+        sign_layout.addLayout(hbox(right=[self.clear_button]))
         self.pad.changed.connect(self._pad_changed)
 
         layout = QVBoxLayout(self)

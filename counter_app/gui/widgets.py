@@ -16,6 +16,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QBoxLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -211,6 +212,17 @@ def push_button(
     if row is not None:
         row.addWidget(button)
     return button
+
+
+def hbox(left: Sequence[QWidget] = (), right: Sequence[QWidget] = ()) -> QHBoxLayout:
+    """A row with ``left`` at its left edge and ``right`` at its right, the free space between."""
+    layout = QHBoxLayout()
+    for widget in left:
+        layout.addWidget(widget)
+    layout.addStretch(1)
+    for widget in right:
+        layout.addWidget(widget)
+    return layout
 
 
 def data_table(

@@ -32,6 +32,7 @@ from asn1crypto import pem as asn1_pem
 from counter_app.ca.errors import CAError
 from counter_app.ca.keys import read_encrypted_key, write_encrypted_key
 from counter_app.ca.sm2 import COORDINATE, RawCiphertext, SM2PrivateKey, SM2PublicKey
+from counter_app.datadir import DataDirPart, InDirectory
 from counter_app.domain.errors import CounterError
 from counter_app.filemodes import make_private_dir
 from counter_app.kmc.envelope import seal
@@ -105,21 +106,10 @@ class SerialLink:
     partner: str | None  # the other certificate of the pair
 
 
-@dataclass(frozen=True)
-class KMCFiles:
-    directory: Path
-
-    @classmethod
-    def in_data_dir(cls, data_dir: Path) -> KMCFiles:
-        return cls(data_dir / "kmc")
-
-    @property
-    def key(self) -> Path:
-        return self.directory / "kmc.key.pem"
-
-    @property
-    def public(self) -> Path:
-        return self.directory / "kmc.pub.pem"
+class KMCFiles(DataDirPart):
+    part = "kmc"
+    key = InDirectory("kmc.key.pem")
+    public = InDirectory("kmc.pub.pem")
 
     def escrow(self, key_id: str) -> Path:
         return self.directory / "escrow" / f"{key_id}.json"

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from counter_app.ca.keys import check_ca_passphrase, encrypt_pkcs8
+from counter_app.datadir import DataDirPart, InDirectory
 from counter_app.domain.errors import AlreadyExists, ConfigError, CounterError, NotFound
 from counter_app.filemodes import make_private_dir
 
@@ -47,29 +48,12 @@ class IssuedPair:
     trust: Path  # the counter-client CA certificate: trust anchor for the other side
 
 
-@dataclass(frozen=True)
-class CounterCA:
-    directory: Path
-
-    @classmethod
-    def in_data_dir(cls, data_dir: Path) -> CounterCA:
-        return cls(data_dir / "est")
-
-    @property
-    def cert_path(self) -> Path:
-        return self.directory / "client-ca.pem"
-
-    @property
-    def key_path(self) -> Path:
-        return self.directory / "client-ca.key"
-
-    @property
-    def crl_path(self) -> Path:
-        return self.directory / "client-ca.crl"
-
-    @property
-    def issued_dir(self) -> Path:
-        return self.directory / "issued"
+class CounterCA(DataDirPart):
+    part = "est"
+    cert_path = InDirectory("client-ca.pem")
+    key_path = InDirectory("client-ca.key")
+    crl_path = InDirectory("client-ca.crl")
+    issued_dir = InDirectory("issued")
 
     def init(self, passphrase: str, name: str = "CN=Counter Client CA,O=Counter RA,C=CN") -> None:
         check_ca_passphrase(passphrase)

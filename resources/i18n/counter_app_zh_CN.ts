@@ -814,22 +814,6 @@
         <translation>查询(&amp;S)</translation>
     </message>
     <message>
-        <source>Serial</source>
-        <translation>序列号</translation>
-    </message>
-    <message>
-        <source>Subscriber</source>
-        <translation>订户</translation>
-    </message>
-    <message>
-        <source>Status</source>
-        <translation>状态</translation>
-    </message>
-    <message>
-        <source>Valid until</source>
-        <translation>有效期至</translation>
-    </message>
-    <message>
         <source>Change the status</source>
         <translation>变更证书状态</translation>
     </message>
@@ -1733,7 +1717,7 @@
     </message>
 </context>
 <context>
-    <name>TokenStepForm</name>
+    <name>TokenChooserForm</name>
     <message>
         <source>Insert the subscriber&apos;s token and choose it. Do not remove it until done.</source>
         <translation>请插入订户的证书介质并选中。办理完成前请勿拔出。</translation>
@@ -1742,6 +1726,9 @@
         <source>No token inserted.</source>
         <translation>未插入证书介质。</translation>
     </message>
+</context>
+<context>
+    <name>TokenStepForm</name>
     <message>
         <source>Token &amp;PIN:</source>
         <translation>介质PIN码(&amp;P)：</translation>
@@ -1802,14 +1789,6 @@
 </context>
 <context>
     <name>UnlockTokenForm</name>
-    <message>
-        <source>Insert the subscriber&apos;s token and choose it. Do not remove it until done.</source>
-        <translation>请插入订户的证书介质并选中。办理完成前请勿拔出。</translation>
-    </message>
-    <message>
-        <source>No token inserted.</source>
-        <translation>未插入证书介质。</translation>
-    </message>
     <message>
         <source>&amp;SO PIN:</source>
         <translation>管理员PIN码(&amp;S)：</translation>

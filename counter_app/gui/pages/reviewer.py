@@ -15,7 +15,6 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -32,7 +31,7 @@ from counter_app.domain.policy import Person, check_supervisor
 from counter_app.gui.context import GuiContext
 from counter_app.gui.errors import describe_at_field
 from counter_app.gui.forms import load_form
-from counter_app.gui.widgets import ERROR_STYLE, WorkerDialog, show_message, text_label
+from counter_app.gui.widgets import ERROR_STYLE, WorkerDialog, hbox, show_message, text_label
 from counter_app.gui.wizard.page import WizardPage
 from counter_app.services.operators import OperatorInfo
 
@@ -297,10 +296,7 @@ class ReviewerPage(WizardPage):
         layout.addWidget(self.additional_check)
         layout.addSpacing(12)
         layout.addWidget(self.status_label)
-        button_row = QHBoxLayout()
-        button_row.addWidget(self.sign_button)
-        button_row.addStretch(1)
-        layout.addLayout(button_row)
+        layout.addLayout(hbox([self.sign_button]))
         layout.addStretch(1)
         self._show_status()
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.gui.context import GuiContext
-from counter_app.gui.forms import load_form
+from counter_app.gui.forms import custom_widget, load_form
 from counter_app.gui.token_status import TokenMonitor, describe_token, token_watcher
 from counter_app.gui.wizard.page import WizardPage
 from counter_app.services.context import ServiceContext
@@ -66,6 +66,17 @@ def issuing_step(
         )
 
     return build
+
+
+@custom_widget
+class TokenChooser(QWidget):
+    """What every token step's form begins with (``ui/token_chooser.ui``): what to do, the tokens
+    inserted and a word when there is none. ``token_step.ui`` and ``unlock_token.ui`` place it;
+    its children keep their names, so a page finds them in its own form."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        load_form("token_chooser.ui", self)
 
 
 class TokenStepPage(WizardPage):

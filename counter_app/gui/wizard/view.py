@@ -12,7 +12,6 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QStackedWidget,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from counter_app.gui.context import GuiContext
-from counter_app.gui.widgets import text_label
+from counter_app.gui.widgets import hbox, text_label
 from counter_app.gui.wizard.flow import WizardFlow
 from counter_app.gui.wizard.page import WizardPage
 
@@ -63,20 +62,11 @@ class WizardView(QWidget):
         self.next_button.clicked.connect(self.go_next)
         self.cancel_button.clicked.connect(self.cancel)
 
-        header = QHBoxLayout()
-        header.addWidget(self.title_label)
-        header.addStretch(1)
-        header.addWidget(self.step_label)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.cancel_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.back_button)
-        buttons.addWidget(self.next_button)
         layout = QVBoxLayout(self)
-        layout.addLayout(header)
+        layout.addLayout(hbox([self.title_label], [self.step_label]))
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.error_label)
-        layout.addLayout(buttons)
+        layout.addLayout(hbox([self.cancel_button], [self.back_button, self.next_button]))
         self._show_current()
 
     @property
