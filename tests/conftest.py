@@ -234,10 +234,23 @@ def cli(tmp_path: Path, data_dir: Path, softhsm: SoftHSM) -> CLI:
     return CLI(data_dir, env)
 
 
-@pytest.fixture
-def initialised_cli(cli: CLI) -> CLI:
-    result = cli("init", env={"COUNTER_APP_PASSWORD": ADMIN_PASSWORD})
+@pytest.fixture(scope="session")
+def initialised_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir just after ``counter-app init`` (the admin only), made once per test process:
+    each test that needs one gets a copy, not a second ``init`` (it keeps nothing outside the data
+    dir, and no path inside it)."""
+    root = tmp_path_factory.mktemp("initialised")
+    result = CLI(root / "data", base_env(root))(
+        "init", env={"COUNTER_APP_PASSWORD": ADMIN_PASSWORD}
+    )
     assert result.returncode == 0, result.stderr
+    return root / "data"
+
+
+@pytest.fixture
+def initialised_cli(cli: CLI, initialised_template: Path) -> CLI:
+    """``cli`` on a data dir as ``counter-app init`` leaves it (a copy of the template)."""
+    shutil.copytree(initialised_template, cli.data_dir)
     return cli
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from counter_app.ca import CAFiles, CASettings, CertificateAuthority, init_hiera
 from counter_app.config import load_config
 from counter_app.store.db import Store, open_store
 from counter_app.store.signing_module import open_signing_module
-from tests.conftest import CLI, OFFICERS_ENV, Served, add_officers, serving
+from tests.conftest import CLI, OFFICERS_ENV, Served, add_officers, base_env, serving
 
 PASSPHRASE = "ca-Passphrase-1"
 CA_ENV = {"COUNTER_APP_CA_PASSPHRASE": PASSPHRASE, **OFFICERS_ENV}
@@ -36,12 +37,23 @@ def make_csr(cn: str = "from-the-csr") -> tuple[ec.EllipticCurvePrivateKey, byte
     return key, csr.public_bytes(serialization.Encoding.PEM)
 
 
-@pytest.fixture
-def ca_cli(initialised_cli: CLI) -> CLI:
-    result = initialised_cli("ca", "init", env=CA_ENV)
+@pytest.fixture(scope="session")
+def ca_template(tmp_path_factory: pytest.TempPathFactory, initialised_template: Path) -> Path:
+    """A data dir after ``init``, ``ca init`` and the officers, made once per test process."""
+    root = tmp_path_factory.mktemp("ca-template")
+    shutil.copytree(initialised_template, root / "data")
+    cli = CLI(root / "data", base_env(root))
+    result = cli("ca", "init", env=CA_ENV)
     assert result.returncode == 0, result.stderr
-    add_officers(initialised_cli)
-    return initialised_cli
+    add_officers(cli)
+    return root / "data"
+
+
+@pytest.fixture
+def ca_cli(cli: CLI, ca_template: Path) -> CLI:
+    """``cli`` on a data dir with the local signing module initialised (a copy of the template)."""
+    shutil.copytree(ca_template, cli.data_dir)
+    return cli
 
 
 @pytest.fixture
