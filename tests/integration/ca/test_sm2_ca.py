@@ -110,13 +110,7 @@ def test_gmssl_verifies_the_self_signed_sm2_root(sm2_cli: CLI) -> None:
 
 
 def test_cli_issues_an_sm2_leaf_that_openssl_and_gmssl_accept(sm2_cli: CLI, tmp_path: Path) -> None:
-    csr = openssl_sm2_csr(tmp_path)
-    out = tmp_path / "leaf.pem"
-    result = sm2_cli(
-        "ca", "issue", "--csr", str(csr), "--profile", "individual", "--cn", "张三",
-        "--id", f"1.2.156.10260.4.1.1={ID_NUMBER}", "--out", str(out), env=CA_ENV,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    out = _sm2_leaf(sm2_cli, tmp_path)
     files = CAFiles.in_data_dir(sm2_cli.data_dir)
     verified = openssl_verify(
         "-vfyopt", DISTID, "-partial_chain", "-CAfile", str(files.cert("issuing")), str(out)
@@ -347,3 +341,58 @@ def test_sm2_responder_is_renewed_with_an_sm2_key_and_answers_with_it(
     )
     leaf = _issue(sm2_ca, tmp_path)
     assert gmssl_verifies_ocsp(new_key.public_key().point, _ocsp(sm2_ca, leaf))
+
+
+def _sm2_leaf(cli: CLI, tmp_path: Path) -> Path:
+    tmp_path.mkdir(exist_ok=True)
+    csr, out = openssl_sm2_csr(tmp_path), tmp_path / "leaf.pem"
+    result = cli(
+        "ca", "issue", "--csr", str(csr), "--profile", "individual", "--cn", "张三",
+        "--id", f"1.2.156.10260.4.1.1={ID_NUMBER}", "--out", str(out), env=CA_ENV,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_an_sm2_rollover_makes_an_sm2_issuing_ca_2_under_the_same_root(
+    sm2_cli: CLI, tmp_path: Path
+) -> None:
+    before = _sm2_leaf(sm2_cli, tmp_path / "before")
+    rolled = sm2_cli("--lang", "en", "ca", "rollover", env=CA_ENV)
+    assert rolled.returncode == 0, rolled.stderr
+    after = _sm2_leaf(sm2_cli, tmp_path / "after")
+    files = CAFiles.in_data_dir(sm2_cli.data_dir)
+    second = files.load_cert("issuing-2")
+    assert second.signature_algorithm_oid.dotted_string == SM2_SM3
+    root = str(files.cert("root"))
+    linked = openssl_verify("-vfyopt", DISTID, "-CAfile", root, str(files.cert("issuing-2")))
+    assert linked.returncode == 0, linked.stdout + linked.stderr
+    # Each leaf verifies under its own issuing CA, and not under the other.
+    for leaf, own, other in ((before, "issuing", "issuing-2"), (after, "issuing-2", "issuing")):
+        mine = openssl_verify(
+            "-vfyopt", DISTID, "-partial_chain", "-CAfile", str(files.cert(own)), str(leaf)
+        )
+        assert mine.returncode == 0, (own, mine.stdout + mine.stderr)
+        theirs = openssl_verify(
+            "-vfyopt", DISTID, "-partial_chain", "-CAfile", str(files.cert(other)), str(leaf)
+        )
+        assert theirs.returncode != 0, other
+    # The new issuing key is SM2 too: gmssl checks the new leaf's signature with its point.
+    leaf = x509.load_pem_x509_certificate(after.read_bytes())
+    assert gmssl_verifies_signed(cert_point(second), leaf.public_bytes(serialization.Encoding.DER))
+
+
+def test_after_an_sm2_rollover_each_issuer_signs_its_own_crl_with_sm2(
+    sm2_cli: CLI, tmp_path: Path
+) -> None:
+    assert sm2_cli("ca", "rollover", env=CA_ENV).returncode == 0
+    files = CAFiles.in_data_dir(sm2_cli.data_dir)
+    for number, role in ((1, "issuing"), (2, "issuing-2")):
+        out = tmp_path / f"crl-{number}.der"
+        made = sm2_cli("ca", "crl", "--new", "--issuer", str(number), "--out", str(out), env=CA_ENV)
+        assert made.returncode == 0, made.stderr
+        crl = x509.load_der_x509_crl(out.read_bytes())
+        issuer = files.load_cert(role)
+        assert crl.issuer == issuer.subject
+        assert crl.signature_algorithm_oid.dotted_string == SM2_SM3
+        assert gmssl_verifies_signed(cert_point(issuer), out.read_bytes())
