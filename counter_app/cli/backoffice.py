@@ -121,7 +121,7 @@ def report_period(
     out: Path | None,
 ) -> None:
     """期间报表: counts and money per group and per day (json, csv, xlsx, pdf with a chart)."""
-    from counter_app.cli.documents import check_export_out, deliver
+    from counter_app.cli.options import check_export_out, deliver
     from counter_app.services import reports
 
     first, last = parse_day(start, field="from"), parse_day(end, field="to")

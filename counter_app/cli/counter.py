@@ -458,7 +458,7 @@ def cert_list(
 
 
 def _export_expiring(app: AppContext, days: int | None, fmt: str, out: Path | None) -> None:
-    from counter_app.cli.documents import check_export_out, deliver
+    from counter_app.cli.options import check_export_out, deliver
     from counter_app.services import certificates, reminders
 
     if days is None:

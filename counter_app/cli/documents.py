@@ -5,67 +5,16 @@ refusal leaves no file and a crash leaves no half-written one.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
 from counter_app.cli.admin import sign_in
-from counter_app.cli.context import AppContext, OutputNotWritable
+from counter_app.cli.context import AppContext
 from counter_app.cli.counter import reading_context
-from counter_app.cli.options import out_option, pass_app
+from counter_app.cli.options import check_out, deliver, out_option, pass_app
 from counter_app.services.certificates import record_read
 from counter_app.services.documents import DocumentKind, render
-
-
-def _check_out(out: Path) -> None:
-    parent = out.parent
-    if not parent.is_dir():
-        raise OutputNotWritable(
-            path=str(out), reason_zh=f"目录 {parent} 不存在", reason_en=f"no directory {parent}"
-        )
-    if out.is_dir():
-        raise OutputNotWritable(
-            path=str(out), reason_zh="这是一个目录", reason_en="it is a directory"
-        )
-
-
-def check_export_out(fmt: str, out: Path | None, *binary: str) -> None:
-    """Before anything is read: a ``binary`` format needs ``--out``, and a given one must be
-    writable, so a refusal comes before the work and its audit event."""
-    if out is None and fmt in binary:
-        raise click.UsageError(f"--format {fmt} needs --out FILE")
-    if out is not None:
-        _check_out(out)
-
-
-def deliver(out: Path | None, data: bytes) -> None:
-    """Write ``data`` to ``out`` and print the path; without ``--out``, print the text itself."""
-    if out is None:
-        click.echo(data.decode("utf-8-sig"), nl=False)
-        return
-    _write(out, data)
-    click.echo(str(out))
-
-
-def _write(out: Path, data: bytes) -> None:
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    except OSError as exc:
-        raise OutputNotWritable(
-            path=str(out), reason_zh=exc.strerror or str(exc), reason_en=exc.strerror or str(exc)
-        ) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, out)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputNotWritable(
-            path=str(out), reason_zh=exc.strerror or str(exc), reason_en=exc.strerror or str(exc)
-        ) from None
-
 
 # The day close report (日结报表) is printed by business day and counter, not by a number.
 DAY_CLOSE = "day-close"
@@ -87,7 +36,7 @@ def print_cmd(app: AppContext, kind: str, key: str, out: Path, counter: str | No
     change-form  证书变更、挂起、解挂、吊销表
     day-close    柜台日结报表 (ID: the business day YYYY-MM-DD; --counter)
     """
-    _check_out(out)
+    check_out(out)
     reader = sign_in(app)
     ctx = reading_context(app)  # the signing module's records, never its keys
     if kind == DAY_CLOSE:
