@@ -67,6 +67,10 @@ def create_application(argv: Sequence[str] = ()) -> QApplication:
     QCoreApplication.setApplicationName("counter-app")
     QCoreApplication.setOrganizationName("counter-app")
     apply_counter_font(app)
+    # Cyclic garbage holding Qt objects must be freed on this thread, never on a worker.
+    from counter_app.gui import collector
+
+    collector.install(app)
     return app
 
 

@@ -43,6 +43,19 @@ def gui_app(qapp):  # type: ignore[no-untyped-def]
     return qapp
 
 
+@pytest.fixture(autouse=True)
+def collect_on_the_gui_thread(qapp) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """As in the app (gui/collector.py): cyclic garbage holding Qt objects is collected on the
+    GUI thread only. Autouse, so it is set up first and torn down last: after qtbot has closed
+    the test's widgets, one collection here frees them, and Python's own collector (back for
+    the tests that follow in this process) finds no Qt object left to free on another thread."""
+    from counter_app.gui import collector
+
+    collector.install(qapp)
+    yield
+    collector.uninstall()
+
+
 @pytest.fixture
 def zh(gui_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     from counter_app.gui import i18n
