@@ -149,3 +149,15 @@ def test_agreement_shows_version_and_sha256_of_the_text(qtbot, signed_in, zh) ->
     expected = hashlib.sha256(resource_path("agreements", "v1.zh.txt").read_bytes()).hexdigest()
     assert page.version_value.text() == "v1"
     assert page.hash_value.text() == expected
+
+
+def test_a_scroll_check_queued_as_the_page_is_deleted_is_dropped(qtbot, signed_in, zh) -> None:  # type: ignore[no-untyped-def]
+    import shiboken6
+
+    view = _wizard(qtbot, signed_in)
+    page = _to_agreement(qtbot, view)
+    # Deleting the page deletes its text view, whose scroll bar changes on the way out and
+    # queues a check of whether the text's end shows: it must die with the page.
+    shiboken6.delete(page)
+    qtbot.wait(50)  # pytest-qt fails the test on any exception raised in the event loop
+    assert not shiboken6.isValid(page)

@@ -163,7 +163,8 @@ class AgreementPage(WizardPage):
         self._scrolled()
 
     def _check_soon(self, *_: object) -> None:
-        QTimer.singleShot(0, self._scrolled)
+        # With the page as context: a check still queued when the page is deleted is dropped.
+        QTimer.singleShot(0, self, self._scrolled)
 
     def _scrolled(self, *_: object) -> None:
         if self.agreement is None or self.reached_end:
