@@ -19,9 +19,15 @@ DISTID = "distid:1234567812345678"
 SM2_SM3 = "1.2.156.10197.1.501"
 
 
-def _gmssl(point: bytes) -> sm2.CryptSM2:
+def gmssl_key(point: bytes, mode: int = 0) -> sm2.CryptSM2:
+    """gmssl's SM2 object for the public point 04 | X | Y (``mode=1``: C1C3C2 ciphertexts)."""
     assert len(point) == 65 and point[0] == 4
-    return sm2.CryptSM2(private_key="", public_key=point[1:].hex())
+    judge = sm2.CryptSM2(private_key="", public_key="", mode=mode)
+    # Set after construction: gmssl 3.2.2's constructor does ``public_key.lstrip("04")`` when the
+    # hex starts with "04", which eats an x coordinate's leading 0 and 4 digits too (one key in
+    # 256 without the prefix, one in 8 with it), and verification then fails or raises.
+    judge.public_key = point[1:].hex()
+    return judge
 
 
 def _rs_hex(signature_der: bytes) -> str:
@@ -31,7 +37,7 @@ def _rs_hex(signature_der: bytes) -> str:
 
 def gmssl_verifies(point: bytes, data: bytes, signature_der: bytes) -> bool:
     """gmssl's SM2-with-SM3 verification with the GM/T 0009 default ID."""
-    return bool(_gmssl(point).verify_with_sm3(_rs_hex(signature_der), data))
+    return bool(gmssl_key(point).verify_with_sm3(_rs_hex(signature_der), data))
 
 
 def gmssl_verifies_signed(point: bytes, signed_der: bytes) -> bool:

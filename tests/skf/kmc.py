@@ -11,6 +11,8 @@ import struct
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from gmssl import sm2 as gm_sm2
 
+from tests.sm2_judge import gmssl_key
+
 N = int("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123", 16)
 SGD_SM4_ECB = 0x00000401
 SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a811ccf5501822d034200")
@@ -37,8 +39,7 @@ def public_pem(point: bytes) -> bytes:
 
 def sm2_encrypt(point: bytes, data: bytes) -> tuple[bytes, bytes, bytes]:
     """(C1 as x||y, C3, C2) of an SM2 encryption of ``data`` to ``point`` (GM/T 0003.4)."""
-    crypt = gm_sm2.CryptSM2(private_key=None, public_key=point[1:].hex(), mode=1)
-    out = crypt.encrypt(data)
+    out = gmssl_key(point, mode=1).encrypt(data)
     return out[:64], out[64:96], out[96:]
 
 
@@ -73,5 +74,4 @@ def gmssl_verify(point: bytes, signature_der: bytes, data: bytes) -> bool:
     from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
     r, s = decode_dss_signature(signature_der)
-    crypt = gm_sm2.CryptSM2(private_key=None, public_key=point[1:].hex(), mode=1)
-    return bool(crypt.verify_with_sm3(f"{r:064x}{s:064x}", data))
+    return bool(gmssl_key(point, mode=1).verify_with_sm3(f"{r:064x}{s:064x}", data))
